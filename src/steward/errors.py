@@ -1,0 +1,57 @@
+"""One exception hierarchy: each error maps to one HTTP status and one CLI exit code."""
+
+from __future__ import annotations
+
+
+class StewardError(Exception):
+    """Root of every error Steward raises on purpose."""
+
+    http_status = 500
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(StewardError):
+    """Input that Steward cannot accept; the message names the field."""
+
+    http_status = 400
+    exit_code = 2
+
+
+class InvalidEvent(InvalidInput):
+    """An OpenLineage event that does not follow the spec."""
+
+
+class InvalidNodeId(InvalidInput):
+    """A lineage node id that cannot be parsed."""
+
+
+class NotFound(StewardError):
+    """A named thing that does not exist."""
+
+    http_status = 404
+    exit_code = 4
+
+
+class Unauthenticated(StewardError):
+    """No credentials, or credentials that are not valid."""
+
+    http_status = 401
+    exit_code = 5
+
+
+class Forbidden(StewardError):
+    """Valid credentials without the right to do this."""
+
+    http_status = 403
+    exit_code = 6
+
+
+class ConfigError(StewardError):
+    """Settings that cannot be used."""
+
+    http_status = 500
+    exit_code = 3

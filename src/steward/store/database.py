@@ -1,0 +1,113 @@
+"""Connections and transactions on SQLite (WAL) or PostgreSQL, and schema migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from steward.errors import ConfigError
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_WRITE = "steward_write"
+
+
+class Store:
+    """The metadata database. Reads and writes are separate: a write is one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction, committed on success and rolled back on any error.
+
+        On SQLite it starts with BEGIN IMMEDIATE, so two writers queue on the lock
+        instead of failing half-way with 'database is locked'.
+        """
+        with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only snapshot for the duration of the block."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def upgrade(self) -> None:
+        """Apply every Alembic migration the database lacks."""
+        from alembic import command
+
+        with self.engine.begin() as conn:
+            config = alembic_config(self.engine.url.render_as_string(hide_password=False))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def current_revision(self) -> str | None:
+        """The Alembic revision the database is at, or None before the first migration."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def alembic_config(url: str) -> Any:
+    """The Alembic configuration for Steward's migrations against `url`."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def open_store(url: str) -> Store:
+    """Connect to the store at `url` (sqlite:/// or postgresql://), without migrating it."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigError(f"database_url: cannot parse {url!r}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        return Store(_sqlite_engine(parsed))
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return Store(sa.create_engine(parsed, pool_pre_ping=True, pool_size=10))
+    raise ConfigError(f"database_url: {parsed.get_backend_name()!r} is not supported; use sqlite or postgresql")
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN, not the sqlite3 module.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

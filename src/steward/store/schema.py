@@ -1,0 +1,258 @@
+"""Every table Steward keeps, as SQLAlchemy Core. Migrations in `migrations/versions` build them.
+
+Times are stored as naive UTC. Lineage edges carry a validity interval
+(`valid_from`, `valid_to`): the current graph is the rows whose `valid_to` is NULL,
+and the graph as of time T is the rows valid at T.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants 64 bits for event ids.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("groups", Json, nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("description", sa.Text),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime),
+)
+
+lineage_events = sa.Table(
+    "lineage_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("event_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("event_kind", sa.String(16), nullable=False),
+    sa.Column("event_type", sa.String(16)),
+    sa.Column("event_time", sa.DateTime, nullable=False, index=True),
+    sa.Column("run_id", sa.String(36), index=True),
+    sa.Column("job_namespace", sa.Text),
+    sa.Column("job_name", sa.Text),
+    sa.Column("producer", sa.Text),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    # The event exactly as received, zlib-compressed JSON.
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+)
+
+namespaces = sa.Table(
+    "namespaces",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("namespace_id", sa.Integer, sa.ForeignKey("namespaces.id"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("source_name", sa.Text),
+    sa.Column("source_uri", sa.Text),
+    sa.Column("lifecycle_state", sa.String(32)),
+    sa.Column("deleted_at", sa.DateTime),
+    sa.Column("current_version_id", sa.Integer),
+    # Latest value of every dataset facet but `schema` and `columnLineage`, by facet name.
+    sa.Column("facets", Json, nullable=False),
+    sa.UniqueConstraint("namespace_id", "name"),
+)
+
+dataset_versions = sa.Table(
+    "dataset_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("schema_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("run_id", sa.String(36)),
+    sa.UniqueConstraint("dataset_id", "schema_hash"),
+)
+
+dataset_fields = sa.Table(
+    "dataset_fields",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "version_id", sa.Integer, sa.ForeignKey("dataset_versions.id"), nullable=False, index=True
+    ),
+    sa.Column("ordinal", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("type", sa.Text),
+    sa.Column("description", sa.Text),
+)
+
+dataset_owners = sa.Table(
+    "dataset_owners",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("type", sa.Text),
+)
+
+dataset_tags = sa.Table(
+    "dataset_tags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False, index=True),
+    sa.Column("field", sa.Text),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("value", sa.Text),
+    sa.Column("source", sa.Text),
+)
+
+dataset_symlinks = sa.Table(
+    "dataset_symlinks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False, index=True),
+    sa.Column("namespace", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("type", sa.Text),
+    sa.Index("ix_dataset_symlinks_identity", "namespace", "name"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("namespace_id", sa.Integer, sa.ForeignKey("namespaces.id"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("job_type", sa.Text),
+    sa.Column("integration", sa.Text),
+    sa.Column("processing_type", sa.Text),
+    sa.Column("source_code_location", sa.Text),
+    sa.Column("facets", Json, nullable=False),
+    sa.Column("current_version_id", sa.Integer),
+    sa.Column("latest_run_id", sa.String(36)),
+    # The run (or job event, run NULL) whose inputs and outputs are the current edges.
+    sa.Column("io_run_id", sa.String(36)),
+    sa.Column("io_time", sa.DateTime),
+    sa.UniqueConstraint("namespace_id", "name"),
+)
+
+job_versions = sa.Table(
+    "job_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("inputs", Json, nullable=False),
+    sa.Column("outputs", Json, nullable=False),
+    sa.Column("source_code_location", sa.Text),
+    sa.UniqueConstraint("job_id", "version"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("job_version_id", sa.Integer),
+    sa.Column("state", sa.String(16)),
+    sa.Column("state_time", sa.DateTime),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("started_at", sa.DateTime),
+    sa.Column("ended_at", sa.DateTime),
+    sa.Column("nominal_start_time", sa.DateTime),
+    sa.Column("nominal_end_time", sa.DateTime),
+    sa.Column("parent_run_id", sa.String(36)),
+    sa.Column("facets", Json, nullable=False),
+)
+
+run_states = sa.Table(
+    "run_states",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.run_id"), nullable=False, index=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("event_time", sa.DateTime, nullable=False),
+)
+
+run_io = sa.Table(
+    "run_io",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.run_id"), nullable=False),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False, index=True),
+    sa.Column("direction", sa.String(6), nullable=False),
+    sa.Column("dataset_version_id", sa.Integer),
+    sa.Column("event_time", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("run_id", "dataset_id", "direction"),
+)
+
+# job -> dataset (direction 'output') and dataset -> job (direction 'input').
+lineage_edges = sa.Table(
+    "lineage_edges",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("direction", sa.String(6), nullable=False),
+    sa.Column("valid_from", sa.DateTime, nullable=False),
+    sa.Column("valid_to", sa.DateTime),
+    sa.Column("run_id", sa.String(36)),
+    sa.Index("ix_lineage_edges_by_dataset", "dataset_id", "direction", "valid_to", "job_id"),
+    sa.Index("ix_lineage_edges_by_job", "job_id", "direction", "valid_to", "dataset_id"),
+)
+
+# in_dataset.in_field -> out_dataset.out_field through job; out_field NULL: the whole dataset.
+column_edges = sa.Table(
+    "column_edges",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False),
+    sa.Column("in_dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("in_field", sa.Text, nullable=False),
+    sa.Column("out_dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("out_field", sa.Text),
+    sa.Column("transformations", Json, nullable=False),
+    sa.Column("transformation_description", sa.Text),
+    sa.Column("transformation_type", sa.Text),
+    sa.Column("valid_from", sa.DateTime, nullable=False),
+    sa.Column("valid_to", sa.DateTime),
+    sa.Column("run_id", sa.String(36)),
+    sa.Index("ix_column_edges_by_output", "out_dataset_id", "out_field", "valid_to"),
+    sa.Index("ix_column_edges_by_input", "in_dataset_id", "in_field", "valid_to"),
+    sa.Index("ix_column_edges_by_job", "job_id", "out_dataset_id", "valid_to"),
+)
+
+# Which run last set the column lineage of one job's output dataset.
+column_lineage_heads = sa.Table(
+    "column_lineage_heads",
+    metadata,
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), primary_key=True),
+    sa.Column("out_dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), primary_key=True),
+    sa.Column("run_id", sa.String(36)),
+    sa.Column("event_time", sa.DateTime, nullable=False),
+)
