@@ -86,7 +86,9 @@ def open_store(url: str) -> Store:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         return Store(sa.create_engine(parsed, pool_pre_ping=True, pool_size=10))
-    raise ConfigError(f"database_url: {parsed.get_backend_name()!r} is not supported; use sqlite or postgresql")
+    raise ConfigError(
+        f"database_url: {parsed.get_backend_name()!r} is not supported; use sqlite or postgresql"
+    )
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:

@@ -1,0 +1,30 @@
+"""Bearer-token authentication: every route but /health depends on `principal`."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from steward.app import Steward
+from steward.errors import Unauthenticated
+from steward.identity.models import Principal
+from steward.identity.tokens import authenticate
+
+
+def steward_of(request: Request) -> Steward:
+    """The `Steward` this app serves."""
+    steward: Steward = request.app.state.steward
+    return steward
+
+
+async def principal(request: Request) -> Principal:
+    """The caller, proven by `Authorization: Bearer <token>`, or 401."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthenticated("missing Authorization: Bearer <token> header")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated("Authorization header must be 'Bearer <token>'")
+    caller = await run_in_threadpool(authenticate, steward_of(request).store, secret.strip())
+    request.state.principal = caller
+    return caller

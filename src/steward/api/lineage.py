@@ -1,0 +1,186 @@
+"""Lineage routes: OpenLineage ingest, graph and column graph, listings and search."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Query, Request
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from steward.api.auth import steward_of
+from steward.api.responses import Json
+from steward.errors import InvalidInput
+from steward.lineage import graph, nodes, queries
+from steward.lineage.graph import Direction
+from steward.lineage.ingest import decode_events, ingest, parse_events
+from steward.lineage.models import to_utc
+
+router = APIRouter(prefix="/api/v1")
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+_DATETIME = TypeAdapter(datetime)
+
+
+async def _body(request: Request) -> bytes:
+    """The body, gunzipped if sent with `Content-Encoding: gzip`, within the size limit."""
+    limit = steward_of(request).settings.max_body_bytes
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise InvalidInput(f"body: larger than the {limit} byte limit")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return bytes(data)
+    if encoding != "gzip":
+        raise InvalidInput(f"Content-Encoding: {encoding!r} is not supported; use gzip")
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        body = inflater.decompress(bytes(data), limit + 1)
+    except zlib.error as exc:
+        raise InvalidInput(f"body: not valid gzip ({exc})") from None
+    if len(body) > limit or inflater.unconsumed_tail:
+        raise InvalidInput(f"body: larger than the {limit} byte limit once decompressed")
+    if not inflater.eof:
+        raise InvalidInput("body: gzip stream is truncated")
+    return body
+
+
+@router.post("/lineage", status_code=201)
+async def post_event(request: Request) -> Response:
+    """One OpenLineage event (RunEvent, DatasetEvent or JobEvent), as the clients send it."""
+    decoded = decode_events(await _body(request))
+    if len(decoded) != 1:
+        raise InvalidInput(
+            "body: one event per request here; send several to /api/v1/lineage/batch"
+        )
+    events = parse_events(decoded, batch=False)
+    result = await run_in_threadpool(ingest, steward_of(request).store, events)
+    return Json({"stored": result.stored, "duplicates": result.duplicates}, status_code=201)
+
+
+@router.post("/lineage/batch", status_code=201)
+async def post_batch(request: Request) -> Response:
+    """Many events, as a JSON array or NDJSON, stored in one transaction: all or none."""
+    decoded = decode_events(await _body(request))
+    events = parse_events(decoded, batch=True)
+    result = await run_in_threadpool(ingest, steward_of(request).store, events)
+    return Json(
+        {"received": result.received, "stored": result.stored, "duplicates": result.duplicates},
+        status_code=201,
+    )
+
+
+def _depth(value: str | None) -> int | None:
+    if value is None:
+        return 20
+    if value.lower() == "all":
+        return None
+    if not value.isdigit() or int(value) > 1000:
+        raise InvalidInput(f"depth: {value!r} is not a whole number from 0 to 1000, or 'all'")
+    return int(value)
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return to_utc(_DATETIME.validate_python(value))
+    except ValidationError:
+        raise InvalidInput(f"asOf: {value!r} is not an ISO 8601 timestamp") from None
+
+
+@router.get("/lineage")
+def get_lineage(
+    request: Request,
+    nodeId: str,
+    depth: str | None = None,
+    direction: Direction = "both",
+    asOf: str | None = None,
+) -> Response:
+    """The graph around a dataset or job; `depth` in steps (default 20, or `all`)."""
+    store = steward_of(request).store
+    with store.read() as conn:
+        start = nodes.resolve_node(conn, nodeId)
+        result = graph.lineage_graph(
+            conn, start, depth=_depth(depth), direction=direction, as_of=_as_of(asOf)
+        )
+    return Json(result)
+
+
+@router.get("/column-lineage")
+def get_column_lineage(
+    request: Request,
+    nodeId: str,
+    depth: str | None = None,
+    direction: Direction = "both",
+    asOf: str | None = None,
+) -> Response:
+    """The graph of columns around `datasetField:NS:NAME:FIELD`, with transformations."""
+    store = steward_of(request).store
+    with store.read() as conn:
+        start = nodes.resolve_field(conn, nodeId)
+        result = graph.column_lineage_graph(
+            conn, start, depth=_depth(depth), direction=direction, as_of=_as_of(asOf)
+        )
+    return Json(result)
+
+
+@router.get("/namespaces")
+def get_namespaces(request: Request) -> Response:
+    """Every namespace, with counts of datasets and jobs."""
+    with steward_of(request).store.read() as conn:
+        return Json({"namespaces": queries.list_namespaces(conn)})
+
+
+@router.get("/datasets")
+def get_datasets(
+    request: Request, namespace: str | None = None, limit: Limit = 100, offset: Offset = 0
+) -> Response:
+    """A page of datasets, optionally of one namespace."""
+    with steward_of(request).store.read() as conn:
+        return Json(queries.list_datasets(conn, namespace=namespace, limit=limit, offset=offset))
+
+
+@router.get("/jobs")
+def get_jobs(
+    request: Request, namespace: str | None = None, limit: Limit = 100, offset: Offset = 0
+) -> Response:
+    """A page of jobs, optionally of one namespace."""
+    with steward_of(request).store.read() as conn:
+        return Json(queries.list_jobs(conn, namespace=namespace, limit=limit, offset=offset))
+
+
+@router.get("/jobs/{path:path}")
+def get_runs(request: Request, path: str, limit: Limit = 100, offset: Offset = 0) -> Response:
+    """`/jobs/{namespace}/{name}/runs`: a job's runs, newest first.
+
+    Namespace and name are percent-encoded path segments (`postgres%3A%2F%2Fh%3A5432`),
+    read from the raw path so an encoded `/` stays inside its segment.
+    """
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    tail = raw.decode("latin-1").split("/api/v1/jobs/", 1)[-1].split("?", 1)[0]
+    segments = tail.split("/")
+    if len(segments) != 3 or segments[2] != "runs" or not segments[0] or not segments[1]:
+        raise InvalidInput(
+            f"path: expected /api/v1/jobs/{{namespace}}/{{name}}/runs with namespace and name"
+            f" percent-encoded, got /api/v1/jobs/{path}"
+        )
+    namespace, name = unquote(segments[0]), unquote(segments[1])
+    with steward_of(request).store.read() as conn:
+        return Json(queries.list_runs(conn, namespace, name, limit=limit, offset=offset))
+
+
+@router.get("/search")
+def get_search(
+    request: Request, q: Annotated[str, Query(min_length=1, max_length=500)], limit: Limit = 50
+) -> Response:
+    """Datasets and jobs by name, description or field name; exact names first."""
+    with steward_of(request).store.read() as conn:
+        return Json(queries.search(conn, q, limit=limit))

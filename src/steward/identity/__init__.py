@@ -1,0 +1,1 @@
+"""Who is calling: principals and the API tokens that prove them."""

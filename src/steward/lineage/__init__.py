@@ -1,0 +1,1 @@
+"""Lineage: OpenLineage events in, a versioned graph of datasets, jobs and columns out."""

@@ -1,0 +1,181 @@
+"""Edges with validity intervals: a newer run replaces a job's edges, history stays.
+
+A job's current edges are the inputs and outputs of its latest run that reported any;
+events of that same run add to them (the spec makes inputs and outputs cumulative
+over a run's events). When a newer run reports a different set, edges it lacks are
+closed at its event time (`valid_to`) and edges it adds open then (`valid_from`), so
+the graph at any past time is the rows valid at that time. An event of an older run
+changes history nothing: it only records that run's inputs and outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from steward.lineage.models import ColumnLineageFacet, InputField
+from steward.store.schema import column_edges, column_lineage_heads, jobs, lineage_edges
+
+
+def replace_job_edges(
+    conn: Connection,
+    job_id: int,
+    io: set[tuple[int, str]],
+    *,
+    when: datetime,
+    run_id: str | None,
+) -> None:
+    """Make `io` ((dataset id, 'input'|'output') pairs) the job's current edges, if newest."""
+    head = conn.execute(
+        sa.select(jobs.c.io_run_id, jobs.c.io_time).where(jobs.c.id == job_id)
+    ).one()
+    same_run = run_id is not None and head.io_run_id == run_id
+    if not same_run and head.io_time is not None and when < head.io_time:
+        return
+    current = {
+        (row.dataset_id, row.direction): row.id
+        for row in conn.execute(
+            sa.select(
+                lineage_edges.c.id, lineage_edges.c.dataset_id, lineage_edges.c.direction
+            ).where(lineage_edges.c.job_id == job_id, lineage_edges.c.valid_to.is_(None))
+        )
+    }
+    if not same_run:
+        stale = [edge_id for key, edge_id in current.items() if key not in io]
+        if stale:
+            conn.execute(
+                lineage_edges.update().where(lineage_edges.c.id.in_(stale)).values(valid_to=when)
+            )
+        conn.execute(
+            jobs.update().where(jobs.c.id == job_id).values(io_run_id=run_id, io_time=when)
+        )
+    added = [
+        {
+            "job_id": job_id,
+            "dataset_id": dataset_id,
+            "direction": direction,
+            "valid_from": when,
+            "run_id": run_id,
+        }
+        for dataset_id, direction in sorted(io - current.keys())
+    ]
+    if added:
+        conn.execute(lineage_edges.insert(), added)
+
+
+ColumnEdgeKey = tuple[int, str, str | None, bytes, str | None, str | None]
+
+
+def _key(
+    dataset_id: int,
+    field: InputField,
+    out_field: str | None,
+    description: str | None,
+    kind: str | None,
+) -> ColumnEdgeKey:
+    transformations = orjson.dumps(
+        [t.model_dump(exclude_none=True) for t in field.transformations],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return (dataset_id, field.field, out_field, transformations, description, kind)
+
+
+def replace_column_edges(
+    conn: Connection,
+    job_id: int,
+    out_dataset_id: int,
+    facet: ColumnLineageFacet,
+    dataset_id: Callable[[str, str], int],
+    *,
+    when: datetime,
+    run_id: str | None,
+) -> None:
+    """Make `facet` the current column lineage of one job's output dataset, if newest."""
+    wanted: set[ColumnEdgeKey] = set()
+    for out_field, spec in facet.fields.items():
+        for field in spec.inputFields:
+            wanted.add(
+                _key(
+                    dataset_id(field.namespace, field.name),
+                    field,
+                    out_field,
+                    spec.transformationDescription,
+                    spec.transformationType,
+                )
+            )
+    for field in facet.dataset:
+        wanted.add(_key(dataset_id(field.namespace, field.name), field, None, None, None))
+
+    head = conn.execute(
+        sa.select(column_lineage_heads.c.run_id, column_lineage_heads.c.event_time).where(
+            column_lineage_heads.c.job_id == job_id,
+            column_lineage_heads.c.out_dataset_id == out_dataset_id,
+        )
+    ).one_or_none()
+    same_run = head is not None and run_id is not None and head.run_id == run_id
+    if head is not None and not same_run and when < head.event_time:
+        return
+    current: dict[ColumnEdgeKey, int] = {}
+    for row in conn.execute(
+        sa.select(column_edges).where(
+            column_edges.c.job_id == job_id,
+            column_edges.c.out_dataset_id == out_dataset_id,
+            column_edges.c.valid_to.is_(None),
+        )
+    ):
+        transformations = orjson.dumps(row.transformations, option=orjson.OPT_SORT_KEYS)
+        key = (
+            row.in_dataset_id,
+            row.in_field,
+            row.out_field,
+            transformations,
+            row.transformation_description,
+            row.transformation_type,
+        )
+        current[key] = row.id
+    if not same_run:
+        stale = [edge_id for key, edge_id in current.items() if key not in wanted]
+        if stale:
+            conn.execute(
+                column_edges.update().where(column_edges.c.id.in_(stale)).values(valid_to=when)
+            )
+        values: dict[str, Any] = {"run_id": run_id, "event_time": when}
+        if head is None:
+            conn.execute(
+                column_lineage_heads.insert().values(
+                    job_id=job_id, out_dataset_id=out_dataset_id, **values
+                )
+            )
+        else:
+            conn.execute(
+                column_lineage_heads.update()
+                .where(
+                    column_lineage_heads.c.job_id == job_id,
+                    column_lineage_heads.c.out_dataset_id == out_dataset_id,
+                )
+                .values(values)
+            )
+    added = [
+        {
+            "job_id": job_id,
+            "in_dataset_id": in_id,
+            "in_field": in_field,
+            "out_dataset_id": out_dataset_id,
+            "out_field": out_field,
+            "transformations": orjson.loads(transformations),
+            "transformation_description": description,
+            "transformation_type": kind,
+            "valid_from": when,
+            "run_id": run_id,
+        }
+        for in_id, in_field, out_field, transformations, description, kind in sorted(
+            wanted - current.keys(), key=lambda k: (k[0], k[1], k[2] or "", k[3])
+        )
+    ]
+    if added:
+        conn.execute(column_edges.insert(), added)

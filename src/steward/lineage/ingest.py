@@ -1,0 +1,127 @@
+"""The write path: decode, validate and store OpenLineage events, one transaction per call."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from steward.errors import InvalidEvent
+from steward.lineage.apply import Applier
+from steward.lineage.models import DatasetEvent, Event, RunEvent, event_kind, parse_event
+from steward.store import Store
+from steward.store.schema import lineage_events
+from steward.store.upsert import insert_ignoring_conflicts
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one call stored: `duplicates` were already there, byte for byte in meaning."""
+
+    received: int
+    stored: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    """One validated event with its canonical JSON (sorted keys), the basis of its identity."""
+
+    event: Event
+    canonical: bytes
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.canonical).hexdigest()
+
+
+def decode_events(body: bytes) -> list[Any]:
+    """A JSON object, a JSON array of objects, or NDJSON (one object a line), decoded."""
+    text = body.strip()
+    if not text:
+        raise InvalidEvent("body: empty; send a JSON event, a JSON array or NDJSON")
+    try:
+        decoded = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if text[:1] != b"{":
+            raise InvalidEvent(f"body: not valid JSON ({exc})") from None
+        return _decode_ndjson(text)
+    return decoded if isinstance(decoded, list) else [decoded]
+
+
+def _decode_ndjson(text: bytes) -> list[Any]:
+    events = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            raise InvalidEvent(f"line {number}: not valid JSON ({exc})") from None
+    return events
+
+
+def parse_events(decoded: list[Any], *, batch: bool) -> list[ParsedEvent]:
+    """Validate every event before anything is stored; errors name the event and field."""
+    parsed = []
+    for index, data in enumerate(decoded):
+        where = f"events[{index}]." if batch else ""
+        event = parse_event(data, where=where)
+        parsed.append(ParsedEvent(event, orjson.dumps(data, option=orjson.OPT_SORT_KEYS)))
+    return parsed
+
+
+def ingest(store: Store, events: list[ParsedEvent]) -> IngestResult:
+    """Store `events` in one transaction; an event already stored changes nothing.
+
+    The raw event is kept (compressed); namespaces, datasets, schema versions, jobs,
+    versions, runs, edges and column edges are derived from it in the same transaction.
+    """
+    unique: dict[str, ParsedEvent] = {}
+    for item in events:
+        unique.setdefault(item.digest, item)
+    received_at = datetime.now(UTC).replace(tzinfo=None)
+    rows = [_event_row(digest, item, received_at) for digest, item in unique.items()]
+    if not rows:
+        return IngestResult(received=len(events), stored=0, duplicates=0)
+    with store.write() as conn:
+        insert = insert_ignoring_conflicts(conn, lineage_events, ["event_hash"])
+        result = conn.execute(insert.returning(lineage_events.c.event_hash), rows)
+        new = {row.event_hash for row in result}
+        fresh = [item for digest, item in unique.items() if digest in new]
+        # Applying in event time order lets a later run replace an earlier run's edges.
+        fresh.sort(key=lambda item: item.event.eventTime)
+        applier = Applier(conn)
+        for item in fresh:
+            applier.apply(item.event)
+    return IngestResult(
+        received=len(events), stored=len(fresh), duplicates=len(events) - len(fresh)
+    )
+
+
+def _event_row(digest: str, item: ParsedEvent, received_at: datetime) -> dict[str, Any]:
+    event = item.event
+    run_id = str(event.run.runId) if isinstance(event, RunEvent) else None
+    job = None if isinstance(event, DatasetEvent) else event.job
+    return {
+        "event_hash": digest,
+        "event_kind": event_kind(event),
+        "event_type": event.eventType if isinstance(event, RunEvent) else None,
+        "event_time": event.eventTime,
+        "run_id": run_id,
+        "job_namespace": job.namespace if job else None,
+        "job_name": job.name if job else None,
+        "producer": event.producer,
+        "received_at": received_at,
+        "size": len(item.canonical),
+        "payload": zlib.compress(item.canonical, 1),
+    }
+
+
+def raw_event(payload: bytes) -> Any:
+    """A stored event's JSON, decompressed and decoded."""
+    return orjson.loads(zlib.decompress(payload))

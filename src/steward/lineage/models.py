@@ -1,0 +1,303 @@
+"""OpenLineage 2-0-x events as pydantic models: what the ingest path accepts.
+
+Only the facets Steward reads are typed; every other facet is kept as it came.
+A facet of the form `{"_deleted": true}` removes an earlier value (spec 1.x+).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+
+from steward.errors import InvalidEvent
+
+RunState = Literal["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"]
+Name = Field(min_length=1, max_length=4096)
+
+
+def to_utc(value: datetime) -> datetime:
+    """Naive UTC, as the store keeps times; a time without a zone is taken as UTC."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+class _Facet(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class SchemaField(_Facet):
+    name: str = Name
+    type: str | None = None
+    description: str | None = None
+    fields: list[SchemaField] = Field(default_factory=list)
+
+
+class SchemaFacet(_Facet):
+    fields: list[SchemaField] = Field(default_factory=list)
+
+
+class Transformation(_Facet):
+    type: str = Field(min_length=1)
+    subtype: str | None = None
+    description: str | None = None
+    masking: bool = False
+
+
+class InputField(_Facet):
+    namespace: str = Name
+    name: str = Name
+    field: str = Field(min_length=1)
+    transformations: list[Transformation] = Field(default_factory=list)
+
+
+class ColumnLineageField(_Facet):
+    inputFields: list[InputField]
+    transformationDescription: str | None = None
+    transformationType: str | None = None
+
+
+class ColumnLineageFacet(_Facet):
+    fields: dict[str, ColumnLineageField] = Field(default_factory=dict)
+    dataset: list[InputField] = Field(default_factory=list)
+
+
+class DocumentationFacet(_Facet):
+    description: str
+
+
+class Owner(_Facet):
+    name: str = Field(min_length=1)
+    type: str | None = None
+
+
+class OwnershipFacet(_Facet):
+    owners: list[Owner] = Field(default_factory=list)
+
+
+class Tag(_Facet):
+    key: str = Field(min_length=1)
+    value: str | None = None
+    source: str | None = None
+    field: str | None = None
+
+
+class TagsFacet(_Facet):
+    tags: list[Tag] = Field(default_factory=list)
+
+
+class DataSourceFacet(_Facet):
+    name: str | None = None
+    uri: str | None = None
+
+
+class SymlinkIdentifier(_Facet):
+    namespace: str = Name
+    name: str = Name
+    type: str | None = None
+
+
+class SymlinksFacet(_Facet):
+    identifiers: list[SymlinkIdentifier] = Field(default_factory=list)
+
+
+class DatasetRefId(_Facet):
+    namespace: str = Name
+    name: str = Name
+
+
+class LifecycleStateChangeFacet(_Facet):
+    lifecycleStateChange: Literal["ALTER", "CREATE", "DROP", "OVERWRITE", "RENAME", "TRUNCATE"]
+    previousIdentifier: DatasetRefId | None = None
+
+
+class _Facets(_Facet):
+    """A facets object: typed where Steward reads it, the raw dict kept whole."""
+
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _deleted: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_raw(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        deleted: set[str] = set()
+        if isinstance(data, dict):
+            deleted = {k for k, v in data.items() if isinstance(v, dict) and v.get("_deleted")}
+            live = {k: v for k, v in data.items() if k not in deleted}
+        else:
+            live = data
+        model = handler(live)
+        model._raw = data if isinstance(data, dict) else {}
+        model._deleted = frozenset(deleted)
+        return model
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The facets as sent, `_deleted` markers included."""
+        return self._raw
+
+    @property
+    def deleted(self) -> frozenset[str]:
+        """Names of the facets this event removes."""
+        return self._deleted
+
+
+class DatasetFacets(_Facets):
+    schema_: SchemaFacet | None = Field(default=None, alias="schema")
+    columnLineage: ColumnLineageFacet | None = None
+    documentation: DocumentationFacet | None = None
+    ownership: OwnershipFacet | None = None
+    tags: TagsFacet | None = None
+    dataSource: DataSourceFacet | None = None
+    symlinks: SymlinksFacet | None = None
+    lifecycleStateChange: LifecycleStateChangeFacet | None = None
+
+
+class SourceCodeLocationFacet(_Facet):
+    type: str | None = None
+    url: str | None = None
+    repoUrl: str | None = None
+    path: str | None = None
+    version: str | None = None
+
+
+class JobTypeFacet(_Facet):
+    processingType: str | None = None
+    integration: str | None = None
+    jobType: str | None = None
+
+
+class JobFacets(_Facets):
+    documentation: DocumentationFacet | None = None
+    sourceCodeLocation: SourceCodeLocationFacet | None = None
+    jobType: JobTypeFacet | None = None
+
+
+class ParentRun(_Facet):
+    runId: UUID
+
+
+class ParentJob(_Facet):
+    namespace: str = Name
+    name: str = Name
+
+
+class ParentRunFacet(_Facet):
+    run: ParentRun
+    job: ParentJob
+
+
+class NominalTimeFacet(_Facet):
+    nominalStartTime: datetime
+    nominalEndTime: datetime | None = None
+
+
+class RunFacets(_Facets):
+    parent: ParentRunFacet | None = None
+    nominalTime: NominalTimeFacet | None = None
+
+
+class Dataset(_Facet):
+    namespace: str = Name
+    name: str = Name
+    facets: DatasetFacets = Field(default_factory=DatasetFacets)
+    inputFacets: dict[str, Any] = Field(default_factory=dict)
+    outputFacets: dict[str, Any] = Field(default_factory=dict)
+
+
+class Job(_Facet):
+    namespace: str = Name
+    name: str = Name
+    facets: JobFacets = Field(default_factory=JobFacets)
+
+
+class Run(_Facet):
+    runId: UUID
+    facets: RunFacets = Field(default_factory=RunFacets)
+
+
+class _Event(_Facet):
+    eventTime: datetime
+    producer: str = Field(min_length=1)
+    schemaURL: str | None = None
+
+    @field_validator("eventTime")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return to_utc(value)
+
+
+class RunEvent(_Event):
+    eventType: RunState | None = None
+    run: Run
+    job: Job
+    inputs: list[Dataset] = Field(default_factory=list)
+    outputs: list[Dataset] = Field(default_factory=list)
+
+
+class DatasetEvent(_Event):
+    dataset: Dataset
+
+
+class JobEvent(_Event):
+    job: Job
+    inputs: list[Dataset] = Field(default_factory=list)
+    outputs: list[Dataset] = Field(default_factory=list)
+
+
+Event = RunEvent | DatasetEvent | JobEvent
+
+
+def parse_event(data: Any, *, where: str = "") -> Event:
+    """Validate one decoded event; `InvalidEvent` names the first bad field.
+
+    The kind follows the spec: a `run` makes a RunEvent (so does an `eventType`),
+    else a `dataset` a DatasetEvent, else a `job` a JobEvent.
+    """
+    if not isinstance(data, dict):
+        raise InvalidEvent(f"{where or 'event'}: must be a JSON object")
+    model: type[RunEvent] | type[DatasetEvent] | type[JobEvent]
+    if "run" in data or "eventType" in data:
+        model = RunEvent
+    elif "dataset" in data:
+        model = DatasetEvent
+    elif "job" in data:
+        model = JobEvent
+    else:
+        raise InvalidEvent(
+            f"{where}run: required (a RunEvent has run and job, a DatasetEvent has dataset,"
+            " a JobEvent has job)"
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidEvent(describe_validation_error(exc, prefix=where)) from None
+
+
+def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
+    """`run.runId: Input should be a valid UUID`, for the first few errors."""
+    parts = []
+    for err in exc.errors(include_url=False)[:3]:
+        loc = ""
+        for item in err["loc"]:
+            loc += f"[{item}]" if isinstance(item, int) else (f".{item}" if loc else str(item))
+        parts.append(f"{prefix}{loc}: {err['msg']}")
+    more = len(exc.errors()) - 3
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def event_kind(event: Event) -> str:
+    """`RunEvent`, `DatasetEvent` or `JobEvent`."""
+    return type(event).__name__

@@ -1,0 +1,111 @@
+"""Lineage node ids (`dataset:NS:NAME`, `job:NS:NAME`, `datasetField:NS:NAME:FIELD`).
+
+Namespaces hold colons (`postgres://db.example.com:5432`) and so may names, so an id
+is not split on its colons blindly. It is resolved against the store: the namespace
+is the longest known namespace that the id continues with `:`, and the name (and for
+a field, the split between name and field) is the one naming a stored dataset or job;
+where two readings both name stored things, the longer namespace wins, then the
+longer dataset name. An id naming nothing stored is `NotFound`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from steward.errors import InvalidNodeId, NotFound
+from steward.store.schema import datasets, jobs, namespaces
+
+NodeKind = Literal["dataset", "job"]
+
+
+@dataclass(frozen=True)
+class Node:
+    """A dataset or job, by row id, with the names that make up its node id."""
+
+    kind: NodeKind
+    id: int
+    namespace: str
+    name: str
+
+    @property
+    def node_id(self) -> str:
+        return node_id(self.kind, self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class FieldNode:
+    """One column of a dataset."""
+
+    dataset: Node
+    field: str
+
+    @property
+    def node_id(self) -> str:
+        return field_node_id(self.dataset.namespace, self.dataset.name, self.field)
+
+
+def node_id(kind: NodeKind, namespace: str, name: str) -> str:
+    """`dataset:NS:NAME` or `job:NS:NAME`."""
+    return f"{kind}:{namespace}:{name}"
+
+
+def field_node_id(namespace: str, name: str, field: str) -> str:
+    """`datasetField:NS:NAME:FIELD`."""
+    return f"datasetField:{namespace}:{name}:{field}"
+
+
+def _split_kind(value: str, allowed: tuple[str, ...]) -> tuple[str, str]:
+    kind, sep, rest = value.partition(":")
+    if not sep or kind not in allowed or not rest:
+        expected = " or ".join(f"'{k}:NAMESPACE:NAME'" for k in allowed)
+        raise InvalidNodeId(f"nodeId: {value!r} is not {expected}")
+    return kind, rest
+
+
+def _namespace_readings(conn: Connection, rest: str) -> list[tuple[int, str, str]]:
+    """(namespace id, namespace, remainder) for each known namespace `rest` starts with."""
+    candidates = [rest[:i] for i, ch in enumerate(rest) if ch == ":"]
+    if not candidates:
+        return []
+    rows = conn.execute(
+        sa.select(namespaces.c.id, namespaces.c.name).where(namespaces.c.name.in_(candidates))
+    ).all()
+    readings = [(row.id, row.name, rest[len(row.name) + 1 :]) for row in rows]
+    readings.sort(key=lambda reading: len(reading[1]), reverse=True)
+    return [reading for reading in readings if reading[2]]
+
+
+def resolve_node(conn: Connection, value: str) -> Node:
+    """The stored dataset or job a node id names."""
+    kind, rest = _split_kind(value, ("dataset", "job"))
+    table = datasets if kind == "dataset" else jobs
+    for namespace_id, namespace, name in _namespace_readings(conn, rest):
+        found = conn.execute(
+            sa.select(table.c.id).where(table.c.namespace_id == namespace_id, table.c.name == name)
+        ).scalar()
+        if found is not None:
+            return Node(kind, int(found), namespace, name)  # type: ignore[arg-type]
+    raise NotFound(f"nodeId: no {kind} {value!r} has been seen")
+
+
+def resolve_field(conn: Connection, value: str) -> FieldNode:
+    """The stored dataset and field a `datasetField:NS:NAME:FIELD` id names."""
+    _, rest = _split_kind(value, ("datasetField",))
+    for namespace_id, namespace, remainder in _namespace_readings(conn, rest):
+        splits = [i for i, ch in enumerate(remainder) if ch == ":"]
+        names = {remainder[:i]: remainder[i + 1 :] for i in splits if remainder[i + 1 :]}
+        if not names:
+            continue
+        rows = conn.execute(
+            sa.select(datasets.c.id, datasets.c.name).where(
+                datasets.c.namespace_id == namespace_id, datasets.c.name.in_(list(names))
+            )
+        ).all()
+        if rows:
+            row = max(rows, key=lambda r: len(r.name))
+            return FieldNode(Node("dataset", row.id, namespace, row.name), names[row.name])
+    raise NotFound(f"nodeId: no dataset field {value!r} has been seen")

@@ -1,0 +1,15 @@
+"""INSERT ... ON CONFLICT DO NOTHING for the two backends Steward runs on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+
+def insert_ignoring_conflicts(conn: Connection, table: sa.Table, conflict: list[str]) -> Any:
+    """An insert into `table` that skips rows clashing on the unique columns `conflict`."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=conflict)
