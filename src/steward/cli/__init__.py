@@ -1,0 +1,1 @@
+"""The `steward` command: Typer apps, one module per domain, thin over the domains."""

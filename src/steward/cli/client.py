@@ -1,0 +1,57 @@
+"""Talking to a running Steward server: `--url`/`STEWARD_URL` and `--token`/`STEWARD_TOKEN`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from steward.errors import StewardError, Unauthenticated
+
+UrlOption = Annotated[
+    str, typer.Option("--url", envvar="STEWARD_URL", help="The Steward server to talk to.")
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option("--token", envvar="STEWARD_TOKEN", help="An API token (steward token create)."),
+]
+DEFAULT_URL = "http://127.0.0.1:5000"
+
+
+class ServerError(StewardError):
+    """The server refused a request or could not be reached."""
+
+    exit_code = 1
+
+
+class Client:
+    """A small HTTP client for Steward's API that turns refusals into errors."""
+
+    def __init__(self, url: str, token: str | None, timeout: float = 60.0) -> None:
+        if not token:
+            raise Unauthenticated("no token: pass --token or set STEWARD_TOKEN")
+        self.http = httpx.Client(
+            base_url=url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+        )
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request; the JSON answer, or a `ServerError` carrying the server's message."""
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ServerError(f"cannot reach {self.http.base_url}: {exc}") from None
+        if response.status_code >= 400:
+            try:
+                message = response.json().get("error", response.text)
+            except ValueError:
+                message = response.text
+            error = Unauthenticated if response.status_code == 401 else ServerError
+            raise error(f"{response.status_code}: {message}")
+        return response.json()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()

@@ -1,0 +1,77 @@
+"""`steward`: serve, db, token and lineage; errors become exit codes here and only here."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from steward.cli import lineage, token
+from steward.cli.context import steward_from_env
+from steward.errors import StewardError
+
+app = typer.Typer(
+    name="steward",
+    help="Data governance and lineage for your lakehouse.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db = typer.Typer(help="The metadata store.", no_args_is_help=True)
+app.add_typer(db, name="db")
+app.add_typer(token.app, name="token")
+app.add_typer(lineage.app, name="lineage")
+err = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the API server: migrates the store and, on first start, prints an admin token."""
+    import uvicorn
+
+    from steward.api import create_app
+    from steward.identity.tokens import create_token, has_tokens
+
+    steward = steward_from_env()
+    steward.upgrade()
+    if not has_tokens(steward.store):
+        issued = create_token(
+            steward.store, user="admin", is_admin=True, description="created on first start"
+        )
+        err.print(
+            "[bold]First start: an admin token was created. It is shown this once;"
+            " keep it somewhere safe.[/bold]"
+        )
+        print(issued.secret, flush=True)
+    host = host or steward.settings.host
+    port = port or steward.settings.port
+    err.print(f"Steward listening on http://{host}:{port} (store: {steward.store.dialect})")
+    uvicorn.run(create_app(steward), host=host, port=port, log_level="warning", access_log=False)
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the store's migrations."""
+    steward = steward_from_env()
+    steward.upgrade()
+    err.print(f"store at revision {steward.store.current_revision()}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the store's migration revision."""
+    print(steward_from_env().store.current_revision() or "(empty)")
+
+
+def main() -> None:
+    """Entry point: run the app, mapping Steward's errors to one message and one exit code."""
+    try:
+        app()
+    except StewardError as exc:
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        sys.exit(exc.exit_code)
