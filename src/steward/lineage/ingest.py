@@ -49,8 +49,11 @@ def decode_events(body: bytes) -> list[Any]:
     except orjson.JSONDecodeError as exc:
         if text[:1] != b"{":
             raise InvalidEvent(f"body: not valid JSON ({exc})") from None
-        return _decode_ndjson(text)
-    return decoded if isinstance(decoded, list) else [decoded]
+        decoded = _decode_ndjson(text)
+    events = decoded if isinstance(decoded, list) else [decoded]
+    if not events:
+        raise InvalidEvent("body: no events; send a JSON event, a JSON array or NDJSON")
+    return events
 
 
 def _decode_ndjson(text: bytes) -> list[Any]:

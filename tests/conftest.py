@@ -1,0 +1,89 @@
+"""Fixtures: a real `Steward` on a temporary SQLite file or a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from steward.api import create_app
+from steward.app import Steward
+from steward.config import Settings
+from steward.identity.tokens import create_token
+from steward.store import open_store
+from tests.postgres import find_server
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """An admin URL and a migrated template database to copy for each test."""
+    url, server, reason = find_server()
+    if url is None:
+        pytest.skip(reason)
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    template = f"steward_template_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{template}"'))
+    store = open_store(str(sa.make_url(url).set(database=template).render_as_string(False)))
+    store.upgrade()
+    store.dispose()
+    yield f"{url}|{template}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}"'))
+    admin.dispose()
+    if server is not None:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    """None for the embedded SQLite default, else a fresh, migrated PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    admin_url, template = request.getfixturevalue("postgres_template").split("|")
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"steward_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield sa.make_url(admin_url).set(database=name).render_as_string(False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url)
+
+
+@pytest.fixture
+def steward(settings: Settings) -> Iterator[Steward]:
+    instance = Steward(settings)
+    instance.upgrade()
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def admin_token(steward: Steward) -> str:
+    return create_token(steward.store, user="admin", is_admin=True).secret
+
+
+@pytest.fixture
+def client(steward: Steward, admin_token: str) -> Iterator[TestClient]:
+    """An in-process HTTP client authenticated as an admin."""
+    with TestClient(create_app(steward), raise_server_exceptions=False) as http:
+        http.headers["Authorization"] = f"Bearer {admin_token}"
+        yield http
+
+
+@pytest.fixture
+def anonymous(steward: Steward) -> Iterator[TestClient]:
+    """An in-process HTTP client with no credentials."""
+    with TestClient(create_app(steward), raise_server_exceptions=False) as http:
+        yield http
