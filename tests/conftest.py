@@ -77,7 +77,7 @@ def admin_token(steward: Steward) -> str:
 @pytest.fixture
 def client(steward: Steward, admin_token: str) -> Iterator[TestClient]:
     """An in-process HTTP client authenticated as an admin."""
-    with TestClient(create_app(steward), raise_server_exceptions=False) as http:
+    with TestClient(create_app(steward), raise_server_exceptions=True) as http:
         http.headers["Authorization"] = f"Bearer {admin_token}"
         yield http
 
@@ -85,5 +85,5 @@ def client(steward: Steward, admin_token: str) -> Iterator[TestClient]:
 @pytest.fixture
 def anonymous(steward: Steward) -> Iterator[TestClient]:
     """An in-process HTTP client with no credentials."""
-    with TestClient(create_app(steward), raise_server_exceptions=False) as http:
+    with TestClient(create_app(steward), raise_server_exceptions=True) as http:
         yield http

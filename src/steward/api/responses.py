@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -11,6 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from steward.errors import StewardError, Unauthenticated
+
+log = logging.getLogger("steward.api")
 
 
 class Json(JSONResponse):
@@ -48,5 +51,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> Response:  # pragma: no cover
+    async def _unexpected(request: Request, exc: Exception) -> Response:  # pragma: no cover
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return error(500, f"internal error: {type(exc).__name__}")

@@ -204,13 +204,10 @@ def run_details(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
             io[item.run_id][item.direction].append({"namespace": item.namespace, "name": item.name})
         version_ids = {row.job_version_id for row in rows if row.job_version_id}
         if version_ids:
-            versions = dict(
-                conn.execute(
-                    sa.select(job_versions.c.id, job_versions.c.version).where(
-                        job_versions.c.id.in_(version_ids)
-                    )
-                ).tuples()
+            query = sa.select(job_versions.c.id, job_versions.c.version).where(
+                job_versions.c.id.in_(version_ids)
             )
+            versions = {version_id: version for version_id, version in conn.execute(query)}
     return [
         {
             **run_summary(row),
