@@ -37,6 +37,14 @@ def to_utc(value: datetime) -> datetime:
 class _Facet(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_nulls(cls, data: Any) -> Any:
+        # Producers send `"key": null` for an absent optional value; treat it as absent.
+        if isinstance(data, dict) and None in data.values():
+            return {k: v for k, v in data.items() if v is not None}
+        return data
+
 
 class SchemaField(_Facet):
     name: str = Name
@@ -53,7 +61,7 @@ class Transformation(_Facet):
     type: str = Field(min_length=1)
     subtype: str | None = None
     description: str | None = None
-    masking: bool = False
+    masking: bool | None = None
 
 
 class InputField(_Facet):

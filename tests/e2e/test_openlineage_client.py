@@ -1,0 +1,227 @@
+"""A live `steward serve` on loopback, fed by the real openlineage-python client and the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import column_lineage_dataset, schema_dataset
+from openlineage.client.transport.http import (
+    ApiKeyTokenProvider,
+    HttpCompression,
+    HttpConfig,
+    HttpTransport,
+)
+
+STEWARD = [sys.executable, "-m", "steward.cli"]
+
+
+@dataclass
+class Server:
+    url: str
+    token: str
+    env: dict[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*STEWARD, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"steward serve exited: {process.stderr.read() if process.stderr else ''}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("steward serve did not become healthy in 30 s")
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    """Stop the server; what it printed on stdout after the lines already read."""
+    process.terminate()
+    try:
+        out, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, _ = process.communicate()
+    return out
+
+
+@pytest.fixture
+def server(tmp_path: Path, database_url: str | None) -> Iterator[Server]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+    env["STEWARD_HOME"] = str(tmp_path / "home")
+    if database_url:
+        env["STEWARD_DATABASE_URL"] = database_url
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = _start(env, port)
+    assert process.stdout is not None
+    token = process.stdout.readline().strip()
+    _wait_healthy(url, process)
+    yield Server(url, token, env)
+    _stop(process)
+
+
+def test_first_start_prints_one_admin_token_and_later_starts_none(server: Server) -> None:
+    assert server.token.startswith("stw_")
+    ok = httpx.get(f"{server.url}/api/v1/namespaces",
+                   headers={"Authorization": f"Bearer {server.token}"})
+    assert ok.status_code == 200
+    assert httpx.get(f"{server.url}/api/v1/namespaces").status_code == 401
+
+
+def test_second_start_prints_no_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+    env["STEWARD_HOME"] = str(tmp_path / "home")
+    outputs = []
+    for _ in range(2):
+        port = _free_port()
+        process = _start(env, port)
+        _wait_healthy(f"http://127.0.0.1:{port}", process)
+        outputs.append(_stop(process))
+    assert outputs[0].strip().startswith("stw_")
+    assert outputs[1] == ""
+
+
+def test_openlineage_client_events_become_graph_and_column_lineage(server: Server) -> None:
+    config = HttpConfig(
+        url=server.url,
+        auth=ApiKeyTokenProvider({"apiKey": server.token}),
+        compression=HttpCompression.GZIP,
+    )
+    client = OpenLineageClient(transport=HttpTransport(config))
+    producer = "https://example.com/steward-e2e"
+    source = InputDataset(
+        namespace="postgres://db:5432",
+        name="shop.public.customers",
+        facets={"schema": schema_dataset.SchemaDatasetFacet(fields=[
+            schema_dataset.SchemaDatasetFacetFields(name="id", type="INTEGER"),
+            schema_dataset.SchemaDatasetFacetFields(name="email", type="VARCHAR"),
+        ])},
+    )
+    lineage = column_lineage_dataset.ColumnLineageDatasetFacet(fields={
+        "customer_id": column_lineage_dataset.Fields(inputFields=[
+            column_lineage_dataset.InputField(
+                namespace="postgres://db:5432", name="shop.public.customers", field="id",
+                transformations=[column_lineage_dataset.Transformation(
+                    type="DIRECT", subtype="IDENTITY", description="", masking=False)],
+            )
+        ]),
+        "email_domain": column_lineage_dataset.Fields(inputFields=[
+            column_lineage_dataset.InputField(
+                namespace="postgres://db:5432", name="shop.public.customers", field="email",
+                transformations=[column_lineage_dataset.Transformation(
+                    type="DIRECT", subtype="TRANSFORMATION",
+                    description="split_part(email, '@', 2)", masking=True)],
+            )
+        ]),
+    })
+    target = OutputDataset(
+        namespace="s3://lake",
+        name="marts/customer_domains",
+        facets={
+            "schema": schema_dataset.SchemaDatasetFacet(fields=[
+                schema_dataset.SchemaDatasetFacetFields(name="customer_id", type="INTEGER"),
+                schema_dataset.SchemaDatasetFacetFields(name="email_domain", type="VARCHAR"),
+            ]),
+            "columnLineage": lineage,
+        },
+    )
+    run = Run(runId=str(uuid.uuid4()))
+    job = Job(namespace="spark", name="customer_domains")
+    now = datetime.now(UTC).isoformat()
+    client.emit(RunEvent(eventType=RunState.START, eventTime=now, run=run, job=job,
+                         producer=producer, inputs=[source], outputs=[]))
+    client.emit(RunEvent(eventType=RunState.COMPLETE, eventTime=datetime.now(UTC).isoformat(),
+                         run=run, job=job, producer=producer, inputs=[source], outputs=[target]))
+
+    headers = {"Authorization": f"Bearer {server.token}"}
+    answer = httpx.get(f"{server.url}/api/v1/lineage", headers=headers,
+                       params={"nodeId": "dataset:s3://lake:marts/customer_domains",
+                               "direction": "upstream"}).json()
+    nodes = {n["id"]: n for n in answer["graph"]}
+    assert set(nodes) == {
+        "dataset:s3://lake:marts/customer_domains",
+        "job:spark:customer_domains",
+        "dataset:postgres://db:5432:shop.public.customers",
+    }
+    assert nodes["job:spark:customer_domains"]["data"]["latestRun"]["state"] == "COMPLETE"
+    assert nodes["job:spark:customer_domains"]["inEdges"] == [
+        {"origin": "dataset:postgres://db:5432:shop.public.customers",
+         "destination": "job:spark:customer_domains"}
+    ]
+    columns = httpx.get(f"{server.url}/api/v1/column-lineage", headers=headers,
+                        params={"nodeId": "datasetField:s3://lake:marts/customer_domains:email_domain",
+                                "direction": "upstream"}).json()
+    by_id = {n["id"]: n for n in columns["graph"]}
+    edge, = by_id["datasetField:s3://lake:marts/customer_domains:email_domain"]["inEdges"]
+    assert edge["origin"] == "datasetField:postgres://db:5432:shop.public.customers:email"
+    assert edge["transformations"] == [{"type": "DIRECT", "subtype": "TRANSFORMATION",
+                                        "description": "split_part(email, '@', 2)",
+                                        "masking": True}]
+    runs = httpx.get(f"{server.url}/api/v1/jobs/spark/customer_domains/runs", headers=headers).json()
+    assert [s["state"] for s in runs["runs"][0]["states"]] == ["START", "COMPLETE"]
+
+
+def test_cli_sends_files_and_draws_upstream_tree(server: Server, tmp_path: Path) -> None:
+    from tests.openlineage_events import dataset, run_event
+
+    events = [
+        run_event("ingest", inputs=[dataset("pg", "raw.orders")], outputs=[dataset("wh", "stg_orders")]),
+        run_event("model", inputs=[dataset("wh", "stg_orders")], outputs=[dataset("wh", "fct_orders")]),
+    ]
+    ndjson = tmp_path / "events.ndjson"
+    ndjson.write_text("\n".join(json.dumps(e) for e in events))
+    env = {**server.env, "STEWARD_URL": server.url, "STEWARD_TOKEN": server.token}
+    sent = subprocess.run([*STEWARD, "lineage", "send", str(ndjson)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert sent.returncode == 0, sent.stderr
+    assert "2 stored" in sent.stderr
+    tree = subprocess.run([*STEWARD, "lineage", "upstream", "dataset:wh:fct_orders", "--depth", "2"],
+                          env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=60)
+    assert tree.returncode == 0, tree.stderr
+    lines = tree.stdout.splitlines()
+    assert "wh:fct_orders" in lines[0]
+    assert any("job etl:model" in line for line in lines)
+    assert any("dataset pg:raw.orders" in line for line in lines)
+    as_json = subprocess.run(
+        [*STEWARD, "lineage", "downstream", "dataset:pg:raw.orders", "--depth", "1", "--json"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    graph = json.loads(as_json.stdout)
+    assert {n["id"] for n in graph["graph"]} == {
+        "dataset:pg:raw.orders", "job:etl:ingest", "dataset:wh:stg_orders"
+    }
+    refused = subprocess.run(
+        [*STEWARD, "lineage", "upstream", "dataset:wh:fct_orders", "--token", "stw_wrong"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert refused.returncode == 5
+    assert "401" in refused.stderr
