@@ -40,8 +40,12 @@ def dataset(
                             "name": n,
                             "field": f,
                             "transformations": [
-                                {"type": "DIRECT", "subtype": "IDENTITY",
-                                 "description": "", "masking": False}
+                                {
+                                    "type": "DIRECT",
+                                    "subtype": "IDENTITY",
+                                    "description": "",
+                                    "masking": False,
+                                }
                             ],
                         }
                         for ns, n, f in sources

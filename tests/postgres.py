@@ -62,8 +62,18 @@ class TemporaryServer:
             capture_output=True,
         )
         subprocess.run(
-            [*user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w",
-             "-o", f"-h 127.0.0.1 -p {self.port} -k {self.dir}", "start"],
+            [
+                *user,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(self.dir / "log"),
+                "-w",
+                "-o",
+                f"-h 127.0.0.1 -p {self.port} -k {self.dir}",
+                "start",
+            ],
             check=True,
             capture_output=True,
         )
@@ -75,8 +85,15 @@ class TemporaryServer:
 
     def stop(self) -> None:
         subprocess.run(
-            [*self.user, str(self.bin_dir / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast",
-             "stop"],
+            [
+                *self.user,
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.dir / "data"),
+                "-m",
+                "fast",
+                "stop",
+            ],
             check=False,
             capture_output=True,
         )
@@ -92,9 +109,13 @@ def find_server() -> tuple[str | None, TemporaryServer | None, str]:
         return LOCAL_URL, None, ""
     bin_dir = _binaries()
     if bin_dir is None:
-        return None, None, (
-            "no PostgreSQL: STEWARD_TEST_DATABASE_URL is unset, nothing answers on"
-            " 127.0.0.1:5432 and no initdb binary is installed"
+        return (
+            None,
+            None,
+            (
+                "no PostgreSQL: STEWARD_TEST_DATABASE_URL is unset, nothing answers on"
+                " 127.0.0.1:5432 and no initdb binary is installed"
+            ),
         )
     try:
         server = TemporaryServer(bin_dir)

@@ -45,7 +45,10 @@ def _free_port() -> int:
 def _start(env: dict[str, str], port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*STEWARD, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -53,7 +56,9 @@ def _wait_healthy(url: str, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"steward serve exited: {process.stderr.read() if process.stderr else ''}")
+            raise RuntimeError(
+                f"steward serve exited: {process.stderr.read() if process.stderr else ''}"
+            )
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return
@@ -91,8 +96,9 @@ def server(tmp_path: Path, database_url: str | None) -> Iterator[Server]:
 
 def test_first_start_prints_one_admin_token_and_later_starts_none(server: Server) -> None:
     assert server.token.startswith("stw_")
-    ok = httpx.get(f"{server.url}/api/v1/namespaces",
-                   headers={"Authorization": f"Bearer {server.token}"})
+    ok = httpx.get(
+        f"{server.url}/api/v1/namespaces", headers={"Authorization": f"Bearer {server.token}"}
+    )
     assert ok.status_code == 200
     assert httpx.get(f"{server.url}/api/v1/namespaces").status_code == 401
 
@@ -121,51 +127,95 @@ def test_openlineage_client_events_become_graph_and_column_lineage(server: Serve
     source = InputDataset(
         namespace="postgres://db:5432",
         name="shop.public.customers",
-        facets={"schema": schema_dataset.SchemaDatasetFacet(fields=[
-            schema_dataset.SchemaDatasetFacetFields(name="id", type="INTEGER"),
-            schema_dataset.SchemaDatasetFacetFields(name="email", type="VARCHAR"),
-        ])},
+        facets={
+            "schema": schema_dataset.SchemaDatasetFacet(
+                fields=[
+                    schema_dataset.SchemaDatasetFacetFields(name="id", type="INTEGER"),
+                    schema_dataset.SchemaDatasetFacetFields(name="email", type="VARCHAR"),
+                ]
+            )
+        },
     )
-    lineage = column_lineage_dataset.ColumnLineageDatasetFacet(fields={
-        "customer_id": column_lineage_dataset.Fields(inputFields=[
-            column_lineage_dataset.InputField(
-                namespace="postgres://db:5432", name="shop.public.customers", field="id",
-                transformations=[column_lineage_dataset.Transformation(
-                    type="DIRECT", subtype="IDENTITY", description="", masking=False)],
-            )
-        ]),
-        "email_domain": column_lineage_dataset.Fields(inputFields=[
-            column_lineage_dataset.InputField(
-                namespace="postgres://db:5432", name="shop.public.customers", field="email",
-                transformations=[column_lineage_dataset.Transformation(
-                    type="DIRECT", subtype="TRANSFORMATION",
-                    description="split_part(email, '@', 2)", masking=True)],
-            )
-        ]),
-    })
+    lineage = column_lineage_dataset.ColumnLineageDatasetFacet(
+        fields={
+            "customer_id": column_lineage_dataset.Fields(
+                inputFields=[
+                    column_lineage_dataset.InputField(
+                        namespace="postgres://db:5432",
+                        name="shop.public.customers",
+                        field="id",
+                        transformations=[
+                            column_lineage_dataset.Transformation(
+                                type="DIRECT", subtype="IDENTITY", description="", masking=False
+                            )
+                        ],
+                    )
+                ]
+            ),
+            "email_domain": column_lineage_dataset.Fields(
+                inputFields=[
+                    column_lineage_dataset.InputField(
+                        namespace="postgres://db:5432",
+                        name="shop.public.customers",
+                        field="email",
+                        transformations=[
+                            column_lineage_dataset.Transformation(
+                                type="DIRECT",
+                                subtype="TRANSFORMATION",
+                                description="split_part(email, '@', 2)",
+                                masking=True,
+                            )
+                        ],
+                    )
+                ]
+            ),
+        }
+    )
     target = OutputDataset(
         namespace="s3://lake",
         name="marts/customer_domains",
         facets={
-            "schema": schema_dataset.SchemaDatasetFacet(fields=[
-                schema_dataset.SchemaDatasetFacetFields(name="customer_id", type="INTEGER"),
-                schema_dataset.SchemaDatasetFacetFields(name="email_domain", type="VARCHAR"),
-            ]),
+            "schema": schema_dataset.SchemaDatasetFacet(
+                fields=[
+                    schema_dataset.SchemaDatasetFacetFields(name="customer_id", type="INTEGER"),
+                    schema_dataset.SchemaDatasetFacetFields(name="email_domain", type="VARCHAR"),
+                ]
+            ),
             "columnLineage": lineage,
         },
     )
     run = Run(runId=str(uuid.uuid4()))
     job = Job(namespace="spark", name="customer_domains")
     now = datetime.now(UTC).isoformat()
-    client.emit(RunEvent(eventType=RunState.START, eventTime=now, run=run, job=job,
-                         producer=producer, inputs=[source], outputs=[]))
-    client.emit(RunEvent(eventType=RunState.COMPLETE, eventTime=datetime.now(UTC).isoformat(),
-                         run=run, job=job, producer=producer, inputs=[source], outputs=[target]))
+    client.emit(
+        RunEvent(
+            eventType=RunState.START,
+            eventTime=now,
+            run=run,
+            job=job,
+            producer=producer,
+            inputs=[source],
+            outputs=[],
+        )
+    )
+    client.emit(
+        RunEvent(
+            eventType=RunState.COMPLETE,
+            eventTime=datetime.now(UTC).isoformat(),
+            run=run,
+            job=job,
+            producer=producer,
+            inputs=[source],
+            outputs=[target],
+        )
+    )
 
     headers = {"Authorization": f"Bearer {server.token}"}
-    answer = httpx.get(f"{server.url}/api/v1/lineage", headers=headers,
-                       params={"nodeId": "dataset:s3://lake:marts/customer_domains",
-                               "direction": "upstream"}).json()
+    answer = httpx.get(
+        f"{server.url}/api/v1/lineage",
+        headers=headers,
+        params={"nodeId": "dataset:s3://lake:marts/customer_domains", "direction": "upstream"},
+    ).json()
     nodes = {n["id"]: n for n in answer["graph"]}
     assert set(nodes) == {
         "dataset:s3://lake:marts/customer_domains",
@@ -174,19 +224,33 @@ def test_openlineage_client_events_become_graph_and_column_lineage(server: Serve
     }
     assert nodes["job:spark:customer_domains"]["data"]["latestRun"]["state"] == "COMPLETE"
     assert nodes["job:spark:customer_domains"]["inEdges"] == [
-        {"origin": "dataset:postgres://db:5432:shop.public.customers",
-         "destination": "job:spark:customer_domains"}
+        {
+            "origin": "dataset:postgres://db:5432:shop.public.customers",
+            "destination": "job:spark:customer_domains",
+        }
     ]
-    columns = httpx.get(f"{server.url}/api/v1/column-lineage", headers=headers,
-                        params={"nodeId": "datasetField:s3://lake:marts/customer_domains:email_domain",
-                                "direction": "upstream"}).json()
+    columns = httpx.get(
+        f"{server.url}/api/v1/column-lineage",
+        headers=headers,
+        params={
+            "nodeId": "datasetField:s3://lake:marts/customer_domains:email_domain",
+            "direction": "upstream",
+        },
+    ).json()
     by_id = {n["id"]: n for n in columns["graph"]}
-    edge, = by_id["datasetField:s3://lake:marts/customer_domains:email_domain"]["inEdges"]
+    (edge,) = by_id["datasetField:s3://lake:marts/customer_domains:email_domain"]["inEdges"]
     assert edge["origin"] == "datasetField:postgres://db:5432:shop.public.customers:email"
-    assert edge["transformations"] == [{"type": "DIRECT", "subtype": "TRANSFORMATION",
-                                        "description": "split_part(email, '@', 2)",
-                                        "masking": True}]
-    runs = httpx.get(f"{server.url}/api/v1/jobs/spark/customer_domains/runs", headers=headers).json()
+    assert edge["transformations"] == [
+        {
+            "type": "DIRECT",
+            "subtype": "TRANSFORMATION",
+            "description": "split_part(email, '@', 2)",
+            "masking": True,
+        }
+    ]
+    runs = httpx.get(
+        f"{server.url}/api/v1/jobs/spark/customer_domains/runs", headers=headers
+    ).json()
     assert [s["state"] for s in runs["runs"][0]["states"]] == ["START", "COMPLETE"]
 
 
@@ -194,18 +258,32 @@ def test_cli_sends_files_and_draws_upstream_tree(server: Server, tmp_path: Path)
     from tests.openlineage_events import dataset, run_event
 
     events = [
-        run_event("ingest", inputs=[dataset("pg", "raw.orders")], outputs=[dataset("wh", "stg_orders")]),
-        run_event("model", inputs=[dataset("wh", "stg_orders")], outputs=[dataset("wh", "fct_orders")]),
+        run_event(
+            "ingest", inputs=[dataset("pg", "raw.orders")], outputs=[dataset("wh", "stg_orders")]
+        ),
+        run_event(
+            "model", inputs=[dataset("wh", "stg_orders")], outputs=[dataset("wh", "fct_orders")]
+        ),
     ]
     ndjson = tmp_path / "events.ndjson"
     ndjson.write_text("\n".join(json.dumps(e) for e in events))
     env = {**server.env, "STEWARD_URL": server.url, "STEWARD_TOKEN": server.token}
-    sent = subprocess.run([*STEWARD, "lineage", "send", str(ndjson)], env=env,
-                          capture_output=True, text=True, timeout=60)
+    sent = subprocess.run(
+        [*STEWARD, "lineage", "send", str(ndjson)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert sent.returncode == 0, sent.stderr
     assert "2 stored" in sent.stderr
-    tree = subprocess.run([*STEWARD, "lineage", "upstream", "dataset:wh:fct_orders", "--depth", "2"],
-                          env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=60)
+    tree = subprocess.run(
+        [*STEWARD, "lineage", "upstream", "dataset:wh:fct_orders", "--depth", "2"],
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert tree.returncode == 0, tree.stderr
     lines = tree.stdout.splitlines()
     assert "wh:fct_orders" in lines[0]
@@ -213,15 +291,23 @@ def test_cli_sends_files_and_draws_upstream_tree(server: Server, tmp_path: Path)
     assert any("dataset pg:raw.orders" in line for line in lines)
     as_json = subprocess.run(
         [*STEWARD, "lineage", "downstream", "dataset:pg:raw.orders", "--depth", "1", "--json"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     graph = json.loads(as_json.stdout)
     assert {n["id"] for n in graph["graph"]} == {
-        "dataset:pg:raw.orders", "job:etl:ingest", "dataset:wh:stg_orders"
+        "dataset:pg:raw.orders",
+        "job:etl:ingest",
+        "dataset:wh:stg_orders",
     }
     refused = subprocess.run(
         [*STEWARD, "lineage", "upstream", "dataset:wh:fct_orders", "--token", "stw_wrong"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert refused.returncode == 5
     assert "401" in refused.stderr

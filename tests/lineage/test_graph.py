@@ -33,10 +33,16 @@ def chain(client: TestClient) -> TestClient:
     """source table -> ingest -> staging -> transform -> mart -> api (a consumer job)."""
     send(
         client,
-        run_event("ingest", inputs=[dataset(PG, "shop.public.orders", ["id", "amount"])],
-                  outputs=[dataset("s3://lake", "staging/orders", ["id", "amount"])]),
-        run_event("transform", inputs=[dataset("s3://lake", "staging/orders")],
-                  outputs=[dataset("s3://lake", "marts/revenue", ["day", "revenue"])]),
+        run_event(
+            "ingest",
+            inputs=[dataset(PG, "shop.public.orders", ["id", "amount"])],
+            outputs=[dataset("s3://lake", "staging/orders", ["id", "amount"])],
+        ),
+        run_event(
+            "transform",
+            inputs=[dataset("s3://lake", "staging/orders")],
+            outputs=[dataset("s3://lake", "marts/revenue", ["day", "revenue"])],
+        ),
         run_event("serve_api", namespace="api", inputs=[dataset("s3://lake", "marts/revenue")]),
     )
     return client
@@ -49,25 +55,47 @@ MART = "dataset:s3://lake:marts/revenue"
 
 def test_upstream_by_depth(chain: TestClient) -> None:
     assert ids(graph(chain, MART, direction="upstream", depth=1)) == {
-        MART, "job:etl:transform", STAGING
+        MART,
+        "job:etl:transform",
+        STAGING,
     }
     assert ids(graph(chain, MART, direction="upstream", depth=2)) == {
-        MART, "job:etl:transform", STAGING, "job:etl:ingest", SOURCE
+        MART,
+        "job:etl:transform",
+        STAGING,
+        "job:etl:ingest",
+        SOURCE,
     }
     assert ids(graph(chain, "job:api:serve_api", direction="upstream", depth="all")) == {
-        "job:api:serve_api", MART, "job:etl:transform", STAGING, "job:etl:ingest", SOURCE
+        "job:api:serve_api",
+        MART,
+        "job:etl:transform",
+        STAGING,
+        "job:etl:ingest",
+        SOURCE,
     }
 
 
 def test_downstream_by_depth(chain: TestClient) -> None:
     assert ids(graph(chain, SOURCE, direction="downstream", depth=1)) == {
-        SOURCE, "job:etl:ingest", STAGING
+        SOURCE,
+        "job:etl:ingest",
+        STAGING,
     }
     assert ids(graph(chain, SOURCE, direction="downstream", depth=2)) == {
-        SOURCE, "job:etl:ingest", STAGING, "job:etl:transform", MART
+        SOURCE,
+        "job:etl:ingest",
+        STAGING,
+        "job:etl:transform",
+        MART,
     }
     assert ids(graph(chain, SOURCE, direction="downstream", depth="all")) == {
-        SOURCE, "job:etl:ingest", STAGING, "job:etl:transform", MART, "job:api:serve_api"
+        SOURCE,
+        "job:etl:ingest",
+        STAGING,
+        "job:etl:transform",
+        MART,
+        "job:api:serve_api",
     }
 
 
@@ -86,30 +114,47 @@ def test_graph_is_marquez_shaped(chain: TestClient) -> None:
 
 def test_both_directions_is_the_default(chain: TestClient) -> None:
     assert ids(graph(chain, STAGING, depth=1)) == {
-        "job:etl:ingest", SOURCE, STAGING, "job:etl:transform", MART
+        "job:etl:ingest",
+        SOURCE,
+        STAGING,
+        "job:etl:transform",
+        MART,
     }
 
 
 def test_new_inputs_replace_old_ones_and_as_of_shows_the_past(client: TestClient) -> None:
     send(
         client,
-        run_event("report", inputs=[dataset("wh", "old_source")], outputs=[dataset("wh", "report")],
-                  event_time="2024-05-01T00:00:00Z"),
-        run_event("report", inputs=[dataset("wh", "new_source")], outputs=[dataset("wh", "report")],
-                  event_time="2024-05-02T00:00:00Z"),
+        run_event(
+            "report",
+            inputs=[dataset("wh", "old_source")],
+            outputs=[dataset("wh", "report")],
+            event_time="2024-05-01T00:00:00Z",
+        ),
+        run_event(
+            "report",
+            inputs=[dataset("wh", "new_source")],
+            outputs=[dataset("wh", "report")],
+            event_time="2024-05-02T00:00:00Z",
+        ),
     )
     now = ids(graph(client, "dataset:wh:report", direction="upstream"))
     assert now == {"dataset:wh:report", "job:etl:report", "dataset:wh:new_source"}
-    then = ids(graph(client, "dataset:wh:report", direction="upstream", asOf="2024-05-01T12:00:00Z"))
+    then = ids(
+        graph(client, "dataset:wh:report", direction="upstream", asOf="2024-05-01T12:00:00Z")
+    )
     assert then == {"dataset:wh:report", "job:etl:report", "dataset:wh:old_source"}
-    before_any = graph(client, "dataset:wh:report", direction="upstream", asOf="2024-04-01T00:00:00Z")
+    before_any = graph(
+        client, "dataset:wh:report", direction="upstream", asOf="2024-04-01T00:00:00Z"
+    )
     assert ids(before_any) == {"dataset:wh:report"}
     # The old run is still in the job's history.
     answer = client.get("/api/v1/jobs/etl/report/runs")
     assert answer.status_code == 200, answer.text
     runs = answer.json()["runs"]
     assert [r["inputs"] for r in runs] == [
-        [{"namespace": "wh", "name": "new_source"}], [{"namespace": "wh", "name": "old_source"}]
+        [{"namespace": "wh", "name": "new_source"}],
+        [{"namespace": "wh", "name": "old_source"}],
     ]
 
 
@@ -117,48 +162,94 @@ def test_events_of_one_run_add_up(client: TestClient) -> None:
     run_id = "6f1b3c1e-7d43-4b8e-9c6e-0d8a2a8d1c11"
     send(
         client,
-        run_event("j", run_id=run_id, event_type="START", inputs=[dataset("wh", "a")],
-                  event_time="2024-05-01T00:00:00Z"),
-        run_event("j", run_id=run_id, event_type="COMPLETE", inputs=[dataset("wh", "b")],
-                  outputs=[dataset("wh", "out")], event_time="2024-05-01T00:05:00Z"),
+        run_event(
+            "j",
+            run_id=run_id,
+            event_type="START",
+            inputs=[dataset("wh", "a")],
+            event_time="2024-05-01T00:00:00Z",
+        ),
+        run_event(
+            "j",
+            run_id=run_id,
+            event_type="COMPLETE",
+            inputs=[dataset("wh", "b")],
+            outputs=[dataset("wh", "out")],
+            event_time="2024-05-01T00:05:00Z",
+        ),
     )
     assert ids(graph(client, "dataset:wh:out", direction="upstream")) == {
-        "dataset:wh:out", "job:etl:j", "dataset:wh:a", "dataset:wh:b"
+        "dataset:wh:out",
+        "job:etl:j",
+        "dataset:wh:a",
+        "dataset:wh:b",
     }
 
 
 def test_late_event_of_an_older_run_does_not_rewind_the_graph(client: TestClient) -> None:
-    send(client, run_event("j", inputs=[dataset("wh", "new")], outputs=[dataset("wh", "out")],
-                           event_time="2024-05-02T00:00:00Z"))
-    send(client, run_event("j", inputs=[dataset("wh", "old")], outputs=[dataset("wh", "out")],
-                           event_time="2024-05-01T00:00:00Z"))
+    send(
+        client,
+        run_event(
+            "j",
+            inputs=[dataset("wh", "new")],
+            outputs=[dataset("wh", "out")],
+            event_time="2024-05-02T00:00:00Z",
+        ),
+    )
+    send(
+        client,
+        run_event(
+            "j",
+            inputs=[dataset("wh", "old")],
+            outputs=[dataset("wh", "out")],
+            event_time="2024-05-01T00:00:00Z",
+        ),
+    )
     assert ids(graph(client, "dataset:wh:out", direction="upstream")) == {
-        "dataset:wh:out", "job:etl:j", "dataset:wh:new"
+        "dataset:wh:out",
+        "job:etl:j",
+        "dataset:wh:new",
     }
 
 
 def test_column_lineage_keeps_transformations(client: TestClient) -> None:
     out = dataset(
-        "wh", "customers_masked", ["id", "email_hash"],
+        "wh",
+        "customers_masked",
+        ["id", "email_hash"],
         column_lineage={"id": [("wh", "customers", "id")]},
     )
     out["facets"]["columnLineage"]["fields"]["email_hash"] = {
         "inputFields": [
             {
-                "namespace": "wh", "name": "customers", "field": "email",
+                "namespace": "wh",
+                "name": "customers",
+                "field": "email",
                 "transformations": [
-                    {"type": "DIRECT", "subtype": "TRANSFORMATION",
-                     "description": "sha256(email)", "masking": True}
+                    {
+                        "type": "DIRECT",
+                        "subtype": "TRANSFORMATION",
+                        "description": "sha256(email)",
+                        "masking": True,
+                    }
                 ],
             }
         ]
     }
     out["facets"]["columnLineage"]["dataset"] = [
-        {"namespace": "wh", "name": "customers", "field": "country",
-         "transformations": [{"type": "INDIRECT", "subtype": "FILTER"}]}
+        {
+            "namespace": "wh",
+            "name": "customers",
+            "field": "country",
+            "transformations": [{"type": "INDIRECT", "subtype": "FILTER"}],
+        }
     ]
-    send(client, run_event("mask", inputs=[dataset("wh", "customers", ["id", "email", "country"])],
-                           outputs=[out]))
+    send(
+        client,
+        run_event(
+            "mask", inputs=[dataset("wh", "customers", ["id", "email", "country"])], outputs=[out]
+        ),
+    )
     response = client.get(
         "/api/v1/column-lineage",
         params={"nodeId": "datasetField:wh:customers_masked:email_hash", "direction": "upstream"},
@@ -170,11 +261,17 @@ def test_column_lineage_keeps_transformations(client: TestClient) -> None:
         "datasetField:wh:customers:email",
         "datasetField:wh:customers:country",
     }
-    edges = {e["origin"]: e for e in nodes["datasetField:wh:customers_masked:email_hash"]["inEdges"]}
+    edges = {
+        e["origin"]: e for e in nodes["datasetField:wh:customers_masked:email_hash"]["inEdges"]
+    }
     direct = edges["datasetField:wh:customers:email"]
     assert direct["transformations"] == [
-        {"type": "DIRECT", "subtype": "TRANSFORMATION", "description": "sha256(email)",
-         "masking": True}
+        {
+            "type": "DIRECT",
+            "subtype": "TRANSFORMATION",
+            "description": "sha256(email)",
+            "masking": True,
+        }
     ]
     assert direct["job"] == "job:etl:mask"
     assert direct["indirect"] is False
@@ -185,37 +282,56 @@ def test_column_lineage_keeps_transformations(client: TestClient) -> None:
 def test_column_lineage_downstream_across_two_jobs_and_as_of(client: TestClient) -> None:
     send(
         client,
-        run_event("a", outputs=[dataset("wh", "t2", ["x"], column_lineage={"x": [("wh", "t1", "x")]})],
-                  event_time="2024-05-01T00:00:00Z"),
-        run_event("b", outputs=[dataset("wh", "t3", ["y"], column_lineage={"y": [("wh", "t2", "x")]})],
-                  event_time="2024-05-01T00:00:00Z"),
+        run_event(
+            "a",
+            outputs=[dataset("wh", "t2", ["x"], column_lineage={"x": [("wh", "t1", "x")]})],
+            event_time="2024-05-01T00:00:00Z",
+        ),
+        run_event(
+            "b",
+            outputs=[dataset("wh", "t3", ["y"], column_lineage={"y": [("wh", "t2", "x")]})],
+            event_time="2024-05-01T00:00:00Z",
+        ),
         # Job b's next run derives y from another column.
-        run_event("b", outputs=[dataset("wh", "t3", ["y"], column_lineage={"y": [("wh", "t2", "z")]})],
-                  event_time="2024-05-03T00:00:00Z"),
+        run_event(
+            "b",
+            outputs=[dataset("wh", "t3", ["y"], column_lineage={"y": [("wh", "t2", "z")]})],
+            event_time="2024-05-03T00:00:00Z",
+        ),
     )
 
     def reach(**params: Any) -> set[str]:
-        answer = client.get("/api/v1/column-lineage",
-                            params={"nodeId": "datasetField:wh:t1:x", "direction": "downstream",
-                                    **params}).json()
+        answer = client.get(
+            "/api/v1/column-lineage",
+            params={"nodeId": "datasetField:wh:t1:x", "direction": "downstream", **params},
+        ).json()
         return ids(answer)
 
     assert reach(depth=1) == {"datasetField:wh:t1:x", "datasetField:wh:t2:x"}
     assert reach() == {"datasetField:wh:t1:x", "datasetField:wh:t2:x"}
     assert reach(asOf="2024-05-02T00:00:00Z") == {
-        "datasetField:wh:t1:x", "datasetField:wh:t2:x", "datasetField:wh:t3:y"
+        "datasetField:wh:t1:x",
+        "datasetField:wh:t2:x",
+        "datasetField:wh:t3:y",
     }
 
 
 def test_node_ids_with_colons_in_namespace_and_name(client: TestClient) -> None:
-    send(client, run_event("j", namespace="airflow://af:8080",
-                           outputs=[dataset("kafka://b1:9092", "events:v2", ["k:1"])]))
+    send(
+        client,
+        run_event(
+            "j",
+            namespace="airflow://af:8080",
+            outputs=[dataset("kafka://b1:9092", "events:v2", ["k:1"])],
+        ),
+    )
     node = graph(client, "dataset:kafka://b1:9092:events:v2", depth=1)["graph"][0]
     assert node["data"]["namespace"] == "kafka://b1:9092"
     assert node["data"]["name"] == "events:v2"
     assert node["inEdges"][0]["origin"] == "job:airflow://af:8080:j"
-    columns = client.get("/api/v1/column-lineage",
-                         params={"nodeId": "datasetField:kafka://b1:9092:events:v2:k:1"})
+    columns = client.get(
+        "/api/v1/column-lineage", params={"nodeId": "datasetField:kafka://b1:9092:events:v2:k:1"}
+    )
     assert columns.status_code == 200
     assert columns.json()["graph"][0]["data"]["field"] == "k:1"
     assert columns.json()["graph"][0]["data"]["dataset"] == "events:v2"

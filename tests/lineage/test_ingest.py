@@ -91,7 +91,9 @@ def test_unicode_names_round_trip(client: TestClient) -> None:
 
 def test_nanosecond_and_zoneless_timestamps(client: TestClient, steward: Steward) -> None:
     run_id = str(uuid.uuid4())
-    start = run_event("t", run_id=run_id, event_type="START", event_time="2024-05-01T10:00:00.123456789Z")
+    start = run_event(
+        "t", run_id=run_id, event_type="START", event_time="2024-05-01T10:00:00.123456789Z"
+    )
     end = run_event("t", run_id=run_id, event_type="COMPLETE", event_time="2024-05-01T12:00:00.5")
     shifted = run_event("t", event_type="START", event_time="2024-05-01T14:00:00+02:00")
     for event in (start, end, shifted):
@@ -121,8 +123,12 @@ def test_dataset_event_creates_dataset_with_schema(client: TestClient) -> None:
         "eventTime": "2024-05-01T10:00:00Z",
         "producer": PRODUCER,
         "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
-        "dataset": dataset("warehouse", "customers", ["id", "email"],
-                           documentation={"description": "Every customer"}),
+        "dataset": dataset(
+            "warehouse",
+            "customers",
+            ["id", "email"],
+            documentation={"description": "Every customer"},
+        ),
     }
     assert send(client, event).status_code == 201
     node = client.get("/api/v1/lineage", params={"nodeId": "dataset:warehouse:customers"}).json()
@@ -145,33 +151,51 @@ def test_job_event_sets_static_lineage(client: TestClient) -> None:
         "/api/v1/lineage", params={"nodeId": "dataset:warehouse:b", "direction": "upstream"}
     ).json()
     assert {n["id"] for n in graph["graph"]} == {
-        "dataset:warehouse:b", "job:airflow:dag.task", "dataset:warehouse:a"
+        "dataset:warehouse:b",
+        "job:airflow:dag.task",
+        "dataset:warehouse:a",
     }
 
 
-def test_schema_version_recorded_only_when_schema_changes(client: TestClient, steward: Steward) -> None:
+def test_schema_version_recorded_only_when_schema_changes(
+    client: TestClient, steward: Steward
+) -> None:
     for i, fields in enumerate((["id"], ["id"], ["id", "name"], ["id", "name"])):
-        send(client, run_event("w", outputs=[dataset("wh", "t", fields)],
-                               event_time=f"2024-05-0{i + 1}T00:00:00Z"))
+        send(
+            client,
+            run_event(
+                "w", outputs=[dataset("wh", "t", fields)], event_time=f"2024-05-0{i + 1}T00:00:00Z"
+            ),
+        )
     with steward.store.read() as conn:
-        versions = conn.execute(sa.select(sa.func.count()).select_from(dataset_versions)).scalar_one()
-        current = conn.execute(
-            sa.select(dataset_fields.c.name)
-            .join(datasets, datasets.c.current_version_id == dataset_fields.c.version_id)
-            .order_by(dataset_fields.c.ordinal)
-        ).scalars().all()
+        versions = conn.execute(
+            sa.select(sa.func.count()).select_from(dataset_versions)
+        ).scalar_one()
+        current = (
+            conn.execute(
+                sa.select(dataset_fields.c.name)
+                .join(datasets, datasets.c.current_version_id == dataset_fields.c.version_id)
+                .order_by(dataset_fields.c.ordinal)
+            )
+            .scalars()
+            .all()
+        )
     assert versions == 2
     assert current == ["id", "name"]
 
 
 def test_catalog_facets_are_queryable(client: TestClient) -> None:
     out = dataset(
-        "postgres://db:5432", "shop.public.orders", ["id"],
+        "postgres://db:5432",
+        "shop.public.orders",
+        ["id"],
         documentation={"description": "All orders"},
         ownership={"owners": [{"name": "team:sales", "type": "MAINTAINER"}]},
         tags={"tags": [{"key": "pii", "value": "false", "source": "manual"}]},
         dataSource={"name": "postgres://db:5432", "uri": "postgres://db:5432/shop"},
-        symlinks={"identifiers": [{"namespace": "hive://meta", "name": "shop.orders", "type": "TABLE"}]},
+        symlinks={
+            "identifiers": [{"namespace": "hive://meta", "name": "shop.orders", "type": "TABLE"}]
+        },
     )
     send(client, run_event("w", outputs=[out]))
     data = client.get(
@@ -181,16 +205,21 @@ def test_catalog_facets_are_queryable(client: TestClient) -> None:
     assert data["owners"] == [{"name": "team:sales", "type": "MAINTAINER"}]
     assert data["tags"] == [{"key": "pii", "value": "false", "field": None}]
     assert data["sourceName"] == "postgres://db:5432"
-    assert client.get("/api/v1/search", params={"q": "All orders"}).json()["results"][0]["name"] == (
-        "shop.public.orders"
-    )
+    assert client.get("/api/v1/search", params={"q": "All orders"}).json()["results"][0][
+        "name"
+    ] == ("shop.public.orders")
 
 
 def test_drop_marks_dataset_deleted_not_lost(client: TestClient) -> None:
-    send(client, run_event("w", outputs=[dataset("wh", "tmp", ["a"])], event_time="2024-05-01T00:00:00Z"))
+    send(
+        client,
+        run_event("w", outputs=[dataset("wh", "tmp", ["a"])], event_time="2024-05-01T00:00:00Z"),
+    )
     drop = dataset("wh", "tmp", lifecycleStateChange={"lifecycleStateChange": "DROP"})
     send(client, run_event("dropper", outputs=[drop], event_time="2024-05-02T00:00:00Z"))
-    data = client.get("/api/v1/lineage", params={"nodeId": "dataset:wh:tmp"}).json()["graph"][0]["data"]
+    data = client.get("/api/v1/lineage", params={"nodeId": "dataset:wh:tmp"}).json()["graph"][0][
+        "data"
+    ]
     assert data["deleted"] is True
     assert [f["name"] for f in data["fields"]] == ["a"]
     before = client.get(
@@ -235,22 +264,31 @@ MALFORMED = [
     ("runId not a uuid", {**run_event("j"), "run": {"runId": "42"}}, "run.runId"),
     ("eventType unknown", {**run_event("j"), "eventType": "DONE"}, "eventType"),
     ("inputs not a list", {**run_event("j"), "inputs": {"a": 1}}, "inputs"),
-    ("dataset without name", {**run_event("j"), "outputs": [{"namespace": "n"}]}, "outputs[0].name"),
+    (
+        "dataset without name",
+        {**run_event("j"), "outputs": [{"namespace": "n"}]},
+        "outputs[0].name",
+    ),
     ("job name a number", {**run_event("j"), "job": {"namespace": "n", "name": 7}}, "job.name"),
     ("empty namespace", {**run_event("j"), "job": {"namespace": "", "name": "x"}}, "job.namespace"),
-    ("schema fields not a list",
-     {**run_event("j"), "outputs": [dataset("n", "t", schema={"fields": "id"})]},
-     "outputs[0].facets.schema.fields"),
-    ("column lineage without inputFields",
-     {**run_event("j"), "outputs": [dataset("n", "t", columnLineage={"fields": {"a": {}}})]},
-     "outputs[0].facets.columnLineage.fields.a.inputFields"),
+    (
+        "schema fields not a list",
+        {**run_event("j"), "outputs": [dataset("n", "t", schema={"fields": "id"})]},
+        "outputs[0].facets.schema.fields",
+    ),
+    (
+        "column lineage without inputFields",
+        {**run_event("j"), "outputs": [dataset("n", "t", columnLineage={"fields": {"a": {}}})]},
+        "outputs[0].facets.columnLineage.fields.a.inputFields",
+    ),
     ("not an object", [1, 2], "body"),
     ("nothing identifies the kind", {"eventTime": "2024-01-01T00:00:00Z", "producer": "p"}, "run"),
 ]
 
 
-@pytest.mark.parametrize(("event", "field"), [(e, f) for _, e, f in MALFORMED],
-                         ids=[name for name, _, _ in MALFORMED])
+@pytest.mark.parametrize(
+    ("event", "field"), [(e, f) for _, e, f in MALFORMED], ids=[name for name, _, _ in MALFORMED]
+)
 def test_malformed_event_is_refused_naming_the_field(
     client: TestClient, steward: Steward, event: Any, field: str
 ) -> None:
@@ -274,10 +312,18 @@ def test_garbage_bodies_get_400(client: TestClient, steward: Steward, body: byte
 
 
 def test_facet_deleted_marker_removes_facet(client: TestClient) -> None:
-    send(client, run_event("w", outputs=[dataset("wh", "t", documentation={"description": "old"})],
-                           event_time="2024-05-01T00:00:00Z"))
+    send(
+        client,
+        run_event(
+            "w",
+            outputs=[dataset("wh", "t", documentation={"description": "old"})],
+            event_time="2024-05-01T00:00:00Z",
+        ),
+    )
     removal = dataset("wh", "t")
     removal["facets"]["documentation"] = {**FACET, "_deleted": True}
     send(client, run_event("w", outputs=[removal], event_time="2024-05-02T00:00:00Z"))
-    data = client.get("/api/v1/lineage", params={"nodeId": "dataset:wh:t"}).json()["graph"][0]["data"]
+    data = client.get("/api/v1/lineage", params={"nodeId": "dataset:wh:t"}).json()["graph"][0][
+        "data"
+    ]
     assert data["description"] is None

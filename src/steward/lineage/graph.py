@@ -16,7 +16,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from steward.lineage.nodes import FieldNode, Node, field_node_id, node_id
+from steward.lineage.nodes import FieldNode, Node, NodeKind, field_node_id, node_id
 from steward.lineage.views import dataset_details, job_details
 from steward.store.schema import column_edges, lineage_edges
 
@@ -58,7 +58,7 @@ def _walk(
 ) -> None:
     seen = {("dataset", d) for d in walk.datasets} | {("job", j) for j in walk.jobs}
     frontier = {start.id}
-    kind = start.kind
+    kind: NodeKind = start.kind
     taken = 0
     while frontier and (steps is None or taken < steps):
         # From datasets, upstream follows the jobs writing them; downstream, the jobs reading them.
@@ -74,7 +74,7 @@ def _walk(
                 lineage_edges.c.dataset_id,
                 ("input" if upstream else "output"),
             )
-        next_kind = "job" if kind == "dataset" else "dataset"
+        next_kind: NodeKind = "job" if kind == "dataset" else "dataset"
         found: set[int] = set()
         for chunk in _chunks(frontier):
             rows = conn.execute(

@@ -104,7 +104,7 @@ def search(conn: Connection, q: str, *, limit: int = 50) -> dict[str, Any]:
             (name.ilike(pattern, escape="\\"), 2),
             else_=3,
         )
-        matches = [
+        matches: list[sa.ColumnElement[bool]] = [
             name.ilike(pattern, escape="\\"),
             table.c.description.ilike(pattern, escape="\\"),
         ]
