@@ -19,9 +19,10 @@ from sqlalchemy.engine import Connection
 from steward.lineage.nodes import FieldNode, Node, NodeKind, field_node_id, node_id
 from steward.lineage.views import dataset_details, job_details
 from steward.store.schema import column_edges, lineage_edges
+from steward.store.sets import among
 
 Direction = Literal["upstream", "downstream", "both"]
-_CHUNK = 5000
+_CHUNK = 50_000
 
 
 def valid_at(table: sa.Table, as_of: datetime | None) -> sa.ColumnElement[bool]:
@@ -43,8 +44,8 @@ def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
 class _Walk:
     datasets: list[int] = field(default_factory=list)
     jobs: list[int] = field(default_factory=list)
-    # (origin, destination) in the direction data flows, as (kind, id) pairs.
-    edges: set[tuple[tuple[str, int], tuple[str, int]]] = field(default_factory=set)
+    # (origin, destination) in the direction data flows, as (kind, id) pairs, in walk order.
+    edges: dict[tuple[tuple[str, int], tuple[str, int]], None] = field(default_factory=dict)
 
 
 def _walk(
@@ -78,17 +79,15 @@ def _walk(
         found: set[int] = set()
         for chunk in _chunks(frontier):
             rows = conn.execute(
-                sa.select(key, other)
-                .distinct()
-                .where(
-                    key.in_(chunk),
+                sa.select(key, other).where(
+                    among(key, chunk, conn.dialect.name),
                     lineage_edges.c.direction == direction,
                     valid_at(lineage_edges, as_of),
                 )
-            )
+            ).all()
             for here, there in rows:
                 a, b = (kind, here), (next_kind, there)
-                walk.edges.add((b, a) if upstream else (a, b))
+                walk.edges[(b, a) if upstream else (a, b)] = None
                 if (next_kind, there) not in seen:
                     seen.add((next_kind, there))
                     found.add(there)
@@ -122,7 +121,7 @@ def lineage_graph(
     ids = {key: node_id(key[0], d["namespace"], d["name"]) for key, d in details.items()}  # type: ignore[arg-type]
     in_edges: dict[tuple[str, int], list[dict[str, str]]] = {key: [] for key in details}
     out_edges: dict[tuple[str, int], list[dict[str, str]]] = {key: [] for key in details}
-    for origin, destination in sorted(walk.edges):
+    for origin, destination in walk.edges:
         edge = {"origin": ids[origin], "destination": ids[destination]}
         out_edges[origin].append(edge)
         in_edges[destination].append(edge)

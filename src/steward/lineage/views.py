@@ -23,6 +23,7 @@ from steward.store.schema import (
     run_states,
     runs,
 )
+from steward.store.sets import among
 
 
 def iso(value: datetime | None) -> str | None:
@@ -34,12 +35,17 @@ def _version_ids(conn: Connection, ids: Sequence[int], as_of: datetime | None) -
     """Schema version per dataset: the current one, or the newest created by `as_of`."""
     if as_of is None:
         rows = conn.execute(
-            sa.select(datasets.c.id, datasets.c.current_version_id).where(datasets.c.id.in_(ids))
+            sa.select(datasets.c.id, datasets.c.current_version_id).where(
+                among(datasets.c.id, ids, conn.dialect.name)
+            )
         )
         return {d: v for d, v in rows if v is not None}
     newest = (
         sa.select(dataset_versions.c.dataset_id, sa.func.max(dataset_versions.c.id).label("v"))
-        .where(dataset_versions.c.dataset_id.in_(ids), dataset_versions.c.created_at <= as_of)
+        .where(
+            among(dataset_versions.c.dataset_id, ids, conn.dialect.name),
+            dataset_versions.c.created_at <= as_of,
+        )
         .group_by(dataset_versions.c.dataset_id)
     )
     return {d: v for d, v in conn.execute(newest)}
@@ -54,7 +60,7 @@ def dataset_fields_by_version(
         return fields
     rows = conn.execute(
         sa.select(dataset_fields)
-        .where(dataset_fields.c.version_id.in_(version_ids))
+        .where(among(dataset_fields.c.version_id, version_ids, conn.dialect.name))
         .order_by(dataset_fields.c.version_id, dataset_fields.c.ordinal)
     )
     for row in rows:
@@ -69,24 +75,39 @@ def dataset_details(
 ) -> dict[int, dict[str, Any]]:
     """What a lineage node or a listing shows of each dataset."""
     out: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), 5000):
-        chunk = list(ids[start : start + 5000])
+    for start in range(0, len(ids), 50_000):
+        chunk = list(ids[start : start + 50_000])
         versions = _version_ids(conn, chunk, as_of)
         fields = dataset_fields_by_version(conn, list(versions.values()))
         tags: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in conn.execute(
-            sa.select(dataset_tags).where(dataset_tags.c.dataset_id.in_(chunk))
+            sa.select(dataset_tags).where(
+                among(dataset_tags.c.dataset_id, chunk, conn.dialect.name)
+            )
         ):
             tags[row.dataset_id].append({"key": row.key, "value": row.value, "field": row.field})
         owners: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in conn.execute(
-            sa.select(dataset_owners).where(dataset_owners.c.dataset_id.in_(chunk))
+            sa.select(dataset_owners).where(
+                among(dataset_owners.c.dataset_id, chunk, conn.dialect.name)
+            )
         ):
             owners[row.dataset_id].append({"name": row.name, "type": row.type})
+        c = datasets.c
         rows = conn.execute(
-            sa.select(datasets, namespaces.c.name.label("namespace"))
+            sa.select(
+                c.id,
+                c.name,
+                c.description,
+                c.source_name,
+                c.created_at,
+                c.updated_at,
+                c.deleted_at,
+                c.lifecycle_state,
+                namespaces.c.name.label("namespace"),
+            )
             .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
-            .where(datasets.c.id.in_(chunk))
+            .where(among(datasets.c.id, chunk, conn.dialect.name))
         )
         for row in rows:
             out[row.id] = {
@@ -111,13 +132,26 @@ def job_details(
 ) -> dict[int, dict[str, Any]]:
     """What a lineage node or a listing shows of each job, with its latest run by `as_of`."""
     out: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), 5000):
-        chunk = list(ids[start : start + 5000])
+    for start in range(0, len(ids), 50_000):
+        chunk = list(ids[start : start + 50_000])
+        c = jobs.c
         rows = conn.execute(
-            sa.select(jobs, namespaces.c.name.label("namespace"), job_versions.c.version)
+            sa.select(
+                c.id,
+                c.name,
+                c.description,
+                c.job_type,
+                c.integration,
+                c.processing_type,
+                c.source_code_location,
+                c.created_at,
+                c.updated_at,
+                namespaces.c.name.label("namespace"),
+                job_versions.c.version,
+            )
             .join(namespaces, namespaces.c.id == jobs.c.namespace_id)
             .outerjoin(job_versions, job_versions.c.id == jobs.c.current_version_id)
-            .where(jobs.c.id.in_(chunk))
+            .where(among(jobs.c.id, chunk, conn.dialect.name))
         )
         latest = _latest_runs(conn, chunk, as_of)
         for row in rows:
@@ -140,20 +174,33 @@ def job_details(
 def _latest_runs(
     conn: Connection, job_ids: list[int], as_of: datetime | None
 ) -> dict[int, dict[str, Any]]:
+    r = runs.c
+    columns = (
+        r.run_id,
+        r.job_id,
+        r.state,
+        r.created_at,
+        r.updated_at,
+        r.started_at,
+        r.ended_at,
+        r.nominal_start_time,
+        r.nominal_end_time,
+        r.parent_run_id,
+    )
     if as_of is None:
         query = (
-            sa.select(runs)
+            sa.select(*columns)
             .join(jobs, jobs.c.latest_run_id == runs.c.run_id)
-            .where(jobs.c.id.in_(job_ids))
+            .where(among(jobs.c.id, job_ids, conn.dialect.name))
         )
     else:
         newest = (
             sa.select(runs.c.job_id, sa.func.max(runs.c.created_at).label("created"))
-            .where(runs.c.job_id.in_(job_ids), runs.c.created_at <= as_of)
+            .where(among(runs.c.job_id, job_ids, conn.dialect.name), runs.c.created_at <= as_of)
             .group_by(runs.c.job_id)
             .subquery()
         )
-        query = sa.select(runs).join(
+        query = sa.select(*columns).join(
             newest, sa.and_(runs.c.job_id == newest.c.job_id, runs.c.created_at == newest.c.created)
         )
     return {row.job_id: run_summary(row) for row in conn.execute(query)}
