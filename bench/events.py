@@ -39,8 +39,12 @@ def _column_lineage(inputs: list[tuple[str, str]]) -> dict[str, Any]:
                         "name": name,
                         "field": c,
                         "transformations": [
-                            {"type": "DIRECT", "subtype": "IDENTITY" if i % 4 else "TRANSFORMATION",
-                             "description": "" if i % 4 else f"upper({c})", "masking": False}
+                            {
+                                "type": "DIRECT",
+                                "subtype": "IDENTITY" if i % 4 else "TRANSFORMATION",
+                                "description": "" if i % 4 else f"upper({c})",
+                                "masking": False,
+                            }
                         ],
                     }
                     for ns, name in inputs
@@ -59,8 +63,10 @@ def events(count: int, *, jobs: int = 500, seed: int = 1) -> list[dict[str, Any]
     run = 0
     while len(out) < count:
         job = rng.randrange(jobs)
-        inputs = [("postgres://warehouse:5432", f"analytics.raw.table_{(job * 3 + k) % (jobs * 3)}")
-                  for k in (1, 2)]
+        inputs = [
+            ("postgres://warehouse:5432", f"analytics.raw.table_{(job * 3 + k) % (jobs * 3)}")
+            for k in (1, 2)
+        ]
         output = ("s3://lake", f"marts/table_{job}")
         run_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         began = start + timedelta(seconds=run * 7)
@@ -81,7 +87,10 @@ def events(count: int, *, jobs: int = 500, seed: int = 1) -> list[dict[str, Any]
                         {
                             "namespace": output[0],
                             "name": output[1],
-                            "facets": {"schema": _schema(), "columnLineage": _column_lineage(inputs)},
+                            "facets": {
+                                "schema": _schema(),
+                                "columnLineage": _column_lineage(inputs),
+                            },
                         }
                     ],
                 }

@@ -43,7 +43,9 @@ def serve() -> tuple[subprocess.Popen[bytes], str, str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "steward.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     assert process.stdout is not None
     token = process.stdout.readline().decode().strip()
@@ -97,11 +99,15 @@ def main() -> None:
     process, url, token = serve()
     try:
         rate = single(url, token, [orjson.dumps(e) for e in one])
-        print(f"single events, 4 client threads: {rate:8,.0f} events/s   "
-              f"{rate / 1000:.2f}x the 1,000/s aim   ({args.single:,} events, {size / 1024:.1f} KB each)")
+        print(
+            f"single events, 4 client threads: {rate:8,.0f} events/s   "
+            f"{rate / 1000:.2f}x the 1,000/s aim   ({args.single:,} events, {size / 1024:.1f} KB each)"
+        )
         rate = batched(url, token, many)
-        print(f"batches of 1,000:                {rate:8,.0f} events/s   "
-              f"{rate / 10000:.2f}x the 10,000/s aim  ({args.batched:,} events)")
+        print(
+            f"batches of 1,000:                {rate:8,.0f} events/s   "
+            f"{rate / 10000:.2f}x the 10,000/s aim  ({args.batched:,} events)"
+        )
     finally:
         process.terminate()
         process.wait(10)

@@ -64,8 +64,14 @@ def build(steward: Steward, seed: int = 7) -> int:
             conn.execute(
                 datasets.insert(),
                 [
-                    {"id": i, "namespace_id": 1, "name": f"layer{layer_of(i)}.table{i}",
-                     "created_at": when, "updated_at": when, "facets": {}}
+                    {
+                        "id": i,
+                        "namespace_id": 1,
+                        "name": f"layer{layer_of(i)}.table{i}",
+                        "created_at": when,
+                        "updated_at": when,
+                        "facets": {},
+                    }
                     for i in range(start, min(start + 20_000, DATASETS + 1))
                 ],
             )
@@ -96,8 +102,14 @@ def build(steward: Steward, seed: int = 7) -> int:
             conn.execute(
                 jobs.insert(),
                 [
-                    {"id": j, "namespace_id": 1, "name": f"job{j}", "created_at": when,
-                     "updated_at": when, "facets": {}}
+                    {
+                        "id": j,
+                        "namespace_id": 1,
+                        "name": f"job{j}",
+                        "created_at": when,
+                        "updated_at": when,
+                        "facets": {},
+                    }
                     for j in range(start + 1, min(start + 20_000, JOBS) + 1)
                 ],
             )
@@ -134,15 +146,19 @@ def main() -> None:
     if existing == 0:
         started = time.perf_counter()
         existing = build(steward)
-        print(f"built graph: {DATASETS:,} datasets, {JOBS:,} jobs, {existing:,} edges "
-              f"in {time.perf_counter() - started:.0f} s")
+        print(
+            f"built graph: {DATASETS:,} datasets, {JOBS:,} jobs, {existing:,} edges "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
     else:
         print(f"reusing graph in {home}: {existing:,} edges")
     rng = random.Random(11)
     per_layer = DATASETS // LAYERS
     top = list(range((LAYERS - 3) * per_layer + 1, DATASETS + 1))
     bottom = list(range(1, 3 * per_layer + 1))
-    print(f"{'query':<22}{'p50 ms':>10}{'p99 ms':>10}{'nodes p50':>11}   vs aim (p50 50 ms at depth 5)")
+    print(
+        f"{'query':<22}{'p50 ms':>10}{'p99 ms':>10}{'nodes p50':>11}   vs aim (p50 50 ms at depth 5)"
+    )
     results = {}
     for direction, pool in (("upstream", top), ("downstream", bottom)):
         for depth in (5, 20):
@@ -157,11 +173,15 @@ def main() -> None:
             p50, p99 = percentile(times, 0.5), percentile(times, 0.99)
             results[(direction, depth)] = p50
             ratio = f"{50 / p50:.1f}x under" if p50 < 50 else f"{p50 / 50:.1f}x over"
-            print(f"{direction + ' depth ' + str(depth):<22}{p50:>10.1f}{p99:>10.1f}"
-                  f"{statistics.median(sizes):>11.0f}   {ratio if depth == 5 else ''}")
+            print(
+                f"{direction + ' depth ' + str(depth):<22}{p50:>10.1f}{p99:>10.1f}"
+                f"{statistics.median(sizes):>11.0f}   {ratio if depth == 5 else ''}"
+            )
     worst = max(results.values())
-    print(f"Marquez reports 10-15 s per lineage query on production databases; "
-          f"Steward's slowest p50 here is {worst:.0f} ms ({10_000 / worst:.0f}x under 10 s).")
+    print(
+        f"Marquez reports 10-15 s per lineage query on production databases; "
+        f"Steward's slowest p50 here is {worst:.0f} ms ({10_000 / worst:.0f}x under 10 s)."
+    )
     steward.close()
 
 

@@ -19,6 +19,7 @@ from steward.lineage.models import (
     Job,
     JobEvent,
     RunEvent,
+    facets_of,
     to_utc,
 )
 from steward.store.schema import (
@@ -73,15 +74,15 @@ class Applier:
         self._datasets: dict[tuple[str, str], int] = {}
         self._jobs: dict[tuple[str, str], int] = {}
 
-    def apply(self, event: Event) -> None:
-        """Apply one event: a RunEvent, a DatasetEvent or a JobEvent."""
+    def apply(self, event: Event, data: dict[str, Any]) -> None:
+        """Apply one event (a RunEvent, a DatasetEvent or a JobEvent); `data` is its raw JSON."""
         if isinstance(event, DatasetEvent):
-            self.dataset(event.dataset, event.eventTime, run_id=None)
+            self.dataset(event.dataset, data["dataset"], event.eventTime, run_id=None)
         elif isinstance(event, RunEvent):
-            self._run_event(event)
+            self._run_event(event, data)
         elif isinstance(event, JobEvent):
-            job_id = self.job(event.job, event.eventTime)
-            self._io(job_id, event, run_id=None)
+            job_id = self.job(event.job, data["job"], event.eventTime)
+            self._io(job_id, event, data, run_id=None)
 
     # -- identities ---------------------------------------------------------------------------
 
@@ -127,12 +128,13 @@ class Applier:
     # -- datasets -----------------------------------------------------------------------------
 
     def dataset(
-        self, ref: Dataset, when: datetime, *, run_id: str | None
+        self, ref: Dataset, raw: dict[str, Any], when: datetime, *, run_id: str | None
     ) -> tuple[int, int | None]:
         """Create or update a dataset from its facets; returns its id and schema version id."""
         dataset_id = self.dataset_id(ref.namespace, ref.name, when)
         facets = ref.facets
-        if not facets.raw:
+        raw_facets, deleted = facets_of(raw)
+        if not raw_facets:
             return dataset_id, None
         row = self.conn.execute(
             sa.select(
@@ -147,7 +149,7 @@ class Applier:
             if version_id != row.current_version_id and (newer or row.current_version_id is None):
                 changes["current_version_id"] = version_id
         old: dict[str, Any] = dict(row.facets)
-        new = merge_facets(old, facets.raw, facets.deleted, newer=newer, skip=_NOT_IN_FACETS)
+        new = merge_facets(old, raw_facets, deleted, newer=newer, skip=_NOT_IN_FACETS)
         if new != old:
             changes.update(self._dataset_facet_columns(dataset_id, facets, old, new, when))
             changes["facets"] = new
@@ -187,18 +189,18 @@ class Applier:
             elif state in {"CREATE", "OVERWRITE"}:
                 changes["deleted_at"] = None
         if changed("ownership"):
-            owners = facets.ownership.owners if facets.ownership else []
+            owners = (facets.ownership.owners if facets.ownership else None) or []
             self._replace_rows(
                 dataset_owners, dataset_id, [{"name": o.name, "type": o.type} for o in owners]
             )
         if changed("tags"):
-            tags = facets.tags.tags if facets.tags else []
+            tags = (facets.tags.tags if facets.tags else None) or []
             rows = [
                 {"key": t.key, "value": t.value, "source": t.source, "field": t.field} for t in tags
             ]
             self._replace_rows(dataset_tags, dataset_id, rows)
         if changed("symlinks"):
-            links = facets.symlinks.identifiers if facets.symlinks else []
+            links = (facets.symlinks.identifiers if facets.symlinks else None) or []
             rows = [{"namespace": s.namespace, "name": s.name, "type": s.type} for s in links]
             self._replace_rows(dataset_symlinks, dataset_id, rows)
         return changes
@@ -212,7 +214,9 @@ class Applier:
         self, dataset_id: int, facets: DatasetFacets, when: datetime, run_id: str | None
     ) -> int:
         assert facets.schema_ is not None
-        fields = [(f.name, f.type, f.description) for f in facets.schema_.fields]
+        fields = [
+            (f["name"], f.get("type"), f.get("description")) for f in facets.schema_.fields or []
+        ]
         schema_hash = _digest(fields)
         found = self.conn.execute(
             sa.select(dataset_versions.c.id).where(
@@ -243,7 +247,7 @@ class Applier:
 
     # -- jobs and runs ------------------------------------------------------------------------
 
-    def job(self, ref: Job, when: datetime) -> int:
+    def job(self, ref: Job, raw: dict[str, Any], when: datetime) -> int:
         """Create or update a job from its facets; returns its id."""
         job_id = self.job_id(ref.namespace, ref.name, when)
         facets = ref.facets
@@ -252,7 +256,8 @@ class Applier:
         ).one()
         old: dict[str, Any] = dict(row.facets)
         newer = when >= row.updated_at
-        new = merge_facets(old, facets.raw, facets.deleted, newer=newer)
+        raw_facets, deleted = facets_of(raw)
+        new = merge_facets(old, raw_facets, deleted, newer=newer)
         changes: dict[str, Any] = {}
         if when > row.updated_at:
             changes["updated_at"] = when
@@ -268,18 +273,18 @@ class Applier:
             self.conn.execute(jobs.update().where(jobs.c.id == job_id).values(changes))
         return job_id
 
-    def _run_event(self, event: RunEvent) -> None:
+    def _run_event(self, event: RunEvent, data: dict[str, Any]) -> None:
         when = event.eventTime
         run_id = str(event.run.runId)
-        job_id = self.job(event.job, when)
-        self._run(job_id, run_id, event)
+        job_id = self.job(event.job, data["job"], when)
+        self._run(job_id, run_id, event, facets_of(data["run"])[0])
         if event.eventType:
             self.conn.execute(
                 run_states.insert().values(run_id=run_id, state=event.eventType, event_time=when)
             )
-        self._io(job_id, event, run_id=run_id)
+        self._io(job_id, event, data, run_id=run_id)
 
-    def _run(self, job_id: int, run_id: str, event: RunEvent) -> None:
+    def _run(self, job_id: int, run_id: str, event: RunEvent, raw_facets: dict[str, Any]) -> None:
         when, state = event.eventTime, event.eventType
         facets = event.run.facets
         row = self.conn.execute(
@@ -306,14 +311,14 @@ class Applier:
                     state=state,
                     state_time=when if state else None,
                     created_at=when,
-                    facets=facets.raw,
+                    facets=raw_facets,
                     **values,
                 )
             )
         else:
             if state and (row.state_time is None or when >= row.state_time):
                 values.update(state=state, state_time=when)
-            merged = {**row.facets, **facets.raw}
+            merged = {**row.facets, **raw_facets}
             if merged != row.facets:
                 values["facets"] = merged
             self.conn.execute(runs.update().where(runs.c.run_id == run_id).values(values))
@@ -323,13 +328,18 @@ class Applier:
             .values(latest_run_id=run_id)
         )
 
-    def _io(self, job_id: int, event: RunEvent | JobEvent, *, run_id: str | None) -> None:
+    def _io(
+        self, job_id: int, event: RunEvent | JobEvent, data: dict[str, Any], *, run_id: str | None
+    ) -> None:
         when = event.eventTime
         io: list[tuple[int, str]] = []
         io_names: dict[str, list[str]] = {"input": [], "output": []}
-        for direction, refs in (("input", event.inputs), ("output", event.outputs)):
-            for ref in refs:
-                dataset_id, version_id = self.dataset(ref, when, run_id=run_id)
+        for direction, refs, raws in (
+            ("input", event.inputs, data.get("inputs") or []),
+            ("output", event.outputs, data.get("outputs") or []),
+        ):
+            for ref, raw in zip(refs, raws, strict=True):
+                dataset_id, version_id = self.dataset(ref, raw, when, run_id=run_id)
                 io.append((dataset_id, direction))
                 io_names[direction].append(f"{ref.namespace}:{ref.name}")
                 if run_id is not None:

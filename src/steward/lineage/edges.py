@@ -79,10 +79,10 @@ def _key(
     kind: str | None,
 ) -> ColumnEdgeKey:
     transformations = orjson.dumps(
-        [t.model_dump(exclude_none=True) for t in field.transformations],
+        [{k: v for k, v in t.items() if v is not None} for t in field.get("transformations") or []],
         option=orjson.OPT_SORT_KEYS,
     )
-    return (dataset_id, field.field, out_field, transformations, description, kind)
+    return (dataset_id, field["field"], out_field, transformations, description, kind)
 
 
 def replace_column_edges(
@@ -97,19 +97,19 @@ def replace_column_edges(
 ) -> None:
     """Make `facet` the current column lineage of one job's output dataset, if newest."""
     wanted: set[ColumnEdgeKey] = set()
-    for out_field, spec in facet.fields.items():
-        for field in spec.inputFields:
+    for out_field, spec in (facet.fields or {}).items():
+        for field in spec["inputFields"]:
             wanted.add(
                 _key(
-                    dataset_id(field.namespace, field.name),
+                    dataset_id(field["namespace"], field["name"]),
                     field,
                     out_field,
-                    spec.transformationDescription,
-                    spec.transformationType,
+                    spec.get("transformationDescription"),
+                    spec.get("transformationType"),
                 )
             )
-    for field in facet.dataset:
-        wanted.add(_key(dataset_id(field.namespace, field.name), field, None, None, None))
+    for field in facet.dataset or []:
+        wanted.add(_key(dataset_id(field["namespace"], field["name"]), field, None, None, None))
 
     head = conn.execute(
         sa.select(column_lineage_heads.c.run_id, column_lineage_heads.c.event_time).where(

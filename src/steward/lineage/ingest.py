@@ -32,6 +32,7 @@ class ParsedEvent:
     """One validated event with its canonical JSON (sorted keys), the basis of its identity."""
 
     event: Event
+    data: dict[str, Any]
     canonical: bytes
 
     @property
@@ -74,7 +75,7 @@ def parse_events(decoded: list[Any], *, batch: bool) -> list[ParsedEvent]:
     for index, data in enumerate(decoded):
         where = f"events[{index}]." if batch else ""
         event = parse_event(data, where=where)
-        parsed.append(ParsedEvent(event, orjson.dumps(data, option=orjson.OPT_SORT_KEYS)))
+        parsed.append(ParsedEvent(event, data, orjson.dumps(data, option=orjson.OPT_SORT_KEYS)))
     return parsed
 
 
@@ -100,7 +101,7 @@ def ingest(store: Store, events: list[ParsedEvent]) -> IngestResult:
         fresh.sort(key=lambda item: item.event.eventTime)
         applier = Applier(conn)
         for item in fresh:
-            applier.apply(item.event)
+            applier.apply(item.event, item.data)
     return IngestResult(
         received=len(events), stored=len(fresh), duplicates=len(events) - len(fresh)
     )
