@@ -376,3 +376,43 @@ def test_listings_and_search(chain: TestClient) -> None:
     assert results[0]["nodeId"] == MART
     by_field = chain.get("/api/v1/search", params={"q": "amount"}).json()["results"]
     assert {r["name"] for r in by_field} == {"shop.public.orders", "staging/orders"}
+
+
+def test_column_lineage_of_one_run_adds_up_and_next_run_replaces_it(client: TestClient) -> None:
+    run_id = "0b6f9f5e-3c55-4d4e-8f3b-9a1d2c3e4f50"
+
+    def out(sources: list[tuple[str, str, str]]) -> dict[str, Any]:
+        return dataset("wh", "wide", ["v"], column_lineage={"v": sources})
+
+    def upstream_of_v() -> set[str]:
+        answer = client.get(
+            "/api/v1/column-lineage",
+            params={"nodeId": "datasetField:wh:wide:v", "direction": "upstream", "depth": 1},
+        ).json()
+        return ids(answer) - {"datasetField:wh:wide:v"}
+
+    send(
+        client,
+        run_event(
+            "j",
+            run_id=run_id,
+            event_type="START",
+            outputs=[out([("wh", "a", "x")])],
+            event_time="2024-05-01T00:00:00Z",
+        ),
+    )
+    send(
+        client,
+        run_event(
+            "j", run_id=run_id, outputs=[out([("wh", "b", "y")])], event_time="2024-05-01T00:01:00Z"
+        ),
+    )
+    assert upstream_of_v() == {"datasetField:wh:a:x", "datasetField:wh:b:y"}
+    send(
+        client, run_event("j", outputs=[out([("wh", "b", "y")])], event_time="2024-05-02T00:00:00Z")
+    )
+    assert upstream_of_v() == {"datasetField:wh:b:y"}
+    send(
+        client, run_event("j", outputs=[out([("wh", "b", "y")])], event_time="2024-05-03T00:00:00Z")
+    )
+    assert upstream_of_v() == {"datasetField:wh:b:y"}

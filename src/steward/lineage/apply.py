@@ -1,4 +1,8 @@
-"""Derive the lineage model from one validated event, inside the caller's transaction."""
+"""Derive the lineage model from one validated event, inside the caller's transaction.
+
+Each event reads its job's row once and writes it back once; ids of namespaces,
+datasets, jobs and versions come from `Known` when an earlier transaction stored them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.lineage.edges import replace_column_edges, replace_job_edges
+from steward.lineage.known import Known, known_for
 from steward.lineage.models import (
     Dataset,
     DatasetEvent,
@@ -42,6 +47,19 @@ from steward.store.upsert import insert_ignoring_conflicts
 _NOT_IN_FACETS = frozenset({"schema", "columnLineage"})
 _TERMINAL = frozenset({"COMPLETE", "FAIL", "ABORT"})
 
+# Statements built once: building a SQLAlchemy statement costs more than running it on SQLite.
+_DATASET_ROW = sa.select(
+    datasets.c.facets, datasets.c.current_version_id, datasets.c.updated_at
+).where(datasets.c.id == sa.bindparam("id"))
+_JOB_ROW = sa.select(
+    jobs.c.facets, jobs.c.updated_at, jobs.c.io_run_id, jobs.c.io_time, jobs.c.current_version_id
+).where(jobs.c.id == sa.bindparam("id"))
+_RUN_ROW = sa.select(runs.c.state_time, runs.c.facets).where(runs.c.run_id == sa.bindparam("id"))
+_VERSION_ID = sa.select(dataset_versions.c.id).where(
+    dataset_versions.c.dataset_id == sa.bindparam("dataset_id"),
+    dataset_versions.c.schema_hash == sa.bindparam("schema_hash"),
+)
+
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -66,64 +84,77 @@ def merge_facets(
 
 
 class Applier:
-    """Applies events to the normalized tables; ids found are remembered for the transaction."""
+    """Applies events to the normalized tables within one transaction."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._namespaces: dict[str, int] = {}
-        self._datasets: dict[tuple[str, str], int] = {}
-        self._jobs: dict[tuple[str, str], int] = {}
+        self.known = known_for(conn.engine)
+        self.learned = Known()
+        self._run_io = insert_ignoring_conflicts(
+            conn, run_io, ["run_id", "dataset_id", "direction"]
+        )
+
+    def commit_learned(self) -> None:
+        """Remember the ids this transaction stored; call only after it committed."""
+        self.known.absorb(self.learned)
 
     def apply(self, event: Event, data: dict[str, Any]) -> None:
         """Apply one event (a RunEvent, a DatasetEvent or a JobEvent); `data` is its raw JSON."""
         if isinstance(event, DatasetEvent):
             self.dataset(event.dataset, data["dataset"], event.eventTime, run_id=None)
-        elif isinstance(event, RunEvent):
-            self._run_event(event, data)
-        elif isinstance(event, JobEvent):
-            job_id = self.job(event.job, data["job"], event.eventTime)
-            self._io(job_id, event, data, run_id=None)
+            return
+        when = event.eventTime
+        job_id = self.job_id(event.job.namespace, event.job.name, when)
+        job = self.conn.execute(_JOB_ROW, {"id": job_id}).one()
+        changes = self._job_changes(event.job, data["job"], job, when)
+        run_id = None
+        if isinstance(event, RunEvent):
+            run_id = str(event.run.runId)
+            self._run(job_id, run_id, event, facets_of(data["run"])[0])
+            if when >= job.updated_at:
+                changes["latest_run_id"] = run_id
+        self._io(job_id, job, event, data, run_id, changes)
+        if changes:
+            self.conn.execute(jobs.update().where(jobs.c.id == job_id).values(changes))
 
     # -- identities ---------------------------------------------------------------------------
 
-    def _get_or_create(self, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> int:
-        where = [table.c[name] == value for name, value in key.items()]
-        found = self.conn.execute(sa.select(table.c.id).where(*where)).scalar()
+    def _id(
+        self, kind: str, key: Any, table: sa.Table, match: dict[str, Any], values: dict[str, Any]
+    ) -> int:
+        found = self.known.get(kind, key) or self.learned.get(kind, key)
         if found is not None:
-            return int(found)
-        insert = insert_ignoring_conflicts(self.conn, table, list(key))
-        self.conn.execute(insert.values(**key, **values))
-        return int(self.conn.execute(sa.select(table.c.id).where(*where)).scalar_one())
+            return found
+        where = [table.c[name] == value for name, value in match.items()]
+        row_id = self.conn.execute(sa.select(table.c.id).where(*where)).scalar()
+        if row_id is None:
+            insert = insert_ignoring_conflicts(self.conn, table, list(match))
+            self.conn.execute(insert.values(**match, **values))
+            row_id = self.conn.execute(sa.select(table.c.id).where(*where)).scalar_one()
+        self.learned.put(kind, key, int(row_id))
+        return int(row_id)
 
     def namespace_id(self, name: str, when: datetime) -> int:
         """The id of namespace `name`, created on first sight."""
-        if name not in self._namespaces:
-            self._namespaces[name] = self._get_or_create(
-                namespaces, {"name": name}, {"created_at": when}
-            )
-        return self._namespaces[name]
+        return self._id("namespace", name, namespaces, {"name": name}, {"created_at": when})
 
     def dataset_id(self, namespace: str, name: str, when: datetime) -> int:
         """The id of dataset `namespace`/`name`, created on first sight."""
-        key = (namespace, name)
-        if key not in self._datasets:
-            self._datasets[key] = self._get_or_create(
-                datasets,
-                {"namespace_id": self.namespace_id(namespace, when), "name": name},
-                {"created_at": when, "updated_at": when, "facets": {}},
-            )
-        return self._datasets[key]
+        found = self.known.get("dataset", (namespace, name))
+        if found is not None:
+            return found
+        match = {"namespace_id": self.namespace_id(namespace, when), "name": name}
+        values = {"created_at": when, "updated_at": when, "facets": {}}
+        return self._id("dataset", (namespace, name), datasets, match, values)
 
     def job_id(self, namespace: str, name: str, when: datetime) -> int:
         """The id of job `namespace`/`name`, created on first sight."""
-        key = (namespace, name)
-        if key not in self._jobs:
-            self._jobs[key] = self._get_or_create(
-                jobs,
-                {"namespace_id": self.namespace_id(namespace, when), "name": name},
-                {"created_at": when, "updated_at": when, "facets": {}},
-            )
-        return self._jobs[key]
+        found = self.known.get("job", (namespace, name))
+        if found is not None:
+            return found
+        match = {"namespace_id": self.namespace_id(namespace, when), "name": name}
+        values = {"created_at": when, "updated_at": when, "facets": {}}
+        return self._id("job", (namespace, name), jobs, match, values)
 
     # -- datasets -----------------------------------------------------------------------------
 
@@ -136,11 +167,7 @@ class Applier:
         raw_facets, deleted = facets_of(raw)
         if not raw_facets:
             return dataset_id, None
-        row = self.conn.execute(
-            sa.select(
-                datasets.c.facets, datasets.c.current_version_id, datasets.c.updated_at
-            ).where(datasets.c.id == dataset_id)
-        ).one()
+        row = self.conn.execute(_DATASET_ROW, {"id": dataset_id}).one()
         changes: dict[str, Any] = {}
         version_id = None
         newer = when >= row.updated_at
@@ -148,7 +175,7 @@ class Applier:
             version_id = self._schema_version(dataset_id, facets, when, run_id)
             if version_id != row.current_version_id and (newer or row.current_version_id is None):
                 changes["current_version_id"] = version_id
-        old: dict[str, Any] = dict(row.facets)
+        old: dict[str, Any] = row.facets
         new = merge_facets(old, raw_facets, deleted, newer=newer, skip=_NOT_IN_FACETS)
         if new != old:
             changes.update(self._dataset_facet_columns(dataset_id, facets, old, new, when))
@@ -173,9 +200,8 @@ class Applier:
             return old.get(name) != new.get(name)
 
         if changed("documentation"):
-            changes["description"] = (
-                facets.documentation.description if facets.documentation else None
-            )
+            doc = facets.documentation
+            changes["description"] = doc.description if doc else None
         if changed("dataSource"):
             source = facets.dataSource
             changes["source_name"] = source.name if source else None
@@ -190,9 +216,8 @@ class Applier:
                 changes["deleted_at"] = None
         if changed("ownership"):
             owners = (facets.ownership.owners if facets.ownership else None) or []
-            self._replace_rows(
-                dataset_owners, dataset_id, [{"name": o.name, "type": o.type} for o in owners]
-            )
+            rows = [{"name": o.name, "type": o.type} for o in owners]
+            self._replace_rows(dataset_owners, dataset_id, rows)
         if changed("tags"):
             tags = (facets.tags.tags if facets.tags else None) or []
             rows = [
@@ -218,46 +243,43 @@ class Applier:
             (f["name"], f.get("type"), f.get("description")) for f in facets.schema_.fields or []
         ]
         schema_hash = _digest(fields)
-        found = self.conn.execute(
-            sa.select(dataset_versions.c.id).where(
-                dataset_versions.c.dataset_id == dataset_id,
-                dataset_versions.c.schema_hash == schema_hash,
-            )
-        ).scalar()
-        if found is not None:
-            return int(found)
-        version_id = int(
-            self.conn.execute(
-                dataset_versions.insert()
-                .values(
-                    dataset_id=dataset_id, schema_hash=schema_hash, created_at=when, run_id=run_id
-                )
-                .returning(dataset_versions.c.id)
+        key = (dataset_id, schema_hash)
+        found = self.known.get("version", key) or self.learned.get("version", key)
+        if found is None:
+            found = self.conn.execute(
+                _VERSION_ID, {"dataset_id": dataset_id, "schema_hash": schema_hash}
+            ).scalar()
+        if found is None:
+            found = self.conn.execute(
+                dataset_versions.insert().returning(dataset_versions.c.id),
+                {
+                    "dataset_id": dataset_id,
+                    "schema_hash": schema_hash,
+                    "created_at": when,
+                    "run_id": run_id,
+                },
             ).scalar_one()
-        )
-        if fields:
-            self.conn.execute(
-                dataset_fields.insert(),
-                [
-                    {"version_id": version_id, "ordinal": i, "name": n, "type": t, "description": d}
-                    for i, (n, t, d) in enumerate(fields)
-                ],
-            )
-        return version_id
+            if fields:
+                self.conn.execute(
+                    dataset_fields.insert(),
+                    [
+                        {"version_id": found, "ordinal": i, "name": n, "type": t, "description": d}
+                        for i, (n, t, d) in enumerate(fields)
+                    ],
+                )
+        self.learned.put("version", key, int(found))
+        return int(found)
 
     # -- jobs and runs ------------------------------------------------------------------------
 
-    def job(self, ref: Job, raw: dict[str, Any], when: datetime) -> int:
-        """Create or update a job from its facets; returns its id."""
-        job_id = self.job_id(ref.namespace, ref.name, when)
+    def _job_changes(
+        self, ref: Job, raw: dict[str, Any], row: Any, when: datetime
+    ) -> dict[str, Any]:
+        """What this event changes in the job's own columns."""
         facets = ref.facets
-        row = self.conn.execute(
-            sa.select(jobs.c.facets, jobs.c.updated_at).where(jobs.c.id == job_id)
-        ).one()
-        old: dict[str, Any] = dict(row.facets)
-        newer = when >= row.updated_at
+        old: dict[str, Any] = row.facets
         raw_facets, deleted = facets_of(raw)
-        new = merge_facets(old, raw_facets, deleted, newer=newer)
+        new = merge_facets(old, raw_facets, deleted, newer=when >= row.updated_at)
         changes: dict[str, Any] = {}
         if when > row.updated_at:
             changes["updated_at"] = when
@@ -269,29 +291,12 @@ class Applier:
             changes["integration"] = kind.integration if kind else None
             changes["processing_type"] = kind.processingType if kind else None
             changes["source_code_location"] = (code.url or code.repoUrl) if code else None
-        if changes:
-            self.conn.execute(jobs.update().where(jobs.c.id == job_id).values(changes))
-        return job_id
-
-    def _run_event(self, event: RunEvent, data: dict[str, Any]) -> None:
-        when = event.eventTime
-        run_id = str(event.run.runId)
-        job_id = self.job(event.job, data["job"], when)
-        self._run(job_id, run_id, event, facets_of(data["run"])[0])
-        if event.eventType:
-            self.conn.execute(
-                run_states.insert().values(run_id=run_id, state=event.eventType, event_time=when)
-            )
-        self._io(job_id, event, data, run_id=run_id)
+        return changes
 
     def _run(self, job_id: int, run_id: str, event: RunEvent, raw_facets: dict[str, Any]) -> None:
         when, state = event.eventTime, event.eventType
         facets = event.run.facets
-        row = self.conn.execute(
-            sa.select(runs.c.job_id, runs.c.state_time, runs.c.facets).where(
-                runs.c.run_id == run_id
-            )
-        ).one_or_none()
+        row = self.conn.execute(_RUN_ROW, {"id": run_id}).one_or_none()
         values: dict[str, Any] = {"updated_at": when}
         if state == "START":
             values["started_at"] = when
@@ -304,17 +309,15 @@ class Applier:
         if facets.parent:
             values["parent_run_id"] = str(facets.parent.run.runId)
         if row is None:
-            self.conn.execute(
-                runs.insert().values(
-                    run_id=run_id,
-                    job_id=job_id,
-                    state=state,
-                    state_time=when if state else None,
-                    created_at=when,
-                    facets=raw_facets,
-                    **values,
-                )
+            values.update(
+                run_id=run_id,
+                job_id=job_id,
+                state=state,
+                created_at=when,
+                state_time=when if state else None,
+                facets=raw_facets,
             )
+            self.conn.execute(runs.insert(), values)
         else:
             if state and (row.state_time is None or when >= row.state_time):
                 values.update(state=state, state_time=when)
@@ -322,18 +325,24 @@ class Applier:
             if merged != row.facets:
                 values["facets"] = merged
             self.conn.execute(runs.update().where(runs.c.run_id == run_id).values(values))
-        self.conn.execute(
-            jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.updated_at <= when)
-            .values(latest_run_id=run_id)
-        )
+        if state:
+            self.conn.execute(
+                run_states.insert(), {"run_id": run_id, "state": state, "event_time": when}
+            )
 
     def _io(
-        self, job_id: int, event: RunEvent | JobEvent, data: dict[str, Any], *, run_id: str | None
+        self,
+        job_id: int,
+        job: Any,
+        event: RunEvent | JobEvent,
+        data: dict[str, Any],
+        run_id: str | None,
+        changes: dict[str, Any],
     ) -> None:
         when = event.eventTime
         io: list[tuple[int, str]] = []
-        io_names: dict[str, list[str]] = {"input": [], "output": []}
+        names: dict[str, list[str]] = {"input": [], "output": []}
+        run_io_rows = []
         for direction, refs, raws in (
             ("input", event.inputs, data.get("inputs") or []),
             ("output", event.outputs, data.get("outputs") or []),
@@ -341,61 +350,59 @@ class Applier:
             for ref, raw in zip(refs, raws, strict=True):
                 dataset_id, version_id = self.dataset(ref, raw, when, run_id=run_id)
                 io.append((dataset_id, direction))
-                io_names[direction].append(f"{ref.namespace}:{ref.name}")
-                if run_id is not None:
-                    insert = insert_ignoring_conflicts(
-                        self.conn, run_io, ["run_id", "dataset_id", "direction"]
-                    )
-                    self.conn.execute(
-                        insert.values(
-                            run_id=run_id,
-                            dataset_id=dataset_id,
-                            direction=direction,
-                            dataset_version_id=version_id,
-                            event_time=when,
-                        )
-                    )
+                names[direction].append(f"{ref.namespace}:{ref.name}")
+                run_io_rows.append(
+                    {
+                        "run_id": run_id,
+                        "dataset_id": dataset_id,
+                        "direction": direction,
+                        "dataset_version_id": version_id,
+                        "event_time": when,
+                    }
+                )
+        if run_id is not None and run_io_rows:
+            self.conn.execute(self._run_io, run_io_rows)
         if io:
-            replace_job_edges(self.conn, job_id, set(io), when=when, run_id=run_id)
+            head = replace_job_edges(
+                self.conn, job_id, set(io), (job.io_run_id, job.io_time), when=when, run_id=run_id
+            )
+            if head is not None:
+                changes["io_run_id"], changes["io_time"] = head
         for ref in event.outputs:
             lineage = ref.facets.columnLineage
             if lineage is not None:
                 out_id = self.dataset_id(ref.namespace, ref.name, when)
-                resolve = lambda ns, name: self.dataset_id(ns, name, when)  # noqa: E731
                 replace_column_edges(
-                    self.conn, job_id, out_id, lineage, resolve, when=when, run_id=run_id
+                    self.conn,
+                    job_id,
+                    out_id,
+                    lineage,
+                    lambda ns, name: self.dataset_id(ns, name, when),
+                    when=when,
+                    run_id=run_id,
                 )
         done = isinstance(event, JobEvent) or event.eventType == "COMPLETE"
         if io and done:
-            self._job_version(job_id, event, io_names, run_id)
+            version_id = self._job_version(job_id, event, names)
+            if run_id is not None:
+                self.conn.execute(
+                    runs.update().where(runs.c.run_id == run_id).values(job_version_id=version_id)
+                )
+            if when >= job.updated_at and version_id != job.current_version_id:
+                changes["current_version_id"] = version_id
 
     def _job_version(
-        self,
-        job_id: int,
-        event: RunEvent | JobEvent,
-        io_names: dict[str, list[str]],
-        run_id: str | None,
-    ) -> None:
+        self, job_id: int, event: RunEvent | JobEvent, names: dict[str, list[str]]
+    ) -> int:
         code = event.job.facets.sourceCodeLocation
         location = (code.url or code.repoUrl) if code else None
-        inputs, outputs = sorted(set(io_names["input"])), sorted(set(io_names["output"]))
+        inputs, outputs = sorted(set(names["input"])), sorted(set(names["output"]))
         version = _digest([inputs, outputs, location, code.version if code else None])
-        version_id = self._get_or_create(
-            job_versions,
-            {"job_id": job_id, "version": version},
-            {
-                "created_at": event.eventTime,
-                "inputs": inputs,
-                "outputs": outputs,
-                "source_code_location": location,
-            },
-        )
-        if run_id is not None:
-            self.conn.execute(
-                runs.update().where(runs.c.run_id == run_id).values(job_version_id=version_id)
-            )
-        self.conn.execute(
-            jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.updated_at <= event.eventTime)
-            .values(current_version_id=version_id)
-        )
+        values = {
+            "created_at": event.eventTime,
+            "inputs": inputs,
+            "outputs": outputs,
+            "source_code_location": location,
+        }
+        match = {"job_id": job_id, "version": version}
+        return self._id("job_version", (job_id, version), job_versions, match, values)

@@ -10,6 +10,7 @@ changes history nothing: it only records that run's inputs and outputs.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -19,31 +20,29 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.lineage.models import ColumnLineageFacet, InputField
-from steward.store.schema import column_edges, column_lineage_heads, jobs, lineage_edges
+from steward.store.schema import column_edges, column_lineage_heads, lineage_edges
 
 
 def replace_job_edges(
     conn: Connection,
     job_id: int,
     io: set[tuple[int, str]],
+    head: tuple[str | None, datetime | None],
     *,
     when: datetime,
     run_id: str | None,
-) -> None:
-    """Make `io` ((dataset id, 'input'|'output') pairs) the job's current edges, if newest."""
-    head = conn.execute(
-        sa.select(jobs.c.io_run_id, jobs.c.io_time).where(jobs.c.id == job_id)
-    ).one()
-    same_run = run_id is not None and head.io_run_id == run_id
-    if not same_run and head.io_time is not None and when < head.io_time:
-        return
+) -> tuple[str | None, datetime] | None:
+    """Make `io` ((dataset id, 'input'|'output') pairs) the job's current edges, if newest.
+
+    `head` is the job's (io_run_id, io_time); returns the new head when it moves.
+    """
+    head_run, head_time = head
+    same_run = run_id is not None and head_run == run_id
+    if not same_run and head_time is not None and when < head_time:
+        return None
     current = {
         (row.dataset_id, row.direction): row.id
-        for row in conn.execute(
-            sa.select(
-                lineage_edges.c.id, lineage_edges.c.dataset_id, lineage_edges.c.direction
-            ).where(lineage_edges.c.job_id == job_id, lineage_edges.c.valid_to.is_(None))
-        )
+        for row in conn.execute(_CURRENT_EDGES, {"job_id": job_id})
     }
     if not same_run:
         stale = [edge_id for key, edge_id in current.items() if key not in io]
@@ -51,9 +50,6 @@ def replace_job_edges(
             conn.execute(
                 lineage_edges.update().where(lineage_edges.c.id.in_(stale)).values(valid_to=when)
             )
-        conn.execute(
-            jobs.update().where(jobs.c.id == job_id).values(io_run_id=run_id, io_time=when)
-        )
     added = [
         {
             "job_id": job_id,
@@ -66,6 +62,12 @@ def replace_job_edges(
     ]
     if added:
         conn.execute(lineage_edges.insert(), added)
+    return None if same_run else (run_id, when)
+
+
+_CURRENT_EDGES = sa.select(
+    lineage_edges.c.id, lineage_edges.c.dataset_id, lineage_edges.c.direction
+).where(lineage_edges.c.job_id == sa.bindparam("job_id"), lineage_edges.c.valid_to.is_(None))
 
 
 ColumnEdgeKey = tuple[int, str, str | None, bytes, str | None, str | None]
@@ -85,6 +87,16 @@ def _key(
     return (dataset_id, field["field"], out_field, transformations, description, kind)
 
 
+_HEAD = sa.select(
+    column_lineage_heads.c.run_id,
+    column_lineage_heads.c.event_time,
+    column_lineage_heads.c.fingerprint,
+).where(
+    column_lineage_heads.c.job_id == sa.bindparam("job_id"),
+    column_lineage_heads.c.out_dataset_id == sa.bindparam("out_dataset_id"),
+)
+
+
 def replace_column_edges(
     conn: Connection,
     job_id: int,
@@ -95,7 +107,24 @@ def replace_column_edges(
     when: datetime,
     run_id: str | None,
 ) -> None:
-    """Make `facet` the current column lineage of one job's output dataset, if newest."""
+    """Make `facet` the current column lineage of one job's output dataset, if newest.
+
+    A job that runs again with the same column lineage (the usual case) changes only
+    the head's run: the facet's fingerprint matches, and no edge is read or written.
+    """
+    fingerprint = hashlib.sha256(
+        orjson.dumps([facet.fields, facet.dataset], option=orjson.OPT_SORT_KEYS)
+    ).hexdigest()
+    head = conn.execute(_HEAD, {"job_id": job_id, "out_dataset_id": out_dataset_id}).one_or_none()
+    same_run = head is not None and run_id is not None and head.run_id == run_id
+    if head is not None and not same_run and when < head.event_time:
+        return
+    moved = {"run_id": run_id, "event_time": when, "fingerprint": fingerprint}
+    if head is not None and head.fingerprint == fingerprint:
+        if not same_run:
+            _move_head(conn, job_id, out_dataset_id, moved)
+        return
+
     wanted: set[ColumnEdgeKey] = set()
     for out_field, spec in (facet.fields or {}).items():
         for field in spec["inputFields"]:
@@ -110,16 +139,6 @@ def replace_column_edges(
             )
     for field in facet.dataset or []:
         wanted.add(_key(dataset_id(field["namespace"], field["name"]), field, None, None, None))
-
-    head = conn.execute(
-        sa.select(column_lineage_heads.c.run_id, column_lineage_heads.c.event_time).where(
-            column_lineage_heads.c.job_id == job_id,
-            column_lineage_heads.c.out_dataset_id == out_dataset_id,
-        )
-    ).one_or_none()
-    same_run = head is not None and run_id is not None and head.run_id == run_id
-    if head is not None and not same_run and when < head.event_time:
-        return
     current: dict[ColumnEdgeKey, int] = {}
     for row in conn.execute(
         sa.select(column_edges).where(
@@ -138,28 +157,24 @@ def replace_column_edges(
             row.transformation_type,
         )
         current[key] = row.id
-    if not same_run:
+    if same_run:
+        wanted |= current.keys()  # events of one run add up
+    else:
         stale = [edge_id for key, edge_id in current.items() if key not in wanted]
         if stale:
             conn.execute(
                 column_edges.update().where(column_edges.c.id.in_(stale)).values(valid_to=when)
             )
-        values: dict[str, Any] = {"run_id": run_id, "event_time": when}
-        if head is None:
-            conn.execute(
-                column_lineage_heads.insert().values(
-                    job_id=job_id, out_dataset_id=out_dataset_id, **values
-                )
-            )
-        else:
-            conn.execute(
-                column_lineage_heads.update()
-                .where(
-                    column_lineage_heads.c.job_id == job_id,
-                    column_lineage_heads.c.out_dataset_id == out_dataset_id,
-                )
-                .values(values)
-            )
+    if head is None:
+        conn.execute(
+            column_lineage_heads.insert(),
+            {"job_id": job_id, "out_dataset_id": out_dataset_id, **moved},
+        )
+    else:
+        # After a run's events added up, no single facet describes the edges: a marker
+        # that matches no fingerprint makes the next run compare edge by edge.
+        values = moved if not same_run else {"fingerprint": "accumulated"}
+        _move_head(conn, job_id, out_dataset_id, values)
     added = [
         {
             "job_id": job_id,
@@ -179,3 +194,14 @@ def replace_column_edges(
     ]
     if added:
         conn.execute(column_edges.insert(), added)
+
+
+def _move_head(conn: Connection, job_id: int, out_dataset_id: int, values: dict[str, Any]) -> None:
+    conn.execute(
+        column_lineage_heads.update()
+        .where(
+            column_lineage_heads.c.job_id == job_id,
+            column_lineage_heads.c.out_dataset_id == out_dataset_id,
+        )
+        .values(values)
+    )

@@ -255,4 +255,6 @@ column_lineage_heads = sa.Table(
     sa.Column("out_dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), primary_key=True),
     sa.Column("run_id", sa.String(36)),
     sa.Column("event_time", sa.DateTime, nullable=False),
+    # SHA-256 of the facet's fields and dataset lists as last applied.
+    sa.Column("fingerprint", sa.String(64), nullable=False),
 )

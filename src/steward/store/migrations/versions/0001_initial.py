@@ -166,6 +166,7 @@ def upgrade() -> None:
         sa.Column("out_dataset_id", sa.Integer(), nullable=False),
         sa.Column("run_id", sa.String(length=36), nullable=True),
         sa.Column("event_time", sa.DateTime(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["job_id"], ["jobs.id"], name=op.f("fk_column_lineage_heads_job_id_jobs")
         ),
