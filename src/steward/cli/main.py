@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Annotated
 
@@ -48,6 +49,10 @@ def serve(
             " keep it somewhere safe.[/bold]"
         )
         print(issued.secret, flush=True)
+    # Ingest allocates many short-lived objects; the default thresholds make the collector
+    # scan the whole heap every few hundred events (measured: 4x slower validation).
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
     host = host or steward.settings.host
     port = port or steward.settings.port
     err.print(f"Steward listening on http://{host}:{port} (store: {steward.store.dialect})")

@@ -55,6 +55,11 @@ _JOB_ROW = sa.select(
     jobs.c.facets, jobs.c.updated_at, jobs.c.io_run_id, jobs.c.io_time, jobs.c.current_version_id
 ).where(jobs.c.id == sa.bindparam("id"))
 _RUN_ROW = sa.select(runs.c.state_time, runs.c.facets).where(runs.c.run_id == sa.bindparam("id"))
+_UPDATE_JOB = jobs.update().where(jobs.c.id == sa.bindparam("row_id"))
+_UPDATE_DATASET = datasets.update().where(datasets.c.id == sa.bindparam("row_id"))
+_UPDATE_RUN = runs.update().where(runs.c.run_id == sa.bindparam("row_id"))
+_INSERT_RUN = runs.insert()
+_INSERT_RUN_STATE = run_states.insert()
 _VERSION_ID = sa.select(dataset_versions.c.id).where(
     dataset_versions.c.dataset_id == sa.bindparam("dataset_id"),
     dataset_versions.c.schema_hash == sa.bindparam("schema_hash"),
@@ -115,7 +120,7 @@ class Applier:
                 changes["latest_run_id"] = run_id
         self._io(job_id, job, event, data, run_id, changes)
         if changes:
-            self.conn.execute(jobs.update().where(jobs.c.id == job_id).values(changes))
+            self.conn.execute(_UPDATE_JOB, {"row_id": job_id, **changes})
 
     # -- identities ---------------------------------------------------------------------------
 
@@ -182,7 +187,7 @@ class Applier:
             changes["facets"] = new
         if changes:
             changes["updated_at"] = max(when, row.updated_at)
-            self.conn.execute(datasets.update().where(datasets.c.id == dataset_id).values(changes))
+            self.conn.execute(_UPDATE_DATASET, {"row_id": dataset_id, **changes})
         return dataset_id, version_id
 
     def _dataset_facet_columns(
@@ -317,17 +322,17 @@ class Applier:
                 state_time=when if state else None,
                 facets=raw_facets,
             )
-            self.conn.execute(runs.insert(), values)
+            self.conn.execute(_INSERT_RUN, values)
         else:
             if state and (row.state_time is None or when >= row.state_time):
                 values.update(state=state, state_time=when)
             merged = {**row.facets, **raw_facets}
             if merged != row.facets:
                 values["facets"] = merged
-            self.conn.execute(runs.update().where(runs.c.run_id == run_id).values(values))
+            self.conn.execute(_UPDATE_RUN, {"row_id": run_id, **values})
         if state:
             self.conn.execute(
-                run_states.insert(), {"run_id": run_id, "state": state, "event_time": when}
+                _INSERT_RUN_STATE, {"run_id": run_id, "state": state, "event_time": when}
             )
 
     def _io(
@@ -385,9 +390,7 @@ class Applier:
         if io and done:
             version_id = self._job_version(job_id, event, names)
             if run_id is not None:
-                self.conn.execute(
-                    runs.update().where(runs.c.run_id == run_id).values(job_version_id=version_id)
-                )
+                self.conn.execute(_UPDATE_RUN, {"row_id": run_id, "job_version_id": version_id})
             if when >= job.updated_at and version_id != job.current_version_id:
                 changes["current_version_id"] = version_id
 

@@ -196,12 +196,13 @@ def replace_column_edges(
         conn.execute(column_edges.insert(), added)
 
 
+_UPDATE_HEAD = column_lineage_heads.update().where(
+    column_lineage_heads.c.job_id == sa.bindparam("head_job_id"),
+    column_lineage_heads.c.out_dataset_id == sa.bindparam("head_out_dataset_id"),
+)
+
+
 def _move_head(conn: Connection, job_id: int, out_dataset_id: int, values: dict[str, Any]) -> None:
     conn.execute(
-        column_lineage_heads.update()
-        .where(
-            column_lineage_heads.c.job_id == job_id,
-            column_lineage_heads.c.out_dataset_id == out_dataset_id,
-        )
-        .values(values)
+        _UPDATE_HEAD, {"head_job_id": job_id, "head_out_dataset_id": out_dataset_id, **values}
     )
