@@ -8,8 +8,9 @@ dashboards); a job reads a long-tailed number of inputs (median 7, mean ~10, up 
 50, like dbt models that mostly read a few tables and sometimes thirty): 85% from neighbouring
 tables of the layer below (a warehouse is modular: a domain's models read that
 domain's tables), 10% from further down, 5% from 200 shared hub tables (calendars,
-customers) with Zipf popularity, so a few tables have thousands of readers. The rows are written straight into the store's tables
-(ingesting 100,000 events first would only time the ingest path).
+customers) with Zipf popularity, so a few tables have thousands of readers. The rows
+are written straight into the store's tables (ingesting 100,000 events first would
+only time the ingest path).
 
 Then times `lineage_graph` (traversal plus node details, as the API answers) from
 random datasets of the top layers (upstream) and bottom layers (downstream) at depth
@@ -157,7 +158,8 @@ def main() -> None:
     top = list(range((LAYERS - 3) * per_layer + 1, DATASETS + 1))
     bottom = list(range(1, 3 * per_layer + 1))
     print(
-        f"{'query':<22}{'p50 ms':>10}{'p99 ms':>10}{'nodes p50':>11}   vs aim (p50 50 ms at depth 5)"
+        f"{'query':<22}{'p50 ms':>10}{'p99 ms':>10}{'nodes p50':>11}"
+        "   vs aim (p50 50 ms at depth 5)"
     )
     results = {}
     for direction, pool in (("upstream", top), ("downstream", bottom)):

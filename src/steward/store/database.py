@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,9 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time, and its busy handler waits by sleeping (1, 2, 5 ms...).
+        # Threads of this process queue on a lock instead, handed over without sleeping.
+        self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -34,7 +38,15 @@ class Store:
         On SQLite it starts with BEGIN IMMEDIATE, so two writers queue on the lock
         instead of failing half-way with 'database is locked'.
         """
-        with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+        if self._writer is None:
+            with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+                yield conn
+            return
+        with (
+            self._writer,
+            self.engine.connect().execution_options(**{_WRITE: True}) as conn,
+            conn.begin(),
+        ):
             yield conn
 
     @contextmanager
