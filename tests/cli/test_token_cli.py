@@ -1,0 +1,62 @@
+"""`steward token` and `steward db` administer the local store directly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from steward.app import Steward
+from steward.config import Settings
+from steward.identity.tokens import authenticate
+
+STEWARD = [sys.executable, "-m", "steward.cli"]
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+    env["STEWARD_HOME"] = str(home)
+    return subprocess.run([*STEWARD, *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_token_create_prints_only_the_token(tmp_path: Path) -> None:
+    result = run(tmp_path, "token", "create", "--user", "ana", "--groups", "analysts, eu")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    steward = Steward(Settings(home=tmp_path))
+    principal = authenticate(steward.store, lines[0])
+    assert principal.user == "ana"
+    assert principal.groups == {"analysts", "eu"}
+    assert not principal.is_admin
+    steward.close()
+
+
+def test_admin_token_and_listing(tmp_path: Path) -> None:
+    secret = run(tmp_path, "token", "create", "--user", "root", "--admin").stdout.strip()
+    listing = run(tmp_path, "token", "list")
+    assert listing.returncode == 0
+    assert "root" in listing.stdout
+    assert secret not in listing.stdout
+
+
+def test_bad_user_exits_2_with_a_message(tmp_path: Path) -> None:
+    result = run(tmp_path, "token", "create", "--user", "bad/name")
+    assert result.returncode == 2
+    assert "user" in result.stderr
+    assert result.stdout == ""
+
+
+def test_revoke_unknown_token_exits_4(tmp_path: Path) -> None:
+    run(tmp_path, "db", "upgrade")
+    result = run(tmp_path, "token", "revoke", "nope")
+    assert result.returncode == 4
+    assert "nope" in result.stderr
+
+
+def test_db_upgrade_creates_the_store(tmp_path: Path) -> None:
+    result = run(tmp_path, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "steward.db").exists()
+    assert run(tmp_path, "db", "current").stdout.strip() == "0001"
