@@ -327,3 +327,12 @@ def test_facet_deleted_marker_removes_facet(client: TestClient) -> None:
         "data"
     ]
     assert data["description"] is None
+
+
+def test_nul_characters_are_refused_on_every_backend(client: TestClient, steward: Steward) -> None:
+    before = table_counts(steward)
+    event = run_event("j", outputs=[dataset("wh", "bad\x00name")])
+    response = send(client, event)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]
+    assert table_counts(steward) == before

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -96,38 +97,34 @@ def _as_of(value: str | None) -> datetime | None:
         raise InvalidInput(f"asOf: {value!r} is not an ISO 8601 timestamp") from None
 
 
+@dataclass(frozen=True)
+class GraphQuestion:
+    """The query parameters both graph routes take."""
+
+    nodeId: str
+    depth: str | None = None
+    direction: Direction = "both"
+    asOf: str | None = None
+
+
 @router.get("/lineage")
-def get_lineage(
-    request: Request,
-    nodeId: str,
-    depth: str | None = None,
-    direction: Direction = "both",
-    asOf: str | None = None,
-) -> Response:
+def get_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Response:
     """The graph around a dataset or job; `depth` in steps (default 20, or `all`)."""
-    store = steward_of(request).store
-    with store.read() as conn:
-        start = nodes.resolve_node(conn, nodeId)
+    with steward_of(request).store.read() as conn:
+        start = nodes.resolve_node(conn, q.nodeId)
         result = graph.lineage_graph(
-            conn, start, depth=_depth(depth), direction=direction, as_of=_as_of(asOf)
+            conn, start, depth=_depth(q.depth), direction=q.direction, as_of=_as_of(q.asOf)
         )
     return Json(result)
 
 
 @router.get("/column-lineage")
-def get_column_lineage(
-    request: Request,
-    nodeId: str,
-    depth: str | None = None,
-    direction: Direction = "both",
-    asOf: str | None = None,
-) -> Response:
+def get_column_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Response:
     """The graph of columns around `datasetField:NS:NAME:FIELD`, with transformations."""
-    store = steward_of(request).store
-    with store.read() as conn:
-        start = nodes.resolve_field(conn, nodeId)
+    with steward_of(request).store.read() as conn:
+        start = nodes.resolve_field(conn, q.nodeId)
         result = graph.column_lineage_graph(
-            conn, start, depth=_depth(depth), direction=direction, as_of=_as_of(asOf)
+            conn, start, depth=_depth(q.depth), direction=q.direction, as_of=_as_of(q.asOf)
         )
     return Json(result)
 

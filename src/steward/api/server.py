@@ -8,6 +8,7 @@ from starlette.responses import Response
 from steward import __version__
 from steward.api import lineage
 from steward.api.auth import principal
+from steward.api.guards import refuse_nul
 from steward.api.responses import Json, install_error_handlers
 from steward.app import Steward
 
@@ -24,6 +25,6 @@ def create_app(steward: Steward) -> FastAPI:
     def health() -> Response:
         return Json({"status": "ok", "version": __version__})
 
-    authenticated = [Depends(principal)]
+    authenticated = [Depends(principal), Depends(refuse_nul)]
     app.include_router(lineage.router, dependencies=authenticated)
     return app

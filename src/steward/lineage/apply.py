@@ -145,21 +145,21 @@ class Applier:
 
     def dataset_id(self, namespace: str, name: str, when: datetime) -> int:
         """The id of dataset `namespace`/`name`, created on first sight."""
-        found = self.known.get("dataset", (namespace, name))
-        if found is not None:
-            return found
-        match = {"namespace_id": self.namespace_id(namespace, when), "name": name}
-        values = {"created_at": when, "updated_at": when, "facets": {}}
-        return self._id("dataset", (namespace, name), datasets, match, values)
+        return self._named_id("dataset", datasets, namespace, name, when)
 
     def job_id(self, namespace: str, name: str, when: datetime) -> int:
         """The id of job `namespace`/`name`, created on first sight."""
-        found = self.known.get("job", (namespace, name))
+        return self._named_id("job", jobs, namespace, name, when)
+
+    def _named_id(
+        self, kind: str, table: sa.Table, namespace: str, name: str, when: datetime
+    ) -> int:
+        found = self.known.get(kind, (namespace, name))
         if found is not None:
             return found
         match = {"namespace_id": self.namespace_id(namespace, when), "name": name}
         values = {"created_at": when, "updated_at": when, "facets": {}}
-        return self._id("job", (namespace, name), jobs, match, values)
+        return self._id(kind, (namespace, name), table, match, values)
 
     # -- datasets -----------------------------------------------------------------------------
 

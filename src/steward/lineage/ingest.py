@@ -75,7 +75,11 @@ def parse_events(decoded: list[Any], *, batch: bool) -> list[ParsedEvent]:
     for index, data in enumerate(decoded):
         where = f"events[{index}]." if batch else ""
         event = parse_event(data, where=where)
-        parsed.append(ParsedEvent(event, data, orjson.dumps(data, option=orjson.OPT_SORT_KEYS)))
+        canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        if b"\\u0000" in canonical:
+            # PostgreSQL text and JSON cannot hold NUL; refuse it on every backend alike.
+            raise InvalidEvent(f"{where or 'event'}: NUL characters (\\u0000) are not allowed")
+        parsed.append(ParsedEvent(event, data, canonical))
     return parsed
 
 
