@@ -27,6 +27,7 @@ from steward.lineage.models import (
     facets_of,
     to_utc,
 )
+from steward.store import fast
 from steward.store.schema import (
     dataset_fields,
     dataset_owners,
@@ -110,7 +111,7 @@ class Applier:
             return
         when = event.eventTime
         job_id = self.job_id(event.job.namespace, event.job.name, when)
-        job = self.conn.execute(_JOB_ROW, {"id": job_id}).one()
+        job = fast.one(self.conn, _JOB_ROW, {"id": job_id})
         changes = self._job_changes(event.job, data["job"], job, when)
         run_id = None
         if isinstance(event, RunEvent):
@@ -120,7 +121,7 @@ class Applier:
                 changes["latest_run_id"] = run_id
         self._io(job_id, job, event, data, run_id, changes)
         if changes:
-            self.conn.execute(_UPDATE_JOB, {"row_id": job_id, **changes})
+            fast.run(self.conn, _UPDATE_JOB, {"row_id": job_id, **changes})
 
     # -- identities ---------------------------------------------------------------------------
 
@@ -172,7 +173,7 @@ class Applier:
         raw_facets, deleted = facets_of(raw)
         if not raw_facets:
             return dataset_id, None
-        row = self.conn.execute(_DATASET_ROW, {"id": dataset_id}).one()
+        row = fast.one(self.conn, _DATASET_ROW, {"id": dataset_id})
         changes: dict[str, Any] = {}
         version_id = None
         newer = when >= row.updated_at
@@ -187,7 +188,7 @@ class Applier:
             changes["facets"] = new
         if changes:
             changes["updated_at"] = max(when, row.updated_at)
-            self.conn.execute(_UPDATE_DATASET, {"row_id": dataset_id, **changes})
+            fast.run(self.conn, _UPDATE_DATASET, {"row_id": dataset_id, **changes})
         return dataset_id, version_id
 
     def _dataset_facet_columns(
@@ -301,7 +302,7 @@ class Applier:
     def _run(self, job_id: int, run_id: str, event: RunEvent, raw_facets: dict[str, Any]) -> None:
         when, state = event.eventTime, event.eventType
         facets = event.run.facets
-        row = self.conn.execute(_RUN_ROW, {"id": run_id}).one_or_none()
+        row = fast.first(self.conn, _RUN_ROW, {"id": run_id})
         values: dict[str, Any] = {"updated_at": when}
         if state == "START":
             values["started_at"] = when
@@ -322,17 +323,17 @@ class Applier:
                 state_time=when if state else None,
                 facets=raw_facets,
             )
-            self.conn.execute(_INSERT_RUN, values)
+            fast.run(self.conn, _INSERT_RUN, values)
         else:
             if state and (row.state_time is None or when >= row.state_time):
                 values.update(state=state, state_time=when)
             merged = {**row.facets, **raw_facets}
             if merged != row.facets:
                 values["facets"] = merged
-            self.conn.execute(_UPDATE_RUN, {"row_id": run_id, **values})
+            fast.run(self.conn, _UPDATE_RUN, {"row_id": run_id, **values})
         if state:
-            self.conn.execute(
-                _INSERT_RUN_STATE, {"run_id": run_id, "state": state, "event_time": when}
+            fast.run(
+                self.conn, _INSERT_RUN_STATE, {"run_id": run_id, "state": state, "event_time": when}
             )
 
     def _io(
@@ -366,7 +367,7 @@ class Applier:
                     }
                 )
         if run_id is not None and run_io_rows:
-            self.conn.execute(self._run_io, run_io_rows)
+            fast.run(self.conn, self._run_io, run_io_rows)
         if io:
             head = replace_job_edges(
                 self.conn, job_id, set(io), (job.io_run_id, job.io_time), when=when, run_id=run_id
@@ -390,7 +391,7 @@ class Applier:
         if io and done:
             version_id = self._job_version(job_id, event, names)
             if run_id is not None:
-                self.conn.execute(_UPDATE_RUN, {"row_id": run_id, "job_version_id": version_id})
+                fast.run(self.conn, _UPDATE_RUN, {"row_id": run_id, "job_version_id": version_id})
             if when >= job.updated_at and version_id != job.current_version_id:
                 changes["current_version_id"] = version_id
 

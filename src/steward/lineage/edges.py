@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.lineage.models import ColumnLineageFacet, InputField
+from steward.store import fast
 from steward.store.schema import column_edges, column_lineage_heads, lineage_edges
 
 
@@ -42,7 +43,7 @@ def replace_job_edges(
         return None
     current = {
         (row.dataset_id, row.direction): row.id
-        for row in conn.execute(_CURRENT_EDGES, {"job_id": job_id})
+        for row in fast.rows(conn, _CURRENT_EDGES, {"job_id": job_id})
     }
     if not same_run:
         stale = [edge_id for key, edge_id in current.items() if key not in io]
@@ -61,10 +62,11 @@ def replace_job_edges(
         for dataset_id, direction in sorted(io - current.keys())
     ]
     if added:
-        conn.execute(lineage_edges.insert(), added)
+        fast.run(conn, _INSERT_EDGE, added)
     return None if same_run else (run_id, when)
 
 
+_INSERT_EDGE = lineage_edges.insert()
 _CURRENT_EDGES = sa.select(
     lineage_edges.c.id, lineage_edges.c.dataset_id, lineage_edges.c.direction
 ).where(lineage_edges.c.job_id == sa.bindparam("job_id"), lineage_edges.c.valid_to.is_(None))
@@ -115,7 +117,7 @@ def replace_column_edges(
     fingerprint = hashlib.sha256(
         orjson.dumps([facet.fields, facet.dataset], option=orjson.OPT_SORT_KEYS)
     ).hexdigest()
-    head = conn.execute(_HEAD, {"job_id": job_id, "out_dataset_id": out_dataset_id}).one_or_none()
+    head = fast.first(conn, _HEAD, {"job_id": job_id, "out_dataset_id": out_dataset_id})
     same_run = head is not None and run_id is not None and head.run_id == run_id
     if head is not None and not same_run and when < head.event_time:
         return
@@ -203,6 +205,6 @@ _UPDATE_HEAD = column_lineage_heads.update().where(
 
 
 def _move_head(conn: Connection, job_id: int, out_dataset_id: int, values: dict[str, Any]) -> None:
-    conn.execute(
-        _UPDATE_HEAD, {"head_job_id": job_id, "head_out_dataset_id": out_dataset_id, **values}
+    fast.run(
+        conn, _UPDATE_HEAD, {"head_job_id": job_id, "head_out_dataset_id": out_dataset_id, **values}
     )
