@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -18,14 +19,17 @@ from sqlalchemy.engine import Connection
 
 from steward.lineage.nodes import FieldNode, Node, NodeKind, field_node_id, node_id
 from steward.lineage.views import dataset_details, job_details
+from steward.store import fast
 from steward.store.schema import column_edges, lineage_edges
-from steward.store.sets import among
+from steward.store.sets import among_parameter, id_list
 
 Direction = Literal["upstream", "downstream", "both"]
 _CHUNK = 50_000
 
 
-def valid_at(table: sa.Table, as_of: datetime | None) -> sa.ColumnElement[bool]:
+def valid_at(
+    table: sa.Table, as_of: datetime | sa.BindParameter[Any] | None
+) -> sa.ColumnElement[bool]:
     """Rows of an edge table that hold now (`as_of` None) or held at `as_of`."""
     if as_of is None:
         return table.c.valid_to.is_(None)
@@ -38,6 +42,26 @@ def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
     items = list(values)
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
+
+
+@cache
+def _step(kind: NodeKind, upstream: bool, current: bool, dialect: str) -> sa.Select[Any]:
+    """(node, neighbour) pairs one step from a frontier of `kind` nodes bound as `ids`.
+
+    From datasets, upstream follows the jobs writing them, downstream the jobs reading
+    them; from jobs, upstream their inputs, downstream their outputs.
+    """
+    e = lineage_edges.c
+    if kind == "dataset":
+        key, other, direction = e.dataset_id, e.job_id, "output" if upstream else "input"
+    else:
+        key, other, direction = e.job_id, e.dataset_id, "input" if upstream else "output"
+    as_of = None if current else sa.bindparam("as_of", type_=sa.DateTime)
+    return sa.select(key, other).where(
+        among_parameter(key, "ids", dialect),
+        e.direction == direction,
+        valid_at(lineage_edges, as_of),
+    )
 
 
 @dataclass
@@ -61,30 +85,13 @@ def _walk(
     frontier = {start.id}
     kind: NodeKind = start.kind
     taken = 0
+    dialect = conn.dialect.name
     while frontier and (steps is None or taken < steps):
-        # From datasets, upstream follows the jobs writing them; downstream, the jobs reading them.
-        if kind == "dataset":
-            key, other, direction = (
-                lineage_edges.c.dataset_id,
-                lineage_edges.c.job_id,
-                ("output" if upstream else "input"),
-            )
-        else:
-            key, other, direction = (
-                lineage_edges.c.job_id,
-                lineage_edges.c.dataset_id,
-                ("input" if upstream else "output"),
-            )
         next_kind: NodeKind = "job" if kind == "dataset" else "dataset"
+        step = _step(kind, upstream, as_of is None, dialect)
         found: set[int] = set()
         for chunk in _chunks(frontier):
-            rows = conn.execute(
-                sa.select(key, other).where(
-                    among(key, chunk, conn.dialect.name),
-                    lineage_edges.c.direction == direction,
-                    valid_at(lineage_edges, as_of),
-                )
-            ).all()
+            rows = fast.tuples(conn, step, {"ids": id_list(chunk, dialect), "as_of": as_of})
             for here, there in rows:
                 a, b = (kind, here), (next_kind, there)
                 walk.edges[(b, a) if upstream else (a, b)] = None

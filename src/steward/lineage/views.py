@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from steward.store import fast
 from steward.store.schema import (
     dataset_fields,
     dataset_owners,
@@ -23,7 +25,7 @@ from steward.store.schema import (
     run_states,
     runs,
 )
-from steward.store.sets import among
+from steward.store.sets import among_parameter, id_list
 
 
 def iso(value: datetime | None) -> str | None:
@@ -31,24 +33,103 @@ def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat() + "Z"
 
 
+# Statements built once per dialect, the ids bound as one parameter (`:ids`).
+@cache
+def _statements(dialect: str) -> dict[str, Any]:
+    def ids(column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        return among_parameter(column, "ids", dialect)
+
+    as_of = sa.bindparam("as_of", type_=sa.DateTime)
+    d, j, r, v = datasets.c, jobs.c, runs.c, dataset_versions.c
+    run_columns = (
+        r.run_id,
+        r.job_id,
+        r.state,
+        r.created_at,
+        r.updated_at,
+        r.started_at,
+        r.ended_at,
+        r.nominal_start_time,
+        r.nominal_end_time,
+        r.parent_run_id,
+    )
+    newest_run = (
+        sa.select(r.job_id, sa.func.max(r.created_at).label("created"))
+        .where(ids(r.job_id), r.created_at <= as_of)
+        .group_by(r.job_id)
+        .subquery()
+    )
+    return {
+        "current_versions": sa.select(d.id, d.current_version_id).where(ids(d.id)),
+        "versions_as_of": sa.select(v.dataset_id, sa.func.max(v.id))
+        .where(ids(v.dataset_id), v.created_at <= as_of)
+        .group_by(v.dataset_id),
+        "fields": sa.select(
+            dataset_fields.c.version_id,
+            dataset_fields.c.name,
+            dataset_fields.c.type,
+            dataset_fields.c.description,
+        )
+        .where(ids(dataset_fields.c.version_id))
+        .order_by(dataset_fields.c.version_id, dataset_fields.c.ordinal),
+        "tags": sa.select(
+            dataset_tags.c.dataset_id,
+            dataset_tags.c.key,
+            dataset_tags.c.value,
+            dataset_tags.c.field,
+        ).where(ids(dataset_tags.c.dataset_id)),
+        "owners": sa.select(
+            dataset_owners.c.dataset_id, dataset_owners.c.name, dataset_owners.c.type
+        ).where(ids(dataset_owners.c.dataset_id)),
+        "datasets": sa.select(
+            d.id,
+            d.name,
+            d.description,
+            d.source_name,
+            d.created_at,
+            d.updated_at,
+            d.deleted_at,
+            d.lifecycle_state,
+            namespaces.c.name.label("namespace"),
+        )
+        .join(namespaces, namespaces.c.id == d.namespace_id)
+        .where(ids(d.id)),
+        "jobs": sa.select(
+            j.id,
+            j.name,
+            j.description,
+            j.job_type,
+            j.integration,
+            j.processing_type,
+            j.source_code_location,
+            j.created_at,
+            j.updated_at,
+            namespaces.c.name.label("namespace"),
+            job_versions.c.version,
+        )
+        .join(namespaces, namespaces.c.id == j.namespace_id)
+        .outerjoin(job_versions, job_versions.c.id == j.current_version_id)
+        .where(ids(j.id)),
+        "latest_runs": sa.select(*run_columns)
+        .join(jobs, j.latest_run_id == r.run_id)
+        .where(ids(j.id)),
+        "runs_as_of": sa.select(*run_columns).join(
+            newest_run,
+            sa.and_(r.job_id == newest_run.c.job_id, r.created_at == newest_run.c.created),
+        ),
+    }
+
+
+def _rows(conn: Connection, name: str, ids: Sequence[int], **values: Any) -> list[Any]:
+    dialect = conn.dialect.name
+    return fast.rows(conn, _statements(dialect)[name], {"ids": id_list(ids, dialect), **values})
+
+
 def _version_ids(conn: Connection, ids: Sequence[int], as_of: datetime | None) -> dict[int, int]:
     """Schema version per dataset: the current one, or the newest created by `as_of`."""
     if as_of is None:
-        rows = conn.execute(
-            sa.select(datasets.c.id, datasets.c.current_version_id).where(
-                among(datasets.c.id, ids, conn.dialect.name)
-            )
-        )
-        return {d: v for d, v in rows if v is not None}
-    newest = (
-        sa.select(dataset_versions.c.dataset_id, sa.func.max(dataset_versions.c.id).label("v"))
-        .where(
-            among(dataset_versions.c.dataset_id, ids, conn.dialect.name),
-            dataset_versions.c.created_at <= as_of,
-        )
-        .group_by(dataset_versions.c.dataset_id)
-    )
-    return {d: v for d, v in conn.execute(newest)}
+        return {d: v for d, v in _rows(conn, "current_versions", ids) if v is not None}
+    return {d: v for d, v in _rows(conn, "versions_as_of", ids, as_of=as_of)}
 
 
 def dataset_fields_by_version(
@@ -56,17 +137,9 @@ def dataset_fields_by_version(
 ) -> dict[int, list[dict[str, Any]]]:
     """Fields of each schema version, in schema order."""
     fields: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    if not version_ids:
-        return fields
-    rows = conn.execute(
-        sa.select(dataset_fields)
-        .where(among(dataset_fields.c.version_id, version_ids, conn.dialect.name))
-        .order_by(dataset_fields.c.version_id, dataset_fields.c.ordinal)
-    )
-    for row in rows:
-        fields[row.version_id].append(
-            {"name": row.name, "type": row.type, "description": row.description}
-        )
+    if version_ids:
+        for version_id, name, kind, description in _rows(conn, "fields", version_ids):
+            fields[version_id].append({"name": name, "type": kind, "description": description})
     return fields
 
 
@@ -80,36 +153,12 @@ def dataset_details(
         versions = _version_ids(conn, chunk, as_of)
         fields = dataset_fields_by_version(conn, list(versions.values()))
         tags: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for row in conn.execute(
-            sa.select(dataset_tags).where(
-                among(dataset_tags.c.dataset_id, chunk, conn.dialect.name)
-            )
-        ):
-            tags[row.dataset_id].append({"key": row.key, "value": row.value, "field": row.field})
+        for dataset_id, key, value, field in _rows(conn, "tags", chunk):
+            tags[dataset_id].append({"key": key, "value": value, "field": field})
         owners: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for row in conn.execute(
-            sa.select(dataset_owners).where(
-                among(dataset_owners.c.dataset_id, chunk, conn.dialect.name)
-            )
-        ):
-            owners[row.dataset_id].append({"name": row.name, "type": row.type})
-        c = datasets.c
-        rows = conn.execute(
-            sa.select(
-                c.id,
-                c.name,
-                c.description,
-                c.source_name,
-                c.created_at,
-                c.updated_at,
-                c.deleted_at,
-                c.lifecycle_state,
-                namespaces.c.name.label("namespace"),
-            )
-            .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
-            .where(among(datasets.c.id, chunk, conn.dialect.name))
-        )
-        for row in rows:
+        for dataset_id, name, kind in _rows(conn, "owners", chunk):
+            owners[dataset_id].append({"name": name, "type": kind})
+        for row in _rows(conn, "datasets", chunk):
             out[row.id] = {
                 "namespace": row.namespace,
                 "name": row.name,
@@ -134,27 +183,12 @@ def job_details(
     out: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 50_000):
         chunk = list(ids[start : start + 50_000])
-        c = jobs.c
-        rows = conn.execute(
-            sa.select(
-                c.id,
-                c.name,
-                c.description,
-                c.job_type,
-                c.integration,
-                c.processing_type,
-                c.source_code_location,
-                c.created_at,
-                c.updated_at,
-                namespaces.c.name.label("namespace"),
-                job_versions.c.version,
-            )
-            .join(namespaces, namespaces.c.id == jobs.c.namespace_id)
-            .outerjoin(job_versions, job_versions.c.id == jobs.c.current_version_id)
-            .where(among(jobs.c.id, chunk, conn.dialect.name))
-        )
-        latest = _latest_runs(conn, chunk, as_of)
-        for row in rows:
+        if as_of is None:
+            latest = {row.job_id: run_summary(row) for row in _rows(conn, "latest_runs", chunk)}
+        else:
+            found = _rows(conn, "runs_as_of", chunk, as_of=as_of)
+            latest = {row.job_id: run_summary(row) for row in found}
+        for row in _rows(conn, "jobs", chunk):
             out[row.id] = {
                 "namespace": row.namespace,
                 "name": row.name,
@@ -169,41 +203,6 @@ def job_details(
                 "latestRun": latest.get(row.id),
             }
     return out
-
-
-def _latest_runs(
-    conn: Connection, job_ids: list[int], as_of: datetime | None
-) -> dict[int, dict[str, Any]]:
-    r = runs.c
-    columns = (
-        r.run_id,
-        r.job_id,
-        r.state,
-        r.created_at,
-        r.updated_at,
-        r.started_at,
-        r.ended_at,
-        r.nominal_start_time,
-        r.nominal_end_time,
-        r.parent_run_id,
-    )
-    if as_of is None:
-        query = (
-            sa.select(*columns)
-            .join(jobs, jobs.c.latest_run_id == runs.c.run_id)
-            .where(among(jobs.c.id, job_ids, conn.dialect.name))
-        )
-    else:
-        newest = (
-            sa.select(runs.c.job_id, sa.func.max(runs.c.created_at).label("created"))
-            .where(among(runs.c.job_id, job_ids, conn.dialect.name), runs.c.created_at <= as_of)
-            .group_by(runs.c.job_id)
-            .subquery()
-        )
-        query = sa.select(*columns).join(
-            newest, sa.and_(runs.c.job_id == newest.c.job_id, runs.c.created_at == newest.c.created)
-        )
-    return {row.job_id: run_summary(row) for row in conn.execute(query)}
 
 
 def run_summary(row: Any) -> dict[str, Any]:

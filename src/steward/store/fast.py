@@ -29,6 +29,12 @@ class Prepared:
         self.sql: str = compiled.string
         self.order: Sequence[str] | None = compiled.positiontup
         self.binds: dict[str, Callable[[Any], Any]] = {}
+        # Values written into the statement itself (`direction == "input"`).
+        self.fixed = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if not bind.required and bind.callable is None and name not in keys
+        }
         for name, bind in compiled.binds.items():
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
@@ -39,9 +45,11 @@ class Prepared:
         ]
         self.plain_results = not any(self.results)
         names = [column.key or f"c{i}" for i, column in enumerate(columns)]
-        self.row: Any = namedtuple("Row", names, rename=True)
+        self.row: Any = namedtuple("Row", names, rename=True)  # type: ignore[misc]
 
-    def _params(self, values: dict[str, Any]) -> Any:
+    def params(self, values: dict[str, Any]) -> Any:
+        if self.fixed:
+            values = {**self.fixed, **values}
         if self.binds:
             values = {k: (self.binds[k](v) if k in self.binds else v) for k, v in values.items()}
         if self.order is None:
@@ -52,7 +60,7 @@ class Prepared:
         """Run a SELECT; every row as a named tuple."""
         cursor = conn.connection.cursor()
         try:
-            cursor.execute(self.sql, self._params(values))
+            cursor.execute(self.sql, self.params(values))
             found = cursor.fetchall()
         finally:
             cursor.close()
@@ -68,9 +76,9 @@ class Prepared:
         cursor = conn.connection.cursor()
         try:
             if isinstance(values, list):
-                cursor.executemany(self.sql, [self._params(v) for v in values])
+                cursor.executemany(self.sql, [self.params(v) for v in values])
             else:
-                cursor.execute(self.sql, self._params(values))
+                cursor.execute(self.sql, self.params(values))
         finally:
             cursor.close()
 
@@ -89,6 +97,19 @@ def prepared(conn: Connection, statement: Any, keys: Sequence[str] = ()) -> Prep
 def rows(conn: Connection, statement: Any, values: dict[str, Any]) -> list[Any]:
     """Every row a SELECT returns, as named tuples."""
     return prepared(conn, statement).rows(conn, values)
+
+
+def tuples(conn: Connection, statement: Any, values: dict[str, Any]) -> list[Any]:
+    """Every row a SELECT returns, as the driver gives it: for wide scans of plain columns."""
+    plan = prepared(conn, statement)
+    if not plan.plain_results:
+        raise TypeError("tuples() is for statements whose columns need no conversion")
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(plan.sql, plan.params(values))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def one(conn: Connection, statement: Any, values: dict[str, Any]) -> Any:

@@ -14,11 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 
-def among(
-    column: sa.ColumnElement[int], ids: Collection[int], dialect: str
+def among_parameter(
+    column: sa.ColumnElement[int], name: str, dialect: str
 ) -> sa.ColumnElement[bool]:
-    """`column` is one of `ids`."""
+    """`column` is one of the ids bound later as `name` (see `id_list`): for prepared statements."""
     if dialect == "postgresql":
-        return column == sa.any_(sa.literal(list(ids), type_=postgresql.ARRAY(sa.Integer)))
-    values = sa.func.json_each(sa.literal(orjson.dumps(list(ids)).decode())).table_valued("value")
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Integer)))
+    values = sa.func.json_each(sa.bindparam(name, type_=sa.String)).table_valued("value")
     return column.in_(sa.select(values.c.value))
+
+
+def id_list(ids: Collection[int], dialect: str) -> object:
+    """The value to bind for `among_parameter`."""
+    return list(ids) if dialect == "postgresql" else orjson.dumps(list(ids)).decode()
