@@ -74,3 +74,24 @@ def test_bad_user_name_is_refused(steward: Steward) -> None:
 
     with pytest.raises(InvalidInput, match="user"):
         create_token(steward.store, user="")
+
+
+def test_revocation_by_another_process_takes_effect_within_seconds(
+    anonymous: TestClient, steward: Steward, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import sqlalchemy as sa
+
+    from steward.identity import tokens
+    from steward.store.schema import api_tokens
+
+    monkeypatch.setattr(tokens, "REMEMBER_SECONDS", 0.2)
+    issued = create_token(steward.store, user="ana")
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+    assert anonymous.get("/api/v1/namespaces", headers=headers).status_code == 200
+    # As `steward token revoke` in another process would: straight in the store.
+    with steward.store.write() as conn:
+        conn.execute(api_tokens.update().values(revoked_at=sa.func.now()))
+    time.sleep(0.3)
+    assert anonymous.get("/api/v1/namespaces", headers=headers).status_code == 401

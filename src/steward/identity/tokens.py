@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -60,9 +61,28 @@ def create_token(
     return IssuedToken(secret=secret, token_id=token_id, principal=principal)
 
 
+# A valid token is remembered for a moment, so a client sending event after event is not
+# looked up each time. Revoking in this process forgets it at once; a revocation made by
+# another process (the CLI) takes effect within REMEMBER_SECONDS.
+REMEMBER_SECONDS = 2.0
+_remembered: dict[str, tuple[float, Principal]] = {}
+
+
 def authenticate(store: Store, secret: str) -> Principal:
     """The principal a bearer token stands for, or `Unauthenticated`."""
     digest = _digest(secret)
+    key = f"{store.engine.url}:{digest}"
+    hit = _remembered.get(key)
+    if hit is not None and time.monotonic() - hit[0] < REMEMBER_SECONDS:
+        return hit[1]
+    principal = _look_up(store, digest)
+    if len(_remembered) > 10_000:
+        _remembered.clear()
+    _remembered[key] = (time.monotonic(), principal)
+    return principal
+
+
+def _look_up(store: Store, digest: str) -> Principal:
     with store.read() as conn:
         row = conn.execute(
             sa.select(api_tokens).where(api_tokens.c.token_hash == digest)
@@ -91,6 +111,7 @@ def revoke_token(store: Store, token_id: str) -> None:
         )
         if result.rowcount == 0:
             raise NotFound(f"token {token_id!r}: no such active token")
+    _remembered.clear()
 
 
 def list_tokens(store: Store) -> list[dict[str, object]]:

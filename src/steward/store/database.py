@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -97,16 +98,33 @@ def open_store(url: str) -> Store:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return Store(sa.create_engine(parsed, pool_pre_ping=True, pool_size=10))
+        return Store(
+            sa.create_engine(
+                parsed,
+                pool_pre_ping=True,
+                pool_size=10,
+                json_serializer=_json_dumps,
+                json_deserializer=orjson.loads,
+            )
+        )
     raise ConfigError(
         f"database_url: {parsed.get_backend_name()!r} is not supported; use sqlite or postgresql"
     )
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def _sqlite_engine(url: sa.URL) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
