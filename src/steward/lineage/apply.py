@@ -27,6 +27,7 @@ from steward.lineage.models import (
     facets_of,
     to_utc,
 )
+from steward.lineage.pending import PendingRows
 from steward.store import fast
 from steward.store.schema import (
     dataset_fields,
@@ -99,6 +100,20 @@ class Applier:
         self._run_io = insert_ignoring_conflicts(
             conn, run_io, ["run_id", "dataset_id", "direction"]
         )
+        self.jobs = PendingRows(_JOB_ROW, _UPDATE_JOB)
+        self.datasets = PendingRows(_DATASET_ROW, _UPDATE_DATASET)
+        self.runs = PendingRows(_RUN_ROW, _UPDATE_RUN, _INSERT_RUN)
+        self.run_states: list[dict[str, Any]] = []
+        self.run_io: list[dict[str, Any]] = []
+
+    def flush(self) -> None:
+        """Write what the applied events changed; call once, before the transaction commits."""
+        self.runs.flush(self.conn)
+        fast.run(self.conn, _INSERT_RUN_STATE, self.run_states)
+        fast.run(self.conn, self._run_io, self.run_io)
+        self.jobs.flush(self.conn)
+        self.datasets.flush(self.conn)
+        self.run_states, self.run_io = [], []
 
     def commit_learned(self) -> None:
         """Remember the ids this transaction stored; call only after it committed."""
@@ -111,7 +126,8 @@ class Applier:
             return
         when = event.eventTime
         job_id = self.job_id(event.job.namespace, event.job.name, when)
-        job = fast.one(self.conn, _JOB_ROW, {"id": job_id})
+        job = self.jobs.get(self.conn, job_id)
+        assert job is not None
         changes = self._job_changes(event.job, data["job"], job, when)
         run_id = None
         if isinstance(event, RunEvent):
@@ -121,7 +137,7 @@ class Applier:
                 changes["latest_run_id"] = run_id
         self._io(job_id, job, event, data, run_id, changes)
         if changes:
-            fast.run(self.conn, _UPDATE_JOB, {"row_id": job_id, **changes})
+            self.jobs.change(job_id, changes)
 
     # -- identities ---------------------------------------------------------------------------
 
@@ -173,7 +189,8 @@ class Applier:
         raw_facets, deleted = facets_of(raw)
         if not raw_facets:
             return dataset_id, None
-        row = fast.one(self.conn, _DATASET_ROW, {"id": dataset_id})
+        row = self.datasets.get(self.conn, dataset_id)
+        assert row is not None
         changes: dict[str, Any] = {}
         version_id = None
         newer = when >= row.updated_at
@@ -188,7 +205,7 @@ class Applier:
             changes["facets"] = new
         if changes:
             changes["updated_at"] = max(when, row.updated_at)
-            fast.run(self.conn, _UPDATE_DATASET, {"row_id": dataset_id, **changes})
+            self.datasets.change(dataset_id, changes)
         return dataset_id, version_id
 
     def _dataset_facet_columns(
@@ -302,7 +319,7 @@ class Applier:
     def _run(self, job_id: int, run_id: str, event: RunEvent, raw_facets: dict[str, Any]) -> None:
         when, state = event.eventTime, event.eventType
         facets = event.run.facets
-        row = fast.first(self.conn, _RUN_ROW, {"id": run_id})
+        row = self.runs.get(self.conn, run_id)
         values: dict[str, Any] = {"updated_at": when}
         if state == "START":
             values["started_at"] = when
@@ -323,18 +340,16 @@ class Applier:
                 state_time=when if state else None,
                 facets=raw_facets,
             )
-            fast.run(self.conn, _INSERT_RUN, values)
+            self.runs.add(run_id, values)
         else:
             if state and (row.state_time is None or when >= row.state_time):
                 values.update(state=state, state_time=when)
             merged = {**row.facets, **raw_facets}
             if merged != row.facets:
                 values["facets"] = merged
-            fast.run(self.conn, _UPDATE_RUN, {"row_id": run_id, **values})
+            self.runs.change(run_id, values)
         if state:
-            fast.run(
-                self.conn, _INSERT_RUN_STATE, {"run_id": run_id, "state": state, "event_time": when}
-            )
+            self.run_states.append({"run_id": run_id, "state": state, "event_time": when})
 
     def _io(
         self,
@@ -367,7 +382,7 @@ class Applier:
                     }
                 )
         if run_id is not None and run_io_rows:
-            fast.run(self.conn, self._run_io, run_io_rows)
+            self.run_io.extend(run_io_rows)
         if io:
             head = replace_job_edges(
                 self.conn, job_id, set(io), (job.io_run_id, job.io_time), when=when, run_id=run_id
@@ -391,7 +406,7 @@ class Applier:
         if io and done:
             version_id = self._job_version(job_id, event, names)
             if run_id is not None:
-                fast.run(self.conn, _UPDATE_RUN, {"row_id": run_id, "job_version_id": version_id})
+                self.runs.change(run_id, {"job_version_id": version_id})
             if when >= job.updated_at and version_id != job.current_version_id:
                 changes["current_version_id"] = version_id
 

@@ -106,6 +106,7 @@ def ingest(store: Store, events: list[ParsedEvent]) -> IngestResult:
         applier = Applier(conn)
         for item in fresh:
             applier.apply(item.event, item.data)
+        applier.flush()
     applier.commit_learned()
     return IngestResult(
         received=len(events), stored=len(fresh), duplicates=len(events) - len(fresh)
