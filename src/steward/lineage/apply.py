@@ -14,7 +14,12 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from steward.lineage.edges import replace_column_edges, replace_job_edges
+from steward.lineage.edges import (
+    column_lineage_heads_rows,
+    current_edges,
+    replace_column_edges,
+    replace_job_edges,
+)
 from steward.lineage.known import Known, known_for
 from steward.lineage.models import (
     Dataset,
@@ -52,11 +57,13 @@ _TERMINAL = frozenset({"COMPLETE", "FAIL", "ABORT"})
 # Statements built once: building a SQLAlchemy statement costs more than running it on SQLite.
 _DATASET_ROW = sa.select(
     datasets.c.facets, datasets.c.current_version_id, datasets.c.updated_at
-).where(datasets.c.id == sa.bindparam("id"))
+).where(datasets.c.id == sa.bindparam("row_id"))
 _JOB_ROW = sa.select(
     jobs.c.facets, jobs.c.updated_at, jobs.c.io_run_id, jobs.c.io_time, jobs.c.current_version_id
-).where(jobs.c.id == sa.bindparam("id"))
-_RUN_ROW = sa.select(runs.c.state_time, runs.c.facets).where(runs.c.run_id == sa.bindparam("id"))
+).where(jobs.c.id == sa.bindparam("row_id"))
+_RUN_ROW = sa.select(runs.c.state_time, runs.c.facets).where(
+    runs.c.run_id == sa.bindparam("row_id")
+)
 _UPDATE_JOB = jobs.update().where(jobs.c.id == sa.bindparam("row_id"))
 _UPDATE_DATASET = datasets.update().where(datasets.c.id == sa.bindparam("row_id"))
 _UPDATE_RUN = runs.update().where(runs.c.run_id == sa.bindparam("row_id"))
@@ -103,6 +110,8 @@ class Applier:
         self.jobs = PendingRows(_JOB_ROW, _UPDATE_JOB)
         self.datasets = PendingRows(_DATASET_ROW, _UPDATE_DATASET)
         self.runs = PendingRows(_RUN_ROW, _UPDATE_RUN, _INSERT_RUN)
+        self.heads = column_lineage_heads_rows()
+        self.edges: dict[int, dict[tuple[int, str], int]] = {}
         self.run_states: list[dict[str, Any]] = []
         self.run_io: list[dict[str, Any]] = []
 
@@ -113,6 +122,7 @@ class Applier:
         fast.run(self.conn, self._run_io, self.run_io)
         self.jobs.flush(self.conn)
         self.datasets.flush(self.conn)
+        self.heads.flush(self.conn)
         self.run_states, self.run_io = [], []
 
     def commit_learned(self) -> None:
@@ -384,8 +394,16 @@ class Applier:
         if run_id is not None and run_io_rows:
             self.run_io.extend(run_io_rows)
         if io:
+            if job_id not in self.edges:
+                self.edges[job_id] = current_edges(self.conn, job_id)
             head = replace_job_edges(
-                self.conn, job_id, set(io), (job.io_run_id, job.io_time), when=when, run_id=run_id
+                self.conn,
+                job_id,
+                set(io),
+                (job.io_run_id, job.io_time),
+                when=when,
+                run_id=run_id,
+                current=self.edges[job_id],
             )
             if head is not None:
                 changes["io_run_id"], changes["io_time"] = head
@@ -401,6 +419,7 @@ class Applier:
                     lambda ns, name: self.dataset_id(ns, name, when),
                     when=when,
                     run_id=run_id,
+                    heads=self.heads,
                 )
         done = isinstance(event, JobEvent) or event.eventType == "COMPLETE"
         if io and done:

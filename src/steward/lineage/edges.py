@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.lineage.models import ColumnLineageFacet, InputField
+from steward.lineage.pending import PendingRows
 from steward.store import fast
 from steward.store.schema import column_edges, column_lineage_heads, lineage_edges
 
@@ -32,24 +32,24 @@ def replace_job_edges(
     *,
     when: datetime,
     run_id: str | None,
+    current: dict[tuple[int, str], int],
 ) -> tuple[str | None, datetime] | None:
     """Make `io` ((dataset id, 'input'|'output') pairs) the job's current edges, if newest.
 
     `head` is the job's (io_run_id, io_time); returns the new head when it moves.
+    `current` is the job's open edges by (dataset id, direction) (`current_edges`),
+    kept up to date here for the rest of the transaction.
     """
     head_run, head_time = head
     same_run = run_id is not None and head_run == run_id
     if not same_run and head_time is not None and when < head_time:
         return None
-    current = {
-        (row.dataset_id, row.direction): row.id
-        for row in fast.rows(conn, _CURRENT_EDGES, {"job_id": job_id})
-    }
     if not same_run:
-        stale = [edge_id for key, edge_id in current.items() if key not in io]
+        stale = [key for key in current if key not in io]
         if stale:
+            ids = [current.pop(key) for key in stale]
             conn.execute(
-                lineage_edges.update().where(lineage_edges.c.id.in_(stale)).values(valid_to=when)
+                lineage_edges.update().where(lineage_edges.c.id.in_(ids)).values(valid_to=when)
             )
     added = [
         {
@@ -62,11 +62,22 @@ def replace_job_edges(
         for dataset_id, direction in sorted(io - current.keys())
     ]
     if added:
-        fast.run(conn, _INSERT_EDGE, added)
+        e = lineage_edges.c
+        for edge_id, dataset_id, direction in conn.execute(
+            lineage_edges.insert().returning(e.id, e.dataset_id, e.direction), added
+        ):
+            current[(dataset_id, direction)] = edge_id
     return None if same_run else (run_id, when)
 
 
-_INSERT_EDGE = lineage_edges.insert()
+def current_edges(conn: Connection, job_id: int) -> dict[tuple[int, str], int]:
+    """A job's open edges: edge id by (dataset id, direction)."""
+    return {
+        (row.dataset_id, row.direction): row.id
+        for row in fast.rows(conn, _CURRENT_EDGES, {"job_id": job_id})
+    }
+
+
 _CURRENT_EDGES = sa.select(
     lineage_edges.c.id, lineage_edges.c.dataset_id, lineage_edges.c.direction
 ).where(lineage_edges.c.job_id == sa.bindparam("job_id"), lineage_edges.c.valid_to.is_(None))
@@ -94,9 +105,23 @@ _HEAD = sa.select(
     column_lineage_heads.c.event_time,
     column_lineage_heads.c.fingerprint,
 ).where(
-    column_lineage_heads.c.job_id == sa.bindparam("job_id"),
-    column_lineage_heads.c.out_dataset_id == sa.bindparam("out_dataset_id"),
+    column_lineage_heads.c.job_id == sa.bindparam("head_job_id"),
+    column_lineage_heads.c.out_dataset_id == sa.bindparam("head_out_dataset_id"),
 )
+_UPDATE_HEAD = column_lineage_heads.update().where(
+    column_lineage_heads.c.job_id == sa.bindparam("head_job_id"),
+    column_lineage_heads.c.out_dataset_id == sa.bindparam("head_out_dataset_id"),
+)
+
+
+def column_lineage_heads_rows() -> PendingRows:
+    """Heads of column lineage by (job id, output dataset id), for one transaction."""
+    return PendingRows(
+        _HEAD,
+        _UPDATE_HEAD,
+        column_lineage_heads.insert(),
+        where=lambda key: {"head_job_id": key[0], "head_out_dataset_id": key[1]},
+    )
 
 
 def replace_column_edges(
@@ -108,6 +133,7 @@ def replace_column_edges(
     *,
     when: datetime,
     run_id: str | None,
+    heads: PendingRows,
 ) -> None:
     """Make `facet` the current column lineage of one job's output dataset, if newest.
 
@@ -117,14 +143,15 @@ def replace_column_edges(
     fingerprint = hashlib.sha256(
         orjson.dumps([facet.fields, facet.dataset], option=orjson.OPT_SORT_KEYS)
     ).hexdigest()
-    head = fast.first(conn, _HEAD, {"job_id": job_id, "out_dataset_id": out_dataset_id})
+    head_key = (job_id, out_dataset_id)
+    head = heads.get(conn, head_key)
     same_run = head is not None and run_id is not None and head.run_id == run_id
     if head is not None and not same_run and when < head.event_time:
         return
     moved = {"run_id": run_id, "event_time": when, "fingerprint": fingerprint}
     if head is not None and head.fingerprint == fingerprint:
         if not same_run:
-            _move_head(conn, job_id, out_dataset_id, moved)
+            heads.change(head_key, moved)
         return
 
     wanted: set[ColumnEdgeKey] = set()
@@ -168,15 +195,11 @@ def replace_column_edges(
                 column_edges.update().where(column_edges.c.id.in_(stale)).values(valid_to=when)
             )
     if head is None:
-        conn.execute(
-            column_lineage_heads.insert(),
-            {"job_id": job_id, "out_dataset_id": out_dataset_id, **moved},
-        )
+        heads.add(head_key, {"job_id": job_id, "out_dataset_id": out_dataset_id, **moved})
     else:
         # After a run's events added up, no single facet describes the edges: a marker
         # that matches no fingerprint makes the next run compare edge by edge.
-        values = moved if not same_run else {"fingerprint": "accumulated"}
-        _move_head(conn, job_id, out_dataset_id, values)
+        heads.change(head_key, moved if not same_run else {"fingerprint": "accumulated"})
     added = [
         {
             "job_id": job_id,
@@ -196,15 +219,3 @@ def replace_column_edges(
     ]
     if added:
         conn.execute(column_edges.insert(), added)
-
-
-_UPDATE_HEAD = column_lineage_heads.update().where(
-    column_lineage_heads.c.job_id == sa.bindparam("head_job_id"),
-    column_lineage_heads.c.out_dataset_id == sa.bindparam("head_out_dataset_id"),
-)
-
-
-def _move_head(conn: Connection, job_id: int, out_dataset_id: int, values: dict[str, Any]) -> None:
-    fast.run(
-        conn, _UPDATE_HEAD, {"head_job_id": job_id, "head_out_dataset_id": out_dataset_id, **values}
-    )

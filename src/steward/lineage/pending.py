@@ -8,6 +8,7 @@ one `executemany` per shape of change, replaces a read and a write per event.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,8 +20,15 @@ from steward.store import fast
 class PendingRows:
     """Rows of one table by key: read on first use, then held and changed in memory."""
 
-    def __init__(self, select: Any, update: Any, insert: Any = None) -> None:
-        self.select, self.update, self.insert = select, update, insert
+    def __init__(
+        self,
+        select: Any,
+        update: Any,
+        insert: Any = None,
+        where: Callable[[Any], dict[str, Any]] = lambda key: {"row_id": key},
+    ) -> None:
+        """`select` and `update` find a row by the parameters `where(key)` gives."""
+        self.select, self.update, self.insert, self.where = select, update, insert, where
         self.rows: dict[Any, SimpleNamespace | None] = {}
         self.dirty: dict[Any, dict[str, Any]] = defaultdict(dict)
         self.new: dict[Any, dict[str, Any]] = {}
@@ -28,7 +36,7 @@ class PendingRows:
     def get(self, conn: Connection, key: Any) -> SimpleNamespace | None:
         """The row as this transaction sees it, or None if it does not exist."""
         if key not in self.rows:
-            found = fast.first(conn, self.select, {"id": key})
+            found = fast.first(conn, self.select, self.where(key))
             self.rows[key] = None if found is None else SimpleNamespace(**found._asdict())
         return self.rows[key]
 
@@ -59,7 +67,7 @@ class PendingRows:
         by_shape = defaultdict(list)
         for key, changes in self.dirty.items():
             if changes:
-                by_shape[frozenset(changes)].append({"row_id": key, **changes})
+                by_shape[frozenset(changes)].append({**self.where(key), **changes})
         for rows in by_shape.values():
             fast.run(conn, self.update, rows)
         self.new.clear()
