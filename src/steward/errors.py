@@ -50,6 +50,13 @@ class Forbidden(StewardError):
     exit_code = 6
 
 
+class StoreBusy(StewardError):
+    """A write the store could not take now (locked, or a concurrent writer won); retry it."""
+
+    http_status = 503
+    exit_code = 7
+
+
 class ConfigError(StewardError):
     """Settings that cannot be used."""
 

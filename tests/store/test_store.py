@@ -27,3 +27,27 @@ def test_sqlite_runs_in_wal_mode(steward: Steward) -> None:
         pytest.skip("WAL is SQLite's journal mode; PostgreSQL has its own")
     with steward.store.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_a_conflicting_write_is_store_busy_and_leaves_nothing(steward: Steward) -> None:
+    from datetime import datetime
+
+    import sqlalchemy as sa
+
+    from steward.errors import StoreBusy
+    from steward.store.schema import api_tokens
+
+    row = {
+        "token_id": "t",
+        "token_hash": "h",
+        "user_name": "u",
+        "groups": [],
+        "is_admin": False,
+        "created_at": datetime(2024, 1, 1),
+    }
+    with pytest.raises(StoreBusy, match="retry"), steward.store.write() as conn:
+        conn.execute(api_tokens.insert(), row)
+        conn.execute(api_tokens.insert(), row)
+    with steward.store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(api_tokens)).scalar() == 0
+    assert StoreBusy.http_status == 503

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from steward.errors import ConfigError
+from steward.errors import ConfigError, StoreBusy
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _WRITE = "steward_write"
@@ -39,16 +39,19 @@ class Store:
         On SQLite it starts with BEGIN IMMEDIATE, so two writers queue on the lock
         instead of failing half-way with 'database is locked'.
         """
-        if self._writer is None:
-            with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+        lock = self._writer or nullcontext()
+        try:
+            with (
+                lock,
+                self.engine.connect().execution_options(**{_WRITE: True}) as conn,
+                conn.begin(),
+            ):
                 yield conn
-            return
-        with (
-            self._writer,
-            self.engine.connect().execution_options(**{_WRITE: True}) as conn,
-            conn.begin(),
-        ):
-            yield conn
+        except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+            # A concurrent writer inserted the same row first, or the database stayed
+            # locked: nothing was written, and the same request can simply be sent again.
+            reason = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+            raise StoreBusy(f"the store could not take this write now ({reason}); retry") from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
