@@ -45,9 +45,14 @@ def test_a_conflicting_write_is_store_busy_and_leaves_nothing(steward: Steward) 
         "is_admin": False,
         "created_at": datetime(2024, 1, 1),
     }
-    with pytest.raises(StoreBusy, match="retry"), steward.store.write() as conn:
-        conn.execute(api_tokens.insert(), row)
-        conn.execute(api_tokens.insert(), row)
+
+    def insert_twice() -> None:
+        with steward.store.write() as conn:
+            conn.execute(api_tokens.insert(), row)
+            conn.execute(api_tokens.insert(), row)
+
+    with pytest.raises(StoreBusy, match="retry"):
+        insert_twice()
     with steward.store.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(api_tokens)).scalar() == 0
     assert StoreBusy.http_status == 503
