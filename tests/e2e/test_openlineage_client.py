@@ -311,3 +311,35 @@ def test_cli_sends_files_and_draws_upstream_tree(server: Server, tmp_path: Path)
     )
     assert refused.returncode == 5
     assert "401" in refused.stderr
+
+
+def test_cli_exit_codes_follow_the_server_answer(server: Server, tmp_path: Path) -> None:
+    env = {**server.env, "STEWARD_URL": server.url, "STEWARD_TOKEN": server.token}
+    missing = subprocess.run(
+        [*STEWARD, "lineage", "upstream", "dataset:nowhere:nothing"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 4
+    assert "nowhere" in missing.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            [
+                {
+                    "eventTime": "2024-01-01T00:00:00Z",
+                    "producer": "p",
+                    "run": {"runId": "nope"},
+                    "job": {"namespace": "n", "name": "j"},
+                }
+            ]
+        )
+    )
+    refused = subprocess.run(
+        [*STEWARD, "lineage", "send", str(bad)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode == 2
+    assert "bad.json, events 0-0" in refused.stderr
+    assert "events[0].run.runId" in refused.stderr

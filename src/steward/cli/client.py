@@ -7,7 +7,14 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from steward.errors import StewardError, Unauthenticated
+from steward.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StewardError,
+    StoreBusy,
+    Unauthenticated,
+)
 
 UrlOption = Annotated[
     str, typer.Option("--url", envvar="STEWARD_URL", help="The Steward server to talk to.")
@@ -23,6 +30,17 @@ class ServerError(StewardError):
     """The server refused a request or could not be reached."""
 
     exit_code = 1
+
+
+# The server's refusals become the same errors, and so the same exit codes, as local ones.
+_BY_STATUS: dict[int, type[StewardError]] = {
+    400: InvalidInput,
+    401: Unauthenticated,
+    403: Forbidden,
+    404: NotFound,
+    422: InvalidInput,
+    503: StoreBusy,
+}
 
 
 class Client:
@@ -48,7 +66,7 @@ class Client:
                 message = response.json().get("error", response.text)
             except ValueError:
                 message = response.text
-            error = Unauthenticated if response.status_code == 401 else ServerError
+            error = _BY_STATUS.get(response.status_code, ServerError)
             raise error(f"{response.status_code}: {message}")
         return response.json()
 

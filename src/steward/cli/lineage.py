@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.tree import Tree
 
-from steward.cli.client import DEFAULT_URL, Client, ServerError, TokenOption, UrlOption
-from steward.errors import InvalidInput
+from steward.cli.client import DEFAULT_URL, Client, TokenOption, UrlOption
+from steward.errors import InvalidInput, StewardError
 
 app = typer.Typer(help="OpenLineage events and the lineage graph.", no_args_is_help=True)
 BATCH = 500
@@ -48,10 +48,9 @@ def send(
                 chunk = events[start : start + BATCH]
                 try:
                     answer = client.request("POST", "/api/v1/lineage/batch", json=chunk)
-                except ServerError as exc:
-                    raise ServerError(
-                        f"{path}, events {start}-{start + len(chunk) - 1}: {exc.message}"
-                    ) from None
+                except StewardError as exc:
+                    where = f"{path}, events {start}-{start + len(chunk) - 1}"
+                    raise type(exc)(f"{where}: {exc.message}") from None
                 stored += answer["stored"]
                 duplicates += answer["duplicates"]
                 progress.advance(task, len(chunk))
