@@ -205,6 +205,9 @@ def test_catalog_facets_are_queryable(client: TestClient) -> None:
     assert data["owners"] == [{"name": "team:sales", "type": "MAINTAINER"}]
     assert data["tags"] == [{"key": "pii", "value": "false", "field": None}]
     assert data["sourceName"] == "postgres://db:5432"
+    assert data["symlinks"] == [
+        {"namespace": "hive://meta", "name": "shop.orders", "type": "TABLE"}
+    ]
     assert client.get("/api/v1/search", params={"q": "All orders"}).json()["results"][0][
         "name"
     ] == ("shop.public.orders")

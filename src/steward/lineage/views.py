@@ -15,6 +15,7 @@ from steward.store import fast
 from steward.store.schema import (
     dataset_fields,
     dataset_owners,
+    dataset_symlinks,
     dataset_tags,
     dataset_versions,
     datasets,
@@ -78,6 +79,12 @@ def _statements(dialect: str) -> dict[str, Any]:
             dataset_tags.c.value,
             dataset_tags.c.field,
         ).where(ids(dataset_tags.c.dataset_id)),
+        "symlinks": sa.select(
+            dataset_symlinks.c.dataset_id,
+            dataset_symlinks.c.namespace,
+            dataset_symlinks.c.name,
+            dataset_symlinks.c.type,
+        ).where(ids(dataset_symlinks.c.dataset_id)),
         "owners": sa.select(
             dataset_owners.c.dataset_id, dataset_owners.c.name, dataset_owners.c.type
         ).where(ids(dataset_owners.c.dataset_id)),
@@ -158,6 +165,9 @@ def dataset_details(
         owners: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for dataset_id, name, kind in _rows(conn, "owners", chunk):
             owners[dataset_id].append({"name": name, "type": kind})
+        symlinks: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for dataset_id, namespace, name, kind in _rows(conn, "symlinks", chunk):
+            symlinks[dataset_id].append({"namespace": namespace, "name": name, "type": kind})
         for row in _rows(conn, "datasets", chunk):
             out[row.id] = {
                 "namespace": row.namespace,
@@ -172,6 +182,7 @@ def dataset_details(
                 "fields": fields.get(versions.get(row.id, -1), []),
                 "tags": tags.get(row.id, []),
                 "owners": owners.get(row.id, []),
+                "symlinks": symlinks.get(row.id, []),
             }
     return out
 
