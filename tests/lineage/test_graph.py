@@ -105,6 +105,7 @@ def test_graph_is_marquez_shaped(chain: TestClient) -> None:
     assert answer["graph"][0]["id"] == STAGING
     staging = nodes[STAGING]
     assert staging["type"] == "DATASET"
+    assert staging["data"]["id"] == {"namespace": "s3://lake", "name": "staging/orders"}
     assert staging["inEdges"] == [{"origin": "job:etl:ingest", "destination": STAGING}]
     assert staging["outEdges"] == [{"origin": STAGING, "destination": "job:etl:transform"}]
     assert nodes["job:etl:ingest"]["type"] == "JOB"

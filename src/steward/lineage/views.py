@@ -170,6 +170,7 @@ def dataset_details(
             symlinks[dataset_id].append({"namespace": namespace, "name": name, "type": kind})
         for row in _rows(conn, "datasets", chunk):
             out[row.id] = {
+                "id": {"namespace": row.namespace, "name": row.name},
                 "namespace": row.namespace,
                 "name": row.name,
                 "description": row.description,
@@ -201,6 +202,7 @@ def job_details(
             latest = {row.job_id: run_summary(row) for row in found}
         for row in _rows(conn, "jobs", chunk):
             out[row.id] = {
+                "id": {"namespace": row.namespace, "name": row.name},
                 "namespace": row.namespace,
                 "name": row.name,
                 "description": row.description,
