@@ -18,7 +18,7 @@ from steward.api.responses import Json
 from steward.errors import InvalidInput
 from steward.lineage import graph, nodes, queries
 from steward.lineage.graph import Direction
-from steward.lineage.ingest import decode_events, ingest, parse_events
+from steward.lineage.ingest import ingest_body
 from steward.lineage.models import to_utc
 
 router = APIRouter(prefix="/api/v1")
@@ -56,22 +56,17 @@ async def _body(request: Request) -> bytes:
 @router.post("/lineage", status_code=201)
 async def post_event(request: Request) -> Response:
     """One OpenLineage event (RunEvent, DatasetEvent or JobEvent), as the clients send it."""
-    decoded = decode_events(await _body(request))
-    if len(decoded) != 1:
-        raise InvalidInput(
-            "body: one event per request here; send several to /api/v1/lineage/batch"
-        )
-    events = parse_events(decoded, batch=False)
-    result = await run_in_threadpool(ingest, steward_of(request).store, events)
+    body = await _body(request)
+    # Parsing runs beside the write, off the event loop, which stays free for other requests.
+    result = await run_in_threadpool(ingest_body, steward_of(request).store, body, batch=False)
     return Json({"stored": result.stored, "duplicates": result.duplicates}, status_code=201)
 
 
 @router.post("/lineage/batch", status_code=201)
 async def post_batch(request: Request) -> Response:
     """Many events, as a JSON array or NDJSON, stored in one transaction: all or none."""
-    decoded = decode_events(await _body(request))
-    events = parse_events(decoded, batch=True)
-    result = await run_in_threadpool(ingest, steward_of(request).store, events)
+    body = await _body(request)
+    result = await run_in_threadpool(ingest_body, steward_of(request).store, body, batch=True)
     return Json(
         {"received": result.received, "stored": result.stored, "duplicates": result.duplicates},
         status_code=201,

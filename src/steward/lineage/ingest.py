@@ -83,6 +83,16 @@ def parse_events(decoded: list[Any], *, batch: bool) -> list[ParsedEvent]:
     return parsed
 
 
+def ingest_body(store: Store, body: bytes, *, batch: bool) -> IngestResult:
+    """Decode, validate and store a request body: one event, or (`batch`) many."""
+    decoded = decode_events(body)
+    if not batch and len(decoded) != 1:
+        raise InvalidEvent(
+            "body: one event per request here; send several to /api/v1/lineage/batch"
+        )
+    return ingest(store, parse_events(decoded, batch=batch))
+
+
 def ingest(store: Store, events: list[ParsedEvent]) -> IngestResult:
     """Store `events` in one transaction; an event already stored changes nothing.
 
