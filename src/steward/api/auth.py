@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from steward.app import Steward
 from steward.errors import Unauthenticated
 from steward.identity.models import Principal
-from steward.identity.tokens import authenticate
+from steward.identity.tokens import authenticate, remembered
 
 
 def steward_of(request: Request) -> Steward:
@@ -25,6 +25,10 @@ async def principal(request: Request) -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("Authorization header must be 'Bearer <token>'")
-    caller = await run_in_threadpool(authenticate, steward_of(request).store, secret.strip())
+    store = steward_of(request).store
+    # A token seen a moment ago is answered here; only a lookup goes to a worker thread.
+    caller = remembered(store, secret.strip())
+    if caller is None:
+        caller = await run_in_threadpool(authenticate, store, secret.strip())
     request.state.principal = caller
     return caller

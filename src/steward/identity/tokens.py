@@ -68,13 +68,21 @@ REMEMBER_SECONDS = 2.0
 _remembered: dict[str, tuple[float, Principal]] = {}
 
 
-def authenticate(store: Store, secret: str) -> Principal:
-    """The principal a bearer token stands for, or `Unauthenticated`."""
-    digest = _digest(secret)
-    key = f"{store.engine.url}:{digest}"
-    hit = _remembered.get(key)
+def remembered(store: Store, secret: str) -> Principal | None:
+    """The principal for a token checked in the last moment, without touching the store."""
+    hit = _remembered.get(f"{store.engine.url}:{_digest(secret)}")
     if hit is not None and time.monotonic() - hit[0] < REMEMBER_SECONDS:
         return hit[1]
+    return None
+
+
+def authenticate(store: Store, secret: str) -> Principal:
+    """The principal a bearer token stands for, or `Unauthenticated`."""
+    known = remembered(store, secret)
+    if known is not None:
+        return known
+    digest = _digest(secret)
+    key = f"{store.engine.url}:{digest}"
     principal = _look_up(store, digest)
     if len(_remembered) > 10_000:
         _remembered.clear()
