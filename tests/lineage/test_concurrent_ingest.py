@@ -1,0 +1,67 @@
+"""Writers in several threads at once: every event stored once, no half-written batch."""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+
+from steward.app import Steward
+from steward.errors import StoreBusy
+from steward.lineage.ingest import ingest, parse_events
+from steward.store.schema import lineage_edges, lineage_events, run_states, runs
+from tests.openlineage_events import dataset, run_event
+
+
+def count(conn: sa.Connection, table: sa.Table) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def test_threads_ingesting_shared_datasets_store_every_event_once(steward: Steward) -> None:
+    threads, per_thread = 4, 25
+    batches = [
+        [
+            run_event(
+                f"job_{t}_{i}",
+                inputs=[dataset("wh", "shared_source", ["id"]), dataset("wh", f"src_{i % 5}")],
+                outputs=[dataset("wh", f"out_{t}_{i}", ["id"])],
+                event_time=f"2024-05-01T00:{i:02d}:00Z",
+            )
+            for i in range(per_thread)
+        ]
+        for t in range(threads)
+    ]
+    failures: list[BaseException] = []
+
+    def write(events: list[dict[str, object]]) -> None:
+        try:
+            for event in events:
+                parsed = parse_events([event], batch=False)
+                while True:
+                    try:
+                        ingest(steward.store, parsed)
+                        break
+                    except StoreBusy:  # a concurrent writer won a race: the client retries
+                        continue
+        except BaseException as exc:
+            failures.append(exc)
+
+    workers = [threading.Thread(target=write, args=(b,)) for b in batches]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == []
+    with steward.store.read() as conn:
+        assert count(conn, lineage_events) == threads * per_thread
+        assert count(conn, runs) == threads * per_thread
+        assert count(conn, run_states) == threads * per_thread
+        # Each job reads two tables and writes one: three open edges per job.
+        assert count(conn, lineage_edges) == 3 * threads * per_thread
+        shared = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM lineage_edges e JOIN datasets d ON d.id = e.dataset_id "
+                "WHERE d.name = 'shared_source' AND e.valid_to IS NULL"
+            )
+        ).scalar_one()
+    assert shared == threads * per_thread
