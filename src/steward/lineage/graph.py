@@ -66,10 +66,12 @@ def _step(kind: NodeKind, upstream: bool, current: bool, dialect: str) -> sa.Sel
 
 @dataclass
 class _Walk:
-    datasets: list[int] = field(default_factory=list)
-    jobs: list[int] = field(default_factory=list)
-    # (origin, destination) in the direction data flows, as (kind, id) pairs, in walk order.
-    edges: dict[tuple[tuple[str, int], tuple[str, int]], None] = field(default_factory=dict)
+    """Nodes reached and edges followed. A node is one int: a dataset's id, or minus a job's
+    id (ints hash faster than pairs, and a walk handles tens of thousands of them)."""
+
+    nodes: dict[int, None] = field(default_factory=dict)
+    # (origin, destination) in the direction data flows, in walk order.
+    edges: dict[tuple[int, int], None] = field(default_factory=dict)
 
 
 def _walk(
@@ -81,25 +83,26 @@ def _walk(
     as_of: datetime | None,
     walk: _Walk,
 ) -> None:
-    seen = {("dataset", d) for d in walk.datasets} | {("job", j) for j in walk.jobs}
+    nodes, edges = walk.nodes, walk.edges
     frontier = {start.id}
     kind: NodeKind = start.kind
     taken = 0
     dialect = conn.dialect.name
     while frontier and (steps is None or taken < steps):
-        next_kind: NodeKind = "job" if kind == "dataset" else "dataset"
         step = _step(kind, upstream, as_of is None, dialect)
+        # Rows are (node of `kind`, neighbour of the other kind); jobs are negative.
+        here_sign, there_sign = (1, -1) if kind == "dataset" else (-1, 1)
         found: set[int] = set()
         for chunk in _chunks(frontier):
             rows = fast.tuples(conn, step, {"ids": id_list(chunk, dialect), "as_of": as_of})
             for here, there in rows:
-                a, b = (kind, here), (next_kind, there)
-                walk.edges[(b, a) if upstream else (a, b)] = None
-                if (next_kind, there) not in seen:
-                    seen.add((next_kind, there))
+                a, b = here_sign * here, there_sign * there
+                edges[(b, a) if upstream else (a, b)] = None
+                if b not in nodes:
+                    nodes[b] = None
                     found.add(there)
-                    (walk.datasets if next_kind == "dataset" else walk.jobs).append(there)
-        frontier, kind = found, next_kind
+        frontier = found
+        kind = "job" if kind == "dataset" else "dataset"
         taken += 1
 
 
@@ -116,34 +119,38 @@ def lineage_graph(
     `depth` None follows edges until nothing new is reached.
     """
     walk = _Walk()
-    (walk.datasets if start.kind == "dataset" else walk.jobs).append(start.id)
+    first = start.id if start.kind == "dataset" else -start.id
+    walk.nodes[first] = None
     steps = None if depth is None else 2 * depth
     if direction in ("upstream", "both"):
         _walk(conn, start, upstream=True, steps=steps, as_of=as_of, walk=walk)
     if direction in ("downstream", "both"):
         _walk(conn, start, upstream=False, steps=steps, as_of=as_of, walk=walk)
 
-    details = {("dataset", i): d for i, d in dataset_details(conn, walk.datasets, as_of).items()}
-    details.update({("job", i): d for i, d in job_details(conn, walk.jobs, as_of).items()})
-    ids = {key: node_id(key[0], d["namespace"], d["name"]) for key, d in details.items()}  # type: ignore[arg-type]
-    in_edges: dict[tuple[str, int], list[dict[str, str]]] = {key: [] for key in details}
-    out_edges: dict[tuple[str, int], list[dict[str, str]]] = {key: [] for key in details}
+    dataset_ids = [n for n in walk.nodes if n > 0]
+    job_ids = [-n for n in walk.nodes if n < 0]
+    details = dataset_details(conn, dataset_ids, as_of)
+    details.update({-i: d for i, d in job_details(conn, job_ids, as_of).items()})
+    ids = {
+        n: f"{'dataset' if n > 0 else 'job'}:{d['namespace']}:{d['name']}"
+        for n, d in details.items()
+    }
+    in_edges: dict[int, list[dict[str, str]]] = {n: [] for n in walk.nodes}
+    out_edges: dict[int, list[dict[str, str]]] = {n: [] for n in walk.nodes}
     for origin, destination in walk.edges:
         edge = {"origin": ids[origin], "destination": ids[destination]}
         out_edges[origin].append(edge)
         in_edges[destination].append(edge)
-    order = [("dataset", i) for i in walk.datasets] + [("job", i) for i in walk.jobs]
-    order.sort(key=lambda key: key != (start.kind, start.id))
     return {
         "graph": [
             {
-                "id": ids[key],
-                "type": key[0].upper(),
-                "data": details[key],
-                "inEdges": in_edges[key],
-                "outEdges": out_edges[key],
+                "id": ids[n],
+                "type": "DATASET" if n > 0 else "JOB",
+                "data": details[n],
+                "inEdges": in_edges[n],
+                "outEdges": out_edges[n],
             }
-            for key in order
+            for n in walk.nodes  # the start first, then in the order reached
         ]
     }
 

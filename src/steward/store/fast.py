@@ -44,6 +44,9 @@ class Prepared:
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         ]
         self.plain_results = not any(self.results)
+        self.converters: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, p) for i, p in enumerate(self.results) if p is not None
+        ]
         names = [column.key or f"c{i}" for i, column in enumerate(columns)]
         self.row: Any = namedtuple("Row", names, rename=True)  # type: ignore[misc]
 
@@ -67,9 +70,13 @@ class Prepared:
         make = self.row._make
         if self.plain_results:
             return [make(row) for row in found]
-        return [
-            make(p(v) if p else v for p, v in zip(self.results, row, strict=True)) for row in found
-        ]
+        converted = []
+        for row in found:
+            cells = list(row)
+            for index, process in self.converters:
+                cells[index] = process(cells[index])
+            converted.append(make(cells))
+        return converted
 
     def run(self, conn: Connection, values: dict[str, Any] | list[dict[str, Any]]) -> None:
         """Run an INSERT, UPDATE or DELETE, once or for each parameter set."""
