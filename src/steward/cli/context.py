@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from steward.app import Steward
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from steward.app import Steward
 
 
 def steward_from_env() -> Steward:
     """A `Steward` from the environment's settings."""
+    # Imported here: the store pulls in SQLAlchemy, which `steward --help` does not need.
+    from steward.app import Steward
+
     return Steward()
