@@ -18,6 +18,7 @@ ROUTES = [
     ("GET", "/api/v1/jobs"),
     ("GET", "/api/v1/jobs/etl/x/runs"),
     ("GET", "/api/v1/search?q=x"),
+    ("GET", "/api/v1/events/lineage"),
     ("GET", "/docs"),
     ("GET", "/openapi.json"),
 ]

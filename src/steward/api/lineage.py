@@ -83,13 +83,13 @@ def _depth(value: str | None) -> int | None:
     return int(value)
 
 
-def _as_of(value: str | None) -> datetime | None:
+def _time(name: str, value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
         return to_utc(_DATETIME.validate_python(value))
     except ValidationError:
-        raise InvalidInput(f"asOf: {value!r} is not an ISO 8601 timestamp") from None
+        raise InvalidInput(f"{name}: {value!r} is not an ISO 8601 timestamp") from None
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def get_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Res
     with steward_of(request).store.read() as conn:
         start = nodes.resolve_node(conn, q.nodeId)
         result = graph.lineage_graph(
-            conn, start, depth=_depth(q.depth), direction=q.direction, as_of=_as_of(q.asOf)
+            conn, start, depth=_depth(q.depth), direction=q.direction, as_of=_time("asOf", q.asOf)
         )
     return Json(result)
 
@@ -119,9 +119,27 @@ def get_column_lineage(request: Request, q: Annotated[GraphQuestion, Depends()])
     with steward_of(request).store.read() as conn:
         start = nodes.resolve_field(conn, q.nodeId)
         result = graph.column_lineage_graph(
-            conn, start, depth=_depth(q.depth), direction=q.direction, as_of=_as_of(q.asOf)
+            conn, start, depth=_depth(q.depth), direction=q.direction, as_of=_time("asOf", q.asOf)
         )
     return Json(result)
+
+
+@router.get("/events/lineage")
+def get_events(
+    request: Request,
+    runId: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Response:
+    """Raw events as received, newest first; `after`/`before` bound the event time."""
+    since, until = _time("after", after), _time("before", before)
+    with steward_of(request).store.read() as conn:
+        answer = queries.list_events(
+            conn, run_id=runId, after=since, before=until, limit=limit, offset=offset
+        )
+    return Json(answer)
 
 
 @router.get("/namespaces")

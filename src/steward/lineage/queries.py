@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.errors import NotFound
+from steward.lineage.ingest import raw_event
 from steward.lineage.views import dataset_details, iso, job_details, run_details
-from steward.store.schema import dataset_fields, datasets, jobs, namespaces, runs
+from steward.store.schema import dataset_fields, datasets, jobs, lineage_events, namespaces, runs
 
 
 def list_namespaces(conn: Connection) -> list[dict[str, Any]]:
@@ -142,3 +144,34 @@ def search(conn: Connection, q: str, *, limit: int = 50) -> dict[str, Any]:
             )
     results.sort(key=lambda r: (r["rank"], r["name"]))
     return {"totalCount": len(results[:limit]), "results": results[:limit]}
+
+
+def list_events(
+    conn: Connection,
+    *,
+    run_id: str | None = None,
+    after: datetime | None = None,
+    before: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Raw events as received, newest event time first (Marquez's `/events/lineage`)."""
+    e = lineage_events.c
+    conditions = []
+    if run_id is not None:
+        conditions.append(e.run_id == run_id)
+    if after is not None:
+        conditions.append(e.event_time >= after)
+    if before is not None:
+        conditions.append(e.event_time < before)
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(lineage_events).where(*conditions)
+    ).scalar_one()
+    rows = conn.execute(
+        sa.select(e.payload)
+        .where(*conditions)
+        .order_by(e.event_time.desc(), e.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).scalars()
+    return {"totalCount": total, "events": [raw_event(payload) for payload in rows]}
