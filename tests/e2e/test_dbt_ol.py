@@ -1,0 +1,96 @@
+"""A real `dbt-ol build` (dbt-core 1.11, dbt-duckdb, openlineage-dbt) reports to a live Steward.
+
+dbt cannot share the test environment (dbt-core pins an older `pathspec` than mypy
+needs), so this test installs it once into its own virtual environment under
+`~/.cache/steward-tests`, from PyPI, and skips, saying why, where that cannot be done.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import venv
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Server
+
+PROJECT = Path(__file__).parent / "dbt_shop"
+REQUIREMENTS = ["dbt-core==1.11.*", "dbt-duckdb==1.11.*", "openlineage-dbt"]
+ENV_DIR = Path.home() / ".cache" / "steward-tests" / "dbt-1.11"
+
+
+@pytest.fixture(scope="session")
+def dbt_ol() -> Path:
+    """The `dbt-ol` command of a virtual environment that has dbt and its OpenLineage wrapper."""
+    command = ENV_DIR / "bin" / "dbt-ol"
+    if command.exists():
+        return command
+    shutil.rmtree(ENV_DIR, ignore_errors=True)
+    venv.create(ENV_DIR, with_pip=True)
+    installed = subprocess.run(
+        [str(ENV_DIR / "bin" / "python"), "-m", "pip", "install", "-q", *REQUIREMENTS],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if installed.returncode != 0 or not command.exists():
+        shutil.rmtree(ENV_DIR, ignore_errors=True)
+        pytest.skip(f"could not install {' '.join(REQUIREMENTS)}: {installed.stderr[-500:]}")
+    return command
+
+
+def test_dbt_ol_build_becomes_lineage_in_steward(
+    server: Server, dbt_ol: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "shop"
+    shutil.copytree(PROJECT, project)
+    config = tmp_path / "openlineage.yml"
+    config.write_text(
+        "transport:\n  type: http\n"
+        f"  url: {server.url}\n"
+        f"  auth: {{type: api_key, apiKey: {server.token}}}\n"
+    )
+    database = tmp_path / "shop.duckdb"
+    env = {
+        "PATH": f"{dbt_ol.parent}{os.pathsep}{os.environ['PATH']}",
+        "HOME": str(tmp_path),
+        "DBT_DUCKDB_PATH": str(database),
+        "OPENLINEAGE_CONFIG": str(config),
+        "OPENLINEAGE_NAMESPACE": "dbt",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    built = subprocess.run(
+        [str(dbt_ol), "build", "--profiles-dir", str(project), "--project-dir", str(project)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    assert "Emitted 6 OpenLineage events" in built.stdout + built.stderr
+
+    headers = {"Authorization": f"Bearer {server.token}"}
+    namespace = f"duckdb://{database}"
+    answer = httpx.get(
+        f"{server.url}/api/v1/lineage",
+        headers=headers,
+        params={
+            "nodeId": f"dataset:{namespace}:shop.main.revenue",
+            "direction": "upstream",
+            "depth": 1,
+        },
+    ).json()
+    nodes = {node["id"]: node for node in answer["graph"]}
+    assert f"dataset:{namespace}:shop.main.stg_orders" in nodes
+    job = nodes["job:dbt:shop.main.shop.revenue.build.run"]
+    assert job["data"]["latestRun"]["state"] == "COMPLETE"
+    assert job["data"]["integration"] == "DBT"
+    revenue = nodes[f"dataset:{namespace}:shop.main.revenue"]["data"]
+    assert revenue["description"] == "Revenue per customer."
+    assert {f["name"] for f in revenue["fields"]} == {"customer_id", "revenue"}
