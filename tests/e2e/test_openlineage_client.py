@@ -20,6 +20,9 @@ from openlineage.client.transport.http import (
     HttpTransport,
 )
 
+from steward.app import Steward
+from steward.config import Settings
+from steward.identity.tokens import authenticate
 from tests.e2e.conftest import STEWARD, Server, _free_port, _start, _stop, _wait_healthy
 
 
@@ -43,6 +46,27 @@ def test_second_start_prints_no_token(tmp_path: Path) -> None:
         outputs.append(_stop(process))
     assert outputs[0].strip().startswith("stw_")
     assert outputs[1] == ""
+
+
+def test_first_start_after_a_user_token_still_prints_an_admin_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+    env["STEWARD_HOME"] = str(tmp_path / "home")
+    user = subprocess.run(
+        [*STEWARD, "token", "create", "--user", "ana"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert user.returncode == 0
+    port = _free_port()
+    process = _start(env, port)
+    _wait_healthy(f"http://127.0.0.1:{port}", process)
+    printed = _stop(process).strip()
+    steward = Steward(Settings(home=tmp_path / "home"))
+    assert authenticate(steward.store, printed).is_admin
+    assert not authenticate(steward.store, user.stdout.strip()).is_admin
+    steward.close()
 
 
 def test_openlineage_client_events_become_graph_and_column_lineage(server: Server) -> None:

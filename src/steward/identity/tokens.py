@@ -103,10 +103,11 @@ def _look_up(store: Store, digest: str) -> Principal:
     return Principal(row.user_name, frozenset(row.groups), bool(row.is_admin), row.token_id)
 
 
-def has_tokens(store: Store) -> bool:
-    """True once any token has been created."""
+def has_admin_token(store: Store) -> bool:
+    """True once an admin token has been created, even if it was revoked since."""
     with store.read() as conn:
-        return conn.execute(sa.select(api_tokens.c.id).limit(1)).first() is not None
+        query = sa.select(api_tokens.c.id).where(api_tokens.c.is_admin.is_(True)).limit(1)
+        return conn.execute(query).first() is not None
 
 
 def revoke_token(store: Store, token_id: str) -> None:
