@@ -8,7 +8,7 @@ single events from 4 producer processes (stdlib http.client, keep-alive),
 then batches of 1,000 from one. Prints each rate and its
 ratio to the aim (1,000/s single, 10,000/s batched).
 
-    python bench/ingest.py [--single 4000] [--batched 40000]
+    python bench/ingest.py [--single 4000] [--batched 40000] [--url postgresql://...]
 """
 
 from __future__ import annotations
@@ -39,10 +39,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve() -> tuple[subprocess.Popen[bytes], str, str]:
+def serve(database_url: str | None = None) -> tuple[subprocess.Popen[bytes], str, str]:
     shutil.rmtree(OUT, ignore_errors=True)
     env = {**os.environ, "STEWARD_HOME": str(OUT)}
     env.pop("STEWARD_DATABASE_URL", None)
+    if database_url:
+        env["STEWARD_DATABASE_URL"] = database_url
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "steward.cli", "serve", "--port", str(port)],
@@ -69,9 +71,12 @@ def _send_share(args: tuple[str, str, list[bytes]]) -> None:
     connection = http.client.HTTPConnection(host, int(port), timeout=60)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     for body in bodies:
-        connection.request("POST", "/api/v1/lineage", body=body, headers=headers)
-        response = connection.getresponse()
-        answer = response.read()
+        for _attempt in range(5):  # as the OpenLineage clients do, retry a 503
+            connection.request("POST", "/api/v1/lineage", body=body, headers=headers)
+            response = connection.getresponse()
+            answer = response.read()
+            if response.status != 503:
+                break
         if response.status != 201:
             raise RuntimeError(answer.decode())
     connection.close()
@@ -102,6 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--single", type=int, default=4000)
     parser.add_argument("--batched", type=int, default=40000)
+    parser.add_argument("--url", help="an empty PostgreSQL database to run against instead")
     args = parser.parse_args()
     warm = 2000
     generated = events(warm + args.single + args.batched, jobs=500)
@@ -111,7 +117,7 @@ def main() -> None:
         generated[warm + args.single :],
     )
     size = sum(len(orjson.dumps(e)) for e in one[:100]) / 100
-    process, url, token = serve()
+    process, url, token = serve(args.url)
     try:
         # Steady state: the warehouse's jobs and tables are known, as after a day of running.
         batched(url, token, first)

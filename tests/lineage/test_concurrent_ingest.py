@@ -65,3 +65,53 @@ def test_threads_ingesting_shared_datasets_store_every_event_once(steward: Stewa
             )
         ).scalar_one()
     assert shared == threads * per_thread
+
+
+def test_start_and_complete_of_one_run_racing_are_both_stored(steward: Steward) -> None:
+    """Two writers may both see a run as new; the loser gets StoreBusy, and a retry lands."""
+    run_ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(30)]
+    starts = [
+        run_event(
+            "racer",
+            run_id=r,
+            event_type="START",
+            inputs=[dataset("wh", "in")],
+            event_time="2024-05-01T00:00:00Z",
+        )
+        for r in run_ids
+    ]
+    completes = [
+        run_event(
+            "racer", run_id=r, outputs=[dataset("wh", "out")], event_time="2024-05-01T00:01:00Z"
+        )
+        for r in run_ids
+    ]
+    failures: list[BaseException] = []
+
+    def write(events: list[dict[str, object]]) -> None:
+        try:
+            for event in events:
+                parsed = parse_events([event], batch=False)
+                for _attempt in range(20):
+                    try:
+                        ingest(steward.store, parsed)
+                        break
+                    except StoreBusy:
+                        continue
+                else:
+                    raise AssertionError("still busy after 20 attempts")
+        except BaseException as exc:
+            failures.append(exc)
+
+    workers = [threading.Thread(target=write, args=(b,)) for b in (starts, completes)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == []
+    with steward.store.read() as conn:
+        assert count(conn, lineage_events) == 60
+        assert count(conn, runs) == 30
+        assert count(conn, run_states) == 60
+        states = conn.execute(sa.select(runs.c.state).distinct()).scalars().all()
+    assert states == ["COMPLETE"]

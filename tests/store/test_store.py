@@ -35,6 +35,7 @@ def test_a_conflicting_write_is_store_busy_and_leaves_nothing(steward: Steward) 
     import sqlalchemy as sa
 
     from steward.errors import StoreBusy
+    from steward.store import fast
     from steward.store.schema import api_tokens
 
     row = {
@@ -51,8 +52,15 @@ def test_a_conflicting_write_is_store_busy_and_leaves_nothing(steward: Steward) 
             conn.execute(api_tokens.insert(), row)
             conn.execute(api_tokens.insert(), row)
 
+    def insert_twice_on_the_driver() -> None:
+        with steward.store.write() as conn:
+            fast.run(conn, api_tokens.insert(), [row])
+            fast.run(conn, api_tokens.insert(), [row])
+
     with pytest.raises(StoreBusy, match="retry"):
         insert_twice()
+    with pytest.raises(StoreBusy, match="retry"):
+        insert_twice_on_the_driver()
     with steward.store.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(api_tokens)).scalar() == 0
     assert StoreBusy.http_status == 503

@@ -26,6 +26,14 @@ class Store:
         # SQLite has one writer at a time, and its busy handler waits by sleeping (1, 2, 5 ms...).
         # Threads of this process queue on a lock instead, handed over without sleeping.
         self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
+        # Statements run through `store.fast` raise the driver's own errors, unwrapped.
+        driver: Any = engine.dialect.dbapi
+        self._refusals: tuple[type[Exception], ...] = (
+            sa.exc.IntegrityError,
+            sa.exc.OperationalError,
+            driver.IntegrityError,
+            driver.OperationalError,
+        )
 
     @property
     def dialect(self) -> str:
@@ -47,10 +55,11 @@ class Store:
                 conn.begin(),
             ):
                 yield conn
-        except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+        except self._refusals as exc:
             # A concurrent writer inserted the same row first, or the database stayed
             # locked: nothing was written, and the same request can simply be sent again.
-            reason = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+            orig = getattr(exc, "orig", None) or exc
+            reason = type(orig).__name__
             raise StoreBusy(f"the store could not take this write now ({reason}); retry") from exc
 
     @contextmanager
