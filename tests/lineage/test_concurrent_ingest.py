@@ -17,6 +17,34 @@ def count(conn: sa.Connection, table: sa.Table) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 
+def write_concurrently(steward: Steward, batches: list[list[dict[str, object]]]) -> None:
+    """One thread a batch, each sending its events one by one and retrying a StoreBusy
+    (a concurrent writer won a race) as the OpenLineage clients retry a 503."""
+    failures: list[BaseException] = []
+
+    def write(events: list[dict[str, object]]) -> None:
+        try:
+            for event in events:
+                parsed = parse_events([event], batch=False)
+                for _attempt in range(20):
+                    try:
+                        ingest(steward.store, parsed)
+                        break
+                    except StoreBusy:
+                        continue
+                else:
+                    raise AssertionError("still busy after 20 attempts")
+        except BaseException as exc:
+            failures.append(exc)
+
+    workers = [threading.Thread(target=write, args=(batch,)) for batch in batches]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == []
+
+
 def test_threads_ingesting_shared_datasets_store_every_event_once(steward: Steward) -> None:
     threads, per_thread = 4, 25
     batches = [
@@ -31,27 +59,7 @@ def test_threads_ingesting_shared_datasets_store_every_event_once(steward: Stewa
         ]
         for t in range(threads)
     ]
-    failures: list[BaseException] = []
-
-    def write(events: list[dict[str, object]]) -> None:
-        try:
-            for event in events:
-                parsed = parse_events([event], batch=False)
-                while True:
-                    try:
-                        ingest(steward.store, parsed)
-                        break
-                    except StoreBusy:  # a concurrent writer won a race: the client retries
-                        continue
-        except BaseException as exc:
-            failures.append(exc)
-
-    workers = [threading.Thread(target=write, args=(b,)) for b in batches]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert failures == []
+    write_concurrently(steward, batches)
     with steward.store.read() as conn:
         assert count(conn, lineage_events) == threads * per_thread
         assert count(conn, runs) == threads * per_thread
@@ -86,29 +94,7 @@ def test_start_and_complete_of_one_run_racing_are_both_stored(steward: Steward) 
         )
         for r in run_ids
     ]
-    failures: list[BaseException] = []
-
-    def write(events: list[dict[str, object]]) -> None:
-        try:
-            for event in events:
-                parsed = parse_events([event], batch=False)
-                for _attempt in range(20):
-                    try:
-                        ingest(steward.store, parsed)
-                        break
-                    except StoreBusy:
-                        continue
-                else:
-                    raise AssertionError("still busy after 20 attempts")
-        except BaseException as exc:
-            failures.append(exc)
-
-    workers = [threading.Thread(target=write, args=(b,)) for b in (starts, completes)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert failures == []
+    write_concurrently(steward, [starts, completes])
     with steward.store.read() as conn:
         assert count(conn, lineage_events) == 60
         assert count(conn, runs) == 30
