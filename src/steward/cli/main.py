@@ -33,22 +33,16 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Run the API server: migrates the store and, on first start, prints an admin token.
-
-    "First start" is: no admin token was ever created (a token made beforehand with
-    `steward token create` for a user does not count; a revoked admin token does).
-    """
+    """Run the API server: migrates the store and, on first start, prints an admin token."""
     import uvicorn
 
     from steward.api import create_app
-    from steward.identity.tokens import create_token, has_admin_token
+    from steward.identity.tokens import first_admin_token
 
     steward = steward_from_env()
     steward.upgrade()
-    if not has_admin_token(steward.store):
-        issued = create_token(
-            steward.store, user="admin", is_admin=True, description="created on first start"
-        )
+    issued = first_admin_token(steward.store)
+    if issued is not None:
         err.print(
             "[bold]First start: an admin token was created. It is shown this once;"
             " keep it somewhere safe.[/bold]"

@@ -103,6 +103,16 @@ def _look_up(store: Store, digest: str) -> Principal:
     return Principal(row.user_name, frozenset(row.groups), bool(row.is_admin), row.token_id)
 
 
+def first_admin_token(store: Store) -> IssuedToken | None:
+    """On a first start (no admin token was ever made), make one; else None.
+
+    A token made beforehand for a user does not count; a revoked admin token does.
+    """
+    if has_admin_token(store):
+        return None
+    return create_token(store, user="admin", is_admin=True, description="created on first start")
+
+
 def has_admin_token(store: Store) -> bool:
     """True once an admin token has been created, even if it was revoked since."""
     with store.read() as conn:
