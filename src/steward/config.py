@@ -40,7 +40,10 @@ class _TomlSource(PydanticBaseSettingsSource):
             raise ConfigError(f"{self.path}: {exc}") from exc
         table = data.get("steward", data)
         known = set(self.settings_cls.model_fields)
-        return {key: value for key, value in table.items() if key in known}
+        found = {key: value for key, value in table.items() if key in known}
+        if "sources" in data:  # `[sources.NAME]` tables sit at the top level
+            found["sources"] = data["sources"]
+        return found
 
 
 class Settings(BaseSettings):
@@ -53,6 +56,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=5000, ge=1, le=65535)
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Catalog sources by name (`[sources.lake]` in steward.toml); each has a `type`
+    # (iceberg, sqlalchemy, dbt) and that type's keys. See docs/catalog.md.
+    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(

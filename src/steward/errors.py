@@ -62,3 +62,14 @@ class ConfigError(StewardError):
 
     http_status = 500
     exit_code = 3
+
+
+class SourceError(StewardError):
+    """A catalog source that cannot be reached or read; the message names the source."""
+
+    http_status = 502
+    exit_code = 8
+
+
+class SamplingUnsupported(SourceError):
+    """A source that lists tables but cannot read their rows (dbt artifacts)."""
