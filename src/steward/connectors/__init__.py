@@ -1,4 +1,4 @@
-"""Connectors: what reads other systems (Iceberg catalogs, databases, dbt artifacts) into the catalog.
+"""Connectors: what reads other systems (Iceberg, databases, dbt artifacts) into the catalog.
 
 `open_source` turns one `[sources.NAME]` table of `steward.toml` into a `Source`;
 the type's module is imported only when a source of that type is opened, so
@@ -43,6 +43,4 @@ def open_source(name: str, config: Mapping[str, Any], *, home: Path) -> Source:
         from steward.connectors.dbt import open_dbt
 
         return open_dbt(name, options, home=home)
-    raise ConfigError(
-        f"sources.{name}.type: {kind!r} is not one of {', '.join(SOURCE_TYPES)}"
-    )
+    raise ConfigError(f"sources.{name}.type: {kind!r} is not one of {', '.join(SOURCE_TYPES)}")

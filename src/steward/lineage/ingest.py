@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from sqlalchemy.engine import Connection
 
 from steward.errors import InvalidEvent
 from steward.lineage.apply import Applier
@@ -99,28 +100,42 @@ def ingest(store: Store, events: list[ParsedEvent]) -> IngestResult:
     The raw event is kept (compressed); namespaces, datasets, schema versions, jobs,
     versions, runs, edges and column edges are derived from it in the same transaction.
     """
+    with store.write() as conn:
+        result, applier = store_events(conn, events)
+    if applier is not None:
+        applier.commit_learned()
+    return result
+
+
+def store_events(
+    conn: Connection, events: list[ParsedEvent]
+) -> tuple[IngestResult, Applier | None]:
+    """Store `events` inside the caller's transaction (see `ingest`).
+
+    The caller calls `commit_learned()` on the returned applier once its transaction
+    committed, so that ids learned here are remembered only if they exist.
+    """
     unique: dict[str, ParsedEvent] = {}
     for item in events:
         unique.setdefault(item.digest, item)
     received_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [_event_row(digest, item, received_at) for digest, item in unique.items()]
     if not rows:
-        return IngestResult(received=len(events), stored=0, duplicates=0)
-    with store.write() as conn:
-        insert = insert_ignoring_conflicts(conn, lineage_events, ["event_hash"])
-        result = conn.execute(insert.returning(lineage_events.c.event_hash), rows)
-        new = {row.event_hash for row in result}
-        fresh = [item for digest, item in unique.items() if digest in new]
-        # Applying in event time order lets a later run replace an earlier run's edges.
-        fresh.sort(key=lambda item: item.event.eventTime)
-        applier = Applier(conn)
-        for item in fresh:
-            applier.apply(item.event, item.data)
-        applier.flush()
-    applier.commit_learned()
-    return IngestResult(
+        return IngestResult(received=len(events), stored=0, duplicates=0), None
+    insert = insert_ignoring_conflicts(conn, lineage_events, ["event_hash"])
+    result = conn.execute(insert.returning(lineage_events.c.event_hash), rows)
+    new = {row.event_hash for row in result}
+    fresh = [item for digest, item in unique.items() if digest in new]
+    # Applying in event time order lets a later run replace an earlier run's edges.
+    fresh.sort(key=lambda item: item.event.eventTime)
+    applier = Applier(conn)
+    for item in fresh:
+        applier.apply(item.event, item.data)
+    applier.flush()
+    stored = IngestResult(
         received=len(events), stored=len(fresh), duplicates=len(events) - len(fresh)
     )
+    return stored, applier
 
 
 def _event_row(digest: str, item: ParsedEvent, received_at: datetime) -> dict[str, Any]:

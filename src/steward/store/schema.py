@@ -80,6 +80,7 @@ datasets = sa.Table(
     # Latest value of every dataset facet but `schema` and `columnLineage`, by facet name.
     sa.Column("facets", Json, nullable=False),
     sa.UniqueConstraint("namespace_id", "name"),
+    sa.Index("ix_datasets_updated_at", "updated_at"),
 )
 
 dataset_versions = sa.Table(
@@ -258,3 +259,103 @@ column_lineage_heads = sa.Table(
     # SHA-256 of the facet's fields and dataset lists as last applied.
     sa.Column("fingerprint", sa.String(64), nullable=False),
 )
+
+# -- catalog ------------------------------------------------------------------------------------
+# A dataset's discovered facts (schema, source description, owners, tags) live in the
+# lineage tables above, written as OpenLineage DatasetEvents by `catalog sync`; what
+# people and the classifier add lives here, each value with its origin.
+
+# One row per table a source reported; `name` is the catalog name (`lake.sales.orders`).
+catalog_entries = sa.Table(
+    "catalog_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False, unique=True),
+    sa.Column("source", sa.Text, nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("fingerprint", sa.Text),
+    sa.Column("definition", sa.Text),
+    sa.Column("properties", Json, nullable=False),
+    sa.Column("first_seen_at", sa.DateTime, nullable=False),
+    sa.Column("synced_at", sa.DateTime, nullable=False),
+    sa.Column("deleted_at", sa.DateTime),
+)
+
+catalog_sources = sa.Table(
+    "catalog_sources",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("synced_at", sa.DateTime, nullable=False),
+    sa.Column("tables", sa.Integer, nullable=False),
+)
+
+# Descriptions, owners, tags, glossary terms and domains. `field` is '' for the dataset
+# itself, else a column name. `origin` is human, source or classifier; `status` is
+# active for plain values, and proposed / confirmed / rejected for classifier tags.
+catalog_annotations = sa.Table(
+    "catalog_annotations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("field", sa.Text, nullable=False),
+    sa.Column("attribute", sa.String(16), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16)),  # owners: user or group
+    sa.Column("role", sa.Text),  # owners: technical, business ...
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("author", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("confidence", sa.Float),
+    sa.Column("reason", sa.Text),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Index("ix_catalog_annotations_lookup", "dataset_id", "attribute", "field"),
+    sa.Index("ix_catalog_annotations_value", "attribute", "value"),
+)
+
+# Tests a source declares on a dataset or column (dbt's not_null ...), with their last status.
+catalog_tests = sa.Table(
+    "catalog_tests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False, index=True),
+    sa.Column("field", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("unique_id", sa.Text),
+    sa.Column("status", sa.String(16)),
+)
+
+# The search document of every dataset the catalog indexed (one row per dataset); the
+# full-text index over it is FTS5 on SQLite and a GIN tsvector index on PostgreSQL, both
+# made by the migration (see `catalog/search.py`).
+catalog_search = sa.Table(
+    "catalog_search",
+    metadata,
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, index=True),
+    sa.Column("source", sa.Text),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("columns", sa.Text, nullable=False),
+    sa.Column("tags", sa.Text, nullable=False),
+    sa.Column("owners", sa.Text, nullable=False),
+    sa.Column("domain", sa.Text),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+)
+
+
+def declared_here(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's `include_object`: leave out what the full-text search index adds itself.
+
+    The FTS5 virtual table and its shadow tables (SQLite) and the generated tsvector
+    column (PostgreSQL) are made by raw SQL in the catalog migration, not declared here.
+    """
+    if type_ == "table" and name is not None and name.startswith("catalog_search_fts"):
+        return False
+    if type_ == "index" and name == "ix_catalog_search_document":
+        return False
+    if type_ == "column" and name == "document" and reflected:
+        return getattr(getattr(obj, "table", None), "name", None) != "catalog_search"
+    return True

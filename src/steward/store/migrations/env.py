@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from steward.store.schema import metadata
+from steward.store.schema import declared_here, metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -12,6 +12,7 @@ if connection is None:
 context.configure(
     connection=connection,
     target_metadata=metadata,
+    include_object=declared_here,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():

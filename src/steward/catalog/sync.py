@@ -1,0 +1,320 @@
+"""`catalog sync`: bring the catalog up to date with one source.
+
+The source lists its tables with fingerprints; only tables whose fingerprint moved
+(or that are new, or came back) are loaded. Each loaded table is written as
+OpenLineage events (see `catalog.events`) through the lineage store, so a schema
+version is recorded only when the schema changed, and a table gone from its source
+is marked deleted with its history kept. Human metadata lives apart
+(`catalog_annotations`) and is never touched by a sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from steward.catalog.events import (
+    build_job_event,
+    dataset_event,
+    dataset_facets,
+    dropped_event,
+)
+from steward.catalog.models import DiscoveredTable, Identity, Source, TableRef
+from steward.catalog.search import reindex
+from steward.errors import SourceError
+from steward.lineage.ingest import parse_events, store_events
+from steward.store import Store
+from steward.store.schema import (
+    catalog_annotations,
+    catalog_entries,
+    catalog_sources,
+    catalog_tests,
+    dataset_symlinks,
+    datasets,
+    namespaces,
+)
+from steward.store.upsert import insert_ignoring_conflicts
+
+Progress = Callable[[int, int], None]
+BATCH = 250
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one sync found and did."""
+
+    source: str
+    listed: int
+    unchanged: int
+    added: int
+    changed: int
+    deleted: int
+
+
+@dataclass(frozen=True)
+class _Known:
+    dataset_id: int
+    identity: Identity
+    fingerprint: str | None
+    deleted: bool
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _known_entries(conn: Connection, source: str) -> dict[str, _Known]:
+    rows = conn.execute(
+        sa.select(
+            catalog_entries.c.name,
+            catalog_entries.c.dataset_id,
+            catalog_entries.c.fingerprint,
+            catalog_entries.c.deleted_at,
+            namespaces.c.name.label("namespace"),
+            datasets.c.name.label("dataset_name"),
+        )
+        .join(datasets, datasets.c.id == catalog_entries.c.dataset_id)
+        .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
+        .where(catalog_entries.c.source == source)
+    )
+    return {
+        row.name: _Known(
+            row.dataset_id,
+            Identity(row.namespace, row.dataset_name),
+            row.fingerprint,
+            row.deleted_at is not None,
+        )
+        for row in rows
+    }
+
+
+def _existing_identity(conn: Connection, table: DiscoveredTable) -> Identity:
+    """The identity of a dataset already stored for `table`, else its own.
+
+    OpenLineage producers may have named the table before the catalog found it, by its
+    naming-spec identity, by one of its symlinks, or with a symlink to it.
+    """
+    candidates = [table.identity, *table.symlinks]
+    for candidate in candidates:
+        found = conn.execute(
+            sa.select(namespaces.c.name, datasets.c.name)
+            .join(datasets, datasets.c.namespace_id == namespaces.c.id)
+            .where(namespaces.c.name == candidate.namespace, datasets.c.name == candidate.name)
+        ).first()
+        if found is not None:
+            return Identity(found[0], found[1])
+    linked = conn.execute(
+        sa.select(namespaces.c.name, datasets.c.name)
+        .select_from(dataset_symlinks)
+        .join(datasets, datasets.c.id == dataset_symlinks.c.dataset_id)
+        .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
+        .where(
+            dataset_symlinks.c.namespace == table.identity.namespace,
+            dataset_symlinks.c.name == table.identity.name,
+        )
+    ).first()
+    return Identity(linked[0], linked[1]) if linked is not None else table.identity
+
+
+def _dataset_ids(conn: Connection, identities: Sequence[Identity]) -> dict[Identity, int]:
+    found: dict[Identity, int] = {}
+    for identity in identities:
+        row = conn.execute(
+            sa.select(datasets.c.id)
+            .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
+            .where(namespaces.c.name == identity.namespace, datasets.c.name == identity.name)
+        ).scalar_one()
+        found[identity] = int(row)
+    return found
+
+
+def sync(store: Store, source: Source, *, progress: Progress | None = None) -> SyncResult:
+    """Discover `source`'s tables into the catalog; cheap when nothing changed."""
+    try:
+        refs = list(source.list_tables())
+    except SourceError:
+        raise
+    except Exception as exc:  # a connector's library error, said with the source's name
+        raise SourceError(f"source {source.name}: cannot list tables ({exc})") from exc
+    names = [ref.name for ref in refs]
+    if len(set(names)) != len(names):
+        raise SourceError(f"source {source.name}: lists a table twice")
+    with store.read() as conn:
+        known = _known_entries(conn, source.name)
+    prefix = f"{source.name}."
+    todo: list[TableRef] = []
+    added = changed = 0
+    for ref in refs:
+        entry = known.get(prefix + ref.name)
+        if entry is None:
+            added += 1
+        elif ref.fingerprint is None or ref.fingerprint != entry.fingerprint or entry.deleted:
+            changed += 1
+        else:
+            continue
+        todo.append(ref)
+    listed = set(names)
+    gone = [
+        name
+        for name, entry in known.items()
+        if not entry.deleted and name.removeprefix(prefix) not in listed
+    ]
+    total = len(todo) + len(gone)
+    done = 0
+    if progress:
+        progress(done, total)
+    identities = {name.removeprefix(prefix): entry.identity for name, entry in known.items()}
+    for start in range(0, len(todo), BATCH):
+        tables = [_load(source, ref) for ref in todo[start : start + BATCH]]
+        _write_tables(store, source, tables, identities)
+        done += len(tables)
+        if progress:
+            progress(done, total)
+    if gone:
+        _write_gone(store, source, gone, known)
+        done += len(gone)
+        if progress:
+            progress(done, total)
+    with store.write() as conn:
+        _record_source(conn, source, len(refs))
+    unchanged = len(refs) - added - changed
+    return SyncResult(source.name, len(refs), unchanged, added, changed, len(gone))
+
+
+def _load(source: Source, ref: TableRef) -> DiscoveredTable:
+    try:
+        table = source.load_table(ref)
+    except SourceError:
+        raise
+    except Exception as exc:
+        raise SourceError(f"source {source.name}: cannot read {ref.name} ({exc})") from exc
+    if table.fingerprint is None and ref.fingerprint is not None:
+        from dataclasses import replace
+
+        table = replace(table, fingerprint=ref.fingerprint)
+    return table
+
+
+def _write_tables(
+    store: Store,
+    source: Source,
+    tables: list[DiscoveredTable],
+    identities: dict[str, Identity],
+) -> None:
+    when = _now()
+    with store.write() as conn:
+        for table in tables:
+            if table.name not in identities:
+                identities[table.name] = _existing_identity(conn, table)
+        raw = [
+            dataset_event(identities[t.name], dataset_facets(t, source=source.name), when)
+            for t in tables
+        ]
+        for table in tables:
+            job = build_job_event(
+                table,
+                identities[table.name],
+                source=source.name,
+                identity_of=identities.get,
+                when=when,
+            )
+            if job is not None:
+                raw.append(job)
+        _, applier = store_events(conn, parse_events(raw, batch=True))
+        ids = _dataset_ids(conn, [identities[t.name] for t in tables])
+        for table in tables:
+            _write_entry(conn, source, table, ids[identities[table.name]], when)
+        reindex(conn, list(ids.values()))
+    if applier is not None:
+        applier.commit_learned()
+
+
+def _write_entry(
+    conn: Connection, source: Source, table: DiscoveredTable, dataset_id: int, when: datetime
+) -> None:
+    name = f"{source.name}.{table.name}"
+    values: dict[str, Any] = {
+        "dataset_id": dataset_id,
+        "source": source.name,
+        "kind": table.kind,
+        "fingerprint": table.fingerprint,
+        "definition": table.definition,
+        "properties": dict(table.properties),
+        "synced_at": when,
+        "deleted_at": None,
+    }
+    updated = conn.execute(
+        catalog_entries.update().where(catalog_entries.c.name == name).values(**values)
+    )
+    if updated.rowcount == 0:
+        conn.execute(catalog_entries.insert().values(name=name, first_seen_at=when, **values))
+    # What the source states beyond OpenLineage's facets: glossary terms, domain, tests.
+    conn.execute(
+        catalog_annotations.delete().where(
+            catalog_annotations.c.dataset_id == dataset_id,
+            catalog_annotations.c.origin == "source",
+        )
+    )
+    notes = [{"field": "", "attribute": "term", "value": term} for term in table.terms]
+    if table.domain:
+        notes.append({"field": "", "attribute": "domain", "value": table.domain})
+    if notes:
+        conn.execute(
+            catalog_annotations.insert(),
+            [
+                {
+                    **note,
+                    "dataset_id": dataset_id,
+                    "origin": "source",
+                    "author": source.name,
+                    "status": "active",
+                    "updated_at": when,
+                }
+                for note in notes
+            ],
+        )
+    conn.execute(catalog_tests.delete().where(catalog_tests.c.dataset_id == dataset_id))
+    if table.tests:
+        conn.execute(
+            catalog_tests.insert(),
+            [
+                {
+                    "dataset_id": dataset_id,
+                    "field": test.column or "",
+                    "name": test.name,
+                    "unique_id": test.unique_id,
+                    "status": test.status,
+                }
+                for test in table.tests
+            ],
+        )
+
+
+def _write_gone(store: Store, source: Source, gone: list[str], known: dict[str, Any]) -> None:
+    when = _now()
+    events = [dropped_event(known[name].identity, when) for name in gone]
+    with store.write() as conn:
+        _, applier = store_events(conn, parse_events(events, batch=True))
+        conn.execute(
+            catalog_entries.update()
+            .where(catalog_entries.c.name.in_(gone))
+            .values(deleted_at=when, synced_at=when)
+        )
+        reindex(conn, [known[name].dataset_id for name in gone])
+    if applier is not None:
+        applier.commit_learned()
+
+
+def _record_source(conn: Connection, source: Source, tables: int) -> None:
+    values = {"type": source.type, "synced_at": _now(), "tables": tables}
+    updated = conn.execute(
+        catalog_sources.update().where(catalog_sources.c.name == source.name).values(**values)
+    )
+    if updated.rowcount == 0:
+        insert = insert_ignoring_conflicts(conn, catalog_sources, ["name"])
+        conn.execute(insert.values(name=source.name, **values))

@@ -1,0 +1,245 @@
+"""What the catalog shows of a dataset: source facts overlaid with what people wrote.
+
+Three layers make a dataset's metadata, each value keeping its origin:
+- `source`: what the source or an OpenLineage producer stated (the lineage store's
+  facets: description, owners, tags, schema);
+- `classifier`: PII tags proposed by `steward catalog classify`;
+- `human`: what people wrote through the API or the CLI.
+A human value wins over a source value of the same attribute; a human may also reject
+a tag (a source's or the classifier's), which then stays off.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from steward.errors import NotFound
+from steward.lineage.nodes import node_id, resolve_node
+from steward.lineage.views import dataset_details, iso
+from steward.store.schema import (
+    catalog_annotations,
+    catalog_entries,
+    catalog_tests,
+    dataset_versions,
+    datasets,
+    lineage_edges,
+    namespaces,
+)
+
+DATASET = ""  # the `field` of an annotation about the dataset itself
+
+
+def resolve_dataset(conn: Connection, ref: str) -> int:
+    """The dataset id a reference names: a catalog name (`lake.sales.orders`) or a node id."""
+    if ref.startswith("dataset:"):
+        return resolve_node(conn, ref).id
+    found = conn.execute(
+        sa.select(catalog_entries.c.dataset_id).where(catalog_entries.c.name == ref)
+    ).scalar()
+    if found is None:
+        raise NotFound(
+            f"dataset: {ref!r} is neither a catalog name nor a 'dataset:NAMESPACE:NAME' node id"
+        )
+    return int(found)
+
+
+def _split_owner(name: str) -> tuple[str, str]:
+    kind, sep, rest = name.partition(":")
+    if sep and kind in {"user", "group", "team"}:
+        return ("group" if kind == "team" else kind), rest
+    return "user", name
+
+
+def describe_datasets(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Everything the catalog knows of each dataset, keyed by dataset id."""
+    if not ids:
+        return {}
+    base = dataset_details(conn, list(ids))
+    entries = {
+        row.dataset_id: row
+        for row in conn.execute(
+            sa.select(catalog_entries).where(catalog_entries.c.dataset_id.in_(list(ids)))
+        )
+    }
+    notes: dict[int, list[Any]] = defaultdict(list)
+    for row in conn.execute(
+        sa.select(catalog_annotations).where(catalog_annotations.c.dataset_id.in_(list(ids)))
+    ):
+        notes[row.dataset_id].append(row)
+    tests: dict[int, list[Any]] = defaultdict(list)
+    for row in conn.execute(
+        sa.select(catalog_tests).where(catalog_tests.c.dataset_id.in_(list(ids)))
+    ):
+        tests[row.dataset_id].append(row)
+    out = {}
+    for dataset_id, facts in base.items():
+        out[dataset_id] = _view(
+            facts, entries.get(dataset_id), notes[dataset_id], tests[dataset_id]
+        )
+    return out
+
+
+def _view(facts: dict[str, Any], entry: Any, notes: list[Any], tests: list[Any]) -> dict[str, Any]:
+    by_attribute: dict[str, list[Any]] = defaultdict(list)
+    for note in notes:
+        by_attribute[note.attribute].append(note)
+
+    def description(field: str, stated: str | None) -> dict[str, Any] | None:
+        human = [n for n in by_attribute["description"] if n.field == field]
+        if human:
+            note = human[0]
+            return {
+                "text": note.value,
+                "origin": "human",
+                "author": note.author,
+                "updatedAt": iso(note.updated_at),
+            }
+        if stated:
+            return {"text": stated, "origin": "source"}
+        return None
+
+    rejected = {(n.field, n.value) for n in by_attribute["tag"] if n.status == "rejected"}
+    tags: dict[tuple[str, str], dict[str, Any]] = {}
+    for tag in facts["tags"]:
+        key = (tag["field"] or DATASET, tag["key"])
+        if key not in rejected:
+            tags[key] = {"tag": tag["key"], "origin": "source", "status": "active"}
+    for note in sorted(by_attribute["tag"], key=lambda n: n.origin != "human"):
+        key = (note.field, note.value)
+        if note.status == "rejected" or (key in rejected and note.origin != "human"):
+            continue
+        if key in tags and tags[key]["origin"] == "human":
+            continue
+        tags[key] = {
+            "tag": note.value,
+            "origin": note.origin,
+            "status": note.status,
+            **({"author": note.author} if note.author else {}),
+            **({"confidence": note.confidence} if note.confidence is not None else {}),
+            **({"reason": note.reason} if note.reason else {}),
+        }
+    owners = [
+        {"name": name, "kind": kind, "role": owner["type"] or "technical", "origin": "source"}
+        for owner in facts["owners"]
+        for kind, name in [_split_owner(owner["name"])]
+    ]
+    owners += [
+        {
+            "name": n.value,
+            "kind": n.kind or "user",
+            "role": n.role or "technical",
+            "origin": n.origin,
+            **({"author": n.author} if n.author else {}),
+        }
+        for n in by_attribute["owner"]
+    ]
+    columns = []
+    for field in facts["fields"]:
+        name = field["name"]
+        columns.append(
+            {
+                "name": name,
+                "type": field["type"],
+                "description": description(name, field["description"]),
+                "tags": [t for (f, _), t in sorted(tags.items()) if f == name],
+                "terms": [n.value for n in by_attribute["term"] if n.field == name],
+                "tests": [
+                    {"name": t.name, "status": t.status, "uniqueId": t.unique_id}
+                    for t in tests
+                    if t.field == name
+                ],
+            }
+        )
+    domains = [n for n in by_attribute["domain"] if n.field == DATASET]
+    domains.sort(key=lambda n: n.origin != "human")
+    catalog_name = entry.name if entry is not None else None
+    return {
+        "id": catalog_name or node_id("dataset", facts["namespace"], facts["name"]),
+        "name": catalog_name,
+        "nodeId": node_id("dataset", facts["namespace"], facts["name"]),
+        "namespace": facts["namespace"],
+        "datasetName": facts["name"],
+        "source": entry.source if entry is not None else None,
+        "kind": entry.kind if entry is not None else None,
+        "description": description(DATASET, facts["description"]),
+        "owners": owners,
+        "tags": [t for (f, _), t in sorted(tags.items()) if f == DATASET],
+        "terms": [n.value for n in by_attribute["term"] if n.field == DATASET],
+        "domain": domains[0].value if domains else None,
+        "columns": columns,
+        "tests": [
+            {"name": t.name, "status": t.status, "uniqueId": t.unique_id}
+            for t in tests
+            if t.field == DATASET
+        ],
+        "symlinks": facts["symlinks"],
+        "definition": entry.definition if entry is not None else None,
+        "properties": dict(entry.properties) if entry is not None else {},
+        "deleted": facts["deleted"],
+        "createdAt": facts["createdAt"],
+        "updatedAt": facts["updatedAt"],
+        "syncedAt": iso(entry.synced_at) if entry is not None else None,
+    }
+
+
+def schema_versions(conn: Connection, dataset_id: int) -> list[dict[str, Any]]:
+    """The dataset's schema versions, oldest first."""
+    rows = conn.execute(
+        sa.select(dataset_versions.c.id, dataset_versions.c.created_at)
+        .where(dataset_versions.c.dataset_id == dataset_id)
+        .order_by(dataset_versions.c.id)
+    ).all()
+    return [
+        {"version": number, "id": row.id, "createdAt": iso(row.created_at)}
+        for number, row in enumerate(rows, start=1)
+    ]
+
+
+def neighbours(conn: Connection, dataset_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Datasets one job away, upstream and downstream, in the current graph."""
+    mine = lineage_edges.alias("mine")
+    other = lineage_edges.alias("other")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for direction, mine_dir, other_dir in (
+        ("upstream", "output", "input"),
+        ("downstream", "input", "output"),
+    ):
+        rows = conn.execute(
+            sa.select(
+                namespaces.c.name.label("namespace"),
+                datasets.c.name,
+                catalog_entries.c.name.label("entry"),
+            )
+            .select_from(mine)
+            .join(other, sa.and_(other.c.job_id == mine.c.job_id, other.c.valid_to.is_(None)))
+            .join(datasets, datasets.c.id == other.c.dataset_id)
+            .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
+            .outerjoin(catalog_entries, catalog_entries.c.dataset_id == datasets.c.id)
+            .where(
+                mine.c.dataset_id == dataset_id,
+                mine.c.direction == mine_dir,
+                mine.c.valid_to.is_(None),
+                other.c.direction == other_dir,
+                other.c.dataset_id != dataset_id,
+            )
+            .distinct()
+        ).all()
+        found = [{"nodeId": node_id("dataset", r.namespace, r.name), "name": r.entry} for r in rows]
+        out[direction] = sorted(found, key=lambda n: n["name"] or n["nodeId"])
+    return out
+
+
+def dataset_page(conn: Connection, ref: str) -> dict[str, Any]:
+    """One dataset as `GET /api/v1/datasets/{id}` returns it."""
+    dataset_id = resolve_dataset(conn, ref)
+    view = describe_datasets(conn, [dataset_id])[dataset_id]
+    versions = schema_versions(conn, dataset_id)
+    view["schemaVersion"] = versions[-1] if versions else None
+    view["schemaVersions"] = len(versions)
+    view.update(neighbours(conn, dataset_id))
+    return view
