@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from steward.config import Settings, load_settings
+from steward.errors import NotFound
 from steward.store import Store, open_store
+
+if TYPE_CHECKING:
+    from steward.catalog.models import Source
 
 
 class Steward:
@@ -18,6 +24,23 @@ class Steward:
         if self.settings.is_embedded:
             self.settings.home.mkdir(parents=True, exist_ok=True)
         self.store.upgrade()
+
+    def source_names(self) -> list[str]:
+        """The catalog's sources: those configured, and the embedded `lake`."""
+        from steward.connectors import source_configs
+
+        return sorted(source_configs(self.settings.sources))
+
+    def source(self, name: str) -> Source:
+        """The catalog source called `name`, opened."""
+        from steward.connectors import open_source, source_configs
+
+        configs = source_configs(self.settings.sources)
+        if name not in configs:
+            raise NotFound(
+                f"source: no source called {name!r}; configured: {', '.join(sorted(configs))}"
+            )
+        return open_source(name, configs[name], home=self.settings.home)
 
     def close(self) -> None:
         """Release the store's connections."""

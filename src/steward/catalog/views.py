@@ -123,10 +123,12 @@ def _view(facts: dict[str, Any], entry: Any, notes: list[Any], tests: list[Any])
             **({"confidence": note.confidence} if note.confidence is not None else {}),
             **({"reason": note.reason} if note.reason else {}),
         }
+    disowned = {(n.kind, n.value) for n in by_attribute["owner"] if n.status == "rejected"}
     owners = [
         {"name": name, "kind": kind, "role": owner["type"] or "technical", "origin": "source"}
         for owner in facts["owners"]
         for kind, name in [_split_owner(owner["name"])]
+        if (kind, name) not in disowned
     ]
     owners += [
         {
@@ -137,6 +139,7 @@ def _view(facts: dict[str, Any], entry: Any, notes: list[Any], tests: list[Any])
             **({"author": n.author} if n.author else {}),
         }
         for n in by_attribute["owner"]
+        if n.status != "rejected"
     ]
     columns = []
     for field in facts["fields"]:

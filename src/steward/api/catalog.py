@@ -1,0 +1,94 @@
+"""Catalog routes: one dataset's page and its edits, search, sources and their sync."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request
+from starlette.responses import Response
+
+from steward.api.auth import steward_of
+from steward.api.responses import Json
+from steward.catalog import pii
+from steward.catalog.edits import DatasetEdit, edit_dataset
+from steward.catalog.search import SearchFilters, search
+from steward.catalog.sync import sync
+from steward.catalog.views import dataset_page
+from steward.errors import Forbidden
+from steward.identity.models import Principal
+
+router = APIRouter(prefix="/api/v1")
+
+
+def _caller(request: Request) -> Principal:
+    caller: Principal = request.state.principal
+    return caller
+
+
+def _admin(request: Request, what: str) -> None:
+    caller = _caller(request)
+    if not caller.is_admin:
+        raise Forbidden(f"{what}: needs an admin token; {caller.user} is not an admin")
+
+
+@router.get("/catalog/search")
+def get_catalog_search(
+    request: Request,
+    q: Annotated[str, Query(max_length=500)] = "",
+    source: str | None = None,
+    tag: str | None = None,
+    owner: str | None = None,
+    domain: str | None = None,
+    deleted: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+) -> Response:
+    """Datasets by full text over names, descriptions, columns, tags and owners; best first."""
+    filters = SearchFilters(source=source, tag=tag, owner=owner, domain=domain)
+    found = search(
+        steward_of(request).store, q, filters=filters, limit=limit, include_deleted=deleted
+    )
+    return Json({"results": found, "totalCount": len(found)})
+
+
+@router.get("/sources")
+def get_sources(request: Request) -> Response:
+    """The catalog's sources and when each was last synced."""
+    steward = steward_of(request)
+    return Json({"sources": pii.source_status(steward.store, steward.source_names())})
+
+
+@router.post("/sources/{name}/sync")
+def post_sync(request: Request, name: str) -> Response:
+    """Discover one source's tables now (admins only)."""
+    _admin(request, f"sync of source {name}")
+    steward = steward_of(request)
+    result = sync(steward.store, steward.source(name))
+    return Json(result.__dict__)
+
+
+@router.post("/catalog/classify")
+def post_classify(request: Request, dataset: str | None = None, sample: int = 200) -> Response:
+    """Tag PII columns of one dataset (owners, admins) or of every dataset (admins)."""
+    steward = steward_of(request)
+    if dataset is None:
+        _admin(request, "classification of every dataset")
+    results = pii.classify(
+        steward.store, steward.source, dataset, principal=_caller(request), sample_size=sample
+    )
+    return Json({"results": [r.as_json() for r in results]})
+
+
+@router.get("/datasets/{ref:path}")
+def get_dataset(request: Request, ref: str) -> Response:
+    """Everything the catalog knows of one dataset: a catalog name or a node id."""
+    with steward_of(request).store.read() as conn:
+        return Json(dataset_page(conn, ref))
+
+
+@router.patch("/datasets/{ref:path}")
+def patch_dataset(request: Request, ref: str, edit: Annotated[DatasetEdit, Body()]) -> Response:
+    """Edit a dataset's description, owners, tags, terms and domain (owners and admins)."""
+    store = steward_of(request).store
+    edit_dataset(store, ref, edit, _caller(request))
+    with store.read() as conn:
+        return Json(dataset_page(conn, ref))

@@ -1,0 +1,234 @@
+"""`steward catalog`: sync sources, show, describe, own, tag, term, classify; `steward search`.
+
+These commands administer the local installation directly, as its administrator: the
+author recorded with an edit is `--author`, else the operating-system user.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from steward.cli.context import steward_from_env
+
+app = typer.Typer(
+    help="The data catalog: sources, descriptions, owners, tags, PII.", no_args_is_help=True
+)
+out = Console()
+err = Console(stderr=True)
+
+Author = Annotated[
+    str | None, typer.Option("--author", help="Who makes this edit (default: your OS user).")
+]
+Column = Annotated[
+    str | None, typer.Option("--column", "-c", help="Apply to this column, not the dataset.")
+]
+
+
+def _local_admin(author: str | None) -> Any:
+    from steward.identity.models import Principal
+
+    return Principal(user=author or f"local:{getpass.getuser()}", is_admin=True)
+
+
+def _edit(dataset: str, author: str | None, column: str | None, **change: Any) -> None:
+    from steward.catalog.edits import ColumnEdit, DatasetEdit, edit_dataset
+
+    steward = steward_from_env()
+    steward.upgrade()
+    if column is not None:
+        edit = DatasetEdit(columns={column: ColumnEdit(**change)})
+    else:
+        edit = DatasetEdit(**change)
+    view = edit_dataset(steward.store, dataset, edit, _local_admin(author))
+    err.print(f"updated {escape(view['id'])}")
+
+
+@app.command("sync")
+def sync_command(
+    source: Annotated[str | None, typer.Argument(help="One source; default: every source.")] = None,
+) -> None:
+    """Discover tables from the configured sources (incremental: unchanged tables are cheap)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from steward.catalog.sync import sync
+
+    steward = steward_from_env()
+    steward.upgrade()
+    names = [source] if source else steward.source_names()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as bar:
+        for name in names:
+            task = bar.add_task(f"sync {name}", total=None)
+
+            def report(done: int, total: int, task: Any = task) -> None:
+                bar.update(task, completed=done, total=max(total, 1))
+
+            result = sync(steward.store, steward.source(name), progress=report)
+            if not result.added + result.changed + result.deleted:
+                bar.update(task, completed=1, total=1)
+            err.print(
+                f"{name}: {result.listed} tables; {result.added} new, {result.changed} changed,"
+                f" {result.deleted} gone, {result.unchanged} unchanged"
+            )
+
+
+@app.command("show")
+def show(
+    dataset: Annotated[str, typer.Argument(help="A catalog name or a dataset node id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Everything the catalog knows of one dataset."""
+    from steward.catalog.views import dataset_page
+
+    steward = steward_from_env()
+    steward.upgrade()
+    with steward.store.read() as conn:
+        page = dataset_page(conn, dataset)
+    if as_json:
+        print(json.dumps(page, indent=2))
+        return
+    description = (page["description"] or {}).get("text") or "(no description)"
+    out.print(f"[bold]{escape(page['id'])}[/bold]  {page['kind'] or 'dataset'}")
+    out.print(escape(description))
+    owners = ", ".join(f"{o['name']} ({o['role']})" for o in page["owners"]) or "-"
+    out.print(f"owners: {escape(owners)}   domain: {escape(page['domain'] or '-')}")
+    out.print(f"tags: {escape(', '.join(t['tag'] for t in page['tags']) or '-')}")
+    table = Table("column", "type", "description", "tags")
+    for column in page["columns"]:
+        text = (column["description"] or {}).get("text") or ""
+        tags = ", ".join(t["tag"] for t in column["tags"])
+        table.add_row(
+            escape(column["name"]), escape(column["type"] or ""), escape(text), escape(tags)
+        )
+    out.print(table)
+    for direction in ("upstream", "downstream"):
+        names = [n["name"] or n["nodeId"] for n in page[direction]]
+        out.print(f"{direction}: {escape(', '.join(names) or '-')}")
+
+
+@app.command("describe")
+def describe(
+    dataset: str,
+    text: Annotated[str, typer.Argument(help="Markdown; an empty string removes yours.")],
+    column: Column = None,
+    author: Author = None,
+) -> None:
+    """Write a description of a dataset or one of its columns."""
+    _edit(dataset, author, column, description=text)
+
+
+@app.command("own")
+def own(
+    dataset: str,
+    owner: Annotated[str, typer.Argument(help="A user name, or a group with --group.")],
+    group: Annotated[bool, typer.Option("--group", help="The owner is a group.")] = False,
+    role: Annotated[str, typer.Option(help="technical, business, steward ...")] = "technical",
+    remove: Annotated[bool, typer.Option("--remove", help="Remove this owner.")] = False,
+    author: Author = None,
+) -> None:
+    """Add (or remove) an owner of a dataset."""
+    spec = {"name": owner, "kind": "group" if group else "user", "role": role}
+    key = "removeOwners" if remove else "addOwners"
+    _edit(dataset, author, None, **{key: [spec]})
+
+
+@app.command("tag")
+def tag(
+    dataset: str,
+    tags: Annotated[list[str], typer.Argument(help="Tags, e.g. pii.email gold.")],
+    column: Column = None,
+    remove: Annotated[
+        bool, typer.Option("--remove", "--reject", help="Remove or reject these tags.")
+    ] = False,
+    author: Author = None,
+) -> None:
+    """Add tags to a dataset or a column, confirm proposed ones, or (--reject) reject them."""
+    _edit(dataset, author, column, **{"removeTags" if remove else "addTags": tags})
+
+
+@app.command("term")
+def term(
+    dataset: str,
+    terms: Annotated[list[str], typer.Argument(help="Glossary terms.")],
+    column: Column = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove these terms.")] = False,
+    author: Author = None,
+) -> None:
+    """Link glossary terms to a dataset or a column."""
+    _edit(dataset, author, column, **{"removeTerms" if remove else "addTerms": terms})
+
+
+@app.command("domain")
+def domain(
+    dataset: str,
+    name: Annotated[str, typer.Argument(help="The domain; an empty string clears it.")],
+    author: Author = None,
+) -> None:
+    """Put a dataset in a domain (exported to Backstage as its system)."""
+    _edit(dataset, author, None, domain=name)
+
+
+@app.command("classify")
+def classify_command(
+    dataset: Annotated[str | None, typer.Argument(help="One dataset; default: all.")] = None,
+    sample: Annotated[int, typer.Option(help="Rows sampled per table.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Tag PII columns from their names and a bounded sample; values are never stored."""
+    from steward.catalog.pii import classify
+
+    steward = steward_from_env()
+    steward.upgrade()
+    results = classify(
+        steward.store, steward.source, dataset, principal=_local_admin(None), sample_size=sample
+    )
+    if as_json:
+        print(json.dumps([r.as_json() for r in results], indent=2))
+        return
+    table = Table("dataset", "column", "tag", "confidence", "reason")
+    for result in results:
+        for f in result.findings:
+            tag_text = f.tag + (" (rejected by a human)" if f.kept_off else "")
+            table.add_row(
+                escape(result.dataset),
+                escape(f.column),
+                tag_text,
+                f"{f.confidence:.2f}",
+                escape(f.reason),
+            )
+    out.print(table)
+
+
+def search_command(
+    query: Annotated[str, typer.Argument(help="Words to find (prefixes match).")] = "",
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only datasets with this tag.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only datasets this owner owns.")] = None,
+    domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many results.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Search the catalog: names, descriptions, columns, tags and owners; best first."""
+    from steward.catalog.search import SearchFilters, search
+
+    steward = steward_from_env()
+    steward.upgrade()
+    filters = SearchFilters(source=source, tag=tag, owner=owner, domain=domain)
+    found = search(steward.store, query, filters=filters, limit=limit)
+    if as_json:
+        print(json.dumps(found, indent=2))
+        return
+    table = Table("dataset", "source", "description")
+    for item in found:
+        table.add_row(
+            escape(item["name"]), escape(item["source"] or ""), escape(item["description"] or "")
+        )
+    out.print(table)
