@@ -89,7 +89,8 @@ def main() -> None:
             source.close()
             assert len(listed) == args.tables
         print(
-            f"list_tables(): {len(listed)} tables, median {statistics.median(timings) * 1000:.1f} ms"
+            f"list_tables(): {len(listed)} tables,"
+            f" median {statistics.median(timings) * 1000:.1f} ms"
             f" (first {timings[0] * 1000:.1f} ms, {args.runs} runs, each on a new source)"
         )
         source = open_iceberg(LAKE_CATALOG_NAME, {"embedded": True}, home=home)

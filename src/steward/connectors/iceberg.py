@@ -33,7 +33,14 @@ if TYPE_CHECKING:
 LAKE_CATALOG_NAME = "lake"
 OPTIONS = ("embedded", "properties", "namespaces", "catalog")
 # Object stores whose OpenLineage names are keys without a leading slash.
-_OBJECT_STORES = {"s3": "s3", "s3a": "s3", "s3n": "s3", "gs": "gs", "abfss": "abfss", "wasbs": "wasbs"}
+_OBJECT_STORES = {
+    "s3": "s3",
+    "s3a": "s3",
+    "s3n": "s3",
+    "gs": "gs",
+    "abfss": "abfss",
+    "wasbs": "wasbs",
+}
 
 
 def lake_catalog(home: Path) -> Catalog:
