@@ -107,10 +107,11 @@ QUALIFIERS = frozenset(
 # A name that starts with these is a flag or a count: is_email_valid, num_phone.
 _LEADING_QUALIFIERS = frozenset({"is", "has", "num", "n", "count", "total", "can", "should"})
 # Tokens that rule a tag out whatever the values: an order id is no phone number,
-# a version string no IP address.
+# a version string no IP address, a part number shaped 123-45-6789 no SSN.
 REFUSING = {
     "pii.phone": frozenset({"id", "ids", "key", "uuid", "guid", "order", "invoice", "sku"}),
     "pii.ip_address": frozenset({"version", "release", "build", "semver"}),
+    "pii.ssn": frozenset({"sku", "part", "order", "invoice", "serial", "zip", "postal"}),
 }
 
 

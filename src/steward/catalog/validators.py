@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -18,8 +19,10 @@ import phonenumbers
 from stdnum import iban, luhn
 from stdnum.us import ssn
 
-# RFC 5322 dot-atom local part: these characters, dots only between runs of them.
-_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+# RFC 5322 dot-atom local part: these characters, dots only between runs of them; RFC 6531
+# (internationalized email) adds any non-ASCII character: zoë@example.com.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\U0010ffff-]+"
+_LOCAL_PART = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
 _DOMAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 # A top-level domain is letters (2-63), or an IDN's punycode form.
 _TLD = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}")
@@ -86,13 +89,20 @@ def as_integer(value: object) -> int | None:
     return None
 
 
+def _invisible(char: str) -> bool:
+    """Whitespace, control, format, surrogate or unassigned: never part of an address."""
+    return char.isspace() or unicodedata.category(char).startswith(("C", "Z"))
+
+
 def is_email(value: object) -> bool:
     """An email address: a dot-atom local part, `@`, a dotted domain with a letters TLD."""
     text = as_text(value)
     if not text or len(text) > 254 or text.count("@") != 1:
         return False
     local, domain = text.split("@")
-    if len(local) > 64 or not _LOCAL_PART.fullmatch(local):
+    if len(local.encode()) > 64 or not _LOCAL_PART.fullmatch(local):
+        return False
+    if not local.isascii() and any(_invisible(char) for char in local):
         return False
     if not domain.isascii():
         try:
