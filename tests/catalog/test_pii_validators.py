@@ -179,5 +179,5 @@ def test_what_a_name_supports(name: str, tags: set[str]) -> None:
 def test_what_a_name_refuses() -> None:
     assert name_refuses("order_id") == {"pii.phone", "pii.ssn"}
     assert name_refuses("app_version") == {"pii.ip_address"}
-    assert name_refuses("part_sku") == {"pii.ssn"}
+    assert name_refuses("part_sku") == {"pii.phone", "pii.ssn"}
     assert name_refuses("customer_phone") == set()
