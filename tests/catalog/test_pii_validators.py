@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from stdnum import luhn
 
 from steward.catalog import validators as v
+from steward.catalog.classify import PII_TAGS, tags_allowed_by_type
 from steward.catalog.pii_names import name_hints, name_refuses, name_tokens
 
 TODAY = date(2025, 6, 1)
@@ -181,3 +182,28 @@ def test_what_a_name_refuses() -> None:
     assert name_refuses("app_version") == {"pii.ip_address"}
     assert name_refuses("part_sku") == {"pii.phone", "pii.ssn"}
     assert name_refuses("customer_phone") == set()
+
+
+@pytest.mark.parametrize(
+    ("type", "allowed"),
+    [
+        ("BOOLEAN", set()),
+        ("bool", set()),
+        ("uuid", set()),
+        ("BIGINT", {"pii.payment_card", "pii.ssn"}),
+        ("int unsigned", {"pii.payment_card", "pii.ssn"}),
+        ("DECIMAL(19, 0)", {"pii.payment_card", "pii.ssn"}),
+        ("double precision", {"pii.payment_card", "pii.ssn"}),
+        ("long", {"pii.payment_card", "pii.ssn"}),
+        ("DATE", {"pii.date_of_birth"}),
+        ("timestamp with time zone", {"pii.date_of_birth"}),
+        ("timestamptz", {"pii.date_of_birth"}),
+        ("VARCHAR(255)", PII_TAGS),
+        ("string", PII_TAGS),
+        ("interval", PII_TAGS),  # not an int because it starts with one
+        ("point", PII_TAGS),
+        ("", PII_TAGS),
+    ],
+)
+def test_what_a_declared_type_allows(type: str, allowed: set[str]) -> None:
+    assert tags_allowed_by_type(type) == allowed

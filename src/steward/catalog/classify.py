@@ -65,13 +65,16 @@ _KINDS = {
 
 # Which tags a declared column type allows. Booleans hold no PII; numbers can hold a
 # card number or an SSN, never an email, a name or an address; dates only a birth date.
-_TYPE_FAMILIES: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
-    ("boolean", re.compile(r"bool|bit\b"), frozenset()),
-    ("uuid", re.compile(r"uuid|uniqueidentifier"), frozenset()),
-    ("temporal", re.compile(r"date|time"), frozenset({"pii.date_of_birth"})),
+# Matched on the type's head: `decimal` of `DECIMAL(10,2)`, `timestamp with time zone`.
+_TYPE_FAMILIES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(r"bool(ean)?|bit"), frozenset()),
+    (re.compile(r"uuid|uniqueidentifier"), frozenset()),
+    (re.compile(r"date|(small)?datetime.*|time.*"), frozenset({"pii.date_of_birth"})),
     (
-        "number",
-        re.compile(r"int|long|short|serial|float|double|real|decimal|numeric|number|money"),
+        re.compile(
+            r"(u?(tiny|small|medium|big|huge)?int(eger)?\d*|long|short|byte|(big|small)?serial\d*"
+            r"|float\d*|double( precision)?|real|decimal|numeric|number|(small)?money)( unsigned)?"
+        ),
         frozenset({"pii.payment_card", "pii.ssn"}),
     ),
 )
@@ -87,10 +90,10 @@ class Finding:
 
 
 def tags_allowed_by_type(type: str) -> frozenset[str]:
-    """The PII tags a column of this declared SQL/Iceberg type can hold."""
-    lowered = type.lower()
-    for _family, pattern, allowed in _TYPE_FAMILIES:
-        if pattern.search(lowered):
+    """The PII tags a column of this declared SQL/Iceberg type can hold (all, if unknown)."""
+    head = re.split(r"[(<\[]", type.lower(), maxsplit=1)[0].strip()
+    for pattern, allowed in _TYPE_FAMILIES:
+        if pattern.fullmatch(head):
             return allowed
     return PII_TAGS
 
