@@ -1,0 +1,252 @@
+"""Value validators for PII classification: does one sampled value hold an email, a card...
+
+Each validator takes one value as sampled (str, int, date...) and answers True only
+when the value passes the real check for its kind: a checksum where the kind has one
+(Luhn for cards, mod 97 for IBANs), the numbering plan for phones (phonenumbers), the
+issuing rules for US SSNs. They never raise on odd input: anything they do not
+understand is simply not valid. Booleans are never valid for any kind.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+
+import phonenumbers
+from stdnum import iban, luhn
+from stdnum.us import ssn
+
+# RFC 5322 dot-atom local part: these characters, dots only between runs of them; RFC 6531
+# (internationalized email) adds any non-ASCII character: zoë@example.com.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\U0010ffff-]+"
+_LOCAL_PART = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
+_DOMAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# A top-level domain is letters (2-63), or an IDN's punycode form.
+_TLD = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}")
+
+# Only digits and the separators people write in phone numbers, with an optional extension.
+_PHONE_SHAPE = re.compile(r"\+?[0-9(][0-9 ().\-/]*[0-9](?:\s*(?:x|ext\.?|#)\s*[0-9]{1,6})?", re.I)
+_CARD_SHAPE = re.compile(r"[0-9]+(?:[ -][0-9]+)*")
+_SSN_DASHED = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}")
+# A person's name: words of letters, joined by spaces, hyphens or apostrophes; an initial
+# may carry a dot ("J. Smith"). Letters are any script's (\w minus digits and underscore).
+_NAME_WORD = r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?"
+_PERSON_NAME = re.compile(rf"{_NAME_WORD}(?:[ ,]+{_NAME_WORD}){{0,5}}")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y%m%d")
+
+# Payment card networks: (first digits from, to) inclusive on a prefix of that many
+# digits, and the lengths the network issues. From the networks' published IIN ranges.
+_CARD_NETWORKS: tuple[tuple[int, int, frozenset[int]], ...] = (
+    (4, 4, frozenset({13, 16, 19})),  # Visa
+    (51, 55, frozenset({16})),  # Mastercard
+    (2221, 2720, frozenset({16})),  # Mastercard 2-series
+    (34, 34, frozenset({15})),  # American Express
+    (37, 37, frozenset({15})),  # American Express
+    (6011, 6011, frozenset(range(16, 20))),  # Discover
+    (644, 649, frozenset(range(16, 20))),  # Discover
+    (65, 65, frozenset(range(16, 20))),  # Discover
+    (3528, 3589, frozenset(range(16, 20))),  # JCB
+    (300, 305, frozenset(range(14, 20))),  # Diners Club
+    (36, 36, frozenset(range(14, 20))),  # Diners Club
+    (38, 39, frozenset(range(16, 20))),  # Diners Club
+    (62, 62, frozenset(range(16, 20))),  # UnionPay
+    (5018, 5018, frozenset(range(12, 20))),  # Maestro
+    (5020, 5020, frozenset(range(12, 20))),  # Maestro
+    (5038, 5038, frozenset(range(12, 20))),  # Maestro
+    (5893, 5893, frozenset(range(12, 20))),  # Maestro
+    (6304, 6304, frozenset(range(12, 20))),  # Maestro
+    (6759, 6759, frozenset(range(12, 20))),  # Maestro
+    (6761, 6763, frozenset(range(12, 20))),  # Maestro
+)
+
+# People are rarely older than this; a "date of birth" before it is a placeholder.
+OLDEST_AGE_YEARS = 125
+
+
+def as_text(value: object) -> str | None:
+    """The value as stripped text when it is text (or UTF-8 bytes); None otherwise."""
+    if isinstance(value, bytes | bytearray):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if isinstance(value, str):
+        return value.strip()
+    return None
+
+
+def as_integer(value: object) -> int | None:
+    """The value as an int when it is a whole number stored as a number (not a bool)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return None
+
+
+def _invisible(char: str) -> bool:
+    """Whitespace, control, format, surrogate or unassigned: never part of an address."""
+    return char.isspace() or unicodedata.category(char).startswith(("C", "Z"))
+
+
+def is_email(value: object) -> bool:
+    """An email address: a dot-atom local part, `@`, a dotted domain with a letters TLD."""
+    text = as_text(value)
+    if not text or len(text) > 254 or text.count("@") != 1:
+        return False
+    local, domain = text.split("@")
+    if len(local.encode()) > 64 or not _LOCAL_PART.fullmatch(local):
+        return False
+    if not local.isascii() and any(_invisible(char) for char in local):
+        return False
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return False
+    labels = domain.split(".")
+    if len(domain) > 253 or len(labels) < 2:
+        return False
+    *names, tld = labels
+    return all(_DOMAIN_LABEL.fullmatch(label) for label in names) and bool(_TLD.fullmatch(tld))
+
+
+def is_phone(value: object, *, region: str | None) -> bool:
+    """A phone number valid in its numbering plan (phonenumbers' `is_valid_number`).
+
+    A number written with `+` carries its country; one without is read as a national
+    number of `region`, and is not a phone at all when `region` is None. Numbers
+    stored as integers are never phones: they are ids and counts far more often.
+    """
+    text = as_text(value)
+    if not text or not _PHONE_SHAPE.fullmatch(text):
+        return False
+    digits = sum(char.isdigit() for char in text)
+    if not 7 <= digits <= 21:  # E.164 allows 15, plus an extension's few
+        return False
+    international = text.startswith("+")
+    if not international and region is None:
+        return False
+    try:
+        number = phonenumbers.parse(text, None if international else region)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(number))
+
+
+def card_digits(value: object) -> str | None:
+    """The digits of a value written as a card number (digits, spaces, dashes), else None."""
+    number = as_integer(value)
+    if number is not None:
+        return str(number) if number > 0 else None
+    text = as_text(value)
+    if not text or not _CARD_SHAPE.fullmatch(text):
+        return None
+    return text.replace(" ", "").replace("-", "")
+
+
+def is_payment_card(value: object) -> bool:
+    """A payment card number: a known network's IIN prefix and length, and a valid Luhn digit."""
+    digits = card_digits(value)
+    if digits is None or not 12 <= len(digits) <= 19:
+        return False
+    issued = any(
+        low <= int(digits[: len(str(low))]) <= high and len(digits) in lengths
+        for low, high, lengths in _CARD_NETWORKS
+    )
+    return issued and luhn.is_valid(digits)
+
+
+def is_iban(value: object) -> bool:
+    """An IBAN: its country's length and format, and the ISO 7064 mod-97 check digits."""
+    text = as_text(value)
+    if not text or len(text) > 42 or not text[:2].isalpha():
+        return False
+    return bool(iban.is_valid(text))
+
+
+def is_ip_address(value: object) -> bool:
+    """An IPv4 address in dotted-quad form or an IPv6 address, written as text.
+
+    Integers are never addresses (`ipaddress` would read 7 as 0.0.0.7), nor are
+    version strings like `1.2.3` (three parts) or `01.2.3.4` (leading zeros).
+    """
+    text = as_text(value)
+    if not text or len(text) > 45:
+        return False
+    if ":" not in text and text.count(".") != 3:
+        return False
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_ssn(value: object, *, dashed_only: bool) -> bool:
+    """A US Social Security Number the SSA could issue (no 000/666/9xx area, no 00 group,
+    no 0000 serial, not a known advertised number).
+
+    With `dashed_only`, only the `123-45-6789` form counts: nine bare digits are too
+    common to be an SSN without a column name that says so.
+    """
+    number = as_integer(value)
+    if number is not None:
+        if dashed_only or not 0 < number < 10**9:
+            return False
+        text = f"{number:09d}"
+    else:
+        found = as_text(value)
+        if not found:
+            return False
+        text = found
+    if dashed_only and not _SSN_DASHED.fullmatch(text):
+        return False
+    if not (_SSN_DASHED.fullmatch(text) or (len(text) == 9 and text.isdigit())):
+        return False
+    return bool(ssn.is_valid(text))
+
+
+def as_date(value: object) -> date | None:
+    """The value as a calendar date: a date, a datetime, or text in a common date format."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = as_text(value)
+    if not text or len(text) < 8:
+        return None
+    # An ISO timestamp at midnight is how many tools write a date.
+    head = text[:10] if len(text) > 10 and text[10] in "T " else text
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(head, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def is_date_of_birth(value: object, *, today: date) -> bool:
+    """A date someone alive could be born on: not in the future, not over 125 years ago."""
+    born = as_date(value)
+    if born is None:
+        return False
+    try:
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS)
+    except ValueError:  # 29 February
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS, day=28)
+    return oldest <= born <= today
+
+
+def is_person_name(value: object) -> bool:
+    """Text that reads as a person's name: up to six words of letters, with spaces,
+    hyphens, apostrophes and initials' dots; no digits, no `@`, not blank."""
+    text = as_text(value)
+    if not text or len(text) > 100:
+        return False
+    return bool(_PERSON_NAME.fullmatch(text))
