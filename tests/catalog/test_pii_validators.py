@@ -207,3 +207,10 @@ def test_what_a_name_refuses() -> None:
 )
 def test_what_a_declared_type_allows(type: str, allowed: set[str]) -> None:
     assert tags_allowed_by_type(type) == allowed
+
+
+def test_huge_numbers_are_no_identifiers() -> None:
+    assert v.as_integer(Decimal("1E+999999")) is None
+    assert not v.is_payment_card(Decimal("1E+999999"))
+    assert not v.is_payment_card(10**5000)
+    assert not v.is_ssn(10**5000, dashed_only=False)

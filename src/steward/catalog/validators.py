@@ -62,6 +62,7 @@ _CARD_NETWORKS: tuple[tuple[int, int, frozenset[int]], ...] = (
     (6761, 6763, frozenset(range(12, 20))),  # Maestro
 )
 
+_LARGEST_WHOLE = 10**21
 # People are rarely older than this; a "date of birth" before it is a placeholder.
 OLDEST_AGE_YEARS = 125
 
@@ -84,9 +85,10 @@ def as_integer(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
-        return int(value)
-    return None
+    # A huge exponent (1E+999999) would make a huge int; no identifier is that long.
+    if not isinstance(value, Decimal) or not value.is_finite() or abs(value) >= _LARGEST_WHOLE:
+        return None
+    return int(value) if value == value.to_integral_value() else None
 
 
 def _invisible(char: str) -> bool:
@@ -143,7 +145,7 @@ def card_digits(value: object) -> str | None:
     """The digits of a value written as a card number (digits, spaces, dashes), else None."""
     number = as_integer(value)
     if number is not None:
-        return str(number) if number > 0 else None
+        return str(number) if 0 < number < _LARGEST_WHOLE else None
     text = as_text(value)
     if not text or not _CARD_SHAPE.fullmatch(text):
         return None
