@@ -1,4 +1,4 @@
-"""`catalog sync` over the embedded Iceberg lake: discovery, schema versions, deletes, human edits."""
+"""`catalog sync` over the embedded Iceberg lake: discovery, versions, deletes, human edits."""
 
 from __future__ import annotations
 
