@@ -41,6 +41,12 @@ def entity_name(value: str) -> str:
     return f"{head}-{digest}" if head else digest
 
 
+def plain_name(value: str) -> str:
+    """A Backstage name for an owner or a domain: invalid runs become `-`, cut at 63."""
+    name = _NAME_CHARS.sub("-", value).strip("-._")[:63].rstrip("-._")
+    return name or entity_name(value)
+
+
 def entity_tag(tag: str) -> str | None:
     """A Backstage tag (`^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$`, at most 63 chars) for a tag."""
     text = "-".join(part for part in _TAG_CHARS.split(tag.lower()) if part)
@@ -50,7 +56,7 @@ def entity_tag(tag: str) -> str | None:
 def owner_ref(owner: dict[str, Any]) -> str:
     """A Backstage entity reference to an owner: `user:default/alice`, `group:default/x`."""
     kind = "group" if owner["kind"] == "group" else "user"
-    return f"{kind}:default/{entity_name(owner['name'])}"
+    return f"{kind}:default/{plain_name(owner['name'])}"
 
 
 def _upstream(conn: Any, ids: list[int]) -> dict[int, set[int]]:
@@ -117,7 +123,7 @@ def backstage_entities(store: Store, *, default_owner: str) -> list[dict[str, An
                 "apiVersion": API_VERSION,
                 "kind": "System",
                 "metadata": {
-                    "name": entity_name(domain),
+                    "name": plain_name(domain),
                     "title": domain,
                     "description": f"Datasets of the {domain} domain, from Steward's catalog.",
                 },
@@ -155,7 +161,7 @@ def _resource(view: dict[str, Any], name: str, owner: str, depends_on: list[str]
         metadata["annotations"][f"{ANNOTATION}/pii-columns"] = ",".join(pii)
     spec: dict[str, Any] = {"type": "dataset", "owner": owner}
     if view["domain"]:
-        spec["system"] = entity_name(view["domain"])
+        spec["system"] = plain_name(view["domain"])
     if depends_on:
         spec["dependsOn"] = depends_on
     return {"apiVersion": API_VERSION, "kind": "Resource", "metadata": metadata, "spec": spec}
