@@ -174,6 +174,8 @@ class DatabaseSource:
         properties: dict[str, str] = {}
         if table.primary_key:
             properties["primary-key"] = ", ".join(table.primary_key)
+        if table.error:
+            properties["reflection_error"] = table.error
         upstream: tuple[str, ...] = ()
         column_upstream: Mapping[str, tuple[tuple[str, str], ...]] = {}
         if table.kind == "view":
@@ -207,6 +209,8 @@ class DatabaseSource:
         # Types do not matter to lineage, and a database's type names need not parse.
         found: dict[str, dict[str, dict[str, str]]] = {}
         for table in (self._tables or {}).values():
+            if not table.columns:  # sqlglot refuses a table without columns
+                continue
             found.setdefault(table.schema, {})[table.name] = {
                 column.name: "unknown" for column in table.columns
             }
@@ -259,6 +263,7 @@ def fingerprint(table: ReflectedTable) -> str:
         table.kind,
         table.comment,
         table.definition,
+        table.error,
         list(table.primary_key),
         [[c.name, c.type, c.nullable, c.description] for c in table.columns],
     ]

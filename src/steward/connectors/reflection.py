@@ -43,6 +43,7 @@ class ReflectedTable:
     comment: str | None = None
     definition: str | None = None  # a view's SQL as the database returns it
     primary_key: tuple[str, ...] = ()
+    error: str | None = None  # why its columns could not be read, if they could not
 
 
 def user_schemas(conn: sa.Connection) -> list[str]:
@@ -73,13 +74,29 @@ def reflect_schema(conn: sa.Connection, schema: str) -> list[ReflectedTable]:
     views = set(inspector.get_view_names(schema=schema))
     with contextlib.suppress(NotImplementedError):  # only some dialects have them
         views.update(inspector.get_materialized_view_names(schema=schema))
+    errors: dict[str, str] = {}
     # Keys are (schema, table); some dialects say None for the default schema.
-    columns: dict[str, list[ReflectedColumn]] = _by_table(
-        inspector.get_multi_columns(schema=schema, kind=ObjectKind.ANY)
-    )
-    keys: dict[str, ReflectedPrimaryKeyConstraint] = _by_table(
-        inspector.get_multi_pk_constraint(schema=schema, kind=ObjectKind.ANY)
-    )
+    try:
+        columns: dict[str, list[ReflectedColumn]] = _by_table(
+            inspector.get_multi_columns(schema=schema, kind=ObjectKind.ANY)
+        )
+        keys: dict[str, ReflectedPrimaryKeyConstraint] = _by_table(
+            inspector.get_multi_pk_constraint(schema=schema, kind=ObjectKind.ANY)
+        )
+    except sa.exc.DBAPIError:
+        # One broken object (a SQLite view naming a dropped column) fails the whole
+        # schema; reflect table by table so only that one goes without columns.
+        conn.rollback()
+        columns, keys = {}, {}
+        names = sorted({*inspector.get_table_names(schema=schema), *views})
+        for table in names:
+            try:
+                columns[table] = inspector.get_columns(table, schema=schema)
+                keys[table] = inspector.get_pk_constraint(table, schema=schema)
+            except sa.exc.DBAPIError as exc:
+                conn.rollback()
+                columns[table] = []
+                errors[table] = str(exc.orig).splitlines()[0]
     comments: dict[str, ReflectedTableComment] = {}
     with contextlib.suppress(NotImplementedError):  # SQLite has no table comments
         comments = _by_table(inspector.get_multi_table_comment(schema=schema, kind=ObjectKind.ANY))
@@ -105,6 +122,7 @@ def reflect_schema(conn: sa.Connection, schema: str) -> list[ReflectedTable]:
                 comment=comments[table].get("text") if table in comments else None,
                 definition=definition,
                 primary_key=tuple(keys[table]["constrained_columns"] if table in keys else ()),
+                error=errors.get(table),
             )
         )
     return found

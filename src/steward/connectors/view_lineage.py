@@ -96,6 +96,8 @@ def view_lineage(
         column_upstream: dict[str, tuple[tuple[str, str], ...]] = {}
         for select in qualified.selects:
             output = select.alias_or_name
+            if output == "*":  # a star over a table the source does not list: no columns known
+                continue
             node = lineage(output, qualified, schema=mapping, dialect=dialect, scope=root)
             origins = {
                 (
