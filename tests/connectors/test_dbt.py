@@ -180,6 +180,21 @@ def test_dbt_dependencies_are_upstream_and_exposures_consume(source: DbtSource) 
     assert dashboard.identity == Identity("dbt://shop", "exposure.shop.revenue_dashboard")
 
 
+def test_column_lineage_is_traced_through_the_compiled_sql(source: DbtSource) -> None:
+    found = tables(source)
+    enriched = found["main.orders_enriched"].column_upstream
+    assert enriched["customer_name"] == (("landing.customers", "name"),)
+    assert enriched["amount"] == (("main.stg_orders", "amount"),)
+    assert found["main.customer_revenue"].column_upstream == {
+        "customer_id": (("main.orders_enriched", "customer_id"),),
+        "revenue": (("main.orders_enriched", "amount"),),
+    }
+    # `select *` from the source, expanded with catalog.json's columns.
+    snapshot = found["main_snapshots.customers_snapshot"].column_upstream
+    assert snapshot["tier"] == (("landing.customers", "tier"),)
+    assert found["main.raw_orders"].column_upstream == {}
+
+
 def test_identities_are_the_datasets_dbt_ol_reports(build: Build, source: DbtSource) -> None:
     reported = set()
     for line in build.events.read_text().splitlines():

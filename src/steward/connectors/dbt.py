@@ -12,6 +12,7 @@ See docs/sources-dbt.md for what is read from which artifact.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from steward.connectors.dbt_artifacts import (
     derive_namespace,
     read_artifacts,
 )
+from steward.connectors.dbt_column_lineage import ColumnLineage
 from steward.connectors.dbt_nodes import discover
 from steward.errors import ConfigError, NotFound, SamplingUnsupported
 
@@ -61,17 +63,30 @@ class DbtSource:
         self._namespace = namespace or ""
         self._stamp: tuple[tuple[int, int] | None, ...] | None = None
         self._tables: dict[str, DiscoveredTable] = {}
+        self._column_lineage: ColumnLineage | None = None
+        self._loaded: dict[str, DiscoveredTable] = {}
 
     def list_tables(self) -> Iterable[TableRef]:
         """Every model, source, seed, snapshot and exposure, with its fingerprint."""
         return [TableRef(t.name, t.fingerprint) for t in self._discovered().values()]
 
     def load_table(self, ref: TableRef) -> DiscoveredTable:
-        """Everything the artifacts say of one listed table."""
-        try:
-            return self._discovered()[ref.name]
-        except KeyError:
-            raise NotFound(f"source {self.name}: no dbt node is named {ref.name}") from None
+        """Everything the artifacts say of one listed table, with its models' column lineage.
+
+        Column lineage is traced here, not in `list_tables()`, so listing stays cheap; it
+        follows from the compiled SQL and the columns, which the fingerprint covers.
+        """
+        tables = self._discovered()
+        if ref.name not in self._loaded:
+            try:
+                table = tables[ref.name]
+            except KeyError:
+                raise NotFound(f"source {self.name}: no dbt node is named {ref.name}") from None
+            if self._column_lineage is None:
+                self._column_lineage = ColumnLineage(self._artifacts, tables)
+            traced = self._column_lineage.column_upstream(table)
+            self._loaded[ref.name] = dataclasses.replace(table, column_upstream=traced)
+        return self._loaded[ref.name]
 
     def sample(self, name: str, columns: Sequence[str], limit: int) -> list[dict[str, Any]]:
         """dbt artifacts describe tables but hold none of their rows."""
@@ -99,6 +114,8 @@ class DbtSource:
                     artifacts, target=self.target, profiles_dir=self.profiles_dir
                 )
             self._tables = discover(artifacts, self._namespace)
+            self._artifacts = artifacts
+            self._column_lineage, self._loaded = None, {}
             self._stamp = stamp
         return self._tables
 
