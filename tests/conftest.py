@@ -17,6 +17,8 @@ from steward.identity.tokens import create_token
 from steward.store import open_store
 from tests.postgres import find_server
 
+pytest_plugins = ["tests.dbt_env"]
+
 
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:

@@ -1,8 +1,6 @@
 """A real `dbt-ol build` (dbt-core 1.11, dbt-duckdb, openlineage-dbt) reports to a live Steward.
 
-dbt cannot share the test environment (dbt-core pins an older `pathspec` than mypy
-needs), so this test installs it once into its own virtual environment under
-`~/.cache/steward-tests`, from PyPI, and skips, saying why, where that cannot be done.
+dbt runs from its own virtual environment (`tests/dbt_env.py`, the `dbt_bin` fixture).
 """
 
 from __future__ import annotations
@@ -10,43 +8,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import venv
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.e2e.conftest import Server
 
 PROJECT = Path(__file__).parent / "dbt_shop"
-REQUIREMENTS = ["dbt-core==1.11.*", "dbt-duckdb==1.11.*", "openlineage-dbt"]
-ENV_DIR = Path.home() / ".cache" / "steward-tests" / "dbt-1.11"
-
-
-@pytest.fixture(scope="session")
-def dbt_ol() -> Path:
-    """The `dbt-ol` command of a virtual environment that has dbt and its OpenLineage wrapper."""
-    command = ENV_DIR / "bin" / "dbt-ol"
-    if command.exists():
-        return command
-    shutil.rmtree(ENV_DIR, ignore_errors=True)
-    venv.create(ENV_DIR, with_pip=True)
-    installed = subprocess.run(
-        [str(ENV_DIR / "bin" / "python"), "-m", "pip", "install", "-q", *REQUIREMENTS],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if installed.returncode != 0 or not command.exists():
-        shutil.rmtree(ENV_DIR, ignore_errors=True)
-        pytest.skip(f"could not install {' '.join(REQUIREMENTS)}: {installed.stderr[-500:]}")
-    return command
 
 
 def test_dbt_ol_build_becomes_lineage_in_steward(
-    server: Server, dbt_ol: Path, tmp_path: Path
+    server: Server, dbt_bin: Path, tmp_path: Path
 ) -> None:
+    dbt_ol = dbt_bin / "dbt-ol"
     project = tmp_path / "shop"
     shutil.copytree(PROJECT, project)
     config = tmp_path / "openlineage.yml"
