@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -35,7 +34,7 @@ CUSTOMERS = Schema(
 
 
 @pytest.fixture
-def synced(steward: Steward, client: TestClient) -> Iterator[None]:
+def synced(steward: Steward, client: TestClient) -> None:
     catalog = lake_catalog(steward.settings.home)
     catalog.create_namespace("crm")
     customers = catalog.create_table(
@@ -58,7 +57,6 @@ def synced(steward: Steward, client: TestClient) -> Iterator[None]:
     answer = client.post("/api/v1/sources/lake/sync")
     assert answer.status_code == 200, answer.text
     assert answer.json()["added"] == 2
-    yield
 
 
 def test_dataset_page_answers_by_catalog_name_and_node_id(client: TestClient, synced: None) -> None:
@@ -170,10 +168,13 @@ def test_classification_tags_pii_and_respects_a_human_rejection(
     }
     page = client.get("/api/v1/datasets/lake.crm.customers").json()
     tags = {c["name"]: [t["tag"] for t in c["tags"]] for c in page["columns"]}
-    assert tags["email"] == ["pii.email"] and tags["email_opt_in"] == []
+    assert tags["email"] == ["pii.email"]
+    assert tags["email_opt_in"] == []
     proposed = next(c for c in page["columns"] if c["name"] == "email")["tags"][0]
-    assert proposed["origin"] == "classifier" and proposed["status"] == "proposed"
-    assert 0.5 < proposed["confidence"] <= 1 and "person0@example.com" not in proposed["reason"]
+    assert proposed["origin"] == "classifier"
+    assert proposed["status"] == "proposed"
+    assert 0.5 < proposed["confidence"] <= 1
+    assert "person0@example.com" not in proposed["reason"]
 
     rejected = client.patch(
         "/api/v1/datasets/lake.crm.customers",
@@ -219,6 +220,7 @@ def test_only_admins_sync_and_unknown_sources_are_named(
 ) -> None:
     assert as_user(steward, "ann").post("/api/v1/sources/lake/sync").status_code == 403
     missing = client.post("/api/v1/sources/warehouse/sync")
-    assert missing.status_code == 404 and "warehouse" in missing.json()["error"]
+    assert missing.status_code == 404
+    assert "warehouse" in missing.json()["error"]
     sources = client.get("/api/v1/sources").json()["sources"]
     assert [s["name"] for s in sources] == ["lake"]

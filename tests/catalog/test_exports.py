@@ -87,7 +87,9 @@ def test_backstage_export_validates_against_backstage_schemas(
         errors = list(validator(entity["kind"]).iter_errors(entity))
         assert errors == [], [e.message for e in errors]
         assert NAME.match(entity["metadata"]["name"]), entity["metadata"]["name"]
-        assert all(TAG.match(t) and len(t) <= 63 for t in entity["metadata"].get("tags", []))
+        for tag in entity["metadata"].get("tags", []):
+            assert TAG.match(tag), tag
+            assert len(tag) <= 63
         assert REF.match(entity["spec"]["owner"])
     by_title = {e["metadata"]["title"]: e for e in entities}
     customers = by_title["lake.shop.customers"]
@@ -110,10 +112,12 @@ def test_docs_export_writes_a_page_per_dataset_with_owner_columns_pii_and_lineag
     out = tmp_path / "dictionary"
     assert write_docs(steward.store, out) == 2
     index = (out / "index.html").read_text()
-    assert "lake.shop.customers" in index and "lake.shop.orders" in index
+    assert "lake.shop.customers" in index
+    assert "lake.shop.orders" in index
     page = (out / "lake.shop.customers.md").read_text()
     assert "People" in page
-    assert "crm team (technical)" in page and "ann@example.com (technical)" in page
+    assert "crm team (technical)" in page
+    assert "ann@example.com (technical)" in page
     assert "| email | string |  | pii.email |" in page
     assert "[lake.shop.orders](lake.shop.orders.md)" in page  # downstream
     html_page = (out / "lake.shop.orders.html").read_text()

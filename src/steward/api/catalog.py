@@ -61,8 +61,11 @@ def get_sources(request: Request) -> Response:
 def post_sync(request: Request, name: str) -> Response:
     """Discover one source's tables now (admins only)."""
     _admin(request, f"sync of source {name}")
-    steward = steward_of(request)
-    result = sync(steward.store, steward.source(name))
+    source = steward_of(request).source(name)
+    try:
+        result = sync(steward_of(request).store, source)
+    finally:
+        source.close()
     return Json(result.__dict__)
 
 

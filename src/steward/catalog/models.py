@@ -117,3 +117,7 @@ class Source(Protocol):
         Raises `SamplingUnsupported` when the source cannot read rows (dbt artifacts).
         """
         ...
+
+    def close(self) -> None:
+        """Release connections and files the source holds open."""
+        ...

@@ -91,12 +91,16 @@ def classify(
         )
     sources: dict[str, Source] = {}
     results = []
-    for entry in entries:
-        if entry.source not in sources:
-            sources[entry.source] = open_source(entry.source)
-        results.append(
-            _classify_one(store, sources[entry.source], entry.name, principal, sample_size)
-        )
+    try:
+        for entry in entries:
+            if entry.source not in sources:
+                sources[entry.source] = open_source(entry.source)
+            results.append(
+                _classify_one(store, sources[entry.source], entry.name, principal, sample_size)
+            )
+    finally:
+        for source in sources.values():
+            source.close()
     return results
 
 

@@ -71,7 +71,11 @@ def sync_command(
             def report(done: int, total: int, task: Any = task) -> None:
                 bar.update(task, completed=done, total=max(total, 1))
 
-            result = sync(steward.store, steward.source(name), progress=report)
+            opened = steward.source(name)
+            try:
+                result = sync(steward.store, opened, progress=report)
+            finally:
+                opened.close()
             if not result.added + result.changed + result.deleted:
                 bar.update(task, completed=1, total=1)
             err.print(

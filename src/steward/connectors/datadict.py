@@ -29,7 +29,8 @@ _STYLE = (
 def _markdown_html(text: str) -> str:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).render(text)
+    rendered: str = MarkdownIt("commonmark", {"html": False}).render(text)
+    return rendered
 
 
 def _page_views(store: Store) -> list[dict[str, Any]]:

@@ -88,6 +88,9 @@ class DbtSource:
             self._loaded[ref.name] = dataclasses.replace(table, column_upstream=traced)
         return self._loaded[ref.name]
 
+    def close(self) -> None:
+        """Nothing to release: the artifacts are read whole."""
+
     def sample(self, name: str, columns: Sequence[str], limit: int) -> list[dict[str, Any]]:
         """dbt artifacts describe tables but hold none of their rows."""
         raise SamplingUnsupported(
