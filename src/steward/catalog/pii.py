@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from steward.catalog.classify import Finding, classify_names, classify_table
 
+from steward.catalog.classify import Finding, classify_names, classify_table
 from steward.catalog.models import Source
 from steward.catalog.search import reindex
 from steward.catalog.views import describe_datasets, resolve_dataset

@@ -93,43 +93,55 @@ def _known_entries(conn: Connection, source: str) -> dict[str, _Known]:
     }
 
 
-def _existing_identity(conn: Connection, table: DiscoveredTable) -> Identity:
-    """The identity of a dataset already stored for `table`, else its own.
+def _stored_ids(conn: Connection, identities: Sequence[Identity]) -> dict[Identity, int]:
+    """The dataset id of each identity already stored (one query per 500 names)."""
+    found: dict[Identity, int] = {}
+    wanted = set(identities)
+    names = sorted({i.name for i in wanted})
+    for start in range(0, len(names), 500):
+        rows = conn.execute(
+            sa.select(namespaces.c.name.label("namespace"), datasets.c.name, datasets.c.id)
+            .join(datasets, datasets.c.namespace_id == namespaces.c.id)
+            .where(datasets.c.name.in_(names[start : start + 500]))
+        )
+        for row in rows:
+            identity = Identity(row.namespace, row.name)
+            if identity in wanted:
+                found[identity] = int(row.id)
+    return found
+
+
+def _existing_identities(
+    conn: Connection, tables: Sequence[DiscoveredTable]
+) -> dict[str, Identity]:
+    """For each table, the identity of a dataset already stored for it, else its own.
 
     OpenLineage producers may have named the table before the catalog found it, by its
     naming-spec identity, by one of its symlinks, or with a symlink to it.
     """
-    candidates = [table.identity, *table.symlinks]
-    for candidate in candidates:
-        found = conn.execute(
-            sa.select(namespaces.c.name, datasets.c.name)
-            .join(datasets, datasets.c.namespace_id == namespaces.c.id)
-            .where(namespaces.c.name == candidate.namespace, datasets.c.name == candidate.name)
-        ).first()
-        if found is not None:
-            return Identity(found[0], found[1])
-    linked = conn.execute(
-        sa.select(namespaces.c.name, datasets.c.name)
-        .select_from(dataset_symlinks)
-        .join(datasets, datasets.c.id == dataset_symlinks.c.dataset_id)
-        .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
-        .where(
-            dataset_symlinks.c.namespace == table.identity.namespace,
-            dataset_symlinks.c.name == table.identity.name,
-        )
-    ).first()
-    return Identity(linked[0], linked[1]) if linked is not None else table.identity
-
-
-def _dataset_ids(conn: Connection, identities: Sequence[Identity]) -> dict[Identity, int]:
-    found: dict[Identity, int] = {}
-    for identity in identities:
-        row = conn.execute(
-            sa.select(datasets.c.id)
+    stored = _stored_ids(conn, [i for t in tables for i in (t.identity, *t.symlinks)])
+    linked: dict[Identity, Identity] = {}
+    names = sorted({t.identity.name for t in tables})
+    for start in range(0, len(names), 500):
+        rows = conn.execute(
+            sa.select(
+                dataset_symlinks.c.namespace.label("link_namespace"),
+                dataset_symlinks.c.name.label("link_name"),
+                namespaces.c.name.label("namespace"),
+                datasets.c.name,
+            )
+            .join(datasets, datasets.c.id == dataset_symlinks.c.dataset_id)
             .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
-            .where(namespaces.c.name == identity.namespace, datasets.c.name == identity.name)
-        ).scalar_one()
-        found[identity] = int(row)
+            .where(dataset_symlinks.c.name.in_(names[start : start + 500]))
+        )
+        for row in rows:
+            linked[Identity(row.link_namespace, row.link_name)] = Identity(row.namespace, row.name)
+    found = {}
+    for table in tables:
+        candidates = [i for i in (table.identity, *table.symlinks) if i in stored]
+        found[table.name] = (
+            candidates[0] if candidates else linked.get(table.identity, table.identity)
+        )
     return found
 
 
@@ -208,9 +220,8 @@ def _write_tables(
 ) -> None:
     when = _now()
     with store.write() as conn:
-        for table in tables:
-            if table.name not in identities:
-                identities[table.name] = _existing_identity(conn, table)
+        new = [t for t in tables if t.name not in identities]
+        identities.update(_existing_identities(conn, new))
         raw = [
             dataset_event(identities[t.name], dataset_facets(t, source=source.name), when)
             for t in tables
@@ -226,73 +237,101 @@ def _write_tables(
             if job is not None:
                 raw.append(job)
         _, applier = store_events(conn, parse_events(raw, batch=True))
-        ids = _dataset_ids(conn, [identities[t.name] for t in tables])
-        for table in tables:
-            _write_entry(conn, source, table, ids[identities[table.name]], when)
+        ids = _stored_ids(conn, [identities[t.name] for t in tables])
+        _write_entries(conn, source, [(t, ids[identities[t.name]]) for t in tables], when)
         reindex(conn, list(ids.values()))
     if applier is not None:
         applier.commit_learned()
 
 
-def _write_entry(
-    conn: Connection, source: Source, table: DiscoveredTable, dataset_id: int, when: datetime
+def _write_entries(
+    conn: Connection,
+    source: Source,
+    tables: list[tuple[DiscoveredTable, int]],
+    when: datetime,
 ) -> None:
-    name = f"{source.name}.{table.name}"
-    values: dict[str, Any] = {
-        "dataset_id": dataset_id,
-        "source": source.name,
-        "kind": table.kind,
-        "fingerprint": table.fingerprint,
-        "definition": table.definition,
-        "properties": dict(table.properties),
-        "synced_at": when,
-        "deleted_at": None,
-    }
-    updated = conn.execute(
-        catalog_entries.update().where(catalog_entries.c.name == name).values(**values)
+    """Upsert the catalog entries of `tables` (with their dataset ids), a few statements."""
+    names = [f"{source.name}.{table.name}" for table, _ in tables]
+    existing = set(
+        conn.execute(
+            sa.select(catalog_entries.c.name).where(catalog_entries.c.name.in_(names))
+        ).scalars()
     )
-    if updated.rowcount == 0:
-        conn.execute(catalog_entries.insert().values(name=name, first_seen_at=when, **values))
+    rows = [
+        {
+            "entry_name": name,
+            "dataset_id": dataset_id,
+            "source": source.name,
+            "kind": table.kind,
+            "fingerprint": table.fingerprint,
+            "definition": table.definition,
+            "properties": dict(table.properties),
+            "synced_at": when,
+            "deleted_at": None,
+        }
+        for name, (table, dataset_id) in zip(names, tables, strict=True)
+    ]
+    updates = [row for row in rows if row["entry_name"] in existing]
+    if updates:
+        columns = [key for key in rows[0] if key != "entry_name"]
+        conn.execute(
+            catalog_entries.update()
+            .where(catalog_entries.c.name == sa.bindparam("entry_name"))
+            .values({key: sa.bindparam(key) for key in columns}),
+            updates,
+        )
+    inserts = [
+        {
+            **{key: value for key, value in row.items() if key != "entry_name"},
+            "name": row["entry_name"],
+            "first_seen_at": when,
+        }
+        for row in rows
+        if row["entry_name"] not in existing
+    ]
+    if inserts:
+        conn.execute(catalog_entries.insert(), inserts)
+    ids = [dataset_id for _, dataset_id in tables]
     # What the source states beyond OpenLineage's facets: glossary terms, domain, tests.
     conn.execute(
         catalog_annotations.delete().where(
-            catalog_annotations.c.dataset_id == dataset_id,
-            catalog_annotations.c.origin == "source",
+            catalog_annotations.c.dataset_id.in_(ids), catalog_annotations.c.origin == "source"
         )
     )
-    notes = [{"field": "", "attribute": "term", "value": term} for term in table.terms]
-    if table.domain:
-        notes.append({"field": "", "attribute": "domain", "value": table.domain})
+    notes = []
+    for table, dataset_id in tables:
+        values = [("term", term) for term in table.terms]
+        if table.domain:
+            values.append(("domain", table.domain))
+        notes += [
+            {
+                "dataset_id": dataset_id,
+                "field": "",
+                "attribute": attribute,
+                "value": value,
+                "origin": "source",
+                "author": source.name,
+                "status": "active",
+                "updated_at": when,
+            }
+            for attribute, value in values
+        ]
     if notes:
-        conn.execute(
-            catalog_annotations.insert(),
-            [
-                {
-                    **note,
-                    "dataset_id": dataset_id,
-                    "origin": "source",
-                    "author": source.name,
-                    "status": "active",
-                    "updated_at": when,
-                }
-                for note in notes
-            ],
-        )
-    conn.execute(catalog_tests.delete().where(catalog_tests.c.dataset_id == dataset_id))
-    if table.tests:
-        conn.execute(
-            catalog_tests.insert(),
-            [
-                {
-                    "dataset_id": dataset_id,
-                    "field": test.column or "",
-                    "name": test.name,
-                    "unique_id": test.unique_id,
-                    "status": test.status,
-                }
-                for test in table.tests
-            ],
-        )
+        conn.execute(catalog_annotations.insert(), notes)
+    conn.execute(catalog_tests.delete().where(catalog_tests.c.dataset_id.in_(ids)))
+    tests = [
+        {
+            "dataset_id": dataset_id,
+            "field": test.column or "",
+            "name": test.name,
+            "unique_id": test.unique_id,
+            "status": test.status,
+        }
+        for table, dataset_id in tables
+        for test in table.tests
+    ]
+    if tests:
+        conn.execute(catalog_tests.insert(), tests)
 
 
 def _write_gone(store: Store, source: Source, gone: list[str], known: dict[str, Any]) -> None:
