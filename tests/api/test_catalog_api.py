@@ -224,3 +224,22 @@ def test_only_admins_sync_and_unknown_sources_are_named(
     assert "warehouse" in missing.json()["error"]
     sources = client.get("/api/v1/sources").json()["sources"]
     assert [s["name"] for s in sources] == ["lake"]
+
+
+def test_datasets_known_only_from_lineage_events_are_searchable(client: TestClient) -> None:
+    from tests.openlineage_events import dataset, run_event
+
+    event = run_event(
+        "nightly", outputs=[dataset("postgres://db:5432", "shop.public.invoices", ["amount"])]
+    )
+    assert client.post("/api/v1/lineage", json=event).status_code == 201
+    found = client.get("/api/v1/catalog/search", params={"q": "invoices"}).json()["results"]
+    assert [r["name"] for r in found] == ["postgres://db:5432/shop.public.invoices"]
+    later = run_event(
+        "nightly",
+        outputs=[dataset("postgres://db:5432", "shop.public.invoices", ["amount", "vat"])],
+        event_time="2024-05-02T10:00:00.000Z",
+    )
+    assert client.post("/api/v1/lineage", json=later).status_code == 201
+    by_column = client.get("/api/v1/catalog/search", params={"q": "vat"}).json()["results"]
+    assert [r["name"] for r in by_column] == ["postgres://db:5432/shop.public.invoices"]

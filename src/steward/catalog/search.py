@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from steward.catalog.views import describe_datasets
 from steward.errors import InvalidInput
 from steward.store import Store
-from steward.store.schema import catalog_search, datasets
+from steward.store.schema import catalog_search, catalog_search_state, datasets
 
 _TERM = re.compile(r"[\w-]+", re.UNICODE)
 _INDEX_BATCH = 500
@@ -64,43 +64,53 @@ def reindex(conn: Connection, dataset_ids: Sequence[int]) -> None:
     for start in range(0, len(ids), _INDEX_BATCH):
         chunk = ids[start : start + _INDEX_BATCH]
         views = describe_datasets(conn, chunk)
+        updated = dict(
+            conn.execute(
+                sa.select(datasets.c.id, datasets.c.updated_at).where(datasets.c.id.in_(chunk))
+            ).all()
+        )
         conn.execute(catalog_search.delete().where(catalog_search.c.dataset_id.in_(chunk)))
-        rows = [{"dataset_id": i, **document(v)} for i, v in views.items()]
+        rows = [
+            {"dataset_id": i, **document(v), "indexed_at": updated[i]} for i, v in views.items()
+        ]
         if rows:
             conn.execute(catalog_search.insert(), rows)
 
 
 def refresh(store: Store) -> int:
-    """Index datasets that OpenLineage events created or changed since they were indexed."""
+    """Index datasets that OpenLineage events created or changed since they were indexed.
+
+    Two indexed lookups when nothing changed (the usual case); otherwise the datasets
+    past the stored watermark whose search row is missing or older are rebuilt.
+    """
     with store.read() as conn:
-        stale = _stale(conn)
-    if not stale:
+        state = conn.execute(sa.select(catalog_search_state)).first()
+        newest = conn.execute(
+            sa.select(sa.func.max(datasets.c.id), sa.func.max(datasets.c.updated_at))
+        ).one()
+    if newest[0] is None:
+        return 0
+    if state is not None and (state.last_dataset_id, state.last_updated_at) == tuple(newest):
         return 0
     with store.write() as conn:
-        reindex(conn, _stale(conn))
-    return len(stale)
-
-
-def _stale(conn: Connection) -> list[int]:
-    # A dataset is stale when it has no search row, or changed after its row was written;
-    # rows do not record when they were written, so compare against the newest indexed
-    # update time: everything updated after the last refresh's newest dataset.
-    newest = conn.execute(
-        sa.select(sa.func.max(datasets.c.updated_at)).where(
-            datasets.c.id.in_(sa.select(catalog_search.c.dataset_id))
-        )
-    ).scalar()
-    query = sa.select(datasets.c.id).where(
-        ~datasets.c.id.in_(sa.select(catalog_search.c.dataset_id))
-    )
-    if newest is not None:
-        query = sa.select(datasets.c.id).where(
-            sa.or_(
-                datasets.c.updated_at > newest,
-                ~datasets.c.id.in_(sa.select(catalog_search.c.dataset_id)),
+        query = sa.select(
+            datasets.c.id, datasets.c.updated_at, catalog_search.c.indexed_at
+        ).outerjoin(catalog_search, catalog_search.c.dataset_id == datasets.c.id)
+        if state is not None:
+            query = query.where(
+                sa.or_(
+                    datasets.c.id > state.last_dataset_id,
+                    datasets.c.updated_at > state.last_updated_at,
+                )
             )
-        )
-    return [int(i) for i in conn.execute(query).scalars()]
+        stale = [row.id for row in conn.execute(query) if row.indexed_at != row.updated_at]
+        reindex(conn, stale)
+        values = {"last_dataset_id": newest[0], "last_updated_at": newest[1]}
+        if state is None:
+            conn.execute(catalog_search_state.insert().values(id=1, **values))
+        else:
+            conn.execute(catalog_search_state.update().values(**values))
+    return len(stale)
 
 
 def _terms(query: str) -> list[str]:

@@ -341,6 +341,18 @@ catalog_search = sa.Table(
     sa.Column("owners", sa.Text, nullable=False),
     sa.Column("domain", sa.Text),
     sa.Column("deleted", sa.Boolean, nullable=False),
+    # The dataset's `updated_at` when this row was built: a newer one means rebuild it.
+    sa.Column("indexed_at", sa.DateTime, nullable=False),
+)
+
+# How far the search index has looked at `datasets` (one row): datasets with a larger
+# id or a later `updated_at` are checked on the next search.
+catalog_search_state = sa.Table(
+    "catalog_search_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("last_dataset_id", sa.Integer, nullable=False),
+    sa.Column("last_updated_at", sa.DateTime, nullable=False),
 )
 
 

@@ -102,12 +102,20 @@ def upgrade() -> None:
         sa.Column("owners", sa.Text(), nullable=False),
         sa.Column("domain", sa.Text(), nullable=True),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("indexed_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["dataset_id"], ["datasets.id"], name="fk_catalog_search_dataset_id_datasets"
         ),
         sa.PrimaryKeyConstraint("dataset_id", name="pk_catalog_search"),
     )
     op.create_index("ix_catalog_search_name", "catalog_search", ["name"])
+    op.create_table(
+        "catalog_search_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("last_dataset_id", sa.Integer(), nullable=False),
+        sa.Column("last_updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_catalog_search_state"),
+    )
     op.create_index("ix_datasets_updated_at", "datasets", ["updated_at"])
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_full_text()
@@ -163,6 +171,7 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS catalog_search_fts")
     op.drop_index("ix_datasets_updated_at", "datasets")
     for table in (
+        "catalog_search_state",
         "catalog_search",
         "catalog_tests",
         "catalog_annotations",
