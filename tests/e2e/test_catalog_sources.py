@@ -62,7 +62,8 @@ def postgres_url() -> Iterator[str]:
         conn.execute(sa.text("COMMENT ON TABLE billing.invoices IS 'Invoices sent'"))
         conn.execute(
             sa.text(
-                "CREATE VIEW billing.big_invoices AS SELECT id FROM billing.invoices WHERE total > 100"
+                "CREATE VIEW billing.big_invoices AS"
+                " SELECT id FROM billing.invoices WHERE total > 100"
             )
         )
     engine.dispose()
