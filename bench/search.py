@@ -167,7 +167,7 @@ def main() -> None:
         queries: list[tuple[str, SearchFilters]] = []
         for index in range(args.queries):
             words = r.sample(WORDS + COLUMN_WORDS, r.choice((1, 1, 2)))
-            text = " ".join(w[: r.randint(3, len(w))] for w in words)  # prefixes too
+            text = " ".join(w[: r.randint(min(3, len(w)), len(w))] for w in words)  # prefixes too
             filters = SearchFilters()
             if index % 4 == 1:
                 filters = SearchFilters(domain=r.choice(DOMAINS))
