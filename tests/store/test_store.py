@@ -19,7 +19,7 @@ def test_migrations_match_the_declared_schema(steward: Steward) -> None:
 
 def test_upgrade_is_idempotent(steward: Steward) -> None:
     steward.upgrade()
-    assert steward.store.current_revision() == "0001"
+    assert steward.store.current_revision() == "0002"
 
 
 def test_sqlite_runs_in_wal_mode(steward: Steward) -> None:
