@@ -59,4 +59,4 @@ def test_db_upgrade_creates_the_store(tmp_path: Path) -> None:
     result = run(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "steward.db").exists()
-    assert run(tmp_path, "db", "current").stdout.strip() == "0001"
+    assert run(tmp_path, "db", "current").stdout.strip() == "0002"

@@ -38,7 +38,7 @@ from steward.audit.chain import canonical_form, digest, to_canonical_json
 from steward.audit.models import DECISIONS, AuditRecord, Resource
 from steward.errors import InvalidInput
 from steward.identity.models import Principal
-from steward.store import fast
+from steward.store import Store, fast
 from steward.store.schema import audit_access, audit_head, audit_records
 
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -119,6 +119,23 @@ def record(
     ]
     fast.run(conn, audit_access.insert(), access)
     return seq
+
+
+def record_failed_token(
+    store: Store, *, token_id: str | None, reason: str, details: Mapping[str, Any]
+) -> int:
+    """Record a token that was presented and refused (`auth.failed`), in its own transaction.
+
+    The secret is never recorded: only the token id it claims, if it has the shape of one.
+    """
+    with store.write() as conn:
+        return record(
+            conn,
+            actor=None,
+            action="auth.failed",
+            decision="failed",
+            details={**details, "token_id": token_id, "reason": reason},
+        )
 
 
 def _reads(resource: Resource, details: Mapping[str, Any] | None) -> list[tuple[str, str | None]]:

@@ -10,7 +10,9 @@ from typing import Any
 
 import orjson
 
+from steward.audit.log import record
 from steward.errors import InvalidEvent
+from steward.identity.models import Principal
 from steward.lineage.apply import Applier
 from steward.lineage.models import DatasetEvent, Event, RunEvent, event_kind, parse_event
 from steward.store import Store
@@ -83,21 +85,30 @@ def parse_events(decoded: list[Any], *, batch: bool) -> list[ParsedEvent]:
     return parsed
 
 
-def ingest_body(store: Store, body: bytes, *, batch: bool) -> IngestResult:
+def ingest_body(
+    store: Store, body: bytes, *, batch: bool, actor: Principal | None = None
+) -> IngestResult:
     """Decode, validate and store a request body: one event, or (`batch`) many."""
     decoded = decode_events(body)
     if not batch and len(decoded) != 1:
         raise InvalidEvent(
             "body: one event per request here; send several to /api/v1/lineage/batch"
         )
-    return ingest(store, parse_events(decoded, batch=batch))
+    return ingest(store, parse_events(decoded, batch=batch), actor=actor)
 
 
-def ingest(store: Store, events: list[ParsedEvent]) -> IngestResult:
+def ingest(
+    store: Store,
+    events: list[ParsedEvent],
+    *,
+    actor: Principal | None = None,
+    source: str = "openlineage",
+) -> IngestResult:
     """Store `events` in one transaction; an event already stored changes nothing.
 
     The raw event is kept (compressed); namespaces, datasets, schema versions, jobs,
-    versions, runs, edges and column edges are derived from it in the same transaction.
+    versions, runs, edges and column edges are derived from it in the same transaction,
+    with one `lineage.ingest` audit record summing up the call (not one per event).
     """
     unique: dict[str, ParsedEvent] = {}
     for item in events:
@@ -117,10 +128,28 @@ def ingest(store: Store, events: list[ParsedEvent]) -> IngestResult:
         for item in fresh:
             applier.apply(item.event, item.data)
         applier.flush()
+        # Last in the transaction: the audit head stays locked only until commit.
+        record(
+            conn,
+            actor=actor,
+            action="lineage.ingest",
+            details={
+                "source": source,
+                "received": len(events),
+                "stored": len(fresh),
+                "duplicates": len(events) - len(fresh),
+                "jobs": sorted({job for item in fresh if (job := _job_name(item.event))})[:100],
+            },
+        )
     applier.commit_learned()
     return IngestResult(
         received=len(events), stored=len(fresh), duplicates=len(events) - len(fresh)
     )
+
+
+def _job_name(event: Event) -> str | None:
+    job = None if isinstance(event, DatasetEvent) else event.job
+    return f"{job.namespace}:{job.name}" if job else None
 
 
 def _event_row(digest: str, item: ParsedEvent, received_at: datetime) -> dict[str, Any]:
