@@ -43,4 +43,6 @@ def open_source(name: str, config: Mapping[str, Any], *, home: Path) -> Source:
         from steward.connectors.dbt import open_dbt
 
         return open_dbt(name, options, home=home)
-    raise ConfigError(f"sources.{name}.type: {kind!r} is not one of {', '.join(SOURCE_TYPES)}")
+    raise ConfigError(
+        f"sources.{name}.type: {kind!r} is not one of {', '.join(SOURCE_TYPES)}"
+    )
