@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from steward.cli import lineage, token
+from steward.cli import audit, lineage, token
 from steward.cli.context import steward_from_env
 from steward.errors import StewardError
 
@@ -25,6 +25,7 @@ db = typer.Typer(help="The metadata store.", no_args_is_help=True)
 app.add_typer(db, name="db")
 app.add_typer(token.app, name="token")
 app.add_typer(lineage.app, name="lineage")
+app.add_typer(audit.app, name="audit")
 err = Console(stderr=True)
 
 
