@@ -44,6 +44,9 @@ from steward.store.schema import audit_access, audit_head, audit_records
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _HEAD = sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
 _SET_HEAD = audit_head.update().where(audit_head.c.id == 1)
+# Built once: `store.fast` caches a compiled statement by the statement object.
+_INSERT_RECORD = audit_records.insert()
+_INSERT_ACCESS = audit_access.insert()
 
 
 def now() -> datetime:
@@ -111,13 +114,13 @@ def record(
             prev=head.hash,
         )
     )
-    fast.run(conn, audit_records.insert(), row)
+    fast.run(conn, _INSERT_RECORD, row)
     fast.run(conn, _SET_HEAD, {"seq": seq, "hash": row["hash"]})
     access = [
         {"seq": seq, "dataset": dataset, "column": column}
         for dataset, column in _reads(resource, details)
     ]
-    fast.run(conn, audit_access.insert(), access)
+    fast.run(conn, _INSERT_ACCESS, access)
     return seq
 
 
