@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     # Catalog sources by name (`[sources.lake]` in steward.toml); each has a `type`
     # (iceberg, sqlalchemy, dbt) and that type's keys. See docs/catalog.md.
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # The audit log (docs/audit.md): a signed checkpoint every N records or T minutes,
+    # records older than `audit_retention_days` moved to signed archive segments, and
+    # exports to Loki and JSON lines files, run every `audit_worker_seconds` by `serve`.
+    audit_checkpoint_every: int = Field(default=1000, ge=1)
+    audit_checkpoint_minutes: float = Field(default=60.0, gt=0)
+    audit_retention_days: float | None = Field(default=None, gt=0)
+    audit_loki_url: str | None = None
+    audit_jsonl_path: Path | None = None
+    audit_jsonl_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    audit_jsonl_keep: int = Field(default=10, ge=0)
+    audit_worker_seconds: float = Field(default=30.0, ge=0)
+    audit_trino_namespace: str | None = None
 
     @classmethod
     def settings_customise_sources(

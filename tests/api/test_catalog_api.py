@@ -243,3 +243,38 @@ def test_datasets_known_only_from_lineage_events_are_searchable(client: TestClie
     assert client.post("/api/v1/lineage", json=later).status_code == 201
     by_column = client.get("/api/v1/catalog/search", params={"q": "vat"}).json()["results"]
     assert [r["name"] for r in by_column] == ["postgres://db:5432/shop.public.invoices"]
+
+
+def test_catalog_changes_are_audited_with_the_change_and_bad_edits_are_not(
+    client: TestClient, synced: None
+) -> None:
+    def records(action: str) -> list[dict[str, Any]]:
+        answer = client.get("/api/v1/audit", params={"action": action})
+        assert answer.status_code == 200, answer.text
+        found: list[dict[str, Any]] = answer.json()["records"]
+        return found
+
+    (sync_record,) = records("catalog.sync")
+    assert sync_record["resource"]["dataset"] == "lake"
+    assert sync_record["details"]["added"] == 2
+    assert (
+        client.patch(
+            "/api/v1/datasets/lake.crm.customers",
+            json={"columns": {"email": {"description": "Where we write"}}},
+        ).status_code
+        == 200
+    )
+    assert (
+        client.patch(
+            "/api/v1/datasets/lake.crm.customers", json={"columns": {"nope": {}}}
+        ).status_code
+        == 400
+    )
+    (edit,) = records("catalog.edit")
+    assert edit["actor"]["user"] == "admin"
+    assert edit["resource"] == {"dataset": "lake.crm.customers", "columns": ["email"]}
+    assert edit["details"] == {"columns": {"email": {"description": "Where we write"}}}
+    client.post("/api/v1/catalog/classify", params={"dataset": "lake.crm.customers"})
+    (classified,) = records("catalog.classify")
+    assert "email" in classified["resource"]["columns"]
+    assert client.get("/api/v1/audit/verify").json()["ok"] is True

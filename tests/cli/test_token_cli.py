@@ -10,6 +10,7 @@ from pathlib import Path
 from steward.app import Steward
 from steward.config import Settings
 from steward.identity.tokens import authenticate
+from tests.store.test_store import newest_revision
 
 STEWARD = [sys.executable, "-m", "steward.cli"]
 
@@ -59,4 +60,4 @@ def test_db_upgrade_creates_the_store(tmp_path: Path) -> None:
     result = run(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "steward.db").exists()
-    assert run(tmp_path, "db", "current").stdout.strip() == "0001"
+    assert run(tmp_path, "db", "current").stdout.strip() == newest_revision()

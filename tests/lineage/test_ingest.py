@@ -26,10 +26,12 @@ from tests.openlineage_events import FACET, PRODUCER, dataset, run_event
 
 
 def table_counts(steward: Steward) -> dict[str, int]:
+    """Rows of every lineage table; the audit log records each request, duplicate or not."""
     with steward.store.read() as conn:
         return {
             t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
             for t in metadata.sorted_tables
+            if not t.name.startswith("audit_")
         }
 
 

@@ -6,9 +6,10 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from steward.app import Steward
+from steward.audit.log import record_failed_token
 from steward.errors import Unauthenticated
 from steward.identity.models import Principal
-from steward.identity.tokens import authenticate, remembered
+from steward.identity.tokens import authenticate, claimed_token_id, remembered
 
 
 def steward_of(request: Request) -> Steward:
@@ -29,6 +30,18 @@ async def principal(request: Request) -> Principal:
     # A token seen a moment ago is answered here; only a lookup goes to a worker thread.
     caller = remembered(store, secret.strip())
     if caller is None:
-        caller = await run_in_threadpool(authenticate, store, secret.strip())
+        try:
+            caller = await run_in_threadpool(authenticate, store, secret.strip())
+        except Unauthenticated as exc:
+            # Audited without the secret: the id it claims, why it failed, where it was sent.
+            client = request.client.host if request.client else None
+            await run_in_threadpool(
+                record_failed_token,
+                store,
+                token_id=claimed_token_id(secret.strip()),
+                reason=exc.message,
+                details={"method": request.method, "path": request.url.path, "client": client},
+            )
+            raise
     request.state.principal = caller
     return caller

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from steward.api.auth import steward_of
 from steward.api.responses import Json
+from steward.audit.log import record_change
 from steward.catalog import pii
 from steward.catalog.edits import DatasetEdit, edit_dataset
 from steward.catalog.search import SearchFilters, search
@@ -63,7 +64,14 @@ def post_sync(request: Request, name: str) -> Response:
     _admin(request, f"sync of source {name}")
     source = steward_of(request).source(name)
     try:
-        result = sync(steward_of(request).store, source)
+        caller = _caller(request)
+        result = sync(
+            steward_of(request).store,
+            source,
+            record=lambda conn, name, details: record_change(
+                conn, caller, "catalog.sync", name, (), details
+            ),
+        )
     finally:
         source.close()
     return Json(result.__dict__)
@@ -76,7 +84,12 @@ def post_classify(request: Request, dataset: str | None = None, sample: int = 20
     if dataset is None:
         _admin(request, "classification of every dataset")
     results = pii.classify(
-        steward.store, steward.source, dataset, principal=_caller(request), sample_size=sample
+        steward.store,
+        steward.source,
+        dataset,
+        principal=_caller(request),
+        sample_size=sample,
+        record=record_change,
     )
     return Json({"results": [r.as_json() for r in results]})
 
@@ -92,6 +105,6 @@ def get_dataset(request: Request, ref: str) -> Response:
 def patch_dataset(request: Request, ref: str, edit: Annotated[DatasetEdit, Body()]) -> Response:
     """Edit a dataset's description, owners, tags, terms and domain (owners and admins)."""
     store = steward_of(request).store
-    edit_dataset(store, ref, edit, _caller(request))
+    edit_dataset(store, ref, edit, _caller(request), record=record_change)
     with store.read() as conn:
         return Json(dataset_page(conn, ref))

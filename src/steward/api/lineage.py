@@ -58,7 +58,9 @@ async def post_event(request: Request) -> Response:
     """One OpenLineage event (RunEvent, DatasetEvent or JobEvent), as the clients send it."""
     body = await _body(request)
     # Parsing runs beside the write, off the event loop, which stays free for other requests.
-    result = await run_in_threadpool(ingest_body, steward_of(request).store, body, batch=False)
+    result = await run_in_threadpool(
+        ingest_body, steward_of(request).store, body, batch=False, actor=request.state.principal
+    )
     return Json({"stored": result.stored, "duplicates": result.duplicates}, status_code=201)
 
 
@@ -66,7 +68,9 @@ async def post_event(request: Request) -> Response:
 async def post_batch(request: Request) -> Response:
     """Many events, as a JSON array or NDJSON, stored in one transaction: all or none."""
     body = await _body(request)
-    result = await run_in_threadpool(ingest_body, steward_of(request).store, body, batch=True)
+    result = await run_in_threadpool(
+        ingest_body, steward_of(request).store, body, batch=True, actor=request.state.principal
+    )
     return Json(
         {"received": result.received, "stored": result.stored, "duplicates": result.duplicates},
         status_code=201,

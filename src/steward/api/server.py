@@ -6,7 +6,7 @@ from fastapi import Depends, FastAPI
 from starlette.responses import Response
 
 from steward import __version__
-from steward.api import catalog, lineage
+from steward.api import audit, catalog, lineage
 from steward.api.auth import principal
 from steward.api.guards import refuse_nul
 from steward.api.responses import Json, install_error_handlers
@@ -28,4 +28,5 @@ def create_app(steward: Steward) -> FastAPI:
     authenticated = [Depends(principal), Depends(refuse_nul)]
     app.include_router(lineage.router, dependencies=authenticated)
     app.include_router(catalog.router, dependencies=authenticated)
+    app.include_router(audit.router, dependencies=authenticated)
     return app

@@ -10,13 +10,14 @@ stays whatever the classifier says.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from steward.catalog.classify import Finding, classify_names, classify_table
+from steward.catalog.edits import EditRecorder, can_edit
 from steward.catalog.models import Source
 from steward.catalog.search import reindex
 from steward.catalog.views import describe_datasets, resolve_dataset
@@ -73,6 +74,7 @@ def classify(
     *,
     principal: Principal,
     sample_size: int = 200,
+    record: EditRecorder | None = None,
 ) -> list[Classified]:
     """Classify one dataset (a catalog name) or, with None, every cataloged dataset."""
     if not 1 <= sample_size <= MAX_SAMPLE:
@@ -96,7 +98,9 @@ def classify(
             if entry.source not in sources:
                 sources[entry.source] = open_source(entry.source)
             results.append(
-                _classify_one(store, sources[entry.source], entry.name, principal, sample_size)
+                _classify_one(
+                    store, sources[entry.source], entry.name, principal, sample_size, record
+                )
             )
     finally:
         for source in sources.values():
@@ -105,7 +109,12 @@ def classify(
 
 
 def _classify_one(
-    store: Store, source: Source, name: str, principal: Principal, sample_size: int
+    store: Store,
+    source: Source,
+    name: str,
+    principal: Principal,
+    sample_size: int,
+    record: EditRecorder | None,
 ) -> Classified:
     with store.read() as conn:
         dataset_id = resolve_dataset(conn, name)
@@ -125,22 +134,21 @@ def _classify_one(
         found = classify_names(columns)
     sampled = len(rows)
     del rows  # sampled values go no further than the classifier
-    return _store_findings(store, dataset_id, name, found, sampled, by_name_only)
+    outcome = Classified(name, sampled, by_name_only, ())
+    return _store_findings(store, dataset_id, outcome, found, principal, record)
 
 
 def _owns(view: dict[str, Any], principal: Principal) -> bool:
-    from steward.catalog.edits import can_edit
-
     return can_edit(view, principal)
 
 
 def _store_findings(
     store: Store,
     dataset_id: int,
-    name: str,
+    outcome: Classified,
     found: dict[str, list[Finding]],
-    sampled: int,
-    by_name_only: bool,
+    principal: Principal,
+    record: EditRecorder | None,
 ) -> Classified:
     when = datetime.now(UTC).replace(tzinfo=None)
     with store.write() as conn:
@@ -187,7 +195,12 @@ def _store_findings(
         if rows:
             conn.execute(catalog_annotations.insert(), rows)
         reindex(conn, [dataset_id])
-    return Classified(name, sampled, by_name_only, tuple(findings))
+        result = replace(outcome, findings=tuple(findings))
+        if record is not None:
+            columns = tuple(sorted({f.column for f in findings}))
+            details = result.as_json()
+            record(conn, principal, "catalog.classify", outcome.dataset, columns, details)
+    return result
 
 
 def source_status(store: Store, names: Sequence[str]) -> list[dict[str, Any]]:

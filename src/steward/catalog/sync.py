@@ -41,6 +41,8 @@ from steward.store.schema import (
 from steward.store.upsert import insert_ignoring_conflicts
 
 Progress = Callable[[int, int], None]
+# Records a summary of the sync in the store's audit log, inside its last transaction.
+SyncRecorder = Callable[[Connection, str, dict[str, Any]], None]
 BATCH = 250
 
 
@@ -145,7 +147,13 @@ def _existing_identities(
     return found
 
 
-def sync(store: Store, source: Source, *, progress: Progress | None = None) -> SyncResult:
+def sync(
+    store: Store,
+    source: Source,
+    *,
+    progress: Progress | None = None,
+    record: SyncRecorder | None = None,
+) -> SyncResult:
     """Discover `source`'s tables into the catalog; cheap when nothing changed."""
     try:
         refs = list(source.list_tables())
@@ -192,10 +200,13 @@ def sync(store: Store, source: Source, *, progress: Progress | None = None) -> S
         done += len(gone)
         if progress:
             progress(done, total)
+    unchanged = len(refs) - added - changed
+    result = SyncResult(source.name, len(refs), unchanged, added, changed, len(gone))
     with store.write() as conn:
         _record_source(conn, source, len(refs))
-    unchanged = len(refs) - added - changed
-    return SyncResult(source.name, len(refs), unchanged, added, changed, len(gone))
+        if record is not None:
+            record(conn, source.name, dict(result.__dict__))
+    return result
 
 
 def _load(source: Source, ref: TableRef) -> DiscoveredTable:

@@ -25,6 +25,7 @@ from steward.store.schema import (
     catalog_annotations,
     catalog_entries,
     catalog_tests,
+    dataset_tags,
     dataset_versions,
     datasets,
     lineage_edges,
@@ -246,3 +247,37 @@ def dataset_page(conn: Connection, ref: str) -> dict[str, Any]:
     view["schemaVersions"] = len(versions)
     view.update(neighbours(conn, dataset_id))
     return view
+
+
+def pii_columns(conn: Connection) -> set[tuple[str, str]]:
+    """(dataset, column) pairs whose effective tags include a `pii.*` tag.
+
+    A dataset is named every way a reader may have named it: its catalog name, its
+    OpenLineage name and its symlinks' names, so audit records from Steward's queries
+    and from Trino's event listener both match.
+    """
+    candidates = set(
+        conn.execute(
+            sa.select(dataset_tags.c.dataset_id).where(
+                dataset_tags.c.key.like("pii.%"), dataset_tags.c.field.is_not(None)
+            )
+        ).scalars()
+    )
+    candidates |= set(
+        conn.execute(
+            sa.select(catalog_annotations.c.dataset_id).where(
+                catalog_annotations.c.attribute == "tag",
+                catalog_annotations.c.value.like("pii.%"),
+                catalog_annotations.c.field != DATASET,
+            )
+        ).scalars()
+    )
+    found: set[tuple[str, str]] = set()
+    ids = sorted(candidates)
+    for start in range(0, len(ids), 500):
+        for view in describe_datasets(conn, ids[start : start + 500]).values():
+            names = {view["id"], view["datasetName"], *(s["name"] for s in view["symlinks"])}
+            for column in view["columns"]:
+                if any(t["tag"].startswith("pii.") for t in column["tags"]):
+                    found |= {(name, column["name"]) for name in names}
+    return found

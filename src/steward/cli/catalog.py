@@ -38,6 +38,7 @@ def _local_admin(author: str | None) -> Any:
 
 
 def _edit(dataset: str, author: str | None, column: str | None, **change: Any) -> None:
+    from steward.audit.log import record_change
     from steward.catalog.edits import ColumnEdit, DatasetEdit, edit_dataset
 
     steward = steward_from_env()
@@ -46,7 +47,7 @@ def _edit(dataset: str, author: str | None, column: str | None, **change: Any) -
         edit = DatasetEdit(columns={column: ColumnEdit(**change)})
     else:
         edit = DatasetEdit(**change)
-    view = edit_dataset(steward.store, dataset, edit, _local_admin(author))
+    view = edit_dataset(steward.store, dataset, edit, _local_admin(author), record=record_change)
     err.print(f"updated {escape(view['id'])}")
 
 
@@ -57,10 +58,12 @@ def sync_command(
     """Discover tables from the configured sources (incremental: unchanged tables are cheap)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from steward.audit.log import record_change
     from steward.catalog.sync import sync
 
     steward = steward_from_env()
     steward.upgrade()
+    admin = _local_admin(None)
     names = [source] if source else steward.source_names()
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
@@ -73,7 +76,14 @@ def sync_command(
 
             opened = steward.source(name)
             try:
-                result = sync(steward.store, opened, progress=report)
+                result = sync(
+                    steward.store,
+                    opened,
+                    progress=report,
+                    record=lambda conn, name, details: record_change(
+                        conn, admin, "catalog.sync", name, (), details
+                    ),
+                )
             finally:
                 opened.close()
             if not result.added + result.changed + result.deleted:
@@ -187,12 +197,18 @@ def classify_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Tag PII columns from their names and a bounded sample; values are never stored."""
+    from steward.audit.log import record_change
     from steward.catalog.pii import classify
 
     steward = steward_from_env()
     steward.upgrade()
     results = classify(
-        steward.store, steward.source, dataset, principal=_local_admin(None), sample_size=sample
+        steward.store,
+        steward.source,
+        dataset,
+        principal=_local_admin(None),
+        sample_size=sample,
+        record=record_change,
     )
     if as_json:
         print(json.dumps([r.as_json() for r in results], indent=2))

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from steward.audit.log import record
 from steward.errors import InvalidInput, NotFound, Unauthenticated
 from steward.identity.models import IssuedToken, Principal
 from steward.store import Store
@@ -36,8 +37,12 @@ def create_token(
     groups: list[str] | tuple[str, ...] = (),
     is_admin: bool = False,
     description: str | None = None,
+    actor: Principal | None = None,
 ) -> IssuedToken:
-    """Create a token for `user`; the returned secret is the only copy there will be."""
+    """Create a token for `user`; the returned secret is the only copy there will be.
+
+    The audit log records who (`actor`; None: the local administrator) made it.
+    """
     if not _NAME.match(user):
         raise InvalidInput(f"user: {user!r} is not a valid user name")
     for group in groups:
@@ -56,6 +61,18 @@ def create_token(
                 description=description,
                 created_at=_now(),
             )
+        )
+        record(
+            conn,
+            actor=actor,
+            action="token.create",
+            details={
+                "token_id": token_id,
+                "user": user,
+                "groups": sorted(set(groups)),
+                "admin": is_admin,
+                "description": description,
+            },
         )
     principal = Principal(user, frozenset(groups), is_admin, token_id)
     return IssuedToken(secret=secret, token_id=token_id, principal=principal)
@@ -120,8 +137,8 @@ def has_admin_token(store: Store) -> bool:
         return conn.execute(query).first() is not None
 
 
-def revoke_token(store: Store, token_id: str) -> None:
-    """Revoke a token by its id; its secret stops working at once."""
+def revoke_token(store: Store, token_id: str, *, actor: Principal | None = None) -> None:
+    """Revoke a token by its id; its secret stops working at once (and is audited)."""
     with store.write() as conn:
         result = conn.execute(
             api_tokens.update()
@@ -130,7 +147,16 @@ def revoke_token(store: Store, token_id: str) -> None:
         )
         if result.rowcount == 0:
             raise NotFound(f"token {token_id!r}: no such active token")
+        record(conn, actor=actor, action="token.revoke", details={"token_id": token_id})
     _remembered.clear()
+
+
+def claimed_token_id(secret: str) -> str | None:
+    """The token id a presented secret claims (`stw_<id>_...`), for the audit of a failure."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token_id = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    return token_id if re.fullmatch(r"[0-9a-f]{12}", token_id) else None
 
 
 def list_tokens(store: Store) -> list[dict[str, object]]:

@@ -11,7 +11,9 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection
 
+from steward.audit.log import record
 from steward.errors import InvalidEvent
+from steward.identity.models import Principal
 from steward.lineage.apply import Applier
 from steward.lineage.models import DatasetEvent, Event, RunEvent, event_kind, parse_event
 from steward.store import Store
@@ -84,24 +86,49 @@ def parse_events(decoded: list[Any], *, batch: bool) -> list[ParsedEvent]:
     return parsed
 
 
-def ingest_body(store: Store, body: bytes, *, batch: bool) -> IngestResult:
+def ingest_body(
+    store: Store, body: bytes, *, batch: bool, actor: Principal | None = None
+) -> IngestResult:
     """Decode, validate and store a request body: one event, or (`batch`) many."""
     decoded = decode_events(body)
     if not batch and len(decoded) != 1:
         raise InvalidEvent(
             "body: one event per request here; send several to /api/v1/lineage/batch"
         )
-    return ingest(store, parse_events(decoded, batch=batch))
+    return ingest(store, parse_events(decoded, batch=batch), actor=actor)
 
 
-def ingest(store: Store, events: list[ParsedEvent]) -> IngestResult:
+def ingest(
+    store: Store,
+    events: list[ParsedEvent],
+    *,
+    actor: Principal | None = None,
+    source: str = "openlineage",
+) -> IngestResult:
     """Store `events` in one transaction; an event already stored changes nothing.
 
     The raw event is kept (compressed); namespaces, datasets, schema versions, jobs,
-    versions, runs, edges and column edges are derived from it in the same transaction.
+    versions, runs, edges and column edges are derived from it in the same transaction,
+    with one `lineage.ingest` audit record summing up the call (not one per event).
     """
     with store.write() as conn:
         result, applier = store_events(conn, events)
+        if result.received:
+            # Last in the transaction: the audit head stays locked only until commit.
+            record(
+                conn,
+                actor=actor,
+                action="lineage.ingest",
+                details={
+                    "source": source,
+                    "received": result.received,
+                    "stored": result.stored,
+                    "duplicates": result.duplicates,
+                    "jobs": sorted({job for item in events if (job := _job_name(item.event))})[
+                        :100
+                    ],
+                },
+            )
     if applier is not None:
         applier.commit_learned()
     return result
@@ -136,6 +163,11 @@ def store_events(
         received=len(events), stored=len(fresh), duplicates=len(events) - len(fresh)
     )
     return stored, applier
+
+
+def _job_name(event: Event) -> str | None:
+    job = None if isinstance(event, DatasetEvent) else event.job
+    return f"{job.namespace}:{job.name}" if job else None
 
 
 def _event_row(digest: str, item: ParsedEvent, received_at: datetime) -> dict[str, Any]:

@@ -356,6 +356,84 @@ catalog_search_state = sa.Table(
 )
 
 
+# The audit log: one hash-chained row per record, `seq` 1, 2, 3 ... without gaps.
+# `actor_groups`, `columns` and `details` hold canonical JSON text (sorted keys, no spaces),
+# exactly the bytes that were hashed, so no backend's JSON type can reformat them.
+audit_records = sa.Table(
+    "audit_records",
+    metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("actor_user", sa.Text, index=True),
+    sa.Column("actor_groups", sa.Text, nullable=False),
+    sa.Column("actor_token_id", sa.String(32)),
+    sa.Column("action", sa.String(64), nullable=False, index=True),
+    sa.Column("dataset", sa.Text, index=True),
+    sa.Column("columns", sa.Text, nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("policy", sa.Text),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+)
+
+# Every (dataset, column) a record read, for filters and reports; derived from the records
+# (resource and `details.inputs`), so it is not part of the chain.
+audit_access = sa.Table(
+    "audit_access",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False, index=True),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("column", sa.Text),
+    sa.Index("ix_audit_access_dataset_column", "dataset", "column"),
+)
+
+# The chain's head, one row (id 1): appenders lock it, so there is one chain without gaps.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Signed (Ed25519) statements "the chain's head at `seq` was `head_hash`".
+audit_checkpoints = sa.Table(
+    "audit_checkpoints",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("head_hash", sa.String(64), nullable=False),
+    sa.Column("signed_at", sa.DateTime, nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+)
+
+# Records moved out of `audit_records` by retention, into signed segment files.
+audit_archives = sa.Table(
+    "audit_archives",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("first_seq", sa.BigInteger, nullable=False),
+    sa.Column("last_seq", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("head_hash", sa.String(64), nullable=False),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+    sa.Column("archived_at", sa.DateTime, nullable=False),
+)
+
+# How far each exporter (loki, jsonl ...) has sent the log: it resumes after `last_seq`.
+audit_export_cursors = sa.Table(
+    "audit_export_cursors",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+
 def declared_here(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:

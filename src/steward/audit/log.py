@@ -1,0 +1,271 @@
+"""Appending to the audit log, inside the caller's transaction, and reading it back.
+
+Other domains call `record(conn, ...)` with the connection of THEIR write transaction
+(`with store.write() as conn:`), so the record commits or rolls back with the change
+it records. Call it last in the transaction: it locks the chain's head row until commit,
+which is what keeps one chain without gaps under concurrent writers (SQLite writers are
+already serialized by BEGIN IMMEDIATE; on PostgreSQL the row lock queues them)::
+
+    from steward.audit.log import record
+    from steward.audit.models import Resource
+
+    with store.write() as conn:
+        ...  # the change itself
+        record(conn, actor=principal, action="catalog.tag",
+               resource=Resource("lake.crm.customers", ("email",)),
+               details={"tag": "pii.email"})
+
+Actions are dotted names in the user's words: `query`, `token.create`, `token.revoke`,
+`auth.failed`, `lineage.ingest`, `catalog.describe`, `catalog.own`, `catalog.tag`,
+`policy.apply` ... A query reading several tables lists them in `details["inputs"]`
+(`[{"dataset": ..., "columns": [...]}, ...]`), which the dataset and column filters
+and the PII report read along with `resource`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from steward.audit.chain import canonical_form, digest, to_canonical_json
+from steward.audit.models import DECISIONS, AuditRecord, Resource
+from steward.errors import InvalidInput
+from steward.identity.models import Principal
+from steward.store import Store, fast
+from steward.store.schema import audit_access, audit_head, audit_records
+
+_ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+_HEAD = sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+_SET_HEAD = audit_head.update().where(audit_head.c.id == 1)
+# Built once: `store.fast` caches a compiled statement by the statement object.
+_INSERT_RECORD = audit_records.insert()
+_INSERT_ACCESS = audit_access.insert()
+
+
+def now() -> datetime:
+    """The current time as the log stores it: naive UTC, to the microsecond."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def record(
+    conn: Connection,
+    *,
+    actor: Principal | None,
+    action: str,
+    resource: Resource | None = None,
+    decision: str = "allowed",
+    policy: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> int:
+    """Append one record to the chain inside the caller's transaction; its sequence number.
+
+    `actor` None means Steward itself, or nobody proven (a failed token).
+    """
+    if not _ACTION.match(action):
+        raise InvalidInput(f"action: {action!r} is not a dotted lower-case name like 'query'")
+    if decision not in DECISIONS:
+        raise InvalidInput(f"decision: {decision!r} is not one of {', '.join(DECISIONS)}")
+    resource = resource or Resource()
+    try:
+        details_json = to_canonical_json(dict(details or {}))
+    except TypeError as exc:
+        raise InvalidInput(f"details: cannot be written as JSON ({exc})") from None
+    groups_json = to_canonical_json(sorted(actor.groups) if actor else [])
+    columns_json = to_canonical_json(list(resource.columns))
+    for name, text in (("user", actor.user if actor else None), ("dataset", resource.dataset)):
+        if text is not None and "\x00" in text:
+            raise InvalidInput(f"{name}: NUL characters are not allowed")
+    head = fast.one(conn, _HEAD, {})
+    seq = int(head.seq) + 1
+    row: dict[str, Any] = {
+        "seq": seq,
+        "recorded_at": now(),
+        "actor_user": actor.user if actor else None,
+        "actor_groups": groups_json,
+        "actor_token_id": actor.token_id if actor else None,
+        "action": action,
+        "dataset": resource.dataset,
+        "columns": columns_json,
+        "decision": decision,
+        "policy": policy,
+        "details": details_json,
+        "prev_hash": head.hash,
+    }
+    row["hash"] = digest(
+        canonical_form(
+            seq=seq,
+            time=row["recorded_at"],
+            user=row["actor_user"],
+            groups_json=groups_json,
+            token_id=row["actor_token_id"],
+            action=action,
+            dataset=resource.dataset,
+            columns_json=columns_json,
+            decision=decision,
+            policy=policy,
+            details_json=details_json,
+            prev=head.hash,
+        )
+    )
+    fast.run(conn, _INSERT_RECORD, row)
+    fast.run(conn, _SET_HEAD, {"seq": seq, "hash": row["hash"]})
+    access = [
+        {"seq": seq, "dataset": dataset, "column": column}
+        for dataset, column in _reads(resource, details)
+    ]
+    fast.run(conn, _INSERT_ACCESS, access)
+    return seq
+
+
+def record_failed_token(
+    store: Store, *, token_id: str | None, reason: str, details: Mapping[str, Any]
+) -> int:
+    """Record a token that was presented and refused (`auth.failed`), in its own transaction.
+
+    The secret is never recorded: only the token id it claims, if it has the shape of one.
+    """
+    with store.write() as conn:
+        return record(
+            conn,
+            actor=None,
+            action="auth.failed",
+            decision="failed",
+            details={**details, "token_id": token_id, "reason": reason},
+        )
+
+
+def _reads(resource: Resource, details: Mapping[str, Any] | None) -> list[tuple[str, str | None]]:
+    """Every (dataset, column) the record names; (dataset, None) for a dataset without columns."""
+    found: dict[tuple[str, str | None], None] = {}
+
+    def add(dataset: object, columns: Iterable[object]) -> None:
+        if not isinstance(dataset, str) or not dataset:
+            return
+        names: list[str | None] = [c for c in columns if isinstance(c, str)]
+        for column in names or [None]:
+            found[(dataset, column)] = None
+
+    add(resource.dataset, resource.columns)
+    inputs = (details or {}).get("inputs")
+    if isinstance(inputs, list):
+        for item in inputs:
+            if isinstance(item, Mapping):
+                columns = item.get("columns")
+                add(item.get("dataset"), columns if isinstance(columns, list) else [])
+    return list(found)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which records to read; every field is optional and they combine with AND.
+
+    `action` ending in `*` matches a prefix (`token.*`).
+    """
+
+    user: str | None = None
+    dataset: str | None = None
+    column: str | None = None
+    action: str | None = None
+    decision: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        """The SQL conditions this filter stands for."""
+        t = audit_records.c
+        conditions: list[sa.ColumnElement[bool]] = []
+        if self.user is not None:
+            conditions.append(t.actor_user == self.user)
+        if self.action is not None:
+            if self.action.endswith("*"):
+                prefix = self.action[:-1].replace("\\", "\\\\").replace("%", "\\%")
+                conditions.append(t.action.like(prefix.replace("_", "\\_") + "%", escape="\\"))
+            else:
+                conditions.append(t.action == self.action)
+        if self.decision is not None:
+            conditions.append(t.decision == self.decision)
+        if self.since is not None:
+            conditions.append(t.recorded_at >= self.since)
+        if self.until is not None:
+            conditions.append(t.recorded_at < self.until)
+        if self.dataset is not None or self.column is not None:
+            reads = sa.select(audit_access.c.seq)
+            if self.dataset is not None:
+                reads = reads.where(audit_access.c.dataset == self.dataset)
+            if self.column is not None:
+                reads = reads.where(audit_access.c.column == self.column)
+            conditions.append(t.seq.in_(reads))
+        return conditions
+
+
+def list_records(
+    conn: Connection, where: AuditFilter | None = None, *, limit: int = 100, offset: int = 0
+) -> list[AuditRecord]:
+    """A page of records matching `where`, newest first."""
+    query = (
+        sa.select(audit_records)
+        .where(*(where or AuditFilter()).where())
+        .order_by(audit_records.c.seq.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [to_record(row._mapping) for row in conn.execute(query)]
+
+
+def records_after(conn: Connection, seq: int, *, limit: int) -> list[AuditRecord]:
+    """Up to `limit` records with a sequence number above `seq`, oldest first (exports)."""
+    query = (
+        sa.select(audit_records)
+        .where(audit_records.c.seq > seq)
+        .order_by(audit_records.c.seq)
+        .limit(limit)
+    )
+    return [to_record(row._mapping) for row in conn.execute(query)]
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    """The chain's head as last written: (sequence number, hash)."""
+    row = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash)).one()
+    return int(row.seq), str(row.hash)
+
+
+def to_record(row: Mapping[Any, Any]) -> AuditRecord:
+    """A stored row as an `AuditRecord`."""
+    return AuditRecord(
+        seq=int(row["seq"]),
+        time=row["recorded_at"],
+        user=row["actor_user"],
+        groups=tuple(orjson.loads(row["actor_groups"])),
+        token_id=row["actor_token_id"],
+        action=row["action"],
+        dataset=row["dataset"],
+        columns=tuple(orjson.loads(row["columns"])),
+        decision=row["decision"],
+        policy=row["policy"],
+        details=orjson.loads(row["details"]),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+def record_change(
+    conn: Connection,
+    actor: Principal,
+    action: str,
+    dataset: str,
+    columns: tuple[str, ...],
+    details: dict[str, Any],
+) -> None:
+    """A change to a dataset's metadata, in the shape domains' recorders take.
+
+    Domains above the audit log (the catalog's edits, syncs and classifications) take
+    a recorder rather than importing this module; the edges pass this one.
+    """
+    record(conn, actor=actor, action=action, resource=Resource(dataset, columns), details=details)

@@ -1,0 +1,237 @@
+"""`steward audit`: log, verify, report, export, checkpoint and archive, on the local store."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from steward.catalog.views import pii_columns
+from steward.cli.context import steward_from_env
+from steward.errors import InvalidInput
+
+app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+err = Console(stderr=True)
+
+Since = Annotated[str | None, typer.Option(help="From this ISO 8601 time (UTC).")]
+Until = Annotated[str | None, typer.Option(help="Before this ISO 8601 time (UTC).")]
+Format = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+
+
+def _time(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"--{name}: {value!r} is not an ISO 8601 time") from None
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def _print_table(title: str, columns: list[str], rows: list[list[object]]) -> None:
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console().print(table)
+
+
+@app.command("log")
+def log(
+    user: Annotated[str | None, typer.Option(help="Only this user's records.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Only records touching this dataset.")] = None,
+    column: Annotated[str | None, typer.Option(help="Only records reading this column.")] = None,
+    action: Annotated[str | None, typer.Option(help="An action, or a prefix like token.*")] = None,
+    decision: Annotated[str | None, typer.Option(help="allowed, denied, masked ...")] = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    format: Format = "table",
+) -> None:
+    """Records, newest first, filtered like GET /api/v1/audit."""
+    from steward.audit.log import AuditFilter, list_records
+
+    where = AuditFilter(
+        user=user,
+        dataset=dataset,
+        column=column,
+        action=action,
+        decision=decision,
+        since=_time("since", since),
+        until=_time("until", until),
+    )
+    steward = steward_from_env()
+    steward.upgrade()
+    with steward.store.read() as conn:
+        found = list_records(conn, where, limit=limit, offset=offset)
+    if format == "json":
+        for item in found:
+            sys.stdout.write(orjson.dumps(item.to_json()).decode() + "\n")
+        return
+    columns = ["seq", "time", "user", "action", "dataset", "columns", "decision", "policy"]
+    rows: list[list[object]] = [
+        [
+            r.seq,
+            r.time.isoformat(timespec="seconds"),
+            r.user,
+            r.action,
+            r.dataset,
+            ",".join(r.columns),
+            r.decision,
+            r.policy,
+        ]
+        for r in found
+    ]
+    if format == "csv":
+        from steward.audit.reports import Report
+
+        sys.stdout.write(Report("log", tuple(columns), [tuple(r) for r in rows]).to_csv())
+        return
+    _print_table("Audit log", columns, rows)
+
+
+@app.command("verify")
+def verify(
+    archive: Annotated[bool, typer.Option("--archive", help="Walk archive segments too.")] = False,
+    checkpoints: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoints", help="Exported checkpoints (JSON lines) to check too."),
+    ] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Walk the chain and the checkpoints: exit 0 when intact, 1 naming the first bad record."""
+    from steward.audit.checkpoints import Signer, read_exported
+    from steward.audit.verify import verify as verify_log
+
+    steward = steward_from_env()
+    steward.upgrade()
+    home = steward.settings.home
+    extra = []
+    for path in checkpoints or []:
+        try:
+            lines = path.read_bytes().splitlines()
+        except OSError as exc:
+            raise InvalidInput(f"--checkpoints: cannot read {path} ({exc.strerror})") from None
+        extra.extend(read_exported(lines, where=str(path)))
+    result = verify_log(steward.store, Signer.load(home), home, archive=archive, checkpoints=extra)
+    if json:
+        print(orjson.dumps(result.to_json()).decode())
+    elif result.ok:
+        print(f"ok: {result.message}")
+    else:
+        print(f"seq {result.first_bad_seq}: {result.problem}: {result.message}")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command("report")
+def report(
+    name: Annotated[str, typer.Argument(help="queries-per-day, pii-access, denied, top-datasets")],
+    since: Since = None,
+    until: Until = None,
+    format: Format = "table",
+) -> None:
+    """A report as a table, CSV or JSON."""
+    from steward.audit import reports
+
+    start, end = _time("since", since), _time("until", until)
+    steward = steward_from_env()
+    steward.upgrade()
+    with steward.store.read() as conn:
+        if name == "queries-per-day":
+            result = reports.queries_per_user_per_day(conn, since=start, until=end)
+        elif name == "pii-access":
+            # The PII columns come from the lineage store's tags until the catalog has its own.
+            pii = pii_columns(conn)
+            result = reports.pii_access(conn, pii, since=start, until=end)
+        elif name == "denied":
+            result = reports.denied_attempts(conn, since=start, until=end)
+        elif name == "top-datasets":
+            result = reports.top_datasets(conn, since=start, until=end)
+        else:
+            raise InvalidInput(f"report: {name!r} is not one of {', '.join(reports.REPORTS)}")
+    if format == "json":
+        print(orjson.dumps(result.to_json()).decode())
+    elif format == "csv":
+        sys.stdout.write(result.to_csv())
+    else:
+        shown = result.to_json()
+        _print_table(result.title, list(result.columns), [list(r.values()) for r in shown["rows"]])
+
+
+@app.command("export")
+def export(
+    loki: Annotated[str | None, typer.Option(help="Loki's URL (else audit_loki_url).")] = None,
+    jsonl: Annotated[
+        Path | None, typer.Option(help="A JSON lines file (else audit_jsonl_path).")
+    ] = None,
+) -> None:
+    """Send every record not yet exported to Loki and/or a JSON lines file, once."""
+    from steward.audit.worker import run_exports
+
+    steward = steward_from_env()
+    steward.upgrade()
+    settings = steward.settings.model_copy(
+        update={
+            "audit_loki_url": loki or steward.settings.audit_loki_url,
+            "audit_jsonl_path": jsonl or steward.settings.audit_jsonl_path,
+        }
+    )
+    results = run_exports(steward.store, settings)
+    if not results:
+        raise InvalidInput("no export configured: pass --loki or --jsonl, or set audit_loki_url")
+    for result in results:
+        err.print(f"{result.exporter}: sent {result.sent}, cursor at seq {result.cursor}")
+
+
+@app.command("checkpoint")
+def checkpoint(
+    export_to: Annotated[
+        Path | None, typer.Option("--export", help="Also write every checkpoint to this file.")
+    ] = None,
+) -> None:
+    """Sign the chain's head now; with --export, copy all checkpoints out (JSON lines)."""
+    from steward.audit.checkpoints import Signer, list_checkpoints, make_checkpoint
+
+    steward = steward_from_env()
+    steward.upgrade()
+    home = steward.settings.home
+    signer = Signer.load(home)
+    made = make_checkpoint(steward.store, signer, home)
+    err.print(f"checkpoint at seq {made.seq}" if made else "no new records since the last one")
+    if export_to is not None:
+        with steward.store.read() as conn:
+            found = list_checkpoints(conn)
+        export_to.write_bytes(b"".join(orjson.dumps(c.to_json()) + b"\n" for c in found))
+        err.print(f"{len(found)} checkpoints written to {export_to}")
+
+
+@app.command("archive")
+def archive(
+    older_than_days: Annotated[
+        float | None, typer.Option(help="Archive records older than this (else retention).")
+    ] = None,
+) -> None:
+    """Move old records into a signed archive segment under $STEWARD_HOME/audit/archive."""
+    from steward.audit.checkpoints import Signer
+    from steward.audit.log import now
+    from steward.audit.retention import archive_before
+
+    steward = steward_from_env()
+    steward.upgrade()
+    days = older_than_days if older_than_days is not None else steward.settings.audit_retention_days
+    if days is None:
+        raise InvalidInput("--older-than-days: not given and audit_retention_days is not set")
+    home = steward.settings.home
+    segment = archive_before(
+        steward.store, Signer.load(home), home, before=now() - timedelta(days=days)
+    )
+    if segment is None:
+        err.print("nothing old enough to archive")
+    else:
+        err.print(f"archived seq {segment.first_seq}..{segment.last_seq} to {segment.file_name}")

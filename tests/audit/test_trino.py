@@ -1,0 +1,111 @@
+"""Trino's HTTP event listener: QueryCompletedEvent JSON in, audit records and lineage out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from steward.app import Steward
+from steward.identity.tokens import create_token
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def event(name: str) -> Any:
+    return json.loads((FIXTURES / f"trino_{name}.json").read_text())
+
+
+def test_masked_select_is_one_record_with_tables_columns_masks_and_filters(
+    client: TestClient,
+) -> None:
+    response = client.post("/api/v1/audit/trino", json=event("select_masked"))
+    assert response.status_code == 201, response.text
+    assert response.json()["decision"] == "masked"
+    assert response.json()["lineage"] is False  # a SELECT writes nothing
+    (found,) = client.get("/api/v1/audit", params={"action": "query"}).json()["records"]
+    assert found["actor"] == {"user": "ana", "groups": ["analysts", "eu"], "token_id": None}
+    assert found["decision"] == "masked"
+    details = found["details"]
+    assert details["query_id"] == "20240501_101500_00042_abcde"
+    assert details["inputs"] == [
+        {
+            "dataset": "lake.crm.customers",
+            "columns": ["id", "email"],
+            "masks": {"email": ["regexp_replace(email, '^[^@]+', '***')"]},
+            "filters": ["region = 'EU'"],
+        },
+        {"dataset": "lake.sales.orders", "columns": ["customer_id", "total"]},
+    ]
+    assert details["reported_by"]["user"] == "admin"
+    # Both tables are findable by dataset and column.
+    for params in (
+        {"dataset": "lake.sales.orders"},
+        {"dataset": "lake.crm.customers", "column": "email"},
+        {"column": "total"},
+    ):
+        assert len(client.get("/api/v1/audit", params=params).json()["records"]) == 1
+    assert client.get("/api/v1/audit", params={"column": "ssn"}).json()["records"] == []
+
+
+def test_insert_records_the_query_and_draws_table_and_column_lineage(
+    client: TestClient,
+) -> None:
+    response = client.post("/api/v1/audit/trino", json=event("insert"))
+    assert response.status_code == 201, response.text
+    assert response.json()["decision"] == "allowed"
+    assert response.json()["lineage"] is True
+    ns = "trino://trino.example.com:8080"
+    graph = client.get("/api/v1/lineage", params={"nodeId": f"dataset:{ns}:lake.marts.revenue"})
+    assert graph.status_code == 200, graph.text
+    ids = {node["id"] for node in graph.json()["graph"]}
+    assert f"dataset:{ns}:lake.sales.orders" in ids
+    assert f"job:{ns}:20240501_102000_00043_abcde" in ids
+    columns = client.get(
+        "/api/v1/column-lineage",
+        params={"nodeId": f"datasetField:{ns}:lake.marts.revenue:revenue"},
+    )
+    assert columns.status_code == 200, columns.text
+    field_ids = {node["id"] for node in columns.json()["graph"]}
+    assert f"datasetField:{ns}:lake.sales.orders:total" in field_ids
+    actions = [r["action"] for r in client.get("/api/v1/audit").json()["records"]]
+    assert actions == ["lineage.ingest", "query", "token.create"]
+
+
+def test_permission_denied_is_a_denied_record(client: TestClient) -> None:
+    response = client.post("/api/v1/audit/trino", json=event("denied"))
+    assert response.json()["decision"] == "denied"
+    (found,) = client.get("/api/v1/audit", params={"decision": "denied"}).json()["records"]
+    assert found["actor"]["user"] == "bob"
+    assert "Access Denied" in found["details"]["message"]
+    report = client.get("/api/v1/audit/reports/denied").json()
+    assert [row["user"] for row in report["rows"]] == ["bob"]
+
+
+def test_event_without_user_is_refused_naming_the_field(client: TestClient) -> None:
+    payload = event("insert")
+    del payload["context"]["user"]
+    response = client.post("/api/v1/audit/trino", json=payload)
+    assert response.status_code == 400
+    assert "context.user" in response.json()["error"]
+    assert client.get("/api/v1/audit", params={"action": "query"}).json()["records"] == []
+
+
+def test_only_admins_or_the_trino_group_may_post_events(
+    steward: Steward, anonymous: TestClient
+) -> None:
+    analyst = create_token(steward.store, user="eve", groups=["analysts"]).secret
+    trino = create_token(steward.store, user="trino", groups=["trino"]).secret
+    body = event("insert")
+    refused = anonymous.post(
+        "/api/v1/audit/trino", json=body, headers={"Authorization": f"Bearer {analyst}"}
+    )
+    assert refused.status_code == 403
+    accepted = anonymous.post(
+        "/api/v1/audit/trino", json=body, headers={"Authorization": f"Bearer {trino}"}
+    )
+    assert accepted.status_code == 201
+    reading = anonymous.get("/api/v1/audit", headers={"Authorization": f"Bearer {trino}"})
+    assert reading.status_code == 403
