@@ -64,9 +64,8 @@ def main() -> None:
         catalog.close()
         started = time.perf_counter()
         result = sync(steward.store, source)
-        print(
-            f"{'sync after one change':<26} {time.perf_counter() - started:7.2f} s  ({result.changed} changed)"
-        )
+        seconds = time.perf_counter() - started
+        print(f"{'sync after one change':<26} {seconds:7.2f} s  ({result.changed} changed)")
         print(
             f"{args.tables} tables x {args.columns} columns on {steward.store.dialect}:"
             f" first {timings[0]:.2f} s, unchanged {timings[1]:.2f} s"

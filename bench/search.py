@@ -155,14 +155,18 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--url", help="a PostgreSQL store URL (default: SQLite in a temp dir)")
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the SQLite store in this dir")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="steward-bench-search-"))
+    home = args.keep or Path(tempfile.mkdtemp(prefix="steward-bench-search-"))
     steward = Steward(Settings(home=home, database_url=args.url))
     steward.upgrade()
     try:
         started = time.perf_counter()
-        sync(steward.store, GeneratedSource("wh", args.datasets))
-        print(f"synced {args.datasets} datasets in {time.perf_counter() - started:.1f} s")
+        result = sync(steward.store, GeneratedSource("wh", args.datasets))
+        print(
+            f"synced {args.datasets} datasets in {time.perf_counter() - started:.1f} s"
+            f" ({result.added} new)"
+        )
         r = random.Random(11)
         queries: list[tuple[str, SearchFilters]] = []
         for index in range(args.queries):
@@ -192,7 +196,8 @@ def main() -> None:
         )
     finally:
         steward.close()
-        shutil.rmtree(home, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
