@@ -46,8 +46,11 @@ def document(view: dict[str, Any]) -> dict[str, Any]:
         text = (column["description"] or {}).get("text") or ""
         columns.append(f"{column['name']} {text}".strip())
         tags += [t["tag"] for t in column["tags"]]
+    name = view["name"] or f"{view['namespace']}/{view['datasetName']}"
     return {
-        "name": view["name"] or f"{view['namespace']}/{view['datasetName']}",
+        "name": name,
+        "exact_name": name.lower(),
+        "short_name": re.split(r"[./]", name.lower())[-1],
         "source": view["source"] or view["namespace"],
         "description": description,
         "columns": "\n".join(columns),
@@ -128,56 +131,112 @@ def search(
     limit: int = 20,
     include_deleted: bool = False,
 ) -> list[dict[str, Any]]:
-    """Datasets matching `query` (every word, as a prefix), best first."""
+    """Datasets matching `query` (every word, as a prefix), best first.
+
+    Order: exact name matches (the whole name, or its last part), then datasets whose
+    name matches every word, then the rest, each group by full-text rank.
+    """
     if not 1 <= limit <= 500:
         raise InvalidInput("limit: must be between 1 and 500")
     refresh(store)
     terms = _terms(query)
     with store.read() as conn:
-        dialect = conn.dialect.name
         where, params = _filters(filters, include_deleted)
-        params["limit"] = limit
-        params["exact"] = query.strip().lower()
-        params["suffix"] = "%." + query.strip().lower()
-        exact = "(lower(s.name) = :exact OR lower(s.name) LIKE :suffix)"
         if not terms:
-            sql = (
-                "SELECT s.dataset_id, s.name, s.source, s.description, s.domain, s.deleted, "
-                f"0.0 AS score FROM catalog_search s WHERE {where} ORDER BY s.name LIMIT :limit"
-            )
-        elif dialect == "sqlite":
-            params["match"] = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
-            sql = (
-                "SELECT s.dataset_id, s.name, s.source, s.description, s.domain, s.deleted, "
-                "bm25(catalog_search_fts, 10.0, 2.0, 3.0, 2.0, 1.0) AS score "
-                "FROM catalog_search_fts JOIN catalog_search s "
-                "ON s.dataset_id = catalog_search_fts.rowid "
-                f"WHERE catalog_search_fts MATCH :match AND {where} "
-                f"ORDER BY {exact} DESC, score LIMIT :limit"
-            )
-        else:
-            params["match"] = " & ".join(
-                re.sub(r"[^\w]", "", t) + ":*" for t in terms if re.sub(r"[^\w]", "", t)
-            )
-            sql = (
-                "SELECT s.dataset_id, s.name, s.source, s.description, s.domain, s.deleted, "
-                "ts_rank_cd(s.document, q, 1) AS score "
-                "FROM catalog_search s, to_tsquery('simple', :match) q "
-                f"WHERE s.document @@ q AND {where} "
-                f"ORDER BY {exact} DESC, score DESC, s.name LIMIT :limit"
-            )
-        rows = conn.execute(sa.text(sql), params).all()
-    return [
-        {
-            "name": row.name,
-            "source": row.source,
-            "description": row.description or None,
-            "domain": row.domain,
-            "deleted": bool(row.deleted),
-            "score": abs(float(row.score)),
+            sql = f"SELECT s.* FROM catalog_search s WHERE {where} ORDER BY s.name LIMIT :limit"
+            rows = conn.execute(sa.text(sql), {**params, "limit": limit}).all()
+            return [_result(row, 0.0) for row in rows]
+        exact = query.strip().lower()
+        sql = (
+            f"SELECT s.* FROM catalog_search s WHERE (s.exact_name = :exact OR "
+            f"s.short_name = :exact) AND {where} ORDER BY s.name LIMIT :limit"
+        )
+        found = {
+            row.dataset_id: _result(row, 0.0)
+            for row in conn.execute(sa.text(sql), {**params, "exact": exact, "limit": limit})
         }
-        for row in rows
-    ]
+        ranked = _sqlite_ranked if conn.dialect.name == "sqlite" else _postgresql_ranked
+        for in_names in (True, False):
+            if len(found) >= limit:
+                break
+            for row, score in ranked(conn, terms, where, params, limit, found, in_names):
+                found.setdefault(row.dataset_id, _result(row, score))
+    return list(found.values())[:limit]
+
+
+def _result(row: Any, score: float) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "source": row.source,
+        "description": row.description or None,
+        "domain": row.domain,
+        "deleted": bool(row.deleted),
+        "score": round(abs(float(score)), 6),
+    }
+
+
+def _sqlite_ranked(
+    conn: Connection,
+    terms: list[str],
+    where: str,
+    params: dict[str, Any],
+    limit: int,
+    skip: dict[int, Any],
+    in_names: bool,
+) -> list[tuple[Any, float]]:
+    """The best matches by bm25, filtered; candidates are fetched by rank alone (fast in
+    FTS5) in growing pages and filtered after, so the join never sees every match."""
+    match = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
+    if in_names:
+        match = f"name : ({match})"
+    wanted = limit - len(skip)
+    page = max(4 * wanted, 50)
+    while True:
+        candidates = conn.execute(
+            sa.text(
+                "SELECT rowid, bm25(catalog_search_fts, 10.0, 2.0, 3.0, 2.0, 1.0) AS score "
+                "FROM catalog_search_fts WHERE catalog_search_fts MATCH :match "
+                "ORDER BY score LIMIT :page"
+            ),
+            {"match": match, "page": page},
+        ).all()
+        scores = {row.rowid: row.score for row in candidates if row.rowid not in skip}
+        kept: list[tuple[Any, float]] = []
+        if scores:
+            rows = conn.execute(
+                sa.text(
+                    f"SELECT s.* FROM catalog_search s WHERE {where} AND s.dataset_id IN "
+                    f"({','.join(str(int(i)) for i in scores)})"
+                ),
+                params,
+            ).all()
+            kept = sorted(((row, scores[row.dataset_id]) for row in rows), key=lambda r: r[1])
+        if len(kept) >= wanted or len(candidates) < page:
+            return kept[:wanted]
+        page *= 8
+
+
+def _postgresql_ranked(
+    conn: Connection,
+    terms: list[str],
+    where: str,
+    params: dict[str, Any],
+    limit: int,
+    skip: dict[int, Any],
+    in_names: bool,
+) -> list[tuple[Any, float]]:
+    words = [w for w in (re.sub(r"[^\w]", "", t) for t in terms) if w]
+    if not words:
+        return []
+    weights = ":A" if in_names else ""
+    match = " & ".join(f"{w}:*{weights.replace(':', '')}" for w in words)
+    sql = (
+        "SELECT s.*, ts_rank_cd(s.document, q, 1) AS score "
+        "FROM catalog_search s, to_tsquery('simple', :match) q "
+        f"WHERE s.document @@ q AND {where} ORDER BY score DESC, s.name LIMIT :limit"
+    )
+    rows = conn.execute(sa.text(sql), {**params, "match": match, "limit": limit + len(skip)})
+    return [(row, row.score) for row in rows if row.dataset_id not in skip][: limit - len(skip)]
 
 
 def _filters(filters: SearchFilters, include_deleted: bool) -> tuple[str, dict[str, Any]]:

@@ -333,7 +333,10 @@ catalog_search = sa.Table(
     "catalog_search",
     metadata,
     sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), primary_key=True),
-    sa.Column("name", sa.Text, nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    # Lower-cased whole name and last part (`orders` of `lake.sales.orders`): exact matches.
+    sa.Column("exact_name", sa.Text, nullable=False, index=True),
+    sa.Column("short_name", sa.Text, nullable=False, index=True),
     sa.Column("source", sa.Text),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("columns", sa.Text, nullable=False),

@@ -95,6 +95,8 @@ def upgrade() -> None:
         "catalog_search",
         sa.Column("dataset_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("exact_name", sa.Text(), nullable=False),
+        sa.Column("short_name", sa.Text(), nullable=False),
         sa.Column("source", sa.Text(), nullable=True),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("columns", sa.Text(), nullable=False),
@@ -108,7 +110,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("dataset_id", name="pk_catalog_search"),
     )
-    op.create_index("ix_catalog_search_name", "catalog_search", ["name"])
+    op.create_index("ix_catalog_search_exact_name", "catalog_search", ["exact_name"])
+    op.create_index("ix_catalog_search_short_name", "catalog_search", ["short_name"])
     op.create_table(
         "catalog_search_state",
         sa.Column("id", sa.Integer(), nullable=False),
