@@ -88,9 +88,11 @@ def refresh(store: Store) -> int:
     """
     with store.read() as conn:
         state = conn.execute(sa.select(catalog_search_state)).first()
-        newest = conn.execute(
-            sa.select(sa.func.max(datasets.c.id), sa.func.max(datasets.c.updated_at))
-        ).one()
+        # Two queries, not one: SQLite answers a lone max() from the index, not two.
+        newest = (
+            conn.execute(sa.select(sa.func.max(datasets.c.id))).scalar(),
+            conn.execute(sa.select(sa.func.max(datasets.c.updated_at))).scalar(),
+        )
     if newest[0] is None:
         return 0
     if state is not None and (state.last_dataset_id, state.last_updated_at) == tuple(newest):
@@ -159,7 +161,8 @@ def search(
         for in_names in (True, False):
             if len(found) >= limit:
                 break
-            for row, score in ranked(conn, terms, where, params, limit, found, in_names):
+            hits = ranked(conn, terms, filters, where, params, limit, found, in_names)
+            for row, score in hits:
                 found.setdefault(row.dataset_id, _result(row, score))
     return list(found.values())[:limit]
 
@@ -175,9 +178,14 @@ def _result(row: Any, score: float) -> dict[str, Any]:
     }
 
 
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
 def _sqlite_ranked(
     conn: Connection,
     terms: list[str],
+    filters: SearchFilters,
     where: str,
     params: dict[str, Any],
     limit: int,
@@ -186,15 +194,25 @@ def _sqlite_ranked(
 ) -> list[tuple[Any, float]]:
     """The best matches by bm25, filtered; candidates are fetched by rank alone (fast in
     FTS5) in growing pages and filtered after, so the join never sees every match."""
-    match = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
+    match = " ".join(_phrase(t) + "*" for t in terms)
     if in_names:
         match = f"name : ({match})"
+    # Filters narrow the full-text match first (a superset: `tags : "pii"` also matches
+    # pii.email), so ranking scores only plausible rows; SQL checks them exactly after.
+    for column, value in (
+        ("source", filters.source),
+        ("domain", filters.domain),
+        ("tags", filters.tag),
+        ("owners", filters.owner),
+    ):
+        if value and _TERM.search(value):
+            match = f"({match}) AND {column} : {_phrase(value)}"
     wanted = limit - len(skip)
     page = max(4 * wanted, 50)
     while True:
         candidates = conn.execute(
             sa.text(
-                "SELECT rowid, bm25(catalog_search_fts, 10.0, 2.0, 3.0, 2.0, 1.0) AS score "
+                "SELECT rowid, bm25(catalog_search_fts, 10, 2, 3, 2, 1, 0, 0) AS score "
                 "FROM catalog_search_fts WHERE catalog_search_fts MATCH :match "
                 "ORDER BY score LIMIT :page"
             ),
@@ -219,6 +237,7 @@ def _sqlite_ranked(
 def _postgresql_ranked(
     conn: Connection,
     terms: list[str],
+    filters: SearchFilters,
     where: str,
     params: dict[str, Any],
     limit: int,

@@ -18,7 +18,7 @@ depends_on = None
 _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 # The search document's text columns, and their weights (name first, owners last).
-_FTS_COLUMNS = ("name", "description", "columns", "tags", "owners")
+_FTS_COLUMNS = ("name", "description", "columns", "tags", "owners", "source", "domain")
 
 
 def upgrade() -> None:
@@ -160,7 +160,7 @@ def _postgresql_full_text() -> None:
         return f"setweight(to_tsvector('simple', {text}), '{weight}')"
 
     document = " || ".join(
-        part(c, w) for c, w in zip(_FTS_COLUMNS, ("A", "B", "B", "C", "D"), strict=True)
+        part(c, w) for c, w in zip(_FTS_COLUMNS[:5], ("A", "B", "B", "C", "D"), strict=True)
     )
     op.execute(
         f"ALTER TABLE catalog_search ADD COLUMN document tsvector "
