@@ -1,0 +1,64 @@
+"""What one principal may see of one table: the contract between deciding and enforcing.
+
+`policy.decide` turns the active policy, a principal and a table's columns (with their
+catalog tags) into a `TableAccess`; the query path (`policy.rewrite`) turns a
+`TableAccess` into the secure view that replaces every reference to the table, and
+`policy explain`, `/api/v1/policy/effective` and the Trino export read the same value,
+so what is shown and what is enforced cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnVerdict = Literal["clear", "masked", "denied"]
+
+
+@dataclass(frozen=True)
+class ColumnAccess:
+    """One column as the principal sees it.
+
+    `expression` is the SQL (DuckDB dialect, sqlglot-parseable) computing the masked
+    value from the column itself, which it names as `{column}` quoted; None when clear
+    or denied. `rule` names the policy rule that decided (e.g. `masks[0]`, `deny[1]`,
+    `grants[2]`).
+    """
+
+    name: str
+    verdict: ColumnVerdict
+    rule: str
+    mask: str | None = (
+        None  # built-in mask name (redact, null, hash, email, last4, year, round) or "sql"
+    )
+    expression: str | None = None
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """Everything one principal may see of one table (`lake.crm.customers`)."""
+
+    table: str
+    allowed: bool  # may the principal select from the table at all
+    rule: str  # the rule that allowed or refused the table
+    columns: tuple[ColumnAccess, ...] = ()
+    # SQL boolean expressions over the table's columns (DuckDB dialect); all must hold.
+    row_filters: tuple[str, ...] = ()
+    row_filter_rules: tuple[str, ...] = ()
+    policy_version: int | None = None
+    reason: str | None = None  # why refused, in words, when not allowed
+
+    @property
+    def visible(self) -> tuple[ColumnAccess, ...]:
+        """The columns the principal sees (clear or masked), in table order."""
+        return tuple(c for c in self.columns if c.verdict != "denied")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The principal as policies see it: user, groups, roles mapped from groups, attributes."""
+
+    user: str
+    groups: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    attributes: dict[str, str] = field(default_factory=dict)
