@@ -198,12 +198,16 @@ def _literal(text: str) -> str:
 
 def mask_sql(mask: Mask, column: str, policy: Policy, *, dialect: str = "duckdb") -> str:
     """The SQL computing the masked value of `column` (DuckDB, or Trino for the export)."""
-    col = quote(column)
     kind = mask.kind
+    if dialect == "trino" and kind not in ("hash", "year"):
+        # hash and year are written for Trino by hand: sqlglot would hash the varchar
+        # where Trino's sha256 wants bytes, and has no make_date in Trino.
+        duckdb_sql = mask_sql(mask, column, policy)
+        return sqlglot.transpile(duckdb_sql, read="duckdb", write="trino")[0]
+    col = quote(column)
     trino = dialect == "trino"
     if kind == "sql":
-        sql = str(mask.sql).replace("{column}", col)
-        return sqlglot.transpile(sql, read="duckdb", write="trino")[0] if trino else sql
+        return str(mask.sql).replace("{column}", col)
     if kind == "redact":
         return "'****'"
     if kind == "null":
