@@ -79,3 +79,19 @@ def access_json(caller: Caller, access: TableAccess, policy: Policy) -> dict[str
             for where, rule in zip(access.row_filters, access.row_filter_rules, strict=True)
         ],
     }
+
+
+def catalog_tables(store: Store) -> dict[str, list[tuple[str, frozenset[str]]]]:
+    """Every live catalog table with its columns and their effective tags."""
+    import sqlalchemy as sa
+
+    from steward.store.schema import catalog_entries
+
+    with store.read() as conn:
+        names = conn.execute(
+            sa.select(catalog_entries.c.name)
+            .where(catalog_entries.c.deleted_at.is_(None))
+            .order_by(catalog_entries.c.name)
+        ).scalars()
+        columns_of = catalog_columns(conn)
+        return {name: list(columns_of(name) or []) for name in names}

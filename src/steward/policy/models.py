@@ -35,6 +35,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 BuiltinMask = Literal["redact", "null", "hash", "email", "last4", "year", "round"]
+MaskName = Literal["redact", "null", "hash", "email", "last4", "year", "round", "sql"]
 BUILTIN_MASKS: tuple[str, ...] = ("redact", "null", "hash", "email", "last4", "year", "round")
 
 _NAME = re.compile(r"^[A-Za-z0-9_*$-]+(\.[A-Za-z0-9_*$-]+)*$")
@@ -84,7 +85,7 @@ class Mask(_Rule):
     """
 
     columns: list[str] = Field(min_length=1)
-    mask: BuiltinMask | Literal["sql"] | None = None
+    mask: MaskName | None = None
     sql: str | None = None
     digits: int = -2  # for `round`: round(value, digits); -2 rounds to hundreds
     roles: list[str] | None = None
