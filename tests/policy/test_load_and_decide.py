@@ -32,7 +32,8 @@ def problems(text: str, name: str = "policy.yaml") -> list[str]:
 def test_the_issue_example_and_the_shipped_example_load() -> None:
     assert set(issue_policy().roles) == {"analyst", "eu-analyst", "platform-admin"}
     shipped = load(read_sources(EXAMPLE), columns_of=columns_of).policy
-    assert len(shipped.masks) >= 2 and shipped.masks[0].except_ == ["platform-admin"]
+    assert len(shipped.masks) >= 2
+    assert shipped.masks[0].except_ == ["platform-admin"]
 
 
 def test_unknown_role_is_named_with_its_line() -> None:
@@ -82,7 +83,8 @@ def test_a_folder_is_merged_in_name_order_and_errors_name_the_file(tmp_path: Pat
     assert all(p.startswith("20-rules.yaml:") for p in caught.value.problems)
     (tmp_path / "20-rules.yaml").write_text("masks:" + rest)
     merged = load(read_sources(tmp_path)).policy
-    assert len(merged.masks) == 2 and len(merged.grants) == 2
+    assert len(merged.masks) == 2
+    assert len(merged.grants) == 2
 
 
 def test_patterns() -> None:
@@ -180,7 +182,8 @@ masks:
         "ABC",
     )
     again = db.execute("SELECT sha256('k1' || 's3cret')").fetchone()
-    assert again is not None and secret == again[0]
+    assert again is not None
+    assert secret == again[0]
 
 
 def test_caller_values_are_bound_in_filters() -> None:
@@ -188,7 +191,11 @@ def test_caller_values_are_bound_in_filters() -> None:
 roles: {r: {groups: [g]}}
 grants: [{roles: [r], select: ["*"]}]
 row_filters:
-  - {table: "t.s.x", roles: [r], where: "owner = current_user AND list_contains(current_groups, team) AND region = current_attribute('region')"}
+  - table: "t.s.x"
+    roles: [r]
+    where: >-
+      owner = current_user AND list_contains(current_groups, team)
+      AND region = current_attribute('region')
 """
     policy = load({"p.yaml": text}).policy
     caller = caller_for(policy, "o'neil", ["g", "h"], {"region": "EU"})
