@@ -437,6 +437,24 @@ audit_export_cursors = sa.Table(
 )
 
 
+# -- policy -------------------------------------------------------------------------------------
+# Every applied policy, newest = active. `sources` is the files exactly as applied (file
+# name -> YAML text), so a rollback restores them byte for byte as a new version;
+# `hash_key` is the per-version secret that `hash` masks mix into the value.
+policy_versions = sa.Table(
+    "policy_versions",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("author", sa.Text),
+    sa.Column("action", sa.String(16), nullable=False),  # apply or rollback
+    sa.Column("restored_from", sa.Integer),
+    sa.Column("sources", Json, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("hash_key", sa.String(64), nullable=False),
+)
+
+
 def declared_here(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:

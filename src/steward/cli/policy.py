@@ -1,0 +1,243 @@
+"""`steward policy`: validate, diff, apply, rollback, list, show, explain, export.
+
+These commands administer the local installation directly; the author recorded with
+an apply or a rollback is `--author`, else the operating-system user.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from steward.cli.context import steward_from_env
+
+app = typer.Typer(
+    help="Access policies as code: grants, masks, row filters, denies.", no_args_is_help=True
+)
+out = Console()
+err = Console(stderr=True)
+
+PolicyPath = Annotated[Path, typer.Argument(help="A policy YAML file, or a folder of them.")]
+Author = Annotated[
+    str | None, typer.Option("--author", help="Who makes this change (default: your OS user).")
+]
+NoCatalog = Annotated[
+    bool,
+    typer.Option("--no-catalog", help="Do not check tables and columns against the catalog."),
+]
+
+
+def _local_admin(author: str | None) -> Any:
+    from steward.identity.models import Principal
+
+    return Principal(user=author or f"local:{getpass.getuser()}", is_admin=True)
+
+
+def _steward() -> Any:
+    steward = steward_from_env()
+    steward.upgrade()
+    return steward
+
+
+@app.command("validate")
+def validate_command(path: PolicyPath, no_catalog: NoCatalog = False) -> None:
+    """Check a policy: its shape, roles, SQL, and the tables and columns it names."""
+    from steward.policy.load import load, read_sources
+    from steward.policy.versions import catalog_columns
+
+    sources = read_sources(path)
+    if no_catalog:
+        policy = load(sources).policy
+    else:
+        with _steward().store.read() as conn:
+            policy = load(sources, columns_of=catalog_columns(conn)).policy
+    err.print(
+        f"valid: {len(policy.roles)} roles, {len(policy.grants)} grants, "
+        f"{len(policy.masks)} masks, {len(policy.row_filters)} row filters, "
+        f"{len(policy.deny)} denies"
+    )
+
+
+@app.command("diff")
+def diff_command(path: PolicyPath) -> None:
+    """What applying a policy would change, against the active version."""
+    from steward.policy.load import load, read_sources
+    from steward.policy.versions import active, diff, get
+
+    steward = _steward()
+    sources = read_sources(path)
+    new = load(sources).policy
+    current = active(steward.store)
+    old_sources = get(steward.store, current[0]).sources if current else {}
+    lines = diff(current[1] if current else None, new, old_sources=old_sources, new_sources=sources)
+    for line in lines:
+        print(line)
+    if not lines:
+        err.print("no change")
+
+
+@app.command("apply")
+def apply_command(path: PolicyPath, author: Author = None, no_catalog: NoCatalog = False) -> None:
+    """Validate a policy and make it the active version (audited)."""
+    from steward.policy.load import load, read_sources
+    from steward.policy.versions import active, apply, diff
+
+    steward = _steward()
+    sources = read_sources(path)
+    current = active(steward.store)
+    version = apply(
+        steward.store, sources, actor=_local_admin(author), check_catalog=not no_catalog
+    )
+    for line in diff(current[1] if current else None, load(sources).policy):
+        err.print(escape(line), highlight=False)
+    err.print(f"applied policy version {version}")
+
+
+@app.command("rollback")
+def rollback_command(
+    version: Annotated[int, typer.Argument(help="The version to restore.")], author: Author = None
+) -> None:
+    """Make an earlier version active again (as a new version with the same files)."""
+    from steward.policy.versions import rollback
+
+    new = rollback(_steward().store, version, actor=_local_admin(author))
+    err.print(f"restored version {version} as version {new}")
+
+
+@app.command("list")
+def list_command() -> None:
+    """Every applied version, newest (the active one) first."""
+    from steward.policy.versions import history
+
+    table = Table("version", "applied", "by", "action", "files", "sha256")
+    for item in history(_steward().store):
+        action = item.action + (f" to {item.restored_from}" if item.restored_from else "")
+        table.add_row(
+            str(item.version),
+            item.created_at.isoformat(timespec="seconds"),
+            escape(item.author or ""),
+            action,
+            escape(", ".join(sorted(item.sources))),
+            item.sha256[:12],
+        )
+    out.print(table)
+
+
+@app.command("show")
+def show_command(
+    version: Annotated[int | None, typer.Argument(help="Default: the active version.")] = None,
+) -> None:
+    """Print a version's files exactly as applied."""
+    from steward.errors import NotFound
+    from steward.policy.versions import active, get
+
+    steward = _steward()
+    if version is None:
+        current = active(steward.store)
+        if current is None:
+            raise NotFound("no policy has been applied yet")
+        version = current[0]
+    item = get(steward.store, version)
+    for name, text in sorted(item.sources.items()):
+        if len(item.sources) > 1:
+            print(f"# --- {name}")
+        print(text, end="" if text.endswith("\n") else "\n")
+
+
+@app.command("explain")
+def explain_command(
+    table: Annotated[str, typer.Argument(help="A catalog table, e.g. lake.crm.customers.")],
+    user: Annotated[str, typer.Option("--user", help="The user name.")],
+    groups: Annotated[
+        list[str] | None, typer.Option("--groups", help="The user's groups (comma-separated).")
+    ] = None,
+    attribute: Annotated[
+        list[str] | None, typer.Option("--attribute", help="A user attribute, name=value.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Explain this policy instead of the active one.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What one principal sees of a table, and which rule decided each column."""
+    from steward.errors import InvalidInput
+    from steward.policy.effective import access_json, effective_access
+    from steward.policy.load import load, read_sources
+    from steward.policy.models import Policy
+
+    steward = _steward()
+    attributes: dict[str, str] = {}
+    for item in attribute or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise InvalidInput(f"--attribute: {item!r} is not name=value")
+        attributes[name] = value
+    group_list = [g.strip() for item in groups or [] for g in item.split(",") if g.strip()]
+    chosen: tuple[int | None, Policy] | None = None
+    if file is not None:
+        chosen = (None, load(read_sources(file)).policy)
+    caller, access = effective_access(
+        steward.store, user, group_list, table, attributes=attributes, policy=chosen
+    )
+    if chosen is None:
+        from steward.policy.versions import active
+
+        current = active(steward.store)
+        policy = current[1] if current else Policy()
+    else:
+        policy = chosen[1]
+    shown = access_json(caller, access, policy)
+    if as_json:
+        print(json.dumps(shown, indent=2))
+        return
+    roles = ", ".join(shown["roles"]) or "none"
+    verdict = "may select" if access.allowed else "may NOT select"
+    out.print(
+        f"{escape(user)} (roles: {escape(roles)}) {verdict} {escape(table)}"
+        f" — {access.rule}" + (f": {escape(access.reason)}" if access.reason else ""),
+        highlight=False,
+    )
+    if access.columns:
+        grid = Table("column", "verdict", "mask", "rule")
+        for column in shown["columns"]:
+            grid.add_row(
+                escape(column["name"]), column["verdict"], column["mask"] or "", column["rule"]
+            )
+        out.print(grid)
+    for row_filter in shown["rowFilters"]:
+        out.print(f"row filter ({row_filter['rule']}): {escape(row_filter['where'])}")
+
+
+@app.command("export")
+def export_command(
+    format: Annotated[str, typer.Option("--format", help="Only `trino` for now.")] = "trino",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
+) -> None:
+    """The active policy as Trino file-based access control rules, for the catalog's tables."""
+    from steward.errors import InvalidInput, NotFound
+    from steward.policy.effective import catalog_tables
+    from steward.policy.trino import export_trino
+    from steward.policy.versions import active
+
+    if format != "trino":
+        raise InvalidInput(f"--format: {format!r} is not supported (only 'trino')")
+    steward = _steward()
+    current = active(steward.store)
+    if current is None:
+        raise NotFound("no policy has been applied yet")
+    rules, unsupported = export_trino(current[1], catalog_tables(steward.store))
+    text = json.dumps(rules, indent=2) + "\n"
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {len(rules['tables'])} table rules to {escape(str(output))}")
+    for line in unsupported:
+        err.print(f"[yellow]not expressible in Trino:[/yellow] {escape(line)}", highlight=False)
