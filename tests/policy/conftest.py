@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -94,9 +94,9 @@ ANALYST = Principal(user="ann@example.com", groups=frozenset({"analysts-eu"}))
 
 
 @pytest.fixture
-def database_url() -> Iterator[None]:
+def database_url() -> None:
     """The bypass tests run on the embedded SQLite store; the engine is what they test."""
-    yield None
+    return None
 
 
 @pytest.fixture

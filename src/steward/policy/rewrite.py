@@ -180,9 +180,8 @@ def _cte_references(expression: exp.Query) -> set[int]:
         for table in scope.tables:
             if table.args.get("db") is None and table.args.get("catalog") is None:
                 source = scope.sources.get(table.alias_or_name)
-                if source is not None and not isinstance(source, exp.Table):
-                    refs.add(id(table))
-                elif table.name.lower() in {n.lower() for n in scope.cte_sources}:
+                is_cte = source is not None and not isinstance(source, exp.Table)
+                if is_cte or table.name.lower() in {n.lower() for n in scope.cte_sources}:
                     refs.add(id(table))
     return refs
 
@@ -252,7 +251,7 @@ def _secure_view(access: TableAccess, internal: str) -> exp.Select:
     return view
 
 
-def _mask(column: str, expression: str | None) -> exp.Expression:
+def _mask(column: str, expression: str | None) -> exp.Expr:
     quoted = exp.column(column, quoted=True)
     if expression is None:
         return quoted
@@ -260,12 +259,13 @@ def _mask(column: str, expression: str | None) -> exp.Expression:
     return _parse_expression(text, f"mask on {column}")
 
 
-def _parse_expression(text: str, what: str) -> exp.Expression:
+def _parse_expression(text: str, what: str) -> exp.Expr:
     try:
         return sqlglot.parse_one(text, read=DIALECT)
     except (ParseError, TokenError) as exc:
         # A policy error, not the caller's: refuse rather than run without the rule.
-        raise Forbidden(f"{what}: the policy's SQL cannot be parsed ({_first_line(str(exc))})")
+        problem = _first_line(str(exc))
+        raise Forbidden(f"{what}: the policy's SQL cannot be parsed ({problem})") from None
 
 
 def _refuse_denied_columns(
@@ -286,10 +286,10 @@ def _refuse_denied_columns(
     defined |= {
         c.name.lower() for alias in expression.find_all(exp.TableAlias) for c in alias.columns
     }
-    for column in expression.find_all(exp.Column):
-        name = column.name.lower()
+    for reference in expression.find_all(exp.Column):
+        name = reference.name.lower()
         if name in denied and name not in visible and name not in defined:
-            raise Forbidden(f"sql: column {denied[name]}.{column.name} is denied to you")
+            raise Forbidden(f"sql: column {denied[name]}.{reference.name} is denied to you")
 
 
 def _first_line(text: str) -> str:
