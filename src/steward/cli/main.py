@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from steward.cli import audit, catalog, export, lineage, token
+from steward.cli import audit, catalog, export, lineage, query, token
 from steward.cli.context import steward_from_env
 from steward.errors import StewardError
 
@@ -29,6 +29,7 @@ app.add_typer(catalog.app, name="catalog")
 app.add_typer(export.app, name="export")
 app.command("search")(catalog.search_command)
 app.add_typer(audit.app, name="audit")
+app.command("query")(query.query_command)
 err = Console(stderr=True)
 
 

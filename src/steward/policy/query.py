@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -55,10 +55,25 @@ class QueryResult:
         """The API's shape: `{"columns": [...], "rows": [[...]], "applied": [...]}`."""
         return {
             "columns": self.columns,
-            "rows": self.rows,
+            "rows": [[_json_value(v) for v in row] for row in self.rows],
             "applied": self.applied,
             "truncated": self.truncated,
         }
+
+
+def _json_value(value: Any) -> Any:
+    """A value orjson can write: decimals as text (exact), bytes as hex, durations as text."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
 
 
 def run_query(
