@@ -6,7 +6,7 @@ from fastapi import Depends, FastAPI
 from starlette.responses import Response
 
 from steward import __version__
-from steward.api import audit, catalog, lineage, policy
+from steward.api import audit, catalog, lineage, policy, query
 from steward.api.auth import principal
 from steward.api.guards import refuse_nul
 from steward.api.responses import Json, install_error_handlers
@@ -30,4 +30,5 @@ def create_app(steward: Steward) -> FastAPI:
     app.include_router(catalog.router, dependencies=authenticated)
     app.include_router(audit.router, dependencies=authenticated)
     app.include_router(policy.router, dependencies=authenticated)
+    app.include_router(query.router, dependencies=authenticated)
     return app

@@ -1,0 +1,200 @@
+"""Governed vs raw DuckDB on the same queries over 10,000,000 rows, and the fixed cost.
+
+Writes `lake.bench.people` (10,000,000 rows in Parquet files registered in an Iceberg
+table of the embedded lake with pyiceberg `add_files`) and `lake.bench.regions`, then
+times each query (scan, filter, join, group by) three ways:
+
+- raw: plain DuckDB over the same Parquet files, the SQL as written;
+- governed, clear: `run_query` with every column clear (the path's own cost: catalog
+  lookup, Iceberg planning, rewrite, a fresh locked-down connection, audit, lineage);
+- governed, masked: email masked, SSN redacted, a row filter (what a policy costs).
+
+Then the fixed cost per query: parse, refuse, qualify and rewrite alone (`govern`).
+Prints each time and the ratio governed/raw (aim: under 1.05 on these queries, and
+under 2 ms fixed).
+
+    python bench/policy_overhead.py [--rows 10000000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from steward.app import Steward
+from steward.catalog.sync import sync
+from steward.config import Settings
+from steward.connectors.iceberg import lake_catalog
+from steward.identity.models import Principal
+from steward.policy.access import ColumnAccess, TableAccess
+from steward.policy.query import run_query
+from steward.policy.rewrite import govern
+
+FILES = 8
+QUERIES = {
+    "scan": "SELECT count(*), sum(salary), max(email) FROM people",
+    "filter": "SELECT count(*), avg(salary) FROM people WHERE salary > 150000 AND email LIKE 'u1%'",
+    "join": "SELECT r.label, count(*) FROM people p JOIN regions r ON r.code = p.region"
+    " GROUP BY r.label",
+    "group by": "SELECT region, ssn_area, count(*), sum(salary) FROM"
+    " (SELECT region, substring(ssn, 1, 3) AS ssn_area, salary FROM people) GROUP BY ALL",
+}
+PRINCIPAL = Principal(user="bench")
+
+
+def write_people(directory: Path, rows: int) -> list[str]:
+    directory.mkdir(parents=True)
+    paths = []
+    per_file = -(-rows // FILES)
+    for n in range(FILES):
+        start = n * per_file
+        count = min(per_file, rows - start)
+        ids = pa.array(range(start, start + count), pa.int64())
+        text = pc.cast(ids, pa.string())
+        table = pa.table(
+            {
+                "id": ids,
+                "email": pc.binary_join_element_wise("u", text, "@example.com", ""),
+                "ssn": pc.binary_join_element_wise(
+                    pc.cast(pc.add(pc.remainder(ids, 900), 100), pa.string()), text, "-"
+                ),
+                "region": pc.take(pa.array(["EU", "US", "APAC", "LATAM"]), pc.remainder(ids, 4)),
+                "salary": pc.add(pc.remainder(pc.multiply(ids, 7919), 200_000), 20_000),
+            }
+        )
+        path = directory / f"people-{n}.parquet"
+        pq.write_table(table, path)
+        paths.append(str(path))
+    return paths
+
+
+def make_lake(home: Path, rows: int) -> list[str]:
+    catalog = lake_catalog(home)
+    catalog.create_namespace("bench")
+    paths = write_people(home / "data" / "people", rows)
+    people = catalog.create_table("bench.people", schema=pq.read_schema(paths[0]))
+    people.add_files(paths)
+    regions = pa.table(
+        {"code": ["EU", "US", "APAC", "LATAM"], "label": ["Europe", "US", "Asia", "Latin America"]}
+    )
+    catalog.create_table("bench.regions", schema=regions.schema).append(regions)
+    catalog.close()
+    return paths
+
+
+def clear(table: str, columns: Sequence[tuple[str, frozenset[str]]]) -> TableAccess:
+    return TableAccess(
+        table, True, "grants[0]", tuple(ColumnAccess(c, "clear", "grants[0]") for c, _ in columns)
+    )
+
+
+def masked(table: str, columns: Sequence[tuple[str, frozenset[str]]]) -> TableAccess:
+    if not table.endswith("people"):
+        return clear(table, columns)
+    masks = {
+        "email": ColumnAccess(
+            "email",
+            "masked",
+            "masks[0]",
+            "email",
+            "regexp_replace({column}, '^(.)[^@]*@', '\\1****@')",
+        ),
+        "ssn": ColumnAccess("ssn", "masked", "masks[1]", "redact", "'REDACTED'"),
+    }
+    return TableAccess(
+        table,
+        True,
+        "grants[0]",
+        tuple(masks.get(c, ColumnAccess(c, "clear", "grants[0]")) for c, _ in columns),
+        row_filters=("region <> 'LATAM'",),
+        row_filter_rules=("row_filters[0]",),
+    )
+
+
+def best(run: Callable[[], object], repeat: int) -> float:
+    run()  # warm the file cache
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="steward-bench-policy-"))
+    try:
+        steward = Steward(Settings(home=home))
+        steward.upgrade()
+        started = time.perf_counter()
+        paths = make_lake(home, args.rows)
+        sync(steward.store, steward.source("lake"))
+        print(
+            f"{args.rows:,} rows in {len(paths)} Parquet files, set up in"
+            f" {time.perf_counter() - started:.1f} s"
+        )
+        regions = lake_catalog(home).load_table("bench.regions")
+        region_files = [
+            t.file.file_path.removeprefix("file://") for t in regions.scan().plan_files()
+        ]
+        raw = duckdb.connect()
+        raw.execute(f"CREATE VIEW people AS SELECT * FROM read_parquet({paths!r})")
+        raw.execute(f"CREATE VIEW regions AS SELECT * FROM read_parquet({region_files!r})")
+        print(
+            f"{'query':<10} {'raw s':>8} {'clear s':>8} {'ratio':>6} {'masked s':>9} {'ratio':>6}"
+        )
+        for name, sql in QUERIES.items():
+            raw_s = best(lambda sql=sql: raw.execute(sql).fetchall(), args.repeat)
+            clear_s = best(
+                lambda sql=sql: run_query(steward, sql, PRINCIPAL, access_for=clear), args.repeat
+            )
+            masked_s = best(
+                lambda sql=sql: run_query(steward, sql, PRINCIPAL, access_for=masked), args.repeat
+            )
+            print(
+                f"{name:<10} {raw_s:8.3f} {clear_s:8.3f} {clear_s / raw_s:6.3f}"
+                f" {masked_s:9.3f} {masked_s / raw_s:6.3f}"
+            )
+        catalog = {
+            "lake.bench.people": ["id", "email", "ssn", "region", "salary"],
+            "lake.bench.regions": ["code", "label"],
+        }
+        columns = {k: [(c, frozenset[str]()) for c in v] for k, v in catalog.items()}
+        fixed = []
+        for sql in QUERIES.values():
+            count = 500
+            started = time.perf_counter()
+            for _ in range(count):
+                govern(
+                    sql,
+                    catalog=catalog,
+                    access_for=lambda t: masked(t, columns[t]),
+                    internal_prefix="__t",
+                )
+            fixed.append((time.perf_counter() - started) / count)
+        mean = statistics.mean(fixed)
+        print(
+            f"fixed cost (parse, refuse, qualify, rewrite): {mean * 1000:.3f} ms per query"
+            f" (max {max(fixed) * 1000:.3f} ms); ratio to the 2 ms aim: {mean / 0.002:.2f}"
+        )
+        steward.close()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

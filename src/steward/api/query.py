@@ -1,0 +1,42 @@
+"""The governed query route: `POST /api/v1/query {"sql": ...}` runs as the caller."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from steward.api.auth import steward_of
+from steward.api.responses import Json
+from steward.policy.query import run_query
+from steward.policy.wiring import access_for
+
+router = APIRouter(prefix="/api/v1")
+
+
+class QueryRequest(BaseModel):
+    """One read-only SQL statement, and at most how many rows to return."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sql: str = Field(min_length=1, max_length=100_000)
+    limit: int = Field(default=10_000, ge=1, le=100_000)
+
+
+@router.post("/query")
+async def post_query(request: Request, body: QueryRequest) -> Response:
+    """`{"columns": [...], "rows": [[...]], "applied": [...]}`; 403 with the reason if refused."""
+    steward = steward_of(request)
+    caller = request.state.principal
+    client = request.headers.get("x-steward-client") or None
+    result = await run_in_threadpool(
+        run_query,
+        steward,
+        body.sql,
+        caller,
+        access_for=access_for(steward, caller),
+        limit=body.limit,
+        client=client,
+    )
+    return Json(result.to_json())

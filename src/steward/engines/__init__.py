@@ -1,0 +1,1 @@
+"""Engines: where SQL runs (the embedded DuckDB today), behind one small interface."""

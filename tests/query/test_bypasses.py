@@ -1,0 +1,449 @@
+"""Clever SQL never shows a clear email or SSN, a denied salary, or a row outside the EU.
+
+The table (`lake.crm.customers`, a real Iceberg table of the embedded lake) holds six
+people in three regions; the analyst sees email masked (`a****@example.com`), SSN
+redacted, salary denied and EU rows only (ids 1, 3, 6).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from steward.audit.log import AuditFilter, list_records
+from steward.errors import Forbidden, InvalidInput
+from tests.query.conftest import EMAILS, EU_IDS, NON_EU_NAMES, PEOPLE, SSNS, Query, cells
+
+SALARIES = {row[5] for row in PEOPLE}
+
+
+def assert_safe(values: list[Any]) -> None:
+    """No clear email, SSN or salary, and no non-EU person, appears anywhere in `values`."""
+    for value in values:
+        text = str(value)
+        for secret in (*EMAILS, *SSNS, *NON_EU_NAMES):
+            assert secret not in text, f"{secret!r} leaked in {value!r}"
+        if isinstance(value, int) and not isinstance(value, bool):
+            assert value not in SALARIES, f"salary {value} leaked"
+
+
+def safe_rows(query: Query, sql: str) -> list[list[Any]]:
+    result = query(sql)
+    assert_safe(cells(result))
+    return result.rows
+
+
+def refused(
+    query: Query, sql: str, error: type[Exception] | tuple[type[Exception], ...] = Forbidden
+) -> str:
+    with pytest.raises(error) as caught:
+        query(sql)
+    return str(caught.value)
+
+
+# -- the view itself
+
+
+def test_select_star_shows_masked_visible_columns_of_eu_rows_only(query: Query) -> None:
+    result = query("SELECT * FROM lake.crm.customers ORDER BY id")
+    assert result.columns == ["id", "name", "email", "ssn", "region"]
+    assert result.rows == [
+        [1, "Ada", "a****@example.com", "REDACTED", "EU"],
+        [3, "Cleo", "c****@example.com", "REDACTED", "EU"],
+        [6, "Fay", "f****@example.com", "REDACTED", "EU"],
+    ]
+    assert {(a["column"], a["mask"]) for a in result.applied if "mask" in a} == {
+        ("email", "email"),
+        ("ssn", "redact"),
+    }
+    assert [a["filter"] for a in result.applied if "filter" in a] == ["region = 'EU'"]
+
+
+# -- predicates on masked columns
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "email = 'bob.stone@example.org'",
+        "email = 'ada.lovelace@example.com'",
+        "email LIKE 'ada%'",
+        "email LIKE '%lovelace%'",
+        "ssn = '123-45-6789'",
+        "ssn BETWEEN '100' AND '200'",
+        "ssn > '1' AND ssn < '2'",
+        "email IN ('ada.lovelace@example.com', 'cleo@example.com')",
+        "ssn IN (SELECT '123-45-6789')",
+        "starts_with(ssn, '12')",
+    ],
+)
+def test_masked_column_cannot_be_matched_by_where_clause(query: Query, where: str) -> None:
+    assert safe_rows(query, f"SELECT id FROM customers WHERE {where}") == []
+
+
+def test_region_predicate_cannot_reach_filtered_rows(query: Query) -> None:
+    assert safe_rows(query, "SELECT * FROM customers WHERE region <> 'EU' OR true") != []
+    assert safe_rows(query, "SELECT id FROM customers WHERE region = 'US'") == []
+
+
+# -- grouping, distinct, ordering, min/max
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT email, count(*) FROM customers GROUP BY email",
+        "SELECT ssn, count(*) FROM customers GROUP BY ALL",
+        "SELECT DISTINCT email, ssn FROM customers",
+        "SELECT email FROM customers ORDER BY email LIMIT 1",
+        "SELECT email FROM customers ORDER BY ssn DESC LIMIT 2",
+        "SELECT min(email), max(email), min(ssn), max(ssn) FROM customers",
+        "SELECT arg_max(name, id), arg_min(ssn, id) FROM customers",
+        "SELECT string_agg(email, ','), list(ssn) FROM customers",
+        "SELECT region, count(DISTINCT email) FROM customers GROUP BY ROLLUP (region)",
+    ],
+)
+def test_grouping_and_ordering_see_masked_values(query: Query, sql: str) -> None:
+    assert safe_rows(query, sql)
+
+
+# -- joins and USING
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT a.email, b.email FROM customers a JOIN customers b ON a.email = b.email",
+        "SELECT * FROM customers a JOIN customers b USING (email)",
+        "SELECT * FROM customers a NATURAL JOIN customers b",
+        "SELECT c.*, o.* FROM customers c FULL JOIN orders o ON o.customer_id = c.id",
+        "SELECT o.customer_id, c.name FROM orders o LEFT JOIN customers c ON c.id = o.customer_id",
+        "SELECT * FROM orders o, customers c WHERE o.customer_id = c.id",
+    ],
+)
+def test_joins_see_masked_values_and_eu_rows_only(query: Query, sql: str) -> None:
+    assert safe_rows(query, sql)
+
+
+def test_a_join_with_literal_emails_finds_nothing(query: Query) -> None:
+    sql = (
+        "SELECT c.id FROM customers c JOIN (VALUES ('ada.lovelace@example.com'),"
+        " ('bob.stone@example.org')) AS t(e) ON c.email = t.e"
+    )
+    assert safe_rows(query, sql) == []
+
+
+# -- CTEs, subqueries, derived tables, SELECT * at every depth
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "WITH c AS (SELECT * FROM customers) SELECT * FROM c",
+        "WITH a AS (SELECT * FROM crm.customers), b AS (SELECT * FROM a) SELECT * FROM b",
+        "WITH customers AS (SELECT * FROM lake.crm.customers) SELECT * FROM customers",
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3)"
+        " SELECT * FROM r, customers",
+        "SELECT * FROM (SELECT * FROM (SELECT * FROM customers) x) y",
+        "SELECT (SELECT max(email) FROM customers), (SELECT count(*) FROM customers)",
+        "SELECT * FROM customers WHERE id IN (SELECT id FROM customers)",
+        "FROM customers SELECT *",
+        "SELECT customers.* FROM customers",
+        "SELECT COLUMNS(*) FROM customers",
+        "SELECT * EXCLUDE (name) FROM customers",
+    ],
+)
+def test_nested_queries_see_the_secure_view_at_every_depth(query: Query, sql: str) -> None:
+    rows = safe_rows(query, sql)
+    assert rows
+
+
+def test_a_cte_named_like_the_table_cannot_hide_it(query: Query) -> None:
+    rows = safe_rows(
+        query,
+        "WITH x AS (SELECT 1) SELECT count(*) FROM (WITH customers AS (SELECT 1) "
+        "SELECT * FROM customers), lake.crm.customers",
+    )
+    assert rows == [[3]]
+
+
+def test_star_never_shows_the_denied_column(query: Query) -> None:
+    for sql in ("SELECT * FROM customers", "WITH c AS (FROM customers) SELECT c.* FROM c"):
+        assert "salary" not in query(sql).columns
+
+
+# -- set operations
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT email FROM customers UNION SELECT ssn FROM customers",
+        "SELECT email FROM customers UNION ALL SELECT 'x'",
+        "SELECT email FROM customers INTERSECT SELECT email FROM customers",
+        "SELECT name FROM customers EXCEPT SELECT 'Ada'",
+        "SELECT * FROM customers UNION BY NAME SELECT * FROM customers",
+    ],
+)
+def test_set_operation_branches_are_each_secured(query: Query, sql: str) -> None:
+    assert safe_rows(query, sql)
+
+
+def test_intersect_with_a_guessed_email_finds_nothing(query: Query) -> None:
+    sql = "SELECT email FROM customers INTERSECT SELECT 'ada.lovelace@example.com'"
+    assert safe_rows(query, sql) == []
+
+
+# -- lateral joins and correlated subqueries
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT o.order_id, l.* FROM orders o,"
+        " LATERAL (SELECT * FROM customers c WHERE c.id = o.customer_id) l",
+        "SELECT o.order_id, (SELECT c.email FROM customers c WHERE c.id = o.customer_id)"
+        " FROM orders o",
+        "SELECT o.*, (SELECT count(*) FROM customers c WHERE c.id = o.customer_id) FROM orders o",
+    ],
+)
+def test_lateral_and_correlated_subqueries_see_the_secure_view(query: Query, sql: str) -> None:
+    rows = safe_rows(query, sql)
+    assert rows
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM customers WHERE EXISTS (SELECT 1 FROM customers WHERE region = 'US')",
+        "SELECT o.* FROM orders o WHERE EXISTS"
+        " (SELECT 1 FROM customers c WHERE c.id = o.customer_id AND c.ssn LIKE '2%')",
+    ],
+)
+def test_existence_probes_find_nothing_outside_the_view(query: Query, sql: str) -> None:
+    assert query(sql).rows == []
+
+
+def test_orders_of_filtered_customers_have_no_customer_behind_them(query: Query) -> None:
+    sql = "SELECT o.order_id FROM orders o WHERE o.customer_id NOT IN (SELECT id FROM customers)"
+    assert sorted(r[0] for r in query(sql).rows) == [11, 13]
+
+
+def test_correlated_count_does_not_reveal_filtered_customers(query: Query) -> None:
+    rows = query(
+        "SELECT o.customer_id, (SELECT count(*) FROM customers c WHERE c.id = o.customer_id)"
+        " FROM orders o ORDER BY o.customer_id"
+    ).rows
+    assert {cid: n for cid, n in rows} == {1: 1, 2: 0, 3: 1, 4: 0, 6: 1}
+
+
+# -- functions over masked values
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT length(email), length(ssn) FROM customers",
+        "SELECT substring(email, 2, 8), substr(ssn, 1, 3), email[2:5] FROM customers",
+        "SELECT md5(email), hash(ssn), sha256(email) FROM customers",
+        "SELECT upper(email), reverse(email), split_part(email, '@', 1) FROM customers",
+        "SELECT CAST(ssn AS VARCHAR), TRY_CAST(ssn AS INTEGER) FROM customers",
+        "SELECT regexp_extract(email, '^[^@]+') FROM customers",
+    ],
+)
+def test_functions_only_see_masked_values(query: Query, sql: str) -> None:
+    assert safe_rows(query, sql)
+
+
+def test_hashes_of_masked_values_are_not_hashes_of_clear_values(query: Query) -> None:
+    rows = query("SELECT md5(email) FROM customers").rows
+    import hashlib
+
+    clear = {hashlib.md5(e.encode()).hexdigest() for e in EMAILS}
+    assert not clear & {r[0] for r in rows}
+
+
+def test_a_failing_cast_does_not_echo_the_value(query: Query) -> None:
+    message = refused(query, "SELECT CAST(email AS INTEGER) FROM customers", InvalidInput)
+    assert_safe([message])
+    assert "withheld" in message
+    message = refused(query, "SELECT CAST(name AS INTEGER) FROM customers", InvalidInput)
+    assert_safe([message])
+
+
+# -- window functions and counts
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT email, row_number() OVER (ORDER BY email) FROM customers",
+        "SELECT first_value(ssn) OVER (PARTITION BY region ORDER BY id) FROM customers",
+        "SELECT lag(email) OVER (ORDER BY id), lead(name) OVER (ORDER BY id) FROM customers",
+        "SELECT count(*) OVER () FROM customers",
+    ],
+)
+def test_window_functions_see_masked_values(query: Query, sql: str) -> None:
+    assert safe_rows(query, sql)
+
+
+def test_counts_do_not_reveal_filtered_rows(query: Query) -> None:
+    assert query("SELECT count(*) FROM customers").rows == [[3]]
+    assert query("SELECT count(*) FROM customers WHERE region <> 'EU'").rows == [[0]]
+    assert query("SELECT count(*) OVER () FROM customers LIMIT 1").rows == [[3]]
+    assert query("SELECT region, count(*) FROM customers GROUP BY region").rows == [["EU", 3]]
+    ids = {row[0] for row in query("SELECT id FROM customers").rows}
+    assert ids == EU_IDS
+
+
+# -- identifiers: quoting, case, qualification
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        'SELECT "EMAIL", "Ssn" FROM "CUSTOMERS"',
+        'SELECT "email" FROM "lake"."crm"."customers"',
+        "SELECT Email FROM LAKE.CRM.Customers",
+        "SELECT crm.customers.email FROM crm.customers",
+        "SELECT lake.crm.customers.ssn FROM lake.crm.customers",
+        'SELECT "c"."email" FROM "Lake"."CRM"."Customers" AS "c"',
+    ],
+)
+def test_any_spelling_of_the_table_gets_the_secure_view(query: Query, sql: str) -> None:
+    assert safe_rows(query, sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT salary FROM customers",
+        'SELECT "SALARY" FROM customers',
+        "SELECT sum(c.salary) FROM crm.customers c",
+        "SELECT id FROM customers WHERE salary > 90000",
+        "SELECT id FROM customers ORDER BY salary",
+    ],
+)
+def test_the_denied_column_is_refused_by_name(query: Query, sql: str) -> None:
+    assert "salary" in refused(query, sql).lower()
+
+
+def test_a_table_that_is_not_granted_is_refused(lake: Any) -> None:
+    from steward.policy.access import TableAccess
+    from steward.policy.query import run_query
+    from tests.query.conftest import ANALYST
+
+    def nothing(table: str, columns: Any) -> TableAccess:
+        return TableAccess(table, False, "default", reason=f"{table}: nothing granted")
+
+    with pytest.raises(Forbidden, match="nothing granted"):
+        run_query(lake, "SELECT id FROM orders", ANALYST, access_for=nothing)
+
+
+# -- table functions, file readers, metadata
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_parquet('/tmp/*.parquet')",
+        "SELECT * FROM read_json_auto('x.json')",
+        "SELECT * FROM read_text('/etc/hostname')",
+        "SELECT * FROM glob('/*')",
+        "SELECT * FROM iceberg_scan('/warehouse/crm/customers')",
+        "SELECT * FROM '/etc/passwd'",
+        "SELECT * FROM 'data.parquet'",
+        "SELECT * FROM query_table('customers')",
+        "SELECT * FROM query('SELECT 1')",
+        "SELECT * FROM duckdb_tables()",
+        "SELECT * FROM duckdb_settings()",
+        "SELECT current_setting('allowed_paths')",
+        "SELECT * FROM information_schema.tables",
+        "SELECT * FROM information_schema.columns",
+        'SELECT * FROM "customers$files"',
+        'SELECT * FROM lake.crm."customers$snapshots"',
+        "SELECT * FROM pg_catalog.pg_tables",
+        "SELECT * FROM customers AT (VERSION => 1)",
+        "SELECT id, (SELECT count(*) FROM read_csv('/etc/passwd')) FROM customers",
+    ],
+)
+def test_table_functions_file_readers_and_metadata_are_refused(query: Query, sql: str) -> None:
+    refused(query, sql)
+
+
+# -- statements other than one read-only query
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1; SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT id FROM customers; DROP TABLE customers",
+        "SELECT id FROM customers /* ; */ ; SELECT 2",
+        "CREATE VIEW v AS SELECT * FROM customers",
+        "CREATE TABLE t AS SELECT * FROM customers",
+        "INSERT INTO customers VALUES (7)",
+        "DELETE FROM customers",
+        "UPDATE customers SET email = 'x'",
+        "ATTACH '/tmp/other.duckdb'",
+        "COPY customers TO '/tmp/out.csv'",
+        "COPY (SELECT * FROM customers) TO '/tmp/out.csv'",
+        "PRAGMA enable_profiling",
+        "SET enable_external_access = true",
+        "EXPLAIN ANALYZE SELECT * FROM customers",
+        "EXPLAIN SELECT * FROM customers",
+        "CALL pragma_version()",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "DESCRIBE customers",
+        "SUMMARIZE customers",
+        "SHOW TABLES",
+    ],
+)
+def test_anything_but_one_read_only_query_is_refused(query: Query, sql: str) -> None:
+    refused(query, sql)
+
+
+def test_statements_sqlglot_cannot_parse_are_refused_as_bad_requests(query: Query) -> None:
+    refused(query, "EXPORT DATABASE '/tmp/x'", (Forbidden, InvalidInput))
+
+
+def test_comments_cannot_hide_a_statement_or_a_table(query: Query) -> None:
+    rows = safe_rows(query, "SELECT id -- ; DROP TABLE customers\nFROM customers /* lake */")
+    assert {r[0] for r in rows} == EU_IDS
+
+
+def test_internal_names_of_the_engine_cannot_be_queried(query: Query) -> None:
+    for name in ("__steward_0", "__steward_00000000_0", "lake.crm.__steward_x_0", "main.x"):
+        refused(query, f"SELECT * FROM {name}")
+
+
+def test_views_over_protected_tables_cannot_be_created(query: Query) -> None:
+    assert "CREATE" in refused(query, "CREATE OR REPLACE TEMP VIEW v AS SELECT * FROM customers")
+
+
+def test_unparseable_sql_is_a_bad_request(query: Query) -> None:
+    refused(query, "SELEC id FROM", InvalidInput)
+    refused(query, "", InvalidInput)
+
+
+# -- audit
+
+
+def test_every_decision_is_audited_with_its_rules(query: Query, lake: Any) -> None:
+    query("SELECT email FROM customers")
+    refused(query, "SELECT salary FROM customers")
+    with lake.store.read() as conn:
+        records = list_records(conn, AuditFilter(action="query"), limit=10)
+    decisions = sorted(r.decision for r in records)
+    assert decisions == ["denied", "masked"]
+    masked = next(r for r in records if r.decision == "masked")
+    assert masked.user == "ann@example.com"
+    assert masked.dataset == "lake.crm.customers"
+    assert masked.columns == ("email",)
+    assert "masks[0]" in (masked.policy or "")
+    assert masked.details["inputs"][0]["filters"] == ["region = 'EU'"]
+    denied = next(r for r in records if r.decision == "denied")
+    assert "salary" in denied.details["reason"]

@@ -1,0 +1,121 @@
+"""`POST /api/v1/query` and `steward query` run the governed path and say what it applied."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from steward.app import Steward
+from steward.audit.log import AuditFilter, list_records
+from steward.identity.tokens import create_token
+from tests.query.conftest import EU_IDS, PEOPLE
+
+
+@pytest.fixture
+def lake_client(lake: Steward, client: TestClient) -> TestClient:
+    return client
+
+
+def test_an_admin_query_over_http_returns_columns_rows_and_applied(
+    lake_client: TestClient,
+) -> None:
+    answer = lake_client.post(
+        "/api/v1/query", json={"sql": "SELECT id, email FROM lake.crm.customers ORDER BY id"}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["columns"] == ["id", "email"]
+    assert body["rows"] == [[r[0], r[2]] for r in PEOPLE]
+    assert body["applied"] == []
+
+
+def test_a_caller_without_a_grant_gets_403_with_the_reason(
+    lake: Steward, client: TestClient
+) -> None:
+    secret = create_token(lake.store, user="ann", groups=["analysts"]).secret
+    answer = client.post(
+        "/api/v1/query",
+        json={"sql": "SELECT * FROM lake.crm.customers"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert answer.status_code == 403
+    assert "lake.crm.customers" in answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "status"),
+    [
+        ("SELECT * FROM read_csv('/etc/passwd')", 403),
+        ("DROP TABLE lake.crm.customers", 403),
+        ("SELEC 1", 400),
+    ],
+)
+def test_refusals_over_http(lake_client: TestClient, sql: str, status: int) -> None:
+    answer = lake_client.post("/api/v1/query", json={"sql": sql})
+    assert answer.status_code == status
+    assert answer.json()["error"]
+
+
+def test_a_body_without_sql_is_a_400_naming_the_field(lake_client: TestClient) -> None:
+    answer = lake_client.post("/api/v1/query", json={"query": "SELECT 1"})
+    assert answer.status_code == 400
+    assert "sql" in answer.text
+
+
+def test_a_query_becomes_lineage_of_its_user(lake: Steward, lake_client: TestClient) -> None:
+    lake_client.post("/api/v1/query", json={"sql": "SELECT count(*) FROM crm.orders"})
+    from steward.catalog.views import resolve_dataset
+    from steward.lineage.graph import lineage_graph
+    from steward.lineage.nodes import resolve_node
+    from steward.lineage.queries import list_jobs
+
+    with lake.store.read() as conn:
+        jobs = list_jobs(conn, namespace="steward://query")["jobs"]
+        orders = resolve_dataset(conn, "lake.crm.orders")
+        node = resolve_node(conn, "job:steward://query:admin")
+        graph = lineage_graph(conn, node, depth=1, direction="upstream")
+    assert [job["name"] for job in jobs] == ["admin"]
+    assert orders > 0
+    assert any("orders" in str(n["id"]) for n in graph["graph"] if n["type"] == "DATASET")
+
+
+def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+    env["STEWARD_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "steward.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_steward_query_json_as_an_admin(lake: Steward) -> None:
+    result = run_cli(
+        lake.settings.home,
+        "query",
+        "SELECT id FROM customers WHERE region = 'EU' ORDER BY id",
+        "--admin",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    body: dict[str, Any] = json.loads(result.stdout)
+    assert body["columns"] == ["id"]
+    assert {r[0] for r in body["rows"]} == EU_IDS
+    with lake.store.read() as conn:
+        records = list_records(conn, AuditFilter(action="query"))
+    assert records[0].user == "local"
+
+
+def test_steward_query_refuses_a_user_without_a_grant(lake: Steward) -> None:
+    result = run_cli(lake.settings.home, "query", "SELECT * FROM customers", "--user", "ann")
+    assert result.returncode == 6
+    assert "customers" in result.stderr
