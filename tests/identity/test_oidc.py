@@ -165,6 +165,12 @@ def test_key_rotation_a_new_kid_is_fetched(issuer: Issuer) -> None:
     assert issuer.requests == 2
 
 
+def test_an_unreachable_issuer_is_refused_with_a_clear_reason(issuer: Issuer) -> None:
+    missing = OidcSettings(ISSUER, AUDIENCE, jwks_url=issuer.url.replace("/keys", "/nope"))
+    message = refused(OidcVerifier(missing), issuer.token())
+    assert message.startswith("cannot fetch the issuer's keys from http://127.0.0.1:")
+
+
 def test_keys_are_cached_between_tokens(issuer: Issuer) -> None:
     check = verifier(issuer)
     for _ in range(5):
