@@ -7,13 +7,17 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from steward.errors import ConfigError
 
 CONFIG_FILE_NAME = "steward.toml"
 SQLITE_FILE_NAME = "steward.db"
+# Signature algorithms a JWT may use: asymmetric only (no `none`, no HS*).
+OIDC_ALGORITHMS = (
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+)  # fmt: skip
 
 
 def default_home() -> Path:
@@ -71,6 +75,45 @@ class Settings(BaseSettings):
     audit_jsonl_keep: int = Field(default=10, ge=0)
     audit_worker_seconds: float = Field(default=30.0, ge=0)
     audit_trino_namespace: str | None = None
+    # OIDC bearer JWTs (docs/oidc.md): on once `oidc_issuer` and one of `oidc_jwks_url`
+    # or `oidc_jwks_file` are set; API tokens keep working beside them.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_jwks_file: Path | None = None
+    oidc_user_claim: str = "email"
+    oidc_groups_claim: str = "groups"
+    oidc_algorithms: list[str] = Field(default_factory=lambda: ["RS256"])
+    oidc_leeway_seconds: float = Field(default=30.0, ge=0, le=600)
+    oidc_jwks_cache_seconds: float = Field(default=300.0, ge=0)
+    oidc_admin_groups: list[str] = Field(default_factory=list)
+
+    @field_validator("oidc_algorithms")
+    @classmethod
+    def _asymmetric_algorithms_only(cls, value: list[str]) -> list[str]:
+        # A shared-secret algorithm next to a public JWKS is the HS/RS confusion attack:
+        # the public key would become an HMAC secret anyone can sign with.
+        if not value:
+            raise ConfigError("oidc_algorithms: name at least one algorithm, e.g. ['RS256']")
+        for name in value:
+            if name not in OIDC_ALGORITHMS:
+                raise ConfigError(
+                    f"oidc_algorithms: {name!r} is not accepted; only asymmetric algorithms "
+                    f"are: {', '.join(OIDC_ALGORITHMS)}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_is_complete(self) -> Settings:
+        if self.oidc_jwks_url and self.oidc_jwks_file:
+            raise ConfigError("oidc_jwks_url, oidc_jwks_file: set one of them, not both")
+        if (self.oidc_jwks_url or self.oidc_jwks_file) and not self.oidc_issuer:
+            raise ConfigError("oidc_issuer: must be set when a JWKS is configured")
+        if self.oidc_enabled and not self.oidc_audience:
+            raise ConfigError(
+                "oidc_audience: must be set when OIDC is on (the client id tokens are issued for)"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -90,6 +133,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / SQLITE_FILE_NAME}"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """True when bearer JWTs are accepted: an issuer and its keys (URL or file) are set."""
+        return bool(self.oidc_issuer and (self.oidc_jwks_url or self.oidc_jwks_file))
 
     @property
     def is_embedded(self) -> bool:
