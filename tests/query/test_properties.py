@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.policy.test_bypasses import assert_safe
 from tests.query.conftest import EU_IDS, PEOPLE, Query, cells
+from tests.query.test_bypasses import assert_safe
 
 VISIBLE = ["id", "name", "email", "ssn", "region"]
 LITERALS = [

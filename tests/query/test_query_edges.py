@@ -15,15 +15,36 @@ from fastapi.testclient import TestClient
 from steward.app import Steward
 from steward.audit.log import AuditFilter, list_records
 from steward.identity.tokens import create_token
+from steward.policy.versions import apply
 from tests.query.conftest import EU_IDS, PEOPLE
+
+PLATFORM_POLICY = """\
+roles:
+  platform-admin: {groups: [platform]}
+grants:
+  - roles: [platform-admin]
+    select: ["*"]
+"""
 
 
 @pytest.fixture
 def lake_client(lake: Steward, client: TestClient) -> TestClient:
+    """A client acting as a member of `platform`, which the active policy grants everything."""
+    apply(lake.store, PLATFORM_POLICY, actor=None)
+    secret = create_token(lake.store, user="pat", groups=["platform"]).secret
+    client.headers["Authorization"] = f"Bearer {secret}"
     return client
 
 
-def test_an_admin_query_over_http_returns_columns_rows_and_applied(
+def test_an_api_admin_reads_no_data_without_a_policy_granting_it(
+    lake: Steward, client: TestClient
+) -> None:
+    answer = client.post("/api/v1/query", json={"sql": "SELECT id FROM lake.crm.customers"})
+    assert answer.status_code == 403
+    assert "lake.crm.customers" in answer.json()["error"]
+
+
+def test_a_granted_query_over_http_returns_columns_rows_and_applied(
     lake_client: TestClient,
 ) -> None:
     answer = lake_client.post(
@@ -79,9 +100,9 @@ def test_a_query_becomes_lineage_of_its_user(lake: Steward, lake_client: TestCli
     with lake.store.read() as conn:
         jobs = list_jobs(conn, namespace="steward://query")["jobs"]
         orders = resolve_dataset(conn, "lake.crm.orders")
-        node = resolve_node(conn, "job:steward://query:admin")
+        node = resolve_node(conn, "job:steward://query:pat")
         graph = lineage_graph(conn, node, depth=1, direction="upstream")
-    assert [job["name"] for job in jobs] == ["admin"]
+    assert [job["name"] for job in jobs] == ["pat"]
     assert orders > 0
     assert any("orders" in str(n["id"]) for n in graph["graph"] if n["type"] == "DATASET")
 
@@ -98,12 +119,14 @@ def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_steward_query_json_as_an_admin(lake: Steward) -> None:
+def test_steward_query_json_as_a_granted_user(lake: Steward) -> None:
+    apply(lake.store, PLATFORM_POLICY, actor=None)
     result = run_cli(
         lake.settings.home,
         "query",
         "SELECT id FROM customers WHERE region = 'EU' ORDER BY id",
-        "--admin",
+        "--groups",
+        "platform",
         "--json",
     )
     assert result.returncode == 0, result.stderr

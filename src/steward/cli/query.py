@@ -18,7 +18,6 @@ def query_command(
         str, typer.Option(help="Act as this user, to see what the policies give them.")
     ] = "local",
     groups: Annotated[str, typer.Option(help="Comma-separated groups of that user.")] = "",
-    admin: Annotated[bool, typer.Option("--admin", help="Act as an administrator.")] = False,
     limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 10_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -32,7 +31,6 @@ def query_command(
     principal = Principal(
         user=user,
         groups=frozenset(g.strip() for g in groups.split(",") if g.strip()),
-        is_admin=admin,
     )
     result = run_query(
         steward,
