@@ -8,7 +8,9 @@ runs the result on a fresh DuckDB that holds only those tables, audits the decis
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -110,8 +112,7 @@ def run_query(
             reason = decided.reason or f"{name}: not granted to you"
             _audit_denied(steward, principal, sql, name, reason, decided.rule)
             raise Forbidden(reason)
-    prefix = f"__steward_{secrets.token_hex(8)}_"
-    internal = {name: f"{prefix}{i}" for i, name in enumerate(names)}
+    internal = {name: _internal_name(name) for name in names}
     try:
         secured = secure_tables(query, references=references, access=access, internal=internal)
     except Forbidden as exc:
@@ -168,7 +169,32 @@ def _catalog(
     return catalog, describe
 
 
+# Internal names are stable per table within a process (so the engine can keep a set-up
+# database for them) and unguessable from outside it.
+_SALT = secrets.token_hex(16)
+# Where a table's data lives, kept briefly: planning an Iceberg scan reads its metadata
+# and manifests (~10 ms); a query sees a table's new snapshot at most this much later.
+DATA_TTL_SECONDS = 2.0
+_data_cache: dict[str, tuple[float, TableData]] = {}
+
+
+def _internal_name(name: str) -> str:
+    return "__steward_" + hashlib.sha256(f"{_SALT}:{name}".encode()).hexdigest()[:20]
+
+
 def _table_data(steward: Steward, name: str) -> TableData:
+    """Where the engine reads catalog table `name` from, planned at most every few seconds."""
+    key = f"{steward.settings.home}|{steward.settings.sqlalchemy_url}|{name}"
+    now = time.monotonic()
+    cached = _data_cache.get(key)
+    if cached is not None and now - cached[0] < DATA_TTL_SECONDS:
+        return cached[1]
+    data = _plan_table_data(steward, name)
+    _data_cache[key] = (now, data)
+    return data
+
+
+def _plan_table_data(steward: Steward, name: str) -> TableData:
     """Where the engine reads catalog table `name` (`source.schema.table`) from."""
     from steward.engines.duckdb import AttachedTable, iceberg_data
 
