@@ -113,8 +113,11 @@ def run_query(
             _audit_denied(steward, principal, sql, name, reason, decided.rule)
             raise Forbidden(reason)
     internal = {name: _internal_name(name) for name in names}
+    read = _columns_read(query, access)
     try:
-        secured = secure_tables(query, references=references, access=access, internal=internal)
+        secured = secure_tables(
+            query, references=references, access=access, internal=internal, copy=False
+        )
     except Forbidden as exc:
         _audit_denied(steward, principal, sql, names[0] if names else None, str(exc), None)
         raise
@@ -125,7 +128,6 @@ def run_query(
         limit=limit,
         names={v: k for k, v in internal.items()},
     )
-    read = _columns_read(query, access)
     applied = _applied(access)
     _audit_allowed(steward, principal, sql, access, read, applied)
     _record_lineage(steward, principal, names, client=client)

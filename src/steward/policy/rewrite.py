@@ -20,6 +20,7 @@ bind instead of reading raw data.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -210,14 +211,19 @@ def secure_tables(
     references: Mapping[int, str],
     access: Mapping[str, TableAccess],
     internal: Mapping[str, str],
+    copy: bool = True,
 ) -> exp.Query:
-    """A copy of `expression` with every catalog table replaced by its secure subquery."""
+    """`expression` with every catalog table replaced by its secure subquery.
+
+    A copy unless `copy` is False, when the caller hands over an expression it owns
+    (copying a large query costs about as much as parsing it).
+    """
     views = {name: _secure_view(access[name], internal[name]) for name in set(references.values())}
     _refuse_denied_columns(expression, references=references, access=access)
-    rewritten = expression.copy()
-    # The copy has new node ids: pair references up by walk order, which copy keeps.
+    rewritten = expression.copy() if copy else expression
+    # A copy has new node ids: pair references up by walk order, which copy keeps.
     originals = list(expression.find_all(exp.Table))
-    copies = list(rewritten.find_all(exp.Table))
+    copies = originals if rewritten is expression else list(rewritten.find_all(exp.Table))
     for original, table in zip(originals, copies, strict=True):
         name = references.get(id(original))
         if name is None:
@@ -235,7 +241,9 @@ def secure_tables(
     return rewritten
 
 
+@functools.lru_cache(maxsize=512)
 def _secure_view(access: TableAccess, internal: str) -> exp.Select:
+    """The secure subquery of one table for one decision (cached: callers copy it)."""
     if not access.allowed:
         raise Forbidden(access.reason or f"{access.table}: not granted ({access.rule})")
     visible = access.visible
@@ -309,7 +317,9 @@ def govern(
     names = tuple(dict.fromkeys(references.values()))
     access = {name: access_for(name) for name in names}
     internal = {name: f"{internal_prefix}{i}" for i, name in enumerate(names)}
-    secured = secure_tables(query, references=references, access=access, internal=internal)
+    secured = secure_tables(
+        query, references=references, access=access, internal=internal, copy=False
+    )
     return Governed(
         sql=secured.sql(dialect=DIALECT, comments=False), tables=names, internal=internal
     )
