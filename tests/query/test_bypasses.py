@@ -7,13 +7,27 @@ redacted, salary denied and EU rows only (ids 1, 3, 6).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from steward.audit.log import AuditFilter, list_records
 from steward.errors import Forbidden, InvalidInput
-from tests.query.conftest import EMAILS, EU_IDS, NON_EU_NAMES, PEOPLE, SSNS, Query, cells
+from steward.policy.access import TableAccess
+from steward.policy.query import run_query
+from tests.query.conftest import (
+    ANALYST,
+    EMAILS,
+    EU_IDS,
+    NON_EU_NAMES,
+    PEOPLE,
+    SSNS,
+    Query,
+    analyst_access,
+    cells,
+)
 
 SALARIES = {row[5] for row in PEOPLE}
 
@@ -447,3 +461,72 @@ def test_every_decision_is_audited_with_its_rules(query: Query, lake: Any) -> No
     assert masked.details["inputs"][0]["filters"] == ["region = 'EU'"]
     denied = next(r for r in records if r.decision == "denied")
     assert "salary" in denied.details["reason"]
+
+
+def filtered_by(where: str) -> Callable[..., TableAccess]:
+    """The analyst's access with another row filter (one the engine cannot push down)."""
+
+    def access(table: str, columns: Sequence[tuple[str, frozenset[str]]]) -> TableAccess:
+        decided = analyst_access(table, columns)
+        return replace(decided, row_filters=(where,)) if decided.row_filters else decided
+
+    return access
+
+
+@pytest.mark.parametrize("where", ["region = 'EU'", "upper(region) || '' = 'EU'"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # Bob is outside the filter: were the cast tried on his row, the query would fail.
+        "SELECT id FROM customers WHERE CASE WHEN name = 'Bob' THEN CAST(name AS INTEGER)"
+        " ELSE 1 END = 1",
+        "SELECT count(*) FROM customers WHERE CASE WHEN region = 'US' THEN"
+        " CAST(name AS INTEGER) ELSE 0 END = 0",
+        "SELECT id FROM customers WHERE CAST(CASE WHEN region = 'EU' THEN '1' ELSE name END"
+        " AS INTEGER) = 1",
+    ],
+)
+def test_an_error_cannot_tell_whether_a_filtered_row_exists(
+    lake: Any, sql: str, where: str
+) -> None:
+    # An error raised only by a filtered row's value would reveal that row; the query
+    # must answer from the rows the caller sees, as if the others did not exist.
+    result = run_query(lake, sql, ANALYST, access_for=filtered_by(where))
+    assert_safe([result.rows])
+    values = {row[0] for row in result.rows}
+    assert values <= EU_IDS or values == {len(EU_IDS)}
+
+
+def test_materialized_secure_views_come_first_and_keep_the_callers_ctes() -> None:
+    import duckdb
+
+    from steward.policy.rewrite import parse_query, referenced_tables, secure_tables
+
+    columns = ["id", "name", "region"]
+    access = TableAccess(
+        "lake.crm.customers",
+        True,
+        "grants[0]",
+        tuple(analyst_access("lake.crm.customers", [(c, frozenset()) for c in columns]).columns),
+        row_filters=("region = 'EU'",),
+        row_filter_rules=("row_filters[0]",),
+    )
+    query = parse_query(
+        "WITH mine AS (SELECT * FROM customers) SELECT name FROM mine"
+        " UNION ALL SELECT name FROM lake.crm.customers c"
+    )
+    secured = secure_tables(
+        query,
+        references=referenced_tables(query, catalog={"lake.crm.customers": columns}),
+        access={"lake.crm.customers": access},
+        internal={"lake.crm.customers": "people"},
+        materialize=True,
+    )
+    sql = secured.sql(dialect="duckdb")
+    assert sql.startswith('WITH "people_v" AS MATERIALIZED (SELECT')
+    conn = duckdb.connect()
+    conn.execute(
+        "CREATE TABLE people AS SELECT * FROM (VALUES (1, 'Ada', 'EU'), (2, 'Bob', 'US'))"
+        " v(id, name, region)"
+    )
+    assert sorted(conn.execute(sql).fetchall()) == [("Ada",), ("Ada",)]

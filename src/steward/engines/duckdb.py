@@ -47,6 +47,10 @@ class AttachedTable:
 TableData = ParquetTable | AttachedTable
 
 
+class QueryFailed(InvalidInput):
+    """The query failed while running, on some value; the engine's message is withheld."""
+
+
 @dataclass(frozen=True)
 class QueryRows:
     """What a query returned: column names and rows."""
@@ -217,7 +221,7 @@ def run(
     except duckdb.PermissionException:
         raise InvalidInput("sql: the query tried to read a file or change a setting") from None
     except duckdb.Error as exc:
-        raise InvalidInput(
+        raise QueryFailed(
             f"sql: the query failed while running ({type(exc).__name__}); the engine's"
             " message is withheld because it may quote values outside your view"
         ) from None

@@ -122,12 +122,30 @@ def run_query(
         _audit_denied(steward, principal, sql, names[0] if names else None, str(exc), None)
         raise
     data = {internal[name]: _table_data(steward, name) for name in names}
-    rows = engine.run(
-        data,
-        secured.sql(dialect=DIALECT, comments=False),
-        limit=limit,
-        names={v: k for k, v in internal.items()},
-    )
+    names_back = {v: k for k, v in internal.items()}
+    try:
+        rows = engine.run(
+            data, secured.sql(dialect=DIALECT, comments=False), limit=limit, names=names_back
+        )
+    except engine.QueryFailed:
+        if not any(decided.row_filters for decided in access.values()):
+            raise
+        # The engine may evaluate the caller's predicates before a row filter, so the
+        # error may have come from a row the caller must not see, and its mere presence
+        # would tell them something about it. Run again with the secure views
+        # materialized first: an error now can only come from rows they see.
+        again = refuse_unsafe(parse_query(sql))
+        strict = secure_tables(
+            again,
+            references=referenced_tables(again, catalog=catalog),
+            access=access,
+            internal=internal,
+            copy=False,
+            materialize=True,
+        )
+        rows = engine.run(
+            data, strict.sql(dialect=DIALECT, comments=False), limit=limit, names=names_back
+        )
     applied = _applied(access)
     _audit_allowed(steward, principal, sql, access, read, applied)
     _record_lineage(steward, principal, names, client=client)

@@ -212,11 +212,16 @@ def secure_tables(
     access: Mapping[str, TableAccess],
     internal: Mapping[str, str],
     copy: bool = True,
+    materialize: bool = False,
 ) -> exp.Query:
     """`expression` with every catalog table replaced by its secure subquery.
 
     A copy unless `copy` is False, when the caller hands over an expression it owns
-    (copying a large query costs about as much as parsing it).
+    (copying a large query costs about as much as parsing it). With `materialize`, the
+    secure views become `MATERIALIZED` CTEs ahead of the query's own, so the engine
+    computes each one (row filter applied, masks computed) before any of the caller's
+    expressions runs: the caller's predicates cannot be evaluated on rows outside the
+    filter, not even to raise an error.
     """
     views = {name: _secure_view(access[name], internal[name]) for name in set(references.values())}
     _refuse_denied_columns(expression, references=references, access=access)
@@ -231,8 +236,28 @@ def secure_tables(
         alias = table.args.get("alias")
         if alias is None:
             alias = exp.TableAlias(this=exp.to_identifier(table.name, quoted=True))
-        subquery = exp.Subquery(this=views[name].copy(), alias=alias.copy())
-        table.replace(subquery)
+        if materialize:
+            table.replace(
+                exp.Table(
+                    this=exp.to_identifier(internal[name] + "_v", quoted=True), alias=alias.copy()
+                )
+            )
+        else:
+            table.replace(exp.Subquery(this=views[name].copy(), alias=alias.copy()))
+    if materialize:
+        ctes = [
+            exp.CTE(
+                this=views[name].copy(),
+                alias=exp.TableAlias(this=exp.to_identifier(internal[name] + "_v", quoted=True)),
+                materialized=True,
+            )
+            for name in sorted(views)
+        ]
+        existing = rewritten.args.get("with_")
+        if existing is not None:
+            existing.set("expressions", [*ctes, *existing.expressions])
+        else:
+            rewritten.set("with_", exp.With(expressions=ctes))
     for column in rewritten.find_all(exp.Column):
         # `crm.customers.email` -> `customers.email`: the secure view keeps the table's name.
         if column.args.get("db") is not None or column.args.get("catalog") is not None:
