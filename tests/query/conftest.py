@@ -79,6 +79,7 @@ def analyst_access(table: str, columns: Sequence[tuple[str, frozenset[str]]]) ->
             ),
             row_filters=("region = 'EU'",),
             row_filter_rules=("row_filters[0]",),
+            describe=True,
         )
     if table == "lake.crm.orders":
         return TableAccess(
@@ -86,6 +87,7 @@ def analyst_access(table: str, columns: Sequence[tuple[str, frozenset[str]]]) ->
             allowed=True,
             rule="grants[0]",
             columns=tuple(ColumnAccess(name, "clear", "grants[0]") for name, _ in columns),
+            describe=True,
         )
     return TableAccess(table=table, allowed=False, rule="default", reason=f"{table}: not granted")
 

@@ -374,8 +374,8 @@ def test_a_table_that_is_not_granted_is_refused(lake: Any) -> None:
         "SELECT * FROM duckdb_tables()",
         "SELECT * FROM duckdb_settings()",
         "SELECT current_setting('allowed_paths')",
-        "SELECT * FROM information_schema.tables",
-        "SELECT * FROM information_schema.columns",
+        "SELECT * FROM information_schema.schemata",
+        "SELECT * FROM information_schema.views",
         'SELECT * FROM "customers$files"',
         'SELECT * FROM lake.crm."customers$snapshots"',
         "SELECT * FROM pg_catalog.pg_tables",
@@ -530,3 +530,40 @@ def test_materialized_secure_views_come_first_and_keep_the_callers_ctes() -> Non
         " v(id, name, region)"
     )
     assert sorted(conn.execute(sql).fetchall()) == [("Ada",), ("Ada",)]
+
+
+# -- information_schema: only what the caller may describe
+
+
+def test_information_schema_lists_only_describable_tables_and_visible_columns(
+    query: Query, lake: Any
+) -> None:
+    tables = query("SELECT table_schema, table_name FROM information_schema.tables ORDER BY 2")
+    assert tables.rows == [["crm", "customers"], ["crm", "orders"]]
+    columns = query(
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_name = 'customers' ORDER BY ordinal_position"
+    )
+    assert [row[0] for row in columns.rows] == ["id", "name", "email", "ssn", "region"]
+    assert "salary" not in cells(columns)
+
+    def orders_hidden(table: str, cols: Sequence[tuple[str, frozenset[str]]]) -> TableAccess:
+        decided = analyst_access(table, cols)
+        if table == "lake.crm.orders":
+            return TableAccess(table, allowed=False, rule="default", reason="not granted")
+        return decided
+
+    only = run_query(
+        lake,
+        "SELECT table_name FROM information_schema.tables c",
+        ANALYST,
+        access_for=orders_hidden,
+    )
+    assert only.rows == [["customers"]]
+    none = run_query(
+        lake,
+        "SELECT count(*) FROM information_schema.columns",
+        ANALYST,
+        access_for=lambda t, c: TableAccess(t, allowed=False, rule="default"),
+    )
+    assert none.rows == [[0]]

@@ -116,3 +116,35 @@ def test_explain_effective_and_the_query_path_agree(
     }
     for row in rows:
         assert {c: row[c] for c in clear} == {c: by_id[row["id"]][c] for c in clear}
+
+
+def test_a_describe_grant_shows_a_table_in_information_schema_but_not_its_rows(
+    lake: Steward,
+) -> None:
+    from steward.errors import Forbidden
+
+    apply(
+        lake.store,
+        "roles:\n  analyst: {groups: [analysts]}\n"
+        "grants:\n  - roles: [analyst]\n    select: [lake.crm.customers]\n"
+        "  - roles: [analyst]\n    describe: [lake.crm.orders]\n"
+        "deny:\n  - roles: [analyst]\n    columns: [lake.crm.customers.salary]\n",
+        actor=None,
+    )
+    ann = PRINCIPALS[0]
+    listed = run_query(
+        lake,
+        "SELECT table_name FROM information_schema.tables ORDER BY 1",
+        ann,
+        access_for=access_for(lake, ann),
+    )
+    assert listed.rows == [["customers"], ["orders"]]
+    columns = run_query(
+        lake,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'",
+        ann,
+        access_for=access_for(lake, ann),
+    )
+    assert "salary" not in {row[0] for row in columns.rows}
+    with pytest.raises(Forbidden):
+        run_query(lake, "SELECT * FROM lake.crm.orders", ann, access_for=access_for(lake, ann))

@@ -47,6 +47,9 @@ class TableAccess:
     row_filter_rules: tuple[str, ...] = ()
     policy_version: int | None = None
     reason: str | None = None  # why refused, in words, when not allowed
+    # May the principal read the table's metadata (a `describe` or `select` grant): what
+    # `information_schema` shows them.
+    describe: bool = False
 
     @property
     def visible(self) -> tuple[ColumnAccess, ...]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 import sqlglot
 from sqlglot import exp
@@ -88,6 +89,18 @@ def decide(
     version: int | None,
 ) -> TableAccess:
     """What `caller` may see of `table` (its columns with their catalog tags)."""
+    decided = _decide(policy, caller, table, columns, version=version)
+    return replace(decided, describe=decided.allowed or may_describe(policy, caller, table))
+
+
+def _decide(
+    policy: Policy,
+    caller: Caller,
+    table: str,
+    columns: Columns,
+    *,
+    version: int | None,
+) -> TableAccess:
     denied = _denied_table(policy, caller, table)
     if denied is not None:
         return TableAccess(

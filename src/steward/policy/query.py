@@ -25,6 +25,7 @@ from steward.audit.models import Resource
 from steward.errors import Forbidden, SourceError, StewardError
 from steward.identity.models import Principal
 from steward.policy.access import TableAccess
+from steward.policy.metadata import expand_information_schema, information_schema_references
 from steward.policy.rewrite import (
     DIALECT,
     parse_query,
@@ -98,6 +99,8 @@ def run_query(
     try:
         query = refuse_unsafe(parse_query(sql))
         catalog, describe = _catalog(steward)
+        if information_schema_references(query):
+            query = _expand_metadata(steward, query, catalog, describe, access_for)
         references = referenced_tables(query, catalog=catalog)
     except Forbidden as exc:
         _audit_denied(steward, principal, sql, None, str(exc), None)
@@ -154,6 +157,31 @@ def run_query(
         rows=[list(row) for row in rows.rows],
         applied=applied,
         truncated=rows.truncated,
+    )
+
+
+def _expand_metadata(
+    steward: Steward,
+    query: exp.Query,
+    catalog: Mapping[str, Sequence[str]],
+    describe: Callable[[Sequence[str]], dict[str, list[tuple[str, frozenset[str]]]]],
+    access_for: AccessFor,
+) -> exp.Query:
+    """`information_schema.tables|columns` made of what the caller may describe."""
+    from steward.catalog.views import describe_datasets, resolve_dataset
+
+    names = sorted(catalog)
+    described = describe(names)
+    access = {name: access_for(name, described[name]) for name in names}
+    with steward.store.read() as conn:
+        ids = {name: resolve_dataset(conn, name) for name in names if access[name].describe}
+        views = describe_datasets(conn, list(ids.values()))
+    types = {
+        name: [(str(c["name"]), str(c["type"] or "")) for c in views[dataset_id]["columns"]]
+        for name, dataset_id in ids.items()
+    }
+    return expand_information_schema(
+        query, tables={n: types.get(n, []) for n in names}, access=access
     )
 
 
