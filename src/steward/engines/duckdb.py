@@ -63,14 +63,14 @@ class QueryRows:
 class IcebergTable(Protocol):
     """The part of a pyiceberg `Table` this module reads."""
 
-    def scan(self) -> Any: ...  # pragma: no cover
+    def scan(self, snapshot_id: int | None = None) -> Any: ...  # pragma: no cover
     def schema(self) -> Any: ...  # pragma: no cover
 
 
-def iceberg_data(table: IcebergTable, *, name: str) -> ParquetTable:
-    """The Parquet files of `table`'s current snapshot; refuses tables with delete files."""
+def iceberg_data(table: IcebergTable, *, name: str, snapshot_id: int | None = None) -> ParquetTable:
+    """The Parquet files of `table`'s current (or given) snapshot; refuses delete files."""
     try:
-        tasks = list(table.scan().plan_files())
+        tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
         schema = table.schema()
         arrow = schema.as_arrow()
     except Exception as exc:

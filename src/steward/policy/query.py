@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from steward.audit.log import record
 from steward.audit.models import Resource
-from steward.errors import Forbidden, SourceError, StewardError
+from steward.errors import Forbidden, InvalidInput, SourceError, StewardError
 from steward.identity.models import Principal
 from steward.policy.access import TableAccess
 from steward.policy.metadata import expand_information_schema, information_schema_references
@@ -32,6 +32,7 @@ from steward.policy.rewrite import (
     referenced_tables,
     refuse_unsafe,
     secure_tables,
+    time_travel,
 )
 from steward.store.schema import catalog_entries
 
@@ -118,13 +119,27 @@ def run_query(
     internal = {name: _internal_name(name) for name in names}
     read = _columns_read(query, access)
     try:
+        travels = time_travel(query, references=references, access=access)
+        snapshots: dict[int, str] = {}
+        snapshot_tables: dict[str, TableData] = {}
+        for node, (name, kind, value) in travels.items():
+            snapshot_id, snapshot_data = _snapshot_data(steward, name, kind, value)
+            snapshots[node] = _internal_name(f"{name}@{snapshot_id}")
+            snapshot_tables[snapshots[node]] = snapshot_data
         secured = secure_tables(
-            query, references=references, access=access, internal=internal, copy=False
+            query,
+            references=references,
+            access=access,
+            internal=internal,
+            copy=False,
+            snapshots=snapshots,
         )
     except Forbidden as exc:
         _audit_denied(steward, principal, sql, names[0] if names else None, str(exc), None)
         raise
     data = {internal[name]: _table_data(steward, name) for name in names}
+    for internal_name, snapshot_data in snapshot_tables.items():
+        data[internal_name] = snapshot_data
     names_back = {v: k for k, v in internal.items()}
     try:
         rows = engine.run(
@@ -226,6 +241,11 @@ DATA_TTL_SECONDS = 2.0
 _data_cache: dict[str, tuple[float, TableData]] = {}
 
 
+def forget_table_data() -> None:
+    """Plan every table afresh on its next query (after writing to the lake, in tests)."""
+    _data_cache.clear()
+
+
 def _internal_name(name: str) -> str:
     return "__steward_" + hashlib.sha256(f"{_SALT}:{name}".encode()).hexdigest()[:20]
 
@@ -240,6 +260,43 @@ def _table_data(steward: Steward, name: str) -> TableData:
     data = _plan_table_data(steward, name)
     _data_cache[key] = (now, data)
     return data
+
+
+def _snapshot_data(
+    steward: Steward, name: str, kind: str, value: exp.Expr
+) -> tuple[int, TableData]:
+    """The snapshot `AT (VERSION => id)` or `AT (TIMESTAMP => t)` names, and its files."""
+    from steward.engines.duckdb import iceberg_data
+
+    source_name, _, table = name.partition(".")
+    source: Any = steward.source(source_name)
+    try:
+        if source.type != "iceberg":
+            raise Forbidden(f"sql: time travel on {name}: only Iceberg tables have snapshots")
+        namespace, _, short = table.rpartition(".")
+        loaded = source.catalog.load_table((*namespace.split("."), short))
+        text = value.this if isinstance(value, exp.Cast) else value
+        literal = str(text.name if isinstance(text, exp.Expr) else text)
+        if kind == "VERSION":
+            try:
+                snapshot = loaded.snapshot_by_id(int(literal))
+            except ValueError:
+                snapshot = None
+        else:
+            try:
+                when = datetime.fromisoformat(literal)
+            except ValueError:
+                raise InvalidInput(f"sql: {literal!r} is not a timestamp") from None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            snapshot = loaded.snapshot_as_of_timestamp(int(when.timestamp() * 1000))
+        if snapshot is None:
+            raise InvalidInput(f"sql: {name} has no snapshot {kind.lower()} {literal}")
+        return snapshot.snapshot_id, iceberg_data(
+            loaded, name=name, snapshot_id=snapshot.snapshot_id
+        )
+    finally:
+        source.close()
 
 
 def _plan_table_data(steward: Steward, name: str) -> TableData:

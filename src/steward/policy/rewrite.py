@@ -142,10 +142,13 @@ def refuse_unsafe(expression: exp.Query) -> exp.Query:
                     f"sql: table function {node.this.sql(dialect=DIALECT)[:60]!r} is not"
                     " allowed; query catalog tables by name"
                 )
-            if node.args.get("when") is not None or node.args.get("version") is not None:
+            when = node.args.get("when")
+            if node.args.get("version") is not None or (
+                when is not None and not isinstance(when, exp.HistoricalData)
+            ):
                 raise Forbidden(
-                    f"sql: time travel on {node.name!r} is not allowed: masks and row"
-                    " filters apply to the current snapshot only"
+                    f"sql: time travel on {node.name!r} is only `AT (VERSION => snapshot id)`"
+                    " or `AT (TIMESTAMP => ...)`"
                 )
     return expression
 
@@ -213,6 +216,7 @@ def secure_tables(
     internal: Mapping[str, str],
     copy: bool = True,
     materialize: bool = False,
+    snapshots: Mapping[int, str] | None = None,
 ) -> exp.Query:
     """`expression` with every catalog table replaced by its secure subquery.
 
@@ -221,9 +225,11 @@ def secure_tables(
     secure views become `MATERIALIZED` CTEs ahead of the query's own, so the engine
     computes each one (row filter applied, masks computed) before any of the caller's
     expressions runs: the caller's predicates cannot be evaluated on rows outside the
-    filter, not even to raise an error.
+    filter, not even to raise an error. `snapshots` maps a time-travelling reference (by
+    node id) to the internal name of the snapshot it reads (see `time_travel`).
     """
     views = {name: _secure_view(access[name], internal[name]) for name in set(references.values())}
+    at = snapshots or {}
     _refuse_denied_columns(expression, references=references, access=access)
     rewritten = expression.copy() if copy else expression
     # A copy has new node ids: pair references up by walk order, which copy keeps.
@@ -236,12 +242,15 @@ def secure_tables(
         alias = table.args.get("alias")
         if alias is None:
             alias = exp.TableAlias(this=exp.to_identifier(table.name, quoted=True))
-        if materialize:
-            table.replace(
-                exp.Table(
-                    this=exp.to_identifier(internal[name] + "_v", quoted=True), alias=alias.copy()
-                )
-            )
+        snapshot = at.get(id(original))
+        if snapshot is not None:
+            # Time travel is allowed only where no mask or filter applies (`time_travel`):
+            # the view is the snapshot's internal table, with the visible columns.
+            view = _secure_view(access[name], snapshot)
+            table.replace(exp.Subquery(this=view.copy(), alias=alias.copy()))
+        elif materialize:
+            view_name = exp.to_identifier(internal[name] + "_v", quoted=True)
+            table.replace(exp.Table(this=view_name, alias=alias.copy()))
         else:
             table.replace(exp.Subquery(this=views[name].copy(), alias=alias.copy()))
     if materialize:
@@ -264,6 +273,33 @@ def secure_tables(
             column.set("db", None)
             column.set("catalog", None)
     return rewritten
+
+
+def time_travel(
+    expression: exp.Query, *, references: Mapping[int, str], access: Mapping[str, TableAccess]
+) -> dict[int, tuple[str, str, exp.Expr]]:
+    """Each time-travelling reference: (catalog name, VERSION or TIMESTAMP, the value).
+
+    Refused on a table with masks or row filters: they are decided on the current
+    snapshot, and an older one may hold rows or values they would not cover.
+    """
+    found: dict[int, tuple[str, str, exp.Expr]] = {}
+    for table in expression.find_all(exp.Table):
+        when = table.args.get("when")
+        name = references.get(id(table))
+        if when is None or name is None:
+            continue
+        decided = access[name]
+        if decided.row_filters or any(c.verdict == "masked" for c in decided.columns):
+            raise Forbidden(
+                f"sql: time travel on {name} is not allowed: masks and row filters apply to"
+                " its current snapshot only"
+            )
+        kind = str(when.args.get("kind") or "").upper()
+        if str(when.this).upper() != "AT" or kind not in ("VERSION", "TIMESTAMP"):
+            raise Forbidden("sql: time travel is `AT (VERSION => id)` or `AT (TIMESTAMP => t)`")
+        found[id(table)] = (name, kind, when.expression)
+    return found
 
 
 @functools.lru_cache(maxsize=512)
