@@ -417,3 +417,46 @@ def test_column_lineage_of_one_run_adds_up_and_next_run_replaces_it(client: Test
         client, run_event("j", outputs=[out([("wh", "b", "y")])], event_time="2024-05-03T00:00:00Z")
     )
     assert upstream_of_v() == {"datasetField:wh:b:y"}
+
+
+def test_downstream_through_a_whole_dataset_input_reaches_every_output_field(
+    client: TestClient,
+) -> None:
+    # `region` filters the output as a whole (the facet's `dataset` list), so downstream
+    # of it is every field of the output; upstream of an output field includes it.
+    out = dataset("pg", "marts.eu_orders", ["id", "total"])
+    out["facets"]["columnLineage"] = {
+        "_producer": "https://example.com",
+        "_schemaURL": "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json",
+        "fields": {
+            "id": {"inputFields": [{"namespace": "pg", "name": "raw.orders", "field": "id"}]},
+        },
+        "dataset": [
+            {
+                "namespace": "pg",
+                "name": "raw.orders",
+                "field": "region",
+                "transformations": [{"type": "INDIRECT", "subtype": "FILTER"}],
+            }
+        ],
+    }
+    send(
+        client,
+        run_event(
+            "eu_orders",
+            inputs=[dataset("pg", "raw.orders", ["id", "region", "total"])],
+            outputs=[out],
+        ),
+    )
+    answer = client.get(
+        "/api/v1/column-lineage",
+        params={"nodeId": "datasetField:pg:raw.orders:region", "direction": "downstream"},
+    )
+    assert answer.status_code == 200, answer.text
+    ids = {node["id"] for node in answer.json()["graph"]}
+    assert {"datasetField:pg:marts.eu_orders:id", "datasetField:pg:marts.eu_orders:total"} <= ids
+    upstream = client.get(
+        "/api/v1/column-lineage",
+        params={"nodeId": "datasetField:pg:marts.eu_orders:total", "direction": "upstream"},
+    ).json()
+    assert "datasetField:pg:raw.orders:region" in {node["id"] for node in upstream["graph"]}

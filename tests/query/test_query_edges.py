@@ -142,3 +142,36 @@ def test_steward_query_refuses_a_user_without_a_grant(lake: Steward) -> None:
     result = run_cli(lake.settings.home, "query", "SELECT * FROM customers", "--user", "ann")
     assert result.returncode == 6
     assert "customers" in result.stderr
+
+
+def test_the_columns_a_query_reads_become_column_lineage_of_its_consumer(
+    lake: Steward, lake_client: TestClient
+) -> None:
+    answer = lake_client.post(
+        "/api/v1/query", json={"sql": "SELECT email FROM lake.crm.customers WHERE id > 1"}
+    )
+    assert answer.status_code == 200, answer.text
+    page = lake_client.get("/api/v1/datasets/lake.crm.customers").json()
+    downstream = lake_client.get(
+        "/api/v1/column-lineage",
+        params={
+            "nodeId": f"datasetField:{page['namespace']}:{page['datasetName']}:email",
+            "direction": "downstream",
+            "depth": 1,
+        },
+    )
+    assert downstream.status_code == 200, downstream.text
+    ids = {node["id"] for node in downstream.json()["graph"]}
+    assert any(
+        i.startswith("datasetField:steward://consumer:pat") or i == "dataset:steward://consumer:pat"
+        for i in ids
+    ), ids
+    salary = lake_client.get(
+        "/api/v1/column-lineage",
+        params={
+            "nodeId": f"datasetField:{page['namespace']}:{page['datasetName']}:name",
+            "direction": "downstream",
+            "depth": 1,
+        },
+    ).json()
+    assert not any("steward://consumer" in node["id"] for node in salary["graph"])

@@ -170,6 +170,7 @@ def column_lineage_graph(
     """
     origin = (start.dataset.id, start.field)
     fields: list[tuple[int, str]] = [origin]
+    whole: dict[int, list[str]] = {}  # field names of datasets reached as a whole
     edges: dict[tuple[tuple[int, str], tuple[int, str], int], dict[str, Any]] = {}
     for upstream in (True, False):
         if direction == ("downstream" if upstream else "upstream"):
@@ -180,23 +181,36 @@ def column_lineage_graph(
         while frontier and (depth is None or taken < depth):
             found: set[tuple[int, str]] = set()
             for row in _column_step(conn, frontier, upstream=upstream, as_of=as_of):
-                src, dst = (row.in_dataset_id, row.in_field), (row.out_dataset_id, row.out_field)
-                if dst[1] is None:  # a whole-dataset input reaches the field asked about
-                    dst = next(f for f in frontier if f[0] == row.out_dataset_id)
-                edges[(src, dst, row.job_id)] = {
-                    "transformations": row.transformations,
-                    "transformationDescription": row.transformation_description,
-                    "transformationType": row.transformation_type,
-                    "indirect": row.out_field is None,
-                }
-                nxt = src if upstream else dst
-                if nxt not in seen:
-                    seen.add(nxt)
-                    found.add(nxt)
-                    fields.append(nxt)
+                src = (row.in_dataset_id, row.in_field)
+                if row.out_field is not None:
+                    targets = [(row.out_dataset_id, row.out_field)]
+                elif upstream:  # a whole-dataset input reaches the field asked about
+                    targets = [f for f in frontier if f[0] == row.out_dataset_id]
+                else:  # downstream, a whole-dataset input reaches every field of the output
+                    if row.out_dataset_id not in whole:
+                        whole[row.out_dataset_id] = _field_names(conn, row.out_dataset_id, as_of)
+                    targets = [(row.out_dataset_id, f) for f in whole[row.out_dataset_id]]
+                for dst in targets:
+                    edges[(src, dst, row.job_id)] = {
+                        "transformations": row.transformations,
+                        "transformationDescription": row.transformation_description,
+                        "transformationType": row.transformation_type,
+                        "indirect": row.out_field is None,
+                    }
+                    nxt = src if upstream else dst
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        found.add(nxt)
+                        fields.append(nxt)
             frontier = found
             taken += 1
     return _column_graph(conn, fields, edges, as_of)
+
+
+def _field_names(conn: Connection, dataset_id: int, as_of: datetime | None) -> list[str]:
+    """The dataset's field names (its schema at `as_of`, or its current one)."""
+    details = dataset_details(conn, [dataset_id], as_of).get(dataset_id)
+    return [str(f["name"]) for f in details["fields"]] if details else []
 
 
 def _column_step(

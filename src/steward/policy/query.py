@@ -44,6 +44,8 @@ AccessFor = Callable[[str, Sequence[tuple[str, frozenset[str]]]], TableAccess]
 PRODUCER = "https://github.com/steward-data/steward"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 JOB_NAMESPACE = "steward://query"
+CONSUMER_NAMESPACE = "steward://consumer"
+COLUMN_LINEAGE_URL = "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json"
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def run_query(
         )
     applied = _applied(access)
     _audit_allowed(steward, principal, sql, access, read, applied)
-    _record_lineage(steward, principal, names, client=client)
+    _record_lineage(steward, principal, names, read, client=client)
     return QueryResult(
         columns=rows.columns,
         rows=[list(row) for row in rows.rows],
@@ -410,9 +412,20 @@ def _audit_allowed(
 
 
 def _record_lineage(
-    steward: Steward, principal: Principal, names: Sequence[str], *, client: str | None
+    steward: Steward,
+    principal: Principal,
+    names: Sequence[str],
+    read: Mapping[str, Sequence[str]],
+    *,
+    client: str | None,
 ) -> None:
-    """The query as an OpenLineage run of job `steward://query` / the user or client."""
+    """The query as an OpenLineage run of job `steward://query` / the user or client.
+
+    Its inputs are the tables read; its output is the consumer (a dataset named after
+    the user or client in namespace `steward://consumer`) with one field per column the
+    query read (`lake.crm.customers.email`), so "who reads this column?" is a
+    downstream column-lineage query.
+    """
     if not names:
         return
     from steward.catalog.views import describe_datasets, resolve_dataset
@@ -422,14 +435,41 @@ def _record_lineage(
         ids = [resolve_dataset(conn, name) for name in names]
         views = describe_datasets(conn, ids)
     inputs = [{"namespace": views[i]["namespace"], "name": views[i]["datasetName"]} for i in ids]
+    consumer = client or principal.user
+    # One field of the consumer per column read, named `table.column`, fed by that column.
+    fields = {
+        f"{name}.{column}": {
+            "inputFields": [
+                {
+                    "namespace": views[dataset_id]["namespace"],
+                    "name": views[dataset_id]["datasetName"],
+                    "field": column,
+                    "transformations": [
+                        {"type": "DIRECT", "subtype": "IDENTITY", "description": "read by a query"}
+                    ],
+                }
+            ]
+        }
+        for name, dataset_id in zip(names, ids, strict=True)
+        for column in read.get(name, ())
+    }
+    output: dict[str, Any] = {"namespace": CONSUMER_NAMESPACE, "name": consumer}
+    if fields:
+        output["facets"] = {
+            "columnLineage": {
+                "_producer": PRODUCER,
+                "_schemaURL": COLUMN_LINEAGE_URL,
+                "fields": fields,
+            }
+        }
     event = {
         "eventType": "COMPLETE",
         "eventTime": datetime.now(UTC).isoformat(),
         "producer": PRODUCER,
         "schemaURL": SCHEMA_URL,
         "run": {"runId": str(uuid.uuid4())},
-        "job": {"namespace": JOB_NAMESPACE, "name": client or principal.user},
+        "job": {"namespace": JOB_NAMESPACE, "name": consumer},
         "inputs": inputs,
-        "outputs": [],
+        "outputs": [output],
     }
     ingest(steward.store, parse_events([event], batch=False), actor=principal, source="query")
