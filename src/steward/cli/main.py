@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from steward.cli import audit, catalog, export, lineage, policy, query, token
+from steward.cli import audit, catalog, export, lineage, policy, quality, query, token
 from steward.cli.context import steward_from_env
 from steward.errors import StewardError
 
@@ -30,6 +30,7 @@ app.add_typer(export.app, name="export")
 app.command("search")(catalog.search_command)
 app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
+app.add_typer(quality.app, name="quality")
 app.command("query")(query.query_command)
 err = Console(stderr=True)
 

@@ -1,0 +1,1 @@
+"""Quality gates: checks declared next to the data, run inside the engine in one pass."""
