@@ -73,3 +73,10 @@ class SourceError(StewardError):
 
 class SamplingUnsupported(SourceError):
     """A source that lists tables but cannot read their rows (dbt artifacts)."""
+
+
+class ChecksCouldNotRun(StewardError):
+    """Quality checks that could not run (an engine or source error, a bad query)."""
+
+    http_status = 502
+    exit_code = 3

@@ -251,7 +251,9 @@ class _Reader:
                     isinstance(args[key], bool) or not isinstance(args[key], (int, float))
                 ):
                     self.problem([*loc, key], f"{args[key]!r} is not a number")
-        if kind == "accepted_values" and (not isinstance(args["values"], list) or not args["values"]):
+        if kind == "accepted_values" and (
+            not isinstance(args["values"], list) or not args["values"]
+        ):
             self.problem([*loc, "values"], "a non-empty list of values")
         if kind == "relationships":
             for key in ("to", "field"):

@@ -1,0 +1,247 @@
+"""Checks compiled to as few queries as the engine needs, built as sqlglot expressions.
+
+Per dataset:
+- every column metric (null, accepted-value and pattern failures, distinct counts, row
+  count, min/max/avg/sum, the newest timestamp) is one aggregate of ONE query over the
+  table: a failure count is `count(*) FILTER (WHERE <failure> AND <where>)`;
+- every `relationships` check is one LEFT JOIN of ONE anti-join query;
+- each `sql` check is its own query (`SELECT count(*) FROM (<sql>)`);
+- `schema` reads the table's columns, not its rows.
+Failing-row samples are separate small queries, built only for checks that failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+from steward.quality.models import Check, Dataset
+
+SAMPLE_ROWS = 5
+# A dataset name -> how the engine spells that table in SQL.
+TableOf = Callable[[str], exp.Table]
+_KEY = "__steward_key"
+
+
+@dataclass
+class Plan:
+    """The queries that run a dataset's checks and where each check's numbers come out."""
+
+    dataset: str
+    scan: exp.Select | None = None
+    scan_outputs: dict[str, list[str]] = field(default_factory=dict)
+    anti_join: exp.Select | None = None
+    anti_outputs: dict[str, str] = field(default_factory=dict)
+    sql_checks: list[tuple[Check, exp.Select]] = field(default_factory=list)
+    schema_checks: list[Check] = field(default_factory=list)
+
+
+def compile_checks(dataset: Dataset, *, table_of: TableOf, dialect: str) -> Plan:
+    """The plan that runs every check of `dataset`; `dialect` is duckdb or postgres."""
+    plan = Plan(dataset=dataset.name)
+    table = table_of(dataset.name)
+    aggregates: list[exp.Expr] = []
+    joins: list[tuple[Check, str]] = []
+    for index, check in enumerate(dataset.checks):
+        if check.kind == "schema":
+            plan.schema_checks.append(check)
+        elif check.kind == "sql":
+            plan.sql_checks.append((check, _count_sql(check, table_of, dialect)))
+        elif check.kind == "relationships":
+            joins.append((check, f"r{index}"))
+        else:
+            names = []
+            for j, aggregate in enumerate(_metrics(check, dialect)):
+                alias = f"m{index}_{j}"
+                aggregates.append(exp.alias_(aggregate, alias))
+                names.append(alias)
+            plan.scan_outputs[check.name] = names
+    if aggregates:
+        plan.scan = exp.select(*aggregates).from_(table.copy())
+    if joins:
+        plan.anti_join, plan.anti_outputs = _anti_join(joins, table, table_of)
+    return plan
+
+
+def _filtered(aggregate: exp.Expr, *conditions: exp.Expr | None) -> exp.Expr:
+    kept = [c for c in conditions if c is not None]
+    if not kept:
+        return aggregate
+    return exp.Filter(this=aggregate, expression=exp.Where(this=exp.and_(*kept)))
+
+
+def _where(check: Check) -> exp.Expr | None:
+    if check.where is None:
+        return None
+    return exp.paren(sqlglot.parse_one(check.where, read="duckdb"))
+
+
+def _column(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def failure_condition(check: Check, dialect: str) -> exp.Expr | None:
+    """The condition a failing row meets, for checks judged row by row."""
+    if check.column is None:
+        return None
+    col = _column(check.column)
+    if check.kind == "not_null":
+        return col.is_(exp.null())
+    if check.kind == "accepted_values":
+        values = [_literal(v) for v in check.args["values"]]
+        return exp.and_(exp.not_(col.is_(exp.null())), exp.not_(col.isin(*values)))
+    if check.kind == "regex":
+        text = exp.cast(col, exp.DataType.build("text"))
+        pattern = exp.Literal.string(f"^(?:{check.args['pattern']})$")
+        return exp.and_(
+            exp.not_(col.is_(exp.null())),
+            exp.not_(exp.paren(exp.RegexpLike(this=text, expression=pattern))),
+        )
+    return None
+
+
+def _literal(value: object) -> exp.Expr:
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float)):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))
+
+
+def _metrics(check: Check, dialect: str) -> list[exp.Expr]:
+    """The aggregates a check needs from the one scan, in the order `evaluate` reads them."""
+    where = _where(check)
+    star = exp.Count(this=exp.Star())
+    condition = failure_condition(check, dialect)
+    if condition is not None:
+        return [_filtered(star.copy(), condition, where)]
+    col = _column(check.column) if check.column else None
+    kind = check.kind
+    if kind == "unique" and col is not None:
+        distinct = exp.Count(this=exp.Distinct(expressions=[col.copy()]))
+        return [_filtered(exp.Count(this=col.copy()), where), _filtered(distinct, where)]
+    if kind == "duplicate_count":
+        columns = check.args.get("columns") or [check.column]
+        row = exp.Tuple(expressions=[_column(str(c)) for c in columns])
+        distinct = exp.Count(this=exp.Distinct(expressions=[row]))
+        return [_filtered(star.copy(), where), _filtered(distinct, where)]
+    if kind == "row_count":
+        return [_filtered(star.copy(), where)]
+    if kind == "freshness":
+        column = _column(str(check.args.get("column") or check.column))
+        return [_filtered(exp.Max(this=column), where)]
+    if kind == "missing_percent" and col is not None:
+        return [_filtered(star.copy(), col.is_(exp.null()), where), _filtered(star.copy(), where)]
+    functions = {"min": exp.Min, "max": exp.Max, "mean": exp.Avg, "sum": exp.Sum}
+    if kind in functions and col is not None:
+        return [_filtered(functions[kind](this=col), where)]
+    raise ValueError(f"{check.name}: {kind} is not a scan metric")  # pragma: no cover
+
+
+def _anti_join(
+    joins: list[tuple[Check, str]], table: exp.Table, table_of: TableOf
+) -> tuple[exp.Select, dict[str, str]]:
+    """One query: the table LEFT JOINed to each referenced key set, orphans counted."""
+    child = "__steward_child"
+    select = exp.select().from_(exp.alias_(table.copy(), child, table=True))
+    outputs: dict[str, str] = {}
+    for check, alias in joins:
+        field_ = _column(str(check.args["field"]))
+        keys = (
+            exp.select(exp.alias_(field_, _KEY))
+            .distinct()
+            .from_(table_of(str(check.args["to"])))
+            .where(exp.not_(field_.copy().is_(exp.null())))
+        )
+        column = _column(str(check.column), table=child)
+        select = select.join(
+            keys.subquery(alias),
+            on=exp.EQ(this=column.copy(), expression=_column(_KEY, table=alias)),
+            join_type="left",
+        )
+        orphan = exp.and_(
+            exp.not_(column.copy().is_(exp.null())), _column(_KEY, table=alias).is_(exp.null())
+        )
+        where = _where(check)
+        if where is not None:
+            where = where.transform(
+                lambda node: (
+                    _column(node.name, table=child)
+                    if isinstance(node, exp.Column) and not node.table
+                    else node
+                )
+            )
+        select = select.select(
+            exp.alias_(_filtered(exp.Count(this=exp.Star()), orphan, where), alias)
+        )
+        outputs[check.name] = alias
+    return select, outputs
+
+
+def _count_sql(check: Check, table_of: TableOf, dialect: str) -> exp.Select:
+    query = user_query(check, table_of)
+    return exp.select(exp.Count(this=exp.Star())).from_(query.subquery("failures"))
+
+
+def user_query(check: Check, table_of: TableOf) -> exp.Query:
+    """A `sql` check's query, with the catalog names it reads spelled as the engine's tables."""
+    query = sqlglot.parse_one(str(check.args["sql"]), read="duckdb")
+    assert isinstance(query, exp.Query)  # load.py accepts only one query
+
+    def rename(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Table) and node.name:
+            full = ".".join(p.name for p in node.parts)
+            if full == check.dataset or full.count(".") >= 1:
+                try:
+                    replaced = table_of(full)
+                except KeyError:
+                    return node
+                alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+                return replaced.copy().as_(alias.name) if alias else replaced.copy()
+        return node
+
+    return query.transform(rename)
+
+
+def sample_query(check: Check, *, table_of: TableOf, dialect: str) -> exp.Select | None:
+    """A few failing rows of a failed check, or None when the failure is a value, not rows."""
+    table = table_of(check.dataset)
+    where = _where(check)
+    limit = SAMPLE_ROWS
+    condition = failure_condition(check, dialect)
+    if condition is not None:
+        conditions = [c for c in (condition, where) if c is not None]
+        return exp.select("*").from_(table.copy()).where(exp.and_(*conditions)).limit(limit)
+    if check.kind in ("unique", "duplicate_count"):
+        names = check.args.get("columns") or [check.column]
+        columns = [_column(str(c)) for c in names]
+        not_null = [exp.not_(c.copy().is_(exp.null())) for c in columns]
+        query = exp.select(*columns, exp.alias_(exp.Count(this=exp.Star()), "rows")).from_(
+            table.copy()
+        )
+        query = query.where(exp.and_(*not_null, *([where] if where is not None else [])))
+        query = query.group_by(*[c.copy() for c in columns])
+        return query.having(
+            exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))
+        ).limit(limit)
+    if check.kind == "relationships":
+        field_ = _column(str(check.args["field"]))
+        keys = (
+            exp.select(field_)
+            .from_(table_of(str(check.args["to"])))
+            .where(exp.not_(field_.copy().is_(exp.null())))
+        )
+        column = _column(str(check.column))
+        orphan = exp.and_(
+            exp.not_(column.copy().is_(exp.null())),
+            exp.not_(exp.In(this=column.copy(), query=exp.Subquery(this=keys))),
+        )
+        conditions = [c for c in (orphan, where) if c is not None]
+        return exp.select("*").from_(table.copy()).where(exp.and_(*conditions)).limit(limit)
+    if check.kind == "sql":
+        query = user_query(check, table_of)
+        return exp.select("*").from_(query.subquery("failures")).limit(limit)
+    return None

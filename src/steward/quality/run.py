@@ -1,0 +1,400 @@
+"""Running a dataset's checks on an engine and judging the numbers that come back.
+
+Quality runs as the platform, not through the access policy: the embedded DuckDB reads
+a catalog table's files directly (`lake.shop.orders` -> its Iceberg snapshot's Parquet
+files), and a PostgreSQL source's tables are read over its own SQLAlchemy URL. Engines
+sit behind `Engine` (execute SQL, count the statements) so Spark can follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlglot import exp
+
+from steward.errors import ChecksCouldNotRun, StewardError
+from steward.quality.compile import Plan, compile_checks, sample_query, user_query
+from steward.quality.models import BETWEEN, Check, CheckResult, Dataset, Status, parse_age
+
+if TYPE_CHECKING:
+    from steward.app import Steward
+
+
+class CheckQueryFailed(ChecksCouldNotRun):
+    """A query of a check failed on the engine; the message is the engine's."""
+
+
+class Engine(Protocol):
+    """Where checks run: SQL in `dialect`, tables named as `table` spells them."""
+
+    dialect: str
+    statements: list[str]  # every statement sent, in order (tests count scans)
+
+    def table(self, dataset: str) -> exp.Table: ...  # pragma: no cover
+    def execute(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...  # pragma: no cover
+    def columns(self, dataset: str) -> list[tuple[str, str]]: ...  # pragma: no cover
+    def close(self) -> None: ...  # pragma: no cover
+
+
+class DuckDBEngine:
+    """The embedded DuckDB over catalog tables' files, set up once for the tables needed."""
+
+    dialect = "duckdb"
+
+    def __init__(self, steward: Steward, datasets: Sequence[str]) -> None:
+        from steward.engines.duckdb import open_connection
+        from steward.policy.query import _plan_table_data
+
+        self.statements: list[str] = []
+        self._names = {name: f"t{i}" for i, name in enumerate(dict.fromkeys(datasets))}
+        data = {internal: _plan_table_data(steward, name) for name, internal in self._names.items()}
+        self._conn = open_connection(data)
+
+    def table(self, dataset: str) -> exp.Table:
+        """The internal table `dataset` is set up under; KeyError when it is not."""
+        return exp.table_(self._names[dataset], quoted=True)
+
+    def execute(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Columns and rows of `sql`; engine errors become `CheckQueryFailed`."""
+        import duckdb
+
+        self.statements.append(sql)
+        try:
+            result = self._conn.execute(sql)
+            return [d[0] for d in result.description or ()], result.fetchall()
+        except duckdb.Error as exc:
+            raise CheckQueryFailed(self._rename(str(exc).strip().splitlines()[0])) from None
+
+    def columns(self, dataset: str) -> list[tuple[str, str]]:
+        """(name, type) of each column of `dataset`."""
+        _, rows = self.execute(f'DESCRIBE SELECT * FROM "{self._names[dataset]}"')
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def _rename(self, message: str) -> str:
+        for name, internal in self._names.items():
+            message = message.replace(f'"{internal}"', name)
+        return message
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self._conn.close()
+
+
+class PostgresEngine:
+    """A PostgreSQL catalog source, queried over its own URL; tables are `schema.table`."""
+
+    dialect = "postgres"
+
+    def __init__(self, source_name: str, url: Any) -> None:
+        import sqlalchemy as sa
+
+        self.statements: list[str] = []
+        self._source = source_name
+        self._engine = sa.create_engine(url)
+
+    def table(self, dataset: str) -> exp.Table:
+        """`pg.public.orders` -> `public.orders`; KeyError for another source's table."""
+        source, _, rest = dataset.partition(".")
+        schema, _, name = rest.rpartition(".")
+        if source != self._source or not name:
+            raise KeyError(dataset)
+        return exp.table_(name, db=schema or "public", quoted=True)
+
+    def execute(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Columns and rows of `sql`, in a read-only transaction rolled back at the end."""
+        import sqlalchemy as sa
+
+        self.statements.append(sql)
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+                result = conn.exec_driver_sql(sql.replace("%", "%%"))
+                rows = [tuple(r) for r in result.fetchall()]
+                columns = list(result.keys())
+                conn.rollback()
+            return columns, rows
+        except sa.exc.DBAPIError as exc:
+            message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise CheckQueryFailed(message) from None
+
+    def columns(self, dataset: str) -> list[tuple[str, str]]:
+        """(name, type) of each column of `dataset`, from information_schema."""
+        table = self.table(dataset)
+        sql = (
+            "SELECT column_name, data_type FROM information_schema.columns WHERE"
+            f" table_schema = '{table.db}' AND table_name = '{table.name}' ORDER BY ordinal_position"
+        )
+        _, rows = self.execute(sql)
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._engine.dispose()
+
+
+def tables_needed(dataset: Dataset) -> list[str]:
+    """The dataset and every catalog table its relationships and `sql` checks read."""
+    import sqlglot
+
+    names = [dataset.name]
+    for check in dataset.checks:
+        if check.kind == "relationships":
+            names.append(str(check.args["to"]))
+        if check.kind == "sql":
+            for table in sqlglot.parse_one(str(check.args["sql"]), read="duckdb").find_all(
+                exp.Table
+            ):
+                full = ".".join(p.name for p in table.parts)
+                if full.count(".") == 2:
+                    names.append(full)
+    return list(dict.fromkeys(names))
+
+
+def open_engine(steward: Steward, dataset: Dataset) -> Engine:
+    """The engine that runs `dataset`'s checks: PostgreSQL for its sources, else DuckDB."""
+    source_name = dataset.name.partition(".")[0]
+    try:
+        source: Any = steward.source(source_name)
+    except StewardError as exc:
+        raise ChecksCouldNotRun(f"{dataset.name}: {exc.message}") from None
+    try:
+        if source.type == "sqlalchemy" and source.backend == "postgresql":
+            return PostgresEngine(source_name, source.url)
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+    try:
+        return DuckDBEngine(steward, tables_needed(dataset))
+    except StewardError as exc:
+        raise ChecksCouldNotRun(f"{dataset.name}: {exc.message}") from None
+
+
+def run_checks(
+    engine: Engine, dataset: Dataset, *, now: datetime | None = None
+) -> list[CheckResult]:
+    """Run every check of `dataset` on `engine`: one scan, one anti-join, then samples."""
+    now = now or datetime.now(UTC)
+    try:
+        plan = compile_checks(dataset, table_of=engine.table, dialect=engine.dialect)
+    except KeyError as exc:
+        raise ChecksCouldNotRun(
+            f"{dataset.name}: table {exc.args[0]} is not readable here"
+        ) from None
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if plan.scan is not None:
+        _collect(engine, plan.scan, values, errors, list(plan.scan_outputs), plan, dataset)
+    if plan.anti_join is not None:
+        _collect(engine, plan.anti_join, values, errors, list(plan.anti_outputs), plan, dataset)
+    for check, query in plan.sql_checks:
+        try:
+            _, rows = engine.execute(query.sql(engine.dialect))
+            values[check.name] = rows[0][0]
+        except (ChecksCouldNotRun, KeyError) as exc:
+            errors[check.name] = _message(exc)
+    results: list[CheckResult] = []
+    for check in dataset.checks:
+        if check.name in errors:
+            results.append(_result(check, "error", None, None, errors[check.name], _how(check)))
+            continue
+        if check.kind == "schema":
+            try:
+                results.append(_schema(check, engine.columns(check.dataset)))
+            except ChecksCouldNotRun as exc:
+                results.append(_result(check, "error", None, None, exc.message, "metadata"))
+            continue
+        result = judge(check, _numbers(check, plan, values), now=now)
+        if result.status in ("fail", "warn"):
+            result.samples.extend(_samples(engine, check))
+        results.append(result)
+    return results
+
+
+def _collect(
+    engine: Engine,
+    query: exp.Select,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    names: list[str],
+    plan: Plan,
+    dataset: Dataset,
+) -> None:
+    """Run one combined query; when it fails, run its checks one by one to find the bad one."""
+    try:
+        columns, rows = engine.execute(query.sql(engine.dialect))
+        values.update(dict(zip(columns, rows[0], strict=True)))
+        return
+    except ChecksCouldNotRun as exc:
+        if len(names) == 1:
+            errors[names[0]] = exc.message
+            return
+    by_name = {c.name: c for c in dataset.checks}
+    for name in names:
+        alone = compile_checks(
+            Dataset(dataset.name, (by_name[name],)), table_of=engine.table, dialect=engine.dialect
+        )
+        single = alone.scan if alone.scan is not None else alone.anti_join
+        assert single is not None
+        try:
+            columns, rows = engine.execute(single.sql(engine.dialect))
+        except ChecksCouldNotRun as exc:
+            errors[name] = exc.message
+            continue
+        outputs = alone.scan_outputs.get(name) or [alone.anti_outputs[name]]
+        mine = plan.scan_outputs.get(name) or [plan.anti_outputs[name]]
+        found = dict(zip(columns, rows[0], strict=True))
+        values.update({m: found[o] for m, o in zip(mine, outputs, strict=True)})
+
+
+def _numbers(check: Check, plan: Plan, values: dict[str, Any]) -> list[Any]:
+    if check.name in plan.scan_outputs:
+        return [values[a] for a in plan.scan_outputs[check.name]]
+    if check.name in plan.anti_outputs:
+        return [values[plan.anti_outputs[check.name]]]
+    return [values[check.name]]
+
+
+def judge(check: Check, numbers: list[Any], *, now: datetime) -> CheckResult:
+    """A check's result from the numbers its queries returned."""
+    kind, how = check.kind, _how(check)
+    if kind in ("unique", "duplicate_count"):
+        failures = int(numbers[0] or 0) - int(numbers[1] or 0)
+        return _counted(check, failures, failures, f"{failures} duplicate rows", how)
+    if kind in BETWEEN:
+        observed: Any = numbers[0]
+        if kind == "missing_percent":
+            total = int(numbers[1] or 0)
+            observed = 0.0 if total == 0 else round(100.0 * int(numbers[0] or 0) / total, 4)
+        low, high = check.args.get("min"), check.args.get("max")
+        outside = observed is None or (
+            (low is not None and observed < low) or (high is not None and observed > high)
+        )
+        message = f"{kind} is {observed}" + (f", wanted {check.threshold}" if outside else "")
+        return _counted(check, int(outside), observed, message, how)
+    if kind == "freshness":
+        newest = _utc(numbers[0])
+        limit = parse_age(check.args["max_age"])
+        if newest is None:
+            return _counted(check, 1, None, "no timestamps at all", how)
+        age = now - newest
+        stale = age > limit
+        message = f"newest is {newest.isoformat()} ({_age(age.total_seconds())} old)"
+        return _counted(check, int(stale), newest.isoformat(), message, how)
+    failures = int(numbers[0] or 0)
+    return _counted(check, failures, failures, f"{failures} failing rows", how)
+
+
+def _counted(check: Check, failures: int, observed: Any, message: str, how: str) -> CheckResult:
+    status: Status = "pass"
+    if check.severity == "error" and check.error_if.matches(failures):
+        status = "fail"
+    elif check.warn_if.matches(failures):
+        status = "warn"
+    return _result(check, status, failures, observed, message, how)
+
+
+def _result(
+    check: Check, status: Status, failures: int | None, observed: Any, message: str, how: str
+) -> CheckResult:
+    return CheckResult(
+        name=check.name,
+        dataset=check.dataset,
+        column=check.column,
+        kind=check.kind,
+        severity=check.severity,
+        status=status,
+        failures=failures,
+        observed=observed,
+        threshold=check.threshold,
+        message=message,
+        how=how,
+    )
+
+
+def _schema(check: Check, columns: list[tuple[str, str]]) -> CheckResult:
+    """Required columns present with their types, forbidden columns absent."""
+    found = {name.lower(): type_ for name, type_ in columns}
+    problems: list[str] = []
+    wanted = dict(check.args.get("columns") or {})
+    for name in check.args.get("required") or []:
+        wanted.setdefault(name, None)
+    for name, type_ in wanted.items():
+        actual = found.get(str(name).lower())
+        if actual is None:
+            problems.append(f"{name} is missing")
+        elif type_ is not None and _type(str(type_)) != _type(actual):
+            problems.append(f"{name} is {actual}, not {type_}")
+    for name in check.args.get("forbidden") or []:
+        if str(name).lower() in found:
+            problems.append(f"{name} is forbidden")
+    message = "; ".join(problems) or f"{len(columns)} columns as declared"
+    return _counted(check, len(problems), len(problems), message, "metadata")
+
+
+def _type(text: str) -> str:
+    try:
+        built = exp.DataType.build(text, dialect="duckdb")
+    except Exception:
+        try:
+            built = exp.DataType.build(text, dialect="postgres")
+        except Exception:
+            return text.lower()
+    if built.this == exp.DataType.Type.TEXT:  # text and varchar are one type to a user
+        return "VARCHAR"
+    return built.sql("duckdb")
+
+
+def _samples(engine: Engine, check: Check) -> list[dict[str, Any]]:
+    try:
+        query = sample_query(check, table_of=engine.table, dialect=engine.dialect)
+        if query is None:
+            return []
+        columns, rows = engine.execute(query.sql(engine.dialect))
+    except (ChecksCouldNotRun, KeyError):
+        return []
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _how(check: Check) -> str:
+    return {
+        "relationships": "anti-join",
+        "sql": "sql",
+        "schema": "metadata",
+    }.get(check.kind, "aggregate scan")
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, StewardError):
+        return exc.message
+    return f"table {exc.args[0]} is not readable here"
+
+
+__all__ = [
+    "Engine",
+    "DuckDBEngine",
+    "PostgresEngine",
+    "open_engine",
+    "run_checks",
+    "judge",
+    "user_query",
+]

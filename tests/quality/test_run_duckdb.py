@@ -1,0 +1,56 @@
+"""Checks on the embedded DuckDB over Iceberg tables: exact failure counts, one scan."""
+
+from __future__ import annotations
+
+import pytest
+
+from steward.app import Steward
+from steward.quality.load import parse_checks
+from steward.quality.run import open_engine, run_checks
+from tests.quality.conftest import EXPECTED, checks_text, make_shop
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def _run(steward: Steward, table: str) -> tuple[dict[str, object], list[str]]:
+    dataset = parse_checks(checks_text(table, "lake.shop.customers")).datasets[0]
+    engine = open_engine(steward, dataset)
+    try:
+        results = run_checks(engine, dataset)
+    finally:
+        engine.close()
+    return {r.name: r for r in results}, engine.statements
+
+
+def test_every_check_reports_the_exact_failure_count(steward: Steward) -> None:
+    make_shop(steward)
+    results, _ = _run(steward, "lake.shop.orders")
+    expected = {
+        name.format(customers="lake.shop.customers"): value for name, value in EXPECTED.items()
+    }
+    found = {name: (r.status, r.failures) for name, r in results.items()}  # type: ignore[attr-defined]
+    assert found == expected
+
+
+def test_failing_rows_are_sampled_only_for_failed_checks(steward: Steward) -> None:
+    make_shop(steward)
+    results, _ = _run(steward, "lake.shop.orders")
+    orphans = results["relationships(customer_id -> lake.shop.customers.id)"]
+    assert sorted(row["customer_id"] for row in orphans.samples) == [8, 9]  # type: ignore[attr-defined]
+    assert sorted(row["status"] for row in results["accepted_values(status)"].samples) == [
+        "lost",
+        "weird",
+    ]  # type: ignore[attr-defined]
+    assert results["row_count"].samples == []  # type: ignore[attr-defined]
+
+
+def test_a_clean_table_passes_in_one_scan_and_one_anti_join(steward: Steward) -> None:
+    make_shop(steward)
+    results, statements = _run(steward, "lake.shop.orders_clean")
+    failed = {n: r.message for n, r in results.items() if r.status != "pass"}  # type: ignore[attr-defined]
+    assert failed == {"schema": "qty is VARCHAR, not int; email is forbidden"}
+    # One aggregate scan for every column metric, one anti-join, the sql check, DESCRIBE
+    # for schema, and samples for the schema failure (none: it has no rows to show).
+    assert len(statements) == 4
+    assert statements[0].count('FROM "t0"') == 1 and "JOIN" not in statements[0]
+    assert statements[1].count("LEFT JOIN") == 1
