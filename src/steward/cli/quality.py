@@ -27,3 +27,60 @@ def validate_command(
     checks = read_checks(path)
     count = sum(len(d.checks) for d in checks.datasets)
     err.print(f"{path}: {count} checks on {len(checks.datasets)} datasets, all valid")
+
+
+@app.command("run")
+def run_command(
+    target: Annotated[
+        str, typer.Argument(help="A checks YAML file, or a dataset named in --checks.")
+    ],
+    checks: Annotated[
+        Path, typer.Option("--checks", help="The checks file when TARGET is a dataset.")
+    ] = Path("checks.yaml"),
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Also write JUnit XML to this file.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+) -> None:
+    """Run checks in the engine; exit 0 (passed, warnings printed), 1 (failed), 3 (could not run)."""
+    import json
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    from steward.cli.context import steward_from_env
+    from steward.errors import InvalidInput
+    from steward.quality.load import read_checks
+    from steward.quality.report import exit_code, junit_xml
+    from steward.quality.run import run_dataset
+
+    path = Path(target)
+    parsed = read_checks(path if path.is_file() else checks)
+    datasets = list(parsed.datasets)
+    if not path.is_file():
+        datasets = [d for d in datasets if d.name == target]
+        if not datasets:
+            raise InvalidInput(f"quality run: {checks} declares no checks for {target!r}")
+    steward = steward_from_env()
+    results = [r for dataset in datasets for r in run_dataset(steward, dataset)]
+    if junit is not None:
+        junit.write_text(junit_xml(results), encoding="utf-8")
+    if as_json:
+        print(json.dumps([r.as_json() for r in results], indent=2))
+    else:
+        table = Table("dataset", "check", "status", "failures", "observed", "threshold", "message")
+        colors = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta"}
+        for r in results:
+            table.add_row(
+                escape(r.dataset),
+                escape(r.name),
+                f"[{colors[r.status]}]{r.status}[/]",
+                "" if r.failures is None else str(r.failures),
+                escape("" if r.observed is None else str(r.observed)),
+                escape(r.threshold),
+                escape(r.message),
+            )
+        out.print(table)
+    code = exit_code(results)
+    if code:
+        raise typer.Exit(code)

@@ -389,7 +389,7 @@ def _message(exc: Exception) -> str:
     return f"table {exc.args[0]} is not readable here"
 
 
-__all__ = [
+__all__ = ["run_dataset", 
     "Engine",
     "DuckDBEngine",
     "PostgresEngine",
@@ -398,3 +398,17 @@ __all__ = [
     "judge",
     "user_query",
 ]
+
+
+def run_dataset(steward: Steward, dataset: Dataset) -> list[CheckResult]:
+    """Run `dataset`'s checks on its engine; a dataset that cannot be read errors every check."""
+    try:
+        engine = open_engine(steward, dataset)
+    except ChecksCouldNotRun as exc:
+        return [_result(c, "error", None, None, exc.message, _how(c)) for c in dataset.checks]
+    try:
+        return run_checks(engine, dataset)
+    except ChecksCouldNotRun as exc:
+        return [_result(c, "error", None, None, exc.message, _how(c)) for c in dataset.checks]
+    finally:
+        engine.close()
