@@ -41,7 +41,8 @@ def test_validate_names_the_line_of_each_mistake(tmp_path: Path) -> None:
     done = run(tmp_path / "home", "validate", str(path))
     assert done.returncode == 2
     assert f"{path}:7: datasets[0].columns[0].checks[0]: unknown check 'not_nul'" in done.stderr
-    assert f"{path}:8: " in done.stderr and "'lots' is not a threshold" in done.stderr
+    assert f"{path}:8: " in done.stderr
+    assert "'lots' is not a threshold" in done.stderr
 
 
 @SQLITE_ONLY
@@ -55,10 +56,12 @@ def test_run_exits_1_on_failure_and_writes_junit(steward: Steward, tmp_path: Pat
     results = {r["name"]: r for r in json.loads(done.stdout)}
     assert results["not_null(order_id)"]["failures"] == 1
     suite = ET.parse(junit).getroot().find("testsuite")
-    assert suite is not None and suite.get("name") == "lake.shop.orders"
+    assert suite is not None
+    assert suite.get("name") == "lake.shop.orders"
     failed = {c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None}
     assert "relationships(customer_id -> lake.shop.customers.id)" in failed
-    assert suite.get("tests") == str(len(results)) and suite.get("failures") == str(len(failed))
+    assert suite.get("tests") == str(len(results))
+    assert suite.get("failures") == str(len(failed))
 
 
 @SQLITE_ONLY

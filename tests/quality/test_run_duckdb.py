@@ -52,5 +52,6 @@ def test_a_clean_table_passes_in_one_scan_and_one_anti_join(steward: Steward) ->
     # One aggregate scan for every column metric, one anti-join, the sql check, DESCRIBE
     # for schema, and samples for the schema failure (none: it has no rows to show).
     assert len(statements) == 4
-    assert statements[0].count('FROM "t0"') == 1 and "JOIN" not in statements[0]
+    assert statements[0].count('FROM "t0"') == 1
+    assert "JOIN" not in statements[0]
     assert statements[1].count("LEFT JOIN") == 1

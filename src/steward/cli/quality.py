@@ -42,7 +42,7 @@ def run_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
 ) -> None:
-    """Run checks in the engine; exit 0 (passed, warnings printed), 1 (failed), 3 (could not run)."""
+    """Run checks in the engine; exit 0 (passed or warned), 1 (failed), 3 (could not run)."""
     import json
 
     from rich.markup import escape

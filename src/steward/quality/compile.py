@@ -203,10 +203,12 @@ def user_query(check: Check, table_of: TableOf) -> exp.Query:
                 return replaced.copy().as_(alias.name) if alias else replaced.copy()
         return node
 
-    return query.transform(rename)
+    renamed = query.transform(rename)
+    assert isinstance(renamed, exp.Query)
+    return renamed
 
 
-def sample_query(check: Check, *, table_of: TableOf, dialect: str) -> exp.Select | None:
+def sample_query(check: Check, *, table_of: TableOf, dialect: str) -> exp.Query | None:
     """A few failing rows of a failed check, or None when the failure is a value, not rows."""
     table = table_of(check.dataset)
     where = _where(check)
@@ -242,6 +244,6 @@ def sample_query(check: Check, *, table_of: TableOf, dialect: str) -> exp.Select
         conditions = [c for c in (orphan, where) if c is not None]
         return exp.select("*").from_(table.copy()).where(exp.and_(*conditions)).limit(limit)
     if check.kind == "sql":
-        query = user_query(check, table_of)
-        return exp.select("*").from_(query.subquery("failures")).limit(limit)
+        wanted = user_query(check, table_of)
+        return exp.select("*").from_(wanted.subquery("failures")).limit(limit)
     return None

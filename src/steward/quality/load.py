@@ -172,7 +172,7 @@ class _Reader:
         self, item: Any, loc: list[str | int], *, dataset: str, column: str | None
     ) -> Check | None:
         if isinstance(item, str):
-            kind, raw = item, {}
+            kind, raw = item, {}  # type: ignore[var-annotated]
         elif isinstance(item, dict) and len(item) == 1:
             kind, raw = next(iter(item.items()))
             raw = {} if raw is None else raw

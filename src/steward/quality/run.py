@@ -122,11 +122,14 @@ class PostgresEngine:
     def columns(self, dataset: str) -> list[tuple[str, str]]:
         """(name, type) of each column of `dataset`, from information_schema."""
         table = self.table(dataset)
-        sql = (
-            "SELECT column_name, data_type FROM information_schema.columns WHERE"
-            f" table_schema = '{table.db}' AND table_name = '{table.name}' ORDER BY ordinal_position"
+        query = (
+            exp.select("column_name", "data_type")
+            .from_("information_schema.columns")
+            .where(exp.column("table_schema").eq(exp.Literal.string(table.db)))
+            .where(exp.column("table_name").eq(exp.Literal.string(table.name)))
+            .order_by("ordinal_position")
         )
-        _, rows = self.execute(sql)
+        _, rows = self.execute(query.sql("postgres"))
         return [(str(r[0]), str(r[1])) for r in rows]
 
     def close(self) -> None:
@@ -389,13 +392,14 @@ def _message(exc: Exception) -> str:
     return f"table {exc.args[0]} is not readable here"
 
 
-__all__ = ["run_dataset", 
-    "Engine",
+__all__ = [
     "DuckDBEngine",
+    "Engine",
     "PostgresEngine",
+    "judge",
     "open_engine",
     "run_checks",
-    "judge",
+    "run_dataset",
     "user_query",
 ]
 
