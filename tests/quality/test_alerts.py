@@ -152,6 +152,14 @@ def test_one_post_carries_every_new_failure_of_a_run(receiver: Receiver) -> None
     assert len(report.sent) == 2
 
 
+def test_a_check_reported_twice_in_one_run_alerts_once(receiver: Receiver) -> None:
+    state = MemoryAlertState()
+    notify([outcome("error"), outcome("fail")], state=state, alertmanager_url=receiver.url)
+    (alerts,) = receiver.bodies("/api/v2/alerts")
+    assert len(alerts) == 1
+    assert "failed" in alerts[0]["annotations"]["summary"]
+
+
 def test_receiver_down_then_up_gets_the_alert_once() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"

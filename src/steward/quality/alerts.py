@@ -205,7 +205,9 @@ def _due(
     failing: frozenset[str],
 ) -> list[Alert]:
     due: list[Alert] = []
-    for outcome in outcomes:
+    # A check reported twice in one run (a retry) counts once, as last reported.
+    latest = {(o.dataset, o.check): o for o in outcomes}
+    for outcome in latest.values():
         last = state.last(state_key(receiver, outcome.dataset, outcome.check))
         if outcome.status in failing:
             if last != "firing":
