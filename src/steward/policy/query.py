@@ -259,7 +259,7 @@ def _table_data(steward: Steward, name: str) -> TableData:
     cached = _data_cache.get(key)
     if cached is not None and now - cached[0] < DATA_TTL_SECONDS:
         return cached[1]
-    data = _plan_table_data(steward, name)
+    data = plan_table_data(steward, name)
     _data_cache[key] = (now, data)
     return data
 
@@ -301,7 +301,7 @@ def _snapshot_data(
         source.close()
 
 
-def _plan_table_data(steward: Steward, name: str) -> TableData:
+def plan_table_data(steward: Steward, name: str) -> TableData:
     """Where the engine reads catalog table `name` (`source.schema.table`) from."""
     from steward.engines.duckdb import AttachedTable, iceberg_data
 

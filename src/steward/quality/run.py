@@ -45,11 +45,11 @@ class DuckDBEngine:
 
     def __init__(self, steward: Steward, datasets: Sequence[str]) -> None:
         from steward.engines.duckdb import open_connection
-        from steward.policy.query import _plan_table_data
+        from steward.policy.query import plan_table_data
 
         self.statements: list[str] = []
         self._names = {name: f"t{i}" for i, name in enumerate(dict.fromkeys(datasets))}
-        data = {internal: _plan_table_data(steward, name) for name, internal in self._names.items()}
+        data = {internal: plan_table_data(steward, name) for name, internal in self._names.items()}
         self._conn = open_connection(data)
 
     def table(self, dataset: str) -> exp.Table:
