@@ -26,7 +26,7 @@ from steward.audit.trino import record_trino_query
 from steward.audit.verify import verify
 from steward.audit.worker import AuditWorker
 from steward.catalog.views import pii_columns
-from steward.errors import Forbidden, InvalidInput, NotFound
+from steward.errors import Forbidden, InvalidInput
 from steward.identity.models import Principal
 
 TRINO_GROUP = "trino"
@@ -145,18 +145,7 @@ def get_report(
     _admin(request)
     start, end = _time("since", since), _time("until", until)
     with steward_of(request).store.read() as conn:
-        if name == "queries-per-day":
-            report = reports.queries_per_user_per_day(conn, since=start, until=end)
-        elif name == "pii-access":
-            # The PII columns come from the lineage store's tags until the catalog has its own.
-            pii = pii_columns(conn)
-            report = reports.pii_access(conn, pii, since=start, until=end)
-        elif name == "denied":
-            report = reports.denied_attempts(conn, since=start, until=end)
-        elif name == "top-datasets":
-            report = reports.top_datasets(conn, since=start, until=end)
-        else:
-            raise NotFound(f"report {name!r}: not one of {', '.join(reports.REPORTS)}")
+        report = reports.build_report(conn, name, pii_columns=pii_columns, since=start, until=end)
     if format == "csv":
         return Response(report.to_csv(), media_type="text/csv; charset=utf-8")
     return Json(report.to_json())

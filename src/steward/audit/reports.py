@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from steward.errors import NotFound
 from steward.store.schema import audit_access, audit_records
 
 REPORTS = ("queries-per-day", "pii-access", "denied", "top-datasets")
@@ -148,3 +149,27 @@ def top_datasets(
     )
     rows = [(r[0], int(r[1]), int(r[2])) for r in conn.execute(query)]
     return Report("Top datasets by distinct users", ("dataset", "users", "queries"), rows)
+
+
+def build_report(
+    conn: Connection,
+    name: str,
+    *,
+    pii_columns: Callable[[Connection], Collection[tuple[str, str]]],
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Report:
+    """The report called `name` (one of `REPORTS`).
+
+    `pii_columns` gives the (dataset, column) pairs tagged `pii.*`; the edges pass the
+    catalog's, which lives above this module.
+    """
+    if name == "queries-per-day":
+        return queries_per_user_per_day(conn, since=since, until=until)
+    if name == "pii-access":
+        return pii_access(conn, pii_columns(conn), since=since, until=until)
+    if name == "denied":
+        return denied_attempts(conn, since=since, until=until)
+    if name == "top-datasets":
+        return top_datasets(conn, since=since, until=until)
+    raise NotFound(f"report {name!r}: not one of {', '.join(REPORTS)}")

@@ -142,19 +142,10 @@ def report(
     start, end = _time("since", since), _time("until", until)
     steward = steward_from_env()
     steward.upgrade()
+    if name not in reports.REPORTS:
+        raise InvalidInput(f"report: {name!r} is not one of {', '.join(reports.REPORTS)}")
     with steward.store.read() as conn:
-        if name == "queries-per-day":
-            result = reports.queries_per_user_per_day(conn, since=start, until=end)
-        elif name == "pii-access":
-            # The PII columns come from the lineage store's tags until the catalog has its own.
-            pii = pii_columns(conn)
-            result = reports.pii_access(conn, pii, since=start, until=end)
-        elif name == "denied":
-            result = reports.denied_attempts(conn, since=start, until=end)
-        elif name == "top-datasets":
-            result = reports.top_datasets(conn, since=start, until=end)
-        else:
-            raise InvalidInput(f"report: {name!r} is not one of {', '.join(reports.REPORTS)}")
+        result = reports.build_report(conn, name, pii_columns=pii_columns, since=start, until=end)
     if format == "json":
         print(orjson.dumps(result.to_json()).decode())
     elif format == "csv":
