@@ -17,6 +17,7 @@ from steward.catalog.sync import sync
 from steward.catalog.views import dataset_page
 from steward.errors import Forbidden
 from steward.identity.models import Principal
+from steward.quality.history import latest
 
 router = APIRouter(prefix="/api/v1")
 
@@ -98,7 +99,10 @@ def post_classify(request: Request, dataset: str | None = None, sample: int = 20
 def get_dataset(request: Request, ref: str) -> Response:
     """Everything the catalog knows of one dataset: a catalog name or a node id."""
     with steward_of(request).store.read() as conn:
-        return Json(dataset_page(conn, ref))
+        page = dataset_page(conn, ref)
+        # The latest result of each quality check, flapping ones flagged.
+        page["quality"] = latest(conn, page["id"])
+        return Json(page)
 
 
 @router.patch("/datasets/{ref:path}")

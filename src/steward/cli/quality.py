@@ -50,6 +50,7 @@ def run_command(
 
     from steward.cli.context import steward_from_env
     from steward.errors import InvalidInput
+    from steward.quality.history import record_results
     from steward.quality.load import read_checks
     from steward.quality.report import exit_code, junit_xml
     from steward.quality.run import run_dataset
@@ -63,6 +64,8 @@ def run_command(
             raise InvalidInput(f"quality run: {checks} declares no checks for {target!r}")
     steward = steward_from_env()
     results = [r for dataset in datasets for r in run_dataset(steward, dataset)]
+    steward.upgrade()
+    record_results(steward.store, results)
     if junit is not None:
         junit.write_text(junit_xml(results), encoding="utf-8")
     if as_json:

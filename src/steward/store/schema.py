@@ -455,6 +455,31 @@ policy_versions = sa.Table(
 )
 
 
+# -- quality ------------------------------------------------------------------------------------
+
+# Every check result, kept as history: the latest per (dataset, check) is its state, and
+# the sequence of statuses tells a flapping check.
+quality_results = sa.Table(
+    "quality_results",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("run_id", sa.String(36), nullable=False, index=True),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("check_name", sa.Text, nullable=False),
+    sa.Column("column_name", sa.Text),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("severity", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("failures", sa.BigInteger),
+    sa.Column("observed", sa.Text),
+    sa.Column("threshold", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("how", sa.Text, nullable=False),
+    sa.Column("ran_at", sa.DateTime, nullable=False),
+    sa.Index("ix_quality_results_check", "dataset", "check_name", "id"),
+)
+
+
 def declared_here(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:

@@ -1,0 +1,96 @@
+"""Check results kept as history: each check's latest state, and flapping checks.
+
+Every `steward quality run` stores its results (one row per check) under one run id.
+A check is **flapping** when, over its last `FLAP_WINDOW` results, its status changed
+between passing (pass, warn) and failing (fail, error) at least `FLAP_CHANGES` times:
+a check that cannot make up its mind is a broken check or a racy pipeline, and an
+alert on it is noise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from steward.quality.models import CheckResult
+from steward.store import Store
+from steward.store.schema import quality_results
+
+FLAP_WINDOW = 6
+FLAP_CHANGES = 3
+_FAILING = {"fail", "error"}
+
+
+def record_results(store: Store, results: Sequence[CheckResult]) -> str:
+    """Store one run's results in one transaction; returns the run id."""
+    run_id = str(uuid.uuid4())
+    when = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        {
+            "run_id": run_id,
+            "dataset": r.dataset,
+            "check_name": r.name,
+            "column_name": r.column,
+            "kind": r.kind,
+            "severity": r.severity,
+            "status": r.status,
+            "failures": r.failures,
+            "observed": None if r.observed is None else str(r.observed),
+            "threshold": r.threshold,
+            "message": r.message,
+            "how": r.how,
+            "ran_at": when,
+        }
+        for r in results
+    ]
+    if rows:
+        with store.write() as conn:
+            conn.execute(quality_results.insert(), rows)
+    return run_id
+
+
+def flapping(statuses: Sequence[str]) -> bool:
+    """Whether statuses (newest first) switch between passing and failing often enough."""
+    window = [s in _FAILING for s in statuses[:FLAP_WINDOW]]
+    changes = sum(1 for a, b in pairwise(window) if a != b)
+    return changes >= FLAP_CHANGES
+
+
+def latest(conn: Connection, dataset: str) -> list[dict[str, Any]]:
+    """Each check of `dataset`: its latest result, its recent statuses and `flapping`."""
+    rows = conn.execute(
+        sa.select(quality_results)
+        .where(quality_results.c.dataset == dataset)
+        .order_by(quality_results.c.check_name, quality_results.c.id.desc())
+    ).all()
+    by_check: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        if len(by_check[row.check_name]) < FLAP_WINDOW:
+            by_check[row.check_name].append(row)
+    out = []
+    for name, recent in sorted(by_check.items()):
+        newest = recent[0]
+        statuses = [r.status for r in recent]
+        out.append(
+            {
+                "check": name,
+                "column": newest.column_name,
+                "kind": newest.kind,
+                "severity": newest.severity,
+                "status": newest.status,
+                "failures": newest.failures,
+                "observed": newest.observed,
+                "message": newest.message,
+                "ranAt": newest.ran_at.isoformat() + "Z",
+                "recent": statuses,
+                "flapping": flapping(statuses),
+            }
+        )
+    return out

@@ -1,0 +1,44 @@
+"""quality: check results with history
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+_BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "quality_results",
+        sa.Column("id", _BIG_ID, nullable=False),
+        sa.Column("run_id", sa.String(length=36), nullable=False),
+        sa.Column("dataset", sa.Text(), nullable=False),
+        sa.Column("check_name", sa.Text(), nullable=False),
+        sa.Column("column_name", sa.Text(), nullable=True),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("severity", sa.String(length=8), nullable=False),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("failures", sa.BigInteger(), nullable=True),
+        sa.Column("observed", sa.Text(), nullable=True),
+        sa.Column("threshold", sa.Text(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("how", sa.Text(), nullable=False),
+        sa.Column("ran_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_quality_results"),
+    )
+    op.create_index("ix_quality_results_run_id", "quality_results", ["run_id"])
+    op.create_index("ix_quality_results_check", "quality_results", ["dataset", "check_name", "id"])
+
+
+def downgrade() -> None:
+    op.drop_table("quality_results")
