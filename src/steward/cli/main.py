@@ -31,6 +31,7 @@ app.command("search")(catalog.search_command)
 app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
 app.add_typer(quality.app, name="quality")
+app.command("publish")(quality.publish_command)
 app.command("query")(query.query_command)
 err = Console(stderr=True)
 

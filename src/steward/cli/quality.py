@@ -6,11 +6,13 @@ failed, 3 when checks could not run.
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(help="Quality checks that gate publishing.", no_args_is_help=True)
 out = Console()
@@ -87,3 +89,40 @@ def run_command(
     code = exit_code(results)
     if code:
         raise typer.Exit(code)
+
+
+def publish_command(
+    dataset: Annotated[str, typer.Argument(help="The Iceberg table, e.g. lake.sales.orders.")],
+    branch: Annotated[str, typer.Option("--branch", help="The branch holding the new data.")],
+    checks: Annotated[
+        Path, typer.Option("--checks", help="The checks file declaring the dataset's checks.")
+    ] = Path("checks.yaml"),
+) -> None:
+    """Run the checks on BRANCH; move main to it only when no error-severity check failed."""
+    from steward.cli.context import steward_from_env
+    from steward.errors import InvalidInput
+    from steward.identity.models import Principal
+    from steward.quality.load import read_checks
+    from steward.quality.publish import publish
+    from steward.quality.report import exit_code
+
+    declared = read_checks(checks).dataset(dataset)
+    if declared is None:
+        raise InvalidInput(f"publish: {checks} declares no checks for {dataset!r}")
+    steward = steward_from_env()
+    steward.upgrade()
+    actor = Principal(user=f"local:{getpass.getuser()}", is_admin=True)
+    outcome = publish(steward, declared, branch, actor=actor)
+    for result in outcome.results:
+        out.print(f"{result.status:<5} {escape(result.name)}  {escape(result.message)}")
+    if outcome.moved:
+        out.print(
+            f"published: main of {escape(dataset)} is now snapshot {outcome.main_after}"
+            f" (was {outcome.main_before})"
+        )
+        return
+    out.print(
+        f"[red]blocked[/red]: main of {escape(dataset)} stays at snapshot {outcome.main_before};"
+        f" branch {escape(branch)} kept for inspection"
+    )
+    raise typer.Exit(exit_code(list(outcome.blocking)) or 1)

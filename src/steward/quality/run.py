@@ -8,7 +8,7 @@ sit behind `Engine` (execute SQL, count the statements) so Spark can follow.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,6 +20,7 @@ from steward.quality.models import BETWEEN, Check, CheckResult, Dataset, Status,
 
 if TYPE_CHECKING:
     from steward.app import Steward
+    from steward.engines.duckdb import TableData
 
 
 class CheckQueryFailed(ChecksCouldNotRun):
@@ -43,13 +44,24 @@ class DuckDBEngine:
 
     dialect = "duckdb"
 
-    def __init__(self, steward: Steward, datasets: Sequence[str]) -> None:
+    def __init__(
+        self,
+        steward: Steward,
+        datasets: Sequence[str],
+        *,
+        overrides: Mapping[str, TableData] | None = None,
+    ) -> None:
+        """`overrides` gives some tables' data directly (a branch's snapshot, for a gate)."""
         from steward.engines.duckdb import open_connection
         from steward.policy.query import plan_table_data
 
+        given = overrides or {}
         self.statements: list[str] = []
         self._names = {name: f"t{i}" for i, name in enumerate(dict.fromkeys(datasets))}
-        data = {internal: plan_table_data(steward, name) for name, internal in self._names.items()}
+        data = {
+            internal: given[name] if name in given else plan_table_data(steward, name)
+            for name, internal in self._names.items()
+        }
         self._conn = open_connection(data)
 
     def table(self, dataset: str) -> exp.Table:

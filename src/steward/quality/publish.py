@@ -1,0 +1,172 @@
+"""Write-audit-publish: an Iceberg branch reaches `main` only when its checks pass.
+
+Data is written to a branch (pyiceberg `append(..., branch=NAME)`, Spark WAP), never
+to `main`. `publish` runs the dataset's checks against the branch's snapshot, on the
+same engine as `steward quality run`; when no error-severity check failed or errored,
+`main` is moved to the branch's snapshot, and otherwise `main` is left as it was and the
+branch kept for inspection. The decision is recorded in the audit log and sent as an
+OpenLineage event whose input carries the `dataQualityAssertions` facet.
+
+This runs every check on the whole branch snapshot (a full run). Checking only what
+the branch appended, combined with main's stored results, is not built yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from steward.errors import InvalidInput, NotFound, SourceError
+from steward.quality.models import CheckResult, Dataset
+from steward.quality.run import DuckDBEngine, run_checks, tables_needed
+
+if TYPE_CHECKING:
+    from steward.app import Steward
+    from steward.identity.models import Principal
+
+PRODUCER = "https://github.com/steward-data/steward/quality"
+ASSERTIONS_URL = "https://openlineage.io/spec/facets/1-0-1/DataQualityAssertionsDatasetFacet.json"
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a publish decided."""
+
+    dataset: str
+    branch: str
+    branch_snapshot: int
+    main_before: int | None
+    main_after: int | None
+    moved: bool
+    results: tuple[CheckResult, ...]
+
+    @property
+    def blocking(self) -> tuple[CheckResult, ...]:
+        """The error-severity checks that failed or could not run."""
+        return tuple(
+            r for r in self.results if r.severity == "error" and r.status in ("fail", "error")
+        )
+
+
+def _iceberg_table(steward: Steward, dataset: str) -> tuple[Any, Any]:
+    source_name, _, table = dataset.partition(".")
+    source: Any = steward.source(source_name)
+    if source.type != "iceberg":
+        source.close()
+        raise InvalidInput(f"publish: {dataset} is not an Iceberg table; branches are Iceberg's")
+    namespace, _, short = table.rpartition(".")
+    try:
+        return source, source.catalog.load_table((*namespace.split("."), short))
+    except Exception as exc:
+        source.close()
+        raise NotFound(f"publish: {dataset} cannot be loaded ({exc})") from None
+
+
+def publish(
+    steward: Steward, checks: Dataset, branch: str, *, actor: Principal | None = None
+) -> Published:
+    """Gate `branch` of `checks.name` by its checks; move `main` to it when they pass."""
+    from steward.engines.duckdb import iceberg_data
+
+    source, table = _iceberg_table(steward, checks.name)
+    try:
+        ref = table.metadata.refs.get(branch)
+        if ref is None or branch == "main":
+            known = sorted(r for r in table.metadata.refs if r != "main")
+            raise InvalidInput(
+                f"branch: {checks.name} has no branch {branch!r} to publish"
+                f" (branches: {', '.join(known) or 'none'})"
+            )
+        snapshot_id = int(ref.snapshot_id)
+        current = table.current_snapshot()
+        main_before = int(current.snapshot_id) if current is not None else None
+        data = iceberg_data(table, name=checks.name, snapshot_id=snapshot_id)
+        try:
+            engine = DuckDBEngine(steward, tables_needed(checks), overrides={checks.name: data})
+        except SourceError:
+            raise
+        try:
+            results = tuple(run_checks(engine, checks))
+        finally:
+            engine.close()
+        blocked = any(r.severity == "error" and r.status in ("fail", "error") for r in results)
+        main_after = main_before
+        if not blocked:
+            table.manage_snapshots().set_current_snapshot(snapshot_id).commit()
+            main_after = snapshot_id
+    finally:
+        source.close()
+    outcome = Published(
+        checks.name, branch, snapshot_id, main_before, main_after, not blocked, results
+    )
+    _record(steward, outcome, actor)
+    return outcome
+
+
+def _record(steward: Steward, outcome: Published, actor: Principal | None) -> None:
+    """The decision in the audit log, the results in history, the assertions as lineage."""
+    from steward.audit.log import record
+    from steward.audit.models import Resource
+    from steward.catalog.views import dataset_page
+    from steward.lineage.ingest import ingest, parse_events
+    from steward.quality.history import record_results
+
+    record_results(steward.store, outcome.results)
+    with steward.store.write() as conn:
+        record(
+            conn,
+            actor=actor,
+            action="quality.publish",
+            resource=Resource(outcome.dataset, ()),
+            decision="allowed" if outcome.moved else "denied",
+            details={
+                "branch": outcome.branch,
+                "branchSnapshot": outcome.branch_snapshot,
+                "mainBefore": outcome.main_before,
+                "mainAfter": outcome.main_after,
+                "blocking": [r.name for r in outcome.blocking],
+            },
+        )
+    try:
+        with steward.store.read() as conn:
+            page = dataset_page(conn, outcome.dataset)
+    except NotFound:
+        return  # not in the catalog yet: no OpenLineage identity to report against
+    assertions = [
+        {
+            "assertion": r.name,
+            "success": r.status in ("pass", "warn"),
+            **({"column": r.column} if r.column else {}),
+        }
+        for r in outcome.results
+    ]
+    event = {
+        "eventType": "COMPLETE",
+        "eventTime": datetime.now(UTC).isoformat(),
+        "producer": PRODUCER,
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": _run_id()},
+        "job": {"namespace": "steward://quality", "name": f"publish {outcome.dataset}"},
+        "inputs": [
+            {
+                "namespace": page["namespace"],
+                "name": page["datasetName"],
+                "inputFacets": {
+                    "dataQualityAssertions": {
+                        "_producer": PRODUCER,
+                        "_schemaURL": ASSERTIONS_URL,
+                        "assertions": assertions,
+                    }
+                },
+            }
+        ],
+        "outputs": [],
+    }
+    ingest(steward.store, parse_events([event], batch=False), actor=actor, source="quality")
+
+
+def _run_id() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
