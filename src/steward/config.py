@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     audit_checkpoint_minutes: float = Field(default=60.0, gt=0)
     audit_retention_days: float | None = Field(default=None, gt=0)
     audit_loki_url: str | None = None
+    # Where `steward quality run` and `publish` send alerts on a check's state change.
+    quality_alertmanager_url: str | None = None
+    quality_webhook_url: str | None = None
     audit_jsonl_path: Path | None = None
     audit_jsonl_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     audit_jsonl_keep: int = Field(default=10, ge=0)

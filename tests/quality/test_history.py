@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from steward.app import Steward
 from steward.catalog.sync import sync
-from steward.quality.history import latest, record_results
+from steward.quality.history import alert, latest, record_results
 from steward.quality.models import CheckResult
 from tests.quality.conftest import make_shop
 
@@ -54,3 +54,29 @@ def test_each_check_shows_its_latest_result_and_flapping_ones_are_flagged(
     shown = {c["check"]: c for c in page["quality"]}
     assert shown == {k: checks[k] for k in shown}
     assert set(shown) == {"unique(order_id)", "not_null(order_id)"}
+
+
+def test_quality_run_alerts_once_per_change_with_its_state_in_the_store(
+    steward: Steward,
+) -> None:
+    from tests.quality.test_alerts import Receiver
+
+    receiver = Receiver()
+    try:
+        settings = steward.settings.model_copy(
+            update={
+                "quality_alertmanager_url": receiver.url,
+                "quality_webhook_url": f"{receiver.url}/hook",
+            }
+        )
+        for status in ("fail", "fail", "pass"):
+            missed = alert(steward.store, [result("unique(order_id)", status, 2)], settings)
+            assert missed == []
+    finally:
+        receiver.close()
+    posts = receiver.bodies("/api/v2/alerts")
+    alerts = [a for body in posts for a in body]
+    assert len(alerts) == 2  # one firing, one resolved
+    assert alerts[0]["labels"]["check"] == "unique(order_id)"
+    assert "endsAt" in alerts[1]
+    assert len(receiver.bodies("/hook")) == 2

@@ -52,7 +52,7 @@ def run_command(
 
     from steward.cli.context import steward_from_env
     from steward.errors import InvalidInput
-    from steward.quality.history import record_results
+    from steward.quality.history import alert, record_results
     from steward.quality.load import read_checks
     from steward.quality.report import exit_code, junit_xml
     from steward.quality.run import run_dataset
@@ -68,6 +68,8 @@ def run_command(
     results = [r for dataset in datasets for r in run_dataset(steward, dataset)]
     steward.upgrade()
     record_results(steward.store, results)
+    for missed in alert(steward.store, results, steward.settings):
+        out.print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
     if junit is not None:
         junit.write_text(junit_xml(results), encoding="utf-8")
     if as_json:
@@ -113,6 +115,10 @@ def publish_command(
     steward.upgrade()
     actor = Principal(user=f"local:{getpass.getuser()}", is_admin=True)
     outcome = publish(steward, declared, branch, actor=actor)
+    from steward.quality.history import alert
+
+    for missed in alert(steward.store, list(outcome.results), steward.settings):
+        out.print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
     for result in outcome.results:
         out.print(f"{result.status:<5} {escape(result.name)}  {escape(result.message)}")
     if outcome.moved:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from steward.quality.models import CheckResult
 from steward.store import Store
-from steward.store.schema import quality_results
+from steward.store.schema import quality_alert_state, quality_results
 
 FLAP_WINDOW = 6
 FLAP_CHANGES = 3
@@ -94,3 +94,75 @@ def latest(conn: Connection, dataset: str) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+class StoredAlertState:
+    """The alert state (`AlertState`) kept in the store: read once, written once.
+
+    `notify` talks to receivers over the network, which must not happen inside a write
+    transaction; so the states are loaded first, changed in memory, and `save()` writes
+    the changes in one transaction afterwards.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        with store.read() as conn:
+            self.states = {
+                row.key: row.state for row in conn.execute(sa.select(quality_alert_state))
+            }
+        self.changed: dict[str, str] = {}
+
+    def last(self, key: str) -> str | None:
+        """The state last delivered for `key`."""
+        return self.states.get(key)
+
+    def set(self, key: str, state: str) -> None:
+        """Remember that `state` was delivered for `key` (saved by `save`)."""
+        self.states[key] = state
+        self.changed[key] = state
+
+    def save(self) -> None:
+        """Write the changed states in one transaction."""
+        if not self.changed:
+            return
+        when = datetime.now(UTC).replace(tzinfo=None)
+        with self.store.write() as conn:
+            conn.execute(
+                quality_alert_state.delete().where(
+                    quality_alert_state.c.key.in_(list(self.changed))
+                )
+            )
+            conn.execute(
+                quality_alert_state.insert(),
+                [{"key": k, "state": v, "updated_at": when} for k, v in self.changed.items()],
+            )
+        self.changed = {}
+
+
+def alert(store: Store, results: Sequence[CheckResult], settings: Any) -> list[str]:
+    """Send alerts for checks that started failing or recovered; what was not delivered."""
+    from steward.quality.alerts import CheckOutcome, notify
+
+    if not (settings.quality_alertmanager_url or settings.quality_webhook_url):
+        return []
+    state = StoredAlertState(store)
+    report = notify(
+        [
+            CheckOutcome(
+                dataset=r.dataset,
+                check=r.name,
+                severity=r.severity,
+                status=r.status,
+                message=r.message,
+            )
+            for r in results
+        ],
+        state=state,
+        alertmanager_url=settings.quality_alertmanager_url,
+        webhook_url=settings.quality_webhook_url,
+    )
+    state.save()
+    return [
+        f"{a.receiver}: {a.outcome.dataset} {a.outcome.check} ({a.reason})"
+        for a in report.undelivered
+    ]

@@ -479,6 +479,16 @@ quality_results = sa.Table(
     sa.Index("ix_quality_results_check", "dataset", "check_name", "id"),
 )
 
+# What each alert receiver last heard of each check (firing / resolved): one alert per
+# change, none while a failure persists.
+quality_alert_state = sa.Table(
+    "quality_alert_state",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
 
 def declared_here(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object

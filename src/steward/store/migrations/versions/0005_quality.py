@@ -1,4 +1,4 @@
-"""quality: check results with history
+"""quality: check results with history, alert state
 
 Revision ID: 0005
 Revises: 0004
@@ -38,7 +38,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_quality_results_run_id", "quality_results", ["run_id"])
     op.create_index("ix_quality_results_check", "quality_results", ["dataset", "check_name", "id"])
+    op.create_table(
+        "quality_alert_state",
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_quality_alert_state"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("quality_alert_state")
     op.drop_table("quality_results")
