@@ -285,7 +285,7 @@ def test_a_ge_1x_suite_becomes_checks_yaml_entries_for_the_dataset_named() -> No
         {
             "name": "lake.shop.order_lines",
             "checks": [
-                {"schema": {"required": ["order_id", "status"], "exact": False}},
+                {"schema": {"required": ["order_id", "status"]}},
                 {"duplicate_count": {"columns": ["order_id", "line"]}},
                 {"row_count": {"min": 3, "max": 3}},
             ],
@@ -339,3 +339,60 @@ def test_the_suite_name_is_the_dataset_unless_one_is_given() -> None:
 def test_a_malformed_suite_is_refused_naming_the_part(suite: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         translate_ge_suite(suite)
+
+
+def test_imported_dbt_results_are_stored_as_check_history(
+    steward: Any, artifacts: dict[str, Any], imported: dict[str, ImportedResult]
+) -> None:
+    from steward.quality.history import dbt_results, latest, record_results
+
+    results = dbt_results(steward.store, list(imported.values()))
+    record_results(steward.store, results)
+    expected = {f"dbt:{r.test_name}": r.status for r in imported.values() if r.status != "skipped"}
+    assert {r.name: r.status for r in results} == expected
+    stored = {}
+    with steward.store.read() as conn:
+        for dataset in {r.dataset for r in results}:
+            stored.update({c["check"]: c["status"] for c in latest(conn, dataset)})
+    assert stored == expected
+
+
+def test_steward_quality_from_ge_writes_checks_the_loader_accepts(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from steward.quality.load import read_checks
+
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps(GE_1X), encoding="utf-8")
+    out = tmp_path / "checks.yaml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+    env["STEWARD_HOME"] = str(tmp_path / "home")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "steward.cli",
+            "quality",
+            "from-ge",
+            str(suite),
+            "--dataset",
+            "lake.shop.orders",
+            "-o",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    parsed = read_checks(out)
+    assert [d.name for d in parsed.datasets] == ["lake.shop.orders"]
+    assert parsed.datasets[0].checks
+    _, unsupported = translate_ge_suite(GE_1X, dataset="lake.shop.orders")
+    assert unsupported
+    for line in unsupported:
+        assert f"not translated: {line}" in done.stderr

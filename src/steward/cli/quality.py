@@ -7,6 +7,7 @@ failed, 3 when checks could not run.
 from __future__ import annotations
 
 import getpass
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -132,3 +133,67 @@ def publish_command(
         f" branch {escape(branch)} kept for inspection"
     )
     raise typer.Exit(exit_code(list(outcome.blocking)) or 1)
+
+
+@app.command("import-dbt")
+def import_dbt(
+    target: Annotated[Path, typer.Argument(help="dbt's target directory (manifest, run_results).")],
+) -> None:
+    """Store the test results of a dbt run as check results (history, catalog, alerts)."""
+    import json
+
+    from steward.cli.context import steward_from_env
+    from steward.errors import InvalidInput
+    from steward.quality.history import alert, dbt_results, record_results
+    from steward.quality.interop import import_dbt_results
+    from steward.quality.report import exit_code
+
+    artifacts = {}
+    for name in ("manifest.json", "run_results.json"):
+        path = target / name
+        try:
+            artifacts[name] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"{path}: cannot be read as JSON ({exc})") from None
+    steward = steward_from_env()
+    steward.upgrade()
+    imported = import_dbt_results(artifacts["manifest.json"], artifacts["run_results.json"])
+    results = dbt_results(steward.store, imported)
+    record_results(steward.store, results)
+    for missed in alert(steward.store, results, steward.settings):
+        out.print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
+    for r in results:
+        out.print(f"{r.status:<5} {escape(r.dataset)}  {escape(r.name)}")
+    code = exit_code(results)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("from-ge")
+def from_ge(
+    suite: Annotated[Path, typer.Argument(help="A Great Expectations expectation suite JSON.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="The dataset the suite checks.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write checks YAML here (else stdout).")
+    ] = None,
+) -> None:
+    """Translate a GE suite into checks YAML, listing the expectations not supported."""
+    import json
+
+    import yaml
+
+    from steward.errors import InvalidInput
+    from steward.quality.interop import translate_ge_suite
+
+    try:
+        loaded = json.loads(suite.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"{suite}: cannot be read as JSON ({exc})") from None
+    datasets, unsupported = translate_ge_suite(loaded, dataset=dataset)
+    text = yaml.safe_dump({"version": 1, "datasets": datasets}, sort_keys=False)
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text, encoding="utf-8")
+    for line in unsupported:
+        sys.stderr.write(f"not translated: {line}\n")

@@ -166,3 +166,44 @@ def alert(store: Store, results: Sequence[CheckResult], settings: Any) -> list[s
         f"{a.receiver}: {a.outcome.dataset} {a.outcome.check} ({a.reason})"
         for a in report.undelivered
     ]
+
+
+def dbt_results(store: Store, imported: Sequence[Any]) -> list[CheckResult]:
+    """dbt test results (`interop.ImportedResult`) as check results, named in the catalog.
+
+    A tested relation (`database.schema.identifier`, its OpenLineage name) is reported
+    under its catalog name when a catalog source found it (a dbt or database source),
+    else under that name. dbt's `skipped` is left out; `warn` stays a warning.
+    """
+    from steward.store.schema import catalog_entries, datasets
+
+    names = sorted({r.dataset for r in imported if r.dataset})
+    catalog: dict[str, str] = {}
+    if names:
+        with store.read() as conn:
+            rows = conn.execute(
+                sa.select(datasets.c.name, catalog_entries.c.name.label("entry"))
+                .join(catalog_entries, catalog_entries.c.dataset_id == datasets.c.id)
+                .where(datasets.c.name.in_(names))
+            )
+            catalog = {row.name: row.entry for row in rows}
+    out = []
+    for r in imported:
+        if r.status == "skipped" or not r.dataset:
+            continue
+        out.append(
+            CheckResult(
+                name=f"dbt:{r.test_name}",
+                dataset=catalog.get(r.dataset, r.dataset),
+                column=r.column,
+                kind=r.kind,
+                severity="warn" if r.severity.lower() == "warn" else "error",
+                status=r.status,
+                failures=r.failures,
+                observed=r.failures,
+                threshold="dbt",
+                message=r.message or "",
+                how="dbt run_results",
+            )
+        )
+    return out

@@ -339,9 +339,11 @@ def _translate(
         target.required.append(_column(kwargs, where))
     elif kind == "expect_table_columns_to_match_set":
         columns = _column_list(kwargs, "column_set", where)
-        # GE's default is an exact match: no other columns either.
-        exact = kwargs.get("exact_match", True) is not False
-        target.checks.append(_check("schema", {"required": columns, "exact": exact}, severity))
+        target.checks.append(_check("schema", {"required": columns}, severity))
+        # GE's default is an exact match (no other columns either), which a `schema`
+        # check only states column by column (`forbidden`), not as "nothing else".
+        if kwargs.get("exact_match", True) is not False:
+            return "translated as required columns; an exact match (no others) is not checked"
     elif kind == "expect_compound_columns_to_be_unique":
         columns = _column_list(kwargs, "column_list", where)
         target.checks.append(_check("duplicate_count", {"columns": columns}, severity))
