@@ -86,3 +86,46 @@ def test_run_exit_codes_for_clean_warn_and_unrunnable(steward: Steward, tmp_path
     done = run(steward.settings.home, "run", str(path), "--junit", str(junit))
     assert done.returncode == 3, done.stdout
     assert ET.parse(junit).getroot().find("testsuite/testcase/error") is not None
+
+
+@SQLITE_ONLY
+def test_checks_held_in_the_catalog_run_and_gate_without_a_file(
+    steward: Steward, tmp_path: Path
+) -> None:
+    make_shop(steward)
+    path = tmp_path / "checks.yaml"
+    path.write_text(checks_text("lake.shop.orders", "lake.shop.customers"), encoding="utf-8")
+    attached = run(steward.settings.home, "attach", str(path))
+    assert attached.returncode == 0, attached.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+    env["STEWARD_HOME"] = str(steward.settings.home)
+    done = subprocess.run(
+        [sys.executable, "-m", "steward.cli", "quality", "run", "lake.shop.orders", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=elsewhere,
+    )
+    assert done.returncode == 1, done.stderr
+    results = {r["name"]: r for r in json.loads(done.stdout)}
+    assert results["not_null(order_id)"]["failures"] == 1
+    missing = subprocess.run(
+        [sys.executable, "-m", "steward.cli", "quality", "run", "lake.shop.nothing"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=elsewhere,
+    )
+    assert missing.returncode == 2
+    assert "catalog holds none" in missing.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\ndatasets:\n  - name: lake.shop.orders\n    checks: [nope]\n")
+    refused = run(steward.settings.home, "attach", str(bad))
+    assert refused.returncode == 2
+    assert "bad.yaml:4" in refused.stderr

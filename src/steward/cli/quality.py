@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -59,13 +59,24 @@ def run_command(
     from steward.quality.run import run_dataset
 
     path = Path(target)
-    parsed = read_checks(path if path.is_file() else checks)
-    datasets = list(parsed.datasets)
-    if not path.is_file():
-        datasets = [d for d in datasets if d.name == target]
+    steward = steward_from_env()
+    steward.upgrade()
+    if path.is_file():
+        datasets = list(read_checks(path).datasets)
+    elif checks.is_file():
+        datasets = [d for d in read_checks(checks).datasets if d.name == target]
         if not datasets:
             raise InvalidInput(f"quality run: {checks} declares no checks for {target!r}")
-    steward = steward_from_env()
+    else:
+        from steward.quality.held import held
+
+        found = held(steward.store, target)
+        if found is None:
+            raise InvalidInput(
+                f"quality run: no checks for {target!r}: {checks} does not exist and the"
+                " catalog holds none (steward quality attach FILE)"
+            )
+        datasets = [found]
     results = [r for dataset in datasets for r in run_dataset(steward, dataset)]
     steward.upgrade()
     record_results(steward.store, results)
@@ -98,7 +109,8 @@ def publish_command(
     dataset: Annotated[str, typer.Argument(help="The Iceberg table, e.g. lake.sales.orders.")],
     branch: Annotated[str, typer.Option("--branch", help="The branch holding the new data.")],
     checks: Annotated[
-        Path, typer.Option("--checks", help="The checks file declaring the dataset's checks.")
+        Path,
+        typer.Option("--checks", help="The checks file (else the checks the catalog holds)."),
     ] = Path("checks.yaml"),
 ) -> None:
     """Run the checks on BRANCH; move main to it only when no error-severity check failed."""
@@ -109,11 +121,19 @@ def publish_command(
     from steward.quality.publish import publish
     from steward.quality.report import exit_code
 
-    declared = read_checks(checks).dataset(dataset)
-    if declared is None:
-        raise InvalidInput(f"publish: {checks} declares no checks for {dataset!r}")
     steward = steward_from_env()
     steward.upgrade()
+    if checks.is_file():
+        declared = read_checks(checks).dataset(dataset)
+    else:
+        from steward.quality.held import held
+
+        declared = held(steward.store, dataset)
+    if declared is None:
+        raise InvalidInput(
+            f"publish: no checks for {dataset!r} in {checks} or held in the catalog"
+            " (steward quality attach FILE)"
+        )
     actor = Principal(user=f"local:{getpass.getuser()}", is_admin=True)
     outcome = publish(steward, declared, branch, actor=actor)
     from steward.quality.history import alert
@@ -197,3 +217,31 @@ def from_ge(
         output.write_text(text, encoding="utf-8")
     for line in unsupported:
         sys.stderr.write(f"not translated: {line}\n")
+
+
+@app.command("attach")
+def attach_command(
+    file: Annotated[Path, typer.Argument(help="A checks file; each of its datasets is held.")],
+) -> None:
+    """Hold a checks file's checks in the catalog, per dataset (used when no file is given)."""
+    from steward.audit.log import record
+    from steward.audit.models import Resource
+    from steward.cli.context import steward_from_env
+    from steward.errors import InvalidInput
+    from steward.identity.models import Principal
+    from steward.quality.held import attach
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{file}: cannot be read ({exc})") from None
+    steward = steward_from_env()
+    steward.upgrade()
+    actor = Principal(user=f"local:{getpass.getuser()}", is_admin=True)
+
+    def audited(conn: Any, names: list[str]) -> None:
+        for name in names:
+            record(conn, actor=actor, action="quality.attach", resource=Resource(name, ()))
+
+    names = attach(steward.store, text, name=str(file), author=actor.user, record=audited)
+    out.print(f"the catalog now holds the checks of {escape(', '.join(names))}")

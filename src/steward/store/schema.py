@@ -479,6 +479,17 @@ quality_results = sa.Table(
     sa.Index("ix_quality_results_check", "dataset", "check_name", "id"),
 )
 
+# The checks a dataset carries in the catalog (`steward quality attach`): a checks file
+# holding that dataset alone, as text.
+quality_checks = sa.Table(
+    "quality_checks",
+    metadata,
+    sa.Column("dataset", sa.Text, primary_key=True),
+    sa.Column("checks", sa.Text, nullable=False),
+    sa.Column("author", sa.Text),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
 # What each alert receiver last heard of each check (firing / resolved): one alert per
 # change, none while a failure persists.
 quality_alert_state = sa.Table(

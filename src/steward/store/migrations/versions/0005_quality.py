@@ -1,4 +1,4 @@
-"""quality: check results with history, alert state
+"""quality: check results with history, checks held in the catalog, alert state
 
 Revision ID: 0005
 Revises: 0004
@@ -39,6 +39,14 @@ def upgrade() -> None:
     op.create_index("ix_quality_results_run_id", "quality_results", ["run_id"])
     op.create_index("ix_quality_results_check", "quality_results", ["dataset", "check_name", "id"])
     op.create_table(
+        "quality_checks",
+        sa.Column("dataset", sa.Text(), nullable=False),
+        sa.Column("checks", sa.Text(), nullable=False),
+        sa.Column("author", sa.Text(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("dataset", name="pk_quality_checks"),
+    )
+    op.create_table(
         "quality_alert_state",
         sa.Column("key", sa.Text(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
@@ -49,4 +57,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("quality_alert_state")
+    op.drop_table("quality_checks")
     op.drop_table("quality_results")
