@@ -29,7 +29,8 @@ class ColumnLineage:
     def __init__(self, artifacts: Artifacts, tables: Mapping[str, DiscoveredTable]) -> None:
         adapter = artifacts.adapter_type
         self.dialect = DIALECTS.get(adapter or "", adapter)
-        self.schema = _warehouse_schema(artifacts.catalog_nodes)
+        self._tables = _warehouse_schema(artifacts.catalog_nodes)
+        self._schema: Any = None
         # The relation a traced column comes from (database, schema, table) -> its name here.
         self.names: dict[tuple[str, ...], str] = {}
         for table in tables.values():
@@ -45,8 +46,10 @@ class ColumnLineage:
         from sqlglot import exp
         from sqlglot.lineage import lineage
 
+        if self._schema is None:
+            self._schema = self._mapping_schema()
         try:
-            traced = lineage(None, table.definition, schema=self.schema, dialect=self.dialect)
+            traced = lineage(None, table.definition, schema=self._schema, dialect=self.dialect)
         except Exception as exc:  # sqlglot raises many kinds; lineage is best effort
             log.debug("dbt: no column lineage for %s: %s", table.name, exc)
             return {}
@@ -65,6 +68,16 @@ class ColumnLineage:
             if sources:
                 found[column] = tuple(dict.fromkeys(sources))
         return found
+
+    def _mapping_schema(self) -> Any:
+        """sqlglot's schema, built once: it normalises every table it holds when built."""
+        from sqlglot.schema import MappingSchema
+
+        try:
+            return MappingSchema(self._tables, dialect=self.dialect)
+        except Exception as exc:  # an odd catalog.json: trace without types rather than fail
+            log.debug("dbt: catalog.json gives sqlglot no schema: %s", exc)
+            return MappingSchema(dialect=self.dialect)
 
 
 def _warehouse_schema(catalog_nodes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
