@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from steward.errors import InvalidInput
 from steward.policy.models import Policy
+from steward.yaml_lines import find_node, line_of
 
 # (column, tags) of a table, or None when the catalog has no such table.
 ColumnsOf = Callable[[str], "Sequence[tuple[str, frozenset[str]]] | None"]
@@ -64,12 +65,12 @@ class Located:
                 local[1] = loc[1] - part.offsets[str(loc[0])]
         elif loc and loc[0] == "roles" and len(loc) > 1:
             for candidate in self._parts:
-                if _find(candidate.node, ("roles", loc[1])) is not None:
+                if find_node(candidate.node, ("roles", loc[1])) is not None:
                     part = candidate
                     break
         if part is None:
             return "<policy>"
-        return f"{part.name}:{_line(part.node, local)}"
+        return f"{part.name}:{line_of(part.node, local)}"
 
 
 def read_sources(path: str | Path) -> dict[str, str]:
@@ -109,14 +110,16 @@ def load(sources: Mapping[str, str], *, columns_of: ColumnsOf | None = None) -> 
         except ValidationError as exc:
             for error in exc.errors():
                 loc = tuple(error["loc"])
-                problems.append(f"{name}:{_line(node, list(loc))}: {_dotted(loc)}: {error['msg']}")
+                problems.append(
+                    f"{name}:{line_of(node, list(loc))}: {_dotted(loc)}: {error['msg']}"
+                )
             continue
         offsets = {section: len(merged[section]) for section in _LISTS}
         parts.append(_Part(name, node, offsets))
         for role in data.get("roles") or {}:
             if role in merged["roles"]:
                 problems.append(
-                    f"{name}:{_line(node, ['roles', role])}: role {role!r} is defined twice"
+                    f"{name}:{line_of(node, ['roles', role])}: role {role!r} is defined twice"
                 )
         merged["roles"].update(data.get("roles") or {})
         for section in _LISTS:
@@ -217,25 +220,3 @@ def _missing_column(pattern: str, columns_of: ColumnsOf | None) -> str | None:
 
 def _dotted(loc: Sequence[Any]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "policy"
-
-
-def _find(node: yaml.Node | None, loc: Sequence[Any]) -> yaml.Node | None:
-    for step in loc:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == step), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-            node = node.value[step] if step < len(node.value) else None
-        else:
-            return None
-    return node
-
-
-def _line(node: yaml.Node | None, loc: Sequence[Any]) -> int:
-    """The line of the deepest node `loc` reaches (1-based)."""
-    best = node
-    for depth in range(len(loc), -1, -1):
-        found = _find(node, loc[:depth])
-        if found is not None:
-            best = found
-            break
-    return best.start_mark.line + 1 if best is not None else 1

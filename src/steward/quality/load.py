@@ -38,6 +38,7 @@ from steward.quality.models import (
     Threshold,
     parse_age,
 )
+from steward.yaml_lines import line_of
 
 
 class ChecksFileError(InvalidInput):
@@ -79,13 +80,7 @@ class _Reader:
         self.problems: list[str] = []
 
     def line(self, loc: Sequence[str | int]) -> int:
-        best = self.node
-        for depth in range(len(loc), -1, -1):
-            found = _find(self.node, loc[:depth])
-            if found is not None:
-                best = found
-                break
-        return best.start_mark.line + 1 if best is not None else 1
+        return line_of(self.node, loc)
 
     def problem(self, loc: Sequence[str | int], message: str) -> None:
         where = ".".join(f"[{p}]" if isinstance(p, int) else p for p in loc).replace(".[", "[")
@@ -329,14 +324,3 @@ def _expression_problem(sql: str) -> str | None:
     if len(parsed) != 1:
         return "must be one condition"
     return None
-
-
-def _find(node: yaml.Node | None, loc: Sequence[str | int]) -> yaml.Node | None:
-    for step in loc:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == step), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-            node = node.value[step] if step < len(node.value) else None
-        else:
-            return None
-    return node
