@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, FastAPI, Query, Request
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -19,9 +19,8 @@ from steward.api.auth import steward_of
 from steward.api.responses import Json
 from steward.audit import reports
 from steward.audit.checkpoints import Signer, list_checkpoints
-from steward.audit.log import AuditFilter, list_records
+from steward.audit.log import AuditFilter, list_records, parse_time
 from steward.audit.metrics import metrics_text
-from steward.audit.models import DECISIONS
 from steward.audit.trino import record_trino_query
 from steward.audit.verify import verify
 from steward.audit.worker import AuditWorker
@@ -55,18 +54,6 @@ def _admin(request: Request) -> Principal:
     return caller
 
 
-def _time(name: str, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = _DATETIME.validate_python(value)
-    except ValidationError:
-        raise InvalidInput(f"{name}: {value!r} is not an ISO 8601 time") from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
-
-
 @router.get("/api/v1/audit")
 def get_audit(
     request: Request,
@@ -82,16 +69,14 @@ def get_audit(
 ) -> Response:
     """A page of records, newest first, filtered by any of the parameters."""
     _admin(request)
-    if decision is not None and decision not in DECISIONS:
-        raise InvalidInput(f"decision: {decision!r} is not one of {', '.join(DECISIONS)}")
-    where = AuditFilter(
+    where = AuditFilter.parse(
         user=user,
         dataset=dataset,
         column=column,
         action=action,
         decision=decision,
-        since=_time("since", since),
-        until=_time("until", until),
+        since=since,
+        until=until,
     )
     with steward_of(request).store.read() as conn:
         found = list_records(conn, where, limit=limit + 1, offset=offset)
@@ -143,7 +128,7 @@ def get_report(
 ) -> Response:
     """One report: queries-per-day, pii-access, denied or top-datasets; JSON or CSV."""
     _admin(request)
-    start, end = _time("since", since), _time("until", until)
+    start, end = parse_time("since", since), parse_time("until", until)
     with steward_of(request).store.read() as conn:
         report = reports.build_report(conn, name, pii_columns=pii_columns, since=start, until=end)
     if format == "csv":

@@ -177,6 +177,31 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
 
+    @classmethod
+    def parse(
+        cls,
+        *,
+        user: str | None = None,
+        dataset: str | None = None,
+        column: str | None = None,
+        action: str | None = None,
+        decision: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> AuditFilter:
+        """A filter from text as a caller gives it; errors name the field at fault."""
+        if decision is not None and decision not in DECISIONS:
+            raise InvalidInput(f"decision: {decision!r} is not one of {', '.join(DECISIONS)}")
+        return cls(
+            user=user,
+            dataset=dataset,
+            column=column,
+            action=action,
+            decision=decision,
+            since=parse_time("since", since),
+            until=parse_time("until", until),
+        )
+
     def where(self) -> list[sa.ColumnElement[bool]]:
         """The SQL conditions this filter stands for."""
         t = audit_records.c
@@ -269,3 +294,14 @@ def record_change(
     a recorder rather than importing this module; the edges pass this one.
     """
     record(conn, actor=actor, action=action, resource=Resource(dataset, columns), details=details)
+
+
+def parse_time(name: str, value: str | None) -> datetime | None:
+    """An ISO 8601 time (`Z` or an offset welcome) as naive UTC; None stays None."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{name}: {value!r} is not an ISO 8601 time") from None
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed

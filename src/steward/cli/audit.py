@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -22,16 +22,6 @@ err = Console(stderr=True)
 Since = Annotated[str | None, typer.Option(help="From this ISO 8601 time (UTC).")]
 Until = Annotated[str | None, typer.Option(help="Before this ISO 8601 time (UTC).")]
 Format = Annotated[str, typer.Option("--format", help="table, csv or json.")]
-
-
-def _time(name: str, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"--{name}: {value!r} is not an ISO 8601 time") from None
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def _print_table(title: str, columns: list[str], rows: list[list[object]]) -> None:
@@ -57,14 +47,14 @@ def log(
     """Records, newest first, filtered like GET /api/v1/audit."""
     from steward.audit.log import AuditFilter, list_records
 
-    where = AuditFilter(
+    where = AuditFilter.parse(
         user=user,
         dataset=dataset,
         column=column,
         action=action,
         decision=decision,
-        since=_time("since", since),
-        until=_time("until", until),
+        since=since,
+        until=until,
     )
     steward = steward_from_env()
     steward.upgrade()
@@ -138,8 +128,9 @@ def report(
 ) -> None:
     """A report as a table, CSV or JSON."""
     from steward.audit import reports
+    from steward.audit.log import parse_time
 
-    start, end = _time("since", since), _time("until", until)
+    start, end = parse_time("since", since), parse_time("until", until)
     steward = steward_from_env()
     steward.upgrade()
     if name not in reports.REPORTS:
