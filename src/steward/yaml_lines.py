@@ -33,3 +33,21 @@ def line_of(node: yaml.Node | None, loc: Sequence[Any]) -> int:
             best = found
             break
     return best.start_mark.line + 1 if best is not None else 1
+
+
+class NotYaml(ValueError):
+    """Text that is not YAML; `message` is `NAME:LINE: not YAML: why`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def compose(text: str, *, name: str) -> tuple[yaml.Node | None, Any]:
+    """`text` as YAML nodes (with their lines) and as data; `NotYaml` names the line."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise NotYaml(f"{name}:{line}: not YAML: {exc.problem or exc}") from None

@@ -24,7 +24,7 @@ from sqlglot import exp
 
 from steward.errors import InvalidInput
 from steward.policy.models import Policy
-from steward.yaml_lines import find_node, line_of
+from steward.yaml_lines import NotYaml, compose, find_node, line_of
 
 # (column, tags) of a table, or None when the catalog has no such table.
 ColumnsOf = Callable[[str], "Sequence[tuple[str, frozenset[str]]] | None"]
@@ -93,12 +93,9 @@ def load(sources: Mapping[str, str], *, columns_of: ColumnsOf | None = None) -> 
     merged: dict[str, Any] = {"roles": {}, **{name: [] for name in _LISTS}}
     for name, text in sorted(sources.items()):
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark is not None else 1
-            problems.append(f"{name}:{line}: not YAML: {exc.problem or exc}")
+            node, data = compose(text, name=name)
+        except NotYaml as exc:
+            problems.append(exc.message)
             continue
         if data is None:
             data = {}

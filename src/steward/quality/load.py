@@ -38,7 +38,7 @@ from steward.quality.models import (
     Threshold,
     parse_age,
 )
-from steward.yaml_lines import line_of
+from steward.yaml_lines import NotYaml, compose, line_of
 
 
 class ChecksFileError(InvalidInput):
@@ -60,12 +60,9 @@ def read_checks(path: str | Path) -> ChecksFile:
 def parse_checks(text: str, *, name: str = "checks.yaml") -> ChecksFile:
     """Parse checks YAML text (`name` is used in messages); raises `ChecksFileError`."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise ChecksFileError([f"{name}:{line}: not YAML: {exc.problem or exc}"]) from None
+        node, data = compose(text, name=name)
+    except NotYaml as exc:
+        raise ChecksFileError([exc.message]) from None
     reader = _Reader(name, node)
     datasets = reader.file(data)
     if reader.problems:
