@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,16 +13,13 @@ from pyiceberg.schema import Schema
 from pyiceberg.types import LongType, NestedField, StringType
 
 from steward.connectors.iceberg import lake_catalog
+from tests.cli_run import steward_cli
 
 STEWARD = [sys.executable, "-m", "steward.cli"]
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
-    env["STEWARD_HOME"] = str(home)
-    return subprocess.run(
-        [*STEWARD, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return steward_cli(home, *args)
 
 
 def test_a_catalog_session_from_the_command_line(tmp_path: Path) -> None:

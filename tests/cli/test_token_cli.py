@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,15 +9,14 @@ from pathlib import Path
 from steward.app import Steward
 from steward.config import Settings
 from steward.identity.tokens import authenticate
+from tests.cli_run import steward_cli
 from tests.store.test_store import newest_revision
 
 STEWARD = [sys.executable, "-m", "steward.cli"]
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
-    env["STEWARD_HOME"] = str(home)
-    return subprocess.run([*STEWARD, *args], env=env, capture_output=True, text=True, timeout=60)
+    return steward_cli(home, *args, timeout=60)
 
 
 def test_token_create_prints_only_the_token(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.schema import Schema
 from pyiceberg.types import LongType, NestedField, StringType
 
+from tests.cli_run import steward_cli
 from tests.postgres import find_server
 
 STEWARD = [sys.executable, "-m", "steward.cli"]
@@ -31,11 +32,7 @@ DBT_PROJECT = Path(__file__).parents[1] / "connectors" / "dbt_project"
 
 
 def steward(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "STEWARD_HOME": str(home)}
-    env.pop("STEWARD_DATABASE_URL", None)
-    return subprocess.run(
-        [*STEWARD, *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    return steward_cli(home, *args, timeout=300)
 
 
 def show(home: Path, dataset: str) -> dict[str, Any]:

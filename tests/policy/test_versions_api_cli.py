@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from steward.identity.models import Principal
 from steward.identity.tokens import create_token
 from steward.policy.load import PolicyError
 from steward.policy.versions import active, apply, get, history, rollback
+from tests.cli_run import steward_cli
 from tests.policy.conftest import ISSUE_POLICY
 
 ADMIN = Principal(user="alice", is_admin=True)
@@ -109,16 +108,7 @@ def test_effective_policy_over_http(lake: Steward, client: TestClient) -> None:
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
-    env["STEWARD_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "steward.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return steward_cli(home, *args)
 
 
 def test_policy_from_the_command_line(lake: Steward, database_url: str | None) -> None:

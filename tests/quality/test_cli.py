@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from steward.app import Steward
+from tests.cli_run import steward_cli
 from tests.quality.conftest import checks_text, make_shop
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
-    env["STEWARD_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "steward.cli", "quality", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return steward_cli(home, "quality", *args)
 
 
 def test_validate_names_the_line_of_each_mistake(tmp_path: Path) -> None:
@@ -99,29 +89,12 @@ def test_checks_held_in_the_catalog_run_and_gate_without_a_file(
     assert attached.returncode == 0, attached.stderr
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
-    env["STEWARD_HOME"] = str(steward.settings.home)
-    done = subprocess.run(
-        [sys.executable, "-m", "steward.cli", "quality", "run", "lake.shop.orders", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=elsewhere,
-    )
+    home = steward.settings.home
+    done = steward_cli(home, "quality", "run", "lake.shop.orders", "--json", cwd=elsewhere)
     assert done.returncode == 1, done.stderr
     results = {r["name"]: r for r in json.loads(done.stdout)}
     assert results["not_null(order_id)"]["failures"] == 1
-    missing = subprocess.run(
-        [sys.executable, "-m", "steward.cli", "quality", "run", "lake.shop.nothing"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=elsewhere,
-    )
+    missing = steward_cli(home, "quality", "run", "lake.shop.nothing", cwd=elsewhere)
     assert missing.returncode == 2
     assert "catalog holds none" in missing.stderr
     bad = tmp_path / "bad.yaml"

@@ -18,6 +18,7 @@ import pytest
 
 from steward.errors import InvalidInput
 from steward.quality.interop import ImportedResult, import_dbt_results, translate_ge_suite
+from tests.cli_run import steward_cli
 
 PROJECT = Path(__file__).parents[1] / "connectors" / "dbt_project"
 FAILING_TEST = "select * from {{ ref('stg_orders') }} where amount < 6\n"
@@ -358,35 +359,20 @@ def test_imported_dbt_results_are_stored_as_check_history(
 
 
 def test_steward_quality_from_ge_writes_checks_the_loader_accepts(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     from steward.quality.load import read_checks
 
     suite = tmp_path / "suite.json"
     suite.write_text(json.dumps(GE_1X), encoding="utf-8")
     out = tmp_path / "checks.yaml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
-    env["STEWARD_HOME"] = str(tmp_path / "home")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "steward.cli",
-            "quality",
-            "from-ge",
-            str(suite),
-            "--dataset",
-            "lake.shop.orders",
-            "-o",
-            str(out),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = steward_cli(
+        tmp_path / "home",
+        "quality",
+        "from-ge",
+        str(suite),
+        "--dataset",
+        "lake.shop.orders",
+        "-o",
+        str(out),
     )
     assert done.returncode == 0, done.stderr
     parsed = read_checks(out)

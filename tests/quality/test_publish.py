@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +15,7 @@ from steward.connectors.iceberg import lake_catalog
 from steward.errors import InvalidInput
 from steward.quality.load import parse_checks
 from steward.quality.publish import publish
+from tests.cli_run import steward_cli
 
 CHECKS = """\
 version: 1
@@ -120,25 +118,14 @@ def test_steward_publish_exits_1_when_blocked(
     main, _ = branch_with(payments, "audit", rows([1], [1.0]))  # a duplicate id
     path = tmp_path / "checks.yaml"
     path.write_text(CHECKS, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
-    env["STEWARD_HOME"] = str(steward.settings.home)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "steward.cli",
-            "publish",
-            "lake.shop.payments",
-            "--branch",
-            "audit",
-            "--checks",
-            str(path),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = steward_cli(
+        steward.settings.home,
+        "publish",
+        "lake.shop.payments",
+        "--branch",
+        "audit",
+        "--checks",
+        str(path),
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "blocked" in done.stdout

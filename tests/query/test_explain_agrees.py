@@ -8,9 +8,6 @@ columns, the same masks and filters, denied columns absent, masked values never 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -22,6 +19,7 @@ from steward.identity.models import Principal
 from steward.policy.query import run_query
 from steward.policy.versions import apply
 from steward.policy.wiring import access_for
+from tests.cli_run import steward_cli
 from tests.policy.conftest import ISSUE_POLICY
 from tests.query.conftest import EMAILS, EU_IDS, PEOPLE, SSNS
 
@@ -45,27 +43,16 @@ def governed(lake: Steward) -> Steward:
 
 
 def explain_cli(steward: Steward, principal: Principal) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
-    env["STEWARD_HOME"] = str(steward.settings.home)
-    ran = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "steward.cli",
-            "policy",
-            "explain",
-            "lake.crm.customers",
-            "--user",
-            principal.user,
-            "--groups",
-            ",".join(sorted(principal.groups)),
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    ran = steward_cli(
+        steward.settings.home,
+        "policy",
+        "explain",
+        "lake.crm.customers",
+        "--user",
+        principal.user,
+        "--groups",
+        ",".join(sorted(principal.groups)),
+        "--json",
     )
     assert ran.returncode == 0, ran.stderr
     explained: dict[str, Any] = json.loads(ran.stdout)

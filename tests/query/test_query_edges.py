@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from steward.app import Steward
 from steward.audit.log import AuditFilter, list_records
 from steward.identity.tokens import create_token
 from steward.policy.versions import apply
+from tests.cli_run import steward_cli
 from tests.query.conftest import EU_IDS, PEOPLE
 
 PLATFORM_POLICY = """\
@@ -108,15 +107,7 @@ def test_a_query_becomes_lineage_of_its_user(lake: Steward, lake_client: TestCli
 
 
 def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
-    env["STEWARD_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "steward.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return steward_cli(home, *args)
 
 
 def test_steward_query_json_as_a_granted_user(lake: Steward) -> None:
