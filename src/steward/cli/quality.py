@@ -141,7 +141,11 @@ def publish_command(
     for missed in alert(steward.store, list(outcome.results), steward.settings):
         out.print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
     for result in outcome.results:
-        out.print(f"{result.status:<5} {escape(result.name)}  {escape(result.message)}")
+        out.print(
+            f"{result.status:<5} {escape(result.name)}  {escape(result.message)}"
+            f"  [dim]({escape(result.how)})[/dim]"
+        )
+    out.print(f"checked: {escape(outcome.how)}")
     if outcome.moved:
         out.print(
             f"published: main of {escape(dataset)} is now snapshot {outcome.main_after}"

@@ -40,7 +40,12 @@ class Plan:
 
 
 def compile_checks(dataset: Dataset, *, table_of: TableOf, dialect: str) -> Plan:
-    """The plan that runs every check of `dataset`; `dialect` is duckdb or postgres."""
+    """The plan that runs every check of `dataset`; `dialect` is duckdb or postgres.
+
+    Every number a scan returns can be added up across parts of a table (sums, counts,
+    minima, maxima), except the distinct counts of `unique` and `duplicate_count`: that
+    is what lets a gate check appended files alone (`quality.incremental`).
+    """
     plan = Plan(dataset=dataset.name)
     table = table_of(dataset.name)
     aggregates: list[exp.Expr] = []
@@ -73,7 +78,8 @@ def _filtered(aggregate: exp.Expr, *conditions: exp.Expr | None) -> exp.Expr:
     return exp.Filter(this=aggregate, expression=exp.Where(this=exp.and_(*kept)))
 
 
-def _where(check: Check) -> exp.Expr | None:
+def where_of(check: Check) -> exp.Expr | None:
+    """The check's `where`, parenthesised, or None."""
     if check.where is None:
         return None
     return exp.paren(sqlglot.parse_one(check.where, read="duckdb"))
@@ -113,7 +119,7 @@ def _literal(value: object) -> exp.Expr:
 
 def _metrics(check: Check, dialect: str) -> list[exp.Expr]:
     """The aggregates a check needs from the one scan, in the order `evaluate` reads them."""
-    where = _where(check)
+    where = where_of(check)
     star = exp.Count(this=exp.Star())
     condition = failure_condition(check, dialect)
     if condition is not None:
@@ -135,7 +141,9 @@ def _metrics(check: Check, dialect: str) -> list[exp.Expr]:
         return [_filtered(exp.Max(this=column), where)]
     if kind == "missing_percent" and col is not None:
         return [_filtered(star.copy(), col.is_(exp.null()), where), _filtered(star.copy(), where)]
-    functions = {"min": exp.Min, "max": exp.Max, "mean": exp.Avg, "sum": exp.Sum}
+    if kind == "mean" and col is not None:  # sum and count, not avg: they add up
+        return [_filtered(exp.Sum(this=col), where), _filtered(exp.Count(this=col.copy()), where)]
+    functions = {"min": exp.Min, "max": exp.Max, "sum": exp.Sum}
     if kind in functions and col is not None:
         return [_filtered(functions[kind](this=col), where)]
     raise ValueError(f"{check.name}: {kind} is not a scan metric")  # pragma: no cover
@@ -165,7 +173,7 @@ def _anti_join(
         orphan = exp.and_(
             exp.not_(column.copy().is_(exp.null())), _column(_KEY, table=alias).is_(exp.null())
         )
-        where = _where(check)
+        where = where_of(check)
         if where is not None:
             where = where.transform(
                 lambda node: (
@@ -211,7 +219,7 @@ def user_query(check: Check, table_of: TableOf) -> exp.Query:
 def sample_query(check: Check, *, table_of: TableOf, dialect: str) -> exp.Query | None:
     """A few failing rows of a failed check, or None when the failure is a value, not rows."""
     table = table_of(check.dataset)
-    where = _where(check)
+    where = where_of(check)
     limit = SAMPLE_ROWS
     condition = failure_condition(check, dialect)
     if condition is not None:

@@ -7,8 +7,10 @@ same engine as `steward quality run`; when no error-severity check failed or err
 branch kept for inspection. The decision is recorded in the audit log and sent as an
 OpenLineage event whose input carries the `dataQualityAssertions` facet.
 
-This runs every check on the whole branch snapshot (a full run). Checking only what
-the branch appended, combined with main's stored results, is not built yet.
+A branch that only appends is checked on its appended files, combined with the numbers
+main's last gate kept (`quality.incremental`); the rest runs in full on the branch's
+snapshot, and `Published.how` says which ran how. A branch that does not start from
+main's current snapshot is refused: moving main to it would drop main's newer commits.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from steward.errors import InvalidInput, NotFound, SourceError
+from steward.errors import InvalidInput, NotFound
+from steward.quality.incremental import find_increment, gate
 from steward.quality.models import CheckResult, Dataset
-from steward.quality.run import DuckDBEngine, run_checks, tables_needed
 
 if TYPE_CHECKING:
     from steward.app import Steward
@@ -40,6 +42,7 @@ class Published:
     main_after: int | None
     moved: bool
     results: tuple[CheckResult, ...]
+    how: str = ""
 
     @property
     def blocking(self) -> tuple[CheckResult, ...]:
@@ -81,15 +84,19 @@ def publish(
         snapshot_id = int(ref.snapshot_id)
         current = table.current_snapshot()
         main_before = int(current.snapshot_id) if current is not None else None
+        increment = find_increment(
+            table, name=checks.name, main_snapshot=main_before, branch_snapshot=snapshot_id
+        )
         data = iceberg_data(table, name=checks.name, snapshot_id=snapshot_id)
-        try:
-            engine = DuckDBEngine(steward, tables_needed(checks), overrides={checks.name: data})
-        except SourceError:
-            raise
-        try:
-            results = tuple(run_checks(engine, checks))
-        finally:
-            engine.close()
+        outcome_gate = gate(
+            steward,
+            checks,
+            table=table,
+            branch_snapshot=snapshot_id,
+            branch_data=data,
+            increment=increment,
+        )
+        results = tuple(outcome_gate.results)
         blocked = any(r.severity == "error" and r.status in ("fail", "error") for r in results)
         main_after = main_before
         if not blocked:
@@ -98,7 +105,14 @@ def publish(
     finally:
         source.close()
     outcome = Published(
-        checks.name, branch, snapshot_id, main_before, main_after, not blocked, results
+        checks.name,
+        branch,
+        snapshot_id,
+        main_before,
+        main_after,
+        not blocked,
+        results,
+        outcome_gate.summary,
     )
     _record(steward, outcome, actor)
     return outcome
@@ -126,6 +140,7 @@ def _record(steward: Steward, outcome: Published, actor: Principal | None) -> No
                 "mainBefore": outcome.main_before,
                 "mainAfter": outcome.main_after,
                 "blocking": [r.name for r in outcome.blocking],
+                "how": outcome.how,
             },
         )
     try:

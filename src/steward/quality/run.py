@@ -9,13 +9,14 @@ sit behind `Engine` (execute SQL, count the statements) so Spark can follow.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlglot import exp
 
 from steward.errors import ChecksCouldNotRun, StewardError
-from steward.quality.compile import Plan, compile_checks, sample_query, user_query
+from steward.quality.compile import Plan, TableOf, compile_checks, sample_query, user_query
 from steward.quality.models import BETWEEN, Check, CheckResult, Dataset, Status, parse_age
 
 if TYPE_CHECKING:
@@ -191,9 +192,30 @@ def run_checks(
     engine: Engine, dataset: Dataset, *, now: datetime | None = None
 ) -> list[CheckResult]:
     """Run every check of `dataset` on `engine`: one scan, one anti-join, then samples."""
-    now = now or datetime.now(UTC)
+    return evaluate(engine, dataset, now=now)[0]
+
+
+Numbers = dict[str, list[Any]]  # check name -> what its queries returned, in `judge`'s order
+
+
+def evaluate(
+    engine: Engine, dataset: Dataset, *, now: datetime | None = None
+) -> tuple[list[CheckResult], Numbers]:
+    """The results of `dataset`'s checks, and the numbers they were judged on."""
+    numbers, errors = measure(engine, dataset, table_of=engine.table)
+    return conclude(engine, dataset, numbers, errors, now=now or datetime.now(UTC)), numbers
+
+
+def measure(
+    engine: Engine, dataset: Dataset, *, table_of: TableOf
+) -> tuple[Numbers, dict[str, str]]:
+    """The numbers of each scan, anti-join and `sql` check, and the checks that errored.
+
+    `table_of` spells each dataset for the engine: a gate points the checked dataset at
+    its appended files alone. `schema` checks have no numbers: they read metadata.
+    """
     try:
-        plan = compile_checks(dataset, table_of=engine.table, dialect=engine.dialect)
+        plan = compile_checks(dataset, table_of=table_of, dialect=engine.dialect)
     except KeyError as exc:
         raise ChecksCouldNotRun(
             f"{dataset.name}: table {exc.args[0]} is not readable here"
@@ -201,19 +223,48 @@ def run_checks(
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     if plan.scan is not None:
-        _collect(engine, plan.scan, values, errors, list(plan.scan_outputs), plan, dataset)
+        _collect(
+            engine, plan.scan, values, errors, list(plan.scan_outputs), plan, dataset, table_of
+        )
     if plan.anti_join is not None:
-        _collect(engine, plan.anti_join, values, errors, list(plan.anti_outputs), plan, dataset)
+        _collect(
+            engine, plan.anti_join, values, errors, list(plan.anti_outputs), plan, dataset, table_of
+        )
     for check, query in plan.sql_checks:
         try:
             _, rows = engine.execute(query.sql(engine.dialect))
             values[check.name] = rows[0][0]
         except (ChecksCouldNotRun, KeyError) as exc:
             errors[check.name] = _message(exc)
+    numbers = {
+        check.name: _numbers(check, plan, values)
+        for check in dataset.checks
+        if check.kind != "schema" and check.name not in errors
+    }
+    return numbers, errors
+
+
+def conclude(
+    engine: Engine,
+    dataset: Dataset,
+    numbers: Numbers,
+    errors: dict[str, str],
+    *,
+    now: datetime,
+    how: Mapping[str, str] | None = None,
+    table_of: TableOf | None = None,
+) -> list[CheckResult]:
+    """Judge each check on its numbers, read `schema` checks, sample what failed.
+
+    `how` overrides how a check is said to have run; `table_of` is where samples of
+    failing rows are taken from (the engine's tables unless given).
+    """
     results: list[CheckResult] = []
+    said = how or {}
     for check in dataset.checks:
+        way = said.get(check.name) or _how(check)
         if check.name in errors:
-            results.append(_result(check, "error", None, None, errors[check.name], _how(check)))
+            results.append(_result(check, "error", None, None, errors[check.name], way))
             continue
         if check.kind == "schema":
             try:
@@ -221,9 +272,9 @@ def run_checks(
             except ChecksCouldNotRun as exc:
                 results.append(_result(check, "error", None, None, exc.message, "metadata"))
             continue
-        result = judge(check, _numbers(check, plan, values), now=now)
+        result = replace(judge(check, numbers[check.name], now=now), how=way)
         if result.status in ("fail", "warn"):
-            result.samples.extend(_samples(engine, check))
+            result.samples.extend(_samples(engine, check, table_of or engine.table))
         results.append(result)
     return results
 
@@ -236,6 +287,7 @@ def _collect(
     names: list[str],
     plan: Plan,
     dataset: Dataset,
+    table_of: TableOf,
 ) -> None:
     """Run one combined query; when it fails, run its checks one by one to find the bad one."""
     try:
@@ -249,7 +301,7 @@ def _collect(
     by_name = {c.name: c for c in dataset.checks}
     for name in names:
         alone = compile_checks(
-            Dataset(dataset.name, (by_name[name],)), table_of=engine.table, dialect=engine.dialect
+            Dataset(dataset.name, (by_name[name],)), table_of=table_of, dialect=engine.dialect
         )
         single = alone.scan if alone.scan is not None else alone.anti_join
         assert single is not None
@@ -280,6 +332,8 @@ def judge(check: Check, numbers: list[Any], *, now: datetime) -> CheckResult:
         return _counted(check, failures, failures, f"{failures} duplicate rows", how)
     if kind in BETWEEN:
         observed: Any = numbers[0]
+        if kind == "mean":
+            observed = None if not numbers[1] else numbers[0] / numbers[1]
         if kind == "missing_percent":
             total = int(numbers[1] or 0)
             observed = 0.0 if total == 0 else round(100.0 * int(numbers[0] or 0) / total, 4)
@@ -362,9 +416,9 @@ def _type(text: str) -> str:
     return built.sql("duckdb")
 
 
-def _samples(engine: Engine, check: Check) -> list[dict[str, Any]]:
+def _samples(engine: Engine, check: Check, table_of: TableOf) -> list[dict[str, Any]]:
     try:
-        query = sample_query(check, table_of=engine.table, dialect=engine.dialect)
+        query = sample_query(check, table_of=table_of, dialect=engine.dialect)
         if query is None:
             return []
         columns, rows = engine.execute(query.sql(engine.dialect))
@@ -408,7 +462,10 @@ __all__ = [
     "DuckDBEngine",
     "Engine",
     "PostgresEngine",
+    "conclude",
+    "evaluate",
     "judge",
+    "measure",
     "open_engine",
     "run_checks",
     "run_dataset",

@@ -500,6 +500,22 @@ quality_alert_state = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
+# Each check's numbers (`quality.run.measure`) for one Iceberg snapshot of a dataset: a
+# gate on a branch that only appends combines them with the appended files' numbers.
+# `check_key` is the check's definition hashed (kind, column, arguments, where), so a
+# changed check never reuses old numbers; `parent_snapshot_id` is the snapshot of the
+# table a `relationships` check read.
+quality_states = sa.Table(
+    "quality_states",
+    metadata,
+    sa.Column("dataset", sa.Text, primary_key=True),
+    sa.Column("snapshot_id", sa.BigInteger, primary_key=True),
+    sa.Column("check_key", sa.String(64), primary_key=True),
+    sa.Column("numbers", sa.Text, nullable=False),
+    sa.Column("parent_snapshot_id", sa.BigInteger),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+)
+
 
 def declared_here(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
