@@ -3,7 +3,7 @@
 When every snapshot between `main` and the branch is an append (same schema, no file
 removed), the branch is main's rows plus its appended data files. Each check then runs
 on the appended files alone and its numbers are combined with main's stored numbers
-(`quality_states`, kept per snapshot by every gate):
+(`quality_states`, kept by the gate that moved main there):
 
 - counts, sums, minima and maxima add up: `not_null`, `accepted_values`, `regex`,
   `missing_percent`, `min`, `max`, `sum`, `mean` (a sum and a count) and a `row_count`
@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 # Under these names the gate's engine also sees main's rows and the appended rows alone.
 MAIN = "main"
 APPENDED = "appended"
-KEEP_SNAPSHOTS = 3  # per dataset, the newest snapshots whose numbers are kept
 
 _ADDITIVE = frozenset(
     {"not_null", "accepted_values", "regex", "missing_percent", "sum", "mean", "row_count"}
@@ -86,9 +85,12 @@ class Gate:
 
     results: list[CheckResult]
     incremental: list[str] = field(default_factory=list)
+    metadata: list[str] = field(default_factory=list)  # `schema` checks: read, not counted
     full: dict[str, str] = field(default_factory=dict)  # check name -> why it ran in full
     appended_files: int = 0
     appended_records: int = 0
+    numbers: Numbers = field(default_factory=dict)  # the branch snapshot's, per check
+    references: dict[str, int | None] = field(default_factory=dict)  # snapshots read
 
     @property
     def summary(self) -> str:
@@ -99,6 +101,8 @@ class Gate:
                 f"{len(self.incremental)} checks incremental on {self.appended_files}"
                 f" appended files ({self.appended_records:,} rows)"
             )
+        if self.metadata:
+            parts.append(f"{len(self.metadata)} from metadata")
         reasons: dict[str, int] = {}
         for why in self.full.values():
             reasons[why] = reasons.get(why, 0) + 1
@@ -221,9 +225,14 @@ def gate(
             numbers.update(measured)
     finally:
         engine.close()
-    _store(steward.store, checks, branch_snapshot, numbers, parents)
-    outcome = Gate(results=[results[c.name] for c in checks.checks], full=full)
-    outcome.incremental = [c.name for c in in_part.checks]
+    outcome = Gate(
+        results=[results[c.name] for c in checks.checks],
+        full=full,
+        numbers=numbers,
+        references={name: snapshot for name, (_, snapshot) in parents.items()},
+    )
+    outcome.incremental = [c.name for c in in_part.checks if c.kind != "schema"]
+    outcome.metadata = [c.name for c in in_part.checks if c.kind == "schema"]
     if isinstance(increment, Increment):
         outcome.appended_files = len(increment.appended.files)
         outcome.appended_records = increment.appended_records
@@ -563,54 +572,28 @@ def _load(store: Store, dataset: str, snapshot: int) -> dict[str, tuple[list[Any
     }
 
 
-def _store(
-    store: Store,
-    checks: Dataset,
-    snapshot: int,
-    numbers: Numbers,
-    parents: Mapping[str, tuple[TableData, int | None]],
-) -> None:
-    """Keep the branch snapshot's numbers; drop those of all but the newest snapshots."""
+def keep(store: Store, checks: Dataset, snapshot: int, outcome: Gate) -> None:
+    """Keep a gate's numbers as those of main's new snapshot, and no older ones."""
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for check in checks.checks:
-        if check.name not in numbers or check.kind == "sql":
+        if check.name not in outcome.numbers or check.kind == "sql":
             continue
         try:
-            encoded = json.dumps([_encode(v) for v in numbers[check.name]])
+            encoded = json.dumps([_encode(v) for v in outcome.numbers[check.name]])
         except TypeError:
             continue  # a number we cannot keep exactly: that check runs in full next time
-        target = str(check.args.get("to") or "")
         rows.append(
             {
                 "dataset": checks.name,
                 "snapshot_id": snapshot,
                 "check_key": check_key(check),
                 "numbers": encoded,
-                "parent_snapshot_id": parents[target][1] if target in parents else None,
+                "parent_snapshot_id": outcome.references.get(str(check.args.get("to") or "")),
                 "recorded_at": now,
             }
         )
-    if not rows:
-        return
-    table = quality_states
     with store.write() as conn:
-        conn.execute(
-            table.delete().where(
-                table.c.dataset == checks.name,
-                table.c.snapshot_id == snapshot,
-                table.c.check_key.in_([r["check_key"] for r in rows]),
-            )
-        )
-        conn.execute(table.insert(), rows)
-        newest = (
-            sa.select(table.c.snapshot_id)
-            .where(table.c.dataset == checks.name)
-            .group_by(table.c.snapshot_id)
-            .order_by(sa.func.max(table.c.recorded_at).desc())
-            .limit(KEEP_SNAPSHOTS)
-        )
-        kept = [r[0] for r in conn.execute(newest)]
-        conn.execute(
-            table.delete().where(table.c.dataset == checks.name, table.c.snapshot_id.not_in(kept))
-        )
+        conn.execute(quality_states.delete().where(quality_states.c.dataset == checks.name))
+        if rows:
+            conn.execute(quality_states.insert(), rows)

@@ -239,10 +239,12 @@ class _Reader:
             if "min" not in args and "max" not in args:
                 self.problem(loc, f"{kind} needs `min`, `max` or both")
             for key in ("min", "max"):
-                if key in args and (
-                    isinstance(args[key], bool) or not isinstance(args[key], (int, float))
-                ):
-                    self.problem([*loc, key], f"{args[key]!r} is not a number")
+                if key not in args or _is_number(args[key]):
+                    continue
+                if kind in ("min", "max") and _is_time(args[key]):
+                    continue  # the oldest / newest of a date or timestamp column
+                wanted = "a number or an ISO date" if kind in ("min", "max") else "a number"
+                self.problem([*loc, key], f"{args[key]!r} is not {wanted}")
         if kind == "accepted_values" and (
             not isinstance(args["values"], list) or not args["values"]
         ):
@@ -321,3 +323,19 @@ def _expression_problem(sql: str) -> str | None:
     if len(parsed) != 1:
         return "must be one condition"
     return None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_time(value: object) -> bool:
+    from datetime import date, datetime
+
+    if isinstance(value, date):
+        return True
+    try:
+        datetime.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return isinstance(value, str)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from steward.errors import InvalidInput, NotFound
-from steward.quality.incremental import find_increment, gate
+from steward.quality.incremental import find_increment, gate, keep
 from steward.quality.models import CheckResult, Dataset
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ def publish(
         if not blocked:
             table.manage_snapshots().set_current_snapshot(snapshot_id).commit()
             main_after = snapshot_id
+            keep(steward.store, checks, snapshot_id, outcome_gate)
     finally:
         source.close()
     outcome = Published(

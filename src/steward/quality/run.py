@@ -337,10 +337,17 @@ def judge(check: Check, numbers: list[Any], *, now: datetime) -> CheckResult:
         if kind == "missing_percent":
             total = int(numbers[1] or 0)
             observed = 0.0 if total == 0 else round(100.0 * int(numbers[0] or 0) / total, 4)
-        low, high = check.args.get("min"), check.args.get("max")
-        outside = observed is None or (
-            (low is not None and observed < low) or (high is not None and observed > high)
-        )
+        low, high = _bound(check, observed, "min"), _bound(check, observed, "max")
+        try:
+            outside = observed is None or (
+                (low is not None and observed < low) or (high is not None and observed > high)
+            )
+        except TypeError:
+            message = (
+                f"{kind} is {observed} (a {type(observed).__name__}), which cannot be held to"
+                f" {check.threshold}"
+            )
+            return _result(check, "error", None, observed, message, how)
         message = f"{kind} is {observed}" + (f", wanted {check.threshold}" if outside else "")
         return _counted(check, int(outside), observed, message, how)
     if kind == "freshness":
@@ -354,6 +361,28 @@ def judge(check: Check, numbers: list[Any], *, now: datetime) -> CheckResult:
         return _counted(check, int(stale), newest.isoformat(), message, how)
     failures = int(numbers[0] or 0)
     return _counted(check, failures, failures, f"{failures} failing rows", how)
+
+
+def _bound(check: Check, observed: Any, which: str) -> Any:
+    """`min` / `max` of a between check; an ISO date or time when the value is one."""
+    bound = check.args.get(which)
+    if isinstance(bound, (datetime, date)) and isinstance(observed, datetime):
+        bound = _utc(bound) if observed.tzinfo else _naive(bound)
+    elif isinstance(bound, str) and isinstance(observed, (datetime, date)):
+        try:
+            parsed = datetime.fromisoformat(bound)
+        except ValueError:
+            return bound
+        if isinstance(observed, datetime):
+            return _utc(parsed) if observed.tzinfo else _naive(parsed)
+        return parsed.date()
+    return bound
+
+
+def _naive(value: datetime | date) -> datetime:
+    utc = _utc(value)
+    assert utc is not None
+    return utc.replace(tzinfo=None)
 
 
 def _counted(check: Check, failures: int, observed: Any, message: str, how: str) -> CheckResult:
