@@ -326,3 +326,18 @@ def test_steward_publish_says_which_checks_ran_how(
         " 1 in full (a sql check)" in (" ".join(done.stdout.split()))
     )
     assert "incremental: snapshot summary" in done.stdout
+
+
+def test_a_quality_run_on_main_keeps_numbers_for_the_next_gate(steward: Steward) -> None:
+    from steward.quality.run import run_dataset
+
+    catalog = lake_catalog(steward.settings.home)
+    catalog.create_namespace("shop")
+    customers = pa.table({"id": pa.array(range(1, 11), pa.int64())})
+    catalog.create_table("shop.customers", schema=customers.schema).append(customers)
+    catalog.create_table("shop.orders", schema=ORDERS).append(table_of([order(1), order(2)]))
+    assert {r.status for r in run_dataset(steward, checks())} == {"pass"}
+    outcome = gate_and_compare(steward, catalog, "audit", [order(2), order(3)])
+    assert not outcome.moved
+    assert [r.name for r in outcome.blocking] == ["unique(order_id)", "unique_kept_order"]
+    catalog.close()

@@ -503,7 +503,19 @@ __all__ = [
 
 
 def run_dataset(steward: Steward, dataset: Dataset) -> list[CheckResult]:
-    """Run `dataset`'s checks on its engine; a dataset that cannot be read errors every check."""
+    """Run `dataset`'s checks on its engine; a dataset that cannot be read errors every check.
+
+    An Iceberg table is checked at its current snapshot, whose numbers are kept so that
+    the next gate of a branch appending to it runs incrementally.
+    """
+    from steward.quality.incremental import run_current
+
+    try:
+        done = run_current(steward, dataset)
+    except StewardError as exc:
+        return [_result(c, "error", None, None, exc.message, _how(c)) for c in dataset.checks]
+    if done is not None:
+        return done
     try:
         engine = open_engine(steward, dataset)
     except ChecksCouldNotRun as exc:
