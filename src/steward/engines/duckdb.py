@@ -69,6 +69,13 @@ class IcebergTable(Protocol):
 
 def iceberg_data(table: IcebergTable, *, name: str, snapshot_id: int | None = None) -> ParquetTable:
     """The Parquet files of `table`'s current (or given) snapshot; refuses delete files."""
+    return iceberg_plan(table, name=name, snapshot_id=snapshot_id)[0]
+
+
+def iceberg_plan(
+    table: IcebergTable, *, name: str, snapshot_id: int | None = None
+) -> tuple[ParquetTable, list[Any]]:
+    """`iceberg_data`, and the planned scan tasks (one per file, in the same order)."""
     try:
         tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
         schema = table.schema()
@@ -83,9 +90,10 @@ def iceberg_data(table: IcebergTable, *, name: str, snapshot_id: int | None = No
                 " yet; compact the table (rewrite its data files) to query it here"
             )
         files.append(_local_path(task.file.file_path, name=name))
-    return ParquetTable(
+    data = ParquetTable(
         files=tuple(files), schema=arrow, columns=tuple(f.name for f in schema.fields)
     )
+    return data, tasks
 
 
 def _local_path(location: str, *, name: str) -> str:

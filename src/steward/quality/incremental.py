@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlglot import exp
 
+from steward.engines.duckdb import ParquetTable, iceberg_data
 from steward.errors import ChecksCouldNotRun, InvalidInput
 from steward.quality.compile import SAMPLE_ROWS, where_of
 from steward.quality.models import Check, CheckResult, Dataset
@@ -51,7 +52,7 @@ from steward.store.schema import quality_states
 
 if TYPE_CHECKING:
     from steward.app import Steward
-    from steward.engines.duckdb import ParquetTable, TableData
+    from steward.engines.duckdb import TableData
     from steward.store import Store
 
 # Under these names the gate's engine also sees main's rows and the appended rows alone.
@@ -112,14 +113,19 @@ class Gate:
 
 
 def find_increment(
-    table: Any, *, name: str, main_snapshot: int | None, branch_snapshot: int
+    table: Any,
+    *,
+    name: str,
+    main_snapshot: int | None,
+    branch_snapshot: int,
+    branch: tuple[ParquetTable, list[Any]],
 ) -> Increment | str:
     """What the branch appended to main, or why it is not an append-only branch.
 
+    `branch` is the branch snapshot's planned files and scan tasks (`iceberg_plan`).
     Raises InvalidInput when main's current snapshot is not in the branch's history:
     moving main there would drop main's newer commits.
     """
-    from steward.engines.duckdb import iceberg_data
 
     chain: list[Any] = []
     snapshot = table.snapshot_by_id(branch_snapshot)
@@ -145,15 +151,12 @@ def find_increment(
         if step.schema_id != main.schema_id:
             return "the branch changed the schema"
     main_data = iceberg_data(table, name=name, snapshot_id=main_snapshot)
-    branch_tasks = list(table.scan(snapshot_id=branch_snapshot).plan_files())
-    branch_data = iceberg_data(table, name=name, snapshot_id=branch_snapshot)
+    branch_data, branch_tasks = branch
     kept = set(main_data.files)
     if not kept <= set(branch_data.files):
         return "the branch removed data files"
     new = [(path, task) for path, task in zip(branch_data.files, branch_tasks, strict=True)]
     new = [(path, task) for path, task in new if path not in kept]
-    from steward.engines.duckdb import ParquetTable
-
     appended = ParquetTable(
         files=tuple(path for path, _ in new), schema=branch_data.schema, columns=branch_data.columns
     )
@@ -312,7 +315,6 @@ def _parents(steward: Steward, checks: Dataset) -> dict[str, tuple[TableData, in
 
 def _current(steward: Steward, name: str) -> tuple[TableData, int] | None:
     """An Iceberg table's current snapshot's files and id; None for other tables."""
-    from steward.engines.duckdb import iceberg_data
     from steward.errors import StewardError
 
     source_name, _, rest = name.partition(".")

@@ -70,7 +70,7 @@ def publish(
     steward: Steward, checks: Dataset, branch: str, *, actor: Principal | None = None
 ) -> Published:
     """Gate `branch` of `checks.name` by its checks; move `main` to it when they pass."""
-    from steward.engines.duckdb import iceberg_data
+    from steward.engines.duckdb import iceberg_plan
 
     source, table = _iceberg_table(steward, checks.name)
     try:
@@ -84,10 +84,15 @@ def publish(
         snapshot_id = int(ref.snapshot_id)
         current = table.current_snapshot()
         main_before = int(current.snapshot_id) if current is not None else None
+        planned = iceberg_plan(table, name=checks.name, snapshot_id=snapshot_id)
         increment = find_increment(
-            table, name=checks.name, main_snapshot=main_before, branch_snapshot=snapshot_id
+            table,
+            name=checks.name,
+            main_snapshot=main_before,
+            branch_snapshot=snapshot_id,
+            branch=planned,
         )
-        data = iceberg_data(table, name=checks.name, snapshot_id=snapshot_id)
+        data = planned[0]
         outcome_gate = gate(
             steward,
             checks,
