@@ -16,9 +16,10 @@ of `relationships`), four ways, in one run:
   1,000,000 customer ids, validated and timed on its own (see `run_gx`).
 
 Each timing is the wall time of one whole check run with a warm file cache: best of
-`--repeat` for the floor, Steward and soda, GX once. Prints seconds and ratios (aims:
-Steward at most 1.1x the floor, no slower than soda, 30x faster than GX on pandas) and
-every tool's verdict, which must agree on which checks fail.
+`--repeat` for the floor, Steward and soda (taking turns, round by round), GX once.
+Prints seconds and ratios (aims: Steward at most 1.1x the floor, no slower than soda,
+30x faster than GX on pandas) and every tool's verdict, which must agree on which
+checks fail.
 
 Data is cached in `--data` (re-used while `--rows` is the same; `--fresh` rewrites it);
 the Steward home is a temporary directory, removed unless `--keep`.
@@ -52,15 +53,20 @@ from quality_fixture import (  # bench/ is on sys.path when run
 )
 
 
-def best(run: Callable[[], Verdict], repeat: int) -> tuple[float, Verdict]:
-    """The shortest of `repeat` timed runs after one warm-up, and the verdict."""
-    verdict = run()  # warm the file cache
-    times = []
+def best(runs: dict[str, Callable[[], Verdict]], repeat: int) -> dict[str, tuple[float, Verdict]]:
+    """Each run's shortest of `repeat` timings after one warm-up, and its verdict.
+
+    The runs take turns (one of each per round), so a busy moment of the machine falls
+    on all of them rather than on one.
+    """
+    verdicts = {name: run() for name, run in runs.items()}  # warm the file cache
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
-        started = time.perf_counter()
-        verdict = run()
-        times.append(time.perf_counter() - started)
-    return min(times), verdict
+        for name, run in runs.items():
+            started = time.perf_counter()
+            verdicts[name] = run()
+            times[name].append(time.perf_counter() - started)
+    return {name: (min(times[name]), verdicts[name]) for name in runs}
 
 
 def failing(verdict: Verdict) -> list[str]:
@@ -98,13 +104,25 @@ def main() -> None:
         steward = make_lake(home, data)
         rows: list[tuple[str, float, str]] = []
         verdicts: dict[str, Verdict] = {}
-        floor_s, verdicts["floor"] = best(
-            lambda: run_floor(data.orders, data.customers), args.repeat
+        timed = best(
+            {
+                "floor": lambda: run_floor(data.orders, data.customers),
+                "Steward": lambda: run_steward(steward),
+                "soda": lambda: run_soda(data.orders, data.customers),
+            },
+            args.repeat,
+        )
+        (
+            (floor_s, verdicts["floor"]),
+            (steward_s, verdicts["Steward"]),
+            (soda_s, verdicts["soda"]),
+        ) = (
+            timed["floor"],
+            timed["Steward"],
+            timed["soda"],
         )
         rows.append(("floor: DuckDB, one aggregate scan + one anti-join", floor_s, "best of"))
-        steward_s, verdicts["Steward"] = best(lambda: run_steward(steward), args.repeat)
         rows.append(("Steward run_dataset (samples of failures included)", steward_s, "best of"))
-        soda_s, verdicts["soda"] = best(lambda: run_soda(data.orders, data.customers), args.repeat)
         rows.append(("soda-core 4 + soda-duckdb, contract", soda_s, "best of"))
         gx_s = None
         if not args.skip_gx:

@@ -434,11 +434,11 @@ def run_gx(orders: Any, customers: Any) -> tuple[Verdict, dict[str, float]]:
     `single-table` (nine expectations) and `relationships`.
     """
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
-    os.environ["TQDM_DISABLE"] = "1"  # GX's progress bars
     import logging
 
     import great_expectations as gx
     import great_expectations.expectations as gxe
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -460,6 +460,7 @@ def run_gx(orders: Any, customers: Any) -> tuple[Verdict, dict[str, float]]:
         "min(amount)": gxe.ExpectColumnMinToBeBetween(column="amount", min_value=0),
     }
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("bench")
     asset = source.add_dataframe_asset("orders")
     batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
