@@ -49,9 +49,33 @@ def test_a_clean_table_passes_in_one_scan_and_one_anti_join(steward: Steward) ->
     results, statements = _run(steward, "lake.shop.orders_clean")
     failed = {n: r.message for n, r in results.items() if r.status != "pass"}  # type: ignore[attr-defined]
     assert failed == {"schema": "qty is VARCHAR, not int; email is forbidden"}
-    # One aggregate scan for every column metric, one anti-join, the sql check, DESCRIBE
-    # for schema, and samples for the schema failure (none: it has no rows to show).
-    assert len(statements) == 4
-    assert statements[0].count('FROM "t0"') == 1
-    assert "JOIN" not in statements[0]
-    assert statements[1].count("LEFT JOIN") == 1
+    # One aggregate scan for every column metric, one grouped query per uniqueness key
+    # (unique(order_id), duplicate_count(customer_id, status)), one anti-join, the sql
+    # check, DESCRIBE for schema; no samples (the schema failure has no rows to show).
+    scan, *grouped, anti, sql, describe = statements
+    assert scan.count('FROM "t0"') == 1
+    assert "JOIN" not in scan
+    assert "DISTINCT" not in scan
+    assert "GROUP BY" not in scan
+    assert [q[q.index("GROUP BY") :] for q in grouped] == [
+        'GROUP BY "customer_id", "status") AS g',
+        'GROUP BY "order_id") AS g',
+    ]
+    assert anti.count("LEFT JOIN") == 1
+    assert sql.startswith("SELECT COUNT(*) FROM (SELECT")
+    assert describe.startswith("DESCRIBE")
+
+
+def test_failing_rows_come_back_with_the_queries_not_from_more_scans(steward: Steward) -> None:
+    make_shop(steward)
+    results, statements = _run(steward, "lake.shop.orders")
+    # The same five queries and DESCRIBE; then only the orphans' rows looked up by their
+    # keys and the failing sql check's rows: no scan per failed check.
+    assert len(statements) == 8, statements
+    sql_rows, lookup = statements[6:]
+    assert '"customer_id" IN (' in lookup
+    assert "amount < 0" in sql_rows
+    duplicates = results["unique(order_id)"].samples  # type: ignore[attr-defined]
+    assert duplicates == [{"order_id": 2, "rows": 2}]
+    nulls = results["not_null(order_id)"].samples  # type: ignore[attr-defined]
+    assert [(row["order_id"], row["status"]) for row in nulls] == [(None, "returned")]

@@ -72,5 +72,7 @@ def test_postgres_source_reports_the_same_counts(tmp_path: Path, shop_url: str) 
     expected = {n.format(customers="pg.public.customers"): v for n, v in EXPECTED.items()}
     assert {r.name: (r.status, r.failures) for r in results} == expected
     scans = [s for s in engine.statements if "information_schema" not in s]
+    # One scan, one grouped query per uniqueness key, one anti-join, then the sql check.
     assert "LEFT JOIN" not in scans[0]
-    assert "LEFT JOIN" in scans[1]
+    assert ["GROUP BY" in s for s in scans[1:3]] == [True, True]
+    assert "LEFT JOIN" in scans[3]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -28,13 +29,22 @@ _KEY = "__steward_key"
 
 @dataclass
 class Plan:
-    """The queries that run a dataset's checks and where each check's numbers come out."""
+    """The queries that run a dataset's checks and where each check's numbers come out.
+
+    On DuckDB the queries also bring back up to `SAMPLE_ROWS` failing rows per check
+    (`samples`: check name -> output alias), so a failure needs no second pass over the
+    table: whole rows for row-by-row checks (`arg_min(row, 0, 5) FILTER (WHERE <failure>)`
+    in the scan), the duplicated keys with their counts for uniqueness checks, and the
+    orphan keys for `relationships`, whose rows are then looked up by key.
+    """
 
     dataset: str
     scan: exp.Select | None = None
     scan_outputs: dict[str, list[str]] = field(default_factory=dict)
+    groups: list[tuple[Check, exp.Select]] = field(default_factory=list)
     anti_join: exp.Select | None = None
     anti_outputs: dict[str, str] = field(default_factory=dict)
+    samples: dict[str, str] = field(default_factory=dict)
     sql_checks: list[tuple[Check, exp.Select]] = field(default_factory=list)
     schema_checks: list[Check] = field(default_factory=list)
 
@@ -42,12 +52,16 @@ class Plan:
 def compile_checks(dataset: Dataset, *, table_of: TableOf, dialect: str) -> Plan:
     """The plan that runs every check of `dataset`; `dialect` is duckdb or postgres.
 
-    Every number a scan returns can be added up across parts of a table (sums, counts,
-    minima, maxima), except the distinct counts of `unique` and `duplicate_count`: that
-    is what lets a gate check appended files alone (`quality.incremental`).
+    Column metrics are one aggregate scan. Uniqueness (`unique`, `duplicate_count`) is one
+    grouped query per key: on DuckDB 2.0 a `count(DISTINCT)` makes the whole scan take
+    the slow distinct-aggregate path (10M rows: 1.96 s for the scan with it, 0.86 s
+    without it plus 0.79 s for the grouped query, which also finds the duplicated keys).
+    Every number can be added up across parts of a table, except the distinct counts:
+    that is what lets a gate check appended files alone (`quality.incremental`).
     """
     plan = Plan(dataset=dataset.name)
     table = table_of(dataset.name)
+    samples = dialect == "duckdb"
     aggregates: list[exp.Expr] = []
     joins: list[tuple[Check, str]] = []
     for index, check in enumerate(dataset.checks):
@@ -57,6 +71,10 @@ def compile_checks(dataset: Dataset, *, table_of: TableOf, dialect: str) -> Plan
             plan.sql_checks.append((check, _count_sql(check, table_of, dialect)))
         elif check.kind == "relationships":
             joins.append((check, f"r{index}"))
+        elif check.kind in ("unique", "duplicate_count"):
+            plan.groups.append((check, _grouped(check, table, samples=samples)))
+            if samples:
+                plan.samples[check.name] = GROUP_SAMPLES
         else:
             names = []
             for j, aggregate in enumerate(_metrics(check, dialect)):
@@ -64,11 +82,70 @@ def compile_checks(dataset: Dataset, *, table_of: TableOf, dialect: str) -> Plan
                 aggregates.append(exp.alias_(aggregate, alias))
                 names.append(alias)
             plan.scan_outputs[check.name] = names
+            condition = failure_condition(check, dialect)
+            if samples and condition is not None:
+                row = exp.column(_ROW, quoted=True)
+                aggregates.append(
+                    exp.alias_(_filtered(_first(row), condition, where_of(check)), f"s{index}")
+                )
+                plan.samples[check.name] = f"s{index}"
     if aggregates:
-        plan.scan = exp.select(*aggregates).from_(table.copy())
+        plan.scan = exp.select(*aggregates).from_(exp.alias_(table.copy(), _ROW, table=True))
     if joins:
-        plan.anti_join, plan.anti_outputs = _anti_join(joins, table, table_of)
+        plan.anti_join, plan.anti_outputs = _anti_join(joins, table, table_of, samples=samples)
+        if samples:
+            plan.samples.update({c.name: f"{a}_keys" for c, a in joins})
     return plan
+
+
+_ROW = "__steward_row"
+GROUP_ROWS, GROUP_DISTINCT, GROUP_SAMPLES = "__rows", "__distinct", "__duplicated"
+
+
+def _first(value: exp.Expr) -> exp.Expr:
+    """Up to SAMPLE_ROWS values of the rows aggregated (DuckDB's bounded `arg_min`)."""
+    return exp.Anonymous(
+        this="arg_min",
+        expressions=[value, exp.Literal.number(0), exp.Literal.number(SAMPLE_ROWS)],
+    )
+
+
+def _grouped(check: Check, table: exp.Table, *, samples: bool) -> exp.Select:
+    """Rows, distinct keys and (DuckDB) a few duplicated keys with their counts.
+
+    `unique` counts non-null values; `duplicate_count` counts rows, and its tuples group
+    NULLs together, as a distinct count of tuples does.
+    """
+    names = check.args.get("columns") or [check.column]
+    columns = [_column(str(c)) for c in names]
+    inner = exp.select(*columns, exp.alias_(exp.Count(this=exp.Star()), "rows")).from_(table.copy())
+    conditions = [where_of(check)]
+    if check.kind == "unique":
+        conditions.append(exp.not_(columns[0].copy().is_(exp.null())))
+    kept = [c for c in conditions if c is not None]
+    if kept:
+        inner = inner.where(exp.and_(*kept))
+    inner = inner.group_by(*[c.copy() for c in columns])
+    n = exp.column("rows", quoted=True)
+    outputs: list[exp.Expr] = [
+        exp.alias_(
+            exp.Coalesce(this=exp.Sum(this=n.copy()), expressions=[exp.Literal.number(0)]),
+            GROUP_ROWS,
+        ),
+        exp.alias_(exp.Count(this=exp.Star()), GROUP_DISTINCT),
+    ]
+    if samples:
+        keys = exp.Anonymous(
+            this="arg_max",
+            expressions=[exp.column("g"), n.copy(), exp.Literal.number(SAMPLE_ROWS)],
+        )
+        outputs.append(
+            exp.alias_(
+                _filtered(keys, exp.GT(this=n.copy(), expression=exp.Literal.number(1))),
+                GROUP_SAMPLES,
+            )
+        )
+    return exp.select(*outputs).from_(inner.subquery("g"))
 
 
 def _filtered(aggregate: exp.Expr, *conditions: exp.Expr | None) -> exp.Expr:
@@ -126,14 +203,6 @@ def _metrics(check: Check, dialect: str) -> list[exp.Expr]:
         return [_filtered(star.copy(), condition, where)]
     col = _column(check.column) if check.column else None
     kind = check.kind
-    if kind == "unique" and col is not None:
-        distinct = exp.Count(this=exp.Distinct(expressions=[col.copy()]))
-        return [_filtered(exp.Count(this=col.copy()), where), _filtered(distinct, where)]
-    if kind == "duplicate_count":
-        columns = check.args.get("columns") or [check.column]
-        row = exp.Tuple(expressions=[_column(str(c)) for c in columns])
-        distinct = exp.Count(this=exp.Distinct(expressions=[row]))
-        return [_filtered(star.copy(), where), _filtered(distinct, where)]
     if kind == "row_count":
         return [_filtered(star.copy(), where)]
     if kind == "freshness":
@@ -150,7 +219,7 @@ def _metrics(check: Check, dialect: str) -> list[exp.Expr]:
 
 
 def _anti_join(
-    joins: list[tuple[Check, str]], table: exp.Table, table_of: TableOf
+    joins: list[tuple[Check, str]], table: exp.Table, table_of: TableOf, *, samples: bool
 ) -> tuple[exp.Select, dict[str, str]]:
     """One query: the table LEFT JOINed to each referenced key set, orphans counted."""
     child = "__steward_child"
@@ -185,6 +254,9 @@ def _anti_join(
         select = select.select(
             exp.alias_(_filtered(exp.Count(this=exp.Star()), orphan, where), alias)
         )
+        if samples:  # the orphan keys: their rows are looked up only if the check fails
+            found = _filtered(_first(column.copy()), orphan.copy(), where and where.copy())
+            select = select.select(exp.alias_(found, f"{alias}_keys"))
         outputs[check.name] = alias
     return select, outputs
 
@@ -216,11 +288,22 @@ def user_query(check: Check, table_of: TableOf) -> exp.Query:
     return renamed
 
 
-def sample_query(check: Check, *, table_of: TableOf, dialect: str) -> exp.Query | None:
-    """A few failing rows of a failed check, or None when the failure is a value, not rows."""
+def sample_query(
+    check: Check, *, table_of: TableOf, dialect: str, keys: list[Any] | None = None
+) -> exp.Query | None:
+    """A few failing rows of a failed check, or None when the failure is a value, not rows.
+
+    `keys` are a `relationships` check's orphan keys, when its anti-join found them: the
+    rows are then looked up by key instead of by a second anti-join.
+    """
     table = table_of(check.dataset)
     where = where_of(check)
     limit = SAMPLE_ROWS
+    if check.kind == "relationships" and keys:
+        column = _column(str(check.column))
+        found = column.isin(*[exp.convert(k) for k in keys])
+        conditions = [c for c in (found, where) if c is not None]
+        return exp.select("*").from_(table.copy()).where(exp.and_(*conditions)).limit(limit)
     condition = failure_condition(check, dialect)
     if condition is not None:
         conditions = [c for c in (condition, where) if c is not None]
@@ -239,7 +322,7 @@ def sample_query(check: Check, *, table_of: TableOf, dialect: str) -> exp.Query 
         ).limit(limit)
     if check.kind == "relationships":
         field_ = _column(str(check.args["field"]))
-        keys = (
+        parents = (
             exp.select(field_)
             .from_(table_of(str(check.args["to"])))
             .where(exp.not_(field_.copy().is_(exp.null())))
@@ -247,7 +330,7 @@ def sample_query(check: Check, *, table_of: TableOf, dialect: str) -> exp.Query 
         column = _column(str(check.column))
         orphan = exp.and_(
             exp.not_(column.copy().is_(exp.null())),
-            exp.not_(exp.In(this=column.copy(), query=exp.Subquery(this=keys))),
+            exp.not_(exp.In(this=column.copy(), query=exp.Subquery(this=parents))),
         )
         conditions = [c for c in (orphan, where) if c is not None]
         return exp.select("*").from_(table.copy()).where(exp.and_(*conditions)).limit(limit)

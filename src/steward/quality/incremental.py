@@ -42,6 +42,7 @@ from steward.quality.compile import SAMPLE_ROWS, where_of
 from steward.quality.models import Check, CheckResult, Dataset
 from steward.quality.run import (
     DuckDBEngine,
+    Measured,
     Numbers,
     conclude,
     evaluate,
@@ -370,13 +371,15 @@ def _incremental(
             continue
         scanned.append(check)
     scan = Dataset(name, tuple(scanned))
-    found, errors = measure(engine, scan, table_of=appended) if scanned else ({}, {})
-    overlaps = _overlaps(engine, [c for c in scanned if c.kind in _DISTINCT], errors)
+    measured = measure(engine, scan, table_of=appended) if scanned else Measured()
+    distinct = [c for c in scanned if c.kind in _DISTINCT]
+    overlaps = _overlaps(engine, distinct, measured.errors)
     for check in scanned:
-        if check.name in errors:
+        if check.name in measured.errors:
             continue
         main = stored[check_key(check)][0]
-        numbers[check.name] = combine(check, main, found[check.name], overlaps.get(check.name))
+        found = measured.numbers[check.name]
+        numbers[check.name] = combine(check, main, found, overlaps.get(check.name))
         how[check.name] = (
             "incremental: appended rows joined to main's"
             if check.kind in _DISTINCT
@@ -384,9 +387,13 @@ def _incremental(
             if check.kind == "relationships"
             else "incremental: scan of appended rows + main's numbers"
         )
-    results = conclude(engine, checks, numbers, errors, now=now, how=how, table_of=appended)
+    for check in distinct:  # sampled below: appended rows that main has, or that repeat
+        measured.samples[check.name] = []
+    results = conclude(
+        engine, checks, measured, now=now, how=how, numbers=numbers, table_of=appended
+    )
     for result in results:
-        if result.status in ("fail", "warn") and result.kind in _DISTINCT and not result.samples:
+        if result.status in ("fail", "warn") and result.kind in _DISTINCT:
             check = next(c for c in checks.checks if c.name == result.name)
             result.samples.extend(_duplicate_samples(engine, check))
     return results, numbers

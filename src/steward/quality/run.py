@@ -9,14 +9,23 @@ sit behind `Engine` (execute SQL, count the statements) so Spark can follow.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlglot import exp
 
 from steward.errors import ChecksCouldNotRun, StewardError
-from steward.quality.compile import Plan, TableOf, compile_checks, sample_query, user_query
+from steward.quality.compile import (
+    GROUP_DISTINCT,
+    GROUP_ROWS,
+    GROUP_SAMPLES,
+    Plan,
+    TableOf,
+    compile_checks,
+    sample_query,
+    user_query,
+)
 from steward.quality.models import BETWEEN, Check, CheckResult, Dataset, Status, parse_age
 
 if TYPE_CHECKING:
@@ -198,18 +207,31 @@ def run_checks(
 Numbers = dict[str, list[Any]]  # check name -> what its queries returned, in `judge`'s order
 
 
+@dataclass
+class Measured:
+    """What a dataset's queries returned: numbers, errors and samples, per check name.
+
+    `samples` holds failing rows the queries brought back (DuckDB); `orphan_keys` the
+    keys of a `relationships` check's orphans, whose rows are looked up on failure.
+    """
+
+    numbers: Numbers = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    orphan_keys: dict[str, list[Any]] = field(default_factory=dict)
+
+
 def evaluate(
     engine: Engine, dataset: Dataset, *, now: datetime | None = None
 ) -> tuple[list[CheckResult], Numbers]:
     """The results of `dataset`'s checks, and the numbers they were judged on."""
-    numbers, errors = measure(engine, dataset, table_of=engine.table)
-    return conclude(engine, dataset, numbers, errors, now=now or datetime.now(UTC)), numbers
+    measured = measure(engine, dataset, table_of=engine.table)
+    results = conclude(engine, dataset, measured, now=now or datetime.now(UTC))
+    return results, measured.numbers
 
 
-def measure(
-    engine: Engine, dataset: Dataset, *, table_of: TableOf
-) -> tuple[Numbers, dict[str, str]]:
-    """The numbers of each scan, anti-join and `sql` check, and the checks that errored.
+def measure(engine: Engine, dataset: Dataset, *, table_of: TableOf) -> Measured:
+    """The numbers of the scan, the grouped queries, the anti-join and each `sql` check.
 
     `table_of` spells each dataset for the engine: a gate points the checked dataset at
     its appended files alone. `schema` checks have no numbers: they read metadata.
@@ -221,50 +243,66 @@ def measure(
             f"{dataset.name}: table {exc.args[0]} is not readable here"
         ) from None
     values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
+    out = Measured()
     if plan.scan is not None:
-        _collect(
-            engine, plan.scan, values, errors, list(plan.scan_outputs), plan, dataset, table_of
-        )
+        _collect(engine, plan.scan, values, out.errors, list(plan.scan_outputs), dataset, table_of)
+    for check, query in plan.groups:
+        try:
+            columns, rows = engine.execute(query.sql(engine.dialect))
+        except ChecksCouldNotRun as exc:
+            out.errors[check.name] = exc.message
+            continue
+        found = dict(zip(columns, rows[0], strict=True))
+        out.numbers[check.name] = [found[GROUP_ROWS], found[GROUP_DISTINCT]]
+        if check.name in plan.samples:
+            out.samples[check.name] = list(found[GROUP_SAMPLES] or [])
     if plan.anti_join is not None:
         _collect(
-            engine, plan.anti_join, values, errors, list(plan.anti_outputs), plan, dataset, table_of
+            engine, plan.anti_join, values, out.errors, list(plan.anti_outputs), dataset, table_of
         )
     for check, query in plan.sql_checks:
         try:
             _, rows = engine.execute(query.sql(engine.dialect))
             values[check.name] = rows[0][0]
         except (ChecksCouldNotRun, KeyError) as exc:
-            errors[check.name] = _message(exc)
-    numbers = {
-        check.name: _numbers(check, plan, values)
-        for check in dataset.checks
-        if check.kind != "schema" and check.name not in errors
-    }
-    return numbers, errors
+            out.errors[check.name] = _message(exc)
+    for check in dataset.checks:
+        name = check.name
+        if check.kind == "schema" or name in out.errors or name in out.numbers:
+            continue
+        out.numbers[name] = _numbers(check, plan, values)
+        alias = plan.samples.get(name)
+        if alias is not None and check.kind == "relationships":
+            out.orphan_keys[name] = list(values.get(alias) or [])
+        elif alias is not None:
+            out.samples[name] = list(values.get(alias) or [])
+    return out
 
 
 def conclude(
     engine: Engine,
     dataset: Dataset,
-    numbers: Numbers,
-    errors: dict[str, str],
+    measured: Measured,
     *,
     now: datetime,
     how: Mapping[str, str] | None = None,
+    numbers: Numbers | None = None,
     table_of: TableOf | None = None,
 ) -> list[CheckResult]:
     """Judge each check on its numbers, read `schema` checks, sample what failed.
 
-    `how` overrides how a check is said to have run; `table_of` is where samples of
-    failing rows are taken from (the engine's tables unless given).
+    `numbers` overrides the measured numbers (a gate's combined ones), `how` how a check
+    is said to have run; `table_of` is where failing rows are looked up when the queries
+    did not bring them back (the engine's tables unless given).
     """
     results: list[CheckResult] = []
     said = how or {}
+    judged = numbers if numbers is not None else measured.numbers
+    where = table_of or engine.table
     for check in dataset.checks:
         way = said.get(check.name) or _how(check)
-        if check.name in errors:
-            results.append(_result(check, "error", None, None, errors[check.name], way))
+        if check.name in measured.errors:
+            results.append(_result(check, "error", None, None, measured.errors[check.name], way))
             continue
         if check.kind == "schema":
             try:
@@ -272,11 +310,19 @@ def conclude(
             except ChecksCouldNotRun as exc:
                 results.append(_result(check, "error", None, None, exc.message, "metadata"))
             continue
-        result = replace(judge(check, numbers[check.name], now=now), how=way)
+        result = replace(judge(check, judged[check.name], now=now), how=way)
         if result.status in ("fail", "warn"):
-            result.samples.extend(_samples(engine, check, table_of or engine.table))
+            if check.name in measured.samples:
+                result.samples.extend(_plain_rows(measured.samples[check.name]))
+            else:
+                keys = measured.orphan_keys.get(check.name)
+                result.samples.extend(_samples(engine, check, where, keys))
         results.append(result)
     return results
+
+
+def _plain_rows(rows: list[Any]) -> list[dict[str, Any]]:
+    return [dict(row) if isinstance(row, Mapping) else {"value": row} for row in rows]
 
 
 def _collect(
@@ -285,7 +331,6 @@ def _collect(
     values: dict[str, Any],
     errors: dict[str, str],
     names: list[str],
-    plan: Plan,
     dataset: Dataset,
     table_of: TableOf,
 ) -> None:
@@ -310,10 +355,21 @@ def _collect(
         except ChecksCouldNotRun as exc:
             errors[name] = exc.message
             continue
-        outputs = alone.scan_outputs.get(name) or [alone.anti_outputs[name]]
-        mine = plan.scan_outputs.get(name) or [plan.anti_outputs[name]]
+        # Run alone, a check's outputs keep their aliases only if it was first; map them.
         found = dict(zip(columns, rows[0], strict=True))
-        values.update({m: found[o] for m, o in zip(mine, outputs, strict=True)})
+        values.update({_renumbered(a, index_of(dataset, name)): v for a, v in found.items()})
+
+
+def index_of(dataset: Dataset, name: str) -> int:
+    """The position of check `name` in `dataset` (output aliases are numbered by it)."""
+    return next(i for i, c in enumerate(dataset.checks) if c.name == name)
+
+
+def _renumbered(alias: str, index: int) -> str:
+    """`m0_1` -> `m{index}_1`, `s0` -> `s{index}`, `r0_keys` -> `r{index}_keys`."""
+    head, rest = alias[0], alias[1:]
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    return f"{head}{index}{rest[digits:]}"
 
 
 def _numbers(check: Check, plan: Plan, values: dict[str, Any]) -> list[Any]:
@@ -445,9 +501,11 @@ def _type(text: str) -> str:
     return built.sql("duckdb")
 
 
-def _samples(engine: Engine, check: Check, table_of: TableOf) -> list[dict[str, Any]]:
+def _samples(
+    engine: Engine, check: Check, table_of: TableOf, keys: list[Any] | None = None
+) -> list[dict[str, Any]]:
     try:
-        query = sample_query(check, table_of=table_of, dialect=engine.dialect)
+        query = sample_query(check, table_of=table_of, dialect=engine.dialect, keys=keys)
         if query is None:
             return []
         columns, rows = engine.execute(query.sql(engine.dialect))
