@@ -86,7 +86,9 @@ def compile_checks(dataset: Dataset, *, table_of: TableOf, dialect: str) -> Plan
             if samples and condition is not None:
                 row = exp.column(_ROW, quoted=True)
                 aggregates.append(
-                    exp.alias_(_filtered(_first(row), condition, where_of(check)), f"s{index}")
+                    exp.alias_(
+                        _filtered(first_values(row), condition, where_of(check)), f"s{index}"
+                    )
                 )
                 plan.samples[check.name] = f"s{index}"
     if aggregates:
@@ -102,7 +104,7 @@ _ROW = "__steward_row"
 GROUP_ROWS, GROUP_DISTINCT, GROUP_SAMPLES = "__rows", "__distinct", "__duplicated"
 
 
-def _first(value: exp.Expr) -> exp.Expr:
+def first_values(value: exp.Expr) -> exp.Expr:
     """Up to SAMPLE_ROWS values of the rows aggregated (DuckDB's bounded `arg_min`)."""
     return exp.Anonymous(
         this="arg_min",
@@ -255,7 +257,7 @@ def _anti_join(
             exp.alias_(_filtered(exp.Count(this=exp.Star()), orphan, where), alias)
         )
         if samples:  # the orphan keys: their rows are looked up only if the check fails
-            found = _filtered(_first(column.copy()), orphan.copy(), where and where.copy())
+            found = _filtered(first_values(column.copy()), orphan.copy(), where and where.copy())
             select = select.select(exp.alias_(found, f"{alias}_keys"))
         outputs[check.name] = alias
     return select, outputs

@@ -38,7 +38,7 @@ from sqlglot import exp
 
 from steward.engines.duckdb import ParquetTable, iceberg_data
 from steward.errors import ChecksCouldNotRun, InvalidInput
-from steward.quality.compile import SAMPLE_ROWS, where_of
+from steward.quality.compile import SAMPLE_ROWS, first_values, where_of
 from steward.quality.models import Check, CheckResult, Dataset
 from steward.quality.run import (
     DuckDBEngine,
@@ -379,7 +379,8 @@ def _incremental(
             continue
         main = stored[check_key(check)][0]
         found = measured.numbers[check.name]
-        numbers[check.name] = combine(check, main, found, overlaps.get(check.name))
+        overlap = overlaps[check.name][0] if check.name in overlaps else None
+        numbers[check.name] = combine(check, main, found, overlap)
         how[check.name] = (
             "incremental: appended rows joined to main's"
             if check.kind in _DISTINCT
@@ -387,7 +388,13 @@ def _incremental(
             if check.kind == "relationships"
             else "incremental: scan of appended rows + main's numbers"
         )
-    for check in distinct:  # sampled below: appended rows that main has, or that repeat
+    repeated = {}  # sampled below: appended rows whose key main has, or that repeat
+    for check in distinct:
+        again = [
+            {k: v for k, v in row.items() if k != "rows"}
+            for row in measured.samples.get(check.name, [])
+        ]
+        repeated[check.name] = overlaps.get(check.name, (0, []))[1] + again
         measured.samples[check.name] = []
     results = conclude(
         engine, checks, measured, now=now, how=how, numbers=numbers, table_of=appended
@@ -395,7 +402,7 @@ def _incremental(
     for result in results:
         if result.status in ("fail", "warn") and result.kind in _DISTINCT:
             check = next(c for c in checks.checks if c.name == result.name)
-            result.samples.extend(_duplicate_samples(engine, check))
+            result.samples.extend(_duplicate_samples(engine, check, repeated[check.name]))
     return results, numbers
 
 
@@ -436,22 +443,20 @@ def _key_columns(check: Check) -> list[str]:
     return [str(c) for c in (check.args.get("columns") or [check.column])]
 
 
-def _overlaps(engine: DuckDBEngine, checks: list[Check], errors: dict[str, str]) -> dict[str, int]:
-    """Per check, the distinct appended keys main already has: one query for all."""
-    if not checks:
-        return {}
-    selects = []
-    for index, check in enumerate(checks):
-        selects.append(exp.alias_(exp.Subquery(this=_overlap(engine, check)), f"o{index}"))
-    query = exp.select(*selects)
-    try:
-        columns, rows = engine.execute(query.sql("duckdb"))
-    except ChecksCouldNotRun as exc:
-        for check in checks:
+def _overlaps(
+    engine: DuckDBEngine, checks: list[Check], errors: dict[str, str]
+) -> dict[str, tuple[int, list[dict[str, Any]]]]:
+    """Per check, how many distinct appended keys main already has, and a few of them."""
+    out: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+    for check in checks:
+        try:
+            _, rows = engine.execute(_overlap(engine, check).sql("duckdb"))
+        except ChecksCouldNotRun as exc:
             errors[check.name] = exc.message
-        return {}
-    values = dict(zip(columns, rows[0], strict=True))
-    return {check.name: int(values[f"o{i}"]) for i, check in enumerate(checks)}
+            continue
+        count, keys = rows[0]
+        out[check.name] = (int(count), list(keys or []))
+    return out
 
 
 def _keys(engine: DuckDBEngine, internal: str, check: Check) -> exp.Select:
@@ -485,37 +490,34 @@ def _overlap(engine: DuckDBEngine, check: Check) -> exp.Select:
     keys = [exp.column(c, table=new, quoted=True) for c in columns]
     row = keys[0] if len(keys) == 1 else exp.Tuple(expressions=keys)
     return (
-        exp.select(exp.Count(this=exp.Distinct(expressions=[row])))
+        exp.select(
+            exp.Count(this=exp.Distinct(expressions=[row])),
+            first_values(exp.column(new)),  # a few of those keys, as {column: value}
+        )
         .from_(_keys(engine, APPENDED, check).subquery(new))
         .join(_keys(engine, MAIN, check).subquery(old), on=on, join_type="semi")
     )
 
 
-def _duplicate_samples(engine: DuckDBEngine, check: Check) -> list[dict[str, Any]]:
-    """A few appended rows whose key main has too, or that repeat among the appended."""
-    new = "n"
-    columns = [exp.column(c, quoted=True) for c in _key_columns(check)]
-    key = columns[0] if len(columns) == 1 else exp.Tuple(expressions=columns)
-    again = (
-        exp.select(key.copy())
-        .from_(_keys(engine, APPENDED, check).subquery("a"))
-        .group_by(*[c.copy() for c in columns])
-        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
-    )
-    in_main = exp.select(key.copy()).from_(_keys(engine, MAIN, check).subquery("m"))
-    query = (
-        exp.select("*")
-        .from_(exp.alias_(engine.table(APPENDED), new, table=True))
-        .where(
-            exp.or_(
-                exp.In(this=key.copy(), query=exp.Subquery(this=in_main)),
-                exp.In(this=key.copy(), query=exp.Subquery(this=again)),
-            )
+def _duplicate_samples(
+    engine: DuckDBEngine, check: Check, keys: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A few appended rows with the given keys (ones main has, or that repeat)."""
+    columns = _key_columns(check)
+    matches = [
+        exp.and_(
+            *[
+                exp.NullSafeEQ(this=exp.column(c, quoted=True), expression=exp.convert(key.get(c)))
+                for c in columns
+            ]
         )
-        .limit(SAMPLE_ROWS)
-    )
+        for key in keys[:SAMPLE_ROWS]
+    ]
+    if not matches:
+        return []
+    query = exp.select("*").from_(engine.table(APPENDED)).where(exp.or_(*matches))
     try:
-        names, rows = engine.execute(query.sql("duckdb"))
+        names, rows = engine.execute(query.limit(SAMPLE_ROWS).sql("duckdb"))
     except ChecksCouldNotRun:
         return []
     return [dict(zip(names, row, strict=True)) for row in rows]
