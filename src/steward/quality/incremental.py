@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -187,8 +187,6 @@ def gate(
     steward: Steward,
     checks: Dataset,
     *,
-    table: Any,
-    branch_snapshot: int,
     branch_data: TableData,
     increment: Increment | str,
     now: datetime | None = None,
@@ -244,8 +242,6 @@ def gate(
 
 
 def _said(result: CheckResult, how: str) -> CheckResult:
-    from dataclasses import replace
-
     return replace(result, how=how)
 
 

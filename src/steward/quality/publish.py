@@ -96,8 +96,6 @@ def publish(
         outcome_gate = gate(
             steward,
             checks,
-            table=table,
-            branch_snapshot=snapshot_id,
             branch_data=data,
             increment=increment,
         )
