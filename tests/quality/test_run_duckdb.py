@@ -79,3 +79,48 @@ def test_failing_rows_come_back_with_the_queries_not_from_more_scans(steward: St
     assert duplicates == [{"order_id": 2, "rows": 2}]
     nulls = results["not_null(order_id)"].samples  # type: ignore[attr-defined]
     assert [(row["order_id"], row["status"]) for row in nulls] == [(None, "returned")]
+
+
+def test_a_check_on_a_missing_column_errors_alone(steward: Steward) -> None:
+    make_shop(steward)
+    text = """
+version: 1
+datasets:
+  - name: lake.shop.orders
+    columns:
+      - name: order_id
+        checks: [not_null]
+      - name: no_such_column
+        checks: [not_null]
+      - name: status
+        checks:
+          - accepted_values: {values: [placed, shipped, returned]}
+      - name: customer_id
+        checks:
+          - relationships: {to: lake.shop.customers, field: id}
+      - name: nor_this_one
+        checks:
+          - relationships: {to: lake.shop.customers, field: id}
+"""
+    dataset = parse_checks(text).datasets[0]
+    engine = open_engine(steward, dataset)
+    try:
+        results = {r.name: r for r in run_checks(engine, dataset)}
+    finally:
+        engine.close()
+    found = {name: (r.status, r.failures) for name, r in results.items()}
+    assert found == {
+        "not_null(order_id)": ("fail", 1),
+        "not_null(no_such_column)": ("error", None),
+        "accepted_values(status)": ("fail", 2),
+        "relationships(customer_id -> lake.shop.customers.id)": ("fail", 2),
+        "relationships(nor_this_one -> lake.shop.customers.id)": ("error", None),
+    }
+    assert "no_such_column" in results["not_null(no_such_column)"].message
+    # Run one by one, the good checks still bring their failing rows back.
+    assert sorted(r["status"] for r in results["accepted_values(status)"].samples) == [
+        "lost",
+        "weird",
+    ]
+    orphans = results["relationships(customer_id -> lake.shop.customers.id)"].samples
+    assert sorted(r["customer_id"] for r in orphans) == [8, 9]
