@@ -8,7 +8,8 @@ of `relationships`), four ways, in one run:
 - floor: two hand-written DuckDB queries over the same files (one aggregate scan, one
   anti-join) on a fresh in-memory connection;
 - Steward: the checks YAML parsed and `run_dataset` (Iceberg planning, the locked engine,
-  its scan and anti-join, and the failing-row samples it fetches for failed checks);
+  its scan, grouped uniqueness query and anti-join, which bring back failing rows, and
+  the lookup of the orphans' rows; keeping the table's numbers for the next gate);
 - soda-core 4 (`soda-core` + `soda-duckdb`): the same checks as a contract, verified on
   a fresh in-memory DuckDB whose `orders`/`customers` are views over the same files;
 - Great Expectations 1.x on pandas: the files read into DataFrames (timed apart), then
