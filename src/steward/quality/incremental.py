@@ -68,11 +68,10 @@ _DISTINCT = frozenset({"unique", "duplicate_count"})
 
 @dataclass(frozen=True)
 class Increment:
-    """What a branch adds to main: data files appended in `snapshots`, nothing removed."""
+    """What a branch adds to main: the data files its append snapshots added, nothing removed."""
 
     main_snapshot: int
     branch_snapshot: int
-    snapshots: tuple[int, ...]
     main: ParquetTable
     appended: ParquetTable
     appended_records: int
@@ -166,7 +165,6 @@ def find_increment(
     return Increment(
         main_snapshot=main_snapshot,
         branch_snapshot=branch_snapshot,
-        snapshots=tuple(s.snapshot_id for s in reversed(chain)),
         main=main_data,
         appended=appended,
         appended_records=sum(int(task.file.record_count) for _, task in new),
