@@ -90,6 +90,23 @@ class Settings(BaseSettings):
     oidc_leeway_seconds: float = Field(default=30.0, ge=0, le=600)
     oidc_jwks_cache_seconds: float = Field(default=300.0, ge=0)
     oidc_admin_groups: list[str] = Field(default_factory=list)
+    # OIDC groups whose members may post lineage (scope `lineage:write`); admins may too.
+    lineage_write_groups: list[str] = Field(default_factory=list)
+    # Refuse an OIDC token whose user claim is the email while `email_verified` is false.
+    oidc_require_verified_email: bool = True
+    # Caller attributes for `current_attribute('name')` in row filters: name -> JWT claim.
+    oidc_attribute_claims: dict[str, str] = Field(default_factory=dict)
+    # Who may report Trino queries to the audit log: these users, or members of these groups.
+    trino_reporter_users: list[str] = Field(default_factory=list)
+    trino_reporter_groups: list[str] = Field(default_factory=list)
+    # OpenLineage events timed further than this in the future are refused.
+    lineage_max_future_seconds: float = Field(default=300.0, ge=0)
+    # Limits on each governed query (docs/security.md).
+    query_timeout_seconds: float = Field(default=30.0, gt=0)
+    query_memory_limit: str = "1GB"
+    query_threads: int = Field(default=2, ge=1)
+    query_max_result_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    query_max_sql_depth: int = Field(default=200, ge=10)
 
     @field_validator("oidc_algorithms")
     @classmethod

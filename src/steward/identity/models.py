@@ -13,6 +13,19 @@ class Principal:
     groups: frozenset[str] = field(default_factory=frozenset)
     is_admin: bool = False
     token_id: str | None = None
+    # What the token may do beyond reading (`lineage:write`); admins may do everything.
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    # Attributes row filters read with `current_attribute('name')`, as (name, value) pairs.
+    attributes: tuple[tuple[str, str], ...] = ()
+
+    def may(self, scope: str) -> bool:
+        """Whether this principal holds `scope` (admins hold every scope)."""
+        return self.is_admin or scope in self.scopes
+
+    @property
+    def attribute_map(self) -> dict[str, str]:
+        """The attributes as a mapping."""
+        return dict(self.attributes)
 
 
 @dataclass(frozen=True)
