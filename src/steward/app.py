@@ -10,6 +10,7 @@ from steward.store import Store, open_store
 
 if TYPE_CHECKING:
     from steward.catalog.models import Source
+    from steward.engines.duckdb import Engine
 
 
 class Steward:
@@ -18,6 +19,23 @@ class Steward:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
         self.store: Store = open_store(self.settings.sqlalchemy_url)
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The engine governed queries run on, with the configured limits (made on first use)."""
+        if self._engine is None:
+            from steward.engines.duckdb import Engine, Limits
+
+            self._engine = Engine(
+                Limits(
+                    timeout_seconds=self.settings.query_timeout_seconds,
+                    memory_limit=self.settings.query_memory_limit,
+                    threads=self.settings.query_threads,
+                    max_result_bytes=self.settings.query_max_result_bytes,
+                )
+            )
+        return self._engine
 
     def upgrade(self) -> None:
         """Bring the store's schema up to date (idempotent)."""
@@ -43,5 +61,7 @@ class Steward:
         return open_source(name, configs[name], home=self.settings.home)
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Release the store's connections and the engine's databases."""
+        if self._engine is not None:
+            self._engine.close()
         self.store.dispose()

@@ -50,6 +50,15 @@ class Forbidden(StewardError):
     exit_code = 6
 
 
+class PolicyDenied(Forbidden):
+    """The policy refuses a table (or the whole query) to the caller; `table` names it."""
+
+    def __init__(self, message: str, *, table: str | None = None, rule: str | None = None):
+        super().__init__(message)
+        self.table = table
+        self.rule = rule
+
+
 class StoreBusy(StewardError):
     """A write the store could not take now (locked, or a concurrent writer won); retry it."""
 

@@ -11,8 +11,9 @@ from steward.app import Steward
 from steward.catalog.sync import sync
 from steward.connectors.iceberg import lake_catalog
 from steward.identity.models import Principal
-from steward.policy.access import ColumnAccess, TableAccess
+from steward.policy.access import CallerAccess, ColumnAccess, TableAccess
 from steward.policy.query import QueryResult, run_query
+from steward.policy.rewrite import Catalog, Governed, govern
 
 # id, name, email, ssn, region, salary
 PEOPLE = [
@@ -120,3 +121,30 @@ def query(lake: Steward) -> Query:
 
 def cells(result: QueryResult) -> list[Any]:
     return [value for row in result.rows for value in row]
+
+
+def static_catalog(tables: dict[str, list[str]]) -> Catalog:
+    """A catalog of `tables` (name -> columns) whose engine tables have those columns."""
+    return Catalog(
+        names=list(tables),
+        columns=lambda names: {n: [(c, frozenset()) for c in tables[n]] for n in names},
+        physical=lambda name, internal, at: tables[name],
+        engine_names={"sqlite_master", "duckdb_tables", "pg_class"},
+    )
+
+
+def governed(
+    sql: str,
+    tables: dict[str, list[str]],
+    access: Callable[[str, Sequence[tuple[str, frozenset[str]]]], TableAccess] = analyst_access,
+    *,
+    materialize: bool = False,
+) -> Governed:
+    """`sql` through the production pipeline, over a static catalog (internal names fixed)."""
+    return govern(
+        sql,
+        catalog=static_catalog(tables),
+        access=CallerAccess(access),
+        salt="golden",
+        materialize=materialize,
+    )

@@ -20,6 +20,7 @@ from steward.policy.access import TableAccess
 from steward.policy.query import forget_table_data, run_query
 from tests.query.conftest import (
     ANALYST,
+    governed,
     EMAILS,
     EU_IDS,
     NON_EU_NAMES,
@@ -157,7 +158,6 @@ def test_a_join_with_literal_emails_finds_nothing(query: Query) -> None:
     [
         "WITH c AS (SELECT * FROM customers) SELECT * FROM c",
         "WITH a AS (SELECT * FROM crm.customers), b AS (SELECT * FROM a) SELECT * FROM b",
-        "WITH customers AS (SELECT * FROM lake.crm.customers) SELECT * FROM customers",
         "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3)"
         " SELECT * FROM r, customers",
         "SELECT * FROM (SELECT * FROM (SELECT * FROM customers) x) y",
@@ -174,13 +174,29 @@ def test_nested_queries_see_the_secure_view_at_every_depth(query: Query, sql: st
     assert rows
 
 
-def test_a_cte_named_like_the_table_cannot_hide_it(query: Query) -> None:
-    rows = safe_rows(
-        query,
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "WITH customers AS (SELECT * FROM lake.crm.customers) SELECT * FROM customers",
         "WITH x AS (SELECT 1) SELECT count(*) FROM (WITH customers AS (SELECT 1) "
         "SELECT * FROM customers), lake.crm.customers",
+        "WITH Customers AS (SELECT 1) SELECT * FROM customers",
+        'WITH "CUSTOMERS" AS (SELECT 1) SELECT * FROM lake.crm.customers',
+        "WITH sqlite_master AS (SELECT 1) SELECT * FROM sqlite_master",
+        "WITH x AS (SELECT 1) SELECT * FROM customers AS duckdb_tables",
+    ],
+)
+def test_a_cte_or_alias_named_like_a_table_is_refused(query: Query, sql: str) -> None:
+    message = refused(query, sql)
+    assert "name of" in message
+
+
+def test_a_cte_is_only_seen_where_it_is_in_scope(query: Query) -> None:
+    # `x` is a CTE inside the derived table only; outside it, `x` names no table.
+    message = refused(
+        query, "SELECT * FROM (WITH x AS (SELECT 1 AS a) SELECT * FROM x) y, x", Forbidden
     )
-    assert rows == [[3]]
+    assert "'x' is not a catalog table" in message
 
 
 def test_star_never_shows_the_denied_column(query: Query) -> None:
@@ -501,36 +517,26 @@ def test_an_error_cannot_tell_whether_a_filtered_row_exists(
 def test_materialized_secure_views_come_first_and_keep_the_callers_ctes() -> None:
     import duckdb
 
-    from steward.policy.rewrite import parse_query, referenced_tables, secure_tables
-
     columns = ["id", "name", "region"]
-    access = TableAccess(
-        "lake.crm.customers",
-        True,
-        "grants[0]",
-        tuple(analyst_access("lake.crm.customers", [(c, frozenset()) for c in columns]).columns),
-        row_filters=("region = 'EU'",),
-        row_filter_rules=("row_filters[0]",),
-    )
-    query = parse_query(
+
+    def access(table: str, described: Sequence[tuple[str, frozenset[str]]]) -> TableAccess:
+        return replace(analyst_access(table, described), row_filters=("region = 'EU'",))
+
+    plan = governed(
         "WITH mine AS (SELECT * FROM customers) SELECT name FROM mine"
-        " UNION ALL SELECT name FROM lake.crm.customers c"
-    )
-    secured = secure_tables(
-        query,
-        references=referenced_tables(query, catalog={"lake.crm.customers": columns}),
-        access={"lake.crm.customers": access},
-        internal={"lake.crm.customers": "people"},
+        " UNION ALL SELECT name FROM lake.crm.customers c",
+        {"lake.crm.customers": columns},
+        access,
         materialize=True,
     )
-    sql = secured.sql(dialect="duckdb")
-    assert sql.startswith('WITH "people_v" AS MATERIALIZED (SELECT')
+    people = plan.internal["lake.crm.customers"]
+    assert plan.sql.startswith(f'WITH "{people}_v" AS MATERIALIZED (SELECT')
     conn = duckdb.connect()
     conn.execute(
-        "CREATE TABLE people AS SELECT * FROM (VALUES (1, 'Ada', 'EU'), (2, 'Bob', 'US'))"
-        " v(id, name, region)"
+        f'CREATE TABLE "{people}" AS SELECT * FROM (VALUES (1, \'Ada\', \'EU\'), (2, \'Bob\','
+        " 'US')) v(id, name, region)"
     )
-    assert sorted(conn.execute(sql).fetchall()) == [("Ada",), ("Ada",)]
+    assert sorted(conn.execute(plan.sql).fetchall()) == [("Ada",), ("Ada",)]
 
 
 # -- information_schema: only what the caller may describe

@@ -1,7 +1,7 @@
 """The rewrite, case by case: `fixtures/rewrite.sql` holds each input and its expected output.
 
 A block starts with `-- title: ...`; then the input SQL, a line `-- expected:`, and the
-rewritten SQL (internal names `__t0`, `__t1` in order of first reference), or
+rewritten SQL (engine tables shown as `__t0`, `__t1` in order of first reference), or
 `-- refused: <text the error contains>`. Run with `STEWARD_REWRITE_GOLDEN=update` to
 rewrite the expected outputs after a deliberate change.
 """
@@ -16,9 +16,7 @@ import pytest
 import sqlglot
 
 from steward.errors import StewardError
-from steward.policy.access import TableAccess
-from steward.policy.rewrite import govern
-from tests.query.conftest import analyst_access
+from tests.query.conftest import governed
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rewrite.sql"
 CATALOG = {
@@ -40,14 +38,15 @@ def blocks() -> list[tuple[str, str, str]]:
 
 
 def rewritten(sql: str) -> str:
-    def access(table: str) -> TableAccess:
-        return analyst_access(table, [(c, frozenset()) for c in CATALOG[table]])
-
+    """`sql` as the production pipeline rewrites it, engine tables shown as `__t0`, ..."""
     try:
-        governed = govern(sql, catalog=CATALOG, access_for=access, internal_prefix="__t")
+        plan = governed(sql, CATALOG)
     except StewardError as exc:
         return f"-- refused: {exc}"
-    pretty = sqlglot.transpile(governed.sql, read="duckdb", write="duckdb", pretty=True)[0]
+    text = plan.sql
+    for i, name in enumerate(plan.tables):
+        text = text.replace(plan.internal[name], f"__t{i}")
+    pretty = sqlglot.transpile(text, read="duckdb", write="duckdb", pretty=True)[0]
     return f"-- expected:\n{pretty}"
 
 

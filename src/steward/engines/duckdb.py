@@ -6,10 +6,8 @@ file access is switched off (`enable_external_access=false`, only the set-up fil
 readable) and the configuration locked, so that nothing in the query can read another
 file, a URL, load an extension or turn access back on.
 
-Setting a database up costs ~15-20 ms, so a locked database is kept for each set of
-tables (the same internal names over the same files) and each query runs on its own
-cursor (a connection of its own to that database). A table that changed has new files,
-hence a new database; the least recently used of `POOL_SIZE` databases is closed.
+`Engine` keeps a locked database per set of tables and runs each query on a cursor of
+its own under the limits (time, memory, threads, result bytes) the settings give.
 """
 
 from __future__ import annotations
@@ -115,11 +113,32 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def open_connection(tables: Mapping[str, TableData]) -> duckdb.DuckDBPyConnection:
+@dataclass(frozen=True)
+class Limits:
+    """What one governed query may spend: time, memory, threads and result bytes."""
+
+    timeout_seconds: float = 30.0
+    memory_limit: str = "1GB"
+    threads: int = 2
+    max_result_bytes: int = 64 * 1024 * 1024
+
+
+class QueryTimeout(InvalidInput):
+    """The query ran past its time limit and was cancelled."""
+
+
+class ResultTooLarge(InvalidInput):
+    """The query's result is larger than the byte limit."""
+
+
+def open_connection(
+    tables: Mapping[str, TableData], *, limits: Limits | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB where `tables` exist under their internal names, and nothing else.
 
     After set-up, external access is off (only the tables' own files stay readable), the
-    configuration locked, and extensions neither installed nor loaded on demand.
+    memory and thread limits set, the configuration locked, and extensions neither
+    installed nor loaded on demand.
     """
     import duckdb
 
@@ -139,6 +158,9 @@ def open_connection(tables: Mapping[str, TableData]) -> duckdb.DuckDBPyConnectio
             conn.execute("SET allowed_paths = ?", [files])
         for internal, data in tables.items():
             _create(conn, internal, data)
+        if limits is not None:
+            conn.execute(f"SET memory_limit = {_literal(limits.memory_limit)}")
+            conn.execute(f"SET threads = {int(limits.threads)}")
         conn.execute("SET enable_external_access = false")
         conn.execute("SET lock_configuration = true")
     except BaseException:
@@ -174,8 +196,6 @@ def _create(conn: duckdb.DuckDBPyConnection, internal: str, data: TableData) -> 
 
 
 POOL_SIZE = 16
-_pool: OrderedDict[Hashable, duckdb.DuckDBPyConnection] = OrderedDict()
-_pool_lock = threading.Lock()
 
 
 def _key(tables: Mapping[str, TableData]) -> Hashable:
@@ -188,54 +208,168 @@ def _key(tables: Mapping[str, TableData]) -> Hashable:
     return tuple(parts)
 
 
-def _cursor(tables: Mapping[str, TableData]) -> duckdb.DuckDBPyConnection:
-    """A fresh connection to a locked database holding exactly `tables`."""
-    key = _key(tables)
-    with _pool_lock:
-        base = _pool.get(key)
-        if base is not None:
-            _pool.move_to_end(key)
-            return base.cursor()
-    created = open_connection(tables)
-    with _pool_lock:
-        base = _pool.setdefault(key, created)
-        _pool.move_to_end(key)
-        if base is not created:
-            created.close()
-        while len(_pool) > POOL_SIZE:
-            _, oldest = _pool.popitem(last=False)
-            oldest.close()
-        return base.cursor()
+class Engine:
+    """The embedded engine of one `Steward`: locked databases kept per set of tables.
 
-
-def run(
-    tables: Mapping[str, TableData], sql: str, *, limit: int, names: Mapping[str, str] | None = None
-) -> QueryRows:
-    """Rows of `sql` (at most `limit`) on a connection holding `tables`.
-
-    Errors from binding (unknown column, type mismatch) come back with `names` (internal
-    name -> the caller's name) put back; errors raised while reading values are told
-    without their text, which could quote a value the caller may not see.
+    Setting a database up costs ~15-20 ms, so one is kept for each set of tables (the
+    same internal names over the same files) and each query runs on its own cursor. A
+    table that changed has new files, hence a new database; the least recently used of
+    `POOL_SIZE` databases is closed, and `close` closes them all.
     """
-    import duckdb
 
-    conn = _cursor(tables)
-    try:
-        result = conn.execute(sql)
-        columns = [d[0] for d in result.description or ()]
-        rows = result.fetchmany(limit + 1)
-    except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as exc:
-        raise InvalidInput(f"sql: {_rename(str(exc), names or {})}") from None
-    except duckdb.PermissionException:
-        raise InvalidInput("sql: the query tried to read a file or change a setting") from None
-    except duckdb.Error as exc:
-        raise QueryFailed(
-            f"sql: the query failed while running ({type(exc).__name__}); the engine's"
-            " message is withheld because it may quote values outside your view"
-        ) from None
-    finally:
-        conn.close()
-    return QueryRows(columns=columns, rows=rows[:limit], truncated=len(rows) > limit)
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._pool: OrderedDict[Hashable, duckdb.DuckDBPyConnection] = OrderedDict()
+        self._columns: dict[Hashable, dict[str, tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+        self._reserved: frozenset[str] | None = None
+
+    def close(self) -> None:
+        """Close every database this engine holds."""
+        with self._lock:
+            while self._pool:
+                _, conn = self._pool.popitem(last=False)
+                conn.close()
+            self._columns.clear()
+
+    def reserved_names(self) -> frozenset[str]:
+        """Names the engine resolves as tables on its own (`sqlite_master`, `duckdb_tables`)."""
+        if self._reserved is None:
+            import duckdb
+
+            with duckdb.connect(":memory:") as conn:
+                # information_schema's views are reached only through their schema.
+                rows = conn.execute(
+                    "SELECT view_name FROM duckdb_views()"
+                    " WHERE schema_name <> 'information_schema'"
+                    " UNION SELECT table_name FROM duckdb_tables()"
+                    " UNION SELECT schema_name FROM duckdb_schemas()"
+                    " UNION SELECT database_name FROM duckdb_databases()"
+                ).fetchall()
+            self._reserved = frozenset(str(r[0]).lower() for r in rows)
+        return self._reserved
+
+    def physical_columns(self, tables: Mapping[str, TableData]) -> dict[str, tuple[str, ...]]:
+        """Each table's columns as the engine reads them (internal name -> column names)."""
+        found: dict[str, tuple[str, ...]] = {}
+        attached = []
+        for internal, data in tables.items():
+            if isinstance(data, ParquetTable):
+                found[internal] = data.columns
+            else:
+                attached.append(internal)
+        if attached:
+            key = _key(tables)
+            known = self._columns.get(key)
+            if known is None:
+                conn = self._cursor(tables)
+                try:
+                    known = {
+                        name: tuple(
+                            str(r[0]) for r in conn.execute(f"DESCRIBE {_quote(name)}").fetchall()
+                        )
+                        for name in attached
+                    }
+                finally:
+                    conn.close()
+                self._columns[key] = known
+            found.update(known)
+        return found
+
+    def _cursor(self, tables: Mapping[str, TableData]) -> duckdb.DuckDBPyConnection:
+        """A fresh connection to a locked database holding exactly `tables`."""
+        key = _key(tables)
+        with self._lock:
+            base = self._pool.get(key)
+            if base is not None:
+                self._pool.move_to_end(key)
+                return base.cursor()
+        created = open_connection(tables, limits=self.limits)
+        with self._lock:
+            base = self._pool.setdefault(key, created)
+            self._pool.move_to_end(key)
+            if base is not created:
+                created.close()
+            while len(self._pool) > POOL_SIZE:
+                old_key, oldest = self._pool.popitem(last=False)
+                self._columns.pop(old_key, None)
+                oldest.close()
+            return base.cursor()
+
+    def run(
+        self,
+        tables: Mapping[str, TableData],
+        sql: str,
+        *,
+        limit: int,
+        params: Mapping[str, str] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> QueryRows:
+        """Rows of `sql` (at most `limit`) on a connection holding `tables`, within limits.
+
+        Errors from binding (unknown column, type mismatch) come back with `names`
+        (internal name -> the caller's name) put back; errors raised while reading values
+        are told without their text, which could quote a value the caller may not see.
+        """
+        import duckdb
+
+        conn = self._cursor(tables)
+        timer = threading.Timer(self.limits.timeout_seconds, conn.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            result = conn.execute(sql, dict(params) if params else None)
+            columns = [d[0] for d in result.description or ()]
+            rows = self._fetch(result, limit)
+        except duckdb.InterruptException:
+            raise QueryTimeout(
+                f"sql: the query ran longer than {self.limits.timeout_seconds:g} s and was"
+                " cancelled; add filters or a LIMIT"
+            ) from None
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as exc:
+            raise InvalidInput(f"sql: {_rename(str(exc), names or {})}") from None
+        except duckdb.PermissionException:
+            raise InvalidInput("sql: the query tried to read a file or change a setting") from None
+        except duckdb.OutOfMemoryException:
+            raise QueryFailed(
+                f"sql: the query needed more than {self.limits.memory_limit} of memory"
+            ) from None
+        except duckdb.Error as exc:
+            raise QueryFailed(
+                f"sql: the query failed while running ({type(exc).__name__}); the engine's"
+                " message is withheld because it may quote values outside your view"
+            ) from None
+        finally:
+            timer.cancel()
+            conn.close()
+        return QueryRows(columns=columns, rows=rows[:limit], truncated=len(rows) > limit)
+
+    def _fetch(self, result: duckdb.DuckDBPyConnection, limit: int) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
+        size = 0
+        while len(rows) <= limit:
+            batch = result.fetchmany(min(1000, limit + 1 - len(rows)))
+            if not batch:
+                break
+            size += sum(_size(value) for row in batch for value in row)
+            if size > self.limits.max_result_bytes:
+                raise ResultTooLarge(
+                    f"sql: the result is larger than {self.limits.max_result_bytes} bytes;"
+                    " select fewer rows or columns"
+                )
+            rows.extend(batch)
+        return rows
+
+
+def _size(value: Any) -> int:
+    """About how many bytes a value takes in a response."""
+    if isinstance(value, str | bytes | bytearray):
+        return len(value) + 8
+    if isinstance(value, list | tuple):
+        return sum(_size(v) for v in value) + 8
+    if isinstance(value, dict):
+        return sum(_size(k) + _size(v) for k, v in value.items()) + 8
+    return 8
 
 
 def _rename(message: str, names: Mapping[str, str]) -> str:

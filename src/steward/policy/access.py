@@ -9,6 +9,7 @@ so what is shown and what is enforced cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -65,3 +66,21 @@ class Caller:
     groups: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset()
     attributes: dict[str, str] = field(default_factory=dict)
+
+
+Columns = Sequence[tuple[str, frozenset[str]]]
+
+
+@dataclass(frozen=True)
+class CallerAccess:
+    """What the query path asks of the policy for one caller.
+
+    `table` decides one table from its columns and their tags; `may_query` says whether
+    the policy grants the caller anything at all (no grant, no query, not even one that
+    names no table); `hash_key` is the secret `hash` masks mix in, handed to the engine
+    as a statement parameter.
+    """
+
+    table: Callable[[str, Columns], TableAccess]
+    may_query: bool = True
+    hash_key: str = ""

@@ -27,6 +27,20 @@ from steward.policy.access import Caller, ColumnAccess, TableAccess
 from steward.policy.models import Mask, Policy
 
 Columns = Sequence[tuple[str, frozenset[str]]]
+# The statement parameter that carries the policy's `hash` key to the engine.
+HASH_KEY_PARAMETER = "steward_hash_key"
+
+
+def columns_named(sql: str) -> set[str]:
+    """The columns (lower case) a policy expression names, lambda parameters left out."""
+    parsed = sqlglot.parse_one(sql, read="duckdb")
+    lambdas = {
+        p.name.lower()
+        for node in parsed.find_all(exp.Lambda)
+        for p in node.expressions
+        if isinstance(p, exp.Identifier | exp.Column)
+    }
+    return {c.name.lower() for c in parsed.find_all(exp.Column) if c.name.lower() not in lambdas}
 
 
 def caller_for(
@@ -119,11 +133,26 @@ def _decide(
             policy_version=version,
             reason=f"nothing grants select on {table} to {_roles_text(caller)}",
         )
+    names = [name for name, _ in columns]
     decided = tuple(
-        _column(policy, caller, table, name, tags, table_grant or column_grants.get(name))
+        _column(policy, caller, table, name, tags, table_grant or column_grants.get(name), names)
         for name, tags in columns
     )
     filters, rules = _row_filters(policy, caller, table)
+    known = {name.lower() for name, _ in columns}
+    for condition, rule in zip(filters, rules, strict=True):
+        missing = sorted(columns_named(condition) - known)
+        if columns and missing:
+            # Unbound, the column would be taken from the caller's query around the view.
+            return TableAccess(
+                table,
+                allowed=False,
+                rule=rule,
+                columns=decided,
+                policy_version=version,
+                reason=f"{rule} filters {table} on {', '.join(missing)}, which it does not"
+                f" have; the table is refused to {_roles_text(caller)} until the filter is fixed",
+            )
     if columns and not any(c.verdict != "denied" for c in decided):
         return TableAccess(
             table,
@@ -178,7 +207,13 @@ def _grants(
 
 
 def _column(
-    policy: Policy, caller: Caller, table: str, name: str, tags: frozenset[str], grant: str | None
+    policy: Policy,
+    caller: Caller,
+    table: str,
+    name: str,
+    tags: frozenset[str],
+    grant: str | None,
+    table_columns: Sequence[str],
 ) -> ColumnAccess:
     for i, deny in enumerate(policy.deny):
         if caller.roles.intersection(deny.roles) and any(
@@ -194,9 +229,11 @@ def _column(
             continue
         if caller.roles.intersection(mask.except_):
             return ColumnAccess(name, "clear", f"masks[{i}]")
-        return ColumnAccess(
-            name, "masked", f"masks[{i}]", mask=mask.kind, expression=mask_sql(mask, name, policy)
-        )
+        expression = mask_sql(mask, name, policy)
+        missing = columns_named(expression) - {name.lower(), *(c.lower() for c in table_columns)}
+        if missing:
+            return ColumnAccess(name, "denied", f"masks[{i}]")
+        return ColumnAccess(name, "masked", f"masks[{i}]", mask=mask.kind, expression=expression)
     return ColumnAccess(name, "clear", grant)
 
 
@@ -226,8 +263,11 @@ def mask_sql(mask: Mask, column: str, policy: Policy, *, dialect: str = "duckdb"
     if kind == "null":
         return "NULL"
     if kind == "hash":
-        salted = f"{_literal(policy.hash_key)} || CAST({col} AS VARCHAR)"
-        return f"lower(to_hex(sha256(to_utf8({salted}))))" if trino else f"sha256({salted})"
+        if trino:
+            salted = f"{_literal(policy.hash_key)} || CAST({col} AS VARCHAR)"
+            return f"lower(to_hex(sha256(to_utf8({salted}))))"
+        # The key is a parameter of the statement, never in SQL text a caller could see.
+        return f"sha256(${HASH_KEY_PARAMETER} || CAST({col} AS VARCHAR))"
     if kind == "email":
         head = f"substr({col}, 1, 1) || '****' || substr({col}, strpos({col}, '@'))"
         return f"CASE WHEN strpos({col}, '@') > 0 THEN {head} ELSE '****' END"

@@ -11,7 +11,7 @@ from typing import Any
 
 from steward.errors import NotFound
 from steward.policy.access import Caller, TableAccess
-from steward.policy.decide import caller_for, decide, may_describe
+from steward.policy.decide import HASH_KEY_PARAMETER, caller_for, decide, may_describe
 from steward.policy.models import Policy
 from steward.policy.versions import active, catalog_columns
 from steward.store import Store
@@ -50,9 +50,10 @@ def access_json(caller: Caller, access: TableAccess, policy: Policy) -> dict[str
     """A decision as the API and `explain --json` show it; the `hash` key is not shown."""
 
     def public(sql: str | None) -> str | None:
-        if sql is None or not policy.hash_key:
+        if sql is None:
             return sql
-        return sql.replace(policy.hash_key, "<policy key>")
+        sql = sql.replace(f"${HASH_KEY_PARAMETER}", "'<policy key>'")
+        return sql.replace(policy.hash_key, "<policy key>") if policy.hash_key else sql
 
     return {
         "user": caller.user,

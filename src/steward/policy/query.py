@@ -1,14 +1,14 @@
-"""The governed query path: a caller's SQL, rewritten for them, run on the embedded engine.
+"""The governed query path: govern, run, record.
 
-`run_query` parses and checks the SQL (`policy.rewrite`), asks `access_for` what the
-caller may see of each table it names, replaces every reference with that secure view,
-runs the result on a fresh DuckDB that holds only those tables, audits the decision
-(allowed, masked, filtered or denied, with the rules) and records the reads as lineage.
+`run_query` hands the caller's SQL to `policy.rewrite.govern` (parse, refuse, qualify,
+decide, secure, verify), runs what it returns on the `Steward`'s engine, which holds
+only the tables the query reads and runs it under limits, audits every outcome (allowed,
+masked, filtered, denied or failed, with the full SQL and the columns actually read)
+and records the reads as lineage.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 import uuid
@@ -18,27 +18,18 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlglot import exp
 
 from steward.audit.log import record
 from steward.audit.models import Resource
-from steward.errors import Forbidden, InvalidInput, SourceError, StewardError
+from steward.errors import Forbidden, InvalidInput, PolicyDenied, SourceError, StewardError
 from steward.identity.models import Principal
-from steward.policy.access import TableAccess
-from steward.policy.metadata import expand_information_schema, information_schema_references
-from steward.policy.rewrite import (
-    DIALECT,
-    parse_query,
-    referenced_tables,
-    refuse_unsafe,
-    secure_tables,
-    time_travel,
-)
+from steward.policy.access import CallerAccess, Columns, TableAccess
+from steward.policy.rewrite import Catalog, Governed, govern
 from steward.store.schema import catalog_entries
 
 if TYPE_CHECKING:
     from steward.app import Steward
-    from steward.engines.duckdb import TableData
+    from steward.engines.duckdb import QueryRows, TableData
 
 AccessFor = Callable[[str, Sequence[tuple[str, frozenset[str]]]], TableAccess]
 PRODUCER = "https://github.com/steward-data/steward"
@@ -87,88 +78,35 @@ def run_query(
     sql: str,
     principal: Principal,
     *,
-    access_for: AccessFor,
+    access_for: CallerAccess | AccessFor,
     limit: int = 10_000,
     client: str | None = None,
 ) -> QueryResult:
     """Run `sql` as `principal`, with every table replaced by what the policy lets them see.
 
-    Refusals raise `Forbidden` (audited as denied) or `InvalidInput` (unparseable SQL).
-    `client` names the application asking, which becomes the lineage job's name
-    (default: the user).
+    The pipeline: govern (parse, refuse, qualify, decide, secure, verify), run, record.
+    Every outcome is an audit record with the full SQL: refused (`denied`), failed
+    (`failed`: unparseable, unbindable, over a limit, or an error while running) or
+    answered (`allowed`, `masked`, `filtered`). `client` names the application asking,
+    which becomes the lineage job's name (default: the user).
     """
-    from steward.engines import duckdb as engine
-
+    access = access_for if isinstance(access_for, CallerAccess) else CallerAccess(access_for)
+    catalog = _catalog(steward)
     try:
-        query = refuse_unsafe(parse_query(sql))
-        catalog, describe = _catalog(steward)
-        if information_schema_references(query):
-            query = _expand_metadata(steward, query, catalog, describe, access_for)
-        references = referenced_tables(query, catalog=catalog)
-    except Forbidden as exc:
-        _audit_denied(steward, principal, sql, None, str(exc), None)
+        governed = _govern(steward, sql, catalog, access)
+        rows = _run(steward, sql, governed, catalog, access, limit=limit)
+    except PolicyDenied as exc:
+        _audit_refused(steward, principal, sql, "denied", str(exc), exc.table, exc.rule)
         raise
-    names = tuple(dict.fromkeys(references.values()))
-    described = describe(names)
-    access: dict[str, TableAccess] = {}
-    for name in names:
-        decided = access_for(name, described[name])
-        access[name] = decided
-        if not decided.allowed:
-            reason = decided.reason or f"{name}: not granted to you"
-            _audit_denied(steward, principal, sql, name, reason, decided.rule)
-            raise Forbidden(reason)
-    internal = {name: _internal_name(name) for name in names}
-    read = _columns_read(query, access)
-    try:
-        travels = time_travel(query, references=references, access=access)
-        snapshots: dict[int, str] = {}
-        snapshot_tables: dict[str, TableData] = {}
-        for node, (name, kind, value) in travels.items():
-            snapshot_id, snapshot_data = _snapshot_data(steward, name, kind, value)
-            snapshots[node] = _internal_name(f"{name}@{snapshot_id}")
-            snapshot_tables[snapshots[node]] = snapshot_data
-        secured = secure_tables(
-            query,
-            references=references,
-            access=access,
-            internal=internal,
-            copy=False,
-            snapshots=snapshots,
-        )
     except Forbidden as exc:
-        _audit_denied(steward, principal, sql, names[0] if names else None, str(exc), None)
+        _audit_refused(steward, principal, sql, "denied", str(exc), None, None)
         raise
-    data = {internal[name]: _table_data(steward, name) for name in names}
-    for internal_name, snapshot_data in snapshot_tables.items():
-        data[internal_name] = snapshot_data
-    names_back = {v: k for k, v in internal.items()}
-    try:
-        rows = engine.run(
-            data, secured.sql(dialect=DIALECT, comments=False), limit=limit, names=names_back
-        )
-    except engine.QueryFailed:
-        if not any(decided.row_filters for decided in access.values()):
-            raise
-        # The engine may evaluate the caller's predicates before a row filter, so the
-        # error may have come from a row the caller must not see, and its mere presence
-        # would tell them something about it. Run again with the secure views
-        # materialized first: an error now can only come from rows they see.
-        again = refuse_unsafe(parse_query(sql))
-        strict = secure_tables(
-            again,
-            references=referenced_tables(again, catalog=catalog),
-            access=access,
-            internal=internal,
-            copy=False,
-            materialize=True,
-        )
-        rows = engine.run(
-            data, strict.sql(dialect=DIALECT, comments=False), limit=limit, names=names_back
-        )
-    applied = _applied(access)
-    _audit_allowed(steward, principal, sql, access, read, applied)
-    _record_lineage(steward, principal, names, read, client=client)
+    except StewardError as exc:
+        _audit_refused(steward, principal, sql, "failed", str(exc), None, None)
+        raise
+    applied = _applied(governed.access)
+    _audit_answered(steward, principal, sql, governed, applied)
+    _record_lineage(steward, principal, governed.tables, governed.read, client=client)
     return QueryResult(
         columns=rows.columns,
         rows=[list(row) for row in rows.rows],
@@ -177,38 +115,62 @@ def run_query(
     )
 
 
-def _expand_metadata(
+def _govern(
     steward: Steward,
-    query: exp.Query,
-    catalog: Mapping[str, Sequence[str]],
-    describe: Callable[[Sequence[str]], dict[str, list[tuple[str, frozenset[str]]]]],
-    access_for: AccessFor,
-) -> exp.Query:
-    """`information_schema.tables|columns` made of what the caller may describe."""
-    from steward.catalog.views import describe_datasets, resolve_dataset
-
-    names = sorted(catalog)
-    described = describe(names)
-    access = {name: access_for(name, described[name]) for name in names}
-    with steward.store.read() as conn:
-        ids = {name: resolve_dataset(conn, name) for name in names if access[name].describe}
-        views = describe_datasets(conn, list(ids.values()))
-    types = {
-        name: [(str(c["name"]), str(c["type"] or "")) for c in views[dataset_id]["columns"]]
-        for name, dataset_id in ids.items()
-    }
-    return expand_information_schema(
-        query, tables={n: types.get(n, []) for n in names}, access=access
+    sql: str,
+    catalog: Catalog,
+    access: CallerAccess,
+    *,
+    materialize: bool = False,
+) -> Governed:
+    return govern(
+        sql,
+        catalog=catalog,
+        access=access,
+        salt=_SALT,
+        max_depth=steward.settings.query_max_sql_depth,
+        materialize=materialize,
     )
 
 
-def _catalog(
+def _run(
     steward: Steward,
-) -> tuple[
-    dict[str, list[str]], Callable[[Sequence[str]], dict[str, list[tuple[str, frozenset[str]]]]]
-]:
-    """Live catalog names and a way to describe some of them (columns, tags)."""
-    from steward.catalog.views import describe_datasets
+    sql: str,
+    governed: Governed,
+    catalog: Catalog,
+    access: CallerAccess,
+    *,
+    limit: int,
+) -> QueryRows:
+    """The rows of a governed query; run again with the views materialized if it failed
+    on a table with a row filter."""
+    from steward.engines.duckdb import QueryFailed
+
+    data = {governed.internal[name]: _table_data(steward, name) for name in governed.tables}
+    for engine_table, (name, kind, value) in governed.snapshots.items():
+        data[engine_table] = catalog.planned.get(engine_table) or _snapshot_data(
+            steward, name, kind, value
+        )
+    names_back = {v: k for k, v in governed.internal.items()}
+    engine = steward.engine
+    try:
+        return engine.run(
+            data, governed.sql, limit=limit, params=governed.parameters, names=names_back
+        )
+    except QueryFailed:
+        if not any(decided.row_filters for decided in governed.access.values()):
+            raise
+    # The engine may evaluate the caller's predicates before a row filter, so the error
+    # may have come from a row the caller must not see, and its mere presence would tell
+    # them something about it. Run again with the secure views materialized first: an
+    # error now can only come from rows they see.
+    strict = _govern(steward, sql, catalog, access, materialize=True)
+    return engine.run(data, strict.sql, limit=limit, params=strict.parameters, names=names_back)
+
+
+def _catalog(steward: Steward) -> Catalog:
+    """The live catalog as `govern` reads it: names, columns with tags, physical columns."""
+    from steward.catalog.views import describe_datasets, resolve_dataset
 
     with steward.store.read() as conn:
         rows = conn.execute(
@@ -218,20 +180,42 @@ def _catalog(
         ).all()
     ids = {str(row.name): int(row.dataset_id) for row in rows}
 
-    def describe(names: Sequence[str]) -> dict[str, list[tuple[str, frozenset[str]]]]:
+    def columns(names: Sequence[str]) -> dict[str, Columns]:
         with steward.store.read() as conn:
             views = describe_datasets(conn, [ids[name] for name in names])
-        out = {}
-        for name in names:
-            view = views[ids[name]]
-            out[name] = [
+        return {
+            name: [
                 (str(c["name"]), frozenset(str(t["tag"]) for t in c["tags"]))
-                for c in view["columns"]
+                for c in views[ids[name]]["columns"]
             ]
-        return out
+            for name in names
+        }
 
-    catalog: dict[str, list[str]] = {name: [] for name in ids}
-    return catalog, describe
+    def types(names: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        with steward.store.read() as conn:
+            found = {name: resolve_dataset(conn, name) for name in names}
+            views = describe_datasets(conn, list(found.values()))
+        return {
+            name: [(str(c["name"]), str(c["type"] or "")) for c in views[dataset_id]["columns"]]
+            for name, dataset_id in found.items()
+        }
+
+    def physical(name: str, engine_table: str, at: tuple[str, str] | None) -> Sequence[str]:
+        if engine_table not in planned:
+            planned[engine_table] = (
+                _table_data(steward, name) if at is None else _snapshot_data(steward, name, *at)
+            )
+        return steward.engine.physical_columns({engine_table: planned[engine_table]})[engine_table]
+
+    planned: dict[str, TableData] = {}
+    return Catalog(
+        names=list(ids),
+        columns=columns,
+        physical=physical,
+        types=types,
+        engine_names=steward.engine.reserved_names(),
+        planned=planned,
+    )
 
 
 # Internal names are stable per table within a process (so the engine can keep a set-up
@@ -248,10 +232,6 @@ def forget_table_data() -> None:
     _data_cache.clear()
 
 
-def _internal_name(name: str) -> str:
-    return "__steward_" + hashlib.sha256(f"{_SALT}:{name}".encode()).hexdigest()[:20]
-
-
 def _table_data(steward: Steward, name: str) -> TableData:
     """Where the engine reads catalog table `name` from, planned at most every few seconds."""
     key = f"{steward.settings.home}|{steward.settings.sqlalchemy_url}|{name}"
@@ -264,10 +244,8 @@ def _table_data(steward: Steward, name: str) -> TableData:
     return data
 
 
-def _snapshot_data(
-    steward: Steward, name: str, kind: str, value: exp.Expr
-) -> tuple[int, TableData]:
-    """The snapshot `AT (VERSION => id)` or `AT (TIMESTAMP => t)` names, and its files."""
+def _snapshot_data(steward: Steward, name: str, kind: str, literal: str) -> TableData:
+    """The files of the snapshot `AT (VERSION => id)` or `AT (TIMESTAMP => t)` names."""
     from steward.engines.duckdb import iceberg_data
 
     source_name, _, table = name.partition(".")
@@ -277,8 +255,6 @@ def _snapshot_data(
             raise Forbidden(f"sql: time travel on {name}: only Iceberg tables have snapshots")
         namespace, _, short = table.rpartition(".")
         loaded = source.catalog.load_table((*namespace.split("."), short))
-        text = value.this if isinstance(value, exp.Cast) else value
-        literal = str(text.name if isinstance(text, exp.Expr) else text)
         if kind == "VERSION":
             try:
                 snapshot = loaded.snapshot_by_id(int(literal))
@@ -294,9 +270,7 @@ def _snapshot_data(
             snapshot = loaded.snapshot_as_of_timestamp(int(when.timestamp() * 1000))
         if snapshot is None:
             raise InvalidInput(f"sql: {name} has no snapshot {kind.lower()} {literal}")
-        return snapshot.snapshot_id, iceberg_data(
-            loaded, name=name, snapshot_id=snapshot.snapshot_id
-        )
+        return iceberg_data(loaded, name=name, snapshot_id=snapshot.snapshot_id)
     finally:
         source.close()
 
@@ -329,16 +303,6 @@ def plan_table_data(steward: Steward, name: str) -> TableData:
     )
 
 
-def _columns_read(query: exp.Query, access: Mapping[str, TableAccess]) -> dict[str, list[str]]:
-    """Per table, the visible columns the query names (all of them under `*`)."""
-    named = {c.name.lower() for c in query.find_all(exp.Column)}
-    star = any(True for _ in query.find_all(exp.Star))
-    return {
-        table: [c.name for c in decided.visible if star or c.name.lower() in named]
-        for table, decided in access.items()
-    }
-
-
 def _applied(access: Mapping[str, TableAccess]) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for table, decided in access.items():
@@ -357,37 +321,40 @@ def _applied(access: Mapping[str, TableAccess]) -> list[dict[str, str]]:
     return out
 
 
-def _audit_denied(
+def _audit_refused(
     steward: Steward,
     principal: Principal,
     sql: str,
-    dataset: str | None,
+    decision: str,
     reason: str,
+    dataset: str | None,
     rule: str | None,
 ) -> None:
+    """A query that did not answer: `denied` by the policy or `failed`, with the full SQL."""
     with steward.store.write() as conn:
         record(
             conn,
             actor=principal,
             action="query",
             resource=Resource(dataset),
-            decision="denied",
+            decision=decision,
             policy=rule,
-            details={"sql": sql[:10_000], "reason": reason},
+            details={"sql": sql, "reason": reason},
         )
 
 
-def _audit_allowed(
+def _audit_answered(
     steward: Steward,
     principal: Principal,
     sql: str,
-    access: Mapping[str, TableAccess],
-    read: Mapping[str, list[str]],
+    governed: Governed,
     applied: list[dict[str, str]],
 ) -> None:
     masked = any("mask" in item for item in applied)
     filtered = any("filter" in item for item in applied)
     decision = "masked" if masked else "filtered" if filtered else "allowed"
+    access = governed.access
+    read = governed.read
     rules = sorted({item["rule"] for item in applied} | {a.rule for a in access.values()})
     inputs = [
         {
@@ -407,7 +374,7 @@ def _audit_allowed(
             resource=Resource(first, tuple(read[first]) if first else ()),
             decision=decision,
             policy=", ".join(rules) or None,
-            details={"sql": sql[:10_000], "inputs": inputs},
+            details={"sql": sql, "inputs": inputs},
         )
 
 

@@ -1,289 +1,181 @@
-"""Rewriting a caller's SQL so that it can only ever see what the policy lets it see.
+"""One governed query, from the caller's SQL to the SQL the engine runs.
 
-Each step is a pure function over sqlglot expressions (`expression -> expression`, with
-keyword-only context); `govern` composes them:
+`govern` is the whole pipeline but running and recording, and reads like it:
 
-1. `parse_query`: exactly one statement, parsed with the DuckDB dialect;
-2. `refuse_unsafe`: only a read-only query (SELECT, WITH, UNION, INTERSECT, EXCEPT);
-   no table functions, file readers, metadata tables or functions, time travel;
-3. `referenced_tables`: every table reference qualified against the catalog;
-4. `secure_tables`: every reference to a catalog table replaced by a secure subquery
-   `(SELECT <mask> AS col, ... FROM <internal name> WHERE <row filters>) AS <alias>`,
-   holding only the visible columns, so that everything else in the query (predicates,
-   joins, grouping, ordering, windows, functions, `SELECT *`) sees masked values and
-   filtered rows only.
+1. parse: exactly one read-only statement, not nested too deep (`policy.statement`);
+2. refuse: statement kinds, functions and forms outside the allow-lists;
+3. qualify: each table reference, by scope, a CTE or a catalog table (`policy.resolve`);
+   a CTE named like a table the caller could name is refused;
+4. decide: what the caller sees of each table (`CallerAccess.table`); no grant at all,
+   no query;
+5. secure: every catalog reference replaced by its secure view (`policy.secure`), each
+   unnamed output named as the caller wrote it;
+6. verify: the SQL that will run parsed again and checked against the invariant
+   (`policy.verify`): no engine table is read but through a secure view.
 
-The engine is given only the internal names, which no caller can write (they are not in
-the catalog, and step 3 refuses what is not): a reference the rewrite missed fails to
-bind instead of reading raw data.
+`policy.query.run_query` runs what `govern` returns and records it; the golden tests
+and `bench/policy_overhead.py` call this same function.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
-from sqlglot.optimizer.scope import traverse_scope
 
-from steward.errors import Forbidden, InvalidInput
-from steward.policy.access import TableAccess
+from steward.errors import Forbidden, InvalidInput, PolicyDenied
+from steward.policy.access import CallerAccess, Columns, TableAccess
+from steward.policy.decide import HASH_KEY_PARAMETER
+from steward.policy.metadata import expand_information_schema, information_schema_references
+from steward.policy.resolve import columns_read, referenced_tables, refuse_shadowing, render
+from steward.policy.secure import name_outputs, secure_tables, secure_view
+from steward.policy.statement import DIALECT, RESERVED_PREFIX, parse_query, refuse_unsafe
+from steward.policy.verify import verify
 
-DIALECT = "duckdb"
-# Nodes that are not part of a read-only query, wherever they appear.
-_NOT_READ_ONLY: tuple[type[exp.Expression], ...] = (
-    exp.Insert,
-    exp.Update,
-    exp.Delete,
-    exp.Merge,
-    exp.Create,
-    exp.Drop,
-    exp.Alter,
-    exp.Command,
-    exp.Pragma,
-    exp.Set,
-    exp.Copy,
-    exp.Attach,
-    exp.Detach,
-    exp.Use,
-    exp.Describe,
-    exp.Summarize,
-    exp.Show,
-    exp.Transaction,
-    exp.Commit,
-    exp.Rollback,
-    exp.Into,
-    exp.LoadData,
-)
-# Functions that read files, URLs, settings, the engine's own metadata or run SQL text.
-_REFUSED_FUNCTIONS = (
-    "read_",
-    "parquet_",
-    "iceberg_",
-    "delta_",
-    "duckdb_",
-    "pragma_",
-    "glob",
-    "query",
-    "sniff_csv",
-    "current_setting",
-    "getenv",
-    "which_secret",
-    "sqlite_",
-    "postgres_",
-    "mysql_",
-    "json_execute",
-    "icu_",
-    "test_",
-    "checkpoint",
-    "force_checkpoint",
-    "enable_",
-    "disable_",
-    "export_",
-    "import_",
-    "load_",
-    "install_",
-    "repository",
-    "current_database",
-    "current_schema",
-)
-_METADATA_SCHEMAS = {"information_schema", "pg_catalog", "system", "temp", "main"}
+__all__ = ["DIALECT", "Catalog", "Governed", "govern", "internal_name"]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What `govern` needs to know of the catalog and the engine, for one query.
+
+    `names` are the live catalog tables; `columns` gives some of them with their columns
+    and tags; `physical` the columns the engine's table (internal name) has, for the
+    current snapshot or the one `(VERSION|TIMESTAMP, value)` names; `types`
+    (catalog name -> (column, type) pairs) fills `information_schema`; `engine_names`
+    are the names the engine resolves as tables on its own.
+    """
+
+    names: Collection[str]
+    columns: Callable[[Sequence[str]], Mapping[str, Columns]]
+    physical: Callable[[str, str, tuple[str, str] | None], Sequence[str]]
+    types: Callable[[Sequence[str]], Mapping[str, Sequence[tuple[str, str]]]] | None = None
+    engine_names: Collection[str] = ()
+    # Where the engine reads each table from, as planned while governing (internal name ->
+    # the engine's table data), so that running does not plan it twice.
+    planned: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Governed:
-    """A query rewritten for one caller: the SQL to run and the tables it reads."""
+    """A query rewritten for one caller: the SQL to run and what it reads, as decided."""
 
     sql: str
+    parameters: dict[str, str]
     tables: tuple[str, ...]  # catalog names, in order of first reference
-    internal: dict[str, str]  # catalog name -> internal name the SQL reads
+    internal: dict[str, str]  # catalog name -> engine table of its current snapshot
+    snapshots: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    access: dict[str, TableAccess] = field(default_factory=dict)
+    read: dict[str, list[str]] = field(default_factory=dict)  # columns the query reads
 
 
-def parse_query(sql: str, *, dialect: str = DIALECT) -> exp.Query:
-    """The one read-only statement `sql` holds; refuses several statements or none."""
-    if not sql.strip():
-        raise InvalidInput("sql: empty; expected one SELECT statement")
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except (ParseError, TokenError) as exc:
-        raise InvalidInput(f"sql: cannot be parsed: {_first_line(str(exc))}") from None
-    if len(statements) != 1:
-        raise Forbidden(
-            f"sql: one statement per query, got {len(statements)}; run them one at a time"
-        )
-    statement = statements[0]
-    if not isinstance(statement, exp.Query):
-        kind = statement.key.upper() if not isinstance(statement, exp.Command) else "command"
-        raise Forbidden(
-            f"sql: only read-only queries (SELECT, WITH, UNION, INTERSECT, EXCEPT) run here;"
-            f" got {kind} {_first_line(statement.sql(dialect=dialect))[:60]!r}"
-        )
-    return statement
+def internal_name(name: str, *, salt: str) -> str:
+    """The engine table name of a catalog table (or snapshot): unguessable without `salt`."""
+    return RESERVED_PREFIX + "_" + hashlib.sha256(f"{salt}:{name}".encode()).hexdigest()[:20]
 
 
-def refuse_unsafe(expression: exp.Query) -> exp.Query:
-    """`expression` unchanged, if nothing in it writes, reads files or reads metadata."""
-    for node in expression.walk():
-        if isinstance(node, _NOT_READ_ONLY):
-            raise Forbidden(f"sql: {node.key.upper()} is not allowed in a read-only query")
-        if isinstance(node, exp.Func):
-            name = _function_name(node)
-            if name.startswith(_REFUSED_FUNCTIONS):
-                raise Forbidden(
-                    f"sql: function {name}() reads files, settings or engine metadata and is"
-                    " not allowed; query catalog tables by name"
-                )
-        if isinstance(node, exp.Table):
-            if not isinstance(node.this, exp.Identifier):
-                raise Forbidden(
-                    f"sql: table function {node.this.sql(dialect=DIALECT)[:60]!r} is not"
-                    " allowed; query catalog tables by name"
-                )
-            when = node.args.get("when")
-            if node.args.get("version") is not None or (
-                when is not None and not isinstance(when, exp.HistoricalData)
-            ):
-                raise Forbidden(
-                    f"sql: time travel on {node.name!r} is only `AT (VERSION => snapshot id)`"
-                    " or `AT (TIMESTAMP => ...)`"
-                )
-    return expression
-
-
-def _function_name(node: exp.Func) -> str:
-    if isinstance(node, exp.Anonymous):
-        return str(node.name).lower()
-    return node.sql_name().lower()
-
-
-def referenced_tables(
-    expression: exp.Query, *, catalog: Mapping[str, Sequence[str]]
-) -> dict[int, str]:
-    """Each table reference (by node id) mapped to the catalog name it means.
-
-    `catalog` maps catalog names (`lake.crm.customers`) to their columns. A
-    reference is `source.schema.table` or `schema.table` or `table` when unambiguous,
-    compared without case as DuckDB does, quoted or not. References to a CTE are left
-    out; anything else that is not a catalog table is refused.
-    """
-    cte_references = _cte_references(expression)
-    found: dict[int, str] = {}
-    for table in expression.find_all(exp.Table):
-        if id(table) in cte_references:
-            continue
-        found[id(table)] = _qualify(table, catalog)
-    return found
-
-
-def _cte_references(expression: exp.Query) -> set[int]:
-    refs: set[int] = set()
-    for scope in traverse_scope(expression):
-        for table in scope.tables:
-            if table.args.get("db") is None and table.args.get("catalog") is None:
-                source = scope.sources.get(table.alias_or_name)
-                is_cte = source is not None and not isinstance(source, exp.Table)
-                if is_cte or table.name.lower() in {n.lower() for n in scope.cte_sources}:
-                    refs.add(id(table))
-    return refs
-
-
-def _qualify(table: exp.Table, catalog: Mapping[str, Sequence[str]]) -> str:
-    parts = [p.name.lower() for p in table.parts]
-    written = ".".join(p.name for p in table.parts)
-    if "$" in parts[-1] or (len(parts) >= 2 and parts[-2] in _METADATA_SCHEMAS):
-        raise Forbidden(f"sql: {written!r} is a metadata table; it is not queryable here")
-    if len(parts) > 3:
-        raise Forbidden(f"sql: {written!r} is not a catalog table (source.schema.table)")
-    joined = ".".join(parts)
-    matches = [n for n in catalog if n.lower() == joined or n.lower().endswith("." + joined)]
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        raise InvalidInput(
-            f"sql: {written!r} is ambiguous ({', '.join(sorted(matches))}); qualify it"
-        )
-    raise Forbidden(f"sql: {written!r} is not a catalog table you may query")
-
-
-def secure_tables(
-    expression: exp.Query,
+def govern(
+    sql: str,
     *,
-    references: Mapping[int, str],
-    access: Mapping[str, TableAccess],
-    internal: Mapping[str, str],
-    copy: bool = True,
+    catalog: Catalog,
+    access: CallerAccess,
+    salt: str,
+    max_depth: int = 200,
     materialize: bool = False,
-    snapshots: Mapping[int, str] | None = None,
-) -> exp.Query:
-    """`expression` with every catalog table replaced by its secure subquery.
+) -> Governed:
+    """`sql` parsed, checked and rewritten for one caller; refused with the reason."""
+    query = refuse_unsafe(parse_query(sql, max_depth=max_depth))
+    if information_schema_references(query):
+        query = _expand_metadata(query, catalog, access)
+    refuse_shadowing(query, catalog=catalog.names, engine_names=catalog.engine_names)
+    references = referenced_tables(query, catalog=catalog.names)
+    if not references and not access.may_query:
+        raise PolicyDenied("the policy grants you nothing, so no query runs; ask for a grant")
+    names = tuple(dict.fromkeys(references.values()))
+    decided = _decide(names, catalog, access)
+    internal = {name: internal_name(name, salt=salt) for name in names}
+    travels = _time_travel(query, references=references, access=decided)
+    snapshots = {
+        internal_name(f"{name}@{kind}={value}", salt=salt): (name, kind, value)
+        for name, kind, value in travels.values()
+    }
+    snapshot_of = {
+        node: internal_name(f"{name}@{kind}={value}", salt=salt)
+        for node, (name, kind, value) in travels.items()
+    }
+    _refuse_denied_columns(query, tables=names, access=decided)
+    read = columns_read(
+        query,
+        references=references,
+        visible={name: [c.name for c in decided[name].visible] for name in names},
+    )
+    name_outputs(query)
+    views: dict[int, tuple[str, exp.Select]] = {}
+    built: dict[str, exp.Select] = {}
+    for node, name in references.items():
+        engine_table = snapshot_of.get(node, internal[name])
+        if engine_table not in built:
+            at = travels[node][1:] if node in travels else None
+            physical = catalog.physical(name, engine_table, at)
+            built[engine_table] = secure_view(decided[name], engine_table, physical)
+        views[node] = (engine_table, built[engine_table])
+    secured = secure_tables(
+        query, references=references, views=views, materialize=materialize and not snapshots
+    )
+    text = render(secured)
+    verify(text, internal=[*internal.values(), *snapshots])
+    uses_key = any(
+        c.expression is not None and HASH_KEY_PARAMETER in c.expression
+        for name in names
+        for c in decided[name].visible
+    )
+    return Governed(
+        sql=text,
+        parameters={HASH_KEY_PARAMETER: access.hash_key} if uses_key else {},
+        tables=names,
+        internal=internal,
+        snapshots=snapshots,
+        access=decided,
+        read=read,
+    )
 
-    A copy unless `copy` is False, when the caller hands over an expression it owns
-    (copying a large query costs about as much as parsing it). With `materialize`, the
-    secure views become `MATERIALIZED` CTEs ahead of the query's own, so the engine
-    computes each one (row filter applied, masks computed) before any of the caller's
-    expressions runs: the caller's predicates cannot be evaluated on rows outside the
-    filter, not even to raise an error. `snapshots` maps a time-travelling reference (by
-    node id) to the internal name of the snapshot it reads (see `time_travel`).
-    """
-    views = {name: _secure_view(access[name], internal[name]) for name in set(references.values())}
-    at = snapshots or {}
-    _refuse_denied_columns(expression, references=references, access=access)
-    rewritten = expression.copy() if copy else expression
-    # A copy has new node ids: pair references up by walk order, which copy keeps.
-    originals = list(expression.find_all(exp.Table))
-    copies = originals if rewritten is expression else list(rewritten.find_all(exp.Table))
-    for original, table in zip(originals, copies, strict=True):
-        name = references.get(id(original))
-        if name is None:
-            continue
-        alias = table.args.get("alias")
-        if alias is None:
-            alias = exp.TableAlias(this=exp.to_identifier(table.name, quoted=True))
-        snapshot = at.get(id(original))
-        if snapshot is not None:
-            # Time travel is allowed only where no mask or filter applies (`time_travel`):
-            # the view is the snapshot's internal table, with the visible columns.
-            view = _secure_view(access[name], snapshot)
-            table.replace(exp.Subquery(this=view.copy(), alias=alias.copy()))
-        elif materialize:
-            view_name = exp.to_identifier(internal[name] + "_v", quoted=True)
-            table.replace(exp.Table(this=view_name, alias=alias.copy()))
-        else:
-            table.replace(exp.Subquery(this=views[name].copy(), alias=alias.copy()))
-    if materialize:
-        ctes = [
-            exp.CTE(
-                this=views[name].copy(),
-                alias=exp.TableAlias(this=exp.to_identifier(internal[name] + "_v", quoted=True)),
-                materialized=True,
-            )
-            for name in sorted(views)
-        ]
-        existing = rewritten.args.get("with_")
-        if existing is not None:
-            existing.set("expressions", [*ctes, *existing.expressions])
-        else:
-            rewritten.set("with_", exp.With(expressions=ctes))
-    for column in rewritten.find_all(exp.Column):
-        # `crm.customers.email` -> `customers.email`: the secure view keeps the table's name.
-        if column.args.get("db") is not None or column.args.get("catalog") is not None:
-            column.set("db", None)
-            column.set("catalog", None)
-    return rewritten
+
+def _decide(names: Sequence[str], catalog: Catalog, access: CallerAccess) -> dict[str, TableAccess]:
+    described = catalog.columns(names)
+    decided: dict[str, TableAccess] = {}
+    for name in names:
+        table = access.table(name, described[name])
+        if not table.allowed:
+            reason = table.reason or f"{name}: not granted to you"
+            raise PolicyDenied(reason, table=name, rule=table.rule)
+        decided[name] = table
+    return decided
 
 
-def time_travel(
+def _expand_metadata(query: exp.Query, catalog: Catalog, access: CallerAccess) -> exp.Query:
+    """`information_schema.tables|columns` made of what the caller may describe."""
+    names = sorted(catalog.names)
+    described = catalog.columns(names)
+    decided = {name: access.table(name, described[name]) for name in names}
+    shown = [name for name in names if decided[name].describe]
+    types = catalog.types(shown) if catalog.types is not None else {}
+    return expand_information_schema(
+        query, tables={n: list(types.get(n, ())) for n in names}, access=decided
+    )
+
+
+def _time_travel(
     expression: exp.Query, *, references: Mapping[int, str], access: Mapping[str, TableAccess]
-) -> dict[int, tuple[str, str, exp.Expr]]:
+) -> dict[int, tuple[str, str, str]]:
     """Each time-travelling reference: (catalog name, VERSION or TIMESTAMP, the value).
 
     Refused on a table with masks or row filters: they are decided on the current
     snapshot, and an older one may hold rows or values they would not cover.
     """
-    found: dict[int, tuple[str, str, exp.Expr]] = {}
+    found: dict[int, tuple[str, str, str]] = {}
     for table in expression.find_all(exp.Table):
         when = table.args.get("when")
         name = references.get(id(table))
@@ -298,49 +190,18 @@ def time_travel(
         kind = str(when.args.get("kind") or "").upper()
         if str(when.this).upper() != "AT" or kind not in ("VERSION", "TIMESTAMP"):
             raise Forbidden("sql: time travel is `AT (VERSION => id)` or `AT (TIMESTAMP => t)`")
-        found[id(table)] = (name, kind, when.expression)
+        value = when.expression
+        literal = value.this if isinstance(value, exp.Cast) else value
+        if not isinstance(literal, exp.Literal):
+            raise InvalidInput("sql: time travel takes a literal snapshot id or timestamp")
+        found[id(table)] = (name, kind, str(literal.name))
     return found
 
 
-@functools.lru_cache(maxsize=512)
-def _secure_view(access: TableAccess, internal: str) -> exp.Select:
-    """The secure subquery of one table for one decision (cached: callers copy it)."""
-    if not access.allowed:
-        raise Forbidden(access.reason or f"{access.table}: not granted ({access.rule})")
-    visible = access.visible
-    if not visible:
-        raise Forbidden(f"{access.table}: no column of it is visible to you")
-    projections = [
-        exp.alias_(_mask(column.name, column.expression), column.name, quoted=True)
-        for column in visible
-    ]
-    view = exp.select(*projections).from_(exp.to_table(internal, quoted=True))
-    for condition in access.row_filters:
-        view = view.where(_parse_expression(condition, f"{access.table} row filter"), copy=False)
-    return view
-
-
-def _mask(column: str, expression: str | None) -> exp.Expr:
-    quoted = exp.column(column, quoted=True)
-    if expression is None:
-        return quoted
-    text = expression.replace("{column}", quoted.sql(dialect=DIALECT))
-    return _parse_expression(text, f"mask on {column}")
-
-
-def _parse_expression(text: str, what: str) -> exp.Expr:
-    try:
-        return sqlglot.parse_one(text, read=DIALECT)
-    except (ParseError, TokenError) as exc:
-        # A policy error, not the caller's: refuse rather than run without the rule.
-        problem = _first_line(str(exc))
-        raise Forbidden(f"{what}: the policy's SQL cannot be parsed ({problem})") from None
-
-
 def _refuse_denied_columns(
-    expression: exp.Query, *, references: Mapping[int, str], access: Mapping[str, TableAccess]
+    expression: exp.Query, *, tables: Sequence[str], access: Mapping[str, TableAccess]
 ) -> None:
-    tables = set(references.values())
+    """Name a denied column the query asks for (the view lacks it in any case)."""
     denied: dict[str, str] = {}
     visible: set[str] = set()
     for name in tables:
@@ -358,29 +219,8 @@ def _refuse_denied_columns(
     for reference in expression.find_all(exp.Column):
         name = reference.name.lower()
         if name in denied and name not in visible and name not in defined:
-            raise Forbidden(f"sql: column {denied[name]}.{reference.name} is denied to you")
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text
-
-
-def govern(
-    sql: str,
-    *,
-    catalog: Mapping[str, Sequence[str]],
-    access_for: Callable[[str], TableAccess],
-    internal_prefix: str,
-) -> Governed:
-    """`sql` parsed, checked and rewritten for one caller (`access_for` decides per table)."""
-    query = refuse_unsafe(parse_query(sql))
-    references = referenced_tables(query, catalog=catalog)
-    names = tuple(dict.fromkeys(references.values()))
-    access = {name: access_for(name) for name in names}
-    internal = {name: f"{internal_prefix}{i}" for i, name in enumerate(names)}
-    secured = secure_tables(
-        query, references=references, access=access, internal=internal, copy=False
-    )
-    return Governed(
-        sql=secured.sql(dialect=DIALECT, comments=False), tables=names, internal=internal
-    )
+            raise PolicyDenied(
+                f"sql: column {denied[name]}.{reference.name} is denied to you",
+                table=denied[name],
+                rule=next(c.rule for c in access[denied[name]].columns if c.name.lower() == name),
+            )

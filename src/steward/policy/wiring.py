@@ -14,23 +14,23 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from steward.identity.models import Principal
-from steward.policy.access import TableAccess
+from steward.policy.access import CallerAccess, TableAccess
 from steward.policy.decide import caller_for, decide
 from steward.policy.models import Policy
 from steward.policy.versions import active
 
 if TYPE_CHECKING:
     from steward.app import Steward
-    from steward.policy.query import AccessFor
 
 
-def access_for(steward: Steward, principal: Principal) -> AccessFor:
+def access_for(steward: Steward, principal: Principal) -> CallerAccess:
     """How the query path learns what `principal` may see of each table."""
     chosen = active(steward.store)
     version, policy = chosen if chosen is not None else (None, Policy())
-    caller = caller_for(policy, principal.user, principal.groups)
+    caller = caller_for(policy, principal.user, principal.groups, principal.attribute_map)
 
     def decide_table(table: str, columns: Sequence[tuple[str, frozenset[str]]]) -> TableAccess:
         return decide(policy, caller, table, columns, version=version)
 
-    return decide_table
+    may_query = any(caller.roles.intersection(grant.roles) for grant in policy.grants)
+    return CallerAccess(table=decide_table, may_query=may_query, hash_key=policy.hash_key)
