@@ -20,7 +20,6 @@ from steward.policy.access import TableAccess
 from steward.policy.query import forget_table_data, run_query
 from tests.query.conftest import (
     ANALYST,
-    governed,
     EMAILS,
     EU_IDS,
     NON_EU_NAMES,
@@ -29,6 +28,7 @@ from tests.query.conftest import (
     Query,
     analyst_access,
     cells,
+    governed,
 )
 
 SALARIES = {row[5] for row in PEOPLE}
@@ -533,7 +533,7 @@ def test_materialized_secure_views_come_first_and_keep_the_callers_ctes() -> Non
     assert plan.sql.startswith(f'WITH "{people}_v" AS MATERIALIZED (SELECT')
     conn = duckdb.connect()
     conn.execute(
-        f'CREATE TABLE "{people}" AS SELECT * FROM (VALUES (1, \'Ada\', \'EU\'), (2, \'Bob\','
+        f"CREATE TABLE \"{people}\" AS SELECT * FROM (VALUES (1, 'Ada', 'EU'), (2, 'Bob',"
         " 'US')) v(id, name, region)"
     )
     assert sorted(conn.execute(plan.sql).fetchall()) == [("Ada",), ("Ada",)]
