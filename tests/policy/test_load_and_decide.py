@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from steward.policy.decide import caller_for, decide, matches
+from steward.policy.decide import HASH_KEY_PARAMETER, caller_for, decide, matches
 from steward.policy.load import PolicyError, load, read_sources
 from steward.policy.models import Policy
 from tests.policy.conftest import COLUMNS, EXAMPLE, ISSUE_POLICY
@@ -168,7 +168,8 @@ masks:
     row = db.execute(
         f"SELECT {select} FROM (SELECT 'alice@example.com' AS email, '123-45-6789' AS ssn,"
         " DATE '1990-07-04' AS born, 1234.0 AS amount, 's3cret' AS secret, 'x' AS note,"
-        " 'y' AS other, 'abc' AS code)"
+        " 'y' AS other, 'abc' AS code)",
+        {HASH_KEY_PARAMETER: "k1"},
     ).fetchone()
     assert row is not None
     email, ssn, born, amount, secret, note, other, code = row
@@ -181,6 +182,7 @@ masks:
         None,
         "ABC",
     )
+    assert "k1" not in select  # the key reaches the engine as a parameter, not as SQL text
     again = db.execute("SELECT sha256('k1' || 's3cret')").fetchone()
     assert again is not None
     assert secret == again[0]
@@ -199,7 +201,8 @@ row_filters:
 """
     policy = load({"p.yaml": text}).policy
     caller = caller_for(policy, "o'neil", ["g", "h"], {"region": "EU"})
-    access = decide(policy, caller, "t.s.x", [("owner", frozenset())], version=None)
+    columns = [(name, frozenset[str]()) for name in ("owner", "team", "region")]
+    access = decide(policy, caller, "t.s.x", columns, version=None)
     assert access.row_filters == (
         "owner = 'o''neil' AND ARRAY_CONTAINS(['g', 'h'], team) AND region = 'EU'",
     )
@@ -208,3 +211,26 @@ row_filters:
         f" ('bob', 'g', 'EU')) AS t(owner, team, region) WHERE {access.row_filters[0]}"
     )
     assert rows.fetchall() == [("o'neil",)]
+
+
+def test_a_filter_naming_a_column_the_table_lacks_denies_the_table() -> None:
+    # Unbound, `region` would be taken from whatever the caller's query puts around the
+    # secure view (a LATERAL or correlated subquery), and the filter would pass every row.
+    text = """
+roles: {r: {groups: [g]}}
+grants: [{roles: [r], select: ["lake.crm.*"]}]
+row_filters:
+  - {table: "lake.crm.*", roles: [r], where: "region = 'EU'"}
+"""
+    policy = load({"p.yaml": text}).policy
+    caller = caller_for(policy, "ann", ["g"])
+    has = decide(
+        policy, caller, "lake.crm.people", [("id", frozenset()), ("REGION", frozenset())], version=1
+    )
+    assert has.allowed
+    lacks = decide(policy, caller, "lake.crm.orders", [("id", frozenset())], version=1)
+    assert not lacks.allowed
+    assert lacks.rule == "row_filters[0]"
+    assert (
+        lacks.reason is not None and "region" in lacks.reason and "lake.crm.orders" in lacks.reason
+    )

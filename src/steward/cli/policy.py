@@ -49,15 +49,26 @@ def _steward() -> Any:
 @app.command("validate")
 def validate_command(path: PolicyPath, no_catalog: NoCatalog = False) -> None:
     """Check a policy: its shape, roles, SQL, and the tables and columns it names."""
-    from steward.policy.load import load, read_sources
+    import sqlalchemy as sa
+
+    from steward.policy.load import filter_denials, load, read_sources
     from steward.policy.versions import catalog_columns
+    from steward.store.schema import catalog_entries
 
     sources = read_sources(path)
+    warnings: list[str] = []
     if no_catalog:
         policy = load(sources).policy
     else:
         with _steward().store.read() as conn:
-            policy = load(sources, columns_of=catalog_columns(conn)).policy
+            columns_of = catalog_columns(conn)
+            policy = load(sources, columns_of=columns_of).policy
+            names = conn.execute(
+                sa.select(catalog_entries.c.name).where(catalog_entries.c.deleted_at.is_(None))
+            ).scalars()
+            warnings = filter_denials(policy, columns_of=columns_of, names=sorted(names))
+    for warning in warnings:
+        err.print(f"warning: {warning}")
     err.print(
         f"valid: {len(policy.roles)} roles, {len(policy.grants)} grants, "
         f"{len(policy.masks)} masks, {len(policy.row_filters)} row filters, "

@@ -22,6 +22,7 @@ SPECIAL_FORMS = frozenset(
         "ifnull",
         "columns",
         "unnest",
+        "explode",
         "grouping",
         "grouping_id",
         "case",

@@ -194,6 +194,10 @@ def sql_problem(sql: str, *, columns: Sequence[str] | None = None) -> str | None
     expression = select.expressions[0]
     if expression.find(exp.Select, exp.Subquery, exp.Table, exp.Query) is not None:
         return "subqueries are not allowed"
+    for function in expression.find_all(exp.Func):
+        problem = _function_problem(function)
+        if problem:
+            return problem
     if columns is not None:
         known = {c.lower() for c in columns}
         for column in expression.find_all(exp.Column):
@@ -201,6 +205,45 @@ def sql_problem(sql: str, *, columns: Sequence[str] | None = None) -> str | None
             if name not in known and name not in CALLER_NAMES:
                 return f"no column {column.name!r} in the table (columns: {', '.join(columns)})"
     return None
+
+
+def _function_problem(function: exp.Func) -> str | None:
+    """Why the query path would refuse this function of policy SQL, or None."""
+    from steward.errors import Forbidden
+    from steward.policy.statement import refuse_unsafe
+
+    if isinstance(function, exp.Anonymous) and function.name.lower() == "current_attribute":
+        return None  # bound to a literal per caller before the query runs
+    try:
+        refuse_unsafe(exp.select(function.copy()))
+    except Forbidden as exc:
+        return exc.message.removeprefix("sql: ")
+    return None
+
+
+def filter_denials(policy: Policy, *, columns_of: ColumnsOf, names: Sequence[str]) -> list[str]:
+    """The tables a row filter will refuse, because it names a column they lack.
+
+    A filter is bound to the table's own columns; one naming a column the table lacks
+    cannot be enforced, so the query path refuses that table to the filter's roles.
+    """
+    from steward.policy.decide import columns_named, matches
+
+    found = []
+    for i, rule in enumerate(policy.row_filters):
+        named = columns_named(rule.where) - CALLER_NAMES
+        for name in names:
+            if not matches(rule.table, name):
+                continue
+            known = {c.lower() for c, _ in columns_of(name) or ()}
+            missing = sorted(named - known)
+            if missing:
+                roles = ", ".join(rule.roles)
+                found.append(
+                    f"row_filters[{i}] names {', '.join(missing)}, which {name} does not have:"
+                    f" {name} will be refused to {roles}"
+                )
+    return found
 
 
 def _missing_column(pattern: str, columns_of: ColumnsOf | None) -> str | None:
