@@ -2,7 +2,8 @@
 check results and query lineage, and one token per role.
 
 Roles, as the security review named them:
-- `admin`: administers Steward, sees all metadata;
+- `admin` (user `root`): administers Steward, sees all metadata; its data access is
+  the policy's like anyone's, and it grants `root` every `lake.crm` table;
 - `analyst`: may select (so describe) every `lake.crm` table, every column clear;
 - `masked`: may select them too, but `email` is masked and `salary` denied;
 - `outsider`: may select `lake.crm.orders` only, so may not describe customers.
@@ -33,8 +34,9 @@ roles:
   analyst: {groups: [analysts]}
   masked: {groups: [masked-analysts]}
   outsider: {groups: [outsiders]}
+  platform: {users: [root]}
 grants:
-  - roles: [analyst, masked]
+  - roles: [analyst, masked, platform]
     select: ["lake.crm.*"]
   - roles: [outsider]
     select: ["lake.crm.orders"]

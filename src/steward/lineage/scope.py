@@ -73,6 +73,16 @@ def others_query_lineage(conn: Connection, user: str) -> Hidden:
     return Hidden(datasets=found["datasets"], jobs=found["jobs"])
 
 
+def own_consumer(conn: Connection, user: str) -> int | None:
+    """The row id of `user`'s consumer dataset (what their queries read), if any."""
+    found = conn.execute(
+        sa.select(datasets.c.id)
+        .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
+        .where(namespaces.c.name == CONSUMER_NAMESPACE, datasets.c.name == user)
+    ).scalar()
+    return None if found is None else int(found)
+
+
 def posted_jobs(conn: Connection, user: str) -> frozenset[str]:
     """`namespace:name` of the jobs whose events `user` sent (their `lineage.ingest` records).
 

@@ -3,7 +3,8 @@
 The same decisions as the query path (`policy.decide`), made once per request:
 - a dataset is described (page, search hit, graph node details) only to a caller the
   policy lets `describe` or `select` it; a dataset outside the catalog has no name the
-  policy can grant, so only admins see its details;
+  policy can grant, so only admins see its details (but a caller's own query consumer
+  is theirs);
 - of a described dataset, the columns denied to the caller are left out;
 - other users' query lineage (`steward://query`, `steward://consumer`) is left out.
 Admins administer Steward and see all metadata: `sight_for` gives them None. With no
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.identity.models import Principal
-from steward.lineage.scope import Hidden, others_query_lineage
+from steward.lineage.scope import Hidden, others_query_lineage, own_consumer
 from steward.policy.access import Caller, TableAccess
 from steward.policy.decide import caller_for, decide, may_describe, selects_column
 from steward.policy.models import Policy
@@ -94,6 +95,10 @@ class PolicySight:
         columns = _columns(conn, shown)
         for dataset_id in ids:
             self._withheld[dataset_id] = None
+        # Their own consumer lists the columns their queries read: theirs to see.
+        mine = own_consumer(conn, self.user)
+        if mine in self._withheld:
+            self._withheld[mine] = frozenset()
         for dataset_id in shown:
             name = names[dataset_id]
             of_table = columns.get(dataset_id, [])
