@@ -40,9 +40,13 @@ class Report:
         }
 
     def to_csv(self) -> str:
-        """The rows as CSV with a header line, every cell safe to open in a spreadsheet."""
+        """The rows as CSV (RFC 4180) with a header line, every cell safe in a spreadsheet.
+
+        Lines end in CRLF: the writer then quotes a cell holding a lone CR, which would
+        otherwise start a new row there (and a formula with it).
+        """
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([csv_cell(c) for c in self.columns])
         writer.writerows(tuple(csv_cell(v) for v in _plain(row)) for row in self.rows)
         return out.getvalue()
