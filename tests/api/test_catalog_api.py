@@ -15,6 +15,7 @@ from steward.api import create_app
 from steward.app import Steward
 from steward.connectors.iceberg import lake_catalog
 from steward.identity.tokens import create_token
+from steward.policy.versions import apply
 
 
 def as_user(steward: Steward, user: str, groups: tuple[str, ...] = ()) -> TestClient:
@@ -76,11 +77,15 @@ def test_dataset_page_answers_by_catalog_name_and_node_id(client: TestClient, sy
     assert "lake.crm.nothing" in missing.json()["error"]
 
 
-def test_owners_and_admins_edit_everyone_with_a_token_reads(
+def test_owners_and_admins_edit_and_those_the_policy_lets_describe_read(
     steward: Steward, client: TestClient, synced: None
 ) -> None:
     ann = as_user(steward, "ann")
     team = as_user(steward, "cy", ("crm-team",))
+    assert ann.get("/api/v1/datasets/lake.crm.customers").status_code == 404
+    readers = "roles:\n  readers: {users: [ann], groups: [crm-team]}\n"
+    readers += "grants:\n  - roles: [readers]\n    describe: ['lake.crm.*']\n"
+    apply(steward.store, readers, actor=None)
     assert ann.get("/api/v1/datasets/lake.crm.customers").status_code == 200
     refused = ann.patch("/api/v1/datasets/lake.crm.customers", json={"description": "mine"})
     assert refused.status_code == 403

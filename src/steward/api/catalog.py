@@ -17,6 +17,7 @@ from steward.catalog.sync import sync
 from steward.catalog.views import dataset_page
 from steward.errors import Forbidden
 from steward.identity.models import Principal
+from steward.policy.sight import sight_for
 from steward.quality.history import latest
 
 router = APIRouter(prefix="/api/v1")
@@ -44,11 +45,18 @@ def get_catalog_search(
     deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> Response:
-    """Datasets by full text over names, descriptions, columns, tags and owners; best first."""
+    """Datasets by full text over names, descriptions, columns, tags and owners; best first.
+
+    Only datasets the caller may describe are searched (admins: all).
+    """
     filters = SearchFilters(source=source, tag=tag, owner=owner, domain=domain)
-    found = search(
-        steward_of(request).store, q, filters=filters, limit=limit, include_deleted=deleted
-    )
+    store = steward_of(request).store
+    sight = sight_for(store, _caller(request))
+    only = None
+    if sight is not None:
+        with store.read() as conn:
+            only = sight.describable(conn)
+    found = search(store, q, filters=filters, limit=limit, include_deleted=deleted, only=only)
     return Json({"results": found, "totalCount": len(found)})
 
 
@@ -97,11 +105,19 @@ def post_classify(request: Request, dataset: str | None = None, sample: int = 20
 
 @router.get("/datasets/{ref:path}")
 def get_dataset(request: Request, ref: str) -> Response:
-    """Everything the catalog knows of one dataset: a catalog name or a node id."""
-    with steward_of(request).store.read() as conn:
-        page = dataset_page(conn, ref)
+    """What the catalog knows of one dataset that the caller may see: a name or a node id.
+
+    404 when the policy does not let the caller describe it; without the columns it
+    denies them; quality values only where they may read the check's columns clear.
+    """
+    store = steward_of(request).store
+    sight = sight_for(store, _caller(request))
+    with store.read() as conn:
+        page = dataset_page(conn, ref, sight)
+        # A page shown to a non-admin is a catalog dataset's: only those can be described.
+        access = None if sight is None else sight.access(conn, page["name"])
         # The latest result of each quality check, flapping ones flagged.
-        page["quality"] = latest(conn, page["id"])
+        page["quality"] = latest(conn, page["id"], access=access)
         return Json(page)
 
 

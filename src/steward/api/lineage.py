@@ -20,6 +20,7 @@ from steward.lineage import graph, nodes, queries
 from steward.lineage.graph import Direction
 from steward.lineage.ingest import ingest_body
 from steward.lineage.models import to_utc
+from steward.policy.sight import PolicySight, sight_for
 
 router = APIRouter(prefix="/api/v1")
 
@@ -106,13 +107,23 @@ class GraphQuestion:
     asOf: str | None = None
 
 
+def _sight(request: Request) -> PolicySight | None:
+    """What the caller may see of the metadata (None: everything, for admins)."""
+    return sight_for(steward_of(request).store, request.state.principal)
+
+
 @router.get("/lineage")
 def get_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Response:
     """The graph around a dataset or job; `depth` in steps (default 20, or `all`)."""
     with steward_of(request).store.read() as conn:
         start = nodes.resolve_node(conn, q.nodeId)
         result = graph.lineage_graph(
-            conn, start, depth=_depth(q.depth), direction=q.direction, as_of=_time("asOf", q.asOf)
+            conn,
+            start,
+            depth=_depth(q.depth),
+            direction=q.direction,
+            as_of=_time("asOf", q.asOf),
+            sight=_sight(request),
         )
     return Json(result)
 
@@ -123,7 +134,12 @@ def get_column_lineage(request: Request, q: Annotated[GraphQuestion, Depends()])
     with steward_of(request).store.read() as conn:
         start = nodes.resolve_field(conn, q.nodeId)
         result = graph.column_lineage_graph(
-            conn, start, depth=_depth(q.depth), direction=q.direction, as_of=_time("asOf", q.asOf)
+            conn,
+            start,
+            depth=_depth(q.depth),
+            direction=q.direction,
+            as_of=_time("asOf", q.asOf),
+            sight=_sight(request),
         )
     return Json(result)
 
@@ -137,11 +153,15 @@ def get_events(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
-    """Raw events as received, newest first; `after`/`before` bound the event time."""
+    """Raw events as received, newest first; `after`/`before` bound the event time.
+
+    Admins read every event; others the events of the jobs they sent events for.
+    """
     since, until = _time("after", after), _time("before", before)
+    sight = _sight(request)
     with steward_of(request).store.read() as conn:
         answer = queries.list_events(
-            conn, run_id=runId, after=since, before=until, limit=limit, offset=offset
+            conn, run_id=runId, after=since, before=until, limit=limit, offset=offset, sight=sight
         )
     return Json(answer)
 
@@ -150,7 +170,7 @@ def get_events(
 def get_namespaces(request: Request) -> Response:
     """Every namespace, with counts of datasets and jobs."""
     with steward_of(request).store.read() as conn:
-        return Json({"namespaces": queries.list_namespaces(conn)})
+        return Json({"namespaces": queries.list_namespaces(conn, _sight(request))})
 
 
 @router.get("/datasets")
@@ -159,7 +179,10 @@ def get_datasets(
 ) -> Response:
     """A page of datasets, optionally of one namespace."""
     with steward_of(request).store.read() as conn:
-        return Json(queries.list_datasets(conn, namespace=namespace, limit=limit, offset=offset))
+        answer = queries.list_datasets(
+            conn, namespace=namespace, limit=limit, offset=offset, sight=_sight(request)
+        )
+        return Json(answer)
 
 
 @router.get("/jobs")
@@ -168,7 +191,10 @@ def get_jobs(
 ) -> Response:
     """A page of jobs, optionally of one namespace."""
     with steward_of(request).store.read() as conn:
-        return Json(queries.list_jobs(conn, namespace=namespace, limit=limit, offset=offset))
+        answer = queries.list_jobs(
+            conn, namespace=namespace, limit=limit, offset=offset, sight=_sight(request)
+        )
+        return Json(answer)
 
 
 @router.get("/jobs/{path:path}")
@@ -188,7 +214,10 @@ def get_runs(request: Request, path: str, limit: Limit = 100, offset: Offset = 0
         )
     namespace, name = unquote(segments[0]), unquote(segments[1])
     with steward_of(request).store.read() as conn:
-        return Json(queries.list_runs(conn, namespace, name, limit=limit, offset=offset))
+        answer = queries.list_runs(
+            conn, namespace, name, limit=limit, offset=offset, sight=_sight(request)
+        )
+        return Json(answer)
 
 
 @router.get("/search")
@@ -197,4 +226,4 @@ def get_search(
 ) -> Response:
     """Datasets and jobs by name, description or field name; exact names first."""
     with steward_of(request).store.read() as conn:
-        return Json(queries.search(conn, q, limit=limit))
+        return Json(queries.search(conn, q, limit=limit, sight=_sight(request)))

@@ -40,12 +40,28 @@ class Report:
         }
 
     def to_csv(self) -> str:
-        """The rows as CSV with a header line."""
+        """The rows as CSV (RFC 4180) with a header line, every cell safe in a spreadsheet.
+
+        Lines end in CRLF: the writer then quotes a cell holding a lone CR, which would
+        otherwise start a new row there (and a formula with it).
+        """
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.columns)
-        writer.writerows(_plain(row) for row in self.rows)
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([csv_cell(c) for c in self.columns])
+        writer.writerows(tuple(csv_cell(v) for v in _plain(row)) for row in self.rows)
         return out.getvalue()
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV
+# Injection"); user names, dataset names and details are anyone's text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """`value` as a CSV cell: text that a spreadsheet would run as a formula gets a `'`."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _plain(row: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -11,10 +11,11 @@ the full-text rank, where a hit in the name outweighs one in a description.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -132,18 +133,21 @@ def search(
     filters: SearchFilters = SearchFilters(),
     limit: int = 20,
     include_deleted: bool = False,
+    only: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Datasets matching `query` (every word, as a prefix), best first.
 
     Order: exact name matches (the whole name, or its last part), then datasets whose
-    name matches every word, then the rest, each group by full-text rank.
+    name matches every word, then the rest, each group by full-text rank. `only` limits
+    the answer to these catalog names (the ones the caller may describe; see
+    `policy.sight`), inside the SQL, so ranking and `limit` see the same rows.
     """
     if not 1 <= limit <= 500:
         raise InvalidInput("limit: must be between 1 and 500")
     refresh(store)
     terms = _terms(query)
     with store.read() as conn:
-        where, params = _filters(filters, include_deleted)
+        where, params = _filters(filters, include_deleted, only, conn.dialect.name)
         if not terms:
             sql = f"SELECT s.* FROM catalog_search s WHERE {where} ORDER BY s.name LIMIT :limit"
             rows = conn.execute(sa.text(sql), {**params, "limit": limit}).all()
@@ -258,9 +262,19 @@ def _postgresql_ranked(
     return [(row, row.score) for row in rows if row.dataset_id not in skip][: limit - len(skip)]
 
 
-def _filters(filters: SearchFilters, include_deleted: bool) -> tuple[str, dict[str, Any]]:
+def _filters(
+    filters: SearchFilters, include_deleted: bool, only: Collection[str] | None, dialect: str
+) -> tuple[str, dict[str, Any]]:
     clauses = ["1 = 1"]
     params: dict[str, Any] = {}
+    if only is not None:
+        # One parameter however many names: a JSON array on SQLite, an array on PostgreSQL.
+        if dialect == "postgresql":
+            clauses.append("s.name = ANY(CAST(:only AS text[]))")
+            params["only"] = sorted(only)
+        else:
+            clauses.append("s.name IN (SELECT value FROM json_each(:only))")
+            params["only"] = orjson.dumps(sorted(only)).decode()
     if not include_deleted:
         clauses.append("s.deleted = :false")
         params["false"] = False

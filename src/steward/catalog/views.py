@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from steward.errors import NotFound
 from steward.lineage.nodes import node_id, resolve_node
+from steward.lineage.scope import Hidden, Sight
 from steward.lineage.views import dataset_details, iso
 from steward.store.schema import (
     catalog_annotations,
@@ -43,10 +44,15 @@ def resolve_dataset(conn: Connection, ref: str) -> int:
         sa.select(catalog_entries.c.dataset_id).where(catalog_entries.c.name == ref)
     ).scalar()
     if found is None:
-        raise NotFound(
-            f"dataset: {ref!r} is neither a catalog name nor a 'dataset:NAMESPACE:NAME' node id"
-        )
+        raise NotFound(_not_found(ref))
     return int(found)
+
+
+def _not_found(ref: str) -> str:
+    """The same words whether the dataset does not exist or may not be described."""
+    if ref.startswith("dataset:"):
+        return f"nodeId: no dataset {ref!r} has been seen"
+    return f"dataset: {ref!r} is neither a catalog name nor a 'dataset:NAMESPACE:NAME' node id"
 
 
 def _split_owner(name: str) -> tuple[str, str]:
@@ -204,8 +210,13 @@ def schema_versions(conn: Connection, dataset_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def neighbours(conn: Connection, dataset_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Datasets one job away, upstream and downstream, in the current graph."""
+def neighbours(
+    conn: Connection, dataset_id: int, hidden: Hidden = Hidden()
+) -> dict[str, list[dict[str, Any]]]:
+    """Datasets one job away, upstream and downstream, in the current graph.
+
+    `hidden` datasets and jobs (other users' query lineage) are left out.
+    """
     mine = lineage_edges.alias("mine")
     other = lineage_edges.alias("other")
     out: dict[str, list[dict[str, Any]]] = {}
@@ -218,6 +229,8 @@ def neighbours(conn: Connection, dataset_id: int) -> dict[str, list[dict[str, An
                 namespaces.c.name.label("namespace"),
                 datasets.c.name,
                 catalog_entries.c.name.label("entry"),
+                datasets.c.id,
+                other.c.job_id,
             )
             .select_from(mine)
             .join(other, sa.and_(other.c.job_id == mine.c.job_id, other.c.valid_to.is_(None)))
@@ -233,19 +246,38 @@ def neighbours(conn: Connection, dataset_id: int) -> dict[str, list[dict[str, An
             )
             .distinct()
         ).all()
-        found = [{"nodeId": node_id("dataset", r.namespace, r.name), "name": r.entry} for r in rows]
-        out[direction] = sorted(found, key=lambda n: n["name"] or n["nodeId"])
+        found = {
+            node_id("dataset", r.namespace, r.name): r.entry
+            for r in rows
+            if r.id not in hidden.datasets and r.job_id not in hidden.jobs
+        }
+        listed = [{"nodeId": key, "name": name} for key, name in found.items()]
+        out[direction] = sorted(listed, key=lambda n: n["name"] or n["nodeId"])
     return out
 
 
-def dataset_page(conn: Connection, ref: str) -> dict[str, Any]:
-    """One dataset as `GET /api/v1/datasets/{id}` returns it."""
+def dataset_page(conn: Connection, ref: str, sight: Sight | None = None) -> dict[str, Any]:
+    """One dataset as `GET /api/v1/datasets/{id}` returns it, as `sight` may see it.
+
+    A dataset the caller may not describe is not found, in the same words as one that
+    does not exist; of one they may, the columns denied to them are left out. `sight`
+    None shows everything.
+    """
     dataset_id = resolve_dataset(conn, ref)
+    hidden = Hidden()
+    withheld: frozenset[str] = frozenset()
+    if sight is not None:
+        hidden = sight.hidden(conn)
+        decided = sight.withheld(conn, [dataset_id])[dataset_id]
+        if decided is None or dataset_id in hidden.datasets:
+            raise NotFound(_not_found(ref))
+        withheld = decided
     view = describe_datasets(conn, [dataset_id])[dataset_id]
+    view["columns"] = [c for c in view["columns"] if c["name"] not in withheld]
     versions = schema_versions(conn, dataset_id)
     view["schemaVersion"] = versions[-1] if versions else None
     view["schemaVersions"] = len(versions)
-    view.update(neighbours(conn, dataset_id))
+    view.update(neighbours(conn, dataset_id, hidden))
     return view
 
 

@@ -17,7 +17,9 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from steward.errors import NotFound
 from steward.lineage.nodes import FieldNode, Node, NodeKind, field_node_id, node_id
+from steward.lineage.scope import Sight, strip_dataset
 from steward.lineage.views import dataset_details, job_details
 from steward.store import fast
 from steward.store.schema import column_edges, lineage_edges
@@ -72,6 +74,8 @@ class _Walk:
     nodes: dict[int, None] = field(default_factory=dict)
     # (origin, destination) in the direction data flows, in walk order.
     edges: dict[tuple[int, int], None] = field(default_factory=dict)
+    # Nodes never reached (another user's query lineage), as the same ints.
+    excluded: frozenset[int] = frozenset()
 
 
 def _walk(
@@ -83,7 +87,7 @@ def _walk(
     as_of: datetime | None,
     walk: _Walk,
 ) -> None:
-    nodes, edges = walk.nodes, walk.edges
+    nodes, edges, excluded = walk.nodes, walk.edges, walk.excluded
     frontier = {start.id}
     kind: NodeKind = start.kind
     taken = 0
@@ -97,6 +101,8 @@ def _walk(
             rows = fast.tuples(conn, step, {"ids": id_list(chunk, dialect), "as_of": as_of})
             for here, there in rows:
                 a, b = here_sign * here, there_sign * there
+                if b in excluded:
+                    continue
                 edges[(b, a) if upstream else (a, b)] = None
                 if b not in nodes:
                     nodes[b] = None
@@ -113,13 +119,21 @@ def lineage_graph(
     depth: int | None,
     direction: Direction,
     as_of: datetime | None = None,
+    sight: Sight | None = None,
 ) -> dict[str, Any]:
     """The Marquez-shaped graph around `start`: `{"graph": [{id, type, data, inEdges, outEdges}]}`.
 
-    `depth` None follows edges until nothing new is reached.
+    `depth` None follows edges until nothing new is reached. With a `sight`, other
+    users' query lineage is left out (NotFound when it is the start) and a dataset the
+    caller may not describe shows its id and name only; `sight` None shows everything.
     """
     walk = _Walk()
     first = start.id if start.kind == "dataset" else -start.id
+    if sight is not None:
+        hidden = sight.hidden(conn)
+        walk.excluded = frozenset([*hidden.datasets, *(-j for j in hidden.jobs)])
+        if first in walk.excluded:
+            raise NotFound(f"nodeId: no {start.kind} {start.node_id!r} has been seen")
     walk.nodes[first] = None
     steps = None if depth is None else 2 * depth
     if direction in ("upstream", "both"):
@@ -130,6 +144,9 @@ def lineage_graph(
     dataset_ids = [n for n in walk.nodes if n > 0]
     job_ids = [-n for n in walk.nodes if n < 0]
     details = dataset_details(conn, dataset_ids, as_of)
+    if sight is not None:
+        withheld = sight.withheld(conn, dataset_ids)
+        details = {i: strip_dataset(d, withheld[i]) for i, d in details.items()}
     details.update({-i: d for i, d in job_details(conn, job_ids, as_of).items()})
     ids = {
         n: f"{'dataset' if n > 0 else 'job'}:{d['namespace']}:{d['name']}"
@@ -162,13 +179,20 @@ def column_lineage_graph(
     depth: int | None,
     direction: Direction,
     as_of: datetime | None = None,
+    sight: Sight | None = None,
 ) -> dict[str, Any]:
     """The graph of columns around one field, each edge with its transformations.
 
     Upstream also follows the inputs that the `columnLineage` facet says affect the
     whole output dataset (its `dataset` list: filters, join keys), marked `indirect`.
+    With a `sight`, a column is a node only if the caller may describe its dataset and
+    the column is not denied to them, and other users' query lineage is left out; the
+    walk stops where a column is not shown. `sight` None shows everything.
     """
     origin = (start.dataset.id, start.field)
+    shown = _shown_fields(conn, sight)
+    if not shown([origin]):
+        raise NotFound(f"nodeId: no dataset field {start.node_id!r} has been seen")
     fields: list[tuple[int, str]] = [origin]
     whole: dict[int, list[str]] = {}  # field names of datasets reached as a whole
     edges: dict[tuple[tuple[int, str], tuple[int, str], int], dict[str, Any]] = {}
@@ -190,7 +214,11 @@ def column_lineage_graph(
                     if row.out_dataset_id not in whole:
                         whole[row.out_dataset_id] = _field_names(conn, row.out_dataset_id, as_of)
                     targets = [(row.out_dataset_id, f) for f in whole[row.out_dataset_id]]
+                if not shown([src]) or row.job_id in shown.hidden_jobs:
+                    continue
                 for dst in targets:
+                    if not shown([dst]):
+                        continue
                     edges[(src, dst, row.job_id)] = {
                         "transformations": row.transformations,
                         "transformationDescription": row.transformation_description,
@@ -205,6 +233,32 @@ def column_lineage_graph(
             frontier = found
             taken += 1
     return _column_graph(conn, fields, edges, as_of)
+
+
+@dataclass
+class _ShownFields:
+    """Whether the caller sees columns: by `Sight`, decisions kept for the walk."""
+
+    conn: Connection
+    sight: Sight | None
+    hidden_jobs: frozenset[int] = frozenset()
+    hidden_datasets: frozenset[int] = frozenset()
+
+    def __call__(self, keys: list[tuple[int, str]]) -> bool:
+        if self.sight is None:
+            return True
+        ids = {d for d, _ in keys}
+        if ids & self.hidden_datasets:
+            return False
+        withheld = self.sight.withheld(self.conn, ids)
+        return all(withheld[d] is not None and f not in (withheld[d] or ()) for d, f in keys)
+
+
+def _shown_fields(conn: Connection, sight: Sight | None) -> _ShownFields:
+    if sight is None:
+        return _ShownFields(conn, None)
+    hidden = sight.hidden(conn)
+    return _ShownFields(conn, sight, hidden.jobs, hidden.datasets)
 
 
 def _field_names(conn: Connection, dataset_id: int, as_of: datetime | None) -> list[str]:

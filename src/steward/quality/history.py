@@ -5,6 +5,10 @@ A check is **flapping** when, over its last `FLAP_WINDOW` results, its status ch
 between passing (pass, warn) and failing (fail, error) at least `FLAP_CHANGES` times:
 a check that cannot make up its mind is a broken check or a racy pipeline, and an
 alert on it is noise.
+
+What a result shows depends on who asks (`latest(..., access=)`): its observed value,
+failures and message come from the data, so only a caller who may read the check's
+columns clear sees them; others see the check's name, status and time.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from steward.policy.access import TableAccess
 from steward.quality.models import CheckResult
 from steward.store import Store
 from steward.store.schema import quality_alert_state, quality_results
@@ -63,8 +68,34 @@ def flapping(statuses: Sequence[str]) -> bool:
     return changes >= FLAP_CHANGES
 
 
-def latest(conn: Connection, dataset: str) -> list[dict[str, Any]]:
-    """Each check of `dataset`: its latest result, its recent statuses and `flapping`."""
+WITHHELD = "values withheld: the access policy does not let you read this check's columns in clear"
+
+
+def values_shown(access: TableAccess | None, column: str | None) -> bool:
+    """Whether a caller with `access` (None: an admin) may see a check's values.
+
+    A check on a column needs that column clear; a check of the whole table (a row
+    count, a `sql` check) needs every column clear. Either needs the table selectable
+    without a row filter: a count over rows the caller cannot see says something of them.
+    """
+    if access is None:
+        return True
+    if not access.allowed or access.row_filters:
+        return False
+    verdicts = {c.name: c.verdict for c in access.columns}
+    wanted = [column] if column else list(verdicts)
+    return all(verdicts.get(name) == "clear" for name in wanted)
+
+
+def latest(
+    conn: Connection, dataset: str, *, access: TableAccess | None = None
+) -> list[dict[str, Any]]:
+    """Each check of `dataset`: its latest result, its recent statuses and `flapping`.
+
+    `access` is the caller's decision on the dataset (None: an admin, who sees all);
+    a check whose values they may not see (`values_shown`) shows its name, status and
+    time, with a note that the rest is withheld.
+    """
     rows = conn.execute(
         sa.select(quality_results)
         .where(quality_results.c.dataset == dataset)
@@ -78,6 +109,16 @@ def latest(conn: Connection, dataset: str) -> list[dict[str, Any]]:
     for name, recent in sorted(by_check.items()):
         newest = recent[0]
         statuses = [r.status for r in recent]
+        if not values_shown(access, newest.column_name):
+            out.append(
+                {
+                    "check": name,
+                    "status": newest.status,
+                    "ranAt": newest.ran_at.isoformat() + "Z",
+                    "withheld": WITHHELD,
+                }
+            )
+            continue
         out.append(
             {
                 "check": name,

@@ -45,6 +45,7 @@ from steward.quality.run import (
     Measured,
     Numbers,
     conclude,
+    error_message,
     evaluate,
     measure,
     tables_needed,
@@ -446,7 +447,7 @@ def _overlaps(
         try:
             _, rows = engine.execute(_overlap(engine, check).sql("duckdb"))
         except ChecksCouldNotRun as exc:
-            errors[check.name] = exc.message
+            errors[check.name] = error_message(exc, check.name)
             continue
         count, keys = rows[0]
         out[check.name] = (int(count), list(keys or []))

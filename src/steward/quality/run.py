@@ -8,6 +8,7 @@ sit behind `Engine` (execute SQL, count the statements) so Spark can follow.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -33,8 +34,22 @@ if TYPE_CHECKING:
     from steward.engines.duckdb import TableData
 
 
+log = logging.getLogger("steward.quality")
+
+
 class CheckQueryFailed(ChecksCouldNotRun):
-    """A query of a check failed on the engine; the message is the engine's."""
+    """A query of a check failed on the engine.
+
+    The engine's own text can quote the data (a value that failed a cast, a row of a
+    constraint), and check results are shown to people the policy may keep from that
+    data; so the message names the engine's error class only. The text goes to
+    Steward's log, for the operator.
+    """
+
+    def __init__(self, error_class: str, engine_text: str) -> None:
+        super().__init__(f"the engine could not run the query ({error_class})")
+        self.error_class = error_class
+        log.warning("a quality check query failed: %s: %s", error_class, engine_text)
 
 
 class Engine(Protocol):
@@ -87,7 +102,8 @@ class DuckDBEngine:
             result = self._conn.execute(sql)
             return [d[0] for d in result.description or ()], result.fetchall()
         except duckdb.Error as exc:
-            raise CheckQueryFailed(self._rename(str(exc).strip().splitlines()[0])) from None
+            text = self._rename(str(exc).strip().splitlines()[0])
+            raise CheckQueryFailed(type(exc).__name__, text) from None
 
     def columns(self, dataset: str) -> list[tuple[str, str]]:
         """(name, type) of each column of `dataset`."""
@@ -138,8 +154,8 @@ class PostgresEngine:
                 conn.rollback()
             return columns, rows
         except sa.exc.DBAPIError as exc:
-            message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise CheckQueryFailed(message) from None
+            text = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise CheckQueryFailed(type(exc.orig or exc).__name__, text) from None
 
     def columns(self, dataset: str) -> list[tuple[str, str]]:
         """(name, type) of each column of `dataset`, from information_schema."""
@@ -250,7 +266,7 @@ def measure(engine: Engine, dataset: Dataset, *, table_of: TableOf) -> Measured:
         try:
             columns, rows = engine.execute(query.sql(engine.dialect))
         except ChecksCouldNotRun as exc:
-            out.errors[check.name] = exc.message
+            out.errors[check.name] = error_message(exc, check.name)
             continue
         found = dict(zip(columns, rows[0], strict=True))
         out.numbers[check.name] = [found[GROUP_ROWS], found[GROUP_DISTINCT]]
@@ -265,7 +281,7 @@ def measure(engine: Engine, dataset: Dataset, *, table_of: TableOf) -> Measured:
             _, rows = engine.execute(query.sql(engine.dialect))
             values[check.name] = rows[0][0]
         except (ChecksCouldNotRun, KeyError) as exc:
-            out.errors[check.name] = _message(exc)
+            out.errors[check.name] = error_message(exc, check.name)
     for check in dataset.checks:
         name = check.name
         if check.kind == "schema" or name in out.errors or name in out.numbers:
@@ -308,7 +324,8 @@ def conclude(
             try:
                 results.append(_schema(check, engine.columns(check.dataset)))
             except ChecksCouldNotRun as exc:
-                results.append(_result(check, "error", None, None, exc.message, "metadata"))
+                message = error_message(exc, check.name)
+                results.append(_result(check, "error", None, None, message, "metadata"))
             continue
         result = replace(judge(check, judged[check.name], now=now), how=way)
         if result.status in ("fail", "warn"):
@@ -341,7 +358,7 @@ def _collect(
         return
     except ChecksCouldNotRun as exc:
         if len(names) == 1:
-            errors[names[0]] = exc.message
+            errors[names[0]] = error_message(exc, names[0])
             return
     by_name = {c.name: c for c in dataset.checks}
     for name in names:
@@ -353,7 +370,7 @@ def _collect(
         try:
             columns, rows = engine.execute(single.sql(engine.dialect))
         except ChecksCouldNotRun as exc:
-            errors[name] = exc.message
+            errors[name] = error_message(exc, name)
             continue
         # Run alone, a check's outputs keep their aliases only if it was first; map them.
         found = dict(zip(columns, rows[0], strict=True))
@@ -539,7 +556,14 @@ def _age(seconds: float) -> str:
     return f"{seconds:.0f}s"
 
 
-def _message(exc: Exception) -> str:
+def error_message(exc: Exception, check: str) -> str:
+    """What a check's result says of why it could not run.
+
+    Steward's own refusals keep their words; an engine's failure is named by its error
+    class and the check, never by the engine's text (see `CheckQueryFailed`).
+    """
+    if isinstance(exc, CheckQueryFailed):
+        return f"check {check}: {exc.message}"
     if isinstance(exc, StewardError):
         return exc.message
     return f"table {exc.args[0]} is not readable here"
@@ -550,6 +574,7 @@ __all__ = [
     "Engine",
     "PostgresEngine",
     "conclude",
+    "error_message",
     "evaluate",
     "judge",
     "measure",
@@ -558,6 +583,12 @@ __all__ = [
     "run_dataset",
     "user_query",
 ]
+
+
+def _all_errored(dataset: Dataset, exc: StewardError) -> list[CheckResult]:
+    return [
+        _result(c, "error", None, None, error_message(exc, c.name), _how(c)) for c in dataset.checks
+    ]
 
 
 def run_dataset(steward: Steward, dataset: Dataset) -> list[CheckResult]:
@@ -571,16 +602,16 @@ def run_dataset(steward: Steward, dataset: Dataset) -> list[CheckResult]:
     try:
         done = run_current(steward, dataset)
     except StewardError as exc:
-        return [_result(c, "error", None, None, exc.message, _how(c)) for c in dataset.checks]
+        return _all_errored(dataset, exc)
     if done is not None:
         return done
     try:
         engine = open_engine(steward, dataset)
     except ChecksCouldNotRun as exc:
-        return [_result(c, "error", None, None, exc.message, _how(c)) for c in dataset.checks]
+        return _all_errored(dataset, exc)
     try:
         return run_checks(engine, dataset)
     except ChecksCouldNotRun as exc:
-        return [_result(c, "error", None, None, exc.message, _how(c)) for c in dataset.checks]
+        return _all_errored(dataset, exc)
     finally:
         engine.close()
