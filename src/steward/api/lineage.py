@@ -60,7 +60,12 @@ async def post_event(request: Request) -> Response:
     body = await _body(request)
     # Parsing runs beside the write, off the event loop, which stays free for other requests.
     result = await run_in_threadpool(
-        ingest_body, steward_of(request).store, body, batch=False, actor=request.state.principal
+        ingest_body,
+        steward_of(request).store,
+        body,
+        batch=False,
+        actor=request.state.principal,
+        max_future_seconds=steward_of(request).settings.lineage_max_future_seconds,
     )
     return Json({"stored": result.stored, "duplicates": result.duplicates}, status_code=201)
 
@@ -70,7 +75,12 @@ async def post_batch(request: Request) -> Response:
     """Many events, as a JSON array or NDJSON, stored in one transaction: all or none."""
     body = await _body(request)
     result = await run_in_threadpool(
-        ingest_body, steward_of(request).store, body, batch=True, actor=request.state.principal
+        ingest_body,
+        steward_of(request).store,
+        body,
+        batch=True,
+        actor=request.state.principal,
+        max_future_seconds=steward_of(request).settings.lineage_max_future_seconds,
     )
     return Json(
         {"received": result.received, "stored": result.stored, "duplicates": result.duplicates},

@@ -1,7 +1,11 @@
 """Human metadata: descriptions, owners, tags, glossary terms and domains.
 
 An edit is one transaction. It is allowed for admins and for the dataset's owners
-(a user owner by name, a group owner by membership); everyone with a token reads.
+(a user owner by name, a group owner by membership) that a person or the catalog source
+named; an owner only an OpenLineage event names may not edit, as any token may post
+events. Everyone with a token reads. A column's values bind to its identity (Iceberg
+field id, else its name compared case-insensitively; see `catalog.authority`), so an
+edit naming `EMAIL` changes the column `email`.
 Human values are stored with origin `human` and the author, apart from what sources
 state, so a sync never overwrites them. Removing a tag or an owner that a source or
 the classifier states records a rejection, which keeps it off after later syncs and
@@ -19,8 +23,9 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.engine import Connection
 
+from steward.catalog.authority import DATASET, ColumnIdentity, grants_editing
 from steward.catalog.search import reindex
-from steward.catalog.views import DATASET, describe_datasets, resolve_dataset
+from steward.catalog.views import describe_datasets, resolve_dataset
 from steward.errors import Forbidden, InvalidInput
 from steward.identity.models import Principal
 from steward.store import Store
@@ -82,10 +87,12 @@ class DatasetEdit(ColumnEdit):
 
 
 def can_edit(view: dict[str, Any], principal: Principal) -> bool:
-    """Admins and the dataset's owners may edit its metadata."""
+    """Admins and the dataset's owners may edit its metadata (not owners events name)."""
     if principal.is_admin:
         return True
     for owner in view["owners"]:
+        if not grants_editing(owner):
+            continue
         if owner["kind"] == "user" and owner["name"] == principal.user:
             return True
         if owner["kind"] == "group" and owner["name"] in principal.groups:
@@ -111,23 +118,17 @@ def edit_dataset(
                 f"dataset {ref}: only its owners and admins may edit it, and "
                 f"{principal.user} is neither"
             )
-        known = {c["name"] for c in view["columns"]}
-        for column in edit.columns:
-            if column not in known:
-                raise InvalidInput(
-                    f"columns.{column}: {ref} has no such column (it has "
-                    f"{', '.join(sorted(known)) or 'no columns'})"
-                )
+        targets = {name: _column(view, ref, name) for name in edit.columns}
         writer = _Writer(conn, dataset_id, principal.user, when)
-        writer.apply(DATASET, edit)
+        writer.apply(ColumnIdentity(DATASET), edit)
         for owner in edit.addOwners:
             writer.owner(owner, add=True)
         for owner in edit.removeOwners:
             writer.owner(owner, add=False)
         if edit.domain is not None:
-            writer.single(DATASET, "domain", edit.domain.strip())
-        for column, change in edit.columns.items():
-            writer.apply(column, change)
+            writer.single(ColumnIdentity(DATASET), "domain", edit.domain.strip())
+        for name, change in edit.columns.items():
+            writer.apply(targets[name], change)
         reindex(conn, [dataset_id])
         if record is not None:
             details = edit.model_dump(exclude_defaults=True)
@@ -136,23 +137,46 @@ def edit_dataset(
         return describe_datasets(conn, [dataset_id])[dataset_id]
 
 
+def _column(view: dict[str, Any], ref: str, name: str) -> ColumnIdentity:
+    """The column of `view` an edit names: by exact name, else case-insensitively."""
+    columns = [ColumnIdentity(c["name"], c["fieldId"]) for c in view["columns"]]
+    for column in columns:
+        if column.name == name:
+            return column
+    for column in columns:
+        if column.binds(ColumnIdentity(name)):
+            return column
+    known = ", ".join(sorted(c.name for c in columns)) or "no columns"
+    raise InvalidInput(f"columns.{name}: {ref} has no such column (it has {known})")
+
+
 class _Writer:
     def __init__(self, conn: Connection, dataset_id: int, author: str, when: datetime) -> None:
         self.conn, self.dataset_id, self.author, self.when = conn, dataset_id, author, when
 
-    def _where(self, field: str, attribute: str) -> list[sa.ColumnElement[bool]]:
-        return [
-            catalog_annotations.c.dataset_id == self.dataset_id,
-            catalog_annotations.c.field == field,
-            catalog_annotations.c.attribute == attribute,
-            catalog_annotations.c.origin == "human",
-        ]
+    def _delete_human(
+        self, target: ColumnIdentity, attribute: str, *extra: sa.ColumnElement[bool]
+    ) -> None:
+        """Delete the human values of `attribute` bound to `target` (its identity, any spelling)."""
+        c = catalog_annotations.c
+        rows = self.conn.execute(
+            sa.select(c.id, c.field, c.field_id).where(
+                c.dataset_id == self.dataset_id,
+                c.attribute == attribute,
+                c.origin == "human",
+                *extra,
+            )
+        )
+        ids = [row.id for row in rows if ColumnIdentity(row.field, row.field_id).binds(target)]
+        if ids:
+            self.conn.execute(catalog_annotations.delete().where(c.id.in_(ids)))
 
-    def _insert(self, field: str, attribute: str, value: str, **extra: Any) -> None:
+    def _insert(self, target: ColumnIdentity, attribute: str, value: str, **extra: Any) -> None:
         self.conn.execute(
             catalog_annotations.insert().values(
                 dataset_id=self.dataset_id,
-                field=field,
+                field=target.name,
+                field_id=target.field_id,
                 attribute=attribute,
                 value=value,
                 origin="human",
@@ -163,39 +187,35 @@ class _Writer:
             )
         )
 
-    def single(self, field: str, attribute: str, value: str) -> None:
+    def single(self, target: ColumnIdentity, attribute: str, value: str) -> None:
         """Set (or with "", clear) a one-valued attribute: a description or a domain."""
-        self.conn.execute(catalog_annotations.delete().where(*self._where(field, attribute)))
+        self._delete_human(target, attribute)
         if value:
-            self._insert(field, attribute, value)
+            self._insert(target, attribute, value)
 
-    def labels(self, field: str, attribute: str, value: str, *, add: bool) -> None:
-        """Add or remove a tag or term; removing one a source states records a rejection."""
-        where = [*self._where(field, attribute), catalog_annotations.c.value == value]
-        self.conn.execute(catalog_annotations.delete().where(*where))
+    def labels(self, target: ColumnIdentity, attribute: str, value: str, *, add: bool) -> None:
+        """Add or remove a tag or term; removing a tag records a rejection that keeps it off."""
+        self._delete_human(target, attribute, catalog_annotations.c.value == value)
         if add:
-            self._insert(field, attribute, value)
+            self._insert(target, attribute, value)
         elif attribute == "tag":
-            self._insert(field, attribute, value, status="rejected")
+            self._insert(target, attribute, value, status="rejected")
 
     def owner(self, owner: OwnerSpec, *, add: bool) -> None:
-        where = [
-            *self._where(DATASET, "owner"),
-            catalog_annotations.c.value == owner.name,
-            catalog_annotations.c.kind == owner.kind,
-        ]
-        self.conn.execute(catalog_annotations.delete().where(*where))
+        c = catalog_annotations.c
+        target = ColumnIdentity(DATASET)
+        self._delete_human(target, "owner", c.value == owner.name, c.kind == owner.kind)
         status = "active" if add else "rejected"
-        self._insert(DATASET, "owner", owner.name, kind=owner.kind, role=owner.role, status=status)
+        self._insert(target, "owner", owner.name, kind=owner.kind, role=owner.role, status=status)
 
-    def apply(self, field: str, change: ColumnEdit) -> None:
+    def apply(self, target: ColumnIdentity, change: ColumnEdit) -> None:
         if change.description is not None:
-            self.single(field, "description", change.description.strip())
+            self.single(target, "description", change.description.strip())
         for tag in change.addTags:
-            self.labels(field, "tag", tag, add=True)
+            self.labels(target, "tag", tag, add=True)
         for tag in change.removeTags:
-            self.labels(field, "tag", tag, add=False)
+            self.labels(target, "tag", tag, add=False)
         for term in change.addTerms:
-            self.labels(field, "term", term, add=True)
+            self.labels(target, "term", term, add=True)
         for term in change.removeTerms:
-            self.labels(field, "term", term, add=False)
+            self.labels(target, "term", term, add=False)

@@ -6,6 +6,11 @@ OpenLineage events (see `catalog.events`) through the lineage store, so a schema
 version is recorded only when the schema changed, and a table gone from its source
 is marked deleted with its history kept. Human metadata lives apart
 (`catalog_annotations`) and is never touched by a sync.
+
+What the source states is also kept apart from the lineage store, in the catalog entry
+(`stated`: columns with their Iceberg field ids, description, symlinks) and as
+`source` annotations (owners, tags, terms, domain): the catalog shows a source-stated
+dataset from these, whatever OpenLineage events later say of it (`catalog.authority`).
 """
 
 from __future__ import annotations
@@ -277,6 +282,7 @@ def _write_entries(
             "fingerprint": table.fingerprint,
             "definition": table.definition,
             "properties": dict(table.properties),
+            "stated": stated(table),
             "synced_at": when,
             "deleted_at": None,
         }
@@ -303,30 +309,24 @@ def _write_entries(
     if inserts:
         conn.execute(catalog_entries.insert(), inserts)
     ids = [dataset_id for _, dataset_id in tables]
-    # What the source states beyond OpenLineage's facets: glossary terms, domain, tests.
+    # What the source states as annotations: owners, tags, glossary terms, domain.
     conn.execute(
         catalog_annotations.delete().where(
             catalog_annotations.c.dataset_id.in_(ids), catalog_annotations.c.origin == "source"
         )
     )
-    notes = []
-    for table, dataset_id in tables:
-        values = [("term", term) for term in table.terms]
-        if table.domain:
-            values.append(("domain", table.domain))
-        notes += [
-            {
-                "dataset_id": dataset_id,
-                "field": "",
-                "attribute": attribute,
-                "value": value,
-                "origin": "source",
-                "author": source.name,
-                "status": "active",
-                "updated_at": when,
-            }
-            for attribute, value in values
-        ]
+    notes = [
+        {
+            **note,
+            "dataset_id": dataset_id,
+            "origin": "source",
+            "author": source.name,
+            "status": "active",
+            "updated_at": when,
+        }
+        for table, dataset_id in tables
+        for note in _source_notes(table)
+    ]
     if notes:
         conn.execute(catalog_annotations.insert(), notes)
     conn.execute(catalog_tests.delete().where(catalog_tests.c.dataset_id.in_(ids)))
@@ -343,6 +343,47 @@ def _write_entries(
     ]
     if tests:
         conn.execute(catalog_tests.insert(), tests)
+
+
+def stated(table: DiscoveredTable) -> dict[str, Any]:
+    """What the source states of `table` beyond annotations, as `catalog_entries.stated`."""
+    return {
+        "description": table.description,
+        "columns": [
+            {
+                "name": c.name,
+                "type": c.type,
+                "description": c.description,
+                "fieldId": c.field_id,
+            }
+            for c in table.columns
+        ],
+        "symlinks": [
+            {"namespace": s.namespace, "name": s.name, "type": "TABLE"} for s in table.symlinks
+        ],
+    }
+
+
+def _source_notes(table: DiscoveredTable) -> list[dict[str, Any]]:
+    """The source's owners, tags, terms and domain of `table`, as annotation values.
+
+    Every annotation carries the same keys, as one multi-row insert needs.
+    """
+    empty: dict[str, Any] = {"field": "", "field_id": None, "kind": None, "role": None}
+    notes = [
+        {**empty, "attribute": "owner", "value": o.name, "kind": o.kind, "role": o.role}
+        for o in table.owners
+    ]
+    notes += [{**empty, "attribute": "tag", "value": tag} for tag in table.tags]
+    notes += [
+        {**empty, "field": c.name, "field_id": c.field_id, "attribute": "tag", "value": tag}
+        for c in table.columns
+        for tag in c.tags
+    ]
+    notes += [{**empty, "attribute": "term", "value": term} for term in table.terms]
+    if table.domain:
+        notes.append({**empty, "attribute": "domain", "value": table.domain})
+    return notes
 
 
 def _write_gone(store: Store, source: Source, gone: list[str], known: dict[str, Any]) -> None:

@@ -1,12 +1,16 @@
-"""What the catalog shows of a dataset: source facts overlaid with what people wrote.
+"""What the catalog shows of a dataset: stated facts overlaid with what people wrote.
 
-Three layers make a dataset's metadata, each value keeping its origin:
-- `source`: what the source or an OpenLineage producer stated (the lineage store's
-  facets: description, owners, tags, schema);
+Four layers make a dataset's metadata, each value keeping its origin:
+- `source`: what a catalog source states (`steward catalog sync`): for a dataset it
+  states, the only authority for columns, types, owners, tags and symlinks;
+- `lineage`: what OpenLineage producers stated (the lineage store's facets). For a
+  source-stated dataset only descriptions nobody else gave come from here; for a
+  dataset only lineage knows, columns, owners and tags come from here too;
 - `classifier`: PII tags proposed by `steward catalog classify`;
 - `human`: what people wrote through the API or the CLI.
-A human value wins over a source value of the same attribute; a human may also reject
-a tag (a source's or the classifier's), which then stays off.
+A human value wins over a stated value of the same attribute; a human may also reject
+a tag or an owner (a source's, an event's or the classifier's), which then stays off.
+Tags, descriptions and terms bind to a column's identity (see `catalog.authority`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from steward.catalog.authority import (
+    DATASET,
+    ColumnIdentity,
+    Label,
+    event_description,
+    labels_on,
+    lineage_columns,
+    source_columns,
+)
 from steward.errors import NotFound
 from steward.lineage.nodes import node_id, resolve_node
 from steward.lineage.scope import Hidden, Sight
@@ -32,8 +45,6 @@ from steward.store.schema import (
     lineage_edges,
     namespaces,
 )
-
-DATASET = ""  # the `field` of an annotation about the dataset itself
 
 
 def resolve_dataset(conn: Connection, ref: str) -> int:
@@ -91,13 +102,54 @@ def describe_datasets(conn: Connection, ids: Sequence[int]) -> dict[int, dict[st
     return out
 
 
+def _note_target(note: Any) -> ColumnIdentity:
+    return ColumnIdentity(note.field, note.field_id)
+
+
 def _view(facts: dict[str, Any], entry: Any, notes: list[Any], tests: list[Any]) -> dict[str, Any]:
     by_attribute: dict[str, list[Any]] = defaultdict(list)
     for note in notes:
         by_attribute[note.attribute].append(note)
+    # A source-stated dataset takes columns, owners, tags and symlinks from its source
+    # alone (see `catalog.authority`); before its first sync since migration 0008 it has
+    # no `stated` yet and reads like a dataset only lineage knows.
+    stated: dict[str, Any] | None = entry.stated if entry is not None else None
+    if stated is not None:
+        columns = source_columns(stated)
+        labels: list[Label] = []
+        owners: list[dict[str, Any]] = []
+        symlinks = list(stated.get("symlinks", []))
+        stated_description = stated.get("description")
+    else:
+        columns = lineage_columns(facts["fields"])
+        labels = [
+            Label(ColumnIdentity(tag["field"] or DATASET), tag["key"], "lineage")
+            for tag in facts["tags"]
+        ]
+        owners = [
+            {"name": name, "kind": kind, "role": owner["type"] or "technical", "origin": "lineage"}
+            for owner in facts["owners"]
+            for kind, name in [_split_owner(owner["name"])]
+        ]
+        symlinks = facts["symlinks"]
+        stated_description = None
+    labels += [
+        Label(
+            _note_target(n),
+            n.value,
+            n.origin,
+            n.status,
+            author=n.author,
+            confidence=n.confidence,
+            reason=n.reason,
+        )
+        for n in by_attribute["tag"]
+    ]
 
-    def description(field: str, stated: str | None) -> dict[str, Any] | None:
-        human = [n for n in by_attribute["description"] if n.field == field]
+    def description(
+        target: ColumnIdentity, source: str | None, lineage: str | None
+    ) -> dict[str, Any] | None:
+        human = [n for n in by_attribute["description"] if _note_target(n).binds(target)]
         if human:
             note = human[0]
             return {
@@ -106,37 +158,18 @@ def _view(facts: dict[str, Any], entry: Any, notes: list[Any], tests: list[Any])
                 "author": note.author,
                 "updatedAt": iso(note.updated_at),
             }
-        if stated:
-            return {"text": stated, "origin": "source"}
+        if source:
+            return {"text": source, "origin": "source"}
+        if lineage:
+            return {"text": lineage, "origin": "lineage"}
         return None
 
-    rejected = {(n.field, n.value) for n in by_attribute["tag"] if n.status == "rejected"}
-    tags: dict[tuple[str, str], dict[str, Any]] = {}
-    for tag in facts["tags"]:
-        key = (tag["field"] or DATASET, tag["key"])
-        if key not in rejected:
-            tags[key] = {"tag": tag["key"], "origin": "source", "status": "active"}
-    for note in sorted(by_attribute["tag"], key=lambda n: n.origin != "human"):
-        key = (note.field, note.value)
-        if note.status == "rejected" or (key in rejected and note.origin != "human"):
-            continue
-        if key in tags and tags[key]["origin"] == "human":
-            continue
-        tags[key] = {
-            "tag": note.value,
-            "origin": note.origin,
-            "status": note.status,
-            **({"author": note.author} if note.author else {}),
-            **({"confidence": note.confidence} if note.confidence is not None else {}),
-            **({"reason": note.reason} if note.reason else {}),
-        }
-    disowned = {(n.kind, n.value) for n in by_attribute["owner"] if n.status == "rejected"}
-    owners = [
-        {"name": name, "kind": kind, "role": owner["type"] or "technical", "origin": "source"}
-        for owner in facts["owners"]
-        for kind, name in [_split_owner(owner["name"])]
-        if (kind, name) not in disowned
-    ]
+    # A person's removal of an owner keeps it off whoever states it.
+    disowned = {
+        (n.kind or "user", n.value)
+        for n in by_attribute["owner"]
+        if n.status == "rejected" and n.origin == "human"
+    }
     owners += [
         {
             "name": n.value,
@@ -145,23 +178,32 @@ def _view(facts: dict[str, Any], entry: Any, notes: list[Any], tests: list[Any])
             "origin": n.origin,
             **({"author": n.author} if n.author else {}),
         }
-        for n in by_attribute["owner"]
+        for n in sorted(by_attribute["owner"], key=lambda n: n.origin == "human")
         if n.status != "rejected"
     ]
-    columns = []
-    for field in facts["fields"]:
-        name = field["name"]
-        columns.append(
+    owners = [o for o in owners if o["origin"] == "human" or (o["kind"], o["name"]) not in disowned]
+    dataset = ColumnIdentity(DATASET)
+    shown = []
+    for column in columns:
+        target = column.identity
+        shown.append(
             {
-                "name": name,
-                "type": field["type"],
-                "description": description(name, field["description"]),
-                "tags": [t for (f, _), t in sorted(tags.items()) if f == name],
-                "terms": [n.value for n in by_attribute["term"] if n.field == name],
+                "name": target.name,
+                "type": column.type,
+                "fieldId": target.field_id,
+                "description": description(
+                    target,
+                    column.description if stated is not None else None,
+                    event_description(facts["fields"], target)
+                    if stated is not None
+                    else column.description,
+                ),
+                "tags": labels_on(target, labels),
+                "terms": [n.value for n in by_attribute["term"] if _note_target(n).binds(target)],
                 "tests": [
                     {"name": t.name, "status": t.status, "uniqueId": t.unique_id}
                     for t in tests
-                    if t.field == name
+                    if ColumnIdentity(t.field).binds(target)
                 ],
             }
         )
@@ -176,18 +218,18 @@ def _view(facts: dict[str, Any], entry: Any, notes: list[Any], tests: list[Any])
         "datasetName": facts["name"],
         "source": entry.source if entry is not None else None,
         "kind": entry.kind if entry is not None else None,
-        "description": description(DATASET, facts["description"]),
+        "description": description(dataset, stated_description, facts["description"]),
         "owners": owners,
-        "tags": [t for (f, _), t in sorted(tags.items()) if f == DATASET],
+        "tags": labels_on(dataset, labels),
         "terms": [n.value for n in by_attribute["term"] if n.field == DATASET],
         "domain": domains[0].value if domains else None,
-        "columns": columns,
+        "columns": shown,
         "tests": [
             {"name": t.name, "status": t.status, "uniqueId": t.unique_id}
             for t in tests
             if t.field == DATASET
         ],
-        "symlinks": facts["symlinks"],
+        "symlinks": symlinks,
         "definition": entry.definition if entry is not None else None,
         "properties": dict(entry.properties) if entry is not None else {},
         "deleted": facts["deleted"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -86,16 +86,49 @@ def parse_events(decoded: list[Any], *, batch: bool) -> list[ParsedEvent]:
     return parsed
 
 
+def refuse_future_events(
+    events: list[ParsedEvent], *, max_future_seconds: float, batch: bool, now: datetime
+) -> None:
+    """Refuse the call when an event's eventTime is further ahead of `now` than allowed.
+
+    OpenLineage clients stamp events with a real clock; a time far ahead would make the
+    event's facts outlive whatever is stated after it (a later run, a catalog sync).
+    """
+    latest = now + timedelta(seconds=max_future_seconds)
+    for index, item in enumerate(events):
+        when = item.event.eventTime
+        if when > latest:
+            where = f"events[{index}].eventTime" if batch else "eventTime"
+            raise InvalidEvent(
+                f"{where}: {when.isoformat()}Z is more than {max_future_seconds:g} seconds"
+                f" ahead of the server's clock ({now.isoformat()}Z); send the time the"
+                " event happened"
+            )
+
+
 def ingest_body(
-    store: Store, body: bytes, *, batch: bool, actor: Principal | None = None
+    store: Store,
+    body: bytes,
+    *,
+    batch: bool,
+    actor: Principal | None = None,
+    max_future_seconds: float | None = None,
 ) -> IngestResult:
-    """Decode, validate and store a request body: one event, or (`batch`) many."""
+    """Decode, validate and store a request body: one event, or (`batch`) many.
+
+    With `max_future_seconds`, an event time further ahead than that refuses the whole
+    body, storing nothing.
+    """
     decoded = decode_events(body)
     if not batch and len(decoded) != 1:
         raise InvalidEvent(
             "body: one event per request here; send several to /api/v1/lineage/batch"
         )
-    return ingest(store, parse_events(decoded, batch=batch), actor=actor)
+    events = parse_events(decoded, batch=batch)
+    if max_future_seconds is not None:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        refuse_future_events(events, max_future_seconds=max_future_seconds, batch=batch, now=now)
+    return ingest(store, events, actor=actor)
 
 
 def ingest(

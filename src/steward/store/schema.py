@@ -280,6 +280,10 @@ catalog_entries = sa.Table(
     sa.Column("first_seen_at", sa.DateTime, nullable=False),
     sa.Column("synced_at", sa.DateTime, nullable=False),
     sa.Column("deleted_at", sa.DateTime),
+    # What the source states of the table beyond owners and tags (which are annotations):
+    # {"description", "columns": [{"name", "type", "description", "fieldId"}], "symlinks"}.
+    # The source is authoritative for these; NULL for entries synced before migration 0008.
+    sa.Column("stated", Json),
 )
 
 catalog_sources = sa.Table(
@@ -292,14 +296,17 @@ catalog_sources = sa.Table(
 )
 
 # Descriptions, owners, tags, glossary terms and domains. `field` is '' for the dataset
-# itself, else a column name. `origin` is human, source or classifier; `status` is
-# active for plain values, and proposed / confirmed / rejected for classifier tags.
+# itself, else a column name; `field_id` is the column's Iceberg field id when it has one
+# (a value binds to that id, else to the name compared case-insensitively). `origin` is
+# human, source or classifier; `status` is active for plain values, and proposed /
+# confirmed / rejected for classifier tags.
 catalog_annotations = sa.Table(
     "catalog_annotations",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
     sa.Column("field", sa.Text, nullable=False),
+    sa.Column("field_id", sa.Integer),
     sa.Column("attribute", sa.String(16), nullable=False),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("kind", sa.String(16)),  # owners: user or group
