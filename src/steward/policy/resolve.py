@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from sqlglot import exp
+from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from steward.errors import Forbidden, InvalidInput
-from steward.policy.statement import DIALECT
+from steward.policy.statement import DIALECT, first_line
 
 _METADATA_SCHEMAS = {"information_schema", "pg_catalog", "system", "temp", "main"}
 
@@ -133,15 +134,18 @@ def columns_read(
     """
     read: dict[str, set[str]] = {name: set() for name in set(references.values())}
     lower = {name: {c.lower(): c for c in columns} for name, columns in visible.items()}
-    for scope in traverse_scope(expression):
-        tables = _catalog_sources(scope, references)
-        for column in scope.columns:
-            _attribute(column, scope, tables, lower, read, references)
-        for star in _stars(scope):
-            owner = star.table if isinstance(star, exp.Column) else ""
-            for alias, name in tables.items():
-                if not owner or alias == owner.lower():
-                    read[name].update(lower[name].values())
+    try:
+        for scope in traverse_scope(expression):
+            tables = _catalog_sources(scope, references)
+            for column in scope.columns:
+                _attribute(column, scope, tables, lower, read, references)
+            for star in _stars(scope):
+                owner = star.table if isinstance(star, exp.Column) else ""
+                for alias, name in tables.items():
+                    if not owner or alias == owner.lower():
+                        read[name].update(lower[name].values())
+    except OptimizeError as exc:  # e.g. two sources of one scope with the same alias
+        raise InvalidInput(f"sql: {first_line(str(exc))}") from None
     return {
         name: [c for c in visible[name] if c in read.get(name, set())]
         for name in dict.fromkeys(references.values())
