@@ -91,7 +91,7 @@ def run_query(
     which becomes the lineage job's name (default: the user).
     """
     access = access_for if isinstance(access_for, CallerAccess) else CallerAccess(access_for)
-    catalog = _catalog(steward)
+    catalog = query_catalog(steward)
     try:
         governed = _govern(steward, sql, catalog, access)
         rows = _run(steward, sql, governed, catalog, access, limit=limit)
@@ -168,7 +168,7 @@ def _run(
     return engine.run(data, strict.sql, limit=limit, params=strict.parameters, names=names_back)
 
 
-def _catalog(steward: Steward) -> Catalog:
+def query_catalog(steward: Steward) -> Catalog:
     """The live catalog as `govern` reads it: names, columns with tags, physical columns."""
     from steward.catalog.views import describe_datasets, resolve_dataset
 

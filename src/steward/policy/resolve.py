@@ -215,5 +215,6 @@ def _has_other_sources(scope: Scope, tables: Mapping[str, str]) -> bool:
 
 
 def render(expression: exp.Expr) -> str:
-    """`expression` as DuckDB SQL, without comments."""
-    return expression.sql(dialect=DIALECT, comments=False)
+    """`expression` as DuckDB SQL, without comments (the generator may change it: the last
+    use of an expression)."""
+    return expression.sql(dialect=DIALECT, comments=False, copy=False)

@@ -11,6 +11,7 @@ name can carry the rewritten SQL back.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 
 import sqlglot
@@ -23,7 +24,15 @@ from steward.policy.statement import DIALECT, first_line
 
 
 def secure_view(access: TableAccess, internal: str, physical: Collection[str]) -> exp.Select:
-    """The secure subquery of one table for one decision, over the engine table `internal`."""
+    """The secure subquery of one table for one decision, over the engine table `internal`.
+
+    The same decision over the same table gives the same view, built once (callers copy).
+    """
+    return _secure_view(access, internal, tuple(physical))
+
+
+@functools.lru_cache(maxsize=512)
+def _secure_view(access: TableAccess, internal: str, physical: tuple[str, ...]) -> exp.Select:
     if not access.allowed:
         raise Forbidden(access.reason or f"{access.table}: not granted ({access.rule})")
     present = {c.lower() for c in physical}
