@@ -166,3 +166,31 @@ def test_the_columns_a_query_reads_become_column_lineage_of_its_consumer(
         },
     ).json()
     assert not any("steward://consumer" in node["id"] for node in salary["graph"])
+
+
+ATTRIBUTE_POLICY = """\
+roles:
+  analyst: {groups: [analysts]}
+grants:
+  - roles: [analyst]
+    select: ["lake.crm.customers"]
+row_filters:
+  - table: lake.crm.customers
+    roles: [analyst]
+    where: "region = current_attribute('region')"
+"""
+
+
+def test_steward_query_takes_the_callers_attributes_for_row_filters(lake: Steward) -> None:
+    apply(lake.store, ATTRIBUTE_POLICY, actor=None)
+    sql = "SELECT id FROM customers ORDER BY id"
+    as_eu = ["query", sql, "--user", "ann", "--groups", "analysts", "--json"]
+    eu = run_cli(lake.settings.home, *as_eu, "--attribute", "region=EU")
+    assert eu.returncode == 0, eu.stderr
+    assert [row[0] for row in json.loads(eu.stdout)["rows"]] == sorted(EU_IDS)
+    # Without the attribute, the filter compares with NULL: no row.
+    none = run_cli(lake.settings.home, *as_eu)
+    assert json.loads(none.stdout)["rows"] == []
+    bad = run_cli(lake.settings.home, *as_eu, "--attribute", "region")
+    assert bad.returncode == 2
+    assert "NAME=VALUE" in bad.stderr

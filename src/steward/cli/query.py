@@ -18,6 +18,14 @@ def query_command(
         str, typer.Option(help="Act as this user, to see what the policies give them.")
     ] = "local",
     groups: Annotated[str, typer.Option(help="Comma-separated groups of that user.")] = "",
+    attribute: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--attribute",
+            help="An attribute of that user, NAME=VALUE, as row filters read it with"
+            " current_attribute('NAME'); repeat for several.",
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 10_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -28,9 +36,16 @@ def query_command(
 
     steward = steward_from_env()
     steward.upgrade()
+    pairs = []
+    for item in attribute or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{item!r}: give NAME=VALUE", param_hint="--attribute")
+        pairs.append((name.strip(), value))
     principal = Principal(
         user=user,
         groups=frozenset(g.strip() for g in groups.split(",") if g.strip()),
+        attributes=tuple(pairs),
     )
     result = run_query(
         steward,
