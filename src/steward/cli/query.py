@@ -37,10 +37,10 @@ def query_command(
     steward = steward_from_env()
     steward.upgrade()
     pairs = []
-    for item in attribute or []:
-        name, sep, value = item.partition("=")
+    for given in attribute or []:
+        name, sep, value = given.partition("=")
         if not sep or not name.strip():
-            raise typer.BadParameter(f"{item!r}: give NAME=VALUE", param_hint="--attribute")
+            raise typer.BadParameter(f"{given!r}: give NAME=VALUE", param_hint="--attribute")
         pairs.append((name.strip(), value))
     principal = Principal(
         user=user,
