@@ -18,9 +18,10 @@ import pytest
 from steward.app import Steward
 from steward.audit.log import AuditFilter, list_records
 from steward.identity.tokens import create_token
-from steward.policy.versions import active, apply
+from steward.policy.versions import apply
 from tests.e2e.conftest import Server
 from tests.query.conftest import EMAILS, EU_IDS, NON_EU_NAMES, PEOPLE, SSNS, make_lake
+from tests.query.test_governance_holds import hash_key
 from tests.security.conftest import bearer
 
 POLICY = """\
@@ -76,12 +77,6 @@ def assert_nothing_leaks(answer: httpx.Response, key: str) -> None:
                 assert str(value) not in SALARIES
 
 
-def policy_key(steward: Steward) -> str:
-    chosen = active(steward.store)
-    assert chosen is not None
-    return chosen[1].hash_key
-
-
 # -- 1. table references the rewrite might not see
 
 
@@ -106,7 +101,7 @@ def test_no_table_reference_escapes_the_secure_view(
     attack: tuple[httpx.Client, dict[str, str]], steward: Steward, sql: str
 ) -> None:
     client, tokens = attack
-    assert_nothing_leaks(ask(client, tokens["analyst"], sql), policy_key(steward))
+    assert_nothing_leaks(ask(client, tokens["analyst"], sql), hash_key(steward))
 
 
 # -- 3. disclosure channels
@@ -131,7 +126,7 @@ def test_no_channel_discloses_the_rewritten_sql_or_the_key(
 ) -> None:
     client, tokens = attack
     answer = ask(client, tokens["analyst"], sql)
-    assert_nothing_leaks(answer, policy_key(steward))
+    assert_nothing_leaks(answer, hash_key(steward))
     if answer.status_code == 200:
         for name in answer.json()["columns"]:
             assert "sha256" not in name.lower()
