@@ -6,10 +6,16 @@ from __future__ import annotations
 import json
 import socket
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi.testclient import TestClient
 
+from steward.api import create_app
+from steward.app import Steward
+from steward.config import Settings
+from steward.identity.tokens import create_token
 from tests.e2e.conftest import Server, server  # noqa: F401 - the live-server fixture
 from tests.openlineage_events import dataset, run_event
 from tests.security.identity_live import resident_bytes, server_pid, start_live
@@ -107,3 +113,25 @@ def test_a_body_within_the_limit_reaches_the_route(
     assert response.status_code == 201, response.text
     unauthenticated = httpx.post(f"{live.url}/api/v1/lineage/batch", content=b"[" * 1000)
     assert unauthenticated.status_code == 401
+
+
+def test_a_route_parsing_its_body_itself_still_answers_413(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    # FastAPI turns any error while reading a pydantic body into its own 400; the limit's
+    # 413 replaces it, whichever route reads the body.
+    steward = Steward(
+        Settings(home=tmp_path / "home", database_url=database_url, max_body_bytes=4096)
+    )
+    steward.upgrade()
+    admin = create_token(steward.store, user="root", is_admin=True).secret
+    chunks = (b" " * 1024 for _ in range(10))  # no Content-Length: sent chunked
+    with TestClient(create_app(steward)) as http:
+        response = http.patch(
+            "/api/v1/datasets/wh/b",
+            content=chunks,
+            headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+        )
+    steward.close()
+    assert response.status_code == 413
+    assert response.json() == {"error": "body: larger than the 4096 byte limit"}
