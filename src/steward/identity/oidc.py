@@ -280,8 +280,7 @@ class OidcVerifier:
         return claims
 
     def principal(self, claims: Mapping[str, Any]) -> Principal:
-        """The user, groups, scopes and attributes the configured claims of verified `claims`
-        name."""
+        """The user, groups, scopes and attributes named by the claims of verified `claims`."""
         user_claim = self.settings.user_claim
         user = _claim(claims, user_claim)
         if not isinstance(user, str) or not user.strip():
@@ -290,13 +289,13 @@ class OidcVerifier:
             _check_email_verified(claims, user_claim, user)
         groups = _groups(_claim(claims, self.settings.groups_claim), self.settings.groups_claim)
         is_admin = bool(groups & self.settings.admin_groups)
-        scopes = frozenset([LINEAGE_WRITE]) if groups & self.settings.lineage_write_groups else None
+        writes_lineage = bool(groups & self.settings.lineage_write_groups)
         return Principal(
             user=user.strip(),
             groups=groups,
             is_admin=is_admin,
             token_id=None,
-            scopes=scopes or frozenset(),
+            scopes=frozenset([LINEAGE_WRITE]) if writes_lineage else frozenset(),
             attributes=_attributes(claims, self.settings.attribute_claims),
         )
 
