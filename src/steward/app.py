@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from steward.config import Settings, load_settings
 from steward.errors import NotFound
 from steward.store import Store, open_store
+from steward.store.private import make_private_dir
 
 if TYPE_CHECKING:
     from steward.catalog.models import Source
@@ -40,7 +41,7 @@ class Steward:
     def upgrade(self) -> None:
         """Bring the store's schema up to date (idempotent)."""
         if self.settings.is_embedded:
-            self.settings.home.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.settings.home)
         self.store.upgrade()
 
     def source_names(self) -> list[str]:

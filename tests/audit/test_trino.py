@@ -6,9 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from steward.api import create_app
 from steward.app import Steward
+from steward.audit.log import AuditFilter, list_records
+from steward.config import Settings
 from steward.identity.tokens import create_token
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -93,19 +97,46 @@ def test_event_without_user_is_refused_naming_the_field(client: TestClient) -> N
     assert client.get("/api/v1/audit", params={"action": "query"}).json()["records"] == []
 
 
-def test_only_admins_or_the_trino_group_may_post_events(
-    steward: Steward, anonymous: TestClient
-) -> None:
-    analyst = create_token(steward.store, user="eve", groups=["analysts"]).secret
+def test_by_default_only_admins_may_post_events(steward: Steward, anonymous: TestClient) -> None:
+    # A group called `trino` grants nothing by itself any more.
     trino = create_token(steward.store, user="trino", groups=["trino"]).secret
-    body = event("insert")
     refused = anonymous.post(
-        "/api/v1/audit/trino", json=body, headers={"Authorization": f"Bearer {analyst}"}
+        "/api/v1/audit/trino", json=event("insert"), headers={"Authorization": f"Bearer {trino}"}
     )
     assert refused.status_code == 403
-    accepted = anonymous.post(
-        "/api/v1/audit/trino", json=body, headers={"Authorization": f"Bearer {trino}"}
+    assert "trino_reporter_users" in refused.json()["error"]
+    with steward.store.read() as conn:
+        assert list_records(conn, AuditFilter(action="query")) == []
+
+
+@pytest.mark.parametrize("granted", ["user", "group"])
+def test_configured_reporters_may_post_events_and_nobody_else(
+    tmp_path: Path, database_url: str | None, granted: str
+) -> None:
+    settings = Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        trino_reporter_users=["trino-prod"] if granted == "user" else [],
+        trino_reporter_groups=["trino-listeners"] if granted == "group" else [],
     )
-    assert accepted.status_code == 201
-    reading = anonymous.get("/api/v1/audit", headers={"Authorization": f"Bearer {trino}"})
-    assert reading.status_code == 403
+    steward = Steward(settings)
+    steward.upgrade()
+    analyst = create_token(steward.store, user="eve", groups=["analysts", "trino"]).secret
+    reporter = create_token(
+        steward.store,
+        user="trino-prod" if granted == "user" else "listener",
+        groups=["trino-listeners"] if granted == "group" else [],
+    ).secret
+    body = event("insert")
+    with TestClient(create_app(steward)) as anonymous:
+        refused = anonymous.post(
+            "/api/v1/audit/trino", json=body, headers={"Authorization": f"Bearer {analyst}"}
+        )
+        assert refused.status_code == 403
+        accepted = anonymous.post(
+            "/api/v1/audit/trino", json=body, headers={"Authorization": f"Bearer {reporter}"}
+        )
+        assert accepted.status_code == 201
+        reading = anonymous.get("/api/v1/audit", headers={"Authorization": f"Bearer {reporter}"})
+        assert reading.status_code == 403
+    steward.close()

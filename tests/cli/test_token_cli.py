@@ -59,3 +59,43 @@ def test_db_upgrade_creates_the_store(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "steward.db").exists()
     assert run(tmp_path, "db", "current").stdout.strip() == newest_revision()
+
+
+def test_token_create_with_scopes_and_attributes(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        "token",
+        "create",
+        "--user",
+        "airflow",
+        "--scope",
+        "lineage:write",
+        "--attribute",
+        "region=EU",
+        "--attribute",
+        "team=data",
+    )
+    assert result.returncode == 0, result.stderr
+    steward = Steward(Settings(home=tmp_path))
+    principal = authenticate(steward.store, result.stdout.strip())
+    steward.close()
+    assert principal.scopes == {"lineage:write"}
+    assert principal.attribute_map == {"region": "EU", "team": "data"}
+    listing = run(tmp_path, "token", "list")
+    assert "lineage:write" in listing.stdout
+    assert "region=EU,team=data" in listing.stdout
+
+
+def test_unknown_scope_exits_2_naming_it(tmp_path: Path) -> None:
+    result = run(tmp_path, "token", "create", "--user", "airflow", "--scope", "lineage:admin")
+    assert result.returncode == 2
+    assert "'lineage:admin' is not a known scope" in result.stderr
+    assert "lineage:write" in result.stderr
+    assert result.stdout == ""
+    assert "airflow" not in run(tmp_path, "token", "list").stdout
+
+
+def test_attribute_without_a_value_exits_2(tmp_path: Path) -> None:
+    result = run(tmp_path, "token", "create", "--user", "ana", "--attribute", "region")
+    assert result.returncode == 2
+    assert "NAME=VALUE" in result.stderr

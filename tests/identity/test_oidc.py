@@ -244,6 +244,7 @@ def oidc_steward(issuer: Issuer, tmp_path: Path, database_url: str | None) -> It
         oidc_audience=AUDIENCE,
         oidc_jwks_url=issuer.url,
         oidc_admin_groups=["platform"],
+        lineage_write_groups=["analysts"],
     )
     instance = Steward(settings)
     instance.upgrade()

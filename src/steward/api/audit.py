@@ -1,6 +1,6 @@
 """Audit routes: read and filter the log, verify it, reports, checkpoints, Trino's event
 listener, and Prometheus `/metrics`. Reads are for admins; Trino's listener posts with an
-admin token or one in the `trino` group."""
+admin token, or as a user in `trino_reporter_users` or a member of `trino_reporter_groups`."""
 
 from __future__ import annotations
 
@@ -21,14 +21,13 @@ from steward.audit import reports
 from steward.audit.checkpoints import Signer, list_checkpoints
 from steward.audit.log import AuditFilter, list_records, parse_time
 from steward.audit.metrics import metrics_text
-from steward.audit.trino import record_trino_query
+from steward.audit.trino import may_report, record_trino_query
 from steward.audit.verify import verify
 from steward.audit.worker import AuditWorker
 from steward.catalog.views import pii_columns
 from steward.errors import Forbidden, InvalidInput
 from steward.identity.models import Principal
 
-TRINO_GROUP = "trino"
 _DATETIME = TypeAdapter(datetime)
 
 
@@ -140,8 +139,14 @@ def get_report(
 async def post_trino(request: Request) -> Response:
     """A Trino QueryCompletedEvent from its HTTP event listener."""
     caller: Principal = request.state.principal
-    if not caller.is_admin and TRINO_GROUP not in caller.groups:
-        raise Forbidden(f"posting Trino events needs an admin token or the {TRINO_GROUP!r} group")
+    settings = steward_of(request).settings
+    if not may_report(
+        caller, users=settings.trino_reporter_users, groups=settings.trino_reporter_groups
+    ):
+        raise Forbidden(
+            "posting Trino events needs an admin token, or a user named in"
+            " trino_reporter_users or a member of trino_reporter_groups"
+        )
     body = await request.body()
     try:
         payload = orjson.loads(body)

@@ -1,13 +1,17 @@
-"""Bearer-token authentication: every route but /health depends on `principal`."""
+"""Bearer-token authentication: every route but /health depends on `principal`; routes
+that change more than reading also depend on `require_scope(...)`."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from steward.app import Steward
-from steward.audit.log import record_failed_token
-from steward.errors import Unauthenticated
+from steward.audit.refusals import Refusal, RefusedTokens, write
+from steward.errors import Forbidden, Unauthenticated
 from steward.identity.models import Principal
 from steward.identity.oidc import looks_like_jwt, token_hints, verifier_for
 from steward.identity.tokens import authenticate, claimed_token_id, remembered
@@ -17,6 +21,12 @@ def steward_of(request: Request) -> Steward:
     """The `Steward` this app serves."""
     steward: Steward = request.app.state.steward
     return steward
+
+
+def refusals_of(request: Request) -> RefusedTokens:
+    """The app's count of refused tokens (see `steward.audit.refusals`)."""
+    refusals: RefusedTokens = request.app.state.refusals
+    return refusals
 
 
 async def principal(request: Request) -> Principal:
@@ -37,6 +47,23 @@ async def principal(request: Request) -> Principal:
     return caller
 
 
+def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that lets the request through only if the caller holds `scope` (else 403).
+
+    Use it on a route as `dependencies=[Depends(require_scope(LINEAGE_WRITE))]`.
+    """
+
+    async def holds_scope(caller: Principal = Depends(principal)) -> Principal:
+        if not caller.may(scope):
+            raise Forbidden(
+                f"this needs the {scope!r} scope: a token made with"
+                f" `steward token create --scope {scope}`, or an admin token"
+            )
+        return caller
+
+    return holds_scope
+
+
 async def _token_principal(request: Request, steward: Steward, secret: str) -> Principal:
     store = steward.store
     # A token seen a moment ago is answered here; only a lookup goes to a worker thread.
@@ -46,13 +73,7 @@ async def _token_principal(request: Request, steward: Steward, secret: str) -> P
             caller = await run_in_threadpool(authenticate, store, secret)
         except Unauthenticated as exc:
             # Audited without the secret: the id it claims, why it failed, where it was sent.
-            await run_in_threadpool(
-                record_failed_token,
-                store,
-                token_id=claimed_token_id(secret),
-                reason=exc.message,
-                details=_where(request),
-            )
+            await _audit_refusal(request, steward, claimed_token_id(secret), exc.message, {})
             raise
     return caller
 
@@ -66,16 +87,21 @@ async def _jwt_principal(request: Request, steward: Steward, token: str) -> Prin
         return await run_in_threadpool(verifier.verify, token)
     except Unauthenticated as exc:
         # Audited without the token: the kid, alg and issuer it claims, and why it failed.
-        await run_in_threadpool(
-            record_failed_token,
-            steward.store,
-            token_id=None,
-            reason=exc.message,
-            details={**_where(request), "jwt": token_hints(token)},
-        )
+        await _audit_refusal(request, steward, None, exc.message, {"jwt": token_hints(token)})
         raise
 
 
-def _where(request: Request) -> dict[str, str | None]:
+async def _audit_refusal(
+    request: Request,
+    steward: Steward,
+    token_id: str | None,
+    reason: str,
+    extra: dict[str, Any],
+) -> None:
+    # Counted on the event loop; the store is touched only for the first refusal from this
+    # client this minute, and for summaries of minutes that are over.
     client = request.client.host if request.client else None
-    return {"method": request.method, "path": request.url.path, "client": client}
+    details = {"method": request.method, "path": request.url.path, **extra}
+    writes = refusals_of(request).account(Refusal(client, token_id, reason, details))
+    if writes:
+        await run_in_threadpool(write, steward.store, writes)

@@ -13,9 +13,10 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from steward.api.auth import steward_of
+from steward.api.auth import require_scope, steward_of
 from steward.api.responses import Json
 from steward.errors import InvalidInput
+from steward.identity.models import LINEAGE_WRITE
 from steward.lineage import graph, nodes, queries
 from steward.lineage.graph import Direction
 from steward.lineage.ingest import ingest_body
@@ -30,13 +31,15 @@ _DATETIME = TypeAdapter(datetime)
 
 
 async def _body(request: Request) -> bytes:
-    """The body, gunzipped if sent with `Content-Encoding: gzip`, within the size limit."""
+    """The body, gunzipped if sent with `Content-Encoding: gzip`, within the size limit.
+
+    The sent body's size is bounded before this by `api.limits.BodyLimit` (413); the limit
+    here is on what it decompresses to.
+    """
     limit = steward_of(request).settings.max_body_bytes
     data = bytearray()
     async for chunk in request.stream():
         data += chunk
-        if len(data) > limit:
-            raise InvalidInput(f"body: larger than the {limit} byte limit")
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding in ("", "identity"):
         return bytes(data)
@@ -54,7 +57,12 @@ async def _body(request: Request) -> bytes:
     return body
 
 
-@router.post("/lineage", status_code=201)
+# Posting lineage changes what everyone reads, so it needs `lineage:write`, checked before
+# the body is read.
+_WRITES_LINEAGE = [Depends(require_scope(LINEAGE_WRITE))]
+
+
+@router.post("/lineage", status_code=201, dependencies=_WRITES_LINEAGE)
 async def post_event(request: Request) -> Response:
     """One OpenLineage event (RunEvent, DatasetEvent or JobEvent), as the clients send it."""
     body = await _body(request)
@@ -70,7 +78,7 @@ async def post_event(request: Request) -> Response:
     return Json({"stored": result.stored, "duplicates": result.duplicates}, status_code=201)
 
 
-@router.post("/lineage/batch", status_code=201)
+@router.post("/lineage/batch", status_code=201, dependencies=_WRITES_LINEAGE)
 async def post_batch(request: Request) -> Response:
     """Many events, as a JSON array or NDJSON, stored in one transaction: all or none."""
     body = await _body(request)

@@ -2,24 +2,68 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from steward import __version__
 from steward.api import audit, catalog, lineage, policy, query
 from steward.api.auth import principal
 from steward.api.guards import refuse_nul
+from steward.api.limits import BodyLimit
 from steward.api.responses import Json, install_error_handlers
 from steward.app import Steward
+from steward.audit.refusals import RefusedTokens, write
+
+# How often the summaries of refused tokens in minutes that are over are written.
+REFUSALS_FLUSH_SECONDS = 5.0
+
+
+@asynccontextmanager
+async def _refusal_summaries(app: FastAPI) -> AsyncIterator[None]:
+    """Write the summaries of refused tokens as minutes end, and what is left at shutdown."""
+    steward: Steward = app.state.steward
+    refusals: RefusedTokens = app.state.refusals
+
+    async def every_few_seconds() -> None:
+        while True:
+            await asyncio.sleep(REFUSALS_FLUSH_SECONDS)
+            due = refusals.finished()
+            if due:
+                await run_in_threadpool(write, steward.store, due)
+
+    task = asyncio.create_task(every_few_seconds())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        left = refusals.everything()
+        if left:
+            await run_in_threadpool(write, steward.store, left)
 
 
 def create_app(steward: Steward) -> FastAPI:
     """The API for one `Steward`; the store must already be migrated."""
     app = FastAPI(
-        title="Steward", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+        title="Steward",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=_refusal_summaries,
     )
     app.state.steward = steward
+    app.state.refusals = RefusedTokens()
     install_error_handlers(app)
+    # Before routing and authentication: no route reads a body larger than this.
+    app.add_middleware(BodyLimit, max_bytes=steward.settings.max_body_bytes)
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:

@@ -124,21 +124,28 @@ def record(
     return seq
 
 
+# A refused request chooses its own path and method; the log keeps this much of each.
+FAILED_TEXT_CHARS = 200
+
+
 def record_failed_token(
     store: Store, *, token_id: str | None, reason: str, details: Mapping[str, Any]
 ) -> int:
     """Record a token that was presented and refused (`auth.failed`), in its own transaction.
 
     The secret is never recorded: only the token id it claims, if it has the shape of one.
+    Text the caller chose (the path, the method) is cut to `FAILED_TEXT_CHARS`; a cut value
+    ends with `…` and its full length is kept beside it as `<name>_chars`.
     """
+    bounded: dict[str, Any] = {}
+    for name, value in {**details, "token_id": token_id, "reason": reason}.items():
+        if isinstance(value, str) and len(value) > FAILED_TEXT_CHARS:
+            bounded[name] = value[:FAILED_TEXT_CHARS] + "…"
+            bounded[f"{name}_chars"] = len(value)
+        else:
+            bounded[name] = value
     with store.write() as conn:
-        return record(
-            conn,
-            actor=None,
-            action="auth.failed",
-            decision="failed",
-            details={**details, "token_id": token_id, "reason": reason},
-        )
+        return record(conn, actor=None, action="auth.failed", decision="failed", details=bounded)
 
 
 def _reads(resource: Resource, details: Mapping[str, Any] | None) -> list[tuple[str, str | None]]:

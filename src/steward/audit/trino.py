@@ -20,7 +20,7 @@ to draw, and is in the audit log alone.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,6 +194,16 @@ def _lineage_event(
         ],
         "outputs": [out],
     }
+
+
+def may_report(caller: Principal, *, users: Iterable[str], groups: Iterable[str]) -> bool:
+    """Whether `caller` may report Trino queries: an admin, one of `users`, or a member of
+    one of `groups` (the settings `trino_reporter_users` and `trino_reporter_groups`).
+
+    Reporting writes audit records in other users' names and lineage, so by default
+    (both lists empty) only admins may.
+    """
+    return caller.is_admin or caller.user in set(users) or bool(caller.groups & set(groups))
 
 
 def record_trino_query(

@@ -19,15 +19,30 @@ def create(
     groups: Annotated[str, typer.Option(help="Comma-separated groups, e.g. analysts,eu.")] = "",
     admin: Annotated[bool, typer.Option("--admin", help="Grant administration rights.")] = False,
     description: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="A scope beyond reading, e.g. lineage:write (repeat for more)."),
+    ] = None,
+    attribute: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=VALUE read by row filters, e.g. region=EU (repeat for more)."),
+    ] = None,
 ) -> None:
     """Create a token; only the token is printed, on stdout."""
-    from steward.identity.tokens import create_token
+    from steward.identity.tokens import create_token, parse_attribute
 
+    names = [g.strip() for g in groups.split(",") if g.strip()]
+    attributes = [parse_attribute(text) for text in attribute or ()]
     steward = steward_from_env()
     steward.upgrade()
-    names = [g.strip() for g in groups.split(",") if g.strip()]
     issued = create_token(
-        steward.store, user=user, groups=names, is_admin=admin, description=description
+        steward.store,
+        user=user,
+        groups=names,
+        is_admin=admin,
+        description=description,
+        scopes=[s.strip() for s in scope or ()],
+        attributes=attributes,
     )
     print(issued.secret)
 
@@ -39,17 +54,19 @@ def list_() -> None:
 
     steward = steward_from_env()
     steward.upgrade()
-    table = Table("id", "user", "groups", "admin", "created", "revoked")
+    table = Table("id", "user", "groups", "admin", "scopes", "attributes", "created", "revoked")
     for t in list_tokens(steward.store):
         table.add_row(
-            str(t["token_id"]),
-            str(t["user"]),
-            ",".join(t["groups"]),  # type: ignore[arg-type]
-            "yes" if t["admin"] else "",
-            str(t["created_at"]),
-            "yes" if t["revoked"] else "",
+            t.token_id,
+            t.user,
+            ",".join(t.groups),
+            "yes" if t.is_admin else "",
+            ",".join(t.scopes),
+            ",".join(f"{name}={value}" for name, value in t.attributes),
+            t.created_at,
+            "yes" if t.revoked else "",
         )
-    Console().print(table)
+    Console(width=200).print(table)
 
 
 @app.command("revoke")

@@ -52,12 +52,14 @@ def lake_catalog(home: Path) -> Catalog:
     """
     from pyiceberg.catalog.sql import SqlCatalog
 
-    lakehouse = Path(home).resolve() / "lakehouse"
-    warehouse = lakehouse / "warehouse"
-    warehouse.mkdir(parents=True, exist_ok=True)
+    from steward.store.private import make_private_dir, make_private_sqlite_file
+
+    lakehouse = make_private_dir(Path(home).resolve() / "lakehouse")
+    warehouse = make_private_dir(lakehouse / "warehouse")
+    catalog_db = make_private_sqlite_file(lakehouse / "catalog.db")
     return SqlCatalog(
         LAKE_CATALOG_NAME,
-        uri=f"sqlite:///{lakehouse / 'catalog.db'}",
+        uri=f"sqlite:///{catalog_db}",
         warehouse=warehouse.as_uri(),
     )
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# What a token may be granted beyond reading. Admins hold every scope.
+LINEAGE_WRITE = "lineage:write"
+SCOPES: frozenset[str] = frozenset({LINEAGE_WRITE})
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -35,3 +39,18 @@ class IssuedToken:
     secret: str
     token_id: str
     principal: Principal
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as `steward token list` shows it: never its secret."""
+
+    token_id: str
+    user: str
+    groups: tuple[str, ...]
+    is_admin: bool
+    scopes: tuple[str, ...]
+    attributes: tuple[tuple[str, str], ...]
+    description: str | None
+    created_at: str
+    revoked: bool

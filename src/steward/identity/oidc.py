@@ -5,6 +5,10 @@ What is checked, in order: the header's `alg` is one of the pinned asymmetric al
 its `kid` names a key in the issuer's JWKS whose type fits that algorithm; the signature;
 `exp` (required), `nbf` and `iat` with a small leeway; `iss`; `aud`. The user comes from
 one claim (default `email`), the groups from another (default `groups`, as Dex sends).
+A user named by an email address the issuer says is not verified (`email_verified: false`)
+is refused unless `oidc_require_verified_email` is off. Attributes for row filters come
+from the claims `oidc_attribute_claims` names; members of `lineage_write_groups` get the
+`lineage:write` scope.
 
 Refusals are `Unauthenticated` with a message naming what is wrong; no message repeats
 the token.
@@ -27,7 +31,7 @@ import jwt
 
 from steward.config import Settings
 from steward.errors import ConfigError, StewardError, Unauthenticated
-from steward.identity.models import Principal
+from steward.identity.models import LINEAGE_WRITE, Principal
 
 # Three base64url parts; the last is empty for `alg: none`, which is still a JWT to refuse.
 _JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -55,6 +59,10 @@ class OidcSettings:
     leeway_seconds: float = 30.0
     jwks_cache_seconds: float = 300.0
     admin_groups: frozenset[str] = frozenset()
+    require_verified_email: bool = True
+    # (attribute name, claim name) pairs, sorted: a tuple, so that the settings stay hashable.
+    attribute_claims: tuple[tuple[str, str], ...] = ()
+    lineage_write_groups: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OidcSettings | None:
@@ -74,6 +82,9 @@ class OidcSettings:
             leeway_seconds=settings.oidc_leeway_seconds,
             jwks_cache_seconds=settings.oidc_jwks_cache_seconds,
             admin_groups=frozenset(settings.oidc_admin_groups),
+            require_verified_email=settings.oidc_require_verified_email,
+            attribute_claims=tuple(sorted(settings.oidc_attribute_claims.items())),
+            lineage_write_groups=frozenset(settings.lineage_write_groups),
         )
 
 
@@ -269,14 +280,63 @@ class OidcVerifier:
         return claims
 
     def principal(self, claims: Mapping[str, Any]) -> Principal:
-        """The user and groups named by the configured claims of verified `claims`."""
+        """The user, groups, scopes and attributes named by the claims of verified `claims`."""
         user_claim = self.settings.user_claim
         user = _claim(claims, user_claim)
         if not isinstance(user, str) or not user.strip():
             raise Unauthenticated(f"token has no {user_claim!r} claim to name the user")
+        if self.settings.require_verified_email:
+            _check_email_verified(claims, user_claim, user)
         groups = _groups(_claim(claims, self.settings.groups_claim), self.settings.groups_claim)
         is_admin = bool(groups & self.settings.admin_groups)
-        return Principal(user=user.strip(), groups=groups, is_admin=is_admin, token_id=None)
+        writes_lineage = bool(groups & self.settings.lineage_write_groups)
+        return Principal(
+            user=user.strip(),
+            groups=groups,
+            is_admin=is_admin,
+            token_id=None,
+            scopes=frozenset([LINEAGE_WRITE]) if writes_lineage else frozenset(),
+            attributes=_attributes(claims, self.settings.attribute_claims),
+        )
+
+
+def _check_email_verified(claims: Mapping[str, Any], user_claim: str, user: str) -> None:
+    """Refuse a user named by an email address the issuer marks as not verified.
+
+    That is the `email` claim, or any user claim whose value is the token's `email`: an
+    issuer that lets people type in an address would otherwise let them name themselves.
+    A token without `email_verified` is not refused: many issuers only send it when known.
+    """
+    named_by_email = user_claim == "email" or (
+        isinstance(claims.get("email"), str) and claims["email"].strip() == user.strip()
+    )
+    verified = claims.get("email_verified")
+    # Some issuers (AWS Cognito) send the flag as the string "false".
+    not_verified = verified is False or (
+        isinstance(verified, str) and verified.strip().lower() == "false"
+    )
+    if named_by_email and not_verified:
+        raise Unauthenticated(
+            f"the email in claim {user_claim!r} is not verified by the issuer"
+            " (email_verified is false)"
+        )
+
+
+def _attributes(
+    claims: Mapping[str, Any], attribute_claims: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """(name, value) for each configured attribute whose claim the token carries."""
+    found: list[tuple[str, str]] = []
+    for name, claim in attribute_claims:
+        value = _claim(claims, claim)
+        if value is None:
+            continue  # absent: the principal has no such attribute
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise Unauthenticated(
+                f"token claim {claim!r} (attribute {name!r}) is not a string or a number"
+            )
+        found.append((name, str(value)))
+    return tuple(found)
 
 
 def _claim(claims: Mapping[str, Any], name: str) -> Any:

@@ -13,12 +13,15 @@ import sqlalchemy as sa
 
 from steward.audit.log import record
 from steward.errors import InvalidInput, NotFound, Unauthenticated
-from steward.identity.models import IssuedToken, Principal
+from steward.identity.models import SCOPES, IssuedToken, Principal, TokenInfo
 from steward.store import Store
 from steward.store.schema import api_tokens
 
 TOKEN_PREFIX = "stw_"  # noqa: S105 - a prefix that marks secrets, not a secret
 _NAME = re.compile(r"^[\w.@+-][\w.@+ -]{0,199}$")
+# Attribute names are what row filters pass to `current_attribute('name')`.
+_ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+_ATTRIBUTE_VALUE_CHARS = 200
 
 
 def _digest(secret: str) -> str:
@@ -38,8 +41,14 @@ def create_token(
     is_admin: bool = False,
     description: str | None = None,
     actor: Principal | None = None,
+    scopes: list[str] | tuple[str, ...] = (),
+    attributes: list[tuple[str, str]] | tuple[tuple[str, str], ...] = (),
 ) -> IssuedToken:
     """Create a token for `user`; the returned secret is the only copy there will be.
+
+    Args:
+        scopes: what the token may do beyond reading, each one of `SCOPES`.
+        attributes: (name, value) pairs row filters read with `current_attribute('name')`.
 
     The audit log records who (`actor`; None: the local administrator) made it.
     """
@@ -48,6 +57,8 @@ def create_token(
     for group in groups:
         if not _NAME.match(group):
             raise InvalidInput(f"groups: {group!r} is not a valid group name")
+    granted = _check_scopes(scopes)
+    named = _check_attributes(attributes)
     token_id = secrets.token_hex(6)
     secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
     with store.write() as conn:
@@ -60,6 +71,8 @@ def create_token(
                 is_admin=is_admin,
                 description=description,
                 created_at=_now(),
+                scopes=list(granted),
+                attributes=dict(named),
             )
         )
         record(
@@ -72,10 +85,53 @@ def create_token(
                 "groups": sorted(set(groups)),
                 "admin": is_admin,
                 "description": description,
+                "scopes": list(granted),
+                "attributes": dict(named),
             },
         )
-    principal = Principal(user, frozenset(groups), is_admin, token_id)
+    principal = Principal(
+        user, frozenset(groups), is_admin, token_id, scopes=frozenset(granted), attributes=named
+    )
     return IssuedToken(secret=secret, token_id=token_id, principal=principal)
+
+
+def _check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The scopes sorted and without repeats, or `InvalidInput` naming the first unknown one."""
+    for scope in scopes:
+        if scope not in SCOPES:
+            raise InvalidInput(
+                f"scope: {scope!r} is not a known scope; known: {', '.join(sorted(SCOPES))}"
+            )
+    return tuple(sorted(set(scopes)))
+
+
+def _check_attributes(
+    attributes: list[tuple[str, str]] | tuple[tuple[str, str], ...],
+) -> tuple[tuple[str, str], ...]:
+    """The attributes sorted by name, or `InvalidInput` naming the bad or repeated one."""
+    seen: dict[str, str] = {}
+    for name, value in attributes:
+        if not _ATTRIBUTE.match(name):
+            raise InvalidInput(
+                f"attribute: {name!r} is not a valid attribute name (letters, digits, _ . -)"
+            )
+        if name in seen:
+            raise InvalidInput(f"attribute: {name!r} is given more than once")
+        if not value or len(value) > _ATTRIBUTE_VALUE_CHARS or not value.isprintable():
+            raise InvalidInput(
+                f"attribute: the value of {name!r} must be 1 to {_ATTRIBUTE_VALUE_CHARS}"
+                " printable characters"
+            )
+        seen[name] = value
+    return tuple(sorted(seen.items()))
+
+
+def parse_attribute(text: str) -> tuple[str, str]:
+    """`region=EU` as (`region`, `EU`), or `InvalidInput` naming it."""
+    name, sign, value = text.partition("=")
+    if not sign:
+        raise InvalidInput(f"attribute: {text!r} is not NAME=VALUE, e.g. region=EU")
+    return name.strip(), value.strip()
 
 
 # A valid token is remembered for a moment, so a client sending event after event is not
@@ -117,7 +173,14 @@ def _look_up(store: Store, digest: str) -> Principal:
         raise Unauthenticated("invalid token")
     if row.revoked_at is not None:
         raise Unauthenticated("token revoked")
-    return Principal(row.user_name, frozenset(row.groups), bool(row.is_admin), row.token_id)
+    return Principal(
+        row.user_name,
+        frozenset(row.groups),
+        bool(row.is_admin),
+        row.token_id,
+        scopes=frozenset(row.scopes or ()),
+        attributes=tuple(sorted((row.attributes or {}).items())),
+    )
 
 
 def first_admin_token(store: Store) -> IssuedToken | None:
@@ -159,18 +222,21 @@ def claimed_token_id(secret: str) -> str | None:
     return token_id if re.fullmatch(r"[0-9a-f]{12}", token_id) else None
 
 
-def list_tokens(store: Store) -> list[dict[str, object]]:
-    """Every token's id, user, groups and state; never its secret."""
+def list_tokens(store: Store) -> list[TokenInfo]:
+    """Every token's id, user, groups, scopes, attributes and state; never its secret."""
     with store.read() as conn:
         rows = conn.execute(sa.select(api_tokens).order_by(api_tokens.c.id)).all()
     return [
-        {
-            "token_id": r.token_id,
-            "user": r.user_name,
-            "groups": list(r.groups),
-            "admin": bool(r.is_admin),
-            "created_at": r.created_at.isoformat() + "Z",
-            "revoked": r.revoked_at is not None,
-        }
+        TokenInfo(
+            token_id=r.token_id,
+            user=r.user_name,
+            groups=tuple(r.groups),
+            is_admin=bool(r.is_admin),
+            scopes=tuple(r.scopes or ()),
+            attributes=tuple(sorted((r.attributes or {}).items())),
+            description=r.description,
+            created_at=r.created_at.isoformat() + "Z",
+            revoked=r.revoked_at is not None,
+        )
         for r in rows
     ]

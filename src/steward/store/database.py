@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from steward.errors import ConfigError, StoreBusy
+from steward.store.private import make_private_dir, make_private_sqlite_file
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _WRITE = "steward_write"
@@ -129,8 +130,11 @@ def _json_dumps(value: Any) -> str:
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        database = Path(url.database)
+        if not database.parent.exists():
+            make_private_dir(database.parent)
+        make_private_sqlite_file(database)
     engine = sa.create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},

@@ -35,6 +35,9 @@ api_tokens = sa.Table(
     sa.Column("description", sa.Text),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("revoked_at", sa.DateTime),
+    # Scopes beyond reading (`lineage:write`), a sorted list; attributes as {name: value}.
+    sa.Column("scopes", Json, nullable=False, server_default=sa.text("'[]'")),
+    sa.Column("attributes", Json, nullable=False, server_default=sa.text("'{}'")),
 )
 
 lineage_events = sa.Table(
