@@ -7,10 +7,7 @@ Every entry's fingerprint is cleared, so the next `steward catalog sync` reloads
 table and records what its source states.
 
 Revision ID: 0008
-Revises: 0006
-
-Until migration 0007 lands, this one follows 0006; once it lands, `down_revision`
-becomes "0007" (this migration has not landed yet, so it may still change).
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
