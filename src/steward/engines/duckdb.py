@@ -158,6 +158,8 @@ def open_connection(
             conn.execute("SET allowed_paths = ?", [files])
         for internal, data in tables.items():
             _create(conn, internal, data)
+        # A name DuckDB cannot bind must never fall back to a Python object in scope.
+        conn.execute("SET python_enable_replacements = false")
         if limits is not None:
             conn.execute(f"SET memory_limit = {_literal(limits.memory_limit)}")
             conn.execute(f"SET threads = {int(limits.threads)}")
