@@ -146,3 +146,29 @@ def test_policy_from_the_command_line(lake: Steward, database_url: str | None) -
     assert run(home, "policy", "show").stdout == ISSUE_POLICY
     assert run(home, "policy", "rollback", "1").returncode == 0
     assert "rollback" in run(home, "policy", "list").stdout
+
+
+def test_validate_warns_of_tables_a_filter_will_refuse_and_refuses_unsafe_functions(
+    lake: Steward, database_url: str | None
+) -> None:
+    if database_url is not None:
+        pytest.skip("the CLI session runs on the embedded SQLite store")
+    home = lake.settings.home
+    file = home / "policy.yaml"
+    file.write_text(
+        "roles: {eu: {groups: [eu]}}\n"
+        "grants: [{roles: [eu], select: ['lake.crm.*']}]\n"
+        "row_filters: [{table: 'lake.crm.*', roles: [eu], where: \"region = 'EU'\"}]\n"
+    )
+    checked = run(home, "policy", "validate", str(file))
+    assert checked.returncode == 0, checked.stderr
+    assert "row_filters[0] names region, which lake.crm.orders does not have" in checked.stderr
+    assert "lake.crm.customers will be refused" not in checked.stderr
+    file.write_text(
+        "roles: {eu: {groups: [eu]}}\n"
+        "grants: [{roles: [eu], select: ['lake.crm.*']}]\n"
+        "masks: [{columns: [email], sql: \"current_setting('x') || {column}\"}]\n"
+    )
+    refused = run(home, "policy", "validate", str(file))
+    assert refused.returncode == 2
+    assert "current_setting() is not allowed" in refused.stderr

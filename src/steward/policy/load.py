@@ -210,12 +210,14 @@ def sql_problem(sql: str, *, columns: Sequence[str] | None = None) -> str | None
 def _function_problem(function: exp.Func) -> str | None:
     """Why the query path would refuse this function of policy SQL, or None."""
     from steward.errors import Forbidden
-    from steward.policy.statement import refuse_unsafe
+    from steward.policy.statement import refuse_function
 
-    if isinstance(function, exp.Anonymous) and function.name.lower() == "current_attribute":
+    if isinstance(function, exp.CurrentUser) or (
+        isinstance(function, exp.Anonymous) and function.name.lower() == "current_attribute"
+    ):
         return None  # bound to a literal per caller before the query runs
     try:
-        refuse_unsafe(exp.select(function.copy()))
+        refuse_function(function)
     except Forbidden as exc:
         return exc.message.removeprefix("sql: ")
     return None

@@ -95,8 +95,8 @@ def refuse_unsafe(expression: exp.Query) -> exp.Query:
     for node in expression.walk():
         if isinstance(node, _NOT_READ_ONLY):
             raise Forbidden(f"sql: {_kind(node)} is not allowed in a read-only query")
-        if isinstance(node, exp.Func) and not isinstance(node, _OPERATORS):
-            _refuse_function(node)
+        if isinstance(node, exp.Func):
+            refuse_function(node)
         elif isinstance(node, exp.Table):
             _refuse_table_form(node)
         elif isinstance(node, exp.Identifier) and node.name.lower().startswith(RESERVED_PREFIX):
@@ -110,7 +110,10 @@ def _kind(node: exp.Expr) -> str:
     return node.key.upper()
 
 
-def _refuse_function(node: exp.Func) -> None:
+def refuse_function(node: exp.Func) -> None:
+    """Forbidden unless `node` is an operator or a function on the allow-list."""
+    if isinstance(node, _OPERATORS):
+        return
     name = function_name(node)
     if name not in ALLOWED_FUNCTIONS and type(node) not in allowed_function_classes():
         raise Forbidden(
