@@ -84,7 +84,11 @@ def govern(steward: Steward) -> dict[str, str]:
     record_results(steward.store, run_dataset(steward, checks))
     tokens = {"admin": create_token(steward.store, user="root", is_admin=True).secret}
     for role, groups in GROUPS.items():
-        tokens[role] = create_token(steward.store, user=f"{role}@example.com", groups=groups).secret
+        # Every role may post lineage (as producers do), so that whose events are shown
+        # to whom can be checked.
+        tokens[role] = create_token(
+            steward.store, user=f"{role}@example.com", groups=groups, scopes=["lineage:write"]
+        ).secret
     return tokens
 
 
