@@ -1,0 +1,14 @@
+"""Rule set for json_schema subjects (work in progress: the API shape only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from steward.schema.compatibility import Incompatibility, Mode, SchemaDocument
+
+
+def check_json_schema(
+    new: SchemaDocument, previous: Sequence[SchemaDocument], mode: Mode
+) -> list[Incompatibility]:
+    """Not written yet."""
+    raise NotImplementedError
