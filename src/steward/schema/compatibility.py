@@ -21,7 +21,10 @@ SchemaType = Literal["AVRO", "JSON"]
 """The registry formats with modes, spelt as Confluent's `schemaType`."""
 
 SchemaDocument = str | Mapping[str, Any] | Sequence[Any]
-"""A schema as JSON text, or already parsed (an Avro union is a JSON list)."""
+"""A schema as JSON text, or already parsed (an Avro union is a JSON list).
+
+A `str` is always JSON text: the Avro primitive `int` is `'"int"'`.
+"""
 
 
 class Mode(StrEnum):
