@@ -208,7 +208,7 @@ class Node:
         """The kinds of schema this one is, as everit would build them.
 
         Returns a list of (kind, node): kind is false, empty, ref, combined:<criterion>,
-        not, enum, or a type name (integer is number with `integer` set).
+        not, enum, const, or a type name (integer is number with `integer` set).
         """
         if self.as_kind is not None:
             return [(self.as_kind, self)]
@@ -235,8 +235,10 @@ class Node:
         else:
             # everit infers the type from the keywords present.
             found += [(k, node) for k, words in KEYWORDS.items() if not s.keys().isdisjoint(words)]
-        if "enum" in s or "const" in s:
+        if "enum" in s:
             found.append(("enum", node))
+        if "const" in s:
+            found.append(("const", node))
         found += [(f"combined:{c}", node) for c in COMBINERS if c in s]
         if "not" in s:
             found.append(("not", node))
@@ -358,6 +360,12 @@ def compare_same_kind(ctx: Context, o_kind: str, o: Node, u_kind: str, u: Node) 
         compare_number(ctx, o, u)
     elif o_kind == "enum":
         compare_enum(ctx, o, u)
+    elif o_kind == "const":
+        # ConstSchemaDiff: any other value is a changed enum (a const is not an enum).
+        assert isinstance(os, Mapping)
+        assert isinstance(us, Mapping)
+        if json.dumps(os["const"], sort_keys=True) != json.dumps(us["const"], sort_keys=True):
+            ctx.add("ENUM_ARRAY_CHANGED", "const")
     elif o_kind.startswith("combined:"):
         compare_combined(ctx, o_kind, o, u_kind, u)
     elif o_kind == "not":

@@ -85,9 +85,8 @@ def compare_number(ctx: Context, o: Node, u: Node) -> None:
 
 
 def enum_values(node: Node) -> set[str]:
-    """The values an enum (or const, a one-value enum) allows, as canonical JSON."""
-    s = keywords(node)
-    values = [s["const"]] if "const" in s else s.get("enum")
+    """The values an enum allows, as canonical JSON."""
+    values = keywords(node).get("enum")
     if not isinstance(values, list):
         raise InvalidInput(f"{node.where}/enum: must be a list")
     return {json.dumps(v, sort_keys=True) for v in values}
