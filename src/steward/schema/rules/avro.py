@@ -192,6 +192,7 @@ class _Checker(ReaderWriterCompatibilityChecker):
         reference_token: str = ReaderWriterCompatibilityChecker.ROOT_REFERENCE_TOKEN,
         location: list[str] | None = None,
     ) -> SchemaCompatibilityResult:
+        """The library's answer for one reader/writer pair, noting a single finding."""
         result = super().get_compatibility(reader, writer, reference_token, location)
         self.note(result)
         return result
@@ -199,6 +200,7 @@ class _Checker(ReaderWriterCompatibilityChecker):
     def calculate_compatibility(
         self, reader: avro.schema.Schema, writer: avro.schema.Schema, location: list[str]
     ) -> SchemaCompatibilityResult:
+        """The library's calculation, after noting a named type's own findings."""
         # The library builds a named type's own findings (name, size, symbols) inside this
         # call and merges them with the rest; build them once more to keep them apart.
         if reader.type == writer.type and isinstance(reader, avro.schema.NamedSchema):
@@ -229,6 +231,7 @@ class _Checker(ReaderWriterCompatibilityChecker):
         writer: avro.schema.RecordSchema,
         location: list[str],
     ) -> SchemaCompatibilityResult:
+        """The library's record field resolution, with the missing default fixed."""
         result = CompatibleResult
         for i, reader_field in enumerate(reader.fields):
             writer_field = lookup_writer_field(writer_schema=writer, reader_field=reader_field)

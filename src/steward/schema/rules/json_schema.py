@@ -270,16 +270,20 @@ class Context:
     in_progress: set[tuple[int, int, str]] = field(default_factory=set)
 
     def add(self, kind: str, *suffix: str) -> None:
+        """Record a difference at the current path (plus `suffix`)."""
         self.differences.append((kind, "/" + "/".join([*self.path, *suffix])))
 
     def sub(self) -> Context:
+        """A context for a trial comparison: same place, its own differences."""
         return Context([], list(self.path), self.in_progress)
 
     def compatible(self) -> bool:
+        """Whether every difference found so far is a compatible one."""
         return all(kind in COMPATIBLE for kind, _ in self.differences)
 
     @contextmanager
     def at(self, *tokens: str) -> Iterator[None]:
+        """Compare inside `tokens` (a JSON pointer step) for the `with` block."""
         self.path.extend(tokens)
         try:
             yield

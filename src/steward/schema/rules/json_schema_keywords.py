@@ -180,6 +180,7 @@ def compare_additional(ctx: Context, o: Node, u: Node, keyword: str, name: str) 
 
 
 def has_default(node: Node, key: str) -> bool:
+    """Whether property `key` of an object schema declares a default."""
     prop = keywords(node).get("properties", {}).get(key)
     return isinstance(prop, Mapping) and "default" in prop
 
@@ -300,6 +301,7 @@ def compare_array(ctx: Context, o: Node, u: Node) -> None:
 
 
 def tuple_item_removed(ctx: Context, before: Node, u: Node, rest: str) -> None:
+    """A tuple position only the original has: fine if the update still accepts it."""
     if open_content(keywords(u), rest, None):
         ctx.add("ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL")
     elif (partial := partial_schema(u, rest, None, "")) is not None:
@@ -315,6 +317,7 @@ def tuple_item_removed(ctx: Context, before: Node, u: Node, rest: str) -> None:
 
 
 def tuple_item_added(ctx: Context, o: Node, rest: str, after: Node) -> None:
+    """A tuple position only the update has: fine if the original never allowed others."""
     if open_content(keywords(o), rest, None):
         empty = after.schema is True or after.schema == {}
         ctx.add(f"ITEM_{'WITH_EMPTY_SCHEMA_' if empty else ''}ADDED_TO_OPEN_CONTENT_MODEL")
