@@ -75,11 +75,15 @@ def test_findings_name_the_property_and_version() -> None:
     )
 
 
-def test_a_recursive_schema_terminates() -> None:
-    tree = {
-        "type": "object",
-        "properties": {"children": {"type": "array", "items": {"$ref": "#"}}},
-    }
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#"}}}},
+        {"type": ["object", "null"], "properties": {"child": {"$ref": "#"}}},
+        {"type": "string", "enum": ["a"], "allOf": [{"$ref": "#"}]},
+    ],
+)
+def test_a_recursive_schema_terminates(tree: dict[str, Any]) -> None:
     assert check_json_schema(tree, [tree], Mode.FULL) == []
 
 

@@ -173,12 +173,19 @@ class Node:
     """One schema inside a document: the JSON, its document's root (for `$ref`), a label.
 
     `as_kind` pins the kind of one part of a schema with keywords of several kinds.
+    `key` names a schema built here (not in the document) by where it came from, so a
+    recursive schema is recognised when it comes round again.
     """
 
     schema: Mapping[str, Any] | bool
     root: Mapping[str, Any] | bool
     where: str
     as_kind: str | None = None
+    key: tuple[Any, ...] = ()
+
+    def identity(self) -> tuple[Any, ...]:
+        """What stays the same each time this schema is reached."""
+        return self.key or (id(self.schema), self.as_kind)
 
     def child(self, schema: Any, key: str) -> Node:
         """A subschema of this one, checked to be a schema."""
@@ -226,8 +233,12 @@ class Node:
         if isinstance(declared, list) and len(declared) == 1:
             declared = declared[0]
         if isinstance(declared, list):
-            branches = [{**typed_keywords(s), "type": t} for t in declared]
-            found.append(("combined:anyOf", Node({"anyOf": branches}, node.root, node.where)))
+            branches = [
+                Node({**typed_keywords(s), "type": t}, node.root, node.where, key=(id(s), t))
+                for t in declared
+            ]
+            combined = Node({"anyOf": branches}, node.root, node.where, key=(id(s), "type"))
+            found.append(("combined:anyOf", combined))
         elif declared is not None:
             if declared not in TYPES:
                 raise InvalidInput(f"{node.where}/type: {declared!r} is not a JSON Schema type")
@@ -246,8 +257,9 @@ class Node:
             return [("empty", node)]
         if len(found) > 1:
             # everit: keywords of several kinds make an allOf of one schema per kind.
-            pinned = [Node(part.schema, part.root, part.where, kind) for kind, part in found]
-            return [("combined:allOf", Node({"allOf": pinned}, node.root, node.where))]
+            pinned = [Node(p.schema, p.root, p.where, kind, p.key) for kind, p in found]
+            combined = Node({"allOf": pinned}, node.root, node.where, key=(id(s), "kinds"))
+            return [("combined:allOf", combined)]
         return found
 
     def kind(self) -> tuple[str, Node]:
@@ -267,7 +279,7 @@ class Context:
 
     differences: list[tuple[str, str]] = field(default_factory=list)
     path: list[str] = field(default_factory=list)
-    in_progress: set[tuple[int, int, str]] = field(default_factory=set)
+    in_progress: set[tuple[Any, ...]] = field(default_factory=set)
 
     def add(self, kind: str, *suffix: str) -> None:
         """Record a difference at the current path (plus `suffix`)."""
@@ -330,7 +342,7 @@ def compare(ctx: Context, original: Node | None, update: Node | None) -> None:
         if o_kind != "false" and u_kind != "empty":
             ctx.add("TYPE_CHANGED")
         return
-    key = (id(o.schema), id(u.schema), o_kind)
+    key = (o.identity(), u.identity(), o_kind)
     if key in ctx.in_progress:
         return
     ctx.in_progress.add(key)
