@@ -138,3 +138,19 @@ def test_unknown_mode_and_schema_type_are_invalid_input() -> None:
         check_avro('"int"', ['"int"'], "SIDEWAYS")
     with pytest.raises(InvalidInput, match="schemaType: 'PROTOBUF'"):
         check("PROTOBUF", "{}", [], Mode.NONE)
+
+
+def test_a_recursive_record_is_checked_through_its_name() -> None:
+    def node(value_type: str) -> dict[str, Any]:
+        return {
+            "type": "record",
+            "name": "Node",
+            "fields": [
+                {"name": "value", "type": value_type},
+                {"name": "next", "type": ["null", "Node"], "default": None},
+            ],
+        }
+
+    assert check_avro(node("long"), [node("int")], Mode.BACKWARD) == []
+    [finding] = check_avro(node("long"), [node("int")], Mode.FORWARD)
+    assert (finding.rule, finding.path) == ("avro.type-mismatch", "/fields/0/type")

@@ -153,7 +153,9 @@ def reader_writer_incompatibilities(
         # Some findings were not seen one by one (the library merges the locations and
         # messages of several into sets, losing which belongs where): report each kind
         # with all of them rather than guess.
-        locations, messages = sorted(result.locations), sorted(result.messages)
+        # A compatible part merged in brings the root location "/" along: leave it out.
+        locations = sorted(result.locations - {"/"}) or ["/"]
+        messages = sorted(result.messages)
         kinds = dict.fromkeys(kind.value for kind in result.incompatibilities)
         found = [(kind, " ".join(locations), "; ".join(messages)) for kind in kinds]
     return [
@@ -193,8 +195,14 @@ class _Checker(ReaderWriterCompatibilityChecker):
         location: list[str] | None = None,
     ) -> SchemaCompatibilityResult:
         """The library's answer for one reader/writer pair, noting a single finding."""
+        mark = len(self.findings)
         result = super().get_compatibility(reader, writer, reference_token, location)
-        self.note(result)
+        if result.compatibility is SchemaCompatibilityType.compatible:
+            # Findings of a pair that turned out compatible were trials (a reader union
+            # tries its branches until one fits): they are not reasons.
+            del self.findings[mark:]
+        else:
+            self.note(result)
         return result
 
     def calculate_compatibility(
