@@ -12,8 +12,9 @@ the differences: the rule id of `REQUIRED_ATTRIBUTE_ADDED` is
 Confluent parses schemas with everit-json-schema; this module reads the JSON the way
 everit models it: `type: [a, b]` is an `anyOf`, a schema with keywords of several kinds
 (`type: string` with `enum`) is an `allOf` of one schema per kind, `true`/`{}` is the
-empty schema, `$ref` to the same document is followed. Not covered: `dependencies`,
-`contains`, `unevaluated*`, and references to other subjects (compared as text).
+empty schema, `$ref` to the same document is followed. Not covered: `contains`,
+`unevaluated*`, draft 2019's `dependentRequired`/`dependentSchemas`, and references to
+other subjects (compared as text).
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ COMPATIBLE = frozenset(
         "MULTIPLE_OF_REMOVED",
         "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED",
         "REQUIRED_ATTRIBUTE_REMOVED",
+        "DEPENDENCY_ARRAY_NARROWED",
+        "DEPENDENCY_ARRAY_REMOVED",
+        "DEPENDENCY_SCHEMA_REMOVED",
         "MAX_PROPERTIES_INCREASED",
         "MAX_PROPERTIES_REMOVED",
         "MIN_PROPERTIES_DECREASED",
@@ -96,6 +100,7 @@ KEYWORDS = {
         "required",
         "additionalProperties",
         "patternProperties",
+        "dependencies",
         "minProperties",
         "maxProperties",
     ),

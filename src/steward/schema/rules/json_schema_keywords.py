@@ -212,9 +212,41 @@ def compare_object(ctx: Context, o: Node, u: Node) -> None:
                 property_added(ctx, o, u, key, required=key in u_req)
             else:
                 compare(ctx, o.child(o_props[key], key), u.child(u_props[key], key))
+    compare_dependencies(ctx, o, u)
     compare_additional(ctx, o, u, "additionalProperties", "ADDITIONAL_PROPERTIES")
     compare_bound(ctx, o, u, "maxProperties", "MAX_PROPERTIES")
     compare_bound(ctx, o, u, "minProperties", "MIN_PROPERTIES")
+
+
+def compare_dependencies(ctx: Context, o: Node, u: Node) -> None:
+    """`dependencies`: property lists (more is stricter) and schemas (compared)."""
+    before, after = keywords(o).get("dependencies", {}), keywords(u).get("dependencies", {})
+    for node, deps in ((o, before), (u, after)):
+        if not isinstance(deps, Mapping):
+            raise InvalidInput(f"{node.where}/dependencies: must be an object")
+    for key in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(key), after.get(key)
+        with ctx.at("dependencies", key):
+            if isinstance(old, list) or isinstance(new, list):
+                if new is None:
+                    ctx.add("DEPENDENCY_ARRAY_REMOVED")
+                elif old is None:
+                    ctx.add("DEPENDENCY_ARRAY_ADDED")
+                elif not isinstance(old, list) or not isinstance(new, list):
+                    ctx.add("DEPENDENCY_ARRAY_CHANGED")
+                elif set(new) > set(old):
+                    ctx.add("DEPENDENCY_ARRAY_EXTENDED")
+                elif set(new) < set(old):
+                    ctx.add("DEPENDENCY_ARRAY_NARROWED")
+                elif set(new) != set(old):
+                    ctx.add("DEPENDENCY_ARRAY_CHANGED")
+            elif new is None:
+                ctx.add("DEPENDENCY_SCHEMA_REMOVED")
+            elif old is None:
+                ctx.add("DEPENDENCY_SCHEMA_ADDED")
+            else:
+                where = f"dependencies/{key}"
+                compare(ctx, o.child(old, where), u.child(new, where))
 
 
 def property_removed(ctx: Context, o: Node, u: Node, key: str) -> None:
