@@ -93,10 +93,15 @@ def test_a_recursive_schema_terminates(tree: dict[str, Any]) -> None:
         ("{not json", "schema: not JSON"),
         ("[1, 2]", "schema: a JSON Schema is an object or a boolean"),
         ({"type": "strnig"}, "schema/type: 'strnig' is not a JSON Schema type"),
-        ({"properties": {"a": 3}}, "schema/a: a JSON Schema is an object or a boolean"),
+        ({"properties": {"a": 3}}, "schema/properties/a: a JSON Schema is an object or a boolean"),
         ({"$ref": "#/definitions/missing"}, "points to nothing"),
+        ({"type": "object", "properties": {"a": {"items": {"type": "nope"}}}}, "'nope'"),
+        ({"anyOf": {"type": "string"}}, "schema/anyOf: must be a list"),
+        ({"type": "object", "required": "a"}, "schema/required: must be a list"),
     ],
 )
 def test_a_schema_that_is_not_json_schema_is_invalid_input(new: Any, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         check_json_schema(new, [{"type": "object", "properties": {"a": {}}}], Mode.FULL)
+    with pytest.raises(InvalidInput, match=message):
+        check_json_schema(new, [], Mode.NONE)

@@ -145,8 +145,46 @@ def parse_json_schema(document: SchemaDocument, field: str) -> Node:
     if not isinstance(parsed, Mapping | bool):
         raise InvalidInput(f"{field}: a JSON Schema is an object or a boolean")
     root = Node(parsed, parsed, field)
-    root.parts()  # reads the whole document once, so a bad keyword fails here
+    validate(root)
     return root
+
+
+SUBSCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs", "dependencies")
+SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
+SUBSCHEMAS = ("not", "items", "additionalProperties", "additionalItems")
+
+
+def validate(node: Node) -> None:
+    """Read every subschema once, so a schema that cannot be compared fails now.
+
+    Raises:
+        InvalidInput: a subschema that is not a schema, an unknown type, a `$ref` to
+            nothing, or a keyword of the wrong shape; the message names where.
+    """
+    node.parts()
+    s = node.schema
+    if not isinstance(s, Mapping):
+        return
+    for keyword, shape in (("required", list), ("enum", list), ("properties", Mapping)):
+        if keyword in s and not isinstance(s[keyword], shape):
+            raise InvalidInput(
+                f"{node.where}/{keyword}: must be {'a list' if shape is list else 'an object'}"
+            )
+    for keyword in SUBSCHEMA_MAPS:
+        if isinstance(s.get(keyword), Mapping):
+            for key, sub in s[keyword].items():
+                if keyword == "dependencies" and isinstance(sub, list):
+                    continue
+                validate(node.child(sub, f"{keyword}/{key}"))
+    for keyword in SUBSCHEMA_LISTS:
+        if isinstance(s.get(keyword), list):
+            for i, sub in enumerate(s[keyword]):
+                validate(node.child(sub, f"{keyword}/{i}"))
+        elif keyword in ("allOf", "anyOf", "oneOf", "prefixItems") and keyword in s:
+            raise InvalidInput(f"{node.where}/{keyword}: must be a list of schemas")
+    for keyword in SUBSCHEMAS:
+        if keyword in s and not isinstance(s[keyword], list):
+            validate(node.child(s[keyword], keyword))
 
 
 def incompatibilities(
