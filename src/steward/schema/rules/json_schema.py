@@ -122,7 +122,9 @@ def check_json_schema(
     new_schema = parse_json_schema(new, "schema")
     found: list[Incompatibility] = []
     for index in versions_to_check(len(previous), mode):
-        old_schema = parse_json_schema(previous[index], f"previous[{index}]")
+        # A previous version was read whole when it was registered; its parts are
+        # read again only where the comparison reaches them.
+        old_schema = parse_json_schema(previous[index], f"previous[{index}]", whole=False)
         if mode.backward:
             found += incompatibilities(old_schema, new_schema, index, "backward")
         if mode.forward:
@@ -130,8 +132,10 @@ def check_json_schema(
     return found
 
 
-def parse_json_schema(document: SchemaDocument, field: str) -> Node:
+def parse_json_schema(document: SchemaDocument, field: str, *, whole: bool = True) -> Node:
     """The root of a JSON Schema document given as JSON text or parsed JSON.
+
+    `whole` reads every subschema now (see `validate`); otherwise only the root.
 
     Raises:
         InvalidInput: not JSON, or not an object or boolean; the message names `field`.
@@ -145,7 +149,10 @@ def parse_json_schema(document: SchemaDocument, field: str) -> Node:
     if not isinstance(parsed, Mapping | bool):
         raise InvalidInput(f"{field}: a JSON Schema is an object or a boolean")
     root = Node(parsed, parsed, field)
-    validate(root)
+    if whole:
+        validate(root)
+    else:
+        root.parts()
     return root
 
 
