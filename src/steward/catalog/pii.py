@@ -9,6 +9,8 @@ stays whatever the classifier says.
 
 from __future__ import annotations
 
+import logging
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -22,12 +24,13 @@ from steward.catalog.edits import EditRecorder, can_edit
 from steward.catalog.models import Source
 from steward.catalog.search import reindex
 from steward.catalog.views import describe_datasets, resolve_dataset
-from steward.errors import Forbidden, InvalidInput, SamplingUnsupported
+from steward.errors import Forbidden, InvalidInput, SamplingUnsupported, SourceError
 from steward.identity.models import Principal
 from steward.store import Store
 from steward.store.schema import catalog_annotations, catalog_entries, catalog_sources
 
 MAX_SAMPLE = 10_000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,30 @@ def classify(
     finally:
         for source in sources.values():
             source.close()
+    return results
+
+
+def classify_changed(
+    store: Store,
+    source: Source,
+    tables: Sequence[str],
+    *,
+    principal: Principal,
+    sample_size: int = 200,
+    record: EditRecorder | None = None,
+) -> list[Classified]:
+    """Classify `tables` of `source` (catalog names) again, after a sync changed their columns.
+
+    A new or renamed column then carries the PII tags its name and a sample earn, as
+    `catalog classify` would give it; a source that cannot be sampled is classified by
+    names only.
+    """
+    results = []
+    for name in dict.fromkeys(tables):
+        try:
+            results.append(_classify_one(store, source, name, principal, sample_size, record))
+        except SourceError as exc:  # the sync stands; `catalog classify` can be run later
+            log.warning("%s: not classified after the sync: %s", name, exc.message)
     return results
 
 
