@@ -10,7 +10,6 @@ stays whatever the classifier says.
 from __future__ import annotations
 
 import logging
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
