@@ -8,6 +8,7 @@ them through the embedded engine, as `steward query` and `steward quality run` d
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -17,6 +18,8 @@ from pyiceberg.types import LongType, StringType
 from steward.app import Steward
 from steward.catalog.sync import sync
 from steward.connectors.iceberg import lake_catalog
+from steward.engines.duckdb import iceberg_data
+from steward.errors import SourceError
 from steward.identity.models import Principal
 from steward.policy.query import QueryResult, run_query
 from steward.policy.versions import apply
@@ -168,3 +171,56 @@ datasets:
     assert outcome.moved, [(r.name, r.status, r.error) for r in outcome.results]
     values = set(lake.load_table("crm.customers").scan().to_arrow()["social_sec_no"].to_pylist())
     assert values == SSNS | {"999-99-9999"}
+
+
+def test_files_added_without_field_ids_read_through_the_name_mapping(
+    steward: Steward, lake: Any, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    table = lake.load_table("crm.customers")
+    plain = tmp_path / "plain.parquet"  # written by another tool: no field ids
+    first = table.scan().to_arrow().slice(0, 1)
+    pq.write_table(first.set_column(0, "id", pa.array([7])), plain)
+    table.add_files([str(plain)])
+    with lake.load_table("crm.customers").update_schema() as update:
+        update.rename_column("ssn", "social_sec_no")
+        update.add_column("note", StringType())
+    sync(steward.store, steward.source("lake"))
+    planned = iceberg_data(lake.load_table("crm.customers"), name="lake.crm.customers")
+    assert [f.path for f in planned.named] == [str(plain)]
+
+    result = run(steward, "SELECT id, name, note FROM lake.crm.customers ORDER BY id")
+
+    expected = [(r[0], r[1], None) for r in PEOPLE] + [(7, first["name"][0].as_py(), None)]
+    assert [tuple(r) for r in result.rows] == expected
+    masked = run(steward, "SELECT count(*) FROM lake.crm.customers WHERE social_sec_no IS NULL")
+    assert [tuple(r) for r in masked.rows] == [(0,)]
+
+
+class _ScanWithDeletes:
+    """pyiceberg 0.12 writes no delete files (its deletes copy on write), so a stand-in
+    plan holds one: the engine must refuse it, not read deleted rows back."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def scan(self, snapshot_id: int | None = None) -> Any:
+        tasks = list(self.table.scan(snapshot_id=snapshot_id).plan_files())
+        with_deletes = [
+            type("Task", (), {"file": t.file, "delete_files": {t.file}})() for t in tasks
+        ]
+        return type("Scan", (), {"plan_files": lambda _self: with_deletes})()
+
+    def schema(self) -> Any:
+        return self.table.schema()
+
+    def name_mapping(self) -> Any:
+        return self.table.name_mapping()
+
+
+def test_delete_files_are_refused_with_a_clear_error(lake: Any) -> None:
+    table = _ScanWithDeletes(lake.load_table("crm.customers"))
+
+    with pytest.raises(SourceError, match="delete files, which the embedded engine cannot"):
+        iceberg_data(table, name="lake.crm.customers")
