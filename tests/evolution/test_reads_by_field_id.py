@@ -122,6 +122,33 @@ def test_a_promoted_column_reads_as_its_new_type(steward: Steward, lake: Any) ->
     ]
 
 
+def test_float_and_decimal_promotions_read_as_the_new_type(steward: Steward, lake: Any) -> None:
+    from decimal import Decimal
+
+    from pyiceberg.types import DecimalType, DoubleType
+
+    narrow = pa.table(
+        {
+            "x": pa.array([0.5], pa.float32()),
+            "d": pa.array([Decimal("1234567.89")], pa.decimal128(9, 2)),
+        }
+    )
+    lake.create_namespace("shop")
+    table = lake.create_table("shop.prices", schema=narrow.schema)
+    table.append(narrow)
+    with table.update_schema() as update:
+        update.update_column("x", field_type=DoubleType())
+        update.update_column("d", field_type=DecimalType(18, 2))
+    sync(steward.store, steward.source("lake"))
+    apply(steward.store, POLICY.replace("lake.crm.*", "lake.*"), actor=None)
+
+    result = run(steward, "SELECT x, typeof(x), d, typeof(d) FROM lake.shop.prices")
+
+    assert [tuple(r) for r in result.rows] == [
+        (0.5, "DOUBLE", Decimal("1234567.89"), "DECIMAL(18,2)")
+    ]
+
+
 def test_a_quality_run_on_an_evolved_table_checks_the_current_columns(
     steward: Steward, lake: Any
 ) -> None:
