@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from pyiceberg.types import StringType
 
 from steward.app import Steward
@@ -172,3 +173,25 @@ def test_a_new_column_whose_values_are_pii_is_reported_at_sync(steward: Steward,
     refused = steward_cli(home, "policy", "export", "--format", "trino")
     assert refused.returncode == 1
     assert "contact" in refused.stderr
+
+
+def test_the_sync_route_reports_renames_and_policy_warnings(
+    steward: Steward, lake: Any, client: TestClient
+) -> None:
+    apply(steward.store, BY_NAME, actor=None)
+    rename_ssn(lake)
+
+    answer = client.post("/api/v1/sources/lake/sync")
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["columns"] == [
+        {
+            "table": "lake.crm.customers",
+            "column": "social_sec_no",
+            "fieldId": 4,
+            "renamedFrom": "ssn",
+        }
+    ]
+    warned = {(w["kind"], w["rule"], w["column"]) for w in body["policyWarnings"]}
+    assert warned == {("gone", "masks[0]", "ssn"), ("pii_in_clear", "", "social_sec_no")}
