@@ -136,6 +136,12 @@ def test_a_mask_naming_the_old_name_is_reported_everywhere(
     assert validated.returncode == 0, validated.stderr
     assert "warning: masks[0] names column ssn" in " ".join(validated.stderr.split())
 
+    explained = steward_cli(
+        home, "policy", "explain", "lake.crm.customers", "--user", "ann", "--groups", "analysts"
+    )
+    assert explained.returncode == 0, explained.stderr
+    assert "warning: masks[0] names column ssn" in " ".join(explained.stderr.split())
+
     refused = steward_cli(home, "policy", "export", "--format", "trino")
     assert refused.returncode == 1, refused.stderr
     assert refused.stdout == ""

@@ -213,6 +213,12 @@ def explain_command(
     else:
         policy = chosen[1]
     shown = access_json(caller, access, policy)
+    from steward.policy.drift import active_drift
+
+    # A column in clear only because a rule still names its old name is said so.
+    for drift in active_drift(steward.store, policy if file is not None else None):
+        if drift.table == table:
+            err.print(f"warning: {escape(drift.message)}", highlight=False)
     if as_json:
         print(json.dumps(shown, indent=2))
         return
