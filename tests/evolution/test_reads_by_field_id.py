@@ -82,6 +82,22 @@ def test_an_added_column_reads_null_in_old_files_and_values_in_new(
     assert [tuple(r) for r in result.rows] == [(r[0], None) for r in PEOPLE] + [(7, "new")]
 
 
+def test_an_added_column_with_a_default_reads_it_in_old_files(steward: Steward, lake: Any) -> None:
+    from pyiceberg.types import IntegerType
+
+    table = lake.load_table("crm.customers")
+    with table.update_schema() as update:
+        update.add_column("tier", StringType(), default_value="basic")
+        update.add_column("level", IntegerType(), default_value=7)
+    sync(steward.store, steward.source("lake"))
+
+    result = run(steward, "SELECT DISTINCT tier, level FROM lake.crm.customers")
+
+    assert [tuple(r) for r in result.rows] == [("basic", 7)]
+    expected = lake.load_table("crm.customers").scan().to_arrow().to_pylist()
+    assert {(r["tier"], r["level"]) for r in expected} == {("basic", 7)}  # as pyiceberg reads
+
+
 def test_a_renamed_column_reads_its_data_and_keeps_its_mask(steward: Steward, lake: Any) -> None:
     table = lake.load_table("crm.customers")
     with table.update_schema() as update:
