@@ -304,3 +304,17 @@ def test_steward_query_and_quality_run_read_an_evolved_table(
     assert [r[0] for r in json.loads(queried.stdout)["rows"]] == [r[1] for r in PEOPLE]
     assert checked.returncode == 0, checked.stderr + checked.stdout
     assert "Traceback" not in queried.stderr + checked.stderr
+
+
+def test_a_rename_inside_a_struct_is_refused_not_read_as_null(steward: Steward, lake: Any) -> None:
+    nested = pa.table({"id": [1], "address": [{"street": "Main St", "city": "Springfield"}]})
+    lake.create_namespace("geo")
+    table = lake.create_table("geo.places", schema=nested.schema)
+    table.append(nested)
+    with table.update_schema() as update:
+        update.rename_column(("address", "street"), "road")
+    sync(steward.store, steward.source("lake"))
+    apply(steward.store, POLICY.replace("lake.crm.*", "lake.*"), actor=None)
+
+    with pytest.raises(SourceError, match=r"address\.road inside a struct was renamed"):
+        run(steward, "SELECT address FROM lake.geo.places")

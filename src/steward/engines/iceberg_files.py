@@ -11,8 +11,8 @@ initial default or NULL.
 
 Files without field ids (added with `add_files`) are read through the table's name
 mapping (`schema.name-mapping.default`, which `add_files` sets), as pyiceberg reads
-them. Nested fields are read by the names inside their struct (a rename inside a
-struct is not followed yet).
+them. Fields inside a struct are read by their names (DuckDB's `schema` maps top-level
+field ids only), so a table where one was ever renamed is refused.
 """
 
 from __future__ import annotations
@@ -48,7 +48,18 @@ class NamedFile:
 
 
 def current_fields(table: Any, *, name: str) -> tuple[IcebergField, ...]:
-    """The current schema's top-level columns with their field ids and defaults."""
+    """The current schema's top-level columns with their field ids and defaults.
+
+    Refuses a table where a field inside a struct was ever renamed: DuckDB reads a
+    struct's fields by name, so old files would read that field as NULL.
+    """
+    renamed = _nested_rename(table)
+    if renamed is not None:
+        raise SourceError(
+            f"{name}: the field {renamed[0]} inside a struct was renamed (it was"
+            f" {renamed[1]}); the embedded engine cannot follow a rename inside a struct"
+            " yet and would read it as NULL: query this table on Spark or Trino"
+        )
     mapping = _name_mapping(table)
     fields = []
     for field in table.schema().fields:
@@ -150,6 +161,25 @@ def _duckdb_types(conn: duckdb.DuckDBPyConnection, schema: Any) -> dict[str, str
     finally:
         conn.unregister("steward_schema_probe")
     return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _nested_rename(table: Any) -> tuple[str, str] | None:
+    """(its full name now, its name then) for a field below the top level renamed once."""
+    schemas = getattr(table, "schemas", None)
+    if schemas is None:
+        return None
+    from pyiceberg.schema import index_by_id
+
+    current = table.schema()
+    top = {f.field_id for f in current.fields}
+    nested = {i: f.name for i, f in index_by_id(current).items() if i not in top}
+    if not nested:
+        return None
+    for older in schemas().values():
+        for field_id, field in index_by_id(older).items():
+            if field_id in nested and field.name != nested[field_id]:
+                return current.find_column_name(field_id) or "", field.name
+    return None
 
 
 def _name_mapping(table: Any) -> dict[int, tuple[str, ...]]:
