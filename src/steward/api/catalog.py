@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from starlette.responses import Response
@@ -70,20 +70,41 @@ def get_sources(request: Request) -> Response:
 @router.post("/sources/{name}/sync")
 def post_sync(request: Request, name: str) -> Response:
     """Discover one source's tables now (admins only)."""
+    from steward.policy.drift import active_drift
+
     _admin(request, f"sync of source {name}")
-    source = steward_of(request).source(name)
+    steward = steward_of(request)
+    source = steward.source(name)
     try:
         caller = _caller(request)
         result = sync(
-            steward_of(request).store,
+            steward.store,
             source,
             record=lambda conn, name, details: record_change(
                 conn, caller, "catalog.sync", name, (), details
             ),
         )
+        # New and renamed columns get the PII tags their names and values earn.
+        classified = pii.classify_changed(
+            steward.store,
+            source,
+            [c.table for c in result.columns],
+            principal=caller,
+            record=record_change,
+        )
     finally:
         source.close()
-    return Json(result.__dict__)
+    shown: dict[str, Any] = {k: v for k, v in result.__dict__.items() if k != "columns"}
+    shown["columns"] = [
+        {"table": c.table, "column": c.column, "fieldId": c.field_id, "renamedFrom": c.was}
+        for c in result.columns
+    ]
+    shown["classified"] = [r.as_json() for r in classified]
+    shown["policyWarnings"] = [
+        {"kind": d.kind, "rule": d.rule, "table": d.table, "column": d.column, "message": d.message}
+        for d in active_drift(steward.store)
+    ]
+    return Json(shown)
 
 
 @router.post("/catalog/classify")

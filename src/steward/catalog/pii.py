@@ -9,6 +9,7 @@ stays whatever the classifier says.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -16,17 +17,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from steward.catalog.authority import ColumnIdentity
 from steward.catalog.classify import Finding, classify_names, classify_table
 from steward.catalog.edits import EditRecorder, can_edit
 from steward.catalog.models import Source
 from steward.catalog.search import reindex
 from steward.catalog.views import describe_datasets, resolve_dataset
-from steward.errors import Forbidden, InvalidInput, SamplingUnsupported
+from steward.errors import Forbidden, InvalidInput, SamplingUnsupported, SourceError
 from steward.identity.models import Principal
 from steward.store import Store
 from steward.store.schema import catalog_annotations, catalog_entries, catalog_sources
 
 MAX_SAMPLE = 10_000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,30 @@ def classify(
     return results
 
 
+def classify_changed(
+    store: Store,
+    source: Source,
+    tables: Sequence[str],
+    *,
+    principal: Principal,
+    sample_size: int = 200,
+    record: EditRecorder | None = None,
+) -> list[Classified]:
+    """Classify `tables` of `source` (catalog names) again, after a sync changed their columns.
+
+    A new or renamed column then carries the PII tags its name and a sample earn, as
+    `catalog classify` would give it; a source that cannot be sampled is classified by
+    names only.
+    """
+    results = []
+    for name in dict.fromkeys(tables):
+        try:
+            results.append(_classify_one(store, source, name, principal, sample_size, record))
+        except SourceError as exc:  # the sync stands; `catalog classify` can be run later
+            log.warning("%s: not classified after the sync: %s", name, exc.message)
+    return results
+
+
 def _classify_one(
     store: Store,
     source: Source,
@@ -135,7 +162,9 @@ def _classify_one(
     sampled = len(rows)
     del rows  # sampled values go no further than the classifier
     outcome = Classified(name, sampled, by_name_only, ())
-    return _store_findings(store, dataset_id, outcome, found, principal, record)
+    # A tag binds to the column's Iceberg field id, so that it follows a rename.
+    identities = {c["name"]: ColumnIdentity(c["name"], c.get("fieldId")) for c in view["columns"]}
+    return _store_findings(store, dataset_id, outcome, found, identities, principal, record)
 
 
 def _owns(view: dict[str, Any], principal: Principal) -> bool:
@@ -147,22 +176,27 @@ def _store_findings(
     dataset_id: int,
     outcome: Classified,
     found: dict[str, list[Finding]],
+    identities: dict[str, ColumnIdentity],
     principal: Principal,
     record: EditRecorder | None,
 ) -> Classified:
     when = datetime.now(UTC).replace(tzinfo=None)
     with store.write() as conn:
-        rejected = {
-            (row.field, row.value)
+        rejected = [
+            (ColumnIdentity(row.field, row.field_id), row.value)
             for row in conn.execute(
-                sa.select(catalog_annotations.c.field, catalog_annotations.c.value).where(
+                sa.select(
+                    catalog_annotations.c.field,
+                    catalog_annotations.c.field_id,
+                    catalog_annotations.c.value,
+                ).where(
                     catalog_annotations.c.dataset_id == dataset_id,
                     catalog_annotations.c.attribute == "tag",
                     catalog_annotations.c.origin == "human",
                     catalog_annotations.c.status == "rejected",
                 )
             )
-        }
+        ]
         conn.execute(
             catalog_annotations.delete().where(
                 catalog_annotations.c.dataset_id == dataset_id,
@@ -173,7 +207,10 @@ def _store_findings(
         rows = []
         for column, column_findings in sorted(found.items()):
             for finding in column_findings:
-                kept_off = (column, finding.tag) in rejected
+                target = identities.get(column, ColumnIdentity(column))
+                kept_off = any(
+                    value == finding.tag and where.binds(target) for where, value in rejected
+                )
                 findings.append(
                     ColumnFinding(column, finding.tag, finding.confidence, finding.reason, kept_off)
                 )
@@ -182,6 +219,7 @@ def _store_findings(
                         {
                             "dataset_id": dataset_id,
                             "field": column,
+                            "field_id": target.field_id,
                             "attribute": "tag",
                             "value": finding.tag,
                             "origin": "classifier",

@@ -54,7 +54,13 @@ _NOUNS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("remoteaddr",),
         ("client", "addr"),
     ),
-    "pii.ssn": (("ssn",), ("social", "security"), ("socialsecuritynumber",)),
+    "pii.ssn": (
+        ("ssn",),
+        ("social", "security"),
+        ("social", "sec"),
+        ("soc", "sec"),
+        ("socialsecuritynumber",),
+    ),
     "pii.date_of_birth": (("dob",), ("birth",), ("birthday",), ("birthdate",), ("dateofbirth",)),
     "pii.person_name": (
         *((who, "name") for who in ("first", "last", "full", "given", "family", "middle")),

@@ -52,6 +52,16 @@ BATCH = 250
 
 
 @dataclass(frozen=True)
+class ColumnChange:
+    """A column of a table already in the catalog that this sync found added or renamed."""
+
+    table: str  # the catalog name
+    column: str  # its name now
+    field_id: int | None
+    was: str | None = None  # its name before, for a rename (same Iceberg field id)
+
+
+@dataclass(frozen=True)
 class SyncResult:
     """What one sync found and did."""
 
@@ -61,6 +71,7 @@ class SyncResult:
     added: int
     changed: int
     deleted: int
+    columns: tuple[ColumnChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,9 +205,10 @@ def sync(
     if progress:
         progress(done, total)
     identities = {name.removeprefix(prefix): entry.identity for name, entry in known.items()}
+    columns: list[ColumnChange] = []
     for start in range(0, len(todo), BATCH):
         tables = [_load(source, ref) for ref in todo[start : start + BATCH]]
-        _write_tables(store, source, tables, identities)
+        columns += _write_tables(store, source, tables, identities)
         done += len(tables)
         if progress:
             progress(done, total)
@@ -206,11 +218,14 @@ def sync(
         if progress:
             progress(done, total)
     unchanged = len(refs) - added - changed
-    result = SyncResult(source.name, len(refs), unchanged, added, changed, len(gone))
+    result = SyncResult(
+        source.name, len(refs), unchanged, added, changed, len(gone), tuple(columns)
+    )
     with store.write() as conn:
         _record_source(conn, source, len(refs))
         if record is not None:
-            record(conn, source.name, dict(result.__dict__))
+            details = {k: v for k, v in result.__dict__.items() if k != "columns"}
+            record(conn, source.name, details)
     return result
 
 
@@ -233,7 +248,7 @@ def _write_tables(
     source: Source,
     tables: list[DiscoveredTable],
     identities: dict[str, Identity],
-) -> None:
+) -> list[ColumnChange]:
     when = _now()
     with store.write() as conn:
         new = [t for t in tables if t.name not in identities]
@@ -254,10 +269,11 @@ def _write_tables(
                 raw.append(job)
         _, applier = store_events(conn, parse_events(raw, batch=True))
         ids = _stored_ids(conn, [identities[t.name] for t in tables])
-        _write_entries(conn, source, [(t, ids[identities[t.name]]) for t in tables], when)
+        changes = _write_entries(conn, source, [(t, ids[identities[t.name]]) for t in tables], when)
         reindex(conn, list(ids.values()))
     if applier is not None:
         applier.commit_learned()
+    return changes
 
 
 def _write_entries(
@@ -265,14 +281,28 @@ def _write_entries(
     source: Source,
     tables: list[tuple[DiscoveredTable, int]],
     when: datetime,
-) -> None:
-    """Upsert the catalog entries of `tables` (with their dataset ids), a few statements."""
+) -> list[ColumnChange]:
+    """Upsert the catalog entries of `tables` (with their dataset ids), a few statements.
+
+    Returns the columns added to or renamed in tables the catalog already had.
+    """
     names = [f"{source.name}.{table.name}" for table, _ in tables]
-    existing = set(
-        conn.execute(
-            sa.select(catalog_entries.c.name).where(catalog_entries.c.name.in_(names))
-        ).scalars()
-    )
+    before = {
+        row.name: row.stated or {}
+        for row in conn.execute(
+            sa.select(catalog_entries.c.name, catalog_entries.c.stated).where(
+                catalog_entries.c.name.in_(names)
+            )
+        )
+    }
+    existing = set(before)
+    changes = [
+        change
+        for name, (table, _) in zip(names, tables, strict=True)
+        if name in before
+        for change in column_changes(name, before[name], table)
+    ]
+    _bind_field_ids(conn, [(before.get(n), d) for n, (_, d) in zip(names, tables, strict=True)])
     rows = [
         {
             "entry_name": name,
@@ -343,6 +373,59 @@ def _write_entries(
     ]
     if tests:
         conn.execute(catalog_tests.insert(), tests)
+    return changes
+
+
+def column_changes(name: str, before: Any, table: DiscoveredTable) -> list[ColumnChange]:
+    """The columns of `table` added or renamed since `before` (its stated columns then)."""
+    old = (before or {}).get("columns") or []
+    by_id = {c.get("fieldId"): c["name"] for c in old if c.get("fieldId") is not None}
+    names = {c["name"].casefold() for c in old}
+    changes = []
+    for column in table.columns:
+        was = by_id.get(column.field_id) if column.field_id is not None else None
+        if was is not None and was != column.name:
+            changes.append(ColumnChange(name, column.name, column.field_id, was))
+        elif was is None and column.name.casefold() not in names:
+            changes.append(ColumnChange(name, column.name, column.field_id))
+    return changes
+
+
+def _bind_field_ids(conn: Connection, entries: list[tuple[Any, int]]) -> None:
+    """Bind column annotations recorded by name only to the field id their column had.
+
+    Values recorded before they carried field ids would otherwise be lost by a rename.
+    One query finds such annotations; only those are updated.
+    """
+    ids_by_dataset = {
+        dataset_id: {
+            c["name"].casefold(): c["fieldId"]
+            for c in (stated or {}).get("columns") or []
+            if c.get("fieldId") is not None
+        }
+        for stated, dataset_id in entries
+    }
+    wanted = [d for d, ids in ids_by_dataset.items() if ids]
+    if not wanted:
+        return
+    a = catalog_annotations.c
+    rows = conn.execute(
+        sa.select(a.id, a.dataset_id, a.field).where(
+            a.dataset_id.in_(wanted), a.field_id.is_(None), a.field != ""
+        )
+    ).all()
+    updates = [
+        {"row_id": row.id, "bound": ids_by_dataset[row.dataset_id][row.field.casefold()]}
+        for row in rows
+        if row.field.casefold() in ids_by_dataset[row.dataset_id]
+    ]
+    if updates:
+        conn.execute(
+            catalog_annotations.update()
+            .where(a.id == sa.bindparam("row_id"))
+            .values(field_id=sa.bindparam("bound")),
+            updates,
+        )
 
 
 def stated(table: DiscoveredTable) -> dict[str, Any]:

@@ -59,7 +59,9 @@ def sync_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from steward.audit.log import record_change
+    from steward.catalog.pii import classify_changed
     from steward.catalog.sync import sync
+    from steward.policy.drift import active_drift
 
     steward = steward_from_env()
     steward.upgrade()
@@ -84,6 +86,14 @@ def sync_command(
                         conn, admin, "catalog.sync", name, (), details
                     ),
                 )
+                # New and renamed columns get the PII tags their names and values earn.
+                classified = classify_changed(
+                    steward.store,
+                    opened,
+                    [c.table for c in result.columns],
+                    principal=admin,
+                    record=record_change,
+                )
             finally:
                 opened.close()
             if not result.added + result.changed + result.deleted:
@@ -92,6 +102,20 @@ def sync_command(
                 f"{name}: {result.listed} tables; {result.added} new, {result.changed} changed,"
                 f" {result.deleted} gone, {result.unchanged} unchanged"
             )
+            for change in result.columns:
+                what = f"renamed from {change.was}" if change.was else "new"
+                err.print(f"  {escape(change.table)}.{escape(change.column)}: {what}")
+            for outcome in classified:
+                changed = {c.column for c in result.columns if c.table == outcome.dataset}
+                for finding in outcome.findings:
+                    if finding.column in changed and not finding.kept_off:
+                        err.print(
+                            f"  {escape(outcome.dataset)}.{escape(finding.column)}: looks like"
+                            f" {finding.tag} ({escape(finding.reason)})",
+                            highlight=False,
+                        )
+    for drift in active_drift(steward.store):
+        err.print(f"[yellow]warning:[/yellow] {escape(drift.message)}", highlight=False)
 
 
 @app.command("show")

@@ -51,6 +51,7 @@ def validate_command(path: PolicyPath, no_catalog: NoCatalog = False) -> None:
     """Check a policy: its shape, roles, SQL, and the tables and columns it names."""
     import sqlalchemy as sa
 
+    from steward.policy.drift import active_drift
     from steward.policy.load import filter_denials, load, read_sources
     from steward.policy.versions import catalog_columns
     from steward.store.schema import catalog_entries
@@ -60,13 +61,20 @@ def validate_command(path: PolicyPath, no_catalog: NoCatalog = False) -> None:
     if no_catalog:
         policy = load(sources).policy
     else:
-        with _steward().store.read() as conn:
+        steward = _steward()
+        with steward.store.read() as conn:
             columns_of = catalog_columns(conn)
             policy = load(sources, columns_of=columns_of).policy
             names = conn.execute(
                 sa.select(catalog_entries.c.name).where(catalog_entries.c.deleted_at.is_(None))
             ).scalars()
             warnings = filter_denials(policy, columns_of=columns_of, names=sorted(names))
+        # Row filters naming a gone column are in `filter_denials` already.
+        warnings += [
+            d.message
+            for d in active_drift(steward.store, policy)
+            if not d.rule.startswith("row_filters")
+        ]
     for warning in warnings:
         err.print(f"warning: {warning}")
     err.print(
@@ -205,6 +213,12 @@ def explain_command(
     else:
         policy = chosen[1]
     shown = access_json(caller, access, policy)
+    from steward.policy.drift import active_drift
+
+    # A column in clear only because a rule still names its old name is said so.
+    for drift in active_drift(steward.store, policy if file is not None else None):
+        if drift.table == table:
+            err.print(f"warning: {escape(drift.message)}", highlight=False)
     if as_json:
         print(json.dumps(shown, indent=2))
         return
@@ -230,9 +244,22 @@ def explain_command(
 def export_command(
     format: Annotated[str, typer.Option("--format", help="Only `trino` for now.")] = "trino",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Export even when the catalog moved away from the policy (a rule names a"
+            " column that is gone, a new PII-looking column is in clear).",
+        ),
+    ] = False,
 ) -> None:
-    """The active policy as Trino file-based access control rules, for the catalog's tables."""
+    """The active policy as Trino file-based access control rules, for the catalog's tables.
+
+    Refused (exit 1) when the catalog moved away from the policy since it was applied,
+    unless `--force`: the rules would not protect what the policy's author meant.
+    """
     from steward.errors import InvalidInput, NotFound
+    from steward.policy.drift import PolicyDrifted, active_drift
     from steward.policy.effective import catalog_tables
     from steward.policy.trino import export_trino
     from steward.policy.versions import active
@@ -243,6 +270,12 @@ def export_command(
     current = active(steward.store)
     if current is None:
         raise NotFound("no policy has been applied yet")
+    drift = active_drift(steward.store)
+    for item in drift:
+        label = "warning" if force else "error"
+        err.print(f"{label}: {escape(item.message)}", highlight=False)
+    if drift and not force:
+        raise PolicyDrifted(len(drift))
     rules, unsupported = export_trino(current[1], catalog_tables(steward.store))
     text = json.dumps(rules, indent=2) + "\n"
     if output is None:

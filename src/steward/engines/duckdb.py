@@ -23,14 +23,24 @@ from steward.errors import InvalidInput, SourceError
 if TYPE_CHECKING:
     import duckdb
 
+    from steward.engines.iceberg_files import IcebergField, NamedFile
+
 
 @dataclass(frozen=True)
 class ParquetTable:
-    """A table read from Parquet files; `schema` (pyarrow) gives its shape when it has none."""
+    """A table read from Parquet files; `schema` (pyarrow) gives its shape when it has none.
+
+    `fields` is set for an Iceberg table: its files are then read by field id as its
+    current schema says (`iceberg_files`), and `named` lists the files without field
+    ids, read through the table's name mapping. Without `fields`, plain Parquet files
+    are read by column name.
+    """
 
     files: tuple[str, ...]
     schema: Any  # pyarrow.Schema
     columns: tuple[str, ...]
+    fields: tuple[IcebergField, ...] = ()
+    named: tuple[NamedFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class IcebergTable(Protocol):
 
     def scan(self, snapshot_id: int | None = None) -> Any: ...  # pragma: no cover
     def schema(self) -> Any: ...  # pragma: no cover
+    def name_mapping(self) -> Any: ...  # pragma: no cover
 
 
 def iceberg_data(table: IcebergTable, *, name: str, snapshot_id: int | None = None) -> ParquetTable:
@@ -73,7 +84,14 @@ def iceberg_data(table: IcebergTable, *, name: str, snapshot_id: int | None = No
 def iceberg_plan(
     table: IcebergTable, *, name: str, snapshot_id: int | None = None
 ) -> tuple[ParquetTable, list[Any]]:
-    """`iceberg_data`, and the planned scan tasks (one per file, in the same order)."""
+    """`iceberg_data`, and the planned scan tasks (one per file, in the same order).
+
+    Whatever the snapshot, the table reads as its current schema (columns by field id,
+    renamed, promoted, added ones NULL or their default): the names a policy and the
+    catalog know.
+    """
+    from steward.engines.iceberg_files import current_fields, files_without_ids
+
     try:
         tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
         schema = table.schema()
@@ -88,8 +106,13 @@ def iceberg_plan(
                 " yet; compact the table (rewrite its data files) to query it here"
             )
         files.append(_local_path(task.file.file_path, name=name))
+    fields = current_fields(table, name=name)
     data = ParquetTable(
-        files=tuple(files), schema=arrow, columns=tuple(f.name for f in schema.fields)
+        files=tuple(files),
+        schema=arrow,
+        columns=tuple(f.name for f in fields),
+        fields=fields,
+        named=files_without_ids(table, files, fields, name=name),
     )
     return data, tasks
 
@@ -189,6 +212,14 @@ def _create(conn: duckdb.DuckDBPyConnection, internal: str, data: TableData) -> 
             f"CREATE VIEW {_quote(internal)} AS SELECT {columns} FROM {_quote(internal + '_empty')}"
         )
         return
+    if data.fields:
+        from steward.engines.iceberg_files import view_select
+
+        select = view_select(
+            conn, files=data.files, schema=data.schema, fields=data.fields, named=data.named
+        )
+        conn.execute(f"CREATE VIEW {_quote(internal)} AS {select}")
+        return
     paths = ", ".join(_literal(f) for f in data.files)
     # No hive partitioning: a `region=EU` directory must not become a column.
     conn.execute(
@@ -204,7 +235,9 @@ def _key(tables: Mapping[str, TableData]) -> Hashable:
     parts: list[Hashable] = []
     for internal, data in sorted(tables.items()):
         if isinstance(data, ParquetTable):
-            parts.append((internal, "parquet", data.files, data.columns))
+            # A promotion changes only the schema's types: the view must be built again.
+            shape = str(data.schema) if data.fields else ""
+            parts.append((internal, "parquet", data.files, data.columns, data.fields, shape))
         else:
             parts.append((internal, "attached", data.database, data.schema, data.table))
     return tuple(parts)

@@ -158,8 +158,11 @@ def find_increment(
         return "the branch removed data files"
     new = [(path, task) for path, task in zip(branch_data.files, branch_tasks, strict=True)]
     new = [(path, task) for path, task in new if path not in kept]
-    appended = ParquetTable(
-        files=tuple(path for path, _ in new), schema=branch_data.schema, columns=branch_data.columns
+    added = {path for path, _ in new}
+    appended = replace(
+        branch_data,
+        files=tuple(path for path, _ in new),
+        named=tuple(f for f in branch_data.named if f.path in added),
     )
     schema = table.schema()
     total = chain[0].summary.get("total-records") if chain[0].summary else None
