@@ -1,0 +1,1 @@
+"""Schema: versions, diffs, compatibility, deprecations and who a change breaks."""
