@@ -19,6 +19,7 @@ from steward.errors import Forbidden
 from steward.identity.models import Principal
 from steward.policy.sight import sight_for
 from steward.quality.history import latest
+from steward.schema.history import capture as capture_schemas
 
 router = APIRouter(prefix="/api/v1")
 
@@ -83,6 +84,9 @@ def post_sync(request: Request, name: str) -> Response:
         )
     finally:
         source.close()
+    # Schema history records what the sync stated before a later sync replaces it.
+    with steward_of(request).store.write() as conn:
+        capture_schemas(conn)
     return Json(result.__dict__)
 
 

@@ -60,6 +60,7 @@ def sync_command(
 
     from steward.audit.log import record_change
     from steward.catalog.sync import sync
+    from steward.schema.history import capture as capture_schemas
 
     steward = steward_from_env()
     steward.upgrade()
@@ -86,6 +87,9 @@ def sync_command(
                 )
             finally:
                 opened.close()
+            # Schema history records what the sync stated before a later sync replaces it.
+            with steward.store.write() as conn:
+                capture_schemas(conn)
             if not result.added + result.changed + result.deleted:
                 bar.update(task, completed=1, total=1)
             err.print(

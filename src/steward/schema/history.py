@@ -182,14 +182,34 @@ def _capture_lineage(conn: Connection, dataset_ids: Sequence[int] | None) -> Non
         )
 
 
+def _latest_hashes(conn: Connection, origin: str) -> dict[int, str]:
+    """Per dataset, the hash of the latest version of `origin`: one query for all."""
+    c = schema_versions.c
+    last = (
+        sa.select(c.dataset_id, sa.func.max(c.version).label("version"))
+        .where(c.origin == origin)
+        .group_by(c.dataset_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(c.dataset_id, c.schema_hash).join(
+            last, sa.and_(last.c.dataset_id == c.dataset_id, last.c.version == c.version)
+        )
+    )
+    return {int(d): str(h) for d, h in rows}
+
+
 def _capture_catalog(conn: Connection, dataset_ids: Sequence[int] | None) -> None:
     e = catalog_entries.c
     query = sa.select(e.dataset_id, e.stated, e.synced_at).where(e.stated.is_not(None))
     if dataset_ids is not None:
         query = query.where(e.dataset_id.in_(list(dataset_ids)))
+    known = _latest_hashes(conn, "catalog")
     for dataset_id, stated, synced_at in conn.execute(query.order_by(e.id)).all():
         fields = from_stated(stated.get("columns") or [])
-        _append(conn, dataset_id, fields, origin="catalog", when=synced_at)
+        # Most entries are unchanged: compare with one query's answer, append the rest.
+        if known.get(dataset_id) != schema_hash(fields):
+            _append(conn, dataset_id, fields, origin="catalog", when=synced_at)
 
 
 def capture(conn: Connection, dataset_ids: Sequence[int] | None = None) -> None:
@@ -267,3 +287,23 @@ def dataset_id_of(conn: Connection, ref: str) -> int:
             if found is not None:
                 return int(found)
         raise
+
+
+def dataset_target(conn: Connection, target: str) -> tuple[int, str | None, list[str]]:
+    """A `DATASET` or `DATASET.COLUMN` reference: the dataset id, the column, its columns.
+
+    The whole reference names a dataset first; else its last dotted part is the column.
+
+    Raises:
+        NotFound: neither reading names a dataset.
+    """
+    try:
+        dataset_id, column = dataset_id_of(conn, target), None
+    except NotFound:
+        head, dot, column_name = target.rpartition(".")
+        if not dot:
+            raise
+        dataset_id, column = dataset_id_of(conn, head), column_name
+    capture(conn, [dataset_id])
+    known = versions(conn, dataset_id)
+    return dataset_id, column, [f.name for f in known[-1].fields] if known else []
