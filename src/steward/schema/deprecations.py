@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.errors import InvalidInput
-from steward.store.schema import schema_deprecations
+from steward.store.schema import catalog_entries, schema_deprecations
 
 DATASET = ""  # the `field` of a deprecation of the whole dataset
 
@@ -125,3 +125,21 @@ def deprecations(conn: Connection, dataset_ids: Sequence[int]) -> dict[int, list
             )
         )
     return out
+
+
+def by_catalog_name(conn: Connection, names: Sequence[str]) -> dict[str, list[Deprecation]]:
+    """The deprecations of the datasets with these catalog names (search results)."""
+    rows = conn.execute(
+        sa.select(catalog_entries.c.dataset_id, catalog_entries.c.name).where(
+            catalog_entries.c.name.in_(list(names))
+        )
+    )
+    ids = {int(dataset_id): str(name) for dataset_id, name in rows}
+    found = deprecations(conn, list(ids))
+    return {ids[i]: found[i] for i in ids}
+
+
+def shown_with(found: Sequence[Deprecation], columns: Sequence[str]) -> list[Deprecation]:
+    """The dataset's own deprecation and those of `columns` (the columns a caller sees)."""
+    seen = {c.lower() for c in columns}
+    return [d for d in found if d.column is None or d.column.lower() in seen]
