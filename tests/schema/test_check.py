@@ -17,7 +17,7 @@ import pytest
 from steward.app import Steward
 from steward.errors import InvalidInput
 from steward.lineage.ingest import ingest, parse_events
-from steward.schema.check import check, is_promotion, readers
+from steward.schema.check import check, is_promotion, readers, type_rule
 from steward.schema.deprecations import deprecate
 from steward.schema.fields import Field, parse_proposed
 from steward.schema.history import dataset_id_of
@@ -253,3 +253,14 @@ def test_a_proposed_schema_of_no_known_format_is_refused() -> None:
         parse_proposed({"columns": "nope"})
     with pytest.raises(InvalidInput, match=r"fields\[0\].id"):
         parse_proposed({"type": "struct", "fields": [{"name": "a", "type": "int"}]})
+
+
+def test_iceberg_type_changes_are_judged_by_the_iceberg_rules() -> None:
+    assert type_rule("int", "long") is None
+    assert type_rule("long", "int") == "iceberg.type-narrowing"
+    assert type_rule("string", "binary") == "iceberg.type-change-not-allowed"
+    assert type_rule("date", "timestamp", format_version=2) == "iceberg.type-change-not-allowed"
+    assert type_rule("date", "timestamp", format_version=3) is None
+    # SQL names, as OpenLineage producers report them, by the promotion table.
+    assert type_rule("INTEGER", "BIGINT") is None
+    assert type_rule("BIGINT", "INTEGER") == "promotion-only"

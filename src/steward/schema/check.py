@@ -6,10 +6,12 @@ downstream (transitively), the dbt model, job or dashboard that reads it, with o
 A breaking change to a deprecated item is allowed from its sunset on (the ADR
 docs/adr/0001-deprecation-policy.md) and refused before, naming the date.
 
-The rules are this module's own table until the format rules of `steward.schema`
-(Avro, JSON Schema, Iceberg compatibility) land; they cover what breaks a reader of a
-table whatever its format: a drop, a rename, a type change that is not a promotion, and
-an optional field made required.
+The rules cover what breaks a reader of a table whatever its format: a drop, a rename,
+a type change that is not a promotion, and an optional field made required. A change
+between Iceberg types is judged by the Iceberg rules (`schema.rules.iceberg`, the
+spec's promotions); SQL type names, which OpenLineage producers report, by the small
+promotion table below. Iceberg's own rules allow a drop or a rename (old data stays
+readable by field id); a downstream reader of the column still breaks, so they count.
 """
 
 from __future__ import annotations
@@ -67,14 +69,49 @@ def is_promotion(old: str | None, new: str | None) -> bool:
     return bool(da and db and da[2] == db[2] and int(db[1]) >= int(da[1]))
 
 
-def rule_for(change: Change) -> str | None:
+def _iceberg_types(old: str | None, new: str | None) -> tuple[Any, Any] | None:
+    """Both types as pyiceberg primitive types, or None when either is not one."""
+    from pydantic import TypeAdapter, ValidationError
+    from pyiceberg.types import IcebergType, PrimitiveType
+
+    adapter: TypeAdapter[IcebergType] = TypeAdapter(IcebergType)
+    try:
+        before, after = adapter.validate_python(old), adapter.validate_python(new)
+    except ValidationError:
+        return None
+    if isinstance(before, PrimitiveType) and isinstance(after, PrimitiveType):
+        return before, after
+    return None
+
+
+def type_rule(old: str | None, new: str | None, *, format_version: int = 2) -> str | None:
+    """The rule a type change breaks, or None for a promotion.
+
+    Iceberg types are judged by the Iceberg rules (`schema.rules.iceberg`, the spec's
+    promotions for the table's format version); other type names (SQL's, from
+    OpenLineage producers) by this module's promotion table.
+    """
+    iceberg = _iceberg_types(old, new)
+    if iceberg is None:
+        return None if is_promotion(old, new) else "promotion-only"
+    from steward.schema.rules.iceberg import promotion_allowed
+
+    before, after = iceberg
+    if promotion_allowed(before, after, format_version):
+        return None
+    if promotion_allowed(after, before, format_version):
+        return "iceberg.type-narrowing"
+    return "iceberg.type-change-not-allowed"
+
+
+def rule_for(change: Change, *, format_version: int = 2) -> str | None:
     """The rule a change breaks, or None when readers are safe."""
     if change.kind is ChangeKind.DROPPED:
         return "no-drop"
     if change.kind is ChangeKind.RENAMED:
         return "no-rename"
-    if change.kind is ChangeKind.TYPE_CHANGED and not is_promotion(change.old, change.new):
-        return "promotion-only"
+    if change.kind is ChangeKind.TYPE_CHANGED:
+        return type_rule(change.old, change.new, format_version=format_version)
     if change.kind is ChangeKind.NULLABILITY_CHANGED and change.new == "required":
         return "no-optional-to-required"
     return None
@@ -247,9 +284,14 @@ def readers(conn: Connection, dataset_id: int, column: str) -> list[Reader]:
 
 
 def _judge(
-    conn: Connection, dataset_id: int, change: Change, deprecated: list[Deprecation], today: date
+    conn: Connection,
+    dataset_id: int,
+    change: Change,
+    deprecated: list[Deprecation],
+    today: date,
+    format_version: int,
 ) -> Finding:
-    rule = rule_for(change)
+    rule = rule_for(change, format_version=format_version)
     if rule is None:
         return Finding(change, None, False, f"{change.describe()}: readers are safe")
     # A child's change breaks the readers of its top-level column.
@@ -285,8 +327,13 @@ def check(
     latest = known[-1]
     deprecated = deprecations(conn, [dataset_id])[dataset_id]
     when = today or date.today()
+    properties = conn.execute(
+        sa.select(catalog_entries.c.properties).where(catalog_entries.c.dataset_id == dataset_id)
+    ).scalar()
+    # An Iceberg table's format version decides its promotions; 2 is pyiceberg's default.
+    format_version = int((properties or {}).get("format-version") or 2)
     findings = [
-        _judge(conn, dataset_id, change, deprecated, when)
+        _judge(conn, dataset_id, change, deprecated, when, format_version)
         for change in diff_schemas(latest.fields, proposed)
     ]
     return CheckResult(dataset_id, latest.version, findings)
