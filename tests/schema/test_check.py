@@ -13,14 +13,20 @@ from datetime import date
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from pyiceberg.schema import Schema as IcebergSchema
+from pyiceberg.types import LongType, NestedField, StringType
 
 from steward.app import Steward
+from steward.catalog.sync import sync
+from steward.connectors.iceberg import lake_catalog
 from steward.errors import InvalidInput
 from steward.lineage.ingest import ingest, parse_events
 from steward.schema.check import check, is_promotion, readers, type_rule
 from steward.schema.deprecations import deprecate
 from steward.schema.fields import Field, parse_proposed
-from steward.schema.history import dataset_id_of
+from steward.schema.history import dataset_id_of, versions
+from steward.store.schema import datasets, namespaces
 from tests.openlineage_events import FACET, dataset, run_event
 
 NS = "duckdb:///srv/shop.duckdb"
@@ -264,3 +270,30 @@ def test_iceberg_type_changes_are_judged_by_the_iceberg_rules() -> None:
     # SQL names, as OpenLineage producers report them, by the promotion table.
     assert type_rule("INTEGER", "BIGINT") is None
     assert type_rule("BIGINT", "INTEGER") == "promotion-only"
+
+
+def test_events_cannot_move_the_baseline_of_a_dataset_a_source_states(steward: Steward) -> None:
+    catalog = lake_catalog(steward.settings.home)
+    catalog.create_namespace("sales")
+    catalog.create_table(
+        "sales.orders",
+        IcebergSchema(NestedField(1, "id", LongType()), NestedField(2, "email", StringType())),
+    )
+    catalog.close()
+    sync(steward.store, steward.source("lake"))
+    with steward.store.read() as conn:
+        orders = dataset_id_of(conn, "lake.sales.orders")
+        namespace, name = conn.execute(
+            sa.select(namespaces.c.name, datasets.c.name)
+            .join(datasets, datasets.c.namespace_id == namespaces.c.id)
+            .where(datasets.c.id == orders)
+        ).one()
+    # A producer reports the table without `email`: history keeps it, labelled.
+    event = run_event("rogue", outputs=[dataset(namespace, name, ["id"])])
+    ingest(steward.store, parse_events([event], batch=False))
+    with steward.store.write() as conn:
+        result = check(conn, orders, parse_proposed([{"name": "id", "type": "long"}]))
+        origins = {v.version: v.origin for v in versions(conn, orders)}
+    assert sorted(origins.values()) == ["catalog", "openlineage"]
+    assert origins[result.against_version] == "catalog"
+    assert [(f.change.path, f.rule) for f in result.breaking] == [("email", "no-drop")]

@@ -317,6 +317,8 @@ def check(
 ) -> CheckResult:
     """Judge `proposed` against the dataset's latest schema version.
 
+    For a dataset a catalog source states, the latest version the source stated.
+
     Raises:
         NotFound: no schema version of the dataset is known.
     """
@@ -324,7 +326,9 @@ def check(
     known = versions(conn, dataset_id)
     if not known:
         raise NotFound(f"dataset {dataset_id}: no schema version is known to check against")
-    latest = known[-1]
+    # A source that states the dataset is its authority: events cannot move the baseline.
+    stated = [v for v in known if v.origin == "catalog"]
+    latest = (stated or known)[-1]
     deprecated = deprecations(conn, [dataset_id])[dataset_id]
     when = today or date.today()
     properties = conn.execute(
