@@ -177,7 +177,9 @@ def deprecate_command(
     author: Annotated[str | None, typer.Option(help="Who deprecates (default: OS user).")] = None,
 ) -> None:
     """Deprecate a dataset or a column: breaking changes to it pass `check` from its sunset."""
+    from steward.audit.log import record_change
     from steward.errors import InvalidInput
+    from steward.identity.models import Principal
     from steward.schema.deprecations import deprecate
     from steward.schema.history import dataset_target
 
@@ -185,6 +187,7 @@ def deprecate_command(
         when = date.fromisoformat(sunset)
     except ValueError as exc:
         raise InvalidInput(f"--sunset: not a date (YYYY-MM-DD): {sunset!r}") from exc
+    principal = Principal(user=author or f"local:{getpass.getuser()}", is_admin=True)
     steward = steward_from_env()
     steward.upgrade()
     with steward.store.write() as conn:
@@ -195,8 +198,17 @@ def deprecate_command(
             column,
             sunset=when,
             replacement=replacement,
-            author=author or f"local:{getpass.getuser()}",
+            author=principal.user,
             columns=columns,
+        )
+        dataset_name = target if column is None else target.removesuffix(f".{column}")
+        record_change(
+            conn,
+            principal,
+            "schema.deprecate",
+            dataset_name,
+            (column,) if column else (),
+            made.to_json(),
         )
     what = f"column {made.column}" if made.column else "dataset"
     err.print(f"deprecated {what} of {escape(target)}; sunset {made.sunset.isoformat()}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -330,7 +330,7 @@ def check(
     stated = [v for v in known if v.origin == "catalog"]
     latest = (stated or known)[-1]
     deprecated = deprecations(conn, [dataset_id])[dataset_id]
-    when = today or date.today()
+    when = today or datetime.now(UTC).date()
     properties = conn.execute(
         sa.select(catalog_entries.c.properties).where(catalog_entries.c.dataset_id == dataset_id)
     ).scalar()
