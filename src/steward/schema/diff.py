@@ -92,7 +92,13 @@ def _field_changes(a: Field, b: Field, path: str) -> list[Change]:
     if a.name != b.name:
         out.append(Change(ChangeKind.RENAMED, path, a.name, b.name, b.field_id))
     nested = bool(a.fields) and bool(b.fields)
-    if (_kind(a.type) != _kind(b.type)) if nested else (a.type != b.type):
+    # A side that does not say the type (a dbt contract column without data_type) is no change.
+    known = a.type is not None and b.type is not None
+    # Type names compare case-insensitively: a contract's `integer` is the warehouse's INTEGER.
+    same = (
+        (_kind(a.type) == _kind(b.type)) if nested else (str(a.type).lower() == str(b.type).lower())
+    )
+    if known and not same:
         out.append(Change(ChangeKind.TYPE_CHANGED, path, a.type, b.type, b.field_id))
     if a.required is not None and b.required is not None and a.required != b.required:
         old = "required" if a.required else "optional"
