@@ -101,10 +101,17 @@ def test_dropping_a_column_two_dbt_models_read_names_both_models_and_columns(
     owners = {r.dataset: r.owners for r in finding.readers}
     assert "carol@example.com" in owners["shop.main.order_amounts"]
     assert "alice@example.com" in owners["shop.main.orders_enriched"]
-    # revenue sums orders_enriched.amount: it breaks too, one step further.
+    # revenue sums orders_enriched.amount: it breaks too, one step further; and the
+    # dashboard (a dbt exposure) consuming the whole of customer_revenue after it.
     assert ("shop.main.customer_revenue", "revenue") in {
         (r.dataset, r.column) for r in finding.readers if r.depth == 2
     }
+    [dashboard] = [r for r in finding.readers if r.kind == "dashboard"]
+    assert (dashboard.dataset, dashboard.column, dashboard.depth) == (
+        "shop.exposures.revenue_dashboard",
+        None,
+        3,
+    )
 
 
 def test_the_cli_check_of_a_dbt_contract_exits_1_naming_both_models(

@@ -37,6 +37,7 @@ from steward.store.schema import (
     dataset_owners,
     datasets,
     jobs,
+    lineage_edges,
     namespaces,
 )
 
@@ -236,6 +237,45 @@ def _kind(catalog_kind: str | None, integration: str | None, job_type: str | Non
     return "job"
 
 
+def _whole_readers(
+    conn: Connection, reached: dict[int, int]
+) -> dict[tuple[int, str | None, int], int]:
+    """Jobs that read a reached dataset with no column lineage from it, and what they write.
+
+    Such a job (a dashboard consuming a table, a job whose producer sends no column
+    lineage) may read any column, so it counts as broken with no column named.
+    """
+    e, c = lineage_edges.c, column_edges.c
+    current = valid_at(lineage_edges, None)
+    reads = conn.execute(
+        sa.select(e.job_id, e.dataset_id).where(
+            e.dataset_id.in_(list(reached)), e.direction == "input", current
+        )
+    ).all()
+    if not reads:
+        return {}
+    rows = conn.execute(
+        sa.select(c.job_id, c.in_dataset_id)
+        .where(c.in_dataset_id.in_(list(reached)), valid_at(column_edges, None))
+        .distinct()
+    )
+    traced = {(int(job), int(ds)) for job, ds in rows}
+    untraced = [(job, ds) for job, ds in reads if (job, ds) not in traced]
+    if not untraced:
+        return {}
+    outputs = conn.execute(
+        sa.select(e.job_id, e.dataset_id).where(
+            e.job_id.in_({job for job, _ in untraced}), e.direction == "output", current
+        )
+    ).all()
+    out: dict[tuple[int, str | None, int], int] = {}
+    for job, read in untraced:
+        for writer, written in outputs:
+            if writer == job:
+                out.setdefault((written, None, job), reached[read] + 1)
+    return out
+
+
 def readers(conn: Connection, dataset_id: int, column: str) -> list[Reader]:
     """Everything downstream of one column by column lineage, nearest first.
 
@@ -273,6 +313,9 @@ def readers(conn: Connection, dataset_id: int, column: str) -> list[Reader]:
                 for r in rows
                 if (r.out_dataset_id, r.out_field, r.job_id) not in found
             }
+    reached = {dataset_id: 0} | {d: at for (d, f, _), at in found.items() if f is not None}
+    for key, at in _whole_readers(conn, reached).items():
+        found.setdefault(key, at)
     names = _names(conn, {d for d, _, _ in found}, {j for _, _, j in found})
     out = []
     for (out_dataset, out_field, job_id), at in found.items():
