@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from pyiceberg.schema import Schema
 from pyiceberg.types import DoubleType, LongType, NestedField, StringType
@@ -14,7 +15,10 @@ from steward.app import Steward
 from steward.catalog.sync import sync
 from steward.connectors.iceberg import lake_catalog
 from steward.identity.tokens import create_token
+from steward.lineage.ingest import ingest, parse_events
 from steward.policy.versions import apply
+from steward.store.schema import catalog_entries, datasets, namespaces
+from tests.openlineage_events import dataset, run_event
 
 
 def as_user(steward: Steward, user: str, groups: tuple[str, ...] = ()) -> TestClient:
@@ -127,3 +131,41 @@ def test_sync_without_the_api_is_still_history(steward: Steward, client: TestCli
     sync(steward.store, steward.source("lake"))
     versions = client.get("/api/v1/schema/history", params={"dataset": "lake.crm.people"})
     assert [v["origin"] for v in versions.json()["versions"]] == ["catalog"]
+
+
+def test_a_check_names_only_readers_the_caller_may_describe(
+    steward: Steward, client: TestClient, evolved: None
+) -> None:
+    with steward.store.read() as conn:
+        namespace, name = conn.execute(
+            sa.select(namespaces.c.name, datasets.c.name)
+            .join(datasets, datasets.c.namespace_id == namespaces.c.id)
+            .join(catalog_entries, catalog_entries.c.dataset_id == datasets.c.id)
+            .where(catalog_entries.c.name == "lake.crm.customers")
+        ).one()
+    # A job outside the catalog copies contact_email into a mailing list.
+    event = run_event(
+        "mailing",
+        inputs=[dataset(namespace, name)],
+        outputs=[
+            dataset(
+                "s3://mail",
+                "list",
+                ["to"],
+                column_lineage={"to": [(namespace, name, "contact_email")]},
+            )
+        ],
+    )
+    ingest(steward.store, parse_events([event], batch=False))
+    url = "/api/v1/schema/check?dataset=lake.crm.customers"
+    proposed = {"proposed": [{"name": "id", "type": "long"}, {"name": "salary", "type": "double"}]}
+    [seen_by_admin] = client.post(url, json=proposed).json()["changes"]
+    assert [r["dataset"] for r in seen_by_admin["readers"]] == ["s3://mail/list"]
+    ann = as_user(steward, "ann", ("analysts",))
+    policy = "roles:\n  analyst: {groups: [analysts]}\n"
+    policy += "grants:\n  - roles: [analyst]\n    select: ['lake.crm.*']\n"
+    apply(steward.store, policy, actor=None)
+    [seen_by_ann] = ann.post(url, json=proposed).json()["changes"]
+    assert seen_by_ann["path"] == "contact_email"
+    assert seen_by_ann["breaking"] is True
+    assert seen_by_ann["readers"] == []
