@@ -19,6 +19,9 @@ from steward.errors import Forbidden
 from steward.identity.models import Principal
 from steward.policy.sight import sight_for
 from steward.quality.history import latest
+from steward.schema.deprecations import by_catalog_name, deprecations, shown_with
+from steward.schema.history import capture as capture_schemas
+from steward.schema.history import dataset_id_of
 
 router = APIRouter(prefix="/api/v1")
 
@@ -57,6 +60,12 @@ def get_catalog_search(
         with store.read() as conn:
             only = sight.describable(conn)
     found = search(store, q, filters=filters, limit=limit, include_deleted=deleted, only=only)
+    with store.read() as conn:
+        marks = by_catalog_name(conn, [r["name"] for r in found])
+    for result in found:
+        # Search shows a dataset's own deprecation; its columns' are on its page.
+        own = [d for d in marks.get(result["name"], []) if d.column is None]
+        result["deprecation"] = own[0].to_json() if own else None
     return Json({"results": found, "totalCount": len(found)})
 
 
@@ -94,6 +103,9 @@ def post_sync(request: Request, name: str) -> Response:
         )
     finally:
         source.close()
+    # Schema history records what the sync stated before a later sync replaces it.
+    with steward_of(request).store.write() as conn:
+        capture_schemas(conn)
     shown: dict[str, Any] = {k: v for k, v in result.__dict__.items() if k != "columns"}
     shown["columns"] = [
         {"table": c.table, "column": c.column, "fieldId": c.field_id, "renamedFrom": c.was}
@@ -139,6 +151,10 @@ def get_dataset(request: Request, ref: str) -> Response:
         access = None if sight is None else sight.access(conn, page["name"])
         # The latest result of each quality check, flapping ones flagged.
         page["quality"] = latest(conn, page["id"], access=access)
+        dataset_id = dataset_id_of(conn, ref)
+        found = deprecations(conn, [dataset_id])[dataset_id]
+        shown = shown_with(found, [c["name"] for c in page["columns"]])
+        page["deprecations"] = [d.to_json() for d in shown]
         return Json(page)
 
 

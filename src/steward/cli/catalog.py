@@ -62,6 +62,7 @@ def sync_command(
     from steward.catalog.pii import classify_changed
     from steward.catalog.sync import sync
     from steward.policy.drift import active_drift
+    from steward.schema.history import capture as capture_schemas
 
     steward = steward_from_env()
     steward.upgrade()
@@ -96,6 +97,9 @@ def sync_command(
                 )
             finally:
                 opened.close()
+            # Schema history records what the sync stated before a later sync replaces it.
+            with steward.store.write() as conn:
+                capture_schemas(conn)
             if not result.added + result.changed + result.deleted:
                 bar.update(task, completed=1, total=1)
             err.print(
@@ -125,11 +129,17 @@ def show(
 ) -> None:
     """Everything the catalog knows of one dataset."""
     from steward.catalog.views import dataset_page
+    from steward.schema.deprecations import deprecations, shown_with
+    from steward.schema.history import dataset_id_of
 
     steward = steward_from_env()
     steward.upgrade()
     with steward.store.read() as conn:
         page = dataset_page(conn, dataset)
+        dataset_id = dataset_id_of(conn, dataset)
+        found = deprecations(conn, [dataset_id])[dataset_id]
+        shown = shown_with(found, [c["name"] for c in page["columns"]])
+    page["deprecations"] = [d.to_json() for d in shown]
     if as_json:
         print(json.dumps(page, indent=2))
         return
@@ -147,6 +157,10 @@ def show(
             escape(column["name"]), escape(column["type"] or ""), escape(text), escape(tags)
         )
     out.print(table)
+    for d in shown:
+        what = f"column {d.column}" if d.column else "dataset"
+        instead = f"; use {d.replacement}" if d.replacement else ""
+        out.print(f"[yellow]deprecated[/yellow] {escape(what)}: sunset {d.sunset}{escape(instead)}")
     for direction in ("upstream", "downstream"):
         names = [n["name"] or n["nodeId"] for n in page[direction]]
         out.print(f"{direction}: {escape(', '.join(names) or '-')}")
@@ -262,17 +276,27 @@ def search_command(
 ) -> None:
     """Search the catalog: names, descriptions, columns, tags and owners; best first."""
     from steward.catalog.search import SearchFilters, search
+    from steward.schema.deprecations import by_catalog_name
 
     steward = steward_from_env()
     steward.upgrade()
     filters = SearchFilters(source=source, tag=tag, owner=owner, domain=domain)
     found = search(steward.store, query, filters=filters, limit=limit)
+    with steward.store.read() as conn:
+        marks = by_catalog_name(conn, [item["name"] for item in found])
+    for item in found:
+        own = [d for d in marks.get(item["name"], []) if d.column is None]
+        item["deprecation"] = own[0].to_json() if own else None
     if as_json:
         print(json.dumps(found, indent=2))
         return
-    table = Table("dataset", "source", "description")
+    table = Table("dataset", "source", "description", "deprecated")
     for item in found:
+        sunset = f"sunset {item['deprecation']['sunset']}" if item["deprecation"] else ""
         table.add_row(
-            escape(item["name"]), escape(item["source"] or ""), escape(item["description"] or "")
+            escape(item["name"]),
+            escape(item["source"] or ""),
+            escape(item["description"] or ""),
+            sunset,
         )
     out.print(table)

@@ -527,6 +527,41 @@ quality_states = sa.Table(
 )
 
 
+# -- schema ---------------------------------------------------------------------------------
+# Every schema a dataset has had, numbered per dataset from 1: what a catalog sync stated
+# (`origin` catalog) and what OpenLineage schema facets said (`origin` openlineage, with
+# the `dataset_versions` row it came from). `fields` is the nested field list
+# [{"name", "type", "fieldId", "required", "default", "doc", "fields"}].
+schema_versions = sa.Table(
+    "schema_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("schema_hash", sa.String(64), nullable=False),
+    sa.Column("fields", Json, nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+    sa.Column("run_id", sa.String(36)),
+    sa.Column("lineage_version_id", sa.Integer, index=True),
+    sa.UniqueConstraint("dataset_id", "version"),
+)
+
+# A deprecated dataset (`field` '') or column, with its sunset date and replacement.
+schema_deprecations = sa.Table(
+    "schema_deprecations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("field", sa.Text, nullable=False),
+    sa.Column("sunset", sa.Date, nullable=False),
+    sa.Column("replacement", sa.Text),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("dataset_id", "field"),
+)
+
+
 def declared_here(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
