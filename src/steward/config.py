@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     trino_reporter_groups: list[str] = Field(default_factory=list)
     # OpenLineage events timed further than this in the future are refused.
     lineage_max_future_seconds: float = Field(default=300.0, ge=0)
+    # The OpenLineage namespace of the Kafka cluster whose topics the schema registry's
+    # subjects describe (`<topic>-value`, `<topic>-key` become datasets of that topic).
+    schema_registry_kafka_namespace: str = "kafka://localhost:9092"
     # Limits on each governed query (docs/security.md).
     query_timeout_seconds: float = Field(default=30.0, gt=0)
     query_memory_limit: str = "1GB"

@@ -527,6 +527,44 @@ quality_states = sa.Table(
 )
 
 
+# The schema registry (Confluent's REST API). A schema is stored once, by the fingerprint
+# of its type, canonical text and references; `id` is its global id, the one Kafka
+# serializers write into every message. A subject's versions point at schemas; a soft
+# delete only sets `deleted`, a permanent one removes the row.
+registry_schemas = sa.Table(
+    "registry_schemas",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("schema_type", sa.String(16), nullable=False),
+    sa.Column("schema_text", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),
+    # [{"name": ..., "subject": ..., "version": ...}] in the order the client sent them.
+    sa.Column("refs", Json, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+registry_versions = sa.Table(
+    "registry_versions",
+    metadata,
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("schema_id", sa.Integer, sa.ForeignKey("registry_schemas.id"), nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index(None, "schema_id"),
+)
+
+# Compatibility level and mode, per subject; the global setting is the row whose subject
+# is the empty string.
+registry_settings = sa.Table(
+    "registry_settings",
+    metadata,
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("compatibility", sa.String(32)),
+    sa.Column("mode", sa.String(16)),
+)
+
+
 def declared_here(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:

@@ -1,0 +1,522 @@
+"""A Confluent-compatible schema registry: subjects, versions, global ids, levels, modes.
+
+Every write is one transaction. Two clients registering at once cannot make duplicate
+ids or versions: the fingerprint and (subject, version) are unique in the store, and a
+write that loses the race is retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from steward.errors import RegistryError, StoreBusy
+from steward.schema.registry_compat import canonical_text, incompatibilities
+from steward.schema.registry_models import (
+    DEFAULT_LEVEL,
+    DEFAULT_MODE,
+    CompatibilityResult,
+    Level,
+    Mode,
+    Reference,
+    Registration,
+    SchemaInput,
+    SchemaKind,
+    StoredSchema,
+    SubjectVersion,
+)
+from steward.store import Store
+from steward.store.schema import registry_schemas, registry_settings, registry_versions
+
+GLOBAL = ""
+_RETRIES = 5
+T = TypeVar("T")
+
+
+def _retrying(store: Store, write: Callable[[Connection], T]) -> T:
+    """Run `write` in one transaction, again if a concurrent writer won a unique key."""
+    for attempt in range(_RETRIES):
+        try:
+            with store.write() as conn:
+                return write(conn)
+        except StoreBusy:
+            if attempt == _RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# Reading
+
+
+def _schema_row(conn: Connection, schema_id: int) -> StoredSchema | None:
+    row = conn.execute(
+        sa.select(registry_schemas).where(registry_schemas.c.id == schema_id)
+    ).first()
+    if row is None:
+        return None
+    refs = tuple(Reference(r["name"], r["subject"], int(r["version"])) for r in row.refs)
+    return StoredSchema(row.id, SchemaKind(row.schema_type), row.schema_text, refs)
+
+
+def schema_by_id(store: Store, schema_id: int) -> StoredSchema:
+    """The schema with global id `schema_id`, or 40403."""
+    with store.read() as conn:
+        found = _schema_row(conn, schema_id)
+    if found is None:
+        raise RegistryError(RegistryError.SCHEMA_NOT_FOUND, "Schema not found")
+    return found
+
+
+def versions_of_schema(
+    store: Store, schema_id: int, *, deleted: bool = False
+) -> list[tuple[str, int]]:
+    """The (subject, version) pairs holding schema `schema_id`."""
+    schema_by_id(store, schema_id)
+    query = sa.select(registry_versions.c.subject, registry_versions.c.version).where(
+        registry_versions.c.schema_id == schema_id
+    )
+    if not deleted:
+        query = query.where(registry_versions.c.deleted.is_(False))
+    with store.read() as conn:
+        rows = conn.execute(query.order_by("subject", "version")).all()
+    return [(row.subject, row.version) for row in rows]
+
+
+def subjects(store: Store, *, deleted: bool = False, prefix: str = "") -> list[str]:
+    """Every subject with a version (soft-deleted ones only with `deleted`)."""
+    query = sa.select(registry_versions.c.subject).distinct()
+    if not deleted:
+        query = query.where(registry_versions.c.deleted.is_(False))
+    if prefix:
+        query = query.where(registry_versions.c.subject.startswith(prefix, autoescape=True))
+    with store.read() as conn:
+        return sorted(row.subject for row in conn.execute(query))
+
+
+def _versions(conn: Connection, subject: str, *, deleted: bool) -> list[tuple[int, int, bool]]:
+    query = sa.select(
+        registry_versions.c.version, registry_versions.c.schema_id, registry_versions.c.deleted
+    ).where(registry_versions.c.subject == subject)
+    if not deleted:
+        query = query.where(registry_versions.c.deleted.is_(False))
+    rows = conn.execute(query.order_by(registry_versions.c.version)).all()
+    return [(row.version, row.schema_id, row.deleted) for row in rows]
+
+
+def versions(store: Store, subject: str, *, deleted: bool = False) -> list[int]:
+    """The version numbers of `subject`, or 40401 when it has none."""
+    with store.read() as conn:
+        found = _versions(conn, subject, deleted=deleted)
+    if not found:
+        raise RegistryError(RegistryError.SUBJECT_NOT_FOUND, f"Subject '{subject}' not found.")
+    return [version for version, _, _ in found]
+
+
+def parse_version(text: str) -> int | None:
+    """A version number from a path, None for `latest` (or -1); 42202 otherwise."""
+    if text == "latest" or text == "-1":
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise RegistryError(
+            RegistryError.INVALID_VERSION,
+            f"The specified version '{text}' is not a valid version id. Allowed values are"
+            ' between [1, 2^31-1] and the string "latest"',
+        )
+    return number
+
+
+def _version(
+    conn: Connection, subject: str, version: int | None, *, deleted: bool
+) -> SubjectVersion:
+    found = _versions(conn, subject, deleted=deleted)
+    if not found:
+        raise RegistryError(RegistryError.SUBJECT_NOT_FOUND, f"Subject '{subject}' not found.")
+    if version is None:
+        number, schema_id, is_deleted = found[-1]
+    else:
+        match = [row for row in found if row[0] == version]
+        if not match:
+            raise RegistryError(RegistryError.VERSION_NOT_FOUND, f"Version {version} not found.")
+        number, schema_id, is_deleted = match[0]
+    stored = _schema_row(conn, schema_id)
+    if stored is None:  # pragma: no cover - the foreign key keeps it
+        raise RegistryError(RegistryError.SCHEMA_NOT_FOUND, "Schema not found")
+    return SubjectVersion(subject, number, stored, is_deleted)
+
+
+def version(
+    store: Store, subject: str, number: int | None, *, deleted: bool = False
+) -> SubjectVersion:
+    """Version `number` of `subject` (None: the latest), or 40401 / 40402."""
+    with store.read() as conn:
+        return _version(conn, subject, number, deleted=deleted)
+
+
+def _referenced_texts(conn: Connection, references: tuple[Reference, ...]) -> list[str]:
+    """The texts of referenced schemas and what they reference, dependencies first."""
+    texts: list[str] = []
+    for ref in references:
+        try:
+            target = _version(conn, ref.subject, ref.version, deleted=False)
+        except RegistryError as exc:
+            raise RegistryError(
+                RegistryError.INVALID_SCHEMA,
+                f"Invalid schema: reference {ref.name!r} to {ref.subject} version"
+                f" {ref.version}: {exc.message}",
+            ) from exc
+        texts.extend(_referenced_texts(conn, target.schema.references))
+        texts.append(target.schema.text)
+    return texts
+
+
+def _fingerprint(kind: SchemaKind, text: str, references: tuple[Reference, ...]) -> str:
+    refs = [[ref.name, ref.subject, ref.version] for ref in references]
+    payload = json.dumps([kind.value, text, refs], separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def lookup(
+    store: Store, subject: str, schema: SchemaInput, *, deleted: bool = False
+) -> SubjectVersion:
+    """The version of `subject` holding `schema`, or 40401 / 40403."""
+    with store.read() as conn:
+        referenced = _referenced_texts(conn, schema.references)
+        text = canonical_text(schema.kind, schema.text, referenced)
+        found = _versions(conn, subject, deleted=deleted)
+        if not found:
+            raise RegistryError(RegistryError.SUBJECT_NOT_FOUND, f"Subject '{subject}' not found.")
+        schema_id = conn.execute(
+            sa.select(registry_schemas.c.id).where(
+                registry_schemas.c.fingerprint == _fingerprint(schema.kind, text, schema.references)
+            )
+        ).scalar()
+        match = [row for row in found if row[1] == schema_id]
+        if not match:
+            raise RegistryError(RegistryError.SCHEMA_NOT_FOUND, "Schema not found")
+        number, _, is_deleted = match[-1]
+        stored = _schema_row(conn, int(match[-1][1]))
+    assert stored is not None
+    return SubjectVersion(subject, number, stored, is_deleted)
+
+
+# Levels and modes
+
+
+def _setting(conn: Connection, subject: str, column: str) -> str | None:
+    value = conn.execute(
+        sa.select(registry_settings.c[column]).where(registry_settings.c.subject == subject)
+    ).scalar()
+    return None if value is None else str(value)
+
+
+def level(store: Store, subject: str | None = None, *, default_to_global: bool = True) -> Level:
+    """The compatibility level of `subject` (else the global one), or 40408 if unset."""
+    with store.read() as conn:
+        return _level(conn, subject, default_to_global=default_to_global)
+
+
+def _level(conn: Connection, subject: str | None, *, default_to_global: bool = True) -> Level:
+    if subject:
+        own = _setting(conn, subject, "compatibility")
+        if own is not None:
+            return Level(own)
+        if not default_to_global:
+            raise RegistryError(
+                RegistryError.SUBJECT_COMPATIBILITY_NOT_CONFIGURED,
+                f"Subject '{subject}' does not have subject-level compatibility configured",
+            )
+    value = _setting(conn, GLOBAL, "compatibility")
+    return DEFAULT_LEVEL if value is None else Level(value)
+
+
+def parse_level(text: str) -> Level:
+    """The level named `text` (any case), or 42203."""
+    try:
+        return Level(text.upper())
+    except ValueError:
+        raise RegistryError(
+            RegistryError.INVALID_COMPATIBILITY_LEVEL,
+            f"Invalid compatibility level. Valid values are {', '.join(Level)}",
+        ) from None
+
+
+def parse_mode(text: str) -> Mode:
+    """The mode named `text` (any case), or 42204."""
+    try:
+        return Mode(text.upper())
+    except ValueError:
+        raise RegistryError(
+            RegistryError.INVALID_MODE, f"Invalid mode. Valid values are {', '.join(Mode)}"
+        ) from None
+
+
+def _put_setting(conn: Connection, subject: str, column: str, value: str | None) -> None:
+    exists = conn.execute(
+        sa.select(registry_settings.c.subject).where(registry_settings.c.subject == subject)
+    ).first()
+    if exists is None:
+        conn.execute(sa.insert(registry_settings).values(subject=subject, **{column: value}))
+    else:
+        conn.execute(
+            sa.update(registry_settings)
+            .where(registry_settings.c.subject == subject)
+            .values(**{column: value})
+        )
+
+
+def set_level(store: Store, value: Level, subject: str | None = None) -> Level:
+    """Set the compatibility level of `subject`, or the global one."""
+    _retrying(store, lambda conn: _put_setting(conn, subject or GLOBAL, "compatibility", value))
+    return value
+
+
+def delete_level(store: Store, subject: str | None = None) -> Level:
+    """Forget the level of `subject` (or the global one); returns the level it had."""
+
+    def write(conn: Connection) -> Level:
+        before = _level(conn, subject)
+        _put_setting(conn, subject or GLOBAL, "compatibility", None)
+        return before
+
+    return _retrying(store, write)
+
+
+def mode(store: Store, subject: str | None = None, *, default_to_global: bool = True) -> Mode:
+    """The mode of `subject` (else the global one), or 40409 if unset and not defaulted."""
+    with store.read() as conn:
+        return _mode(conn, subject, default_to_global=default_to_global)
+
+
+def _mode(conn: Connection, subject: str | None, *, default_to_global: bool = True) -> Mode:
+    if subject:
+        own = _setting(conn, subject, "mode")
+        if own is not None:
+            return Mode(own)
+        if not default_to_global:
+            raise RegistryError(
+                RegistryError.SUBJECT_MODE_NOT_CONFIGURED,
+                f"Subject '{subject}' does not have subject-level mode configured",
+            )
+    value = _setting(conn, GLOBAL, "mode")
+    return DEFAULT_MODE if value is None else Mode(value)
+
+
+def set_mode(store: Store, value: Mode, subject: str | None = None) -> Mode:
+    """Set the mode of `subject`, or the global one."""
+    _retrying(store, lambda conn: _put_setting(conn, subject or GLOBAL, "mode", value))
+    return value
+
+
+def delete_mode(store: Store, subject: str) -> Mode:
+    """Forget the mode of `subject`; returns the mode it had."""
+
+    def write(conn: Connection) -> Mode:
+        before = _mode(conn, subject)
+        _put_setting(conn, subject, "mode", None)
+        return before
+
+    return _retrying(store, write)
+
+
+def _refuse_read_only(conn: Connection, subject: str) -> Mode:
+    current = _mode(conn, subject)
+    if current is Mode.READONLY:
+        raise RegistryError(
+            RegistryError.OPERATION_NOT_PERMITTED, f"Subject {subject} is in read-only mode"
+        )
+    return current
+
+
+# Writing
+
+
+def register(
+    store: Store, subject: str, schema: SchemaInput, *, schema_id: int | None = None
+) -> Registration:
+    """Register `schema` under `subject`: the same schema again returns the same version.
+
+    A new version must be compatible with the subject's versions under its level (409
+    otherwise). `schema_id` (IMPORT mode only) keeps the id another registry gave it.
+    """
+    return _retrying(store, lambda conn: _register(conn, subject, schema, schema_id))
+
+
+def _register(
+    conn: Connection, subject: str, schema: SchemaInput, wanted_id: int | None
+) -> Registration:
+    current_mode = _refuse_read_only(conn, subject)
+    if wanted_id is not None and current_mode is not Mode.IMPORT:
+        raise RegistryError(
+            RegistryError.OPERATION_NOT_PERMITTED,
+            "Subject is not in import mode: a schema id may only be given in IMPORT mode",
+        )
+    referenced = _referenced_texts(conn, schema.references)
+    text = canonical_text(schema.kind, schema.text, referenced)
+    fingerprint = _fingerprint(schema.kind, text, schema.references)
+    schema_id = conn.execute(
+        sa.select(registry_schemas.c.id).where(registry_schemas.c.fingerprint == fingerprint)
+    ).scalar()
+    every = _versions(conn, subject, deleted=True)
+    live = [row for row in every if not row[2]]
+    for number, held, _ in live:
+        if held == schema_id:
+            stored = _schema_row(conn, held)
+            assert stored is not None
+            return Registration(SubjectVersion(subject, number, stored), created=False)
+    if current_mode is not Mode.IMPORT:
+        previous = [_text_of(conn, held) for _, held, _ in live]
+        problems = incompatibilities(schema.kind, text, previous, _level(conn, subject), referenced)
+        if problems:
+            raise RegistryError(
+                RegistryError.INCOMPATIBLE_SCHEMA,
+                "Schema being registered is incompatible with an earlier schema for subject"
+                f' "{subject}", details: {problems}',
+            )
+    if schema_id is None:
+        values: dict[str, object] = {
+            "schema_type": schema.kind.value,
+            "schema_text": text,
+            "fingerprint": fingerprint,
+            "refs": [vars(ref) for ref in schema.references],
+            "created_at": _now(),
+        }
+        if wanted_id is not None:
+            values["id"] = wanted_id
+        schema_id = conn.execute(
+            sa.insert(registry_schemas).values(values).returning(registry_schemas.c.id)
+        ).scalar_one()
+    number = (every[-1][0] if every else 0) + 1
+    conn.execute(
+        sa.insert(registry_versions).values(
+            subject=subject, version=number, schema_id=schema_id, deleted=False, created_at=_now()
+        )
+    )
+    stored = _schema_row(conn, schema_id)
+    assert stored is not None
+    return Registration(SubjectVersion(subject, number, stored), created=True)
+
+
+def _text_of(conn: Connection, schema_id: int) -> str:
+    return str(
+        conn.execute(
+            sa.select(registry_schemas.c.schema_text).where(registry_schemas.c.id == schema_id)
+        ).scalar_one()
+    )
+
+
+def check_compatibility(
+    store: Store,
+    subject: str,
+    schema: SchemaInput,
+    number: int | None = None,
+    *,
+    all_versions: bool,
+) -> CompatibilityResult:
+    """Whether `schema` may follow `subject`: its versions under the level (`all_versions`),
+    or version `number` alone (None: the latest)."""
+    with store.read() as conn:
+        referenced = _referenced_texts(conn, schema.references)
+        text = canonical_text(schema.kind, schema.text, referenced)
+        chosen = _level(conn, subject)
+        live = _versions(conn, subject, deleted=False)
+        if all_versions:
+            previous = [_text_of(conn, held) for _, held, _ in live]
+        else:
+            if not live:
+                raise RegistryError(
+                    RegistryError.SUBJECT_NOT_FOUND, f"Subject '{subject}' not found."
+                )
+            previous = [_version(conn, subject, number, deleted=False).schema.text]
+    problems = incompatibilities(schema.kind, text, previous, chosen, referenced)
+    return CompatibilityResult(not problems, tuple(problems))
+
+
+def delete_subject(store: Store, subject: str, *, permanent: bool = False) -> list[int]:
+    """Delete every version of `subject`: soft first; `permanent` after a soft delete."""
+
+    def write(conn: Connection) -> list[int]:
+        _refuse_read_only(conn, subject)
+        every = _versions(conn, subject, deleted=True)
+        if not every:
+            raise RegistryError(RegistryError.SUBJECT_NOT_FOUND, f"Subject '{subject}' not found.")
+        live = [number for number, _, deleted in every if not deleted]
+        where = registry_versions.c.subject == subject
+        if permanent:
+            if live:
+                raise RegistryError(
+                    RegistryError.SUBJECT_NOT_SOFT_DELETED,
+                    f"Subject '{subject}' was not deleted first before being permanently deleted",
+                )
+            _refuse_referenced(conn, [(subject, number) for number, _, _ in every])
+            conn.execute(sa.delete(registry_versions).where(where))
+            _put_setting(conn, subject, "compatibility", None)
+            return [number for number, _, _ in every]
+        if not live:
+            raise RegistryError(
+                RegistryError.SUBJECT_SOFT_DELETED,
+                f"Subject '{subject}' was soft deleted. Set permanent=true to delete permanently",
+            )
+        _refuse_referenced(conn, [(subject, number) for number in live])
+        conn.execute(sa.update(registry_versions).where(where).values(deleted=True))
+        return live
+
+    return _retrying(store, write)
+
+
+def delete_version(
+    store: Store, subject: str, number: int | None, *, permanent: bool = False
+) -> int:
+    """Delete one version of `subject` (None: the latest): soft, or `permanent` after soft."""
+
+    def write(conn: Connection) -> int:
+        _refuse_read_only(conn, subject)
+        found = _version(conn, subject, number, deleted=permanent)
+        if permanent and not found.deleted:
+            raise RegistryError(
+                RegistryError.VERSION_NOT_SOFT_DELETED,
+                f"Subject '{subject}' Version {found.version} was not deleted first before"
+                " being permanently deleted",
+            )
+        _refuse_referenced(conn, [(subject, found.version)])
+        where = sa.and_(
+            registry_versions.c.subject == subject, registry_versions.c.version == found.version
+        )
+        if permanent:
+            conn.execute(sa.delete(registry_versions).where(where))
+        else:
+            conn.execute(sa.update(registry_versions).where(where).values(deleted=True))
+        return found.version
+
+    return _retrying(store, write)
+
+
+def _refuse_referenced(conn: Connection, targets: list[tuple[str, int]]) -> None:
+    """42206 when a live version's schema references one of `targets`."""
+    wanted = set(targets)
+    rows = conn.execute(
+        sa.select(registry_schemas.c.id, registry_schemas.c.refs)
+        .join(registry_versions, registry_versions.c.schema_id == registry_schemas.c.id)
+        .where(registry_versions.c.deleted.is_(False))
+    ).all()
+    for row in rows:
+        for ref in row.refs:
+            if (ref["subject"], int(ref["version"])) in wanted:
+                raise RegistryError(
+                    RegistryError.REFERENCE_EXISTS,
+                    f"One or more references exist to the schema {{{ref['subject']},"
+                    f" version {ref['version']}}} (from schema id {row.id})",
+                )
