@@ -1,0 +1,1 @@
+"""One module per schema format, each a rule set behind `steward.schema.compatibility`."""
