@@ -200,3 +200,29 @@ def test_unsupported_content_type_is_refused(client: TestClient) -> None:
         headers={"Content-Type": "text/plain"},
     )
     assert answer.status_code == 415
+
+
+def test_json_schema_subjects_follow_their_level(client: TestClient) -> None:
+    def schema(**properties: object) -> dict[str, object]:
+        body = {"type": "object", "properties": properties, "additionalProperties": False}
+        return {"schema": json.dumps(body), "schemaType": "JSON"}
+
+    client.post(f"{SR}/subjects/views-value/versions", json=schema(id={"type": "string"}))
+    narrowed = client.post(
+        f"{SR}/subjects/views-value/versions?verbose=true", json=schema(id={"type": "integer"})
+    )
+    assert (narrowed.status_code, narrowed.json()["error_code"]) == (409, 409)
+
+
+def test_verbose_compatibility_says_why(client: TestClient) -> None:
+    client.post(f"{SR}/subjects/refunds-value/versions", json={"schema": V1})
+    quiet = client.post(
+        f"{SR}/compatibility/subjects/refunds-value/versions/latest", json={"schema": NO_DEFAULT}
+    )
+    assert quiet.json() == {"is_compatible": False}
+    verbose = client.post(
+        f"{SR}/compatibility/subjects/refunds-value/versions/latest?verbose=true",
+        json={"schema": NO_DEFAULT},
+    )
+    assert verbose.json()["is_compatible"] is False
+    assert any("note" in message for message in verbose.json()["messages"])

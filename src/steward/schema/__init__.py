@@ -1,5 +1,4 @@
 """Schema governance: versions, diffs, compatibility rules, deprecations, impact.
 
-`steward.schema.compatibility` holds the rule sets (Avro, JSON Schema, Iceberg);
-`steward.schema.registry` is the Confluent-compatible schema registry.
+`steward.schema.compatibility` holds the rule sets (Avro, JSON Schema, Iceberg).
 """

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.errors import RegistryError, StoreBusy
-from steward.schema.registry_compat import canonical_text, incompatibilities
+from steward.schema.compatibility import SchemaDocument
+from steward.schema.registry_compat import canonical_text, expanded, incompatibilities
 from steward.schema.registry_models import (
     DEFAULT_LEVEL,
     DEFAULT_MODE,
@@ -378,8 +379,9 @@ def _register(
             assert stored is not None
             return Registration(SubjectVersion(subject, number, stored), created=False)
     if current_mode is not Mode.IMPORT:
-        previous = [_text_of(conn, held) for _, held, _ in live]
-        problems = incompatibilities(schema.kind, text, previous, _level(conn, subject), referenced)
+        previous = [(number, _document(conn, held)) for number, held, _ in live]
+        new = expanded(schema.kind, text, referenced)
+        problems = incompatibilities(schema.kind, new, previous, _level(conn, subject))
         if problems:
             raise RegistryError(
                 RegistryError.INCOMPATIBLE_SCHEMA,
@@ -410,12 +412,11 @@ def _register(
     return Registration(SubjectVersion(subject, number, stored), created=True)
 
 
-def _text_of(conn: Connection, schema_id: int) -> str:
-    return str(
-        conn.execute(
-            sa.select(registry_schemas.c.schema_text).where(registry_schemas.c.id == schema_id)
-        ).scalar_one()
-    )
+def _document(conn: Connection, schema_id: int) -> SchemaDocument:
+    """A stored schema as the compatibility rules read it (references inlined)."""
+    stored = _schema_row(conn, schema_id)
+    assert stored is not None  # the versions' foreign key keeps it
+    return expanded(stored.kind, stored.text, _referenced_texts(conn, stored.references))
 
 
 def check_compatibility(
@@ -434,14 +435,16 @@ def check_compatibility(
         chosen = _level(conn, subject)
         live = _versions(conn, subject, deleted=False)
         if all_versions:
-            previous = [_text_of(conn, held) for _, held, _ in live]
+            previous = [(version, _document(conn, held)) for version, held, _ in live]
         else:
             if not live:
                 raise RegistryError(
                     RegistryError.SUBJECT_NOT_FOUND, f"Subject '{subject}' not found."
                 )
-            previous = [_version(conn, subject, number, deleted=False).schema.text]
-    problems = incompatibilities(schema.kind, text, previous, chosen, referenced)
+            one = _version(conn, subject, number, deleted=False)
+            previous = [(one.version, _document(conn, one.schema.schema_id))]
+        new = expanded(schema.kind, text, referenced)
+    problems = incompatibilities(schema.kind, new, previous, chosen)
     return CompatibilityResult(not problems, tuple(problems))
 
 

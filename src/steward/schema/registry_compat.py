@@ -1,9 +1,9 @@
 """Parsing registry schemas to their canonical text, and the one compatibility check.
 
-Avro is parsed by the `avro` package (references resolved as named types), and checked
-with its `ReaderWriterCompatibilityChecker`: the same reader/writer rules Confluent's
-registry applies. JSON Schema documents are parsed as JSON; their compatibility rules
-are not implemented here (see docs/schema-registry.md).
+Avro is parsed by the `avro` package, references resolved as named types. Compatibility
+is decided by `steward.schema.compatibility.check`, the rules shared with the rest of
+Steward (Avro on Apache Avro's reader/writer checker, JSON Schema as Confluent diffs
+it); a schema with references is given to it with the referenced types inlined.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from steward.errors import RegistryError
+from steward.errors import InvalidInput, RegistryError
+from steward.schema.compatibility import SchemaDocument
 from steward.schema.registry_models import Level, SchemaKind
 
 
@@ -50,55 +51,33 @@ def _parse_avro(text: str, referenced: Sequence[str]) -> object:
         raise RegistryError(RegistryError.INVALID_SCHEMA, f"Invalid schema: {exc}") from exc
 
 
+def expanded(kind: SchemaKind, text: str, referenced: Sequence[str] = ()) -> SchemaDocument:
+    """The schema with the named types it references defined inline, as the rules read it."""
+    if kind is SchemaKind.AVRO and referenced:
+        document: SchemaDocument = _parse_avro(text, referenced).to_json()  # type: ignore[attr-defined]
+        return document
+    return text
+
+
 def incompatibilities(
     kind: SchemaKind,
-    new: str,
-    previous: Sequence[str],
+    new: SchemaDocument,
+    previous: Sequence[tuple[int, SchemaDocument]],
     level: Level,
-    referenced: Sequence[str] = (),
 ) -> list[str]:
-    """Why `new` may not follow `previous` (oldest first) under `level`; empty if it may.
-
-    Non-transitive levels compare with the latest previous schema only.
+    """Why `new` may not follow the `(version, schema)` pairs in `previous` (oldest first)
+    under `level`; empty if it may. The rules are `steward.schema.compatibility.check`.
     """
-    if level is Level.NONE or not previous:
-        return []
-    if kind is not SchemaKind.AVRO:
-        # Without JSON Schema rules a JSON subject must be NONE to change at all.
-        if all(json.loads(new) == json.loads(old) for old in previous):
-            return []
-        return [f"JSON Schema compatibility {level.value} is not checked yet; set NONE"]
-    compared = previous if level.value.endswith("_TRANSITIVE") else previous[-1:]
-    backward = level.value.startswith(("BACKWARD", "FULL"))
-    forward = level.value.startswith(("FORWARD", "FULL"))
-    return _avro_problems(new, compared, backward, forward, referenced)
+    from steward.schema.compatibility import check
 
-
-def _avro_problems(
-    new: str, compared: Sequence[str], backward: bool, forward: bool, referenced: Sequence[str]
-) -> list[str]:
-    from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
-
-    checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]
-    candidate = _parse_avro(new, referenced)
-    problems: list[str] = []
-    start = len(compared)
-    for offset, old_text in enumerate(compared):
-        old = _parse_avro(old_text, referenced)
-        pairs = []
-        if backward:
-            pairs.append(("reader", candidate, old))
-        if forward:
-            pairs.append(("writer", old, candidate))
-        for role, reader, writer in pairs:
-            result = checker.get_compatibility(reader, writer)  # type: ignore[arg-type]
-            if result.compatibility is SchemaCompatibilityType.compatible:
-                continue
-            kinds = ", ".join(sorted(str(k.value) for k in result.incompatibilities))
-            where = ", ".join(sorted(result.locations))
-            new_as = "reader" if role == "reader" else "writer"
-            problems.append(
-                f"{kinds} at {where} (new schema as {new_as},"
-                f" {start - offset} version(s) back): {sorted(result.messages)}"
-            )
-    return problems
+    try:
+        found = check(kind.value, new, [schema for _, schema in previous], level.value)
+    except InvalidInput as exc:
+        raise RegistryError(RegistryError.INVALID_SCHEMA, f"Invalid schema: {exc.message}") from exc
+    messages = []
+    for item in found:
+        against = "" if item.version is None else f" version {previous[item.version][0]}"
+        reading = {"backward": "the new schema reading", "forward": "reading the new schema with"}
+        how = reading.get(item.direction or "", "against")
+        messages.append(f"{item.rule} at {item.path or '/'}: {item.message} ({how}{against})")
+    return messages
