@@ -36,7 +36,7 @@ from steward.store import Store
 from steward.store.schema import registry_schemas, registry_settings, registry_versions
 
 GLOBAL = ""
-_RETRIES = 5
+_RETRIES = 10
 T = TypeVar("T")
 
 
