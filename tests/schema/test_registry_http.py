@@ -156,6 +156,9 @@ def test_topic_subject_becomes_a_kafka_dataset_with_its_columns(client: TestClie
     dataset = client.get("/api/v1/datasets/dataset:kafka%3A%2F%2Flocalhost%3A9092:payments")
     assert dataset.status_code == 200, dataset.text
     assert "currency" in dataset.text
+    search = client.get("/api/v1/catalog/search", params={"q": "payments"})
+    assert search.status_code == 200, search.text
+    assert "kafka://localhost:9092" in search.text
 
 
 def test_no_token_is_401_in_confluent_shape(anonymous: TestClient) -> None:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from steward.app import Steward
 from steward.schema import registry
-from steward.schema.registry_models import Level, SchemaInput
+from steward.schema.registry_models import Level, SchemaInput, SubjectVersion
 
 
 def payment(extra: int) -> SchemaInput:
@@ -40,3 +40,29 @@ def test_concurrent_registrations_of_different_schemas_get_consecutive_versions(
     assert sorted(item.version.version for item in done) == list(range(1, 9))
     assert len({item.version.schema.schema_id for item in done}) == 8
     assert registry.versions(steward.store, "q-value") == list(range(1, 9))
+
+
+def test_each_registered_value_schema_is_a_version_of_the_topic_dataset(
+    steward: Steward,
+) -> None:
+    import sqlalchemy as sa
+
+    from steward.identity.models import Principal
+    from steward.schema.registry_topics import record_topic
+    from steward.store.schema import dataset_versions, datasets, namespaces
+
+    ci = Principal("ci", scopes=frozenset({"schema:write"}))
+    for extra in range(3):
+        done = registry.register(steward.store, "payments-value", payment(extra))
+        assert record_topic(steward.store, "kafka://broker:9092", done.version, ci)
+    other = SubjectVersion("not-a-topic", 1, done.version.schema)
+    assert not record_topic(steward.store, "kafka://broker:9092", other, ci)
+    with steward.store.read() as conn:
+        count = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(dataset_versions)
+            .join(datasets, datasets.c.id == dataset_versions.c.dataset_id)
+            .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
+            .where(namespaces.c.name == "kafka://broker:9092", datasets.c.name == "payments")
+        ).scalar_one()
+    assert count == 3
