@@ -66,3 +66,22 @@ def test_each_registered_value_schema_is_a_version_of_the_topic_dataset(
             .where(namespaces.c.name == "kafka://broker:9092", datasets.c.name == "payments")
         ).scalar_one()
     assert count == 3
+
+
+def test_registry_changes_are_audited_with_the_actor(steward: Steward) -> None:
+    from steward.audit.log import list_records
+    from steward.identity.models import Principal
+
+    ci = Principal("ci", scopes=frozenset({"schema:write"}))
+    registry.register(steward.store, "audited-value", payment(0), actor=ci)
+    registry.register(steward.store, "audited-value", payment(0), actor=ci)  # no change
+    registry.set_level(steward.store, Level.FULL, "audited-value", actor=ci)
+    registry.delete_subject(steward.store, "audited-value", actor=ci)
+    with steward.store.read() as conn:
+        records = list_records(conn)
+    actions = [(item.action, item.user) for item in reversed(records)]
+    assert actions[-3:] == [
+        ("schema_registry.register", "ci"),
+        ("schema_registry.config", "ci"),
+        ("schema_registry.delete", "ci"),
+    ]

@@ -40,6 +40,7 @@ _ACCEPTED = ("application/vnd.schemaregistry.v1+json", "application/vnd.schemare
 router = APIRouter(prefix=PREFIX)
 write = [Depends(require_scope(SCHEMA_WRITE))]
 Deleted = Annotated[bool, Query()]
+Caller = Annotated[Principal, Depends(principal)]
 
 
 class RegistryJson(Json):
@@ -192,11 +193,11 @@ def register(
     request: Request,
     subject: str,
     body: Annotated[_SchemaBody, Depends(schema_body)],
-    caller: Annotated[Principal, Depends(principal)],
+    caller: Caller,
 ) -> Response:
     """Register a schema under a subject; the same schema again gives the same id."""
     steward = steward_of(request)
-    done = registry.register(steward.store, subject, _input(body), schema_id=body.id)
+    done = registry.register(steward.store, subject, _input(body), schema_id=body.id, actor=caller)
     if done.created:
         namespace = steward.settings.schema_registry_kafka_namespace
         record_topic(steward.store, namespace, done.version, caller)
@@ -216,20 +217,24 @@ def lookup(
 
 
 @router.delete("/subjects/{subject}", dependencies=write)
-def delete_subject(request: Request, subject: str, permanent: bool = False) -> Response:
+def delete_subject(
+    request: Request, subject: str, caller: Caller, permanent: bool = False
+) -> Response:
     """Soft-delete a subject's versions; `?permanent=true` after that removes them."""
     store = steward_of(request).store
-    return RegistryJson(registry.delete_subject(store, subject, permanent=permanent))
+    return RegistryJson(registry.delete_subject(store, subject, permanent=permanent, actor=caller))
 
 
 @router.delete("/subjects/{subject}/versions/{version}", dependencies=write)
 def delete_version(
-    request: Request, subject: str, version: str, permanent: bool = False
+    request: Request, subject: str, version: str, caller: Caller, permanent: bool = False
 ) -> Response:
     """Soft-delete one version; `?permanent=true` after that removes it."""
     number = registry.parse_version(version)
     store = steward_of(request).store
-    return RegistryJson(registry.delete_version(store, subject, number, permanent=permanent))
+    return RegistryJson(
+        registry.delete_version(store, subject, number, permanent=permanent, actor=caller)
+    )
 
 
 # Compatibility
@@ -298,15 +303,19 @@ def get_global_level(request: Request) -> Response:
 
 
 @router.put("/config", dependencies=write)
-def put_global_level(request: Request, value: Annotated[Level, Depends(level_body)]) -> Response:
+def put_global_level(
+    request: Request, value: Annotated[Level, Depends(level_body)], caller: Caller
+) -> Response:
     """Set the global compatibility level."""
-    return RegistryJson({"compatibility": registry.set_level(steward_of(request).store, value)})
+    store = steward_of(request).store
+    return RegistryJson({"compatibility": registry.set_level(store, value, actor=caller)})
 
 
 @router.delete("/config", dependencies=write)
-def delete_global_level(request: Request) -> Response:
+def delete_global_level(request: Request, caller: Caller) -> Response:
     """Reset the global compatibility level to BACKWARD; answers the level it had."""
-    return RegistryJson({"compatibilityLevel": registry.delete_level(steward_of(request).store)})
+    store = steward_of(request).store
+    return RegistryJson({"compatibilityLevel": registry.delete_level(store, actor=caller)})
 
 
 @router.get("/config/{subject}")
@@ -319,18 +328,19 @@ def get_level(request: Request, subject: str, defaultToGlobal: bool = False) -> 
 
 @router.put("/config/{subject}", dependencies=write)
 def put_level(
-    request: Request, subject: str, value: Annotated[Level, Depends(level_body)]
+    request: Request, subject: str, value: Annotated[Level, Depends(level_body)], caller: Caller
 ) -> Response:
     """Set a subject's compatibility level."""
     store = steward_of(request).store
-    return RegistryJson({"compatibility": registry.set_level(store, value, subject)})
+    return RegistryJson({"compatibility": registry.set_level(store, value, subject, actor=caller)})
 
 
 @router.delete("/config/{subject}", dependencies=write)
-def delete_level(request: Request, subject: str) -> Response:
+def delete_level(request: Request, subject: str, caller: Caller) -> Response:
     """Forget a subject's level (it follows the global one again); answers the level it had."""
     store = steward_of(request).store
-    return RegistryJson({"compatibilityLevel": registry.delete_level(store, subject)})
+    before = registry.delete_level(store, subject, actor=caller)
+    return RegistryJson({"compatibilityLevel": before})
 
 
 @router.get("/mode")
@@ -340,9 +350,12 @@ def get_global_mode(request: Request) -> Response:
 
 
 @router.put("/mode", dependencies=write)
-def put_global_mode(request: Request, value: Annotated[Mode, Depends(mode_body)]) -> Response:
+def put_global_mode(
+    request: Request, value: Annotated[Mode, Depends(mode_body)], caller: Caller
+) -> Response:
     """Set the global mode."""
-    return RegistryJson({"mode": registry.set_mode(steward_of(request).store, value)})
+    store = steward_of(request).store
+    return RegistryJson({"mode": registry.set_mode(store, value, actor=caller)})
 
 
 @router.get("/mode/{subject}")
@@ -354,13 +367,15 @@ def get_mode(request: Request, subject: str, defaultToGlobal: bool = False) -> R
 
 @router.put("/mode/{subject}", dependencies=write)
 def put_mode(
-    request: Request, subject: str, value: Annotated[Mode, Depends(mode_body)]
+    request: Request, subject: str, value: Annotated[Mode, Depends(mode_body)], caller: Caller
 ) -> Response:
     """Set a subject's mode."""
-    return RegistryJson({"mode": registry.set_mode(steward_of(request).store, value, subject)})
+    store = steward_of(request).store
+    return RegistryJson({"mode": registry.set_mode(store, value, subject, actor=caller)})
 
 
 @router.delete("/mode/{subject}", dependencies=write)
-def delete_mode(request: Request, subject: str) -> Response:
+def delete_mode(request: Request, subject: str, caller: Caller) -> Response:
     """Forget a subject's mode; answers the mode it had."""
-    return RegistryJson({"mode": registry.delete_mode(steward_of(request).store, subject)})
+    store = steward_of(request).store
+    return RegistryJson({"mode": registry.delete_mode(store, subject, actor=caller)})

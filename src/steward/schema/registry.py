@@ -16,7 +16,9 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from steward.audit.log import record
 from steward.errors import RegistryError, StoreBusy
+from steward.identity.models import Principal
 from steward.schema.compatibility import SchemaDocument
 from steward.schema.registry_compat import canonical_text, expanded, incompatibilities
 from steward.schema.registry_models import (
@@ -50,6 +52,11 @@ def _retrying(store: Store, write: Callable[[Connection], T]) -> T:
             if attempt == _RETRIES - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _audit(conn: Connection, actor: Principal | None, action: str, **details: object) -> None:
+    """One audit record for a registry change, last in its transaction (see `audit.log`)."""
+    record(conn, actor=actor, action=f"schema_registry.{action}", details=details)
 
 
 def _now() -> datetime:
@@ -279,18 +286,28 @@ def _put_setting(conn: Connection, subject: str, column: str, value: str | None)
         )
 
 
-def set_level(store: Store, value: Level, subject: str | None = None) -> Level:
+def set_level(
+    store: Store, value: Level, subject: str | None = None, *, actor: Principal | None = None
+) -> Level:
     """Set the compatibility level of `subject`, or the global one."""
-    _retrying(store, lambda conn: _put_setting(conn, subject or GLOBAL, "compatibility", value))
+
+    def write(conn: Connection) -> None:
+        _put_setting(conn, subject or GLOBAL, "compatibility", value)
+        _audit(conn, actor, "config", subject=subject, compatibility=value.value)
+
+    _retrying(store, write)
     return value
 
 
-def delete_level(store: Store, subject: str | None = None) -> Level:
+def delete_level(
+    store: Store, subject: str | None = None, *, actor: Principal | None = None
+) -> Level:
     """Forget the level of `subject` (or the global one); returns the level it had."""
 
     def write(conn: Connection) -> Level:
         before = _level(conn, subject)
         _put_setting(conn, subject or GLOBAL, "compatibility", None)
+        _audit(conn, actor, "config.delete", subject=subject, compatibility=before.value)
         return before
 
     return _retrying(store, write)
@@ -316,18 +333,26 @@ def _mode(conn: Connection, subject: str | None, *, default_to_global: bool = Tr
     return DEFAULT_MODE if value is None else Mode(value)
 
 
-def set_mode(store: Store, value: Mode, subject: str | None = None) -> Mode:
+def set_mode(
+    store: Store, value: Mode, subject: str | None = None, *, actor: Principal | None = None
+) -> Mode:
     """Set the mode of `subject`, or the global one."""
-    _retrying(store, lambda conn: _put_setting(conn, subject or GLOBAL, "mode", value))
+
+    def write(conn: Connection) -> None:
+        _put_setting(conn, subject or GLOBAL, "mode", value)
+        _audit(conn, actor, "mode", subject=subject, mode=value.value)
+
+    _retrying(store, write)
     return value
 
 
-def delete_mode(store: Store, subject: str) -> Mode:
+def delete_mode(store: Store, subject: str, *, actor: Principal | None = None) -> Mode:
     """Forget the mode of `subject`; returns the mode it had."""
 
     def write(conn: Connection) -> Mode:
         before = _mode(conn, subject)
         _put_setting(conn, subject, "mode", None)
+        _audit(conn, actor, "mode.delete", subject=subject, mode=before.value)
         return before
 
     return _retrying(store, write)
@@ -346,18 +371,27 @@ def _refuse_read_only(conn: Connection, subject: str) -> Mode:
 
 
 def register(
-    store: Store, subject: str, schema: SchemaInput, *, schema_id: int | None = None
+    store: Store,
+    subject: str,
+    schema: SchemaInput,
+    *,
+    schema_id: int | None = None,
+    actor: Principal | None = None,
 ) -> Registration:
     """Register `schema` under `subject`: the same schema again returns the same version.
 
     A new version must be compatible with the subject's versions under its level (409
     otherwise). `schema_id` (IMPORT mode only) keeps the id another registry gave it.
     """
-    return _retrying(store, lambda conn: _register(conn, subject, schema, schema_id))
+    return _retrying(store, lambda conn: _register(conn, subject, schema, schema_id, actor))
 
 
 def _register(
-    conn: Connection, subject: str, schema: SchemaInput, wanted_id: int | None
+    conn: Connection,
+    subject: str,
+    schema: SchemaInput,
+    wanted_id: int | None,
+    actor: Principal | None,
 ) -> Registration:
     current_mode = _refuse_read_only(conn, subject)
     if wanted_id is not None and current_mode is not Mode.IMPORT:
@@ -409,6 +443,7 @@ def _register(
     )
     stored = _schema_row(conn, schema_id)
     assert stored is not None
+    _audit(conn, actor, "register", subject=subject, version=number, id=schema_id)
     return Registration(SubjectVersion(subject, number, stored), created=True)
 
 
@@ -448,7 +483,9 @@ def check_compatibility(
     return CompatibilityResult(not problems, tuple(problems))
 
 
-def delete_subject(store: Store, subject: str, *, permanent: bool = False) -> list[int]:
+def delete_subject(
+    store: Store, subject: str, *, permanent: bool = False, actor: Principal | None = None
+) -> list[int]:
     """Delete every version of `subject`: soft first; `permanent` after a soft delete."""
 
     def write(conn: Connection) -> list[int]:
@@ -467,7 +504,9 @@ def delete_subject(store: Store, subject: str, *, permanent: bool = False) -> li
             _refuse_referenced(conn, [(subject, number) for number, _, _ in every])
             conn.execute(sa.delete(registry_versions).where(where))
             _put_setting(conn, subject, "compatibility", None)
-            return [number for number, _, _ in every]
+            gone = [number for number, _, _ in every]
+            _audit(conn, actor, "delete", subject=subject, versions=gone, permanent=True)
+            return gone
         if not live:
             raise RegistryError(
                 RegistryError.SUBJECT_SOFT_DELETED,
@@ -475,13 +514,19 @@ def delete_subject(store: Store, subject: str, *, permanent: bool = False) -> li
             )
         _refuse_referenced(conn, [(subject, number) for number in live])
         conn.execute(sa.update(registry_versions).where(where).values(deleted=True))
+        _audit(conn, actor, "delete", subject=subject, versions=live, permanent=False)
         return live
 
     return _retrying(store, write)
 
 
 def delete_version(
-    store: Store, subject: str, number: int | None, *, permanent: bool = False
+    store: Store,
+    subject: str,
+    number: int | None,
+    *,
+    permanent: bool = False,
+    actor: Principal | None = None,
 ) -> int:
     """Delete one version of `subject` (None: the latest): soft, or `permanent` after soft."""
 
@@ -502,6 +547,9 @@ def delete_version(
             conn.execute(sa.delete(registry_versions).where(where))
         else:
             conn.execute(sa.update(registry_versions).where(where).values(deleted=True))
+        _audit(
+            conn, actor, "delete", subject=subject, versions=[found.version], permanent=permanent
+        )
         return found.version
 
     return _retrying(store, write)
