@@ -6,7 +6,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from steward.app import Steward
-from steward.schema import registry
+from steward.schema import registry, registry_settings
 from steward.schema.registry_models import Level, SchemaInput, SubjectVersion
 
 
@@ -32,7 +32,7 @@ def test_concurrent_registrations_of_one_schema_get_one_id_and_one_version(
 def test_concurrent_registrations_of_different_schemas_get_consecutive_versions(
     steward: Steward,
 ) -> None:
-    registry.set_level(steward.store, Level.NONE)
+    registry_settings.set_level(steward.store, Level.NONE)
     with ThreadPoolExecutor(max_workers=4) as pool:
         done = list(
             pool.map(lambda n: registry.register(steward.store, "q-value", payment(n)), range(8))
@@ -75,7 +75,7 @@ def test_registry_changes_are_audited_with_the_actor(steward: Steward) -> None:
     ci = Principal("ci", scopes=frozenset({"schema:write"}))
     registry.register(steward.store, "audited-value", payment(0), actor=ci)
     registry.register(steward.store, "audited-value", payment(0), actor=ci)  # no change
-    registry.set_level(steward.store, Level.FULL, "audited-value", actor=ci)
+    registry_settings.set_level(steward.store, Level.FULL, "audited-value", actor=ci)
     registry.delete_subject(steward.store, "audited-value", actor=ci)
     with steward.store.read() as conn:
         records = list_records(conn)

@@ -21,6 +21,7 @@ from steward.api.responses import Json
 from steward.errors import RegistryError
 from steward.identity.models import SCHEMA_WRITE, Principal
 from steward.schema import registry
+from steward.schema import registry_settings as settings
 from steward.schema.registry_models import (
     CompatibilityResult,
     Level,
@@ -288,18 +289,18 @@ async def _setting_body(request: Request, *keys: str) -> str:
 
 async def level_body(request: Request) -> Level:
     """The level a PUT /config carries (`compatibility`, or `compatibilityLevel`)."""
-    return registry.parse_level(await _setting_body(request, "compatibility", "compatibilityLevel"))
+    return settings.parse_level(await _setting_body(request, "compatibility", "compatibilityLevel"))
 
 
 async def mode_body(request: Request) -> Mode:
     """The mode a PUT /mode carries."""
-    return registry.parse_mode(await _setting_body(request, "mode"))
+    return settings.parse_mode(await _setting_body(request, "mode"))
 
 
 @router.get("/config")
 def get_global_level(request: Request) -> Response:
     """The global compatibility level."""
-    return RegistryJson({"compatibilityLevel": registry.level(steward_of(request).store)})
+    return RegistryJson({"compatibilityLevel": settings.level(steward_of(request).store)})
 
 
 @router.put("/config", dependencies=write)
@@ -308,21 +309,21 @@ def put_global_level(
 ) -> Response:
     """Set the global compatibility level."""
     store = steward_of(request).store
-    return RegistryJson({"compatibility": registry.set_level(store, value, actor=caller)})
+    return RegistryJson({"compatibility": settings.set_level(store, value, actor=caller)})
 
 
 @router.delete("/config", dependencies=write)
 def delete_global_level(request: Request, caller: Caller) -> Response:
     """Reset the global compatibility level to BACKWARD; answers the level it had."""
     store = steward_of(request).store
-    return RegistryJson({"compatibilityLevel": registry.delete_level(store, actor=caller)})
+    return RegistryJson({"compatibilityLevel": settings.delete_level(store, actor=caller)})
 
 
 @router.get("/config/{subject}")
 def get_level(request: Request, subject: str, defaultToGlobal: bool = False) -> Response:
     """A subject's compatibility level (40408 if it has none, unless `defaultToGlobal`)."""
     store = steward_of(request).store
-    found = registry.level(store, subject, default_to_global=defaultToGlobal)
+    found = settings.level(store, subject, default_to_global=defaultToGlobal)
     return RegistryJson({"compatibilityLevel": found})
 
 
@@ -332,21 +333,21 @@ def put_level(
 ) -> Response:
     """Set a subject's compatibility level."""
     store = steward_of(request).store
-    return RegistryJson({"compatibility": registry.set_level(store, value, subject, actor=caller)})
+    return RegistryJson({"compatibility": settings.set_level(store, value, subject, actor=caller)})
 
 
 @router.delete("/config/{subject}", dependencies=write)
 def delete_level(request: Request, subject: str, caller: Caller) -> Response:
     """Forget a subject's level (it follows the global one again); answers the level it had."""
     store = steward_of(request).store
-    before = registry.delete_level(store, subject, actor=caller)
+    before = settings.delete_level(store, subject, actor=caller)
     return RegistryJson({"compatibilityLevel": before})
 
 
 @router.get("/mode")
 def get_global_mode(request: Request) -> Response:
     """The global mode."""
-    return RegistryJson({"mode": registry.mode(steward_of(request).store)})
+    return RegistryJson({"mode": settings.mode(steward_of(request).store)})
 
 
 @router.put("/mode", dependencies=write)
@@ -355,14 +356,14 @@ def put_global_mode(
 ) -> Response:
     """Set the global mode."""
     store = steward_of(request).store
-    return RegistryJson({"mode": registry.set_mode(store, value, actor=caller)})
+    return RegistryJson({"mode": settings.set_mode(store, value, actor=caller)})
 
 
 @router.get("/mode/{subject}")
 def get_mode(request: Request, subject: str, defaultToGlobal: bool = False) -> Response:
     """A subject's mode (40409 if it has none, unless `defaultToGlobal`)."""
     store = steward_of(request).store
-    return RegistryJson({"mode": registry.mode(store, subject, default_to_global=defaultToGlobal)})
+    return RegistryJson({"mode": settings.mode(store, subject, default_to_global=defaultToGlobal)})
 
 
 @router.put("/mode/{subject}", dependencies=write)
@@ -371,11 +372,11 @@ def put_mode(
 ) -> Response:
     """Set a subject's mode."""
     store = steward_of(request).store
-    return RegistryJson({"mode": registry.set_mode(store, value, subject, actor=caller)})
+    return RegistryJson({"mode": settings.set_mode(store, value, subject, actor=caller)})
 
 
 @router.delete("/mode/{subject}", dependencies=write)
 def delete_mode(request: Request, subject: str, caller: Caller) -> Response:
     """Forget a subject's mode; answers the mode it had."""
     store = steward_of(request).store
-    return RegistryJson({"mode": registry.delete_mode(store, subject, actor=caller)})
+    return RegistryJson({"mode": settings.delete_mode(store, subject, actor=caller)})

@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from steward.audit.log import record
-from steward.errors import RegistryError, StoreBusy
+from steward.errors import RegistryError
 from steward.identity.models import Principal
 from steward.schema.compatibility import SchemaDocument
 from steward.schema.registry_compat import canonical_text, expanded, incompatibilities
 from steward.schema.registry_models import (
-    DEFAULT_LEVEL,
-    DEFAULT_MODE,
     CompatibilityResult,
-    Level,
     Mode,
     Reference,
     Registration,
@@ -34,29 +28,15 @@ from steward.schema.registry_models import (
     StoredSchema,
     SubjectVersion,
 )
+from steward.schema.registry_settings import (
+    audit,
+    level_of,
+    put_setting,
+    refuse_read_only,
+    retrying,
+)
 from steward.store import Store
-from steward.store.schema import registry_schemas, registry_settings, registry_versions
-
-GLOBAL = ""
-_RETRIES = 10
-T = TypeVar("T")
-
-
-def _retrying(store: Store, write: Callable[[Connection], T]) -> T:
-    """Run `write` in one transaction, again if a concurrent writer won a unique key."""
-    for attempt in range(_RETRIES):
-        try:
-            with store.write() as conn:
-                return write(conn)
-        except StoreBusy:
-            if attempt == _RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _audit(conn: Connection, actor: Principal | None, action: str, **details: object) -> None:
-    """One audit record for a registry change, last in its transaction (see `audit.log`)."""
-    record(conn, actor=actor, action=f"schema_registry.{action}", details=details)
+from steward.store.schema import registry_schemas, registry_versions
 
 
 def _now() -> datetime:
@@ -221,152 +201,6 @@ def lookup(
     return SubjectVersion(subject, number, stored, is_deleted)
 
 
-# Levels and modes
-
-
-def _setting(conn: Connection, subject: str, column: str) -> str | None:
-    value = conn.execute(
-        sa.select(registry_settings.c[column]).where(registry_settings.c.subject == subject)
-    ).scalar()
-    return None if value is None else str(value)
-
-
-def level(store: Store, subject: str | None = None, *, default_to_global: bool = True) -> Level:
-    """The compatibility level of `subject` (else the global one), or 40408 if unset."""
-    with store.read() as conn:
-        return _level(conn, subject, default_to_global=default_to_global)
-
-
-def _level(conn: Connection, subject: str | None, *, default_to_global: bool = True) -> Level:
-    if subject:
-        own = _setting(conn, subject, "compatibility")
-        if own is not None:
-            return Level(own)
-        if not default_to_global:
-            raise RegistryError(
-                RegistryError.SUBJECT_COMPATIBILITY_NOT_CONFIGURED,
-                f"Subject '{subject}' does not have subject-level compatibility configured",
-            )
-    value = _setting(conn, GLOBAL, "compatibility")
-    return DEFAULT_LEVEL if value is None else Level(value)
-
-
-def parse_level(text: str) -> Level:
-    """The level named `text` (any case), or 42203."""
-    try:
-        return Level(text.upper())
-    except ValueError:
-        raise RegistryError(
-            RegistryError.INVALID_COMPATIBILITY_LEVEL,
-            f"Invalid compatibility level. Valid values are {', '.join(Level)}",
-        ) from None
-
-
-def parse_mode(text: str) -> Mode:
-    """The mode named `text` (any case), or 42204."""
-    try:
-        return Mode(text.upper())
-    except ValueError:
-        raise RegistryError(
-            RegistryError.INVALID_MODE, f"Invalid mode. Valid values are {', '.join(Mode)}"
-        ) from None
-
-
-def _put_setting(conn: Connection, subject: str, column: str, value: str | None) -> None:
-    exists = conn.execute(
-        sa.select(registry_settings.c.subject).where(registry_settings.c.subject == subject)
-    ).first()
-    if exists is None:
-        conn.execute(sa.insert(registry_settings).values(subject=subject, **{column: value}))
-    else:
-        conn.execute(
-            sa.update(registry_settings)
-            .where(registry_settings.c.subject == subject)
-            .values(**{column: value})
-        )
-
-
-def set_level(
-    store: Store, value: Level, subject: str | None = None, *, actor: Principal | None = None
-) -> Level:
-    """Set the compatibility level of `subject`, or the global one."""
-
-    def write(conn: Connection) -> None:
-        _put_setting(conn, subject or GLOBAL, "compatibility", value)
-        _audit(conn, actor, "config", subject=subject, compatibility=value.value)
-
-    _retrying(store, write)
-    return value
-
-
-def delete_level(
-    store: Store, subject: str | None = None, *, actor: Principal | None = None
-) -> Level:
-    """Forget the level of `subject` (or the global one); returns the level it had."""
-
-    def write(conn: Connection) -> Level:
-        before = _level(conn, subject)
-        _put_setting(conn, subject or GLOBAL, "compatibility", None)
-        _audit(conn, actor, "config.delete", subject=subject, compatibility=before.value)
-        return before
-
-    return _retrying(store, write)
-
-
-def mode(store: Store, subject: str | None = None, *, default_to_global: bool = True) -> Mode:
-    """The mode of `subject` (else the global one), or 40409 if unset and not defaulted."""
-    with store.read() as conn:
-        return _mode(conn, subject, default_to_global=default_to_global)
-
-
-def _mode(conn: Connection, subject: str | None, *, default_to_global: bool = True) -> Mode:
-    if subject:
-        own = _setting(conn, subject, "mode")
-        if own is not None:
-            return Mode(own)
-        if not default_to_global:
-            raise RegistryError(
-                RegistryError.SUBJECT_MODE_NOT_CONFIGURED,
-                f"Subject '{subject}' does not have subject-level mode configured",
-            )
-    value = _setting(conn, GLOBAL, "mode")
-    return DEFAULT_MODE if value is None else Mode(value)
-
-
-def set_mode(
-    store: Store, value: Mode, subject: str | None = None, *, actor: Principal | None = None
-) -> Mode:
-    """Set the mode of `subject`, or the global one."""
-
-    def write(conn: Connection) -> None:
-        _put_setting(conn, subject or GLOBAL, "mode", value)
-        _audit(conn, actor, "mode", subject=subject, mode=value.value)
-
-    _retrying(store, write)
-    return value
-
-
-def delete_mode(store: Store, subject: str, *, actor: Principal | None = None) -> Mode:
-    """Forget the mode of `subject`; returns the mode it had."""
-
-    def write(conn: Connection) -> Mode:
-        before = _mode(conn, subject)
-        _put_setting(conn, subject, "mode", None)
-        _audit(conn, actor, "mode.delete", subject=subject, mode=before.value)
-        return before
-
-    return _retrying(store, write)
-
-
-def _refuse_read_only(conn: Connection, subject: str) -> Mode:
-    current = _mode(conn, subject)
-    if current is Mode.READONLY:
-        raise RegistryError(
-            RegistryError.OPERATION_NOT_PERMITTED, f"Subject {subject} is in read-only mode"
-        )
-    return current
-
-
 # Writing
 
 
@@ -383,7 +217,7 @@ def register(
     A new version must be compatible with the subject's versions under its level (409
     otherwise). `schema_id` (IMPORT mode only) keeps the id another registry gave it.
     """
-    return _retrying(store, lambda conn: _register(conn, subject, schema, schema_id, actor))
+    return retrying(store, lambda conn: _register(conn, subject, schema, schema_id, actor))
 
 
 def _register(
@@ -393,7 +227,7 @@ def _register(
     wanted_id: int | None,
     actor: Principal | None,
 ) -> Registration:
-    current_mode = _refuse_read_only(conn, subject)
+    current_mode = refuse_read_only(conn, subject)
     if wanted_id is not None and current_mode is not Mode.IMPORT:
         raise RegistryError(
             RegistryError.OPERATION_NOT_PERMITTED,
@@ -415,7 +249,7 @@ def _register(
     if current_mode is not Mode.IMPORT:
         previous = [(number, _document(conn, held)) for number, held, _ in live]
         new = expanded(schema.kind, text, referenced)
-        problems = incompatibilities(schema.kind, new, previous, _level(conn, subject))
+        problems = incompatibilities(schema.kind, new, previous, level_of(conn, subject))
         if problems:
             raise RegistryError(
                 RegistryError.INCOMPATIBLE_SCHEMA,
@@ -443,7 +277,7 @@ def _register(
     )
     stored = _schema_row(conn, schema_id)
     assert stored is not None
-    _audit(conn, actor, "register", subject=subject, version=number, id=schema_id)
+    audit(conn, actor, "register", subject=subject, version=number, id=schema_id)
     return Registration(SubjectVersion(subject, number, stored), created=True)
 
 
@@ -467,7 +301,7 @@ def check_compatibility(
     with store.read() as conn:
         referenced = _referenced_texts(conn, schema.references)
         text = canonical_text(schema.kind, schema.text, referenced)
-        chosen = _level(conn, subject)
+        chosen = level_of(conn, subject)
         live = _versions(conn, subject, deleted=False)
         if all_versions:
             previous = [(version, _document(conn, held)) for version, held, _ in live]
@@ -489,7 +323,7 @@ def delete_subject(
     """Delete every version of `subject`: soft first; `permanent` after a soft delete."""
 
     def write(conn: Connection) -> list[int]:
-        _refuse_read_only(conn, subject)
+        refuse_read_only(conn, subject)
         every = _versions(conn, subject, deleted=True)
         if not every:
             raise RegistryError(RegistryError.SUBJECT_NOT_FOUND, f"Subject '{subject}' not found.")
@@ -503,9 +337,9 @@ def delete_subject(
                 )
             _refuse_referenced(conn, [(subject, number) for number, _, _ in every])
             conn.execute(sa.delete(registry_versions).where(where))
-            _put_setting(conn, subject, "compatibility", None)
+            put_setting(conn, subject, "compatibility", None)
             gone = [number for number, _, _ in every]
-            _audit(conn, actor, "delete", subject=subject, versions=gone, permanent=True)
+            audit(conn, actor, "delete", subject=subject, versions=gone, permanent=True)
             return gone
         if not live:
             raise RegistryError(
@@ -514,10 +348,10 @@ def delete_subject(
             )
         _refuse_referenced(conn, [(subject, number) for number in live])
         conn.execute(sa.update(registry_versions).where(where).values(deleted=True))
-        _audit(conn, actor, "delete", subject=subject, versions=live, permanent=False)
+        audit(conn, actor, "delete", subject=subject, versions=live, permanent=False)
         return live
 
-    return _retrying(store, write)
+    return retrying(store, write)
 
 
 def delete_version(
@@ -531,7 +365,7 @@ def delete_version(
     """Delete one version of `subject` (None: the latest): soft, or `permanent` after soft."""
 
     def write(conn: Connection) -> int:
-        _refuse_read_only(conn, subject)
+        refuse_read_only(conn, subject)
         found = _version(conn, subject, number, deleted=permanent)
         if permanent and not found.deleted:
             raise RegistryError(
@@ -547,12 +381,10 @@ def delete_version(
             conn.execute(sa.delete(registry_versions).where(where))
         else:
             conn.execute(sa.update(registry_versions).where(where).values(deleted=True))
-        _audit(
-            conn, actor, "delete", subject=subject, versions=[found.version], permanent=permanent
-        )
+        audit(conn, actor, "delete", subject=subject, versions=[found.version], permanent=permanent)
         return found.version
 
-    return _retrying(store, write)
+    return retrying(store, write)
 
 
 def _refuse_referenced(conn: Connection, targets: list[tuple[str, int]]) -> None:
