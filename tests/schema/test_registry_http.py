@@ -134,6 +134,7 @@ def test_references_resolve_named_types_from_other_subjects(client: TestClient) 
     )
     assert made.status_code == 200, made.text
     assert made.json()["references"] == refs
+    assert client.get(f"{SR}/subjects/money/versions/1/referencedby").json() == [made.json()["id"]]
     in_use = client.delete(f"{SR}/subjects/money/versions/1")
     assert (in_use.status_code, in_use.json()["error_code"]) == (422, 42206)
 
@@ -229,3 +230,28 @@ def test_verbose_compatibility_says_why(client: TestClient) -> None:
     )
     assert verbose.json()["is_compatible"] is False
     assert any("note" in message for message in verbose.json()["messages"])
+
+
+def test_a_refused_basic_token_is_audited_without_its_secret(steward: Steward) -> None:
+    from steward.audit.log import list_records
+
+    wrong = base64.b64encode(b"kafka-app:stw_notarealtoken").decode()
+    with TestClient(create_app(steward)) as http:
+        http.get(f"{SR}/subjects", headers={"Authorization": f"Basic {wrong}"})
+    with steward.store.read() as conn:
+        refused = [item for item in list_records(conn) if item.action == "auth.failed"]
+    assert refused
+    assert refused[0].details["path"] == f"{SR}/subjects"
+    assert "stw_notarealtoken" not in json.dumps(refused[0].details)
+
+
+def test_import_mode_keeps_the_id_another_registry_gave(client: TestClient) -> None:
+    refused = client.post(f"{SR}/subjects/moved-value/versions", json={"schema": V1, "id": 42})
+    assert refused.json()["error_code"] == 42205
+    client.put(f"{SR}/mode/moved-value", json={"mode": "IMPORT"})
+    made = client.post(f"{SR}/subjects/moved-value/versions", json={"schema": V1, "id": 42})
+    assert made.status_code == 200, made.text
+    assert made.json()["id"] == 42
+    assert client.get(f"{SR}/schemas/ids/42").status_code == 200
+    assert client.delete(f"{SR}/mode/moved-value").json() == {"mode": "IMPORT"}
+    assert client.get(f"{SR}/mode/moved-value").json()["error_code"] == 40409

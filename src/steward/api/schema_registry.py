@@ -189,6 +189,13 @@ def get_version_schema(
     return Response(found.schema.text, media_type=MEDIA_TYPE)
 
 
+@router.get("/subjects/{subject}/versions/{version}/referencedby")
+def get_referenced_by(request: Request, subject: str, version: str) -> Response:
+    """The ids of schemas that reference this version."""
+    number = registry.parse_version(version)
+    return RegistryJson(registry.referenced_by(steward_of(request).store, subject, number))
+
+
 @router.post("/subjects/{subject}/versions", dependencies=write)
 def register(
     request: Request,

@@ -36,7 +36,7 @@ from steward.schema.registry_settings import (
     retrying,
 )
 from steward.store import Store
-from steward.store.schema import registry_schemas, registry_versions
+from steward.store.schema import registry_references, registry_schemas, registry_versions
 
 
 def _now() -> datetime:
@@ -269,6 +269,11 @@ def _register(
         schema_id = conn.execute(
             sa.insert(registry_schemas).values(values).returning(registry_schemas.c.id)
         ).scalar_one()
+        if schema.references:
+            conn.execute(
+                sa.insert(registry_references),
+                [{"schema_id": schema_id, **vars(ref)} for ref in schema.references],
+            )
     number = (every[-1][0] if every else 0) + 1
     conn.execute(
         sa.insert(registry_versions).values(
@@ -387,19 +392,33 @@ def delete_version(
     return retrying(store, write)
 
 
+def _referencing(conn: Connection, targets: list[tuple[str, int]]) -> list[int]:
+    """The ids of schemas held by live versions that reference one of `targets`."""
+    if not targets:
+        return []
+    pairs = sa.tuple_(registry_references.c.subject, registry_references.c.version)
+    query = (
+        sa.select(registry_references.c.schema_id)
+        .distinct()
+        .join(registry_versions, registry_versions.c.schema_id == registry_references.c.schema_id)
+        .where(registry_versions.c.deleted.is_(False), pairs.in_(targets))
+    )
+    return sorted(int(row.schema_id) for row in conn.execute(query))
+
+
 def _refuse_referenced(conn: Connection, targets: list[tuple[str, int]]) -> None:
     """42206 when a live version's schema references one of `targets`."""
-    wanted = set(targets)
-    rows = conn.execute(
-        sa.select(registry_schemas.c.id, registry_schemas.c.refs)
-        .join(registry_versions, registry_versions.c.schema_id == registry_schemas.c.id)
-        .where(registry_versions.c.deleted.is_(False))
-    ).all()
-    for row in rows:
-        for ref in row.refs:
-            if (ref["subject"], int(ref["version"])) in wanted:
-                raise RegistryError(
-                    RegistryError.REFERENCE_EXISTS,
-                    f"One or more references exist to the schema {{{ref['subject']},"
-                    f" version {ref['version']}}} (from schema id {row.id})",
-                )
+    users = _referencing(conn, targets)
+    if users:
+        raise RegistryError(
+            RegistryError.REFERENCE_EXISTS,
+            f"One or more references exist to the schema {{{targets[0][0]}, version(s)"
+            f" {sorted(version for _, version in targets)}}}: schema ids {users}",
+        )
+
+
+def referenced_by(store: Store, subject: str, number: int | None) -> list[int]:
+    """The ids of live schemas that reference version `number` of `subject` (None: latest)."""
+    with store.read() as conn:
+        found = _version(conn, subject, number, deleted=False)
+        return _referencing(conn, [(subject, found.version)])

@@ -554,6 +554,18 @@ registry_versions = sa.Table(
     sa.Index(None, "schema_id"),
 )
 
+# Which schemas reference which subject versions, so a delete can refuse one in use
+# without reading every schema.
+registry_references = sa.Table(
+    "registry_references",
+    metadata,
+    sa.Column("schema_id", sa.Integer, sa.ForeignKey("registry_schemas.id"), primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index(None, "subject", "version"),
+)
+
 # Compatibility level and mode, per subject; the global setting is the row whose subject
 # is the empty string.
 registry_settings = sa.Table(

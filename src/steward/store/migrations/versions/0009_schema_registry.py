@@ -48,6 +48,25 @@ def upgrade() -> None:
         op.f("ix_registry_versions_schema_id"), "registry_versions", ["schema_id"], unique=False
     )
     op.create_table(
+        "registry_references",
+        sa.Column("schema_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["schema_id"],
+            ["registry_schemas.id"],
+            name=op.f("fk_registry_references_schema_id_registry_schemas"),
+        ),
+        sa.PrimaryKeyConstraint("schema_id", "name", name=op.f("pk_registry_references")),
+    )
+    op.create_index(
+        op.f("ix_registry_references_subject_version"),
+        "registry_references",
+        ["subject", "version"],
+        unique=False,
+    )
+    op.create_table(
         "registry_settings",
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("compatibility", sa.String(length=32), nullable=True),
@@ -58,6 +77,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("registry_settings")
+    op.drop_index(op.f("ix_registry_references_subject_version"), table_name="registry_references")
+    op.drop_table("registry_references")
     op.drop_index(op.f("ix_registry_versions_schema_id"), table_name="registry_versions")
     op.drop_table("registry_versions")
     op.drop_table("registry_schemas")
