@@ -32,7 +32,6 @@ from steward.schema.registry_models import (
     StoredSchema,
     SubjectVersion,
 )
-from steward.schema.registry_topics import record_topic
 
 PREFIX = "/api/v1/schema-registry"
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -205,10 +204,14 @@ def register(
 ) -> Response:
     """Register a schema under a subject; the same schema again gives the same id."""
     steward = steward_of(request)
-    done = registry.register(steward.store, subject, _input(body), schema_id=body.id, actor=caller)
-    if done.created:
-        namespace = steward.settings.schema_registry_kafka_namespace
-        record_topic(steward.store, namespace, done.version, caller)
+    done = registry.register(
+        steward.store,
+        subject,
+        _input(body),
+        schema_id=body.id,
+        actor=caller,
+        kafka_namespace=steward.settings.schema_registry_kafka_namespace,
+    )
     return RegistryJson(_version_json(done.version))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from steward.errors import RegistryError
 from steward.identity.models import Principal
+from steward.lineage.apply import Applier
 from steward.schema.compatibility import SchemaDocument
 from steward.schema.registry_compat import canonical_text, expanded, incompatibilities
 from steward.schema.registry_models import (
@@ -35,6 +36,7 @@ from steward.schema.registry_settings import (
     refuse_read_only,
     retrying,
 )
+from steward.schema.registry_topics import record_topic
 from steward.store import Store
 from steward.store.schema import registry_references, registry_schemas, registry_versions
 
@@ -211,13 +213,22 @@ def register(
     *,
     schema_id: int | None = None,
     actor: Principal | None = None,
+    kafka_namespace: str | None = None,
 ) -> Registration:
     """Register `schema` under `subject`: the same schema again returns the same version.
+
+    With `kafka_namespace`, a new version of a `<topic>-value`/`-key` subject is recorded
+    on the topic's dataset in the same transaction (`registry_topics`).
 
     A new version must be compatible with the subject's versions under its level (409
     otherwise). `schema_id` (IMPORT mode only) keeps the id another registry gave it.
     """
-    return retrying(store, lambda conn: _register(conn, subject, schema, schema_id, actor))
+    done, applier = retrying(
+        store, lambda conn: _register(conn, subject, schema, schema_id, actor, kafka_namespace)
+    )
+    if applier is not None:
+        applier.commit_learned()
+    return done
 
 
 def _register(
@@ -226,7 +237,8 @@ def _register(
     schema: SchemaInput,
     wanted_id: int | None,
     actor: Principal | None,
-) -> Registration:
+    kafka_namespace: str | None,
+) -> tuple[Registration, Applier | None]:
     current_mode = refuse_read_only(conn, subject)
     if wanted_id is not None and current_mode is not Mode.IMPORT:
         raise RegistryError(
@@ -245,7 +257,7 @@ def _register(
         if held == schema_id:
             stored = _schema_row(conn, held)
             assert stored is not None
-            return Registration(SubjectVersion(subject, number, stored), created=False)
+            return Registration(SubjectVersion(subject, number, stored), created=False), None
     if current_mode is not Mode.IMPORT:
         previous = [(number, _document(conn, held)) for number, held, _ in live]
         new = expanded(schema.kind, text, referenced)
@@ -282,8 +294,12 @@ def _register(
     )
     stored = _schema_row(conn, schema_id)
     assert stored is not None
+    created = SubjectVersion(subject, number, stored)
+    applier = None
+    if kafka_namespace is not None:
+        applier = record_topic(conn, kafka_namespace, created, actor)
     audit(conn, actor, "register", subject=subject, version=number, id=schema_id)
-    return Registration(SubjectVersion(subject, number, stored), created=True)
+    return Registration(created, created=True), applier
 
 
 def _document(conn: Connection, schema_id: int) -> SchemaDocument:

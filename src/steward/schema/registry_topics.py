@@ -14,11 +14,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from steward import __version__
+from steward.audit.log import record
 from steward.identity.models import Principal
-from steward.lineage.ingest import ingest, parse_events
+from steward.lineage.apply import Applier
+from steward.lineage.ingest import parse_events, store_events
 from steward.schema.registry_models import SchemaKind, SubjectVersion
-from steward.store import Store
 
 PRODUCER = f"https://github.com/steward/steward/tree/{__version__}/schema-registry"
 SCHEMA_FACET = (
@@ -100,11 +103,23 @@ def topic_event(namespace: str, registered: SubjectVersion) -> dict[str, Any] | 
 
 
 def record_topic(
-    store: Store, namespace: str, registered: SubjectVersion, actor: Principal
-) -> bool:
-    """Record a registration on its Kafka topic's dataset; False if the subject names none."""
+    conn: Connection, namespace: str, registered: SubjectVersion, actor: Principal | None
+) -> Applier | None:
+    """Record a registration on its Kafka topic's dataset, inside the caller's transaction.
+
+    Audited as `lineage.ingest` (source `schema-registry`), as `lineage.ingest.ingest`
+    audits events. Returns the applier whose `commit_learned()` the caller calls once
+    its transaction committed (None when the subject names no topic).
+    """
     event = topic_event(namespace, registered)
     if event is None:
-        return False
-    ingest(store, parse_events([event], batch=False), actor=actor, source="schema-registry")
-    return True
+        return None
+    events = parse_events([event], batch=False)
+    result, applier = store_events(conn, events)
+    record(
+        conn,
+        actor=actor,
+        action="lineage.ingest",
+        details={"source": "schema-registry", "received": 1, "stored": result.stored},
+    )
+    return applier
