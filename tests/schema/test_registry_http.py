@@ -86,6 +86,8 @@ def test_soft_deleted_versions_are_hidden_unless_asked_for(client: TestClient) -
     client.post(f"{SR}/subjects/events-value/versions", json={"schema": V1})
     client.post(f"{SR}/subjects/events-value/versions", json={"schema": NO_DEFAULT})
     assert client.delete(f"{SR}/subjects/events-value/versions/1").json() == 1
+    again = client.delete(f"{SR}/subjects/events-value/versions/1")
+    assert (again.status_code, again.json()["error_code"]) == (404, 40406)
     assert client.get(f"{SR}/subjects/events-value/versions").json() == [2]
     assert client.get(f"{SR}/subjects/events-value/versions?deleted=true").json() == [1, 2]
     hidden = client.get(f"{SR}/subjects/events-value/versions/1")

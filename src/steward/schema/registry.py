@@ -387,7 +387,18 @@ def delete_version(
 
     def write(conn: Connection) -> int:
         refuse_read_only(conn, subject)
-        found = _version(conn, subject, number, deleted=permanent)
+        try:
+            found = _version(conn, subject, number, deleted=permanent)
+        except RegistryError as exc:
+            if exc.error_code != RegistryError.VERSION_NOT_FOUND or number is None:
+                raise
+            if _version(conn, subject, number, deleted=True).deleted:
+                raise RegistryError(
+                    RegistryError.VERSION_SOFT_DELETED,
+                    f"Subject '{subject}' Version {number} was soft deleted. Set"
+                    " permanent=true to delete permanently",
+                ) from None
+            raise  # pragma: no cover - a version not found live is found soft-deleted
         if permanent and not found.deleted:
             raise RegistryError(
                 RegistryError.VERSION_NOT_SOFT_DELETED,
