@@ -129,6 +129,9 @@ def check(
 ) -> list[Incompatibility]:
     """Check a new registry schema of `schema_type` (`AVRO` or `JSON`) under `mode`.
 
+    The new schema is always parsed, so a schema that does not parse is refused even
+    with no previous versions or under NONE. An empty list means compatible.
+
     Raises:
         InvalidInput: an unknown schema type or mode, or a schema that does not parse.
     """

@@ -153,7 +153,9 @@ def reader_writer_incompatibilities(
         # Some findings were not seen one by one (the library merges the locations and
         # messages of several into sets, losing which belongs where): report each kind
         # with all of them rather than guess.
-        locations, messages = sorted(result.locations), sorted(result.messages)
+        # A compatible part merged in brings the root location "/" along: leave it out.
+        locations = sorted(result.locations - {"/"}) or ["/"]
+        messages = sorted(result.messages)
         kinds = dict.fromkeys(kind.value for kind in result.incompatibilities)
         found = [(kind, " ".join(locations), "; ".join(messages)) for kind in kinds]
     return [
@@ -192,13 +194,21 @@ class _Checker(ReaderWriterCompatibilityChecker):
         reference_token: str = ReaderWriterCompatibilityChecker.ROOT_REFERENCE_TOKEN,
         location: list[str] | None = None,
     ) -> SchemaCompatibilityResult:
+        """The library's answer for one reader/writer pair, noting a single finding."""
+        mark = len(self.findings)
         result = super().get_compatibility(reader, writer, reference_token, location)
-        self.note(result)
+        if result.compatibility is SchemaCompatibilityType.compatible:
+            # Findings of a pair that turned out compatible were trials (a reader union
+            # tries its branches until one fits): they are not reasons.
+            del self.findings[mark:]
+        else:
+            self.note(result)
         return result
 
     def calculate_compatibility(
         self, reader: avro.schema.Schema, writer: avro.schema.Schema, location: list[str]
     ) -> SchemaCompatibilityResult:
+        """The library's calculation, after noting a named type's own findings."""
         # The library builds a named type's own findings (name, size, symbols) inside this
         # call and merges them with the rest; build them once more to keep them apart.
         if reader.type == writer.type and isinstance(reader, avro.schema.NamedSchema):
@@ -229,6 +239,7 @@ class _Checker(ReaderWriterCompatibilityChecker):
         writer: avro.schema.RecordSchema,
         location: list[str],
     ) -> SchemaCompatibilityResult:
+        """The library's record field resolution, with the missing default fixed."""
         result = CompatibleResult
         for i, reader_field in enumerate(reader.fields):
             writer_field = lookup_writer_field(writer_schema=writer, reader_field=reader_field)

@@ -12,8 +12,9 @@ the differences: the rule id of `REQUIRED_ATTRIBUTE_ADDED` is
 Confluent parses schemas with everit-json-schema; this module reads the JSON the way
 everit models it: `type: [a, b]` is an `anyOf`, a schema with keywords of several kinds
 (`type: string` with `enum`) is an `allOf` of one schema per kind, `true`/`{}` is the
-empty schema, `$ref` to the same document is followed. Not covered: `dependencies`,
-`contains`, `unevaluated*`, and references to other subjects (compared as text).
+empty schema, `$ref` to the same document is followed. Not covered: `contains`,
+`unevaluated*`, draft 2019's `dependentRequired`/`dependentSchemas`, and references to
+other subjects (compared as text).
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ COMPATIBLE = frozenset(
         "MULTIPLE_OF_REMOVED",
         "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED",
         "REQUIRED_ATTRIBUTE_REMOVED",
+        "DEPENDENCY_ARRAY_NARROWED",
+        "DEPENDENCY_ARRAY_REMOVED",
+        "DEPENDENCY_SCHEMA_REMOVED",
         "MAX_PROPERTIES_INCREASED",
         "MAX_PROPERTIES_REMOVED",
         "MIN_PROPERTIES_DECREASED",
@@ -96,6 +100,7 @@ KEYWORDS = {
         "required",
         "additionalProperties",
         "patternProperties",
+        "dependencies",
         "minProperties",
         "maxProperties",
     ),
@@ -117,7 +122,9 @@ def check_json_schema(
     new_schema = parse_json_schema(new, "schema")
     found: list[Incompatibility] = []
     for index in versions_to_check(len(previous), mode):
-        old_schema = parse_json_schema(previous[index], f"previous[{index}]")
+        # A previous version was read whole when it was registered; its parts are
+        # read again only where the comparison reaches them.
+        old_schema = parse_json_schema(previous[index], f"previous[{index}]", whole=False)
         if mode.backward:
             found += incompatibilities(old_schema, new_schema, index, "backward")
         if mode.forward:
@@ -125,8 +132,10 @@ def check_json_schema(
     return found
 
 
-def parse_json_schema(document: SchemaDocument, field: str) -> Node:
+def parse_json_schema(document: SchemaDocument, field: str, *, whole: bool = True) -> Node:
     """The root of a JSON Schema document given as JSON text or parsed JSON.
+
+    `whole` reads every subschema now (see `validate`); otherwise only the root.
 
     Raises:
         InvalidInput: not JSON, or not an object or boolean; the message names `field`.
@@ -140,8 +149,49 @@ def parse_json_schema(document: SchemaDocument, field: str) -> Node:
     if not isinstance(parsed, Mapping | bool):
         raise InvalidInput(f"{field}: a JSON Schema is an object or a boolean")
     root = Node(parsed, parsed, field)
-    root.parts()  # reads the whole document once, so a bad keyword fails here
+    if whole:
+        validate(root)
+    else:
+        root.parts()
     return root
+
+
+SUBSCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs", "dependencies")
+SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
+SUBSCHEMAS = ("not", "items", "additionalProperties", "additionalItems")
+
+
+def validate(node: Node) -> None:
+    """Read every subschema once, so a schema that cannot be compared fails now.
+
+    Raises:
+        InvalidInput: a subschema that is not a schema, an unknown type, a `$ref` to
+            nothing, or a keyword of the wrong shape; the message names where.
+    """
+    node.parts()
+    s = node.schema
+    if not isinstance(s, Mapping):
+        return
+    for keyword, shape in (("required", list), ("enum", list), ("properties", Mapping)):
+        if keyword in s and not isinstance(s[keyword], shape):
+            raise InvalidInput(
+                f"{node.where}/{keyword}: must be {'a list' if shape is list else 'an object'}"
+            )
+    for keyword in SUBSCHEMA_MAPS:
+        if isinstance(s.get(keyword), Mapping):
+            for key, sub in s[keyword].items():
+                if keyword == "dependencies" and isinstance(sub, list):
+                    continue
+                validate(node.child(sub, f"{keyword}/{key}"))
+    for keyword in SUBSCHEMA_LISTS:
+        if isinstance(s.get(keyword), list):
+            for i, sub in enumerate(s[keyword]):
+                validate(node.child(sub, f"{keyword}/{i}"))
+        elif keyword in ("allOf", "anyOf", "oneOf", "prefixItems") and keyword in s:
+            raise InvalidInput(f"{node.where}/{keyword}: must be a list of schemas")
+    for keyword in SUBSCHEMAS:
+        if keyword in s and not isinstance(s[keyword], list):
+            validate(node.child(s[keyword], keyword))
 
 
 def incompatibilities(
@@ -173,12 +223,19 @@ class Node:
     """One schema inside a document: the JSON, its document's root (for `$ref`), a label.
 
     `as_kind` pins the kind of one part of a schema with keywords of several kinds.
+    `key` names a schema built here (not in the document) by where it came from, so a
+    recursive schema is recognised when it comes round again.
     """
 
     schema: Mapping[str, Any] | bool
     root: Mapping[str, Any] | bool
     where: str
     as_kind: str | None = None
+    key: tuple[Any, ...] = ()
+
+    def identity(self) -> tuple[Any, ...]:
+        """What stays the same each time this schema is reached."""
+        return self.key or (id(self.schema), self.as_kind)
 
     def child(self, schema: Any, key: str) -> Node:
         """A subschema of this one, checked to be a schema."""
@@ -208,7 +265,7 @@ class Node:
         """The kinds of schema this one is, as everit would build them.
 
         Returns a list of (kind, node): kind is false, empty, ref, combined:<criterion>,
-        not, enum, or a type name (integer is number with `integer` set).
+        not, enum, const, or a type name (integer is number with `integer` set).
         """
         if self.as_kind is not None:
             return [(self.as_kind, self)]
@@ -226,8 +283,12 @@ class Node:
         if isinstance(declared, list) and len(declared) == 1:
             declared = declared[0]
         if isinstance(declared, list):
-            branches = [{**typed_keywords(s), "type": t} for t in declared]
-            found.append(("combined:anyOf", Node({"anyOf": branches}, node.root, node.where)))
+            branches = [
+                Node({**typed_keywords(s), "type": t}, node.root, node.where, key=(id(s), t))
+                for t in declared
+            ]
+            combined = Node({"anyOf": branches}, node.root, node.where, key=(id(s), "type"))
+            found.append(("combined:anyOf", combined))
         elif declared is not None:
             if declared not in TYPES:
                 raise InvalidInput(f"{node.where}/type: {declared!r} is not a JSON Schema type")
@@ -235,8 +296,10 @@ class Node:
         else:
             # everit infers the type from the keywords present.
             found += [(k, node) for k, words in KEYWORDS.items() if not s.keys().isdisjoint(words)]
-        if "enum" in s or "const" in s:
+        if "enum" in s:
             found.append(("enum", node))
+        if "const" in s:
+            found.append(("const", node))
         found += [(f"combined:{c}", node) for c in COMBINERS if c in s]
         if "not" in s:
             found.append(("not", node))
@@ -244,8 +307,9 @@ class Node:
             return [("empty", node)]
         if len(found) > 1:
             # everit: keywords of several kinds make an allOf of one schema per kind.
-            pinned = [Node(part.schema, part.root, part.where, kind) for kind, part in found]
-            return [("combined:allOf", Node({"allOf": pinned}, node.root, node.where))]
+            pinned = [Node(p.schema, p.root, p.where, kind, p.key) for kind, p in found]
+            combined = Node({"allOf": pinned}, node.root, node.where, key=(id(s), "kinds"))
+            return [("combined:allOf", combined)]
         return found
 
     def kind(self) -> tuple[str, Node]:
@@ -265,19 +329,23 @@ class Context:
 
     differences: list[tuple[str, str]] = field(default_factory=list)
     path: list[str] = field(default_factory=list)
-    in_progress: set[tuple[int, int, str]] = field(default_factory=set)
+    in_progress: set[tuple[Any, ...]] = field(default_factory=set)
 
     def add(self, kind: str, *suffix: str) -> None:
+        """Record a difference at the current path (plus `suffix`)."""
         self.differences.append((kind, "/" + "/".join([*self.path, *suffix])))
 
     def sub(self) -> Context:
+        """A context for a trial comparison: same place, its own differences."""
         return Context([], list(self.path), self.in_progress)
 
     def compatible(self) -> bool:
+        """Whether every difference found so far is a compatible one."""
         return all(kind in COMPATIBLE for kind, _ in self.differences)
 
     @contextmanager
     def at(self, *tokens: str) -> Iterator[None]:
+        """Compare inside `tokens` (a JSON pointer step) for the `with` block."""
         self.path.extend(tokens)
         try:
             yield
@@ -324,7 +392,7 @@ def compare(ctx: Context, original: Node | None, update: Node | None) -> None:
         if o_kind != "false" and u_kind != "empty":
             ctx.add("TYPE_CHANGED")
         return
-    key = (id(o.schema), id(u.schema), o_kind)
+    key = (o.identity(), u.identity(), o_kind)
     if key in ctx.in_progress:
         return
     ctx.in_progress.add(key)
@@ -358,6 +426,12 @@ def compare_same_kind(ctx: Context, o_kind: str, o: Node, u_kind: str, u: Node) 
         compare_number(ctx, o, u)
     elif o_kind == "enum":
         compare_enum(ctx, o, u)
+    elif o_kind == "const":
+        # ConstSchemaDiff: any other value is a changed enum (a const is not an enum).
+        assert isinstance(os, Mapping)
+        assert isinstance(us, Mapping)
+        if json.dumps(os["const"], sort_keys=True) != json.dumps(us["const"], sort_keys=True):
+            ctx.add("ENUM_ARRAY_CHANGED", "const")
     elif o_kind.startswith("combined:"):
         compare_combined(ctx, o_kind, o, u_kind, u)
     elif o_kind == "not":

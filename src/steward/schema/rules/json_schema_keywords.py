@@ -85,9 +85,8 @@ def compare_number(ctx: Context, o: Node, u: Node) -> None:
 
 
 def enum_values(node: Node) -> set[str]:
-    """The values an enum (or const, a one-value enum) allows, as canonical JSON."""
-    s = keywords(node)
-    values = [s["const"]] if "const" in s else s.get("enum")
+    """The values an enum allows, as canonical JSON."""
+    values = keywords(node).get("enum")
     if not isinstance(values, list):
         raise InvalidInput(f"{node.where}/enum: must be a list")
     return {json.dumps(v, sort_keys=True) for v in values}
@@ -181,6 +180,7 @@ def compare_additional(ctx: Context, o: Node, u: Node, keyword: str, name: str) 
 
 
 def has_default(node: Node, key: str) -> bool:
+    """Whether property `key` of an object schema declares a default."""
     prop = keywords(node).get("properties", {}).get(key)
     return isinstance(prop, Mapping) and "default" in prop
 
@@ -212,9 +212,41 @@ def compare_object(ctx: Context, o: Node, u: Node) -> None:
                 property_added(ctx, o, u, key, required=key in u_req)
             else:
                 compare(ctx, o.child(o_props[key], key), u.child(u_props[key], key))
+    compare_dependencies(ctx, o, u)
     compare_additional(ctx, o, u, "additionalProperties", "ADDITIONAL_PROPERTIES")
     compare_bound(ctx, o, u, "maxProperties", "MAX_PROPERTIES")
     compare_bound(ctx, o, u, "minProperties", "MIN_PROPERTIES")
+
+
+def compare_dependencies(ctx: Context, o: Node, u: Node) -> None:
+    """`dependencies`: property lists (more is stricter) and schemas (compared)."""
+    before, after = keywords(o).get("dependencies", {}), keywords(u).get("dependencies", {})
+    for node, deps in ((o, before), (u, after)):
+        if not isinstance(deps, Mapping):
+            raise InvalidInput(f"{node.where}/dependencies: must be an object")
+    for key in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(key), after.get(key)
+        with ctx.at("dependencies", key):
+            if isinstance(old, list) or isinstance(new, list):
+                if new is None:
+                    ctx.add("DEPENDENCY_ARRAY_REMOVED")
+                elif old is None:
+                    ctx.add("DEPENDENCY_ARRAY_ADDED")
+                elif not isinstance(old, list) or not isinstance(new, list):
+                    ctx.add("DEPENDENCY_ARRAY_CHANGED")
+                elif set(new) > set(old):
+                    ctx.add("DEPENDENCY_ARRAY_EXTENDED")
+                elif set(new) < set(old):
+                    ctx.add("DEPENDENCY_ARRAY_NARROWED")
+                elif set(new) != set(old):
+                    ctx.add("DEPENDENCY_ARRAY_CHANGED")
+            elif new is None:
+                ctx.add("DEPENDENCY_SCHEMA_REMOVED")
+            elif old is None:
+                ctx.add("DEPENDENCY_SCHEMA_ADDED")
+            else:
+                where = f"dependencies/{key}"
+                compare(ctx, o.child(old, where), u.child(new, where))
 
 
 def property_removed(ctx: Context, o: Node, u: Node, key: str) -> None:
@@ -301,6 +333,7 @@ def compare_array(ctx: Context, o: Node, u: Node) -> None:
 
 
 def tuple_item_removed(ctx: Context, before: Node, u: Node, rest: str) -> None:
+    """A tuple position only the original has: fine if the update still accepts it."""
     if open_content(keywords(u), rest, None):
         ctx.add("ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL")
     elif (partial := partial_schema(u, rest, None, "")) is not None:
@@ -316,6 +349,7 @@ def tuple_item_removed(ctx: Context, before: Node, u: Node, rest: str) -> None:
 
 
 def tuple_item_added(ctx: Context, o: Node, rest: str, after: Node) -> None:
+    """A tuple position only the update has: fine if the original never allowed others."""
     if open_content(keywords(o), rest, None):
         empty = after.schema is True or after.schema == {}
         ctx.add(f"ITEM_{'WITH_EMPTY_SCHEMA_' if empty else ''}ADDED_TO_OPEN_CONTENT_MODEL")
