@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -259,7 +261,7 @@ def _register(
             assert stored is not None
             return Registration(SubjectVersion(subject, number, stored), created=False), None
     if current_mode is not Mode.IMPORT:
-        previous = [(number, _document(conn, held)) for number, held, _ in live]
+        previous = _Previous(conn, [(number, held) for number, held, _ in live])
         new = expanded(schema.kind, text, referenced)
         problems = incompatibilities(schema.kind, new, previous, level_of(conn, subject))
         if problems:
@@ -302,6 +304,35 @@ def _register(
     return Registration(created, created=True), applier
 
 
+class _Previous(Sequence[tuple[int, SchemaDocument]]):
+    """A subject's previous versions as (version, schema), each read when first indexed.
+
+    Non-transitive levels look at the latest version only, so a subject with a long
+    history costs one read, not one per version.
+    """
+
+    def __init__(self, conn: Connection, held: list[tuple[int, int]]) -> None:
+        self._conn = conn
+        self._held = held
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, SchemaDocument]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, SchemaDocument]]: ...
+
+    def __getitem__(
+        self, index: int | slice
+    ) -> tuple[int, SchemaDocument] | list[tuple[int, SchemaDocument]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        number, schema_id = self._held[index]
+        return number, _document(self._conn, schema_id)
+
+
 def _document(conn: Connection, schema_id: int) -> SchemaDocument:
     """A stored schema as the compatibility rules read it (references inlined)."""
     stored = _schema_row(conn, schema_id)
@@ -325,16 +356,16 @@ def check_compatibility(
         chosen = level_of(conn, subject)
         live = _versions(conn, subject, deleted=False)
         if all_versions:
-            previous = [(version, _document(conn, held)) for version, held, _ in live]
+            previous = _Previous(conn, [(version, held) for version, held, _ in live])
         else:
             if not live:
                 raise RegistryError(
                     RegistryError.SUBJECT_NOT_FOUND, f"Subject '{subject}' not found."
                 )
             one = _version(conn, subject, number, deleted=False)
-            previous = [(one.version, _document(conn, one.schema.schema_id))]
+            previous = _Previous(conn, [(one.version, one.schema.schema_id)])
         new = expanded(schema.kind, text, referenced)
-    problems = incompatibilities(schema.kind, new, previous, chosen)
+        problems = incompatibilities(schema.kind, new, previous, chosen)
     return CompatibilityResult(not problems, tuple(problems))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import overload
 
 from steward.errors import InvalidInput, RegistryError
 from steward.schema.compatibility import SchemaDocument
@@ -66,12 +67,14 @@ def incompatibilities(
     level: Level,
 ) -> list[str]:
     """Why `new` may not follow the `(version, schema)` pairs in `previous` (oldest first)
-    under `level`; empty if it may. The rules are `steward.schema.compatibility.check`.
+    under `level`; empty if it may. The rules are `steward.schema.compatibility.check`,
+    which reads only the previous versions the level compares with.
     """
     from steward.schema.compatibility import check
 
+    schemas = _Schemas(previous)
     try:
-        found = check(kind.value, new, [schema for _, schema in previous], level.value)
+        found = check(kind.value, new, schemas, level.value)
     except InvalidInput as exc:
         raise RegistryError(RegistryError.INVALID_SCHEMA, f"Invalid schema: {exc.message}") from exc
     messages = []
@@ -81,3 +84,24 @@ def incompatibilities(
         how = reading.get(item.direction or "", "against")
         messages.append(f"{item.rule} at {item.path or '/'}: {item.message} ({how}{against})")
     return messages
+
+
+class _Schemas(Sequence[SchemaDocument]):
+    """The schemas of `(version, schema)` pairs, indexed without reading the others."""
+
+    def __init__(self, pairs: Sequence[tuple[int, SchemaDocument]]) -> None:
+        self._pairs = pairs
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    @overload
+    def __getitem__(self, index: int) -> SchemaDocument: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[SchemaDocument]: ...
+
+    def __getitem__(self, index: int | slice) -> SchemaDocument | list[SchemaDocument]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        return self._pairs[index][1]
