@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     oidc_admin_groups: list[str] = Field(default_factory=list)
     # OIDC groups whose members may post lineage (scope `lineage:write`); admins may too.
     lineage_write_groups: list[str] = Field(default_factory=list)
+    # OIDC groups whose members may change the schema registry (scope `schema:write`).
+    schema_write_groups: list[str] = Field(default_factory=list)
     # Refuse an OIDC token whose user claim is the email while `email_verified` is false.
     oidc_require_verified_email: bool = True
     # Caller attributes for `current_attribute('name')` in row filters: name -> JWT claim.
