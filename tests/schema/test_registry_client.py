@@ -129,3 +129,26 @@ def test_avro_serializer_round_trips_a_record_through_the_registry(
     # A consumer with an empty cache fetches the writer's schema by id from Steward.
     with client_for(server) as consumer_side:
         assert AvroDeserializer(consumer_side)(data, context) == value
+
+
+def test_json_serializer_round_trips_through_a_json_schema_subject(
+    registry: SchemaRegistryClient,
+) -> None:
+    from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
+
+    schema = json.dumps(
+        {
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "title": "Click",
+            "type": "object",
+            "properties": {"page": {"type": "string"}, "ms": {"type": "integer"}},
+            "required": ["page"],
+        }
+    )
+    context = SerializationContext("clicks", MessageField.VALUE)
+    data = JSONSerializer(schema, registry)({"page": "/home", "ms": 12}, context)
+    assert data is not None
+    assert registry.get_latest_version("clicks-value").schema.schema_type == "JSON"
+    # The consumer side has no schema of its own: it fetches the writer's by id.
+    deserialize = JSONDeserializer(None, schema_registry_client=registry)
+    assert deserialize(data, context) == {"page": "/home", "ms": 12}
