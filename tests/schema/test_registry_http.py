@@ -179,6 +179,11 @@ def test_reader_token_reads_but_cannot_register(steward: Steward, client: TestCl
             f"{SR}/subjects/a-value/versions", json={"schema": V1}, headers=as_reader
         )
         assert (refused.status_code, refused.json()["error_code"]) == (403, 403)
+        # The scope is checked before the body is read: a bad body is still 403.
+        unread = http.post(
+            f"{SR}/subjects/a-value/versions", content=b"{not json", headers=as_reader
+        )
+        assert unread.status_code == 403
         assert http.get(f"{SR}/subjects", headers=as_reader).status_code == 200
         basic = base64.b64encode(f"ci:{writer}".encode()).decode()
         made = http.post(
