@@ -260,5 +260,11 @@ def test_import_mode_keeps_the_id_another_registry_gave(client: TestClient) -> N
     assert made.status_code == 200, made.text
     assert made.json()["id"] == 42
     assert client.get(f"{SR}/schemas/ids/42").status_code == 200
+    taken = client.post(f"{SR}/subjects/moved-value/versions", json={"schema": V2, "id": 42})
+    assert (taken.status_code, taken.json()["error_code"]) == (422, 42205)
+    client.put(f"{SR}/mode/moved-value", json={"mode": "READWRITE"})
+    after = client.post(f"{SR}/subjects/moved-value/versions", json={"schema": V2})
+    assert after.json()["id"] > 42  # ids made later do not collide with imported ones
+    client.put(f"{SR}/mode/moved-value", json={"mode": "IMPORT"})
     assert client.delete(f"{SR}/mode/moved-value").json() == {"mode": "IMPORT"}
     assert client.get(f"{SR}/mode/moved-value").json()["error_code"] == 40409

@@ -253,6 +253,8 @@ def _register(
     schema_id = conn.execute(
         sa.select(registry_schemas.c.id).where(registry_schemas.c.fingerprint == fingerprint)
     ).scalar()
+    if wanted_id is not None:
+        _refuse_other_id(conn, wanted_id, schema_id)
     every = _versions(conn, subject, deleted=True)
     live = [row for row in every if not row[2]]
     for number, held, _ in live:
@@ -283,6 +285,15 @@ def _register(
         schema_id = conn.execute(
             sa.insert(registry_schemas).values(values).returning(registry_schemas.c.id)
         ).scalar_one()
+        if wanted_id is not None and conn.dialect.name == "postgresql":
+            # An id given explicitly does not move the sequence; the next one made must
+            # come after it.
+            conn.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence('registry_schemas', 'id'),"
+                    " (SELECT max(id) FROM registry_schemas))"
+                )
+            )
         if schema.references:
             conn.execute(
                 sa.insert(registry_references),
@@ -331,6 +342,20 @@ class _Previous(Sequence[tuple[int, SchemaDocument]]):
             return [self[i] for i in range(len(self))[index]]
         number, schema_id = self._held[index]
         return number, _document(self._conn, schema_id)
+
+
+def _refuse_other_id(conn: Connection, wanted_id: int, schema_id: int | None) -> None:
+    """42205 when an imported schema's id is another schema's, or it has another id."""
+    if schema_id is not None and schema_id != wanted_id:
+        raise RegistryError(
+            RegistryError.OPERATION_NOT_PERMITTED,
+            f"This schema is already registered with id {schema_id}, not {wanted_id}",
+        )
+    if schema_id is None and _schema_row(conn, wanted_id) is not None:
+        raise RegistryError(
+            RegistryError.OPERATION_NOT_PERMITTED,
+            f"Overwrite new schema with id {wanted_id} is not permitted: it holds another schema",
+        )
 
 
 def _document(conn: Connection, schema_id: int) -> SchemaDocument:
