@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import overload
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -20,7 +19,7 @@ from steward.errors import RegistryError
 from steward.identity.models import Principal
 from steward.lineage.apply import Applier
 from steward.schema.compatibility import SchemaDocument
-from steward.schema.registry_compat import canonical_text, expanded, incompatibilities
+from steward.schema.registry_compat import Previous, canonical_text, expanded, incompatibilities
 from steward.schema.registry_models import (
     CompatibilityResult,
     Mode,
@@ -263,7 +262,7 @@ def _register(
             assert stored is not None
             return Registration(SubjectVersion(subject, number, stored), created=False), None
     if current_mode is not Mode.IMPORT:
-        previous = _Previous(conn, [(number, held) for number, held, _ in live])
+        previous = Previous([(number, held) for number, held, _ in live], partial(_document, conn))
         new = expanded(schema.kind, text, referenced)
         problems = incompatibilities(schema.kind, new, previous, level_of(conn, subject))
         if problems:
@@ -315,35 +314,6 @@ def _register(
     return Registration(created, created=True), applier
 
 
-class _Previous(Sequence[tuple[int, SchemaDocument]]):
-    """A subject's previous versions as (version, schema), each read when first indexed.
-
-    Non-transitive levels look at the latest version only, so a subject with a long
-    history costs one read, not one per version.
-    """
-
-    def __init__(self, conn: Connection, held: list[tuple[int, int]]) -> None:
-        self._conn = conn
-        self._held = held
-
-    def __len__(self) -> int:
-        return len(self._held)
-
-    @overload
-    def __getitem__(self, index: int) -> tuple[int, SchemaDocument]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple[int, SchemaDocument]]: ...
-
-    def __getitem__(
-        self, index: int | slice
-    ) -> tuple[int, SchemaDocument] | list[tuple[int, SchemaDocument]]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(len(self))[index]]
-        number, schema_id = self._held[index]
-        return number, _document(self._conn, schema_id)
-
-
 def _refuse_other_id(conn: Connection, wanted_id: int, schema_id: int | None) -> None:
     """42205 when an imported schema's id is another schema's, or it has another id."""
     if schema_id is not None and schema_id != wanted_id:
@@ -381,14 +351,16 @@ def check_compatibility(
         chosen = level_of(conn, subject)
         live = _versions(conn, subject, deleted=False)
         if all_versions:
-            previous = _Previous(conn, [(version, held) for version, held, _ in live])
+            previous = Previous(
+                [(version, held) for version, held, _ in live], partial(_document, conn)
+            )
         else:
             if not live:
                 raise RegistryError(
                     RegistryError.SUBJECT_NOT_FOUND, f"Subject '{subject}' not found."
                 )
             one = _version(conn, subject, number, deleted=False)
-            previous = _Previous(conn, [(one.version, one.schema.schema_id)])
+            previous = Previous([(one.version, one.schema.schema_id)], partial(_document, conn))
         new = expanded(schema.kind, text, referenced)
         problems = incompatibilities(schema.kind, new, previous, chosen)
     return CompatibilityResult(not problems, tuple(problems))

@@ -9,7 +9,7 @@ it); a schema with references is given to it with the referenced types inlined.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import overload
 
 from steward.errors import InvalidInput, RegistryError
@@ -84,6 +84,35 @@ def incompatibilities(
         how = reading.get(item.direction or "", "against")
         messages.append(f"{item.rule} at {item.path or '/'}: {item.message} ({how}{against})")
     return messages
+
+
+class Previous(Sequence[tuple[int, SchemaDocument]]):
+    """A subject's previous versions as (version, schema), each loaded when first indexed.
+
+    Non-transitive levels look at the latest version only, so a subject with a long
+    history costs one read, not one per version.
+    """
+
+    def __init__(self, held: list[tuple[int, int]], load: Callable[[int], SchemaDocument]) -> None:
+        self._held = held
+        self._load = load
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, SchemaDocument]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, SchemaDocument]]: ...
+
+    def __getitem__(
+        self, index: int | slice
+    ) -> tuple[int, SchemaDocument] | list[tuple[int, SchemaDocument]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        number, schema_id = self._held[index]
+        return number, self._load(schema_id)
 
 
 class _Schemas(Sequence[SchemaDocument]):
