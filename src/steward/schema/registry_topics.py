@@ -16,14 +16,13 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from steward import __version__
 from steward.audit.log import record
 from steward.identity.models import Principal
 from steward.lineage.apply import Applier
 from steward.lineage.ingest import parse_events, store_events
 from steward.schema.registry_models import SchemaKind, SubjectVersion
 
-PRODUCER = f"https://github.com/steward/steward/tree/{__version__}/schema-registry"
+PRODUCER = "https://github.com/steward-data/steward/schema-registry"
 SCHEMA_FACET = (
     "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet"
 )
