@@ -268,3 +268,13 @@ def test_import_mode_keeps_the_id_another_registry_gave(client: TestClient) -> N
     client.put(f"{SR}/mode/moved-value", json={"mode": "IMPORT"})
     assert client.delete(f"{SR}/mode/moved-value").json() == {"mode": "IMPORT"}
     assert client.get(f"{SR}/mode/moved-value").json()["error_code"] == 40409
+
+
+def test_a_key_subject_makes_the_topic_known_without_columns(client: TestClient) -> None:
+    key = json.dumps({"type": "record", "name": "Key", "fields": [{"name": "k", "type": "long"}]})
+    client.post(f"{SR}/subjects/ledger-key/versions", json={"schema": key})
+    found = client.get("/api/v1/datasets", params={"namespace": "kafka://localhost:9092"})
+    assert "ledger" in found.text
+    dataset = client.get("/api/v1/datasets/dataset:kafka%3A%2F%2Flocalhost%3A9092:ledger")
+    assert dataset.status_code == 200, dataset.text
+    assert '"k"' not in dataset.text
