@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     oidc_admin_groups: list[str] = Field(default_factory=list)
     # OIDC groups whose members may post lineage (scope `lineage:write`); admins may too.
     lineage_write_groups: list[str] = Field(default_factory=list)
+    # OIDC groups whose members may change the schema registry (scope `schema:write`).
+    schema_write_groups: list[str] = Field(default_factory=list)
     # Refuse an OIDC token whose user claim is the email while `email_verified` is false.
     oidc_require_verified_email: bool = True
     # Caller attributes for `current_attribute('name')` in row filters: name -> JWT claim.
@@ -101,6 +103,9 @@ class Settings(BaseSettings):
     trino_reporter_groups: list[str] = Field(default_factory=list)
     # OpenLineage events timed further than this in the future are refused.
     lineage_max_future_seconds: float = Field(default=300.0, ge=0)
+    # The OpenLineage namespace of the Kafka cluster whose topics the schema registry's
+    # subjects describe (`<topic>-value`, `<topic>-key` become datasets of that topic).
+    schema_registry_kafka_namespace: str = "kafka://localhost:9092"
     # Limits on each governed query (docs/security.md).
     query_timeout_seconds: float = Field(default=30.0, gt=0)
     query_memory_limit: str = "1GB"

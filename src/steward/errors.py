@@ -89,3 +89,33 @@ class ChecksCouldNotRun(StewardError):
 
     http_status = 502
     exit_code = 3
+
+
+class RegistryError(StewardError):
+    """A schema registry error, with Confluent's `error_code` (40401 ...) and its HTTP status.
+
+    The status is the code's first three digits (40401 -> 404); the codes below 1000
+    (409 incompatible, 422) are the status itself, as Confluent sends them.
+    """
+
+    SUBJECT_NOT_FOUND = 40401
+    VERSION_NOT_FOUND = 40402
+    SCHEMA_NOT_FOUND = 40403
+    SUBJECT_SOFT_DELETED = 40404
+    SUBJECT_NOT_SOFT_DELETED = 40405
+    VERSION_SOFT_DELETED = 40406
+    VERSION_NOT_SOFT_DELETED = 40407
+    SUBJECT_COMPATIBILITY_NOT_CONFIGURED = 40408
+    SUBJECT_MODE_NOT_CONFIGURED = 40409
+    INCOMPATIBLE_SCHEMA = 409
+    INVALID_SCHEMA = 42201
+    INVALID_VERSION = 42202
+    INVALID_COMPATIBILITY_LEVEL = 42203
+    INVALID_MODE = 42204
+    OPERATION_NOT_PERMITTED = 42205
+    REFERENCE_EXISTS = 42206
+
+    def __init__(self, error_code: int, message: str) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.http_status = error_code if error_code < 1000 else int(str(error_code)[:3])

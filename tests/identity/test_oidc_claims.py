@@ -6,7 +6,7 @@ import pytest
 
 from steward.config import Settings
 from steward.errors import Unauthenticated
-from steward.identity.models import LINEAGE_WRITE
+from steward.identity.models import LINEAGE_WRITE, SCHEMA_WRITE
 from steward.identity.oidc import OidcSettings, OidcVerifier
 from tests.identity.conftest import AUDIENCE, ISSUER, Issuer
 
@@ -82,3 +82,11 @@ def test_lineage_write_groups_give_the_scope(issuer: Issuer) -> None:
     assert pipeline.scopes == {LINEAGE_WRITE}
     admin = check.verify(issuer.token(email="pat@example.com", groups=["platform"]))
     assert admin.may(LINEAGE_WRITE)
+
+
+def test_schema_write_groups_give_the_schema_scope(issuer: Issuer) -> None:
+    check = verifier(issuer, schema_write_groups=["kafka-owners"], lineage_write_groups=["etl"])
+    owner = check.verify(issuer.token(email="kim@example.com", groups=["kafka-owners", "etl"]))
+    assert owner.scopes == {SCHEMA_WRITE, LINEAGE_WRITE}
+    analyst = check.verify(issuer.token())
+    assert not analyst.may(SCHEMA_WRITE)

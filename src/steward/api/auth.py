@@ -3,6 +3,8 @@ that change more than reading also depend on `require_scope(...)`."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,14 +32,12 @@ def refusals_of(request: Request) -> RefusedTokens:
 
 
 async def principal(request: Request) -> Principal:
-    """The caller, proven by `Authorization: Bearer <token>`, or 401."""
-    header = request.headers.get("authorization")
-    if not header:
-        raise Unauthenticated("missing Authorization: Bearer <token> header")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthenticated("Authorization header must be 'Bearer <token>'")
-    bearer = secret.strip()
+    """The caller, proven by `Authorization: Bearer <token>`, or 401.
+
+    HTTP Basic with the token as the password (`Basic base64(anything:token)`) is taken
+    too: it is what Kafka schema registry clients send (`basic.auth.user.info`).
+    """
+    bearer = _presented_token(request.headers.get("authorization"))
     steward = steward_of(request)
     if looks_like_jwt(bearer):
         caller = await _jwt_principal(request, steward, bearer)
@@ -45,6 +45,26 @@ async def principal(request: Request) -> Principal:
         caller = await _token_principal(request, steward, bearer)
     request.state.principal = caller
     return caller
+
+
+def _presented_token(header: str | None) -> str:
+    """The token in an Authorization header, Bearer or Basic; 401 if there is none."""
+    if not header:
+        raise Unauthenticated("missing Authorization: Bearer <token> header")
+    scheme, _, secret = header.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() == "basic" and secret:
+        try:
+            decoded = base64.b64decode(secret, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthenticated("Authorization: Basic credentials are not base64") from None
+        _, colon, password = decoded.partition(":")
+        if colon and password:
+            return password
+        raise Unauthenticated("Authorization: Basic needs the token as the password (user:token)")
+    if scheme.lower() != "bearer" or not secret:
+        raise Unauthenticated("Authorization header must be 'Bearer <token>'")
+    return secret
 
 
 def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:

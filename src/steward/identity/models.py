@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 # What a token may be granted beyond reading. Admins hold every scope.
 LINEAGE_WRITE = "lineage:write"
-SCOPES: frozenset[str] = frozenset({LINEAGE_WRITE})
+# Registering, deleting and configuring schemas in the schema registry.
+SCHEMA_WRITE = "schema:write"
+SCOPES: frozenset[str] = frozenset({LINEAGE_WRITE, SCHEMA_WRITE})
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import jwt
 
 from steward.config import Settings
 from steward.errors import ConfigError, StewardError, Unauthenticated
-from steward.identity.models import LINEAGE_WRITE, Principal
+from steward.identity.models import LINEAGE_WRITE, SCHEMA_WRITE, Principal
 
 # Three base64url parts; the last is empty for `alg: none`, which is still a JWT to refuse.
 _JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -63,6 +63,7 @@ class OidcSettings:
     # (attribute name, claim name) pairs, sorted: a tuple, so that the settings stay hashable.
     attribute_claims: tuple[tuple[str, str], ...] = ()
     lineage_write_groups: frozenset[str] = frozenset()
+    schema_write_groups: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OidcSettings | None:
@@ -85,6 +86,7 @@ class OidcSettings:
             require_verified_email=settings.oidc_require_verified_email,
             attribute_claims=tuple(sorted(settings.oidc_attribute_claims.items())),
             lineage_write_groups=frozenset(settings.lineage_write_groups),
+            schema_write_groups=frozenset(settings.schema_write_groups),
         )
 
 
@@ -289,13 +291,17 @@ class OidcVerifier:
             _check_email_verified(claims, user_claim, user)
         groups = _groups(_claim(claims, self.settings.groups_claim), self.settings.groups_claim)
         is_admin = bool(groups & self.settings.admin_groups)
-        writes_lineage = bool(groups & self.settings.lineage_write_groups)
+        scopes = set()
+        if groups & self.settings.lineage_write_groups:
+            scopes.add(LINEAGE_WRITE)
+        if groups & self.settings.schema_write_groups:
+            scopes.add(SCHEMA_WRITE)
         return Principal(
             user=user.strip(),
             groups=groups,
             is_admin=is_admin,
             token_id=None,
-            scopes=frozenset([LINEAGE_WRITE]) if writes_lineage else frozenset(),
+            scopes=frozenset(scopes),
             attributes=_attributes(claims, self.settings.attribute_claims),
         )
 

@@ -559,6 +559,55 @@ schema_deprecations = sa.Table(
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("dataset_id", "field"),
+
+
+# The schema registry (Confluent's REST API). A schema is stored once, by the fingerprint
+# of its type, canonical text and references; `id` is its global id, the one Kafka
+# serializers write into every message. A subject's versions point at schemas; a soft
+# delete only sets `deleted`, a permanent one removes the row.
+registry_schemas = sa.Table(
+    "registry_schemas",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("schema_type", sa.String(16), nullable=False),
+    sa.Column("schema_text", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),
+    # [{"name": ..., "subject": ..., "version": ...}] in the order the client sent them.
+    sa.Column("refs", Json, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+registry_versions = sa.Table(
+    "registry_versions",
+    metadata,
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("schema_id", sa.Integer, sa.ForeignKey("registry_schemas.id"), nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index(None, "schema_id"),
+)
+
+# Which schemas reference which subject versions, so a delete can refuse one in use
+# without reading every schema.
+registry_references = sa.Table(
+    "registry_references",
+    metadata,
+    sa.Column("schema_id", sa.Integer, sa.ForeignKey("registry_schemas.id"), primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index(None, "subject", "version"),
+)
+
+# Compatibility level and mode, per subject; the global setting is the row whose subject
+# is the empty string.
+registry_settings = sa.Table(
+    "registry_settings",
+    metadata,
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("compatibility", sa.String(32)),
+    sa.Column("mode", sa.String(16)),
 )
 
 
