@@ -559,6 +559,7 @@ schema_deprecations = sa.Table(
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("dataset_id", "field"),
+)
 
 
 # The schema registry (Confluent's REST API). A schema is stored once, by the fingerprint
