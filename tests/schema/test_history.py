@@ -139,3 +139,34 @@ def test_an_iceberg_rename_between_syncs_is_a_rename_by_field_id(steward: Stewar
 def test_an_unknown_dataset_is_not_found(steward: Steward) -> None:
     with steward.store.read() as conn, pytest.raises(NotFound):
         dataset_id_of(conn, "lake.nowhere")
+
+
+def test_an_iceberg_sync_records_nested_fields_nullability_and_defaults(steward: Steward) -> None:
+    from pyiceberg.types import StructType
+
+    catalog = lake_catalog(steward.settings.home)
+    catalog.create_namespace("crm")
+    table = catalog.create_table(
+        "crm.people",
+        IcebergSchema(
+            NestedField(1, "id", LongType(), required=True),
+            NestedField(
+                2, "address", StructType(NestedField(3, "city", StringType(), required=False))
+            ),
+        ),
+    )
+    sync(steward.store, steward.source("lake"))
+    first = _history(steward, "lake.crm.people")[0].version.fields
+    assert [(f.name, f.required) for f in first] == [("id", True), ("address", False)]
+    assert [(f.name, f.field_id) for f in first[1].fields] == [("city", 3)]
+    with table.update_schema() as update:
+        update.add_column(("address", "zip"), StringType())
+        update.make_column_optional("id")
+    catalog.close()
+    sync(steward.store, steward.source("lake"))
+    changes = _history(steward, "lake.crm.people")[-1].changes or []
+    described = sorted(c.describe() for c in changes)
+    assert any(c.kind == ChangeKind.ADDED and c.path == "address.zip" for c in changes), described
+    assert any(c.kind == ChangeKind.NULLABILITY_CHANGED and c.path == "id" for c in changes), (
+        described
+    )

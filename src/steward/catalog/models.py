@@ -45,6 +45,8 @@ class Column:
     tags: tuple[str, ...] = ()
     # Iceberg field id, when the source has one: it tells a rename from a drop + add.
     field_id: int | None = None
+    # The Iceberg field as its spec's JSON (nested fields, required, defaults), as text.
+    iceberg: str | None = None
 
 
 @dataclass(frozen=True)

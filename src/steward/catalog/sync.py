@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -438,6 +439,9 @@ def stated(table: DiscoveredTable) -> dict[str, Any]:
                 "type": c.type,
                 "description": c.description,
                 "fieldId": c.field_id,
+                "nullable": c.nullable,
+                # Iceberg's own field JSON: schema history reads nested fields and defaults.
+                **({"iceberg": orjson.loads(c.iceberg)} if c.iceberg else {}),
             }
             for c in table.columns
         ],

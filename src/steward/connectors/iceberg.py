@@ -267,6 +267,7 @@ class IcebergSource:
                 description=field.doc,
                 nullable=not field.required,
                 field_id=field.field_id,
+                iceberg=field.model_dump_json(by_alias=True, exclude_none=True),
             )
             for field in table.schema().fields
         )

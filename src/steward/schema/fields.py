@@ -83,12 +83,19 @@ def from_openlineage(value: Sequence[Mapping[str, Any]]) -> Schema:
 
 
 def from_stated(columns: Sequence[Mapping[str, Any]]) -> Schema:
-    """A schema from `catalog_entries.stated["columns"]` (what a catalog sync stated)."""
+    """A schema from `catalog_entries.stated["columns"]` (what a catalog sync stated).
+
+    An Iceberg source states each field as its spec's JSON, nested fields, `required`
+    and defaults included; other sources state a name, a type and whether it is nullable.
+    """
+    if columns and all(isinstance(c.get("iceberg"), Mapping) for c in columns):
+        return from_iceberg({"type": "struct", "fields": [c["iceberg"] for c in columns]})
     return tuple(
         Field(
             name=str(c["name"]),
             type=c.get("type"),
             field_id=c.get("fieldId"),
+            required=None if c.get("nullable") is None else not c["nullable"],
             doc=c.get("description"),
         )
         for c in columns
