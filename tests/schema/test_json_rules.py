@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from steward.errors import InvalidInput
 from steward.schema.compatibility import Mode, check, check_json_schema
+from tests.schema.cases import load_cases, parameters
 
-CASES = yaml.safe_load((Path(__file__).parent / "fixtures" / "json_schema_cases.yaml").read_text())
-
-
-def pair_verdicts(case: dict[str, Any]) -> list[tuple[Mode, str]]:
-    backward, forward = case["BACKWARD"], case["FORWARD"]
-    full = "ok" if backward == forward == "ok" else "fail"
-    return [
-        (Mode.BACKWARD, backward),
-        (Mode.BACKWARD_TRANSITIVE, backward),
-        (Mode.FORWARD, forward),
-        (Mode.FORWARD_TRANSITIVE, forward),
-        (Mode.FULL, full),
-        (Mode.FULL_TRANSITIVE, full),
-        (Mode.NONE, "ok"),
-    ]
+CASES = load_cases("json_schema_cases.yaml")
 
 
-PAIRS = [
-    pytest.param(case, mode, verdict, id=f"{case['id']}-{mode.value}")
-    for case in CASES["pair_cases"]
-    for mode, verdict in pair_verdicts(case)
-]
-TRANSITIVE = [
-    pytest.param(case, Mode(mode), verdict, id=f"{case['id']}-{mode}")
-    for case in CASES["transitive_cases"]
-    for mode, verdict in case["expect"].items()
-]
+PAIRS, TRANSITIVE = parameters(CASES)
 
 
 def test_the_table_holds_enough_cases() -> None:
