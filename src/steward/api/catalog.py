@@ -13,14 +13,13 @@ from steward.audit.log import record_change
 from steward.catalog import pii
 from steward.catalog.edits import DatasetEdit, edit_dataset
 from steward.catalog.search import SearchFilters, search
-from steward.catalog.sync import sync
 from steward.catalog.views import dataset_page
 from steward.errors import Forbidden
 from steward.identity.models import Principal
 from steward.policy.sight import sight_for
 from steward.quality.history import latest
+from steward.schema.catalog_sync import sync_source
 from steward.schema.deprecations import by_catalog_name, deprecations, shown_with
-from steward.schema.history import capture as capture_schemas
 from steward.schema.history import dataset_id_of
 
 router = APIRouter(prefix="/api/v1")
@@ -85,27 +84,10 @@ def post_sync(request: Request, name: str) -> Response:
     steward = steward_of(request)
     source = steward.source(name)
     try:
-        caller = _caller(request)
-        result = sync(
-            steward.store,
-            source,
-            record=lambda conn, name, details: record_change(
-                conn, caller, "catalog.sync", name, (), details
-            ),
-        )
-        # New and renamed columns get the PII tags their names and values earn.
-        classified = pii.classify_changed(
-            steward.store,
-            source,
-            [c.table for c in result.columns],
-            principal=caller,
-            record=record_change,
-        )
+        synced = sync_source(steward.store, source, actor=_caller(request))
     finally:
         source.close()
-    # Schema history records what the sync stated before a later sync replaces it.
-    with steward_of(request).store.write() as conn:
-        capture_schemas(conn)
+    result, classified = synced.result, synced.classified
     shown: dict[str, Any] = {k: v for k, v in result.__dict__.items() if k != "columns"}
     shown["columns"] = [
         {"table": c.table, "column": c.column, "fieldId": c.field_id, "renamedFrom": c.was}

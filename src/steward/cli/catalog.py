@@ -58,11 +58,8 @@ def sync_command(
     """Discover tables from the configured sources (incremental: unchanged tables are cheap)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from steward.audit.log import record_change
-    from steward.catalog.pii import classify_changed
-    from steward.catalog.sync import sync
     from steward.policy.drift import active_drift
-    from steward.schema.history import capture as capture_schemas
+    from steward.schema.catalog_sync import sync_source
 
     steward = steward_from_env()
     steward.upgrade()
@@ -79,27 +76,10 @@ def sync_command(
 
             opened = steward.source(name)
             try:
-                result = sync(
-                    steward.store,
-                    opened,
-                    progress=report,
-                    record=lambda conn, name, details: record_change(
-                        conn, admin, "catalog.sync", name, (), details
-                    ),
-                )
-                # New and renamed columns get the PII tags their names and values earn.
-                classified = classify_changed(
-                    steward.store,
-                    opened,
-                    [c.table for c in result.columns],
-                    principal=admin,
-                    record=record_change,
-                )
+                synced = sync_source(steward.store, opened, actor=admin, progress=report)
             finally:
                 opened.close()
-            # Schema history records what the sync stated before a later sync replaces it.
-            with steward.store.write() as conn:
-                capture_schemas(conn)
+            result, classified = synced.result, synced.classified
             if not result.added + result.changed + result.deleted:
                 bar.update(task, completed=1, total=1)
             err.print(
