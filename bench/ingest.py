@@ -16,10 +16,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import multiprocessing
-import os
-import shutil
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,39 +25,9 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
 from events import events
+from live_server import serve
 
 OUT = Path(__file__).parent / "out" / "ingest"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def serve(database_url: str | None = None) -> tuple[subprocess.Popen[bytes], str, str]:
-    shutil.rmtree(OUT, ignore_errors=True)
-    env = {**os.environ, "STEWARD_HOME": str(OUT)}
-    env.pop("STEWARD_DATABASE_URL", None)
-    if database_url:
-        env["STEWARD_DATABASE_URL"] = database_url
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "steward.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert process.stdout is not None
-    token = process.stdout.readline().decode().strip()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    return process, url, token
 
 
 def _send_share(args: tuple[str, str, list[bytes]]) -> None:
@@ -117,7 +83,7 @@ def main() -> None:
         generated[warm + args.single :],
     )
     size = sum(len(orjson.dumps(e)) for e in one[:100]) / 100
-    process, url, token = serve(args.url)
+    process, url, token = serve(OUT, args.url)
     try:
         # Steady state: the warehouse's jobs and tables are known, as after a day of running.
         batched(url, token, first)

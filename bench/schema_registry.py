@@ -24,52 +24,20 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
-import shutil
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).parent))
+from live_server import serve
+
 OUT = Path(__file__).parent / "out" / "schema_registry"
 SR = "/api/v1/schema-registry"
 AIM_REGISTER = 200.0  # registrations/s
 AIM_LOOKUP = 1_000.0  # lookups/s
 AIM_TRANSITIVE = 1.0  # seconds for 100 versions
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def serve(database_url: str | None) -> tuple[subprocess.Popen[bytes], str, str]:
-    shutil.rmtree(OUT, ignore_errors=True)
-    env = {**os.environ, "STEWARD_HOME": str(OUT)}
-    env.pop("STEWARD_DATABASE_URL", None)
-    if database_url:
-        env["STEWARD_DATABASE_URL"] = database_url
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "steward.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert process.stdout is not None
-    token = process.stdout.readline().decode().strip()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    return process, url, token
 
 
 def avro(name: str, fields: int, extra: int = 0) -> str:
@@ -95,7 +63,7 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=1000)
     parser.add_argument("--url", help="an empty PostgreSQL database to run against instead")
     args = parser.parse_args()
-    process, url, token = serve(args.url)
+    process, url, token = serve(OUT, args.url)
     basic = base64.b64encode(f"bench:{token}".encode()).decode()
     headers = {
         "Authorization": f"Basic {basic}",
