@@ -49,12 +49,13 @@ class Build:
         assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
 
 
-@pytest.fixture(scope="module")
-def build(dbt_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Build:
-    """The test project, built with `dbt-ol build` and documented with `dbt docs generate`."""
-    root = tmp_path_factory.mktemp("dbt")
+def build_shop(dbt_bin: Path, root: Path, models: Mapping[str, str] | None = None) -> Build:
+    """The test project in `root`, with `models` (file name -> text) added, built with
+    `dbt-ol build` and documented with `dbt docs generate`."""
     project = root / "shop"
     shutil.copytree(PROJECT, project)
+    for name, text in (models or {}).items():
+        (project / "models" / name).write_text(text)
     (root / "openlineage.yml").write_text(
         f"transport:\n  type: file\n  log_file_path: {root / 'events.jsonl'}\n  append: true\n"
     )
@@ -70,6 +71,12 @@ def build(dbt_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Build:
     built.dbt("dbt-ol", "build")
     built.dbt("dbt", "docs", "generate", "--no-compile")
     return built
+
+
+@pytest.fixture(scope="module")
+def build(dbt_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The test project, built with `dbt-ol build` and documented with `dbt docs generate`."""
+    return build_shop(dbt_bin, tmp_path_factory.mktemp("dbt"))
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ OpenLineage events ingested; the proposed schema is a dbt model's contract."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from steward.schema.check import check
 from steward.schema.fields import parse_proposed
 from steward.schema.history import dataset_id_of
 from tests.cli_run import steward_cli
-from tests.connectors.test_dbt import PROJECT, Build
+from tests.connectors.test_dbt import Build, build_shop
 
 # A second model reading stg_orders.amount, beside orders_enriched, with its own owner.
 ORDER_AMOUNTS = "select order_id, amount as order_amount from {{ ref('stg_orders') }}\n"
@@ -47,26 +45,11 @@ CONTRACT = {
 @pytest.fixture(scope="module")
 def build(dbt_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Build:
     """The connector tests' project plus `order_amounts`, built and documented."""
-    root = tmp_path_factory.mktemp("dbt")
-    project = root / "shop"
-    shutil.copytree(PROJECT, project)
-    (project / "models" / "order_amounts.sql").write_text(ORDER_AMOUNTS)
-    (project / "models" / "order_amounts.yml").write_text(yaml.safe_dump(ORDER_AMOUNTS_YML))
-    (root / "openlineage.yml").write_text(
-        f"transport:\n  type: file\n  log_file_path: {root / 'events.jsonl'}\n  append: true\n"
-    )
-    env = {
-        "PATH": f"{dbt_bin}{os.pathsep}{os.environ['PATH']}",
-        "HOME": str(root),
-        "DBT_DUCKDB_PATH": str(root / "shop.duckdb"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "OPENLINEAGE_CONFIG": str(root / "openlineage.yml"),
-        "OPENLINEAGE_NAMESPACE": "dbt",
+    models = {
+        "order_amounts.sql": ORDER_AMOUNTS,
+        "order_amounts.yml": yaml.safe_dump(ORDER_AMOUNTS_YML),
     }
-    built = Build(project, project / "target", root / "shop.duckdb", root / "events.jsonl", env)
-    built.dbt("dbt-ol", "build")
-    built.dbt("dbt", "docs", "generate", "--no-compile")
-    return built
+    return build_shop(dbt_bin, tmp_path_factory.mktemp("dbt"), models)
 
 
 def _load(steward: Steward, build: Build) -> None:
