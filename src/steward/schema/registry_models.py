@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from steward.schema.compatibility import Mode as CompatibilityMode
+
 
 class SchemaKind(StrEnum):
     """The schema types this registry takes (`schemaType`; AVRO when left out)."""
@@ -13,16 +15,8 @@ class SchemaKind(StrEnum):
     JSON = "JSON"
 
 
-class Level(StrEnum):
-    """A compatibility level, as Confluent names them."""
-
-    NONE = "NONE"
-    BACKWARD = "BACKWARD"
-    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
-    FORWARD = "FORWARD"
-    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
-    FULL = "FULL"
-    FULL_TRANSITIVE = "FULL_TRANSITIVE"
+# A subject's compatibility level is a compatibility mode, as Confluent names them.
+Level = CompatibilityMode
 
 
 class Mode(StrEnum):
