@@ -49,12 +49,9 @@ def _steward() -> Any:
 @app.command("validate")
 def validate_command(path: PolicyPath, no_catalog: NoCatalog = False) -> None:
     """Check a policy: its shape, roles, SQL, and the tables and columns it names."""
-    import sqlalchemy as sa
-
-    from steward.policy.drift import active_drift
-    from steward.policy.load import filter_denials, load, read_sources
+    from steward.policy.drift import validation_warnings
+    from steward.policy.load import load, read_sources
     from steward.policy.versions import catalog_columns
-    from steward.store.schema import catalog_entries
 
     sources = read_sources(path)
     warnings: list[str] = []
@@ -63,18 +60,8 @@ def validate_command(path: PolicyPath, no_catalog: NoCatalog = False) -> None:
     else:
         steward = _steward()
         with steward.store.read() as conn:
-            columns_of = catalog_columns(conn)
-            policy = load(sources, columns_of=columns_of).policy
-            names = conn.execute(
-                sa.select(catalog_entries.c.name).where(catalog_entries.c.deleted_at.is_(None))
-            ).scalars()
-            warnings = filter_denials(policy, columns_of=columns_of, names=sorted(names))
-        # Row filters naming a gone column are in `filter_denials` already.
-        warnings += [
-            d.message
-            for d in active_drift(steward.store, policy)
-            if not d.rule.startswith("row_filters")
-        ]
+            policy = load(sources, columns_of=catalog_columns(conn)).policy
+        warnings = validation_warnings(steward.store, policy)
     for warning in warnings:
         err.print(f"warning: {warning}")
     err.print(

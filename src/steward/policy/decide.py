@@ -17,6 +17,7 @@ Precedence (docs/policies.md says the same):
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
@@ -31,8 +32,12 @@ Columns = Sequence[tuple[str, frozenset[str]]]
 HASH_KEY_PARAMETER = "steward_hash_key"
 
 
-def columns_named(sql: str) -> set[str]:
-    """The columns (lower case) a policy expression names, lambda parameters left out."""
+@functools.lru_cache(maxsize=1024)
+def columns_named(sql: str) -> frozenset[str]:
+    """The columns (lower case) a policy expression names, lambda parameters left out.
+
+    Every decision asks it of each filter and mask, so each text is parsed once.
+    """
     parsed = sqlglot.parse_one(sql, read="duckdb")
     lambdas = {
         p.name.lower()
@@ -40,7 +45,9 @@ def columns_named(sql: str) -> set[str]:
         for p in node.expressions
         if isinstance(p, exp.Identifier | exp.Column)
     }
-    return {c.name.lower() for c in parsed.find_all(exp.Column) if c.name.lower() not in lambdas}
+    return frozenset(
+        c.name.lower() for c in parsed.find_all(exp.Column) if c.name.lower() not in lambdas
+    )
 
 
 def caller_for(

@@ -229,3 +229,24 @@ def active_drift(store: Store, policy: Policy | None = None) -> list[Drift]:
         with store.read() as conn:
             earlier = columns_at(conn, list(tables), applied)
     return policy_drift(policy, tables=tables, earlier=earlier)
+
+
+def validation_warnings(store: Store, policy: Policy) -> list[str]:
+    """What `policy validate` warns of for `policy` against the live catalog.
+
+    The tables a row filter will refuse (it names a column they lack), then the rest of
+    the policy's drift: masks and denies naming gone columns, PII-looking columns in clear.
+    """
+    from steward.policy.load import filter_denials
+    from steward.policy.versions import catalog_columns
+
+    with store.read() as conn:
+        names = conn.execute(
+            sa.select(catalog_entries.c.name).where(catalog_entries.c.deleted_at.is_(None))
+        ).scalars()
+        warnings = filter_denials(policy, columns_of=catalog_columns(conn), names=sorted(names))
+    # Row filters naming a gone column are among the filter denials already.
+    warnings += [
+        d.message for d in active_drift(store, policy) if not d.rule.startswith("row_filters")
+    ]
+    return warnings
