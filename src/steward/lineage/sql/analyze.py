@@ -1,0 +1,259 @@
+"""`analyze`: the table- and column-level lineage of a SQL script, one statement at a time.
+
+Every statement is turned into a query to trace plus the tables it writes:
+a SELECT is traced as is; CREATE TABLE AS / CREATE VIEW / INSERT trace their
+query and name its columns after the target's column list when there is one;
+UPDATE and MERGE become a SELECT of their assigned expressions over the target
+joined to the source, so one tracer (`trace.py`) serves every kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from steward.errors import InvalidInput
+from steward.lineage.sql.models import (
+    DIRECT,
+    ColumnLineage,
+    ScriptLineage,
+    StatementLineage,
+    Transformation,
+    Unresolved,
+    Upstream,
+)
+from steward.lineage.sql.names import report_identifier, report_table
+from steward.lineage.sql.trace import Found, Trace, Tracer, _branch_at, _query_selects
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.schema import MappingSchema
+
+
+@dataclass
+class Plan:
+    """What one statement writes and the query whose columns it writes."""
+
+    kind: str
+    targets: list[exp.Table] = field(default_factory=list)
+    query: exp.Expr | None = None
+    names: list[str] | None = None  # target column per select position, when the SQL names them
+    target_reads: bool = False  # the target is also an input (UPDATE)
+
+
+@dataclass(frozen=True)
+class Context:
+    dialect: Dialect
+    schema: MappingSchema
+    catalog: str | None
+    db: str | None
+
+
+def analyze(
+    sql: str,
+    *,
+    dialect: str | None = None,
+    schema: Mapping[str, Any] | None = None,
+    default_catalog: str | None = None,
+    default_schema: str | None = None,
+) -> ScriptLineage:
+    """The lineage of every statement of `sql`.
+
+    Args:
+        sql: one statement or a script of several, separated by `;`.
+        dialect: a sqlglot dialect name (`postgres`, `snowflake`, `bigquery`, `tsql`,
+            `spark`, `hive`, `duckdb`, `mysql`, ...); None is sqlglot's own.
+        schema: `{table: {column: type}}` at any qualification level (`t`, `db.t`,
+            `cat.db.t`, or nested `{db: {t: {...}}}`); lets `*` expand and
+            unqualified columns of a join find their table. Optional.
+        default_catalog, default_schema: added to table names that lack them.
+
+    Raises:
+        InvalidInput: the SQL does not parse (the message is sqlglot's first line),
+            the dialect is unknown, or the schema is not a mapping of that shape.
+    """
+    import sqlglot
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import SqlglotError
+    from sqlglot.schema import MappingSchema
+
+    try:
+        parsed_dialect = Dialect.get_or_raise(dialect)
+    except ValueError as exc:
+        raise InvalidInput(f"dialect: {str(exc).splitlines()[0]}") from None
+    try:
+        mapping = MappingSchema(dict(schema or {}), dialect=parsed_dialect)
+    except (SqlglotError, ValueError, TypeError, AttributeError) as exc:
+        raise InvalidInput(f"schema: {_first_line(exc)}") from None
+    try:
+        statements = [s for s in sqlglot.parse(sql, dialect=parsed_dialect) if s is not None]
+    except SqlglotError as exc:
+        raise InvalidInput(f"sql: {_first_line(exc)}") from None
+    context = Context(parsed_dialect, mapping, default_catalog or None, default_schema or None)
+    from steward.lineage.sql.statements import plan_statement
+
+    results = tuple(_statement(plan_statement(s, context), context) for s in statements)
+    return _script(results)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _script(statements: tuple[StatementLineage, ...]) -> ScriptLineage:
+    written: dict[str, None] = {}
+    inputs: dict[str, None] = {}
+    for statement in statements:
+        for table in statement.inputs:
+            if table not in written:
+                inputs.setdefault(table)
+        for table in statement.outputs:
+            written.setdefault(table)
+    return ScriptLineage(statements, tuple(inputs), tuple(written))
+
+
+def qualify_table(table: exp.Table, context: Context) -> exp.Table:
+    """A written table's name, normalised and with the default catalog/schema it lacks."""
+    from sqlglot import exp
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+    table = normalize_identifiers(table.copy(), dialect=context.dialect)
+    assert isinstance(table, exp.Table)
+    if context.db and not table.args.get("db"):
+        table.set("db", exp.to_identifier(context.db))
+        table.set("db", normalize_identifiers(table.args["db"], dialect=context.dialect))
+    if context.catalog and table.args.get("db") and not table.args.get("catalog"):
+        table.set("catalog", exp.to_identifier(context.catalog))
+        table.set("catalog", normalize_identifiers(table.args["catalog"], dialect=context.dialect))
+    return table
+
+
+def _statement(plan: Plan, context: Context) -> StatementLineage:
+    dialect = context.dialect
+    outputs = [report_table(qualify_table(t, context), dialect) for t in plan.targets]
+    if plan.query is None:
+        return StatementLineage(kind=plan.kind, outputs=tuple(dict.fromkeys(outputs)))
+    trace = Trace(dialect=dialect, schema=context.schema)
+    unresolved: list[Unresolved] = []
+    output = outputs[0] if outputs else None
+    root = _scope(plan.query, context, trace)
+    if root is None:
+        reason = trace.problems[-1] if trace.problems else "no query found"
+        return StatementLineage(
+            kind=plan.kind,
+            outputs=tuple(dict.fromkeys(outputs)),
+            unresolved=(Unresolved(output, None, reason),),
+        )
+    tracer = Tracer(trace)
+    tracer.note_tables(root)
+    columns: list[ColumnLineage] = []
+    merged: dict[str, dict[Upstream, None]] = {}
+    for index, select in enumerate(root.expression.selects):
+        name = _output_name(select, index, plan, dialect)
+        if name is None:
+            continue
+        if _is_star(select):
+            unresolved.append(
+                Unresolved(output, "*", "star over a table whose columns are not known")
+            )
+            continue
+        before = len(trace.problems)
+        found: list[Found] = []
+        for branch_scope, branch_select in _branch_at(root, index):
+            found.extend(tracer.select(branch_scope, branch_select))
+        for problem in trace.problems[before:]:
+            unresolved.append(Unresolved(output, name, problem))
+        merged.setdefault(name, {}).update(dict.fromkeys(_upstreams(found)))
+    for name, ups in merged.items():
+        columns.append(ColumnLineage(output, name, tuple(ups)))
+    dataset_found: list[Found] = []
+    for scope in root.traverse():
+        dataset_found.extend(tracer.clauses(scope))
+    dataset = _upstreams(dataset_found)
+    inputs = list(trace.tables)
+    if plan.target_reads:
+        inputs = list(dict.fromkeys(inputs))
+    else:
+        inputs = [table for table in inputs if table not in outputs]
+    reads = {table: tuple(cols) for table, cols in trace.reads.items()}
+    return StatementLineage(
+        kind=plan.kind,
+        inputs=tuple(inputs),
+        outputs=tuple(dict.fromkeys(outputs)),
+        columns=tuple(columns),
+        dataset=tuple(dataset),
+        reads=reads,
+        unresolved=tuple(unresolved),
+    )
+
+
+def _upstreams(found: list[Found]) -> list[Upstream]:
+    """Group what the tracer found per (table, column), each transformation once."""
+    grouped: dict[tuple[str, str], dict[Transformation, None]] = {}
+    for item in found:
+        transformation = Transformation(item.type, item.subtype, masking=item.masking)
+        grouped.setdefault((item.table, item.column), {}).setdefault(transformation)
+    ups = [
+        Upstream(table, column, tuple(sorted(ts, key=lambda t: (t.type != DIRECT, t.subtype))))
+        for (table, column), ts in grouped.items()
+    ]
+    return sorted(ups, key=lambda up: (up.table, up.column))
+
+
+def _is_star(select: exp.Expr) -> bool:
+    from sqlglot import exp
+
+    return isinstance(select, exp.Star) or (
+        isinstance(select, exp.Column) and isinstance(select.this, exp.Star)
+    )
+
+
+def _output_name(select: exp.Expr, index: int, plan: Plan, dialect: Dialect) -> str | None:
+    from sqlglot import exp
+
+    if plan.names is not None:
+        return plan.names[index] if index < len(plan.names) else None
+    if _is_star(select):
+        return "*"
+    if isinstance(select, exp.Alias):
+        return report_identifier(select.args["alias"], dialect)
+    if isinstance(select, exp.Column):
+        return (
+            report_identifier(select.this, dialect)
+            if isinstance(select.this, exp.Identifier)
+            else select.name
+        )
+    return select.alias_or_name
+
+
+def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
+    """Qualify `query` (with the schema, else without) and build its scope tree."""
+    from sqlglot.errors import SqlglotError
+    from sqlglot.optimizer.qualify import qualify
+    from sqlglot.optimizer.scope import build_scope
+    from sqlglot.schema import MappingSchema
+
+    attempts = [context.schema, MappingSchema(dialect=context.dialect)]
+    for schema in attempts:
+        try:
+            qualified = qualify(
+                query.copy(),
+                dialect=context.dialect,
+                schema=schema,
+                catalog=context.catalog,
+                db=context.db,
+                quote_identifiers=False,
+                validate_qualify_columns=False,
+                identify=False,
+            )
+            trace.schema = schema
+            return build_scope(qualified)
+        except SqlglotError as exc:
+            trace.problems.append(f"cannot qualify the query: {_first_line(exc)}")
+    return None
+
+
+__all__ = ["_query_selects", "analyze"]

@@ -1,0 +1,153 @@
+"""What `analyze` returns: the lineage of each statement of a SQL script, as frozen values.
+
+Transformations follow the OpenLineage ColumnLineageDatasetFacet 1-2-0: `type` is
+DIRECT (the value is derived from the input: IDENTITY, TRANSFORMATION, AGGREGATION)
+or INDIRECT (the input decides which rows or how, not the value: JOIN, GROUP_BY,
+FILTER, SORT, WINDOW, CONDITIONAL); `masking` says a hash or mask function hides
+the input value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DIRECT = "DIRECT"
+INDIRECT = "INDIRECT"
+IDENTITY = "IDENTITY"
+TRANSFORMATION = "TRANSFORMATION"
+AGGREGATION = "AGGREGATION"
+JOIN = "JOIN"
+GROUP_BY = "GROUP_BY"
+FILTER = "FILTER"
+SORT = "SORT"
+WINDOW = "WINDOW"
+CONDITIONAL = "CONDITIONAL"
+
+
+@dataclass(frozen=True, order=True)
+class Transformation:
+    """How one input column reaches an output (OpenLineage `transformations[]` item)."""
+
+    type: str
+    subtype: str
+    description: str = ""
+    masking: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "subtype": self.subtype,
+            "description": self.description,
+            "masking": self.masking,
+        }
+
+
+@dataclass(frozen=True, order=True)
+class Upstream:
+    """One input column of an output column (or of a whole output table), and how."""
+
+    table: str
+    column: str
+    transformations: tuple[Transformation, ...] = ()
+
+    @property
+    def direct(self) -> bool:
+        """True when the input's value flows into the output (not only decides rows)."""
+        return any(t.type == DIRECT for t in self.transformations)
+
+
+@dataclass(frozen=True)
+class ColumnLineage:
+    """Where one output column comes from; `table` is None for a bare SELECT's result."""
+
+    table: str | None
+    column: str
+    upstreams: tuple[Upstream, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "column": self.column,
+            "upstreams": [
+                {"table": up.table, "column": up.column} for up in self.upstreams if up.direct
+            ],
+            "transformations": [
+                {"table": up.table, "column": up.column, **t.to_json()}
+                for up in self.upstreams
+                for t in up.transformations
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A column (or `*`) whose origin could not be traced, and why; the rest still is."""
+
+    table: str | None
+    column: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"table": self.table, "column": self.column, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class StatementLineage:
+    """The lineage of one SQL statement.
+
+    `kind` is one of SELECT, CREATE_TABLE_AS, CREATE_VIEW, CREATE_TABLE, INSERT,
+    INSERT_OVERWRITE, MERGE, UPDATE, DELETE, SELECT_INTO, DROP, ALTER, TRUNCATE,
+    UNKNOWN. `inputs`/`outputs` are full table names; `columns` the lineage of
+    each output column; `dataset` the INDIRECT inputs that affect every output
+    row (WHERE, JOIN, GROUP BY, ORDER BY: the facet's `dataset` list);
+    `reads` the columns read from each input table (a `count(*)` reads none).
+    """
+
+    kind: str
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    columns: tuple[ColumnLineage, ...] = ()
+    dataset: tuple[Upstream, ...] = ()
+    reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    unresolved: tuple[Unresolved, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "statement": self.kind,
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+            "columns": [column.to_json() for column in self.columns],
+            "dataset": [
+                {"table": up.table, "column": up.column, **t.to_json()}
+                for up in self.dataset
+                for t in up.transformations
+            ],
+            "unresolved": [item.to_json() for item in self.unresolved],
+            "reads": {table: list(columns) for table, columns in self.reads.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ScriptLineage:
+    """Every statement of a script, with the script's external inputs and its outputs.
+
+    A table the script itself creates (or writes) before reading it is not an
+    external input: `CREATE TEMP TABLE t AS ...; INSERT INTO x SELECT * FROM t`
+    has `t` among its outputs only.
+    """
+
+    statements: tuple[StatementLineage, ...]
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """One statement: its own JSON object. Several: `{"statements", "inputs", "outputs"}`."""
+        if len(self.statements) == 1:
+            return self.statements[0].to_json()
+        return {
+            "statements": [statement.to_json() for statement in self.statements],
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+        }

@@ -1,0 +1,272 @@
+"""Turn each kind of statement into a `Plan`: the tables it writes and the query to trace."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from steward.lineage.sql.analyze import Context, Plan
+from steward.lineage.sql.names import report_identifier
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+_DDL = {"Drop": "DROP", "Alter": "ALTER", "TruncateTable": "TRUNCATE"}
+
+
+def plan_statement(statement: exp.Expr, context: Context) -> Plan:
+    """The plan of one parsed statement; kinds sqlglot does not model are UNKNOWN."""
+    from sqlglot import exp
+
+    if isinstance(statement, exp.Subquery):  # a parenthesised body: (SELECT ...)
+        statement = statement.unnest()
+    if isinstance(statement, exp.Query):
+        return _query(statement)
+    if isinstance(statement, exp.Create):
+        return _create(statement, context)
+    if isinstance(statement, exp.Insert):
+        return _insert(statement, context)
+    if isinstance(statement, exp.Update):
+        return _update(statement)
+    if isinstance(statement, exp.Merge):
+        return _merge(statement)
+    if isinstance(statement, exp.Delete):
+        return _delete(statement)
+    kind = _DDL.get(type(statement).__name__)
+    if kind is not None:
+        tables = [t for t in _targets_of_ddl(statement)]
+        return Plan(kind, targets=tables)
+    return Plan("UNKNOWN")
+
+
+def _targets_of_ddl(statement: exp.Expr) -> list[exp.Table]:
+    from sqlglot import exp
+
+    if isinstance(statement, exp.Drop):
+        kind = str(statement.args.get("kind") or "").upper()
+        if kind not in ("TABLE", "VIEW", "MATERIALIZED VIEW", "DYNAMIC TABLE"):
+            return []
+    if isinstance(statement, exp.TruncateTable):
+        return [t for t in statement.expressions if isinstance(t, exp.Table)]
+    this = statement.this
+    return [this] if isinstance(this, exp.Table) else []
+
+
+def _unwrap(query: exp.Expr) -> exp.Expr:
+    from sqlglot import exp
+
+    while isinstance(query, exp.Subquery) and not query.alias:
+        query = query.this
+    return query
+
+
+def _query(query: exp.Query) -> Plan:
+    from sqlglot import exp
+
+    query = _unwrap(query)  # type: ignore[assignment]
+    into = query.args.get("into") if isinstance(query, exp.Select) else None
+    if isinstance(into, exp.Into) and isinstance(into.this, exp.Table):
+        query = query.copy()
+        query.set("into", None)
+        return Plan("SELECT_INTO", targets=[into.this], query=query)
+    return Plan("SELECT", query=query)
+
+
+def _column_names(node: exp.Expr | None, context: Context) -> list[str] | None:
+    """`t (a, b)` of CREATE VIEW / INSERT: the target's column names, or None."""
+    from sqlglot import exp
+
+    if not isinstance(node, exp.Schema):
+        return None
+    names: list[str] = []
+    for item in node.expressions:
+        if isinstance(item, exp.ColumnDef | exp.Column):
+            identifier = item.this
+        elif isinstance(item, exp.Identifier):
+            identifier = item
+        else:
+            return None
+        names.append(_normalized(identifier, context))
+    return names or None
+
+
+def _normalized(identifier: exp.Expr, context: Context) -> str:
+    from sqlglot import exp
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+    normal = normalize_identifiers(identifier.copy(), dialect=context.dialect)
+    if isinstance(normal, exp.Identifier):
+        return report_identifier(normal, context.dialect)
+    return normal.name
+
+
+def _target(node: exp.Expr | None) -> exp.Table | None:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Schema):
+        node = node.this
+    return node if isinstance(node, exp.Table) else None
+
+
+def _create(create: exp.Create, context: Context) -> Plan:
+    from sqlglot import exp
+
+    kind = str(create.args.get("kind") or "").upper()
+    target = _target(create.this)
+    targets = [target] if target is not None else []
+    body = create.expression
+    if isinstance(body, exp.Subquery | exp.Query):
+        query = _unwrap(body)
+        if isinstance(query, exp.Query):
+            names = _column_names(create.this, context)
+            label = "CREATE_VIEW" if "VIEW" in kind else "CREATE_TABLE_AS"
+            return Plan(label, targets=targets, query=query, names=names)
+    if kind in ("TABLE", "VIEW"):
+        return Plan(f"CREATE_{kind}", targets=targets)
+    return Plan("CREATE_" + kind.replace(" ", "_") if kind else "UNKNOWN", targets=targets)
+
+
+def _insert(insert: exp.Insert, context: Context) -> Plan:
+    from sqlglot import exp
+
+    kind = "INSERT_OVERWRITE" if insert.args.get("overwrite") else "INSERT"
+    target = _target(insert.this)
+    targets = [target] if target is not None else []
+    names = _column_names(insert.this, context)
+    body = insert.expression
+    query = _unwrap(body) if body is not None else None
+    if isinstance(query, exp.Values):
+        if names is None:
+            return Plan(kind, targets=targets)
+        # VALUES rows: each target column gets literals (no upstream) or what a subquery reads
+        first = query.expressions[0] if query.expressions else None
+        if not isinstance(first, exp.Tuple):
+            return Plan(kind, targets=targets)
+        select = exp.select(*[value.copy() for value in first.expressions])
+        return Plan(kind, targets=targets, query=select, names=names)
+    if not isinstance(query, exp.Query):
+        return Plan(kind, targets=targets)
+    if names is None and target is not None:
+        names = _target_columns(target, query, context)
+    with_ = insert.args.get("with_")
+    if with_ is not None and not query.args.get("with_"):
+        query = query.copy()
+        query.set("with_", with_.copy())
+    return Plan(kind, targets=targets, query=query, names=names)
+
+
+def _target_columns(target: exp.Table, query: exp.Query, context: Context) -> list[str] | None:
+    """INSERT without a column list writes the target's columns in order (schema permitting)."""
+    from sqlglot import exp
+
+    from steward.lineage.sql.analyze import qualify_table
+
+    if any(isinstance(s, exp.Star) or s.is_star for s in query.selects):
+        return None
+    try:
+        known = context.schema.column_names(qualify_table(target, context))
+    except Exception:
+        return None
+    if not known or len(known) != len(query.selects):
+        return None
+    return [report_identifier(name, context.dialect) for name in known]
+
+
+def _assignments(pairs: list[exp.Expr]) -> list[tuple[str, exp.Expr]]:
+    from sqlglot import exp
+
+    found = []
+    for pair in pairs:
+        if isinstance(pair, exp.EQ) and isinstance(pair.this, exp.Column):
+            found.append((pair.this.name, pair.expression))
+    return found
+
+
+def _update(update: exp.Update) -> Plan:
+    from sqlglot import exp
+
+    target = update.this
+    table = target if isinstance(target, exp.Table) else None
+    sources: list[exp.Expr] = [target] if target is not None else []
+    from_ = update.args.get("from_")
+    if from_ is not None:
+        sources.append(from_.this)
+        joins = list(from_.parent.args.get("joins") or []) if from_.parent else []
+    else:
+        joins = []
+    joins += list(update.args.get("joins") or [])
+    where = update.args.get("where")
+    where_this = where.this if isinstance(where, exp.Where) else None
+    pairs = _assignments(update.expressions)
+    return Plan(
+        "UPDATE",
+        targets=[table] if table is not None else [],
+        query=_lazy_synthetic(pairs, sources, joins, where_this),
+        names=[name for name, _ in pairs],
+        target_reads=True,
+    )
+
+
+def _lazy_synthetic(
+    pairs: list[tuple[str, exp.Expr]],
+    sources: list[exp.Expr],
+    joins: list[exp.Expr],
+    where: exp.Expr | None,
+) -> exp.Select:
+    from sqlglot import exp
+
+    select = exp.Select()
+    for index, (_, value) in enumerate(pairs):
+        select = select.select(exp.alias_(value.copy(), f"_steward_{index}"), copy=False)
+    if not pairs:
+        select = select.select(exp.Literal.number(1), copy=False)
+    if sources:
+        select = select.from_(sources[0].copy(), copy=False)
+        for extra in sources[1:]:
+            select = select.join(extra.copy(), copy=False)
+    for join in joins:
+        select = select.join(join.copy(), copy=False)
+    if where is not None:
+        select = select.where(where.copy(), copy=False)
+    return select
+
+
+def _merge(merge: exp.Merge) -> Plan:
+    from sqlglot import exp
+
+    target = merge.this
+    pairs: list[tuple[str, exp.Expr]] = []
+    conditions: list[exp.Expr] = []
+    whens = merge.args.get("whens")
+    for when in whens.expressions if whens is not None else []:
+        if when.args.get("condition") is not None:
+            conditions.append(when.args["condition"])
+        then = when.args.get("then")
+        if isinstance(then, exp.Update):
+            pairs.extend(_assignments(then.expressions))
+        elif isinstance(then, exp.Insert):
+            columns = then.this
+            values = then.expression
+            names = columns.expressions if isinstance(columns, exp.Tuple | exp.Schema) else []
+            exprs = values.expressions if isinstance(values, exp.Tuple) else []
+            for column, value in zip(names, exprs, strict=False):
+                pairs.append((column.name, value))
+    on = merge.args.get("on")
+    join = exp.Join(this=merge.args["using"].copy(), on=on.copy() if on is not None else None)
+    where = exp.or_(*conditions) if conditions else None
+    return Plan(
+        "MERGE",
+        targets=[target] if isinstance(target, exp.Table) else [],
+        query=_lazy_synthetic(pairs, [target], [join], where),
+        names=[name for name, _ in pairs],
+    )
+
+
+def _delete(delete: exp.Delete) -> Plan:
+    from sqlglot import exp
+
+    target = delete.this
+    sources: list[exp.Expr] = [target] if target is not None else []
+    sources += list(delete.args.get("using") or [])
+    where = delete.args.get("where")
+    query = _lazy_synthetic([], sources, [], where.this if isinstance(where, exp.Where) else None)
+    return Plan("DELETE", targets=[target] if isinstance(target, exp.Table) else [], query=query)

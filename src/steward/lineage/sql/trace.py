@@ -1,0 +1,366 @@
+"""Trace output columns of a qualified query through its scopes down to stored tables.
+
+sqlglot's `qualify` gives every column its source and `build_scope` the tree of
+CTEs, derived tables, unions and subqueries. This module walks that tree the
+way `sqlglot.lineage` does, and in the same walk records how each input reaches
+the output (the OpenLineage transformation) and which columns each table had
+read; `sqlglot.lineage` follows one column per call and records neither.
+One column that cannot be traced is reported and never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from steward.lineage.sql.models import (
+    AGGREGATION,
+    CONDITIONAL,
+    DIRECT,
+    FILTER,
+    GROUP_BY,
+    IDENTITY,
+    INDIRECT,
+    JOIN,
+    SORT,
+    TRANSFORMATION,
+    WINDOW,
+)
+from steward.lineage.sql.names import is_table_function, report_identifier, report_table
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.optimizer.scope import Scope
+    from sqlglot.schema import Schema
+
+_RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
+_MASKING_FUNCTIONS = frozenset(
+    {"MD5", "SHA", "SHA1", "SHA2", "SHA256", "SHA512", "HASH", "MD5_HEX", "SHA2_HEX",
+     "SHA1_HEX", "FARM_FINGERPRINT", "HASHBYTES", "MASK", "MASK_HASH", "XXHASH64", "CRC32"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Found:
+    """One stored-table column reached from an output, with the way it gets there."""
+
+    table: str
+    column: str
+    type: str
+    subtype: str
+    masking: bool = False
+
+
+@dataclass
+class Trace:
+    """What one walk collected: tables read, columns read per table, reasons for gaps."""
+
+    dialect: Dialect
+    schema: Schema
+    tables: dict[str, None] = field(default_factory=dict)
+    reads: dict[str, dict[str, None]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def combine(outer_type: str, outer_subtype: str, outer_mask: bool, found: Found) -> Found:
+    """The transformation of an input seen through one more hop (outer applied last)."""
+    masking = outer_mask or found.masking
+    if outer_type == INDIRECT:
+        return Found(found.table, found.column, INDIRECT, outer_subtype, masking)
+    if found.type == INDIRECT:
+        return Found(found.table, found.column, INDIRECT, found.subtype, masking)
+    subtype = max(outer_subtype, found.subtype, key=_RANK.__getitem__)
+    return Found(found.table, found.column, DIRECT, subtype, masking)
+
+
+def _own_columns(node: exp.Expr, scope: Scope) -> Iterator[exp.Column]:
+    """Columns of `node` that belong to `scope` (not to a query nested inside it)."""
+    from sqlglot import exp
+
+    owner = scope.expression
+    home = owner if isinstance(owner, exp.Query) else owner.find_ancestor(exp.Query)
+    for column in node.find_all(exp.Column):
+        if column.find_ancestor(exp.Query) is home:
+            yield column
+
+
+def _nested_scopes(node: exp.Expr, scope: Scope) -> list[Scope]:
+    """Subquery scopes of `scope` whose query sits inside `node`."""
+    inside = []
+    for child in scope.subquery_scopes:
+        parent = child.expression.parent
+        while parent is not None and parent is not node:
+            parent = parent.parent
+        if parent is node or child.expression is node:
+            inside.append(child)
+    return inside
+
+
+def _classify(column: exp.Expr, top: exp.Expr) -> tuple[str, str, bool]:
+    """How the value of `column` reaches `top`: (type, subtype, masking).
+
+    IDENTITY when the column is the output; AGGREGATION under an aggregate;
+    INDIRECT WINDOW in a window's PARTITION BY / ORDER BY; INDIRECT CONDITIONAL
+    in the condition of a CASE/IF; TRANSFORMATION otherwise.
+    """
+    from sqlglot import exp
+
+    if column is top:
+        return DIRECT, IDENTITY, False
+    kind, subtype, masking = DIRECT, TRANSFORMATION, False
+    child: exp.Expr = column
+    parent = column.parent
+    while parent is not None:
+        in_window = isinstance(parent, exp.Window) and child.arg_key in ("partition_by", "order")
+        in_condition = isinstance(parent, exp.If | exp.Case) and child.arg_key == "this"
+        if in_window:
+            kind, subtype = INDIRECT, WINDOW
+        elif in_condition and kind == DIRECT:
+            kind, subtype = INDIRECT, CONDITIONAL
+        elif isinstance(parent, exp.AggFunc) and kind == DIRECT:
+            subtype = AGGREGATION
+        if _function_name(parent) in _MASKING_FUNCTIONS:
+            masking = True
+        if parent is top:
+            break
+        child, parent = parent, parent.parent
+    return kind, subtype, masking
+
+
+def _function_name(node: exp.Expr) -> str:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).upper()
+    return node.sql_name().upper() if isinstance(node, exp.Func) else ""
+
+
+def column_path(column: exp.Column) -> tuple[str, str]:
+    """(name, struct suffix): `t.col.field.sub` -> ('col', '.field.sub')."""
+    from sqlglot import exp
+
+    suffix = ""
+    node: exp.Expr = column
+    while isinstance(node.parent, exp.Dot) and node.arg_key == "this":
+        node = node.parent
+        suffix += "." + node.expression.name
+    return column.name, suffix
+
+
+class Tracer:
+    """Walks one scope tree; every method adds to `trace` what it reads."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self._memo: dict[tuple[int, str], list[Found]] = {}
+
+    def report_column(self, name: str, column: exp.Column | None = None) -> str:
+        quoted = bool(column is not None and column.this.quoted)
+        return report_identifier(name, self.trace.dialect, quoted=quoted)
+
+    # -- tables -------------------------------------------------------------------------
+    def note_tables(self, root: Scope) -> None:
+        """Every stored table the query reads (CTEs, derived tables, functions are not)."""
+        from sqlglot import exp
+
+        for scope in root.traverse():
+            for source in scope.sources.values():
+                if isinstance(source, exp.Table) and not is_table_function(source):
+                    self.trace.tables.setdefault(report_table(source, self.trace.dialect))
+
+    # -- select expressions ---------------------------------------------------------------
+    def select(self, scope: Scope, expression: exp.Expr) -> list[Found]:
+        """Inputs of one select expression of `scope` (alias or not)."""
+        from sqlglot import exp
+
+        top = expression.this if isinstance(expression, exp.Alias) else expression
+        found: list[Found] = []
+        for column in _own_columns(top, scope):
+            kind, subtype, masking = _classify(_struct_top(column), top)
+            for origin in self.column(scope, column):
+                found.append(combine(kind, subtype, masking, origin))
+        for nested in _nested_scopes(top, scope):
+            kind, subtype, masking = _classify(nested.expression.parent or nested.expression, top)
+            if kind == DIRECT and subtype == IDENTITY:
+                subtype = TRANSFORMATION
+            for inner in _query_selects(nested):
+                for origin in self.select(inner[0], inner[1]):
+                    found.append(combine(kind, subtype, masking, origin))
+            found.extend(self.clauses(nested))
+        return found
+
+    def column(self, scope: Scope, column: exp.Column) -> list[Found]:
+        """The stored columns one column reference stands for."""
+        from sqlglot import exp
+        from sqlglot.optimizer.scope import Scope as ScopeType
+
+        name, suffix = column_path(column)
+        source, _owner = self._source(scope, column)
+        if source is None:
+            self.trace.problems.append(
+                f"column {column.sql(dialect=self.trace.dialect)} has no known source"
+            )
+            return []
+        if isinstance(source, exp.Table):
+            if is_table_function(source):
+                return []
+            table = report_table(source, self.trace.dialect)
+            known = self.trace.schema.column_names(source) if self._has_schema(source) else None
+            if known is not None and name not in known and name != "*":
+                self.trace.problems.append(f"column {name} is not in table {table}")
+                return []
+            reported = self.report_column(name, column) + suffix
+            self.trace.reads.setdefault(table, {}).setdefault(reported)
+            return [Found(table, reported, DIRECT, IDENTITY)]
+        if isinstance(source, ScopeType):
+            return self._through(source, name, suffix)
+        return []
+
+    def _has_schema(self, table: exp.Table) -> bool:
+        try:
+            return bool(self.trace.schema.column_names(table))
+        except Exception:
+            return False
+
+    def _source(
+        self, scope: Scope, column: exp.Column
+    ) -> tuple[exp.Table | Scope | None, Scope | None]:
+        from sqlglot import exp
+
+        alias = column.table
+        current: Scope | None = scope
+        while current is not None:
+            if alias:
+                if alias in current.sources:
+                    return current.sources[alias], current
+            else:
+                sources = {
+                    key: value
+                    for key, value in current.sources.items()
+                    if key in current.selected_sources or not current.selected_sources
+                }
+                if len(sources) == 1:
+                    return next(iter(sources.values())), current
+                if sources:
+                    # several sources and no schema says which one has it
+                    tables = [
+                        s
+                        for s in sources.values()
+                        if isinstance(s, exp.Table) and self._has_schema(s)
+                    ]
+                    owners = [t for t in tables if column.name in self.trace.schema.column_names(t)]
+                    if len(owners) == 1:
+                        return owners[0], current
+                    return None, None
+            current = current.parent
+        return None, None
+
+    def _through(self, source: Scope, name: str, suffix: str) -> list[Found]:
+        """A column read from a CTE, derived table, union or table function scope."""
+        from sqlglot import exp
+
+        key = (id(source), name + suffix)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = []
+        expression = source.expression
+        found: list[Found] = []
+        if isinstance(expression, exp.Query):
+            branches = _query_selects(source, name)
+            if not branches:
+                self.trace.problems.append(f"column {name} is not produced by its subquery")
+            for branch_scope, select in branches:
+                for origin in self.select(branch_scope, select):
+                    if suffix and origin.subtype == IDENTITY:
+                        origin = Found(
+                            origin.table, origin.column + suffix, origin.type, origin.subtype
+                        )
+                    found.append(origin)
+                found.extend(self.clauses(branch_scope))
+        else:
+            # UNNEST(arr), a lateral view, a table function over columns: every column it
+            # reads feeds every column it produces.
+            for column in _own_columns(expression, source):
+                for origin in self.column(source, column):
+                    found.append(combine(DIRECT, TRANSFORMATION, False, origin))
+        self._memo[key] = found
+        return found
+
+    # -- clauses that decide rows -----------------------------------------------------------
+    def clauses(self, scope: Scope) -> list[Found]:
+        """INDIRECT inputs of one scope: WHERE, JOIN, GROUP BY, HAVING, ORDER BY, QUALIFY."""
+        from sqlglot import exp
+
+        expression = scope.expression
+        if not isinstance(expression, exp.Select):
+            return []
+        parts: list[tuple[str, exp.Expr | None]] = [
+            (FILTER, expression.args.get("where")),
+            (GROUP_BY, expression.args.get("group")),
+            (FILTER, expression.args.get("having")),
+            (SORT, expression.args.get("order")),
+            (FILTER, expression.args.get("qualify")),
+        ]
+        for join in expression.args.get("joins") or []:
+            parts.append((JOIN, join.args.get("on")))
+            for using in join.args.get("using") or []:
+                parts.append((JOIN, using))
+        found: list[Found] = []
+        for subtype, node in parts:
+            if node is None:
+                continue
+            for column in _own_columns(node, scope):
+                for origin in self.column(scope, column):
+                    found.append(combine(INDIRECT, subtype, False, origin))
+            for nested in _nested_scopes(node, scope):
+                for inner_scope, select in _query_selects(nested):
+                    for origin in self.select(inner_scope, select):
+                        found.append(combine(INDIRECT, subtype, False, origin))
+                found.extend(
+                    combine(INDIRECT, subtype, False, origin) for origin in self.clauses(nested)
+                )
+        return found
+
+
+def _struct_top(column: exp.Column) -> exp.Expr:
+    from sqlglot import exp
+
+    node: exp.Expr = column
+    while isinstance(node.parent, exp.Dot) and node.arg_key == "this":
+        node = node.parent
+    return node
+
+
+def _query_selects(scope: Scope, name: str | None = None) -> list[tuple[Scope, exp.Expr]]:
+    """The select expressions of a query scope named `name` (all when None), per union branch."""
+    from sqlglot import exp
+
+    expression = scope.expression
+    if isinstance(expression, exp.SetOperation):
+        left, right = scope.set_operation_scopes
+        if name is None:
+            return _query_selects(left) + _query_selects(right)
+        names = [select.alias_or_name for select in expression.selects]
+        if name not in names:
+            return []
+        index = names.index(name)
+        return _branch_at(left, index) + _branch_at(right, index)
+    if not isinstance(expression, exp.Select):
+        return []
+    if name is None:
+        return [(scope, select) for select in expression.selects]
+    return [(scope, select) for select in expression.selects if select.alias_or_name == name][:1]
+
+
+def _branch_at(scope: Scope, index: int) -> list[tuple[Scope, exp.Expr]]:
+    from sqlglot import exp
+
+    expression = scope.expression
+    if isinstance(expression, exp.SetOperation):
+        left, right = scope.set_operation_scopes
+        return _branch_at(left, index) + _branch_at(right, index)
+    if isinstance(expression, exp.Select) and index < len(expression.selects):
+        return [(scope, expression.selects[index])]
+    return []
