@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from steward.catalog.models import Identity, TableRef
 from steward.connectors import open_source
 from steward.connectors.databases import DatabaseSource, open_database
+from steward.connectors.view_lineage import ViewLineageError, view_lineage
 from steward.errors import ConfigError, InvalidInput, NotFound, SourceError
 from tests.postgres import find_server
 
@@ -209,15 +210,29 @@ def test_include_and_exclude_patterns_filter_schema_dot_table(sqlite_shop: Datab
         no_views.close()
 
 
-def test_view_that_cannot_be_traced_is_cataloged_and_says_why(sqlite_shop: DatabaseSource) -> None:
+def test_view_column_that_cannot_be_traced_says_why_and_the_others_keep_lineage(
+    sqlite_shop: DatabaseSource,
+) -> None:
     # SQLite reads a double-quoted name that is no column as a string; sqlglot cannot.
     alter(sqlite_shop, 'CREATE VIEW odd AS SELECT "nope" AS label, id FROM orders')
     odd = sqlite_shop.load_table(TableRef("main.odd"))
     assert odd.kind == "view"
-    assert odd.upstream == ()
-    assert odd.column_upstream == {}
-    assert "nope" in odd.properties["lineage_error"]
+    assert odd.upstream == ("main.orders",)
+    assert odd.column_upstream["id"] == (("main.orders", "id"),)
+    assert odd.column_upstream.get("label", ()) == ()
+    assert "label: " in odd.properties["lineage_unresolved"]
+    assert "nope" in odd.properties["lineage_unresolved"]
+    assert "lineage_error" not in odd.properties
     assert [column.name for column in odd.columns] == ["label", "id"]
+
+
+@pytest.mark.parametrize(
+    ("definition", "reason"),
+    [("CREATE VIEW v AS SELECT FROM WHERE (", "sql: "), ("DROP TABLE orders", "not a query")],
+)
+def test_view_sql_that_cannot_be_traced_at_all_says_why(definition: str, reason: str) -> None:
+    with pytest.raises(ViewLineageError, match=reason):
+        view_lineage(definition, dialect="sqlite", default_schema="main", tables={})
 
 
 def test_view_the_database_cannot_describe_does_not_hide_the_others(
@@ -230,7 +245,7 @@ def test_view_the_database_cannot_describe_does_not_hide_the_others(
     broken = sqlite_shop.load_table(TableRef("main.broken"))
     assert broken.columns == ()
     assert "no such column: nope" in broken.properties["reflection_error"]
-    assert "nope" in broken.properties["lineage_error"]
+    assert "nope" in broken.properties["lineage_unresolved"]
     revenue = sqlite_shop.load_table(TableRef("main.revenue"))
     assert revenue.upstream == ("main.customers", "main.orders")
 

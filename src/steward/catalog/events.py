@@ -127,7 +127,10 @@ def build_job_event(
     output: dict[str, Any] = {"namespace": identity.namespace, "name": identity.name}
     lineage = _column_lineage(table, identity_of)
     if lineage:
-        output["facets"] = {"columnLineage": _facet("ColumnLineageDatasetFacet", lineage)}
+        facet = _facet("ColumnLineageDatasetFacet", lineage)
+        # `transformations` came with version 1-2-0 of the facet.
+        facet["_schemaURL"] = f"{_SPEC}/facets/1-2-0/ColumnLineageDatasetFacet.json"
+        output["facets"] = {"columnLineage": facet}
     verb = "consumes" if table.kind == "exposure" else "builds"
     return {
         "eventTime": when.isoformat(),
@@ -161,17 +164,19 @@ def _column_lineage(
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for column, sources in table.column_upstream.items():
+        how = table.column_transformations.get(column, {})
         inputs = []
         for upstream_table, upstream_column in sources:
             found = identity_of(upstream_table)
             if found is None:
                 continue
+            kinds = how.get((upstream_table, upstream_column)) or (("DIRECT", "TRANSFORMATION"),)
             inputs.append(
                 {
                     "namespace": found.namespace,
                     "name": found.name,
                     "field": upstream_column,
-                    "transformations": [{"type": "DIRECT", "subtype": "TRANSFORMATION"}],
+                    "transformations": [{"type": kind, "subtype": sub} for kind, sub in kinds],
                 }
             )
         if inputs:

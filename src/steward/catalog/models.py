@@ -92,6 +92,12 @@ class DiscoveredTable:
     upstream_identities: tuple[Identity, ...] = ()
     # Column lineage: output column -> ((upstream table name, column), ...).
     column_upstream: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    # How each of those upstream columns reaches its output column, as OpenLineage
+    # transformations (type, subtype): output column -> (table, column) -> ((type,
+    # subtype), ...). Missing means DIRECT / TRANSFORMATION, all that is known.
+    column_transformations: Mapping[str, Mapping[tuple[str, str], tuple[tuple[str, str], ...]]] = (
+        field(default_factory=dict)
+    )
     # Other names OpenLineage producers use for the same table (the symlinks facet).
     symlinks: tuple[Identity, ...] = ()
     definition: str | None = None  # a view's SQL, a dbt model's compiled SQL

@@ -1,7 +1,10 @@
 """The `sqlalchemy` source: tables and views of any database SQLAlchemy can inspect.
 
 Names within the source are `schema.table` (`public.orders`, `main.orders`). Views'
-SQL is parsed with sqlglot into `upstream` and `column_upstream`. Identities follow
+SQL is traced by the SQL lineage engine (`steward.lineage.sql`, through
+`connectors.view_lineage`) into `upstream`, `column_upstream` and the transformation of
+each upstream column; a column it cannot trace is named in the view's
+`lineage_unresolved` property and the others keep their lineage. Identities follow
 the OpenLineage naming spec:
 
 | database   | namespace                  | name                             |
@@ -30,7 +33,12 @@ import sqlalchemy as sa
 
 from steward.catalog.models import DiscoveredTable, Identity, TableRef
 from steward.connectors.reflection import ReflectedTable, reflect_schema, user_schemas
-from steward.connectors.view_lineage import SQLGLOT_DIALECTS, ViewLineageError, view_lineage
+from steward.connectors.view_lineage import (
+    SQLGLOT_DIALECTS,
+    ViewLineage,
+    ViewLineageError,
+    view_lineage,
+)
 from steward.errors import ConfigError, InvalidInput, NotFound, SourceError, StewardError
 
 OPTIONS = ("url", "schemas", "include", "exclude")
@@ -176,8 +184,7 @@ class DatabaseSource:
             properties["primary-key"] = ", ".join(table.primary_key)
         if table.error:
             properties["reflection_error"] = table.error
-        upstream: tuple[str, ...] = ()
-        column_upstream: Mapping[str, tuple[tuple[str, str], ...]] = {}
+        traced = ViewLineage(upstream=())
         if table.kind == "view":
             if not table.definition:
                 properties["lineage_error"] = "the database returned no view definition"
@@ -188,18 +195,24 @@ class DatabaseSource:
                         dialect=SQLGLOT_DIALECTS.get(self.backend),
                         default_schema=table.schema,
                         tables=self._column_types(),
+                        database=self._catalog_name(),
+                        columns=tuple(column.name for column in table.columns),
                     )
-                    upstream, column_upstream = traced.upstream, traced.column_upstream
                 except ViewLineageError as exc:
                     properties["lineage_error"] = str(exc)
+                if traced.unresolved:
+                    properties["lineage_unresolved"] = "; ".join(
+                        f"{column}: {reason}" for column, reason in traced.unresolved
+                    )
         return DiscoveredTable(
             name=ref.name,
             kind="view" if table.kind == "view" else "table",
             identity=self.identity(table.schema, table.name),
             columns=table.columns,
             description=table.comment,
-            upstream=upstream,
-            column_upstream=column_upstream,
+            upstream=traced.upstream,
+            column_upstream=traced.column_upstream,
+            column_transformations=traced.column_transformations,
             definition=table.definition,
             properties=properties,
             fingerprint=fingerprint(table),
@@ -215,6 +228,17 @@ class DatabaseSource:
                 column.name: "unknown" for column in table.columns
             }
         return found
+
+    def _catalog_name(self) -> str | None:
+        """The name a three-part table name gives this database in its own SQL."""
+        if self.backend == "postgresql":
+            return self.url.database
+        if self.backend == "duckdb":
+            path = self.url.database or ":memory:"
+            return "memory" if path == ":memory:" else Path(path).stem
+        if self.backend == "trino":
+            return (self.url.database or "").split("/")[0] or None
+        return None
 
     def identity(self, schema: str, table: str) -> Identity:
         """How OpenLineage producers name `schema.table` of this database (naming spec)."""
