@@ -196,6 +196,10 @@ def test_column_lineage_is_traced_through_the_compiled_sql(source: DbtSource) ->
         "customer_id": (("main.orders_enriched", "customer_id"),),
         "revenue": (("main.orders_enriched", "amount"),),
     }
+    # How: a sum is an aggregation; the filter on status decides rows, not the value.
+    assert found["main.customer_revenue"].column_transformations["revenue"] == {
+        ("main.orders_enriched", "amount"): (("DIRECT", "AGGREGATION"),)
+    }
     # `select *` from the source, expanded with catalog.json's columns.
     snapshot = found["main_snapshots.customers_snapshot"].column_upstream
     assert snapshot["tier"] == (("landing.customers", "tier"),)

@@ -188,3 +188,51 @@ def test_tables_outside_the_main_database_are_named_with_their_database(tmp_path
     assert sorted(ref.name for ref in source.list_tables()) == ["main.a", "main.b", "other.main.c"]
     with pytest.raises(NotFound, match=r"no dbt node is named main\.c"):
         source.load_table(TableRef("main.c"))
+
+
+def catalog_entry(uid: str, table: str, columns: list[str]) -> dict[str, Any]:
+    return {
+        "unique_id": uid,
+        "metadata": {"database": "ANALYTICS", "schema": "PUBLIC", "name": table},
+        "columns": {c: {"name": c, "type": "NUMBER", "index": i} for i, c in enumerate(columns)},
+    }
+
+
+def test_snowflake_upper_case_names_keep_their_column_lineage(tmp_path: Path) -> None:
+    # What dbt-snowflake writes: the relation and columns in upper case in catalog.json,
+    # the compiled SQL in whatever case the model was written (unquoted: case-insensitive).
+    where = {"database": "ANALYTICS", "schema": "PUBLIC"}
+    orders = node("model.p.stg_orders", **where, compiled_code="select 1 as id")
+    revenue = node(
+        "model.p.revenue",
+        **where,
+        depends_on={"nodes": ["model.p.stg_orders"]},
+        compiled_code=(
+            "select customer_id, sum(amount) as revenue, count(*) as orders"
+            " from analytics.public.stg_orders where status = 'paid' group by customer_id"
+        ),
+    )
+    catalog = {
+        "nodes": {
+            "model.p.stg_orders": catalog_entry(
+                "model.p.stg_orders", "STG_ORDERS", ["ID", "CUSTOMER_ID", "AMOUNT", "STATUS"]
+            ),
+            "model.p.revenue": catalog_entry(
+                "model.p.revenue", "REVENUE", ["CUSTOMER_ID", "REVENUE", "ORDERS"]
+            ),
+        },
+        "sources": {},
+    }
+    document = manifest(orders, revenue)
+    document["metadata"]["adapter_type"] = "snowflake"
+    write_target(tmp_path / "t", manifest=document, catalog=catalog)
+    source = open_dbt("proj", {"target": str(tmp_path / "t"), "namespace": "sf"}, home=tmp_path)
+    table = source.load_table(TableRef("PUBLIC.revenue"))
+    assert [c.name for c in table.columns] == ["CUSTOMER_ID", "REVENUE", "ORDERS"]
+    assert dict(table.column_upstream) == {
+        "CUSTOMER_ID": (("PUBLIC.stg_orders", "CUSTOMER_ID"),),
+        "REVENUE": (("PUBLIC.stg_orders", "AMOUNT"),),
+    }
+    assert table.column_transformations["REVENUE"] == {
+        ("PUBLIC.stg_orders", "AMOUNT"): (("DIRECT", "AGGREGATION"),)
+    }

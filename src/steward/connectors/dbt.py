@@ -84,8 +84,12 @@ class DbtSource:
                 raise NotFound(f"source {self.name}: no dbt node is named {ref.name}") from None
             if self._column_lineage is None:
                 self._column_lineage = ColumnLineage(self._artifacts, tables)
-            traced = self._column_lineage.column_upstream(table)
-            self._loaded[ref.name] = dataclasses.replace(table, column_upstream=traced)
+            traced = self._column_lineage.trace(table)
+            self._loaded[ref.name] = dataclasses.replace(
+                table,
+                column_upstream=traced.column_upstream,
+                column_transformations=traced.transformations,
+            )
         return self._loaded[ref.name]
 
     def close(self) -> None:

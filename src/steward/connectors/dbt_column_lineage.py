@@ -1,19 +1,25 @@
-"""Column lineage of dbt models, from their compiled SQL parsed by sqlglot.
+"""Column lineage of dbt models, from their compiled SQL traced by the SQL lineage engine.
 
-Each model's compiled SQL is traced with `sqlglot.lineage` against the warehouse
-schema that catalog.json describes (so `select *` expands); each output column maps to
-the columns of the project's tables it is computed from. It is best effort: SQL that
-sqlglot cannot trace gives no column lineage for that model, never a failed sync.
+Each model's compiled SQL goes to `steward.lineage.sql.analyze` in the adapter's dialect
+with the warehouse schema that catalog.json describes (so `select *` expands); each
+output column maps to the columns of the project's tables it is computed from, with how
+(OpenLineage transformation type and subtype). The engine reports names as the dialect
+compares them (Snowflake's `ORDERS` as `orders`); relations are matched to the
+project's tables without case, and columns are given the warehouse's spelling. It is
+best effort: SQL the engine cannot parse gives no column lineage for that model, a
+column it cannot trace gives none for that column, never a failed sync.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from steward.catalog.models import DiscoveredTable
 from steward.connectors.dbt_artifacts import Artifacts
+from steward.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +27,15 @@ log = logging.getLogger(__name__)
 DIALECTS = {"sqlserver": "tsql", "fabric": "tsql", "watsonx_presto": "presto", "glue": "spark"}
 
 ColumnUpstream = dict[str, tuple[tuple[str, str], ...]]
+Transformations = dict[str, dict[tuple[str, str], tuple[tuple[str, str], ...]]]
+
+
+@dataclass(frozen=True)
+class Traced:
+    """A model's column lineage: output column -> upstream (table, column)s, and how."""
+
+    column_upstream: ColumnUpstream = field(default_factory=dict)
+    transformations: Transformations = field(default_factory=dict)
 
 
 class ColumnLineage:
@@ -29,66 +44,88 @@ class ColumnLineage:
     def __init__(self, artifacts: Artifacts, tables: Mapping[str, DiscoveredTable]) -> None:
         adapter = artifacts.adapter_type
         self.dialect = DIALECTS.get(adapter or "", adapter)
-        self._tables = _warehouse_schema(artifacts.catalog_nodes)
-        self._schema: Any = None
+        self._warehouse = _warehouse_schema(artifacts.catalog_nodes)
         # The relation a traced column comes from (database, schema, table) -> its name here.
         self.names: dict[tuple[str, ...], str] = {}
+        # Each table's columns as the warehouse spells them, by their case-folded name.
+        self._columns: dict[str, dict[str, str]] = {}
+        # Where each table is in the warehouse schema, to give the engine only what a model reads.
+        self._paths: dict[str, tuple[str, str, str]] = {}
         for table in tables.values():
+            self._columns[table.name] = {c.name.lower(): c.name for c in table.columns}
             for identity in (table.identity, *table.symlinks):
                 if identity.namespace != table.identity.namespace:
                     continue  # the dbt:// symlink names no relation
-                self.names.setdefault(_key(identity.name.split(".")), table.name)
+                key = _key(identity.name.split("."))
+                self.names.setdefault(key, table.name)
+        for path in _paths(self._warehouse):
+            name = self.names.get(_key(path))
+            if name is not None:
+                self._paths.setdefault(name, path)
 
-    def column_upstream(self, table: DiscoveredTable) -> ColumnUpstream:
-        """Each output column of `table` -> ((upstream table name, column), ...)."""
+    def trace(self, table: DiscoveredTable) -> Traced:
+        """The column lineage of a model or snapshot; empty for anything else."""
         if table.kind not in ("model", "snapshot") or not table.definition:
-            return {}
-        from sqlglot import exp
-        from sqlglot.lineage import lineage
+            return Traced()
+        from steward.lineage.sql import analyze
 
-        if self._schema is None:
-            self._schema = self._mapping_schema()
         try:
-            traced = lineage(None, table.definition, schema=self._schema, dialect=self.dialect)
-        except Exception as exc:  # sqlglot raises many kinds; lineage is best effort
+            script = analyze(
+                table.definition, dialect=self.dialect, schema=self._schema_for(table.upstream)
+            )
+        except InvalidInput as exc:
             log.debug("dbt: no column lineage for %s: %s", table.name, exc)
-            return {}
-        if not isinstance(traced, dict):
-            return {}
+            return Traced()
+        except Exception as exc:  # an engine bug must not fail the sync; say so
+            log.warning("dbt: lineage engine failed on %s: %s", table.name, exc)
+            return Traced()
+        queries = [s for s in script.statements if s.columns]
+        if not queries:
+            return Traced()
+        outputs = {c.name.lower(): c.name for c in table.columns}
         found: ColumnUpstream = {}
-        for column, node in traced.items():
-            sources: list[tuple[str, str]] = []
-            for step in node.walk():
-                if step.downstream or not isinstance(step.source, exp.Table):
-                    continue
-                relation = (step.source.catalog, step.source.db, step.source.name)
-                name = self.names.get(_key(part for part in relation if part))
-                if name is not None:
-                    sources.append((name, step.name.split(".")[-1]))
-            if sources:
-                found[column] = tuple(dict.fromkeys(sources))
-        return found
+        how: Transformations = {}
+        for column in queries[-1].columns:
+            origins: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+            for up in column.upstreams:
+                name = self.names.get(_key(up.table.split(".")))
+                if name is None:
+                    continue  # not a table of this project
+                origin = (name, self._columns.get(name, {}).get(up.column.lower(), up.column))
+                kinds = tuple((t.type, t.subtype) for t in up.transformations)
+                origins[origin] = tuple(dict.fromkeys((*origins.get(origin, ()), *kinds)))
+            if origins:
+                output = outputs.get(column.column.lower(), column.column)
+                found[output] = tuple(origins)
+                how[output] = origins
+        return Traced(found, how)
 
-    def _mapping_schema(self) -> Any:
-        """sqlglot's schema, built once: it normalises every table it holds when built."""
-        from sqlglot.schema import MappingSchema
+    def _schema_for(self, upstream: Iterable[str]) -> dict[str, Any]:
+        """The warehouse schema of the tables a model is built from (all, if none known).
 
-        try:
-            return MappingSchema(self._tables, dialect=self.dialect)
-        except Exception as exc:  # an odd catalog.json: trace without types rather than fail
-            log.debug("dbt: catalog.json gives sqlglot no schema: %s", exc)
-            return MappingSchema(dialect=self.dialect)
+        The engine builds its schema per call, normalising every table it holds, so a
+        model is given only the tables dbt says it depends on.
+        """
+        paths = [self._paths[name] for name in upstream if name in self._paths]
+        if not paths:
+            return self._warehouse
+        schema: dict[str, Any] = {}
+        for database, db, name in paths:
+            schema.setdefault(database, {}).setdefault(db, {})[name] = self._warehouse[database][
+                db
+            ][name]
+        return schema
 
 
 def _warehouse_schema(catalog_nodes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """`{database: {schema: {table: {column: type}}}}` from catalog.json, for sqlglot."""
+    """`{database: {schema: {table: {column: type}}}}` from catalog.json, for the engine."""
     schema: dict[str, Any] = {}
     for entry in catalog_nodes.values():
         metadata = entry.get("metadata")
         if not isinstance(metadata, dict) or not all(
             metadata.get(key) for key in ("database", "schema", "name")
         ):
-            continue  # sqlglot needs every table at the same depth
+            continue  # the engine needs every table at the same depth
         columns = {
             str(column.get("name") or name): str(column.get("type") or "UNKNOWN")
             for name, column in (entry.get("columns") or {}).items()
@@ -99,6 +136,13 @@ def _warehouse_schema(catalog_nodes: Mapping[str, Mapping[str, Any]]) -> dict[st
     return schema
 
 
+def _paths(schema: Mapping[str, Any]) -> Iterable[tuple[str, str, str]]:
+    for database, schemas in schema.items():
+        for db, tables in schemas.items():
+            for name in tables:
+                yield database, db, name
+
+
 def _key(parts: Any) -> tuple[str, ...]:
-    """A relation's name parts, case-folded: warehouses and sqlglot differ in case rules."""
-    return tuple(str(part).lower() for part in parts)
+    """A relation's name parts, case-folded: warehouses and the engine differ in case rules."""
+    return tuple(str(part).lower() for part in parts if part)
