@@ -24,6 +24,7 @@ from steward.lineage.sql.models import (
     Upstream,
 )
 from steward.lineage.sql.names import report_identifier, report_table
+from steward.lineage.sql.schema import mapping_schema
 from steward.lineage.sql.trace import Found, Trace, Tracer, _branch_at, _query_selects
 
 if TYPE_CHECKING:
@@ -77,25 +78,34 @@ def analyze(
     import sqlglot
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import SqlglotError
-    from sqlglot.schema import MappingSchema
 
     try:
         parsed_dialect = Dialect.get_or_raise(dialect)
     except ValueError as exc:
         raise InvalidInput(f"dialect: {str(exc).splitlines()[0]}") from None
     try:
-        mapping = MappingSchema(dict(schema or {}), dialect=parsed_dialect)
-    except (SqlglotError, ValueError, TypeError, AttributeError) as exc:
-        raise InvalidInput(f"schema: {_first_line(exc)}") from None
-    try:
         statements = [s for s in sqlglot.parse(sql, dialect=parsed_dialect) if s is not None]
     except SqlglotError as exc:
         raise InvalidInput(f"sql: {_first_line(exc)}") from None
-    context = Context(parsed_dialect, mapping, default_catalog or None, default_schema or None)
+    catalog = _default_name(default_catalog, parsed_dialect)
+    db = _default_name(default_schema, parsed_dialect)
+    mapping = mapping_schema(schema, parsed_dialect, catalog=catalog, db=db)
+    context = Context(parsed_dialect, mapping, catalog, db)
     from steward.lineage.sql.statements import plan_statement
 
     results = tuple(_statement(plan_statement(s, context), context) for s in statements)
     return _script(results)
+
+
+def _default_name(name: str | None, dialect: Dialect) -> str | None:
+    """A default catalog/schema normalised like an unquoted identifier of the dialect."""
+    from sqlglot import exp
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+    if not name:
+        return None
+    identifier = exp.to_identifier(name, quoted=False)
+    return normalize_identifiers(identifier, dialect=dialect).name
 
 
 def _first_line(exc: Exception) -> str:
@@ -124,10 +134,8 @@ def qualify_table(table: exp.Table, context: Context) -> exp.Table:
     assert isinstance(table, exp.Table)
     if context.db and not table.args.get("db"):
         table.set("db", exp.to_identifier(context.db))
-        table.set("db", normalize_identifiers(table.args["db"], dialect=context.dialect))
     if context.catalog and table.args.get("db") and not table.args.get("catalog"):
         table.set("catalog", exp.to_identifier(context.catalog))
-        table.set("catalog", normalize_identifiers(table.args["catalog"], dialect=context.dialect))
     return table
 
 
@@ -151,8 +159,12 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     tracer.note_tables(root)
     columns: list[ColumnLineage] = []
     merged: dict[str, dict[Upstream, None]] = {}
-    for index, select in enumerate(root.expression.selects):
-        name = _output_name(select, index, plan, dialect)
+    selects = root.expression.selects
+    originals = _leftmost(plan.query).selects
+    if len(originals) != len(selects):
+        originals = [None] * len(selects)
+    for index, select in enumerate(selects):
+        name = _output_name(select, originals[index], index, plan, dialect)
         if name is None:
             continue
         if _is_star(select):
@@ -203,6 +215,16 @@ def _upstreams(found: list[Found]) -> list[Upstream]:
     return sorted(ups, key=lambda up: (up.table, up.column))
 
 
+def _leftmost(query: exp.Expr) -> exp.Expr:
+    from sqlglot import exp
+
+    while isinstance(query, exp.SetOperation):
+        query = query.this
+    while isinstance(query, exp.Subquery):
+        query = query.this
+    return query
+
+
 def _is_star(select: exp.Expr) -> bool:
     from sqlglot import exp
 
@@ -211,21 +233,23 @@ def _is_star(select: exp.Expr) -> bool:
     )
 
 
-def _output_name(select: exp.Expr, index: int, plan: Plan, dialect: Dialect) -> str | None:
+def _output_name(
+    select: exp.Expr, original: exp.Expr | None, index: int, plan: Plan, dialect: Dialect
+) -> str | None:
+    """The output column's name: the target's column list, the alias, the column's name,
+    or (an expression without a name) its SQL text as written, as databases name it."""
     from sqlglot import exp
 
     if plan.names is not None:
         return plan.names[index] if index < len(plan.names) else None
     if _is_star(select):
         return "*"
+    if original is not None and not isinstance(original, exp.Alias | exp.Column | exp.Star):
+        return original.sql(dialect=dialect)
     if isinstance(select, exp.Alias):
         return report_identifier(select.args["alias"], dialect)
-    if isinstance(select, exp.Column):
-        return (
-            report_identifier(select.this, dialect)
-            if isinstance(select.this, exp.Identifier)
-            else select.name
-        )
+    if isinstance(select, exp.Column) and isinstance(select.this, exp.Identifier):
+        return report_identifier(select.this, dialect)
     return select.alias_or_name
 
 
@@ -236,8 +260,16 @@ def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
     from sqlglot.optimizer.scope import build_scope
     from sqlglot.schema import MappingSchema
 
-    attempts = [context.schema, MappingSchema(dialect=context.dialect)]
-    for schema in attempts:
+    # With the schema first; a schema that contradicts the SQL, or a correlated subquery
+    # over a table the schema lacks, makes column qualification fail: then without the
+    # schema, then tables only (the tracer resolves unqualified columns itself).
+    attempts = [
+        (context.schema, True),
+        (MappingSchema(dialect=context.dialect), True),
+        (context.schema, False),
+    ]
+    errors: list[str] = []
+    for schema, columns in attempts:
         try:
             qualified = qualify(
                 query.copy(),
@@ -245,6 +277,7 @@ def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
                 schema=schema,
                 catalog=context.catalog,
                 db=context.db,
+                qualify_columns=columns,
                 quote_identifiers=False,
                 validate_qualify_columns=False,
                 identify=False,
@@ -252,7 +285,8 @@ def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
             trace.schema = schema
             return build_scope(qualified)
         except SqlglotError as exc:
-            trace.problems.append(f"cannot qualify the query: {_first_line(exc)}")
+            errors.append(_first_line(exc))
+    trace.problems.append(f"cannot qualify the query: {errors[0]}")
     return None
 
 

@@ -17,17 +17,19 @@ if TYPE_CHECKING:
     from sqlglot.dialects.dialect import Dialect
 
 
-def report_identifier(
-    identifier: exp.Identifier | str, dialect: Dialect, *, quoted: bool = False
-) -> str:
+def report_identifier(identifier: exp.Expr | str, dialect: Dialect, *, quoted: bool = False) -> str:
     """The reported form of one identifier (already normalised by qualify)."""
     from sqlglot import exp
     from sqlglot.dialects.dialect import NormalizationStrategy
 
     if isinstance(identifier, exp.Identifier):
-        name, quoted = identifier.name, bool(identifier.quoted)
-    else:
+        this = identifier.this
+        name = this if isinstance(this, str) else this.sql(dialect=dialect)
+        quoted = bool(identifier.quoted)
+    elif isinstance(identifier, str):
         name = identifier
+    else:  # an alias sqlglot keeps as another node (a placeholder such as `:name`)
+        name = identifier.sql(dialect=dialect)
     strategy = dialect.normalization_strategy
     if strategy in (
         NormalizationStrategy.CASE_INSENSITIVE,
