@@ -140,6 +140,8 @@ def qualify_table(table: exp.Table, context: Context) -> exp.Table:
 
 
 def _statement(plan: Plan, context: Context) -> StatementLineage:
+    from sqlglot import exp
+
     dialect = context.dialect
     outputs = [report_table(qualify_table(t, context), dialect) for t in plan.targets]
     if plan.query is None:
@@ -160,7 +162,10 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     columns: list[ColumnLineage] = []
     merged: dict[str, dict[Upstream, None]] = {}
     selects = root.expression.selects
-    originals = _leftmost(plan.query).selects
+    leftmost = _leftmost(plan.query)
+    originals: list[exp.Expr | None] = (
+        list(leftmost.selects) if isinstance(leftmost, exp.Query) else []
+    )
     if len(originals) != len(selects):
         originals = [None] * len(selects)
     for index, select in enumerate(selects):

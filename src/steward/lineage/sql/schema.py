@@ -75,7 +75,11 @@ def _collect(
         if not isinstance(key, str) or not key:
             raise InvalidInput(f"schema: a name must be a non-empty string, not {key!r}")
         try:
-            parts = [_marked(part) for part in exp.to_table(key, dialect=dialect).parts]
+            parts = [
+                _marked(part)
+                for part in exp.to_table(key, dialect=dialect).parts
+                if isinstance(part, exp.Identifier)
+            ]
         except SqlglotError:
             parts = [_identifier(key, dialect)]
         if not isinstance(value, Mapping):
