@@ -23,7 +23,7 @@ from steward.lineage.sql.models import (
     Unresolved,
     Upstream,
 )
-from steward.lineage.sql.names import report_identifier, report_table
+from steward.lineage.sql.names import is_table_function, report_identifier, report_table
 from steward.lineage.sql.schema import mapping_schema
 from steward.lineage.sql.trace import Found, Trace, Tracer, _branch_at, _query_selects
 
@@ -260,6 +260,7 @@ def _output_name(
 
 def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
     """Qualify `query` (with the schema, else without) and build its scope tree."""
+    from sqlglot import exp
     from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.qualify import qualify
     from sqlglot.optimizer.scope import build_scope
@@ -288,6 +289,11 @@ def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
                 identify=False,
             )
             trace.schema = schema
+            if context.catalog:  # qualify adds a catalog only where it added the db
+                for table in qualified.find_all(exp.Table):
+                    lacks = table.args.get("db") and not table.args.get("catalog")
+                    if lacks and not is_table_function(table):
+                        table.set("catalog", exp.to_identifier(context.catalog))
             return build_scope(qualified)
         except SqlglotError as exc:
             errors.append(_first_line(exc))

@@ -76,7 +76,7 @@ def _collect(
             raise InvalidInput(f"schema: a name must be a non-empty string, not {key!r}")
         try:
             parts = [
-                _marked(part)
+                _marked(part, dialect)
                 for part in exp.to_table(key, dialect=dialect).parts
                 if isinstance(part, exp.Identifier)
             ]
@@ -103,12 +103,18 @@ def _collect(
 def _identifier(name: str, dialect: Dialect) -> exp.Identifier:
     from sqlglot import exp
 
-    return _marked(exp.to_identifier(name, quoted=False))
+    return _marked(exp.to_identifier(name, quoted=False), dialect)
 
 
-def _marked(identifier: exp.Identifier) -> exp.Identifier:
-    """A mixed-case name keeps its case: mark it quoted."""
+def _marked(identifier: exp.Identifier, dialect: Dialect) -> exp.Identifier:
+    """A mixed-case name keeps its case where case matters: mark it quoted."""
+    from sqlglot.dialects.dialect import NormalizationStrategy
+
     name = identifier.name
-    if not identifier.quoted and name != name.lower() and name != name.upper():
+    folds = dialect.normalization_strategy in (
+        NormalizationStrategy.LOWERCASE,
+        NormalizationStrategy.UPPERCASE,
+    )
+    if folds and not identifier.quoted and name != name.lower() and name != name.upper():
         identifier.set("quoted", True)
     return identifier
