@@ -23,7 +23,13 @@ from steward.lineage.sql.models import (
     Unresolved,
     Upstream,
 )
-from steward.lineage.sql.names import is_table_function, report_identifier, report_table
+from steward.lineage.sql.names import (
+    fold_shards,
+    is_table_function,
+    known_tables,
+    report_identifier,
+    report_table,
+)
 from steward.lineage.sql.schema import mapping_schema
 from steward.lineage.sql.trace import Found, Trace, Tracer, _branch_at, _query_selects
 
@@ -132,6 +138,7 @@ def qualify_table(table: exp.Table, context: Context) -> exp.Table:
 
     table = normalize_identifiers(table.copy(), dialect=context.dialect)
     assert isinstance(table, exp.Table)
+    fold_shards(table, context.dialect)
     if context.db and not table.args.get("db"):
         table.set("db", exp.to_identifier(context.db))
     if context.catalog and table.args.get("db") and not table.args.get("catalog"):
@@ -143,10 +150,11 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     from sqlglot import exp
 
     dialect = context.dialect
-    outputs = [report_table(qualify_table(t, context), dialect) for t in plan.targets]
+    known = known_tables(context.schema, dialect)
+    outputs = [report_table(qualify_table(t, context), dialect, known) for t in plan.targets]
     if plan.query is None:
         return StatementLineage(kind=plan.kind, outputs=tuple(dict.fromkeys(outputs)))
-    trace = Trace(dialect=dialect, schema=context.schema)
+    trace = Trace(dialect=dialect, schema=context.schema, known=known)
     unresolved: list[Unresolved] = []
     output = outputs[0] if outputs else None
     root = _scope(plan.query, context, trace)
@@ -275,6 +283,9 @@ def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
         (context.schema, False),
     ]
     errors: list[str] = []
+    query = query.copy()
+    for table in query.find_all(exp.Table):
+        fold_shards(table, context.dialect)
     for schema, columns in attempts:
         try:
             qualified = qualify(

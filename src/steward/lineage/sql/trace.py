@@ -62,6 +62,10 @@ class Trace:
     tables: dict[str, None] = field(default_factory=dict)
     reads: dict[str, dict[str, None]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    known: tuple[tuple[str, ...], ...] = ()
+
+    def table_name(self, table: exp.Table) -> str:
+        return report_table(table, self.dialect, self.known)
 
 
 def combine(outer_type: str, outer_subtype: str, outer_mask: bool, found: Found) -> Found:
@@ -167,8 +171,15 @@ class Tracer:
 
         for scope in root.traverse():
             for source in scope.sources.values():
-                if isinstance(source, exp.Table) and not is_table_function(source):
-                    self.trace.tables.setdefault(report_table(source, self.trace.dialect))
+                if not isinstance(source, exp.Table):
+                    continue
+                if not is_table_function(source):
+                    self.trace.tables.setdefault(self.trace.table_name(source))
+                    continue
+                # a table passed to a table function (`ML.PREDICT(MODEL m, TABLE t)`) is read
+                for inner in source.this.find_all(exp.Table):
+                    if not is_table_function(inner) and inner.name not in scope.cte_sources:
+                        self.trace.tables.setdefault(self.trace.table_name(inner))
 
     # -- select expressions ---------------------------------------------------------------
     def select(self, scope: Scope, expression: exp.Expr) -> list[Found]:
@@ -205,7 +216,7 @@ class Tracer:
         if isinstance(source, exp.Table):
             if is_table_function(source):
                 return []
-            table = report_table(source, self.trace.dialect)
+            table = self.trace.table_name(source)
             known = self._columns_of(source)
             if known and name not in known and name != "*":
                 # a name that matches one column only when case is ignored (MySQL columns,
@@ -215,7 +226,10 @@ class Tracer:
                     self.trace.problems.append(f"column {name} is not in table {table}")
                     return []
                 name = same[0]
-            reported = self.report_column(name, column) + suffix
+            reported = self.report_column(name, column) + "".join(
+                "." + report_identifier(part, self.trace.dialect, quoted=True)
+                for part in suffix.split(".")[1:]
+            )
             self.trace.reads.setdefault(table, {}).setdefault(reported)
             return [Found(table, reported, DIRECT, IDENTITY)]
         if isinstance(source, ScopeType):
