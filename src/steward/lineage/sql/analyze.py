@@ -23,7 +23,14 @@ from steward.lineage.sql.models import (
     Unresolved,
     Upstream,
 )
-from steward.lineage.sql.names import report_identifier, report_table
+from steward.lineage.sql.names import (
+    fold_shards,
+    is_table_function,
+    known_tables,
+    report_identifier,
+    report_table,
+)
+from steward.lineage.sql.schema import mapping_schema
 from steward.lineage.sql.trace import Found, Trace, Tracer, _branch_at, _query_selects
 
 if TYPE_CHECKING:
@@ -77,25 +84,34 @@ def analyze(
     import sqlglot
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import SqlglotError
-    from sqlglot.schema import MappingSchema
 
     try:
         parsed_dialect = Dialect.get_or_raise(dialect)
     except ValueError as exc:
         raise InvalidInput(f"dialect: {str(exc).splitlines()[0]}") from None
     try:
-        mapping = MappingSchema(dict(schema or {}), dialect=parsed_dialect)
-    except (SqlglotError, ValueError, TypeError, AttributeError) as exc:
-        raise InvalidInput(f"schema: {_first_line(exc)}") from None
-    try:
         statements = [s for s in sqlglot.parse(sql, dialect=parsed_dialect) if s is not None]
     except SqlglotError as exc:
         raise InvalidInput(f"sql: {_first_line(exc)}") from None
-    context = Context(parsed_dialect, mapping, default_catalog or None, default_schema or None)
+    catalog = _default_name(default_catalog, parsed_dialect)
+    db = _default_name(default_schema, parsed_dialect)
+    mapping = mapping_schema(schema, parsed_dialect, catalog=catalog, db=db)
+    context = Context(parsed_dialect, mapping, catalog, db)
     from steward.lineage.sql.statements import plan_statement
 
     results = tuple(_statement(plan_statement(s, context), context) for s in statements)
     return _script(results)
+
+
+def _default_name(name: str | None, dialect: Dialect) -> str | None:
+    """A default catalog/schema normalised like an unquoted identifier of the dialect."""
+    from sqlglot import exp
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+    if not name:
+        return None
+    identifier = exp.to_identifier(name, quoted=False)
+    return normalize_identifiers(identifier, dialect=dialect).name
 
 
 def _first_line(exc: Exception) -> str:
@@ -122,21 +138,23 @@ def qualify_table(table: exp.Table, context: Context) -> exp.Table:
 
     table = normalize_identifiers(table.copy(), dialect=context.dialect)
     assert isinstance(table, exp.Table)
+    fold_shards(table, context.dialect)
     if context.db and not table.args.get("db"):
         table.set("db", exp.to_identifier(context.db))
-        table.set("db", normalize_identifiers(table.args["db"], dialect=context.dialect))
     if context.catalog and table.args.get("db") and not table.args.get("catalog"):
         table.set("catalog", exp.to_identifier(context.catalog))
-        table.set("catalog", normalize_identifiers(table.args["catalog"], dialect=context.dialect))
     return table
 
 
 def _statement(plan: Plan, context: Context) -> StatementLineage:
+    from sqlglot import exp
+
     dialect = context.dialect
-    outputs = [report_table(qualify_table(t, context), dialect) for t in plan.targets]
+    known = known_tables(context.schema, dialect)
+    outputs = [report_table(qualify_table(t, context), dialect, known) for t in plan.targets]
     if plan.query is None:
         return StatementLineage(kind=plan.kind, outputs=tuple(dict.fromkeys(outputs)))
-    trace = Trace(dialect=dialect, schema=context.schema)
+    trace = Trace(dialect=dialect, schema=context.schema, known=known)
     unresolved: list[Unresolved] = []
     output = outputs[0] if outputs else None
     root = _scope(plan.query, context, trace)
@@ -151,8 +169,15 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     tracer.note_tables(root)
     columns: list[ColumnLineage] = []
     merged: dict[str, dict[Upstream, None]] = {}
-    for index, select in enumerate(root.expression.selects):
-        name = _output_name(select, index, plan, dialect)
+    selects = root.expression.selects
+    leftmost = _leftmost(plan.query)
+    originals: list[exp.Expr | None] = (
+        list(leftmost.selects) if isinstance(leftmost, exp.Query) else []
+    )
+    if len(originals) != len(selects):
+        originals = [None] * len(selects)
+    for index, select in enumerate(selects):
+        name = _output_name(select, originals[index], index, plan, dialect)
         if name is None:
             continue
         if _is_star(select):
@@ -203,6 +228,16 @@ def _upstreams(found: list[Found]) -> list[Upstream]:
     return sorted(ups, key=lambda up: (up.table, up.column))
 
 
+def _leftmost(query: exp.Expr) -> exp.Expr:
+    from sqlglot import exp
+
+    while isinstance(query, exp.SetOperation):
+        query = query.this
+    while isinstance(query, exp.Subquery):
+        query = query.this
+    return query
+
+
 def _is_star(select: exp.Expr) -> bool:
     from sqlglot import exp
 
@@ -211,33 +246,47 @@ def _is_star(select: exp.Expr) -> bool:
     )
 
 
-def _output_name(select: exp.Expr, index: int, plan: Plan, dialect: Dialect) -> str | None:
+def _output_name(
+    select: exp.Expr, original: exp.Expr | None, index: int, plan: Plan, dialect: Dialect
+) -> str | None:
+    """The output column's name: the target's column list, the alias, the column's name,
+    or (an expression without a name) its SQL text as written, as databases name it."""
     from sqlglot import exp
 
     if plan.names is not None:
         return plan.names[index] if index < len(plan.names) else None
     if _is_star(select):
         return "*"
+    if original is not None and not isinstance(original, exp.Alias | exp.Column | exp.Star):
+        return original.sql(dialect=dialect)
     if isinstance(select, exp.Alias):
         return report_identifier(select.args["alias"], dialect)
-    if isinstance(select, exp.Column):
-        return (
-            report_identifier(select.this, dialect)
-            if isinstance(select.this, exp.Identifier)
-            else select.name
-        )
+    if isinstance(select, exp.Column) and isinstance(select.this, exp.Identifier):
+        return report_identifier(select.this, dialect)
     return select.alias_or_name
 
 
 def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
     """Qualify `query` (with the schema, else without) and build its scope tree."""
+    from sqlglot import exp
     from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.qualify import qualify
     from sqlglot.optimizer.scope import build_scope
     from sqlglot.schema import MappingSchema
 
-    attempts = [context.schema, MappingSchema(dialect=context.dialect)]
-    for schema in attempts:
+    # With the schema first; a schema that contradicts the SQL, or a correlated subquery
+    # over a table the schema lacks, makes column qualification fail: then without the
+    # schema, then tables only (the tracer resolves unqualified columns itself).
+    attempts = [
+        (context.schema, True),
+        (MappingSchema(dialect=context.dialect), True),
+        (context.schema, False),
+    ]
+    errors: list[str] = []
+    query = query.copy()
+    for table in query.find_all(exp.Table):
+        fold_shards(table, context.dialect)
+    for schema, columns in attempts:
         try:
             qualified = qualify(
                 query.copy(),
@@ -245,14 +294,21 @@ def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
                 schema=schema,
                 catalog=context.catalog,
                 db=context.db,
+                qualify_columns=columns,
                 quote_identifiers=False,
                 validate_qualify_columns=False,
                 identify=False,
             )
             trace.schema = schema
+            if context.catalog:  # qualify adds a catalog only where it added the db
+                for table in qualified.find_all(exp.Table):
+                    lacks = table.args.get("db") and not table.args.get("catalog")
+                    if lacks and not is_table_function(table):
+                        table.set("catalog", exp.to_identifier(context.catalog))
             return build_scope(qualified)
         except SqlglotError as exc:
-            trace.problems.append(f"cannot qualify the query: {_first_line(exc)}")
+            errors.append(_first_line(exc))
+    trace.problems.append(f"cannot qualify the query: {errors[0]}")
     return None
 
 

@@ -24,6 +24,7 @@ FILTER = "FILTER"
 SORT = "SORT"
 WINDOW = "WINDOW"
 CONDITIONAL = "CONDITIONAL"
+_OWN = frozenset({CONDITIONAL, WINDOW})
 
 
 @dataclass(frozen=True, order=True)
@@ -57,10 +58,23 @@ class Upstream:
         """True when the input's value flows into the output (not only decides rows)."""
         return any(t.type == DIRECT for t in self.transformations)
 
+    @property
+    def of_column(self) -> bool:
+        """True for an input of this column alone: its value flows in (DIRECT), or it is
+        the condition of a CASE/IF or the window of the column's own expression."""
+        return any(t.type == DIRECT or t.subtype in _OWN for t in self.transformations)
+
 
 @dataclass(frozen=True)
 class ColumnLineage:
-    """Where one output column comes from; `table` is None for a bare SELECT's result."""
+    """Where one output column comes from; `table` is None for a bare SELECT's result.
+
+    `upstreams` holds every input of the column with its transformations (the
+    facet's `inputFields`); the JSON's `upstreams` list names those that are the
+    column's own (DIRECT, or INDIRECT CONDITIONAL/WINDOW of its expression), and
+    `transformations` all of them, including the filters and joins of the
+    subqueries it passes through.
+    """
 
     table: str | None
     column: str
@@ -71,7 +85,7 @@ class ColumnLineage:
             "table": self.table,
             "column": self.column,
             "upstreams": [
-                {"table": up.table, "column": up.column} for up in self.upstreams if up.direct
+                {"table": up.table, "column": up.column} for up in self.upstreams if up.of_column
             ],
             "transformations": [
                 {"table": up.table, "column": up.column, **t.to_json()}

@@ -47,6 +47,9 @@ def _targets_of_ddl(statement: exp.Expr) -> list[exp.Table]:
             return []
     if isinstance(statement, exp.TruncateTable):
         return [t for t in statement.expressions if isinstance(t, exp.Table)]
+    tables = statement.args.get("tables")
+    if tables:
+        return [t for t in tables if isinstance(t, exp.Table)]
     this = statement.this
     return [this] if isinstance(this, exp.Table) else []
 

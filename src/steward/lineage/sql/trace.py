@@ -62,6 +62,10 @@ class Trace:
     tables: dict[str, None] = field(default_factory=dict)
     reads: dict[str, dict[str, None]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    known: tuple[tuple[str, ...], ...] = ()
+
+    def table_name(self, table: exp.Table) -> str:
+        return report_table(table, self.dialect, self.known)
 
 
 def combine(outer_type: str, outer_subtype: str, outer_mask: bool, found: Found) -> Found:
@@ -167,8 +171,15 @@ class Tracer:
 
         for scope in root.traverse():
             for source in scope.sources.values():
-                if isinstance(source, exp.Table) and not is_table_function(source):
-                    self.trace.tables.setdefault(report_table(source, self.trace.dialect))
+                if not isinstance(source, exp.Table):
+                    continue
+                if not is_table_function(source):
+                    self.trace.tables.setdefault(self.trace.table_name(source))
+                    continue
+                # a table passed to a table function (`ML.PREDICT(MODEL m, TABLE t)`) is read
+                for inner in source.this.find_all(exp.Table):
+                    if not is_table_function(inner) and inner.name not in scope.cte_sources:
+                        self.trace.tables.setdefault(self.trace.table_name(inner))
 
     # -- select expressions ---------------------------------------------------------------
     def select(self, scope: Scope, expression: exp.Expr) -> list[Found]:
@@ -196,8 +207,7 @@ class Tracer:
         from sqlglot import exp
         from sqlglot.optimizer.scope import Scope as ScopeType
 
-        name, suffix = column_path(column)
-        source, _owner = self._source(scope, column)
+        source, name, suffix = self._reference(scope, column)
         if source is None:
             self.trace.problems.append(
                 f"column {column.sql(dialect=self.trace.dialect)} has no known source"
@@ -206,56 +216,73 @@ class Tracer:
         if isinstance(source, exp.Table):
             if is_table_function(source):
                 return []
-            table = report_table(source, self.trace.dialect)
-            known = self.trace.schema.column_names(source) if self._has_schema(source) else None
-            if known is not None and name not in known and name != "*":
-                self.trace.problems.append(f"column {name} is not in table {table}")
-                return []
-            reported = self.report_column(name, column) + suffix
+            table = self.trace.table_name(source)
+            known = self._columns_of(source)
+            if known and name not in known and name != "*":
+                # a name that matches one column only when case is ignored (MySQL columns,
+                # a schema listed in another case) is that column
+                same = [k for k in known if k.lower() == name.lower()]
+                if len(same) != 1:
+                    self.trace.problems.append(f"column {name} is not in table {table}")
+                    return []
+                name = same[0]
+            reported = self.report_column(name, column) + "".join(
+                "." + report_identifier(part, self.trace.dialect, quoted=True)
+                for part in suffix.split(".")[1:]
+            )
             self.trace.reads.setdefault(table, {}).setdefault(reported)
             return [Found(table, reported, DIRECT, IDENTITY)]
         if isinstance(source, ScopeType):
             return self._through(source, name, suffix)
         return []
 
-    def _has_schema(self, table: exp.Table) -> bool:
+    def _columns_of(self, table: exp.Table) -> list[str]:
         try:
-            return bool(self.trace.schema.column_names(table))
-        except Exception:
-            return False
+            return list(self.trace.schema.column_names(table))
+        except Exception:  # a table the schema cannot look up: columns not known
+            return []
 
-    def _source(
+    def _reference(
         self, scope: Scope, column: exp.Column
-    ) -> tuple[exp.Table | Scope | None, Scope | None]:
+    ) -> tuple[exp.Table | Scope | None, str, str]:
+        """(source, column name, struct path) of a reference such as `t.c`, `c`,
+        `db.t.c`, `t.c.field`, or `c.field` (a struct field of a column, not a table)."""
         from sqlglot import exp
 
-        alias = column.table
+        _, dotted = column_path(column)
+        parts = [part.name for part in column.parts]
         current: Scope | None = scope
         while current is not None:
-            if alias:
-                if alias in current.sources:
-                    return current.sources[alias], current
-            else:
-                sources = {
-                    key: value
-                    for key, value in current.sources.items()
-                    if key in current.selected_sources or not current.selected_sources
-                }
-                if len(sources) == 1:
-                    return next(iter(sources.values())), current
-                if sources:
-                    # several sources and no schema says which one has it
-                    tables = [
-                        s
-                        for s in sources.values()
-                        if isinstance(s, exp.Table) and self._has_schema(s)
-                    ]
-                    owners = [t for t in tables if column.name in self.trace.schema.column_names(t)]
-                    if len(owners) == 1:
-                        return owners[0], current
-                    return None, None
+            for index, alias in enumerate(parts[:-1]):
+                source = current.sources.get(alias)
+                if source is None or not _prefix_matches(source, parts[:index]):
+                    continue
+                rest = parts[index + 1 :]
+                return source, rest[0], "".join("." + p for p in rest[1:]) + dotted
             current = current.parent
-        return None, None
+        # no table named: the column (with any struct path) of the one source that has it
+        name, path = parts[0], "".join("." + p for p in parts[1:]) + dotted
+        current = scope
+        while current is not None:
+            sources = {
+                key: value
+                for key, value in current.sources.items()
+                if key in current.selected_sources or not current.selected_sources
+            }
+            if len(sources) == 1:
+                return next(iter(sources.values())), name, path
+            if sources:
+                owners = [
+                    s
+                    for s in sources.values()
+                    if isinstance(s, exp.Table)
+                    and name.lower() in {c.lower() for c in self._columns_of(s)}
+                ]
+                if len(owners) == 1:
+                    return owners[0], name, path
+                return None, name, path
+            current = current.parent
+        return None, name, path
 
     def _through(self, source: Scope, name: str, suffix: str) -> list[Found]:
         """A column read from a CTE, derived table, union or table function scope."""
@@ -322,6 +349,18 @@ class Tracer:
                     combine(INDIRECT, subtype, False, origin) for origin in self.clauses(nested)
                 )
         return found
+
+
+def _prefix_matches(source: object, prefix: list[str]) -> bool:
+    """`db.t.c`: the parts before the table alias must be the table's own db/catalog."""
+    from sqlglot import exp
+
+    if not prefix:
+        return True
+    if not isinstance(source, exp.Table):
+        return False
+    qualifiers = [part.name for part in source.parts[:-1]]
+    return qualifiers[-len(prefix) :] == prefix
 
 
 def _struct_top(column: exp.Column) -> exp.Expr:
