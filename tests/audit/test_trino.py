@@ -76,6 +76,73 @@ def test_insert_records_the_query_and_draws_table_and_column_lineage(
     assert f"datasetField:{ns}:lake.sales.orders:total" in field_ids
     actions = [r["action"] for r in client.get("/api/v1/audit").json()["records"]]
     assert actions == ["lineage.ingest", "query", "token.create"]
+    # Trino's own column lineage is what is recorded: it says nothing of transformations.
+    assert upstream_fields(client, NS, "lake.marts.revenue", "revenue") == {
+        "lake.sales.orders:total": []
+    }
+
+
+NS = "trino://trino.example.com:8080"
+
+
+def upstream_fields(
+    client: TestClient, ns: str, table: str, column: str
+) -> dict[str, list[tuple[str, str]]]:
+    """The direct upstream fields of `table.column`, each with its transformations."""
+    node = f"datasetField:{ns}:{table}:{column}"
+    answer = client.get("/api/v1/column-lineage", params={"nodeId": node, "direction": "upstream"})
+    if answer.status_code == 404:  # a field no lineage names
+        return {}
+    assert answer.status_code == 200, answer.text
+    (found,) = [n for n in answer.json()["graph"] if n["id"] == node]
+    return {
+        edge["origin"].removeprefix(f"datasetField:{ns}:"): [
+            (t["type"], t["subtype"]) for t in edge["transformations"]
+        ]
+        for edge in found["inEdges"]
+        if not edge["indirect"]
+    }
+
+
+def test_without_trinos_source_columns_the_query_text_gives_the_column_lineage(
+    client: TestClient,
+) -> None:
+    response = client.post("/api/v1/audit/trino", json=event("insert_no_sources"))
+    assert response.status_code == 201, response.text
+    assert response.json()["lineage"] is True
+    # `revenue` and `sales.orders` resolve in the session's catalog `lake`, schema `marts`.
+    assert upstream_fields(client, NS, "lake.marts.revenue", "customer_id") == {
+        "lake.sales.orders:customer_id": [("DIRECT", "IDENTITY")]
+    }
+    assert upstream_fields(client, NS, "lake.marts.revenue", "revenue") == {
+        "lake.sales.orders:total": [("DIRECT", "AGGREGATION")]
+    }
+    # A literal has no upstream.
+    assert upstream_fields(client, NS, "lake.marts.revenue", "currency") == {}
+
+
+def test_output_without_columns_takes_its_columns_from_the_query(client: TestClient) -> None:
+    response = client.post("/api/v1/audit/trino", json=event("ctas_no_columns"))
+    assert response.status_code == 201, response.text
+    assert upstream_fields(client, NS, "lake.crm.top_customers", "id") == {
+        "lake.crm.customers:id": [("DIRECT", "IDENTITY")]
+    }
+    assert upstream_fields(client, NS, "lake.crm.top_customers", "name") == {
+        "lake.crm.customers:name": [("DIRECT", "TRANSFORMATION")]
+    }
+
+
+def test_query_text_the_engine_cannot_parse_keeps_the_record_and_table_lineage(
+    client: TestClient,
+) -> None:
+    payload = event("insert_no_sources")
+    payload["metadata"]["query"] = "INSERT INTO revenue SELECT FROM WHERE ((("
+    response = client.post("/api/v1/audit/trino", json=payload)
+    assert response.status_code == 201, response.text
+    assert response.json()["lineage"] is True
+    graph = client.get("/api/v1/lineage", params={"nodeId": f"dataset:{NS}:lake.marts.revenue"})
+    assert f"dataset:{NS}:lake.sales.orders" in {n["id"] for n in graph.json()["graph"]}
+    assert upstream_fields(client, NS, "lake.marts.revenue", "revenue") == {}
 
 
 def test_permission_denied_is_a_denied_record(client: TestClient) -> None:

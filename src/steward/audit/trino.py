@@ -15,12 +15,20 @@ as the OpenLineage naming spec names Trino tables. A query that writes a table g
 OpenLineage COMPLETE event (job: the query id, as Trino's OpenLineage plugin names it)
 with its inputs, output and column lineage; a query that only reads has no lineage edge
 to draw, and is in the audit log alone.
+
+Column lineage is Trino's own (`sourceColumns`) wherever it gives any. For a written
+column it gives none of (or when the output lists no columns), `metadata.query` is
+traced by the SQL lineage engine (`steward.lineage.sql.analyze`, Trino dialect, the
+session's `context.catalog` and `context.schema` as defaults, the columns each input
+was read for as the schema), with transformation types. Query text the engine cannot
+parse gives no column lineage; the audit record and the table lineage stay.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +42,8 @@ PRODUCER = "https://github.com/trinodb/trino/tree/master/plugin/trino-http-event
 RUN_EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 COLUMN_LINEAGE_SCHEMA = "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json"
 DENIED_ERRORS = {"PERMISSION_DENIED"}
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -157,9 +167,12 @@ def _lineage_event(
     written: str,
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    for column in output.get("columns") or []:
-        if not isinstance(column, Mapping) or not column.get("columnName"):
-            continue
+    columns = [
+        column
+        for column in output.get("columns") or []
+        if isinstance(column, Mapping) and column.get("columnName")
+    ]
+    for column in columns:
         sources = [
             {
                 "namespace": namespace,
@@ -171,7 +184,18 @@ def _lineage_event(
         ]
         if sources:
             fields[str(column["columnName"])] = {"inputFields": sources}
-        # A column with no source (a literal) has no lineage to record.
+    if not columns or len(fields) < len(columns):
+        # Trino left some column without sources (a literal has none; older servers and
+        # some connectors give none at all): trace the query for the others. Trino's
+        # own lineage wins where it has any.
+        derived = derived_column_lineage(
+            payload, inputs, written, [c["columnName"] for c in columns]
+        )
+        for name, sources in derived.items():
+            if name not in fields:
+                fields[name] = {
+                    "inputFields": [{"namespace": namespace, **source} for source in sources]
+                }
     out: dict[str, Any] = {"namespace": namespace, "name": written, "facets": {}}
     if fields:
         out["facets"]["columnLineage"] = {
@@ -194,6 +218,74 @@ def _lineage_event(
         ],
         "outputs": [out],
     }
+
+
+def derived_column_lineage(
+    payload: Mapping[str, Any],
+    inputs: Sequence[Mapping[str, Any]],
+    written: str,
+    columns: Sequence[str],
+) -> dict[str, list[dict[str, Any]]]:
+    """Each written column -> its input fields, traced from `metadata.query` by the SQL
+    lineage engine (Trino dialect, the session's catalog and schema as defaults, the
+    columns the event says each input had read as the schema); {} when it cannot be."""
+    from steward.lineage.sql import analyze
+
+    query = _field(payload, "metadata.query", str, required=False)
+    if not query:
+        return {}
+    tables: dict[str, dict[str, str]] = {
+        str(item["dataset"]): {str(c): "unknown" for c in item["columns"]} for item in inputs
+    }
+    if columns:  # the written table's columns, in order: an INSERT fills them by position
+        tables[written] = {str(c): "unknown" for c in columns}
+    schema: dict[str, Any] = {}
+    for name, listed in tables.items():
+        catalog, db, table = name.split(".", 2)
+        schema.setdefault(catalog, {}).setdefault(db, {})[table] = listed
+    try:
+        script = analyze(
+            query,
+            dialect="trino",
+            schema=schema,
+            default_catalog=_field(payload, "context.catalog", str, required=False),
+            default_schema=_field(payload, "context.schema", str, required=False),
+        )
+    except InvalidInput as exc:
+        log.info("trino: no column lineage from the query text: %s", exc)
+        return {}
+    except Exception as exc:  # an engine bug must not lose the audit record
+        log.warning("trino: the SQL lineage engine failed on the query text: %s", exc)
+        return {}
+    known = {name.lower(): name for name in tables}
+    names = {name.lower(): name for name in columns}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for statement in script.statements:
+        if written.lower() not in {o.lower() for o in statement.outputs}:
+            continue
+        for traced in statement.columns:
+            sources: list[dict[str, Any]] = [
+                {
+                    "name": known.get(up.table.lower(), up.table),
+                    "field": _column_of(tables, known.get(up.table.lower()), up.column),
+                    "transformations": [
+                        {"type": t.type, "subtype": t.subtype, "masking": t.masking}
+                        for t in up.transformations
+                    ],
+                }
+                for up in traced.upstreams
+            ]
+            if sources:
+                found[names.get(traced.column.lower(), traced.column)] = sources
+    return found
+
+
+def _column_of(tables: Mapping[str, Mapping[str, str]], table: str | None, column: str) -> str:
+    """`column` as the event spells it (the engine reports Trino's names in lower case)."""
+    for name in tables.get(table or "", {}):
+        if name.lower() == column.lower():
+            return name
+    return column
 
 
 def may_report(caller: Principal, *, users: Iterable[str], groups: Iterable[str]) -> bool:
