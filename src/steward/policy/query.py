@@ -106,7 +106,7 @@ def run_query(
         raise
     applied = _applied(governed.access)
     _audit_answered(steward, principal, sql, governed, applied)
-    _record_lineage(steward, principal, governed.tables, governed.read, client=client)
+    _record_lineage(steward, principal, governed, client=client)
     return QueryResult(
         columns=rows.columns,
         rows=[list(row) for row in rows.rows],
@@ -381,8 +381,7 @@ def _audit_answered(
 def _record_lineage(
     steward: Steward,
     principal: Principal,
-    names: Sequence[str],
-    read: Mapping[str, Sequence[str]],
+    governed: Governed,
     *,
     client: str | None,
 ) -> None:
@@ -391,8 +390,12 @@ def _record_lineage(
     Its inputs are the tables read; its output is the consumer (a dataset named after
     the user or client in namespace `steward://consumer`) with one field per column the
     query read (`lake.crm.customers.email`), so "who reads this column?" is a
-    downstream column-lineage query.
+    downstream column-lineage query. Each field says how the query used the column, as
+    the SQL lineage engine found it (`policy.reads`): DIRECT when its value reaches the
+    result (IDENTITY, TRANSFORMATION, AGGREGATION), INDIRECT when it only decides rows
+    (FILTER, JOIN, GROUP_BY, SORT ...).
     """
+    names, read, how = governed.tables, governed.read, governed.read_how
     if not names:
         return
     from steward.catalog.views import describe_datasets, resolve_dataset
@@ -412,7 +415,8 @@ def _record_lineage(
                     "name": views[dataset_id]["datasetName"],
                     "field": column,
                     "transformations": [
-                        {"type": "DIRECT", "subtype": "IDENTITY", "description": "read by a query"}
+                        {"type": kind, "subtype": subtype, "description": "read by a query"}
+                        for kind, subtype in how.get(name, {}).get(column, ())
                     ],
                 }
             ]

@@ -9,9 +9,7 @@ catalog, or refused. A CTE may not take the name of a table the caller could nam
 catalog table, or a table the engine knows), so that no reading of the query can
 confuse the two.
 
-`columns_read` walks sqlglot's scopes to tell which columns of which tables a query
-reads: a column is attributed to the source its scope binds it to, `*` to the sources
-of its own scope, and `count(*)` reads none.
+(What columns a query reads, for its record, is `policy.reads`.)
 """
 
 from __future__ import annotations
@@ -19,11 +17,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from sqlglot import exp
-from sqlglot.errors import OptimizeError
-from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from steward.errors import Forbidden, InvalidInput
-from steward.policy.statement import DIALECT, first_line
+from steward.policy.statement import DIALECT
 
 _METADATA_SCHEMAS = {"information_schema", "pg_catalog", "system", "temp", "main"}
 
@@ -117,101 +113,6 @@ def qualify_table(table: exp.Table, catalog: Collection[str]) -> str:
             f"sql: {written!r} is ambiguous ({', '.join(sorted(matches))}); qualify it"
         )
     raise Forbidden(f"sql: {written!r} is not a catalog table you may query")
-
-
-def columns_read(
-    expression: exp.Query,
-    *,
-    references: Mapping[int, str],
-    visible: Mapping[str, Sequence[str]],
-) -> dict[str, list[str]]:
-    """Per catalog table, the visible columns the query reads, in table order.
-
-    `visible` maps each table to the columns the caller sees. Attribution follows the
-    scopes: a qualified column belongs to the source its qualifier names in its scope
-    (or an enclosing one, for a correlated reference); an unqualified one to the
-    catalog sources of its scope that have it; `*` and `t.*` to the sources they expand.
-    """
-    read: dict[str, set[str]] = {name: set() for name in set(references.values())}
-    lower = {name: {c.lower(): c for c in columns} for name, columns in visible.items()}
-    try:
-        for scope in traverse_scope(expression):
-            tables = _catalog_sources(scope, references)
-            for column in scope.columns:
-                _attribute(column, scope, tables, lower, read, references)
-            for star in _stars(scope):
-                owner = star.table if isinstance(star, exp.Column) else ""
-                for alias, name in tables.items():
-                    if not owner or alias == owner.lower():
-                        read[name].update(lower[name].values())
-    except OptimizeError as exc:  # e.g. two sources of one scope with the same alias
-        raise InvalidInput(f"sql: {first_line(str(exc))}") from None
-    return {
-        name: [c for c in visible[name] if c in read.get(name, set())]
-        for name in dict.fromkeys(references.values())
-    }
-
-
-def _catalog_sources(scope: Scope, references: Mapping[int, str]) -> dict[str, str]:
-    """The scope's sources that are catalog tables: alias (lower case) -> catalog name."""
-    found = {}
-    for alias, source in scope.selected_sources.items():
-        node = source[1] if isinstance(source, tuple) else source
-        if isinstance(node, exp.Table) and id(node) in references:
-            found[alias.lower()] = references[id(node)]
-    return found
-
-
-def _stars(scope: Scope) -> Iterator[exp.Expr]:
-    if not isinstance(scope.expression, exp.Select):
-        return
-    for projection in scope.expression.expressions:
-        for node in projection.walk():
-            if isinstance(node, exp.Star) and not isinstance(node.parent, exp.Column | exp.Count):
-                if isinstance(node.parent, exp.Columns) or node.parent is scope.expression:
-                    yield node
-            elif isinstance(node, exp.Column) and isinstance(node.this, exp.Star):
-                yield node
-            elif isinstance(node, exp.Columns) and not isinstance(node.this, exp.Star):
-                yield node  # COLUMNS('regex'): any column may match
-
-
-def _attribute(
-    column: exp.Column,
-    scope: Scope,
-    tables: Mapping[str, str],
-    lower: Mapping[str, Mapping[str, str]],
-    read: dict[str, set[str]],
-    references: Mapping[int, str],
-) -> None:
-    if isinstance(column.this, exp.Star):
-        return
-    name = column.name.lower()
-    qualifier = column.table.lower()
-    current: Scope | None = scope
-    current_tables = tables
-    while current is not None:
-        if qualifier:
-            if qualifier in current_tables:
-                table = current_tables[qualifier]
-                if name in lower[table]:
-                    read[table].add(lower[table][name])
-                return
-            if qualifier in {a.lower() for a in current.selected_sources}:
-                return  # a derived table or CTE of this scope: its own scope reads
-        else:
-            owners = [t for t in current_tables.values() if name in lower[t]]
-            for table in owners:
-                read[table].add(lower[table][name])
-            if owners or _has_other_sources(current, current_tables):
-                return
-        current = current.parent
-        current_tables = _catalog_sources(current, references) if current is not None else {}
-
-
-def _has_other_sources(scope: Scope, tables: Mapping[str, str]) -> bool:
-    """Whether the scope selects from a derived table or CTE, which may hold the column."""
-    return any(alias.lower() not in tables for alias in scope.selected_sources)
 
 
 def render(expression: exp.Expr) -> str:

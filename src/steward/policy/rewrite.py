@@ -30,7 +30,8 @@ from steward.errors import Forbidden, InvalidInput, PolicyDenied
 from steward.policy.access import CallerAccess, Columns, TableAccess
 from steward.policy.decide import HASH_KEY_PARAMETER
 from steward.policy.metadata import expand_information_schema, information_schema_references
-from steward.policy.resolve import columns_read, referenced_tables, refuse_shadowing, render
+from steward.policy.reads import columns_read
+from steward.policy.resolve import referenced_tables, refuse_shadowing, render
 from steward.policy.secure import name_outputs, secure_tables, secure_view
 from steward.policy.statement import DIALECT, RESERVED_PREFIX, parse_query, refuse_unsafe
 from steward.policy.verify import verify
@@ -70,6 +71,8 @@ class Governed:
     snapshots: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     access: dict[str, TableAccess] = field(default_factory=dict)
     read: dict[str, list[str]] = field(default_factory=dict)  # columns the query reads
+    # How each column read is used (OpenLineage (type, subtype) pairs), for lineage.
+    read_how: dict[str, dict[str, tuple[tuple[str, str], ...]]] = field(default_factory=dict)
 
 
 def internal_name(name: str, *, salt: str) -> str:
@@ -139,7 +142,8 @@ def govern(
         internal=internal,
         snapshots=snapshots,
         access=decided,
-        read=read,
+        read=read.columns,
+        read_how=read.how,
     )
 
 
