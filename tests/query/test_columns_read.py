@@ -18,6 +18,7 @@ from steward.app import Steward
 from steward.audit.log import AuditFilter, list_records
 from steward.catalog.sync import sync
 from steward.connectors.iceberg import lake_catalog
+from steward.errors import PolicyDenied
 from steward.policy.access import ColumnAccess, TableAccess
 from steward.policy.query import CONSUMER_NAMESPACE, run_query
 from tests.query.conftest import ANALYST, Query, analyst_access
@@ -144,3 +145,25 @@ def test_a_query_the_analysis_cannot_name_still_answers_and_records_its_tables(
     assert sorted(result.rows) == [[1], [2]]
     assert inputs(nested) == [{"dataset": "lake.eu.crm.people", "columns": []}]
     assert "recording tables only" in caplog.text
+
+
+def test_the_access_decision_does_not_depend_on_the_analysis(nested: Steward) -> None:
+    # The analysis falls back to table level here; the policy still holds: `home` is
+    # denied, so `*` does not show it and naming it is refused.
+    def no_home(table: str, columns: Any) -> TableAccess:
+        return TableAccess(
+            table=table,
+            allowed=True,
+            rule="grants[0]",
+            columns=tuple(
+                ColumnAccess(name, "denied" if name == "home" else "clear", "grants[0]")
+                for name, _ in columns
+            ),
+            describe=True,
+        )
+
+    result = run_query(nested, "SELECT * FROM people", ANALYST, access_for=no_home)
+    assert result.columns == ["id"]
+    assert inputs(nested) == [{"dataset": "lake.eu.crm.people", "columns": []}]
+    with pytest.raises(PolicyDenied, match="home"):
+        run_query(nested, "SELECT home FROM people", ANALYST, access_for=no_home)
