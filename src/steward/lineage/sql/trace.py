@@ -226,10 +226,7 @@ class Tracer:
                     self.trace.problems.append(f"column {name} is not in table {table}")
                     return []
                 name = same[0]
-            reported = self.report_column(name, column) + "".join(
-                "." + report_identifier(part, self.trace.dialect, quoted=True)
-                for part in suffix.split(".")[1:]
-            )
+            reported = self.report_column(name, column) + self._suffix(suffix)
             self.trace.reads.setdefault(table, {}).setdefault(reported)
             return [Found(table, reported, DIRECT, IDENTITY)]
         if isinstance(source, ScopeType):
@@ -297,12 +294,15 @@ class Tracer:
         if isinstance(expression, exp.Query):
             branches = _query_selects(source, name)
             if not branches:
-                self.trace.problems.append(f"column {name} is not produced by its subquery")
+                return self._through_star(source, name, suffix)
             for branch_scope, select in branches:
                 for origin in self.select(branch_scope, select):
                     if suffix and origin.subtype == IDENTITY:
                         origin = Found(
-                            origin.table, origin.column + suffix, origin.type, origin.subtype
+                            origin.table,
+                            origin.column + self._suffix(suffix),
+                            origin.type,
+                            origin.subtype,
                         )
                     found.append(origin)
                 found.extend(self.clauses(branch_scope))
@@ -314,6 +314,39 @@ class Tracer:
                     found.append(combine(DIRECT, TRANSFORMATION, False, origin))
         self._memo[key] = found
         return found
+
+    def _suffix(self, suffix: str) -> str:
+        return "".join(
+            "." + report_identifier(part, self.trace.dialect, quoted=True)
+            for part in suffix.split(".")[1:]
+        )
+
+    def _through_star(self, source: Scope, name: str, suffix: str) -> list[Found]:
+        """A column a subquery does not name: it passes through its `*` (or `t.*`) when
+        that star covers exactly one source; otherwise its origin is unknown."""
+        from sqlglot import exp
+
+        expression = source.expression
+        aliases: set[str] = set()
+        if isinstance(expression, exp.Select):
+            for select in expression.selects:
+                if isinstance(select, exp.Star):
+                    aliases.update(source.selected_sources or source.sources)
+                elif isinstance(select, exp.Column) and isinstance(select.this, exp.Star):
+                    aliases.add(select.table)
+        if len(aliases) != 1:
+            self.trace.problems.append(f"column {name} is not produced by its subquery")
+            return []
+        column = exp.column(name, table=aliases.pop())
+        found = self.column(source, column)
+        if suffix:
+            found = [
+                Found(f.table, f.column + self._suffix(suffix), f.type, f.subtype, f.masking)
+                if f.subtype == IDENTITY
+                else f
+                for f in found
+            ]
+        return found + self.clauses(source)
 
     # -- clauses that decide rows -----------------------------------------------------------
     def clauses(self, scope: Scope) -> list[Found]:
