@@ -47,7 +47,9 @@ class Plan:
     targets: list[exp.Table] = field(default_factory=list)
     query: exp.Expr | None = None
     names: list[str] | None = None  # target column per select position, when the SQL names them
-    target_reads: bool = False  # the target is also an input (UPDATE)
+    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns; it is
+    # not an input unless the statement's own SQL reads it elsewhere
+    target_in_from: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,15 +122,25 @@ def _first_line(exc: Exception) -> str:
 
 
 def _script(statements: tuple[StatementLineage, ...]) -> ScriptLineage:
+    """External inputs: read before the script writes them. Outputs: written, except
+    scratch tables the script both creates and drops."""
     written: dict[str, None] = {}
     inputs: dict[str, None] = {}
+    created: set[str] = set()
+    dropped: set[str] = set()
     for statement in statements:
         for table in statement.inputs:
             if table not in written:
                 inputs.setdefault(table)
         for table in statement.outputs:
             written.setdefault(table)
-    return ScriptLineage(statements, tuple(inputs), tuple(written))
+            if statement.kind.startswith("CREATE") or statement.kind == "SELECT_INTO":
+                created.add(table)
+                dropped.discard(table)
+            elif statement.kind == "DROP" and table in created:
+                dropped.add(table)
+    outputs = tuple(table for table in written if table not in dropped)
+    return ScriptLineage(statements, tuple(sorted(inputs)), outputs)
 
 
 def qualify_table(table: exp.Table, context: Context) -> exp.Table:
@@ -168,7 +180,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     tracer = Tracer(trace)
     tracer.note_tables(root)
     columns: list[ColumnLineage] = []
-    merged: dict[str, dict[Upstream, None]] = {}
+    merged: dict[str, list[Found]] = {}
     selects = root.expression.selects
     leftmost = _leftmost(plan.query)
     originals: list[exp.Expr | None] = (
@@ -191,28 +203,43 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
             found.extend(tracer.select(branch_scope, branch_select))
         for problem in trace.problems[before:]:
             unresolved.append(Unresolved(output, name, problem))
-        merged.setdefault(name, {}).update(dict.fromkeys(_upstreams(found)))
+        merged.setdefault(name, []).extend(found)
     for name, ups in merged.items():
-        columns.append(ColumnLineage(output, name, tuple(ups)))
+        columns.append(ColumnLineage(output, name, tuple(_upstreams(ups))))
     dataset_found: list[Found] = []
     for scope in root.traverse():
-        dataset_found.extend(tracer.clauses(scope))
+        if not _in_projection(scope):
+            dataset_found.extend(tracer.clauses(scope))
     dataset = _upstreams(dataset_found)
     inputs = list(trace.tables)
-    if plan.target_reads:
-        inputs = list(dict.fromkeys(inputs))
-    else:
+    if plan.target_in_from:
         inputs = [table for table in inputs if table not in outputs]
-    reads = {table: tuple(cols) for table, cols in trace.reads.items()}
+    reads = {table: tuple(sorted(trace.reads[table])) for table in sorted(trace.reads)}
     return StatementLineage(
         kind=plan.kind,
-        inputs=tuple(inputs),
+        inputs=tuple(sorted(inputs)),
         outputs=tuple(dict.fromkeys(outputs)),
         columns=tuple(columns),
         dataset=tuple(dataset),
         reads=reads,
         unresolved=tuple(unresolved),
     )
+
+
+def _in_projection(scope: Any) -> bool:
+    """A subquery inside a select expression (or an UPDATE's SET): its clauses decide that
+    one value, not which rows the statement produces."""
+    from sqlglot import exp
+
+    parent_scope = scope.parent
+    if parent_scope is None or not scope.is_subquery:
+        return False
+    node = scope.expression
+    while node is not None and node is not parent_scope.expression:
+        if node.arg_key == "expressions" and isinstance(node.parent, exp.Select):
+            return True
+        node = node.parent
+    return False
 
 
 def _upstreams(found: list[Found]) -> list[Upstream]:

@@ -205,7 +205,6 @@ def _update(update: exp.Update) -> Plan:
         targets=[table] if table is not None else [],
         query=_lazy_synthetic(pairs, sources, joins, where_this),
         names=[name for name, _ in pairs],
-        target_reads=True,
     )
 
 
@@ -261,6 +260,7 @@ def _merge(merge: exp.Merge) -> Plan:
         targets=[target] if isinstance(target, exp.Table) else [],
         query=_lazy_synthetic(pairs, [target], [join], where),
         names=[name for name, _ in pairs],
+        target_in_from=True,
     )
 
 
@@ -272,4 +272,10 @@ def _delete(delete: exp.Delete) -> Plan:
     sources += list(delete.args.get("using") or [])
     where = delete.args.get("where")
     query = _lazy_synthetic([], sources, [], where.this if isinstance(where, exp.Where) else None)
-    return Plan("DELETE", targets=[target] if isinstance(target, exp.Table) else [], query=query)
+    return Plan(
+        "DELETE",
+        targets=[target] if isinstance(target, exp.Table) else [],
+        query=query,
+        names=[],
+        target_in_from=True,
+    )

@@ -367,12 +367,21 @@ class Tracer:
             parts.append((JOIN, join.args.get("on")))
             for using in join.args.get("using") or []:
                 parts.append((JOIN, using))
+        # ORDER BY total / GROUP BY / HAVING / QUALIFY may name an output column
+        aliases = {
+            select.alias: select for select in expression.selects if isinstance(select, exp.Alias)
+        }
+        where = expression.args.get("where")
         found: list[Found] = []
         for subtype, node in parts:
             if node is None:
                 continue
             for column in _own_columns(node, scope):
-                for origin in self.column(scope, column):
+                alias = aliases.get(column.name) if not column.table and node is not where else None
+                origins = (
+                    self.select(scope, alias) if alias is not None else self.column(scope, column)
+                )
+                for origin in origins:
                     found.append(combine(INDIRECT, subtype, False, origin))
             for nested in _nested_scopes(node, scope):
                 for inner_scope, select in _query_selects(nested):
