@@ -9,6 +9,7 @@ joined to the source, so one tracer (`trace.py`) serves every kind.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,18 @@ if TYPE_CHECKING:
     from sqlglot import exp
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.schema import MappingSchema
+
+
+log = logging.getLogger(__name__)
+
+# names other tools give dialects -> sqlglot's
+DIALECT_ALIASES = {
+    "postgresql": "postgres",
+    "mssql": "tsql",
+    "sqlserver": "tsql",
+    "mariadb": "mysql",
+    "sparksql": "spark",
+}
 
 
 @dataclass
@@ -88,7 +101,7 @@ def analyze(
     from sqlglot.errors import SqlglotError
 
     try:
-        parsed_dialect = Dialect.get_or_raise(dialect)
+        parsed_dialect = Dialect.get_or_raise(DIALECT_ALIASES.get(dialect or "", dialect))
     except ValueError as exc:
         raise InvalidInput(f"dialect: {str(exc).splitlines()[0]}") from None
     try:
@@ -99,10 +112,31 @@ def analyze(
     db = _default_name(default_schema, parsed_dialect)
     mapping = mapping_schema(schema, parsed_dialect, catalog=catalog, db=db)
     context = Context(parsed_dialect, mapping, catalog, db)
+    return _script(tuple(_one(statement, context) for statement in statements))
+
+
+def _one(statement: exp.Expr, context: Context) -> StatementLineage:
+    """One statement's lineage; a statement the tracer trips on is reported, not raised,
+    so the other statements of a script keep theirs."""
+    from sqlglot.errors import SqlglotError
+
     from steward.lineage.sql.statements import plan_statement
 
-    results = tuple(_statement(plan_statement(s, context), context) for s in statements)
-    return _script(results)
+    plan = Plan("UNKNOWN")
+    try:
+        plan = plan_statement(statement, context)
+        return _statement(plan, context)
+    except (
+        SqlglotError,
+        RecursionError,
+        LookupError,
+        ValueError,
+        TypeError,
+        AttributeError,
+    ) as exc:
+        log.warning("cannot trace a %s statement", plan.kind, exc_info=True)
+        reason = f"cannot trace this statement: {type(exc).__name__}: {_first_line(exc)}"
+        return StatementLineage(kind=plan.kind, unresolved=(Unresolved(None, None, reason),))
 
 
 def _default_name(name: str | None, dialect: Dialect) -> str | None:

@@ -161,7 +161,10 @@ class Tracer:
         self._memo: dict[tuple[int, str], list[Found]] = {}
 
     def report_column(self, name: str, column: exp.Column | None = None) -> str:
-        quoted = bool(column is not None and column.this.quoted)
+        from sqlglot import exp
+
+        quoted = column is not None and isinstance(column.this, exp.Identifier)
+        quoted = quoted and bool(column.this.quoted)  # type: ignore[union-attr]
         return report_identifier(name, self.trace.dialect, quoted=quoted)
 
     # -- tables -------------------------------------------------------------------------
