@@ -158,7 +158,25 @@ class Tracer:
 
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
-        self._memo: dict[tuple[int, str], list[Found]] = {}
+        self._memo: dict[tuple[int, str], tuple[list[Found], list[str]]] = {}
+        self._clauses: dict[int, list[Found]] = {}
+        self._names: dict[int, dict[str, int]] = {}
+
+    def _selects_named(self, scope: Scope, name: str) -> list[tuple[Scope, exp.Expr]]:
+        """The select expressions named `name` of a query scope, one per union branch."""
+        from sqlglot import exp
+
+        expression = scope.expression
+        if not isinstance(expression, exp.Select | exp.SetOperation):
+            return []
+        names = self._names.get(id(scope))
+        if names is None:
+            names = {}
+            for index, select in enumerate(expression.selects):
+                names.setdefault(select.alias_or_name, index)
+            self._names[id(scope)] = names
+        index = names.get(name)
+        return [] if index is None else _branch_at(scope, index)
 
     def report_column(self, name: str, column: exp.Column | None = None) -> str:
         from sqlglot import exp
@@ -286,16 +304,25 @@ class Tracer:
 
     def _through(self, source: Scope, name: str, suffix: str) -> list[Found]:
         """A column read from a CTE, derived table, union or table function scope."""
-        from sqlglot import exp
 
         key = (id(source), name + suffix)
-        if key in self._memo:
-            return self._memo[key]
-        self._memo[key] = []
+        if key in self._memo:  # each subquery column is traced once, its gaps re-reported
+            found, problems = self._memo[key]
+            self.trace.problems.extend(problems)
+            return found
+        self._memo[key] = ([], [])  # a recursive CTE reaching itself adds nothing
+        before = len(self.trace.problems)
+        found = list(dict.fromkeys(self._through_once(source, name, suffix)))
+        self._memo[key] = (found, self.trace.problems[before:])
+        return found
+
+    def _through_once(self, source: Scope, name: str, suffix: str) -> list[Found]:
+        from sqlglot import exp
+
         expression = source.expression
         found: list[Found] = []
         if isinstance(expression, exp.Query):
-            branches = _query_selects(source, name)
+            branches = self._selects_named(source, name)
             if not branches:
                 return self._through_star(source, name, suffix)
             for branch_scope, select in branches:
@@ -315,7 +342,6 @@ class Tracer:
             for column in _own_columns(expression, source):
                 for origin in self.column(source, column):
                     found.append(combine(DIRECT, TRANSFORMATION, False, origin))
-        self._memo[key] = found
         return found
 
     def _suffix(self, suffix: str) -> str:
@@ -354,6 +380,13 @@ class Tracer:
     # -- clauses that decide rows -----------------------------------------------------------
     def clauses(self, scope: Scope) -> list[Found]:
         """INDIRECT inputs of one scope: WHERE, JOIN, GROUP BY, HAVING, ORDER BY, QUALIFY."""
+        key = id(scope)
+        if key not in self._clauses:
+            self._clauses[key] = []  # a clause reaching its own scope adds nothing
+            self._clauses[key] = list(dict.fromkeys(self._clauses_once(scope)))
+        return self._clauses[key]
+
+    def _clauses_once(self, scope: Scope) -> list[Found]:
         from sqlglot import exp
 
         expression = scope.expression
