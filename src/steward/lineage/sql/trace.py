@@ -172,8 +172,8 @@ class Tracer:
         names = self._names.get(id(scope))
         if names is None:
             names = {}
-            for index, select in enumerate(expression.selects):
-                names.setdefault(select.alias_or_name, index)
+            for position, select in enumerate(expression.selects):
+                names.setdefault(select.alias_or_name, position)
             self._names[id(scope)] = names
         index = names.get(name)
         return [] if index is None else _branch_at(scope, index)
