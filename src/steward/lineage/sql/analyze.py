@@ -32,7 +32,7 @@ from steward.lineage.sql.names import (
     report_table,
 )
 from steward.lineage.sql.schema import mapping_schema
-from steward.lineage.sql.trace import Found, Trace, Tracer, _branch_at, _query_selects
+from steward.lineage.sql.trace import Found, Trace, Tracer
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -233,8 +233,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
             continue
         before = len(trace.problems)
         found: list[Found] = []
-        for branch_scope, branch_select in _branch_at(root, index):
-            found.extend(tracer.select(branch_scope, branch_select))
+        found.extend(tracer.output(root, index))
         for problem in trace.problems[before:]:
             unresolved.append(Unresolved(output, name, problem))
         merged.setdefault(name, []).extend(found)
@@ -373,4 +372,4 @@ def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
     return None
 
 
-__all__ = ["_query_selects", "analyze"]
+__all__ = ["analyze"]

@@ -189,14 +189,26 @@ def _update(update: exp.Update) -> Plan:
 
     target = update.this
     table = target if isinstance(target, exp.Table) else None
-    sources: list[exp.Expr] = [target] if target is not None else []
     from_ = update.args.get("from_")
+    joins = list(update.args.get("joins") or [])
+    others: list[exp.Expr] = []
     if from_ is not None:
-        sources.append(from_.this)
-        joins = list(from_.parent.args.get("joins") or []) if from_.parent else []
-    else:
-        joins = []
-    joins += list(update.args.get("joins") or [])
+        first = from_.this.copy()
+        joins = list(first.args.get("joins") or []) + joins  # T-SQL keeps them on the table
+        first.set("joins", None)
+        others.append(first)
+    named = {
+        node.alias_or_name: node
+        for node in [*others, *(join.this for join in joins)]
+        if isinstance(node, exp.Table) and node.alias
+    }
+    sources: list[exp.Expr] = [target] if target is not None else []
+    if table is not None and not table.args.get("db") and table.name in named:
+        # T-SQL `UPDATE o SET ... FROM dbo.orders AS o`: the target is the aliased table
+        table = named[table.name].copy()
+        table.set("alias", None)
+        sources = []
+    sources += others
     where = update.args.get("where")
     where_this = where.this if isinstance(where, exp.Where) else None
     pairs = _assignments(update.expressions)

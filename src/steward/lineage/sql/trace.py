@@ -162,21 +162,38 @@ class Tracer:
         self._clauses: dict[int, list[Found]] = {}
         self._names: dict[int, dict[str, int]] = {}
 
-    def _selects_named(self, scope: Scope, name: str) -> list[tuple[Scope, exp.Expr]]:
-        """The select expressions named `name` of a query scope, one per union branch."""
+    def _index_of(self, scope: Scope, name: str) -> int | None:
+        """The position of the output column `name` of a query scope."""
         from sqlglot import exp
 
         expression = scope.expression
         if not isinstance(expression, exp.Select | exp.SetOperation):
-            return []
+            return None
         names = self._names.get(id(scope))
         if names is None:
             names = {}
             for position, select in enumerate(expression.selects):
                 names.setdefault(select.alias_or_name, position)
             self._names[id(scope)] = names
-        index = names.get(name)
-        return [] if index is None else _branch_at(scope, index)
+        return names.get(name)
+
+    def output(self, scope: Scope, index: int, *, with_clauses: bool = False) -> list[Found]:
+        """Inputs of the query's output column at `index`: each UNION/INTERSECT branch's
+        select there; the right side of an EXCEPT only filters (INDIRECT FILTER)."""
+        from sqlglot import exp
+
+        expression = scope.expression
+        if isinstance(expression, exp.SetOperation):
+            left, right = scope.set_operation_scopes
+            found = self.output(left, index, with_clauses=with_clauses)
+            other = self.output(right, index, with_clauses=with_clauses)
+            if isinstance(expression, exp.Except):
+                other = [combine(INDIRECT, FILTER, False, origin) for origin in other]
+            return found + other
+        if not isinstance(expression, exp.Select) or index >= len(expression.selects):
+            return []
+        found = self.select(scope, expression.selects[index])
+        return found + self.clauses(scope) if with_clauses else found
 
     def report_column(self, name: str, column: exp.Column | None = None) -> str:
         from sqlglot import exp
@@ -322,20 +339,23 @@ class Tracer:
         expression = source.expression
         found: list[Found] = []
         if isinstance(expression, exp.Query):
-            branches = self._selects_named(source, name)
-            if not branches:
+            index = self._index_of(source, name)
+            if index is None:
                 return self._through_star(source, name, suffix)
-            for branch_scope, select in branches:
-                for origin in self.select(branch_scope, select):
-                    if suffix and origin.subtype == IDENTITY:
-                        origin = Found(
-                            origin.table,
-                            origin.column + self._suffix(suffix),
-                            origin.type,
-                            origin.subtype,
-                        )
-                    found.append(origin)
-                found.extend(self.clauses(branch_scope))
+            for origin in self.output(source, index, with_clauses=True):
+                if suffix and origin.subtype == IDENTITY:
+                    origin = Found(
+                        origin.table,
+                        origin.column + self._suffix(suffix),
+                        origin.type,
+                        origin.subtype,
+                        origin.masking,
+                    )
+                found.append(origin)
+        elif queries := [q for q in source.subquery_scopes if isinstance(q.expression, exp.Query)]:
+            # LATERAL (SELECT ...): the columns are the subquery's
+            for inner in queries:
+                found.extend(self._through(inner, name, suffix))
         else:
             # UNNEST(arr), a lateral view, a table function over columns: every column it
             # reads feeds every column it produces.
@@ -450,34 +470,14 @@ def _struct_top(column: exp.Column) -> exp.Expr:
     return node
 
 
-def _query_selects(scope: Scope, name: str | None = None) -> list[tuple[Scope, exp.Expr]]:
-    """The select expressions of a query scope named `name` (all when None), per union branch."""
+def _query_selects(scope: Scope) -> list[tuple[Scope, exp.Expr]]:
+    """Every select expression of a query scope, with the branch scope it belongs to."""
     from sqlglot import exp
 
     expression = scope.expression
     if isinstance(expression, exp.SetOperation):
         left, right = scope.set_operation_scopes
-        if name is None:
-            return _query_selects(left) + _query_selects(right)
-        names = [select.alias_or_name for select in expression.selects]
-        if name not in names:
-            return []
-        index = names.index(name)
-        return _branch_at(left, index) + _branch_at(right, index)
+        return _query_selects(left) + _query_selects(right)
     if not isinstance(expression, exp.Select):
         return []
-    if name is None:
-        return [(scope, select) for select in expression.selects]
-    return [(scope, select) for select in expression.selects if select.alias_or_name == name][:1]
-
-
-def _branch_at(scope: Scope, index: int) -> list[tuple[Scope, exp.Expr]]:
-    from sqlglot import exp
-
-    expression = scope.expression
-    if isinstance(expression, exp.SetOperation):
-        left, right = scope.set_operation_scopes
-        return _branch_at(left, index) + _branch_at(right, index)
-    if isinstance(expression, exp.Select) and index < len(expression.selects):
-        return [(scope, expression.selects[index])]
-    return []
+    return [(scope, select) for select in expression.selects]
