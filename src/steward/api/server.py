@@ -16,6 +16,7 @@ from steward.api import audit, catalog, lineage, policy, query, schema, schema_r
 from steward.api.auth import principal
 from steward.api.guards import refuse_nul
 from steward.api.limits import BodyLimit
+from steward.api.lineage_sql import router as sql_lineage_router
 from steward.api.responses import Json, install_error_handlers
 from steward.app import Steward
 from steward.audit.refusals import RefusedTokens, write
@@ -70,6 +71,7 @@ def create_app(steward: Steward) -> FastAPI:
         return Json({"status": "ok", "version": __version__})
 
     authenticated = [Depends(principal), Depends(refuse_nul)]
+    app.include_router(sql_lineage_router, dependencies=authenticated)
     app.include_router(lineage.router, dependencies=authenticated)
     app.include_router(catalog.router, dependencies=authenticated)
     app.include_router(audit.router, dependencies=authenticated)

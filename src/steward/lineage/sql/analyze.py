@@ -9,6 +9,7 @@ joined to the source, so one tracer (`trace.py`) serves every kind.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,12 +32,24 @@ from steward.lineage.sql.names import (
     report_table,
 )
 from steward.lineage.sql.schema import mapping_schema
-from steward.lineage.sql.trace import Found, Trace, Tracer, _branch_at, _query_selects
+from steward.lineage.sql.trace import Found, Trace, Tracer
 
 if TYPE_CHECKING:
     from sqlglot import exp
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.schema import MappingSchema
+
+
+log = logging.getLogger(__name__)
+
+# names other tools give dialects -> sqlglot's
+DIALECT_ALIASES = {
+    "postgresql": "postgres",
+    "mssql": "tsql",
+    "sqlserver": "tsql",
+    "mariadb": "mysql",
+    "sparksql": "spark",
+}
 
 
 @dataclass
@@ -47,7 +60,9 @@ class Plan:
     targets: list[exp.Table] = field(default_factory=list)
     query: exp.Expr | None = None
     names: list[str] | None = None  # target column per select position, when the SQL names them
-    target_reads: bool = False  # the target is also an input (UPDATE)
+    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns; it is
+    # not an input unless the statement's own SQL reads it elsewhere
+    target_in_from: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +101,7 @@ def analyze(
     from sqlglot.errors import SqlglotError
 
     try:
-        parsed_dialect = Dialect.get_or_raise(dialect)
+        parsed_dialect = Dialect.get_or_raise(DIALECT_ALIASES.get(dialect or "", dialect))
     except ValueError as exc:
         raise InvalidInput(f"dialect: {str(exc).splitlines()[0]}") from None
     try:
@@ -97,10 +112,31 @@ def analyze(
     db = _default_name(default_schema, parsed_dialect)
     mapping = mapping_schema(schema, parsed_dialect, catalog=catalog, db=db)
     context = Context(parsed_dialect, mapping, catalog, db)
+    return _script(tuple(_one(statement, context) for statement in statements))
+
+
+def _one(statement: exp.Expr, context: Context) -> StatementLineage:
+    """One statement's lineage; a statement the tracer trips on is reported, not raised,
+    so the other statements of a script keep theirs."""
+    from sqlglot.errors import SqlglotError
+
     from steward.lineage.sql.statements import plan_statement
 
-    results = tuple(_statement(plan_statement(s, context), context) for s in statements)
-    return _script(results)
+    plan = Plan("UNKNOWN")
+    try:
+        plan = plan_statement(statement, context)
+        return _statement(plan, context)
+    except (
+        SqlglotError,
+        RecursionError,
+        LookupError,
+        ValueError,
+        TypeError,
+        AttributeError,
+    ) as exc:
+        log.warning("cannot trace a %s statement", plan.kind, exc_info=True)
+        reason = f"cannot trace this statement: {type(exc).__name__}: {_first_line(exc)}"
+        return StatementLineage(kind=plan.kind, unresolved=(Unresolved(None, None, reason),))
 
 
 def _default_name(name: str | None, dialect: Dialect) -> str | None:
@@ -120,15 +156,25 @@ def _first_line(exc: Exception) -> str:
 
 
 def _script(statements: tuple[StatementLineage, ...]) -> ScriptLineage:
+    """External inputs: read before the script writes them. Outputs: written, except
+    scratch tables the script both creates and drops."""
     written: dict[str, None] = {}
     inputs: dict[str, None] = {}
+    created: set[str] = set()
+    dropped: set[str] = set()
     for statement in statements:
         for table in statement.inputs:
             if table not in written:
                 inputs.setdefault(table)
         for table in statement.outputs:
             written.setdefault(table)
-    return ScriptLineage(statements, tuple(inputs), tuple(written))
+            if statement.kind.startswith("CREATE") or statement.kind == "SELECT_INTO":
+                created.add(table)
+                dropped.discard(table)
+            elif statement.kind == "DROP" and table in created:
+                dropped.add(table)
+    outputs = tuple(table for table in written if table not in dropped)
+    return ScriptLineage(statements, tuple(sorted(inputs)), outputs)
 
 
 def qualify_table(table: exp.Table, context: Context) -> exp.Table:
@@ -168,7 +214,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     tracer = Tracer(trace)
     tracer.note_tables(root)
     columns: list[ColumnLineage] = []
-    merged: dict[str, dict[Upstream, None]] = {}
+    merged: dict[str, list[Found]] = {}
     selects = root.expression.selects
     leftmost = _leftmost(plan.query)
     originals: list[exp.Expr | None] = (
@@ -187,32 +233,46 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
             continue
         before = len(trace.problems)
         found: list[Found] = []
-        for branch_scope, branch_select in _branch_at(root, index):
-            found.extend(tracer.select(branch_scope, branch_select))
+        found.extend(tracer.output(root, index))
         for problem in trace.problems[before:]:
             unresolved.append(Unresolved(output, name, problem))
-        merged.setdefault(name, {}).update(dict.fromkeys(_upstreams(found)))
+        merged.setdefault(name, []).extend(found)
     for name, ups in merged.items():
-        columns.append(ColumnLineage(output, name, tuple(ups)))
+        columns.append(ColumnLineage(output, name, tuple(_upstreams(ups))))
     dataset_found: list[Found] = []
     for scope in root.traverse():
-        dataset_found.extend(tracer.clauses(scope))
+        if not _in_projection(scope):
+            dataset_found.extend(tracer.clauses(scope))
     dataset = _upstreams(dataset_found)
     inputs = list(trace.tables)
-    if plan.target_reads:
-        inputs = list(dict.fromkeys(inputs))
-    else:
+    if plan.target_in_from:
         inputs = [table for table in inputs if table not in outputs]
-    reads = {table: tuple(cols) for table, cols in trace.reads.items()}
+    reads = {table: tuple(sorted(trace.reads[table])) for table in sorted(trace.reads)}
     return StatementLineage(
         kind=plan.kind,
-        inputs=tuple(inputs),
+        inputs=tuple(sorted(inputs)),
         outputs=tuple(dict.fromkeys(outputs)),
         columns=tuple(columns),
         dataset=tuple(dataset),
         reads=reads,
         unresolved=tuple(unresolved),
     )
+
+
+def _in_projection(scope: Any) -> bool:
+    """A subquery inside a select expression (or an UPDATE's SET): its clauses decide that
+    one value, not which rows the statement produces."""
+    from sqlglot import exp
+
+    parent_scope = scope.parent
+    if parent_scope is None or not scope.is_subquery:
+        return False
+    node = scope.expression
+    while node is not None and node is not parent_scope.expression:
+        if node.arg_key == "expressions" and isinstance(node.parent, exp.Select):
+            return True
+        node = node.parent
+    return False
 
 
 def _upstreams(found: list[Found]) -> list[Upstream]:
@@ -312,4 +372,4 @@ def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
     return None
 
 
-__all__ = ["_query_selects", "analyze"]
+__all__ = ["analyze"]

@@ -46,12 +46,12 @@ def mapping_schema(
     if not tables:
         return MappingSchema(dialect=dialect)
     depth = max(len(parts) for parts, _ in tables)
-    defaults = [name for name in (catalog, db) if name]
+    levels = [catalog, db][-(depth - 1) :] if depth > 1 else []  # what each missing part is
     padded = []
     for parts, columns in tables:
-        missing = depth - len(parts)
-        if 0 < missing <= len(defaults):
-            parts = [_identifier(name, dialect) for name in defaults[-missing:]] + parts
+        missing = levels[: depth - len(parts)]
+        if missing and all(missing):
+            parts = [_identifier(str(name), dialect) for name in missing] + parts
         padded.append((parts, columns))
     depth = min(len(parts) for parts, _ in padded)
     nested: dict[str, Any] = {}

@@ -189,14 +189,26 @@ def _update(update: exp.Update) -> Plan:
 
     target = update.this
     table = target if isinstance(target, exp.Table) else None
-    sources: list[exp.Expr] = [target] if target is not None else []
     from_ = update.args.get("from_")
+    joins = list(update.args.get("joins") or [])
+    others: list[exp.Expr] = []
     if from_ is not None:
-        sources.append(from_.this)
-        joins = list(from_.parent.args.get("joins") or []) if from_.parent else []
-    else:
-        joins = []
-    joins += list(update.args.get("joins") or [])
+        first = from_.this.copy()
+        joins = list(first.args.get("joins") or []) + joins  # T-SQL keeps them on the table
+        first.set("joins", None)
+        others.append(first)
+    named = {
+        node.alias_or_name: node
+        for node in [*others, *(join.this for join in joins)]
+        if isinstance(node, exp.Table) and node.alias
+    }
+    sources: list[exp.Expr] = [target] if target is not None else []
+    if table is not None and not table.args.get("db") and table.name in named:
+        # T-SQL `UPDATE o SET ... FROM dbo.orders AS o`: the target is the aliased table
+        table = named[table.name].copy()
+        table.set("alias", None)
+        sources = []
+    sources += others
     where = update.args.get("where")
     where_this = where.this if isinstance(where, exp.Where) else None
     pairs = _assignments(update.expressions)
@@ -205,7 +217,6 @@ def _update(update: exp.Update) -> Plan:
         targets=[table] if table is not None else [],
         query=_lazy_synthetic(pairs, sources, joins, where_this),
         names=[name for name, _ in pairs],
-        target_reads=True,
     )
 
 
@@ -261,6 +272,7 @@ def _merge(merge: exp.Merge) -> Plan:
         targets=[target] if isinstance(target, exp.Table) else [],
         query=_lazy_synthetic(pairs, [target], [join], where),
         names=[name for name, _ in pairs],
+        target_in_from=True,
     )
 
 
@@ -272,4 +284,10 @@ def _delete(delete: exp.Delete) -> Plan:
     sources += list(delete.args.get("using") or [])
     where = delete.args.get("where")
     query = _lazy_synthetic([], sources, [], where.this if isinstance(where, exp.Where) else None)
-    return Plan("DELETE", targets=[target] if isinstance(target, exp.Table) else [], query=query)
+    return Plan(
+        "DELETE",
+        targets=[target] if isinstance(target, exp.Table) else [],
+        query=query,
+        names=[],
+        target_in_from=True,
+    )

@@ -158,10 +158,48 @@ class Tracer:
 
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
-        self._memo: dict[tuple[int, str], list[Found]] = {}
+        self._memo: dict[tuple[int, str], tuple[list[Found], list[str]]] = {}
+        self._clauses: dict[int, list[Found]] = {}
+        self._names: dict[int, dict[str, int]] = {}
+
+    def _index_of(self, scope: Scope, name: str) -> int | None:
+        """The position of the output column `name` of a query scope."""
+        from sqlglot import exp
+
+        expression = scope.expression
+        if not isinstance(expression, exp.Select | exp.SetOperation):
+            return None
+        names = self._names.get(id(scope))
+        if names is None:
+            names = {}
+            for position, select in enumerate(expression.selects):
+                names.setdefault(select.alias_or_name, position)
+            self._names[id(scope)] = names
+        return names.get(name)
+
+    def output(self, scope: Scope, index: int, *, with_clauses: bool = False) -> list[Found]:
+        """Inputs of the query's output column at `index`: each UNION/INTERSECT branch's
+        select there; the right side of an EXCEPT only filters (INDIRECT FILTER)."""
+        from sqlglot import exp
+
+        expression = scope.expression
+        if isinstance(expression, exp.SetOperation):
+            left, right = scope.set_operation_scopes
+            found = self.output(left, index, with_clauses=with_clauses)
+            other = self.output(right, index, with_clauses=with_clauses)
+            if isinstance(expression, exp.Except):
+                other = [combine(INDIRECT, FILTER, False, origin) for origin in other]
+            return found + other
+        if not isinstance(expression, exp.Select) or index >= len(expression.selects):
+            return []
+        found = self.select(scope, expression.selects[index])
+        return found + self.clauses(scope) if with_clauses else found
 
     def report_column(self, name: str, column: exp.Column | None = None) -> str:
-        quoted = bool(column is not None and column.this.quoted)
+        from sqlglot import exp
+
+        quoted = column is not None and isinstance(column.this, exp.Identifier)
+        quoted = quoted and bool(column.this.quoted)  # type: ignore[union-attr]
         return report_identifier(name, self.trace.dialect, quoted=quoted)
 
     # -- tables -------------------------------------------------------------------------
@@ -226,10 +264,7 @@ class Tracer:
                     self.trace.problems.append(f"column {name} is not in table {table}")
                     return []
                 name = same[0]
-            reported = self.report_column(name, column) + "".join(
-                "." + report_identifier(part, self.trace.dialect, quoted=True)
-                for part in suffix.split(".")[1:]
-            )
+            reported = self.report_column(name, column) + self._suffix(suffix)
             self.trace.reads.setdefault(table, {}).setdefault(reported)
             return [Found(table, reported, DIRECT, IDENTITY)]
         if isinstance(source, ScopeType):
@@ -286,38 +321,92 @@ class Tracer:
 
     def _through(self, source: Scope, name: str, suffix: str) -> list[Found]:
         """A column read from a CTE, derived table, union or table function scope."""
-        from sqlglot import exp
 
         key = (id(source), name + suffix)
-        if key in self._memo:
-            return self._memo[key]
-        self._memo[key] = []
+        if key in self._memo:  # each subquery column is traced once, its gaps re-reported
+            found, problems = self._memo[key]
+            self.trace.problems.extend(problems)
+            return found
+        self._memo[key] = ([], [])  # a recursive CTE reaching itself adds nothing
+        before = len(self.trace.problems)
+        found = list(dict.fromkeys(self._through_once(source, name, suffix)))
+        self._memo[key] = (found, self.trace.problems[before:])
+        return found
+
+    def _through_once(self, source: Scope, name: str, suffix: str) -> list[Found]:
+        from sqlglot import exp
+
         expression = source.expression
         found: list[Found] = []
         if isinstance(expression, exp.Query):
-            branches = _query_selects(source, name)
-            if not branches:
-                self.trace.problems.append(f"column {name} is not produced by its subquery")
-            for branch_scope, select in branches:
-                for origin in self.select(branch_scope, select):
-                    if suffix and origin.subtype == IDENTITY:
-                        origin = Found(
-                            origin.table, origin.column + suffix, origin.type, origin.subtype
-                        )
-                    found.append(origin)
-                found.extend(self.clauses(branch_scope))
+            index = self._index_of(source, name)
+            if index is None:
+                return self._through_star(source, name, suffix)
+            for origin in self.output(source, index, with_clauses=True):
+                if suffix and origin.subtype == IDENTITY:
+                    origin = Found(
+                        origin.table,
+                        origin.column + self._suffix(suffix),
+                        origin.type,
+                        origin.subtype,
+                        origin.masking,
+                    )
+                found.append(origin)
+        elif queries := [q for q in source.subquery_scopes if isinstance(q.expression, exp.Query)]:
+            # LATERAL (SELECT ...): the columns are the subquery's
+            for inner in queries:
+                found.extend(self._through(inner, name, suffix))
         else:
             # UNNEST(arr), a lateral view, a table function over columns: every column it
             # reads feeds every column it produces.
             for column in _own_columns(expression, source):
                 for origin in self.column(source, column):
                     found.append(combine(DIRECT, TRANSFORMATION, False, origin))
-        self._memo[key] = found
         return found
+
+    def _suffix(self, suffix: str) -> str:
+        return "".join(
+            "." + report_identifier(part, self.trace.dialect, quoted=True)
+            for part in suffix.split(".")[1:]
+        )
+
+    def _through_star(self, source: Scope, name: str, suffix: str) -> list[Found]:
+        """A column a subquery does not name: it passes through its `*` (or `t.*`) when
+        that star covers exactly one source; otherwise its origin is unknown."""
+        from sqlglot import exp
+
+        expression = source.expression
+        aliases: set[str] = set()
+        if isinstance(expression, exp.Select):
+            for select in expression.selects:
+                if isinstance(select, exp.Star):
+                    aliases.update(source.selected_sources or source.sources)
+                elif isinstance(select, exp.Column) and isinstance(select.this, exp.Star):
+                    aliases.add(select.table)
+        if len(aliases) != 1:
+            self.trace.problems.append(f"column {name} is not produced by its subquery")
+            return []
+        column = exp.column(name, table=aliases.pop())
+        found = self.column(source, column)
+        if suffix:
+            found = [
+                Found(f.table, f.column + self._suffix(suffix), f.type, f.subtype, f.masking)
+                if f.subtype == IDENTITY
+                else f
+                for f in found
+            ]
+        return found + self.clauses(source)
 
     # -- clauses that decide rows -----------------------------------------------------------
     def clauses(self, scope: Scope) -> list[Found]:
         """INDIRECT inputs of one scope: WHERE, JOIN, GROUP BY, HAVING, ORDER BY, QUALIFY."""
+        key = id(scope)
+        if key not in self._clauses:
+            self._clauses[key] = []  # a clause reaching its own scope adds nothing
+            self._clauses[key] = list(dict.fromkeys(self._clauses_once(scope)))
+        return self._clauses[key]
+
+    def _clauses_once(self, scope: Scope) -> list[Found]:
         from sqlglot import exp
 
         expression = scope.expression
@@ -334,12 +423,21 @@ class Tracer:
             parts.append((JOIN, join.args.get("on")))
             for using in join.args.get("using") or []:
                 parts.append((JOIN, using))
+        # ORDER BY total / GROUP BY / HAVING / QUALIFY may name an output column
+        aliases = {
+            select.alias: select for select in expression.selects if isinstance(select, exp.Alias)
+        }
+        where = expression.args.get("where")
         found: list[Found] = []
         for subtype, node in parts:
             if node is None:
                 continue
             for column in _own_columns(node, scope):
-                for origin in self.column(scope, column):
+                alias = aliases.get(column.name) if not column.table and node is not where else None
+                origins = (
+                    self.select(scope, alias) if alias is not None else self.column(scope, column)
+                )
+                for origin in origins:
                     found.append(combine(INDIRECT, subtype, False, origin))
             for nested in _nested_scopes(node, scope):
                 for inner_scope, select in _query_selects(nested):
@@ -372,34 +470,14 @@ def _struct_top(column: exp.Column) -> exp.Expr:
     return node
 
 
-def _query_selects(scope: Scope, name: str | None = None) -> list[tuple[Scope, exp.Expr]]:
-    """The select expressions of a query scope named `name` (all when None), per union branch."""
+def _query_selects(scope: Scope) -> list[tuple[Scope, exp.Expr]]:
+    """Every select expression of a query scope, with the branch scope it belongs to."""
     from sqlglot import exp
 
     expression = scope.expression
     if isinstance(expression, exp.SetOperation):
         left, right = scope.set_operation_scopes
-        if name is None:
-            return _query_selects(left) + _query_selects(right)
-        names = [select.alias_or_name for select in expression.selects]
-        if name not in names:
-            return []
-        index = names.index(name)
-        return _branch_at(left, index) + _branch_at(right, index)
+        return _query_selects(left) + _query_selects(right)
     if not isinstance(expression, exp.Select):
         return []
-    if name is None:
-        return [(scope, select) for select in expression.selects]
-    return [(scope, select) for select in expression.selects if select.alias_or_name == name][:1]
-
-
-def _branch_at(scope: Scope, index: int) -> list[tuple[Scope, exp.Expr]]:
-    from sqlglot import exp
-
-    expression = scope.expression
-    if isinstance(expression, exp.SetOperation):
-        left, right = scope.set_operation_scopes
-        return _branch_at(left, index) + _branch_at(right, index)
-    if isinstance(expression, exp.Select) and index < len(expression.selects):
-        return [(scope, expression.selects[index])]
-    return []
+    return [(scope, select) for select in expression.selects]
