@@ -24,6 +24,7 @@ from steward.audit.models import Resource
 from steward.errors import Forbidden, InvalidInput, PolicyDenied, SourceError, StewardError
 from steward.identity.models import Principal
 from steward.policy.access import CallerAccess, Columns, TableAccess
+from steward.policy.reads import ColumnsRead, Reading
 from steward.policy.rewrite import Catalog, Governed, govern
 from steward.store.schema import catalog_entries
 
@@ -94,6 +95,7 @@ def run_query(
     catalog = query_catalog(steward)
     try:
         governed = _govern(steward, sql, catalog, access)
+        reading = Reading(governed.reading)  # while the engine runs
         rows = _run(steward, sql, governed, catalog, access, limit=limit)
     except PolicyDenied as exc:
         _audit_refused(steward, principal, sql, "denied", str(exc), exc.table, exc.rule)
@@ -105,8 +107,9 @@ def run_query(
         _audit_refused(steward, principal, sql, "failed", str(exc), None, None)
         raise
     applied = _applied(governed.access)
-    _audit_answered(steward, principal, sql, governed, applied)
-    _record_lineage(steward, principal, governed, client=client)
+    read = reading.result()
+    _audit_answered(steward, principal, sql, governed, applied, read.columns)
+    _record_lineage(steward, principal, governed.tables, read, client=client)
     return QueryResult(
         columns=rows.columns,
         rows=[list(row) for row in rows.rows],
@@ -349,12 +352,12 @@ def _audit_answered(
     sql: str,
     governed: Governed,
     applied: list[dict[str, str]],
+    read: Mapping[str, Sequence[str]],
 ) -> None:
     masked = any("mask" in item for item in applied)
     filtered = any("filter" in item for item in applied)
     decision = "masked" if masked else "filtered" if filtered else "allowed"
     access = governed.access
-    read = governed.read
     rules = sorted({item["rule"] for item in applied} | {a.rule for a in access.values()})
     inputs = [
         {
@@ -381,7 +384,8 @@ def _audit_answered(
 def _record_lineage(
     steward: Steward,
     principal: Principal,
-    governed: Governed,
+    names: Sequence[str],
+    read: ColumnsRead,
     *,
     client: str | None,
 ) -> None:
@@ -395,7 +399,6 @@ def _record_lineage(
     result (IDENTITY, TRANSFORMATION, AGGREGATION), INDIRECT when it only decides rows
     (FILTER, JOIN, GROUP_BY, SORT ...).
     """
-    names, read, how = governed.tables, governed.read, governed.read_how
     if not names:
         return
     from steward.catalog.views import describe_datasets, resolve_dataset
@@ -416,13 +419,13 @@ def _record_lineage(
                     "field": column,
                     "transformations": [
                         {"type": kind, "subtype": subtype, "description": "read by a query"}
-                        for kind, subtype in how.get(name, {}).get(column, ())
+                        for kind, subtype in read.how.get(name, {}).get(column, ())
                     ],
                 }
             ]
         }
         for name, dataset_id in zip(names, ids, strict=True)
-        for column in read.get(name, ())
+        for column in read.columns.get(name, ())
     }
     output: dict[str, Any] = {"namespace": CONSUMER_NAMESPACE, "name": consumer}
     if fields:

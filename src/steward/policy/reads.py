@@ -10,11 +10,16 @@ This is for the record only: the access decision has been made before, on the
 references and the policy, and never looks at it. So it may not fail a query: when the
 engine cannot analyze it, the tables are recorded without columns and a warning is
 logged; and it never records a column the caller cannot see.
+
+`govern` takes the query's text for the analysis (`read_query`, before the query is
+rewritten); `run_query` analyzes it while the engine runs the query (`Reading`), so the
+analysis adds little to an answer's time.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +30,8 @@ from steward.policy.statement import DIALECT
 log = logging.getLogger(__name__)
 
 Transformations = tuple[tuple[str, str], ...]  # OpenLineage (type, subtype) pairs
+# How long an answered query waits for its analysis, past the time the engine took.
+ANALYSIS_TIMEOUT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -40,35 +47,59 @@ class ColumnsRead:
     how: dict[str, dict[str, Transformations]] = field(default_factory=dict)
 
 
-def columns_read(
+@dataclass(frozen=True)
+class ReadQuery:
+    """A governed query as the analysis takes it, fixed before the pipeline rewrites it.
+
+    `sql` is the query as parsed, in DuckDB SQL, with every catalog reference written as
+    its catalog table (None when one cannot be: see `read_query`); `visible` maps each
+    of those tables to the columns the caller sees, in table order.
+    """
+
+    sql: str | None
+    visible: dict[str, list[str]]
+
+
+def read_query(
     expression: exp.Query,
     *,
     references: Mapping[int, str],
     visible: Mapping[str, Sequence[str]],
-) -> ColumnsRead:
-    """What `expression` reads of each catalog table it references.
+) -> ReadQuery:
+    """What `columns_read` needs of `expression`, taken before it is rewritten.
 
     Args:
         references: each catalog table reference (by node id) -> its catalog name.
         visible: each of those tables -> the columns the caller sees, in table order.
     """
+    names = list(dict.fromkeys(references.values()))
+    shown = {name: list(visible[name]) for name in names}
+    if not names:
+        return ReadQuery(None, shown)
+    try:
+        return ReadQuery(_named_by_catalog(expression, references), shown)
+    except ValueError as exc:
+        log.warning("columns read: recording tables only: %s", exc)
+        return ReadQuery(None, shown)
+
+
+def columns_read(query: ReadQuery) -> ColumnsRead:
+    """What the query reads of each catalog table; tables only if it cannot be told."""
     from steward.lineage.sql import analyze
 
-    names = list(dict.fromkeys(references.values()))
+    names = list(query.visible)
     table_level = ColumnsRead({name: [] for name in names})
-    if not names:
+    if query.sql is None:
         return table_level
     try:
-        sql = _named_by_catalog(expression, references)
-        schema = {name: {column: "unknown" for column in visible[name]} for name in names}
-        script = analyze(sql, dialect=DIALECT, schema=schema)
+        schema = {name: {column: "unknown" for column in query.visible[name]} for name in names}
+        script = analyze(query.sql, dialect=DIALECT, schema=schema)
     except Exception as exc:  # lineage must never fail a query: record tables only
         log.warning("columns read: analysis failed, recording tables only: %s", exc)
         return table_level
     if len(script.statements) != 1:
-        log.warning(
-            "columns read: %d statements analyzed, recording tables only", len(script.statements)
-        )
+        count = len(script.statements)
+        log.warning("columns read: %d statements analyzed, recording tables only", count)
         return table_level
     statement = script.statements[0]
     catalog = {name.lower(): name for name in names}
@@ -78,7 +109,7 @@ def columns_read(
         name = catalog.get(table.lower())
         if name is None:
             return
-        shown = _visible_path(column, visible[name])
+        shown = _visible_path(column, query.visible[name])
         if shown is not None:
             how[name].setdefault(shown, {}).update(dict.fromkeys(kinds))
 
@@ -90,35 +121,67 @@ def columns_read(
             note(up.table, up.column, tuple((t.type, t.subtype) for t in up.transformations))
     for up in statement.dataset:
         note(up.table, up.column, tuple((t.type, t.subtype) for t in up.transformations))
-    ordered = {name: _in_table_order(how[name], visible[name]) for name in names}
+    ordered = {name: _in_table_order(how[name], query.visible[name]) for name in names}
     return ColumnsRead(
         columns=ordered,
         how={name: {c: tuple(how[name][c]) for c in ordered[name]} for name in names},
     )
 
 
+class Reading:
+    """`columns_read` running on a thread of its own while the engine runs the query.
+
+    The analysis is pure Python and the engine releases the interpreter while it runs,
+    so the one mostly hides the other. `result` waits at most `timeout` seconds, then
+    records tables only: a slow analysis never holds up an answer for long.
+    """
+
+    def __init__(self, query: ReadQuery) -> None:
+        self._query = query
+        self._found: ColumnsRead | None = None
+        self._thread = threading.Thread(target=self._read, name="columns-read", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        self._found = columns_read(self._query)
+
+    def result(self, timeout: float = ANALYSIS_TIMEOUT_SECONDS) -> ColumnsRead:
+        """The columns read, or the tables only if the analysis has not finished in time."""
+        self._thread.join(timeout)
+        if self._found is None:
+            log.warning("columns read: analysis took over %.1f s, recording tables only", timeout)
+            return ColumnsRead({name: [] for name in self._query.visible})
+        return self._found
+
+
 def _named_by_catalog(expression: exp.Query, references: Mapping[int, str]) -> str:
     """The query as DuckDB SQL with each catalog reference written as its catalog name.
 
     A reference keeps the name it was written with as its alias, so that the columns
-    qualified by it still find it.
+    qualified by it still find it. The names are set on the query itself while it is
+    written out, then put back: copying the whole tree would cost more than writing it.
     """
-    copy = expression.copy()
-    for original, table in zip(
-        expression.find_all(exp.Table), copy.find_all(exp.Table), strict=True
-    ):
-        name = references.get(id(original))
-        if name is None:
-            continue
-        parts = name.split(".")
-        if len(parts) != 3:
-            raise ValueError(f"{name!r} is not source.schema.table")
-        table.set("catalog", exp.to_identifier(parts[0], quoted=True))
-        table.set("db", exp.to_identifier(parts[1], quoted=True))
-        table.set("this", exp.to_identifier(parts[2], quoted=True))
-        if not table.alias:
-            table.set("alias", exp.TableAlias(this=original.this.copy()))
-    return copy.sql(dialect=DIALECT, comments=False)
+    saved: list[tuple[exp.Table, dict[str, exp.Expr | None]]] = []
+    try:
+        for table in expression.find_all(exp.Table):
+            name = references.get(id(table))
+            if name is None:
+                continue
+            parts = name.split(".")
+            if len(parts) != 3:
+                raise ValueError(f"{name!r} has no SQL name (catalog.schema.table)")
+            keys = ("catalog", "db", "this", "alias")
+            saved.append((table, {key: table.args.get(key) for key in keys}))
+            alias = table.args.get("alias") or exp.TableAlias(this=table.this.copy())
+            table.set("catalog", exp.to_identifier(parts[0], quoted=True))
+            table.set("db", exp.to_identifier(parts[1], quoted=True))
+            table.set("this", exp.to_identifier(parts[2], quoted=True))
+            table.set("alias", alias)
+        return expression.sql(dialect=DIALECT, comments=False)
+    finally:
+        for table, args in saved:
+            for key, value in args.items():
+                table.set(key, value)
 
 
 def _visible_path(column: str, visible: Sequence[str]) -> str | None:

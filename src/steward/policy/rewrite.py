@@ -30,7 +30,7 @@ from steward.errors import Forbidden, InvalidInput, PolicyDenied
 from steward.policy.access import CallerAccess, Columns, TableAccess
 from steward.policy.decide import HASH_KEY_PARAMETER
 from steward.policy.metadata import expand_information_schema, information_schema_references
-from steward.policy.reads import columns_read
+from steward.policy.reads import ReadQuery, read_query
 from steward.policy.resolve import referenced_tables, refuse_shadowing, render
 from steward.policy.secure import name_outputs, secure_tables, secure_view
 from steward.policy.statement import DIALECT, RESERVED_PREFIX, parse_query, refuse_unsafe
@@ -70,9 +70,8 @@ class Governed:
     internal: dict[str, str]  # catalog name -> engine table of its current snapshot
     snapshots: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     access: dict[str, TableAccess] = field(default_factory=dict)
-    read: dict[str, list[str]] = field(default_factory=dict)  # columns the query reads
-    # How each column read is used (OpenLineage (type, subtype) pairs), for lineage.
-    read_how: dict[str, dict[str, tuple[tuple[str, str], ...]]] = field(default_factory=dict)
+    # The query as the columns-read analysis takes it, for the record (`policy.reads`).
+    reading: ReadQuery = field(default_factory=lambda: ReadQuery(None, {}))
 
 
 def internal_name(name: str, *, salt: str) -> str:
@@ -110,7 +109,7 @@ def govern(
         for node, (name, kind, value) in travels.items()
     }
     _refuse_denied_columns(query, tables=names, access=decided)
-    read = columns_read(
+    reading = read_query(
         query,
         references=references,
         visible={name: [c.name for c in decided[name].visible] for name in names},
@@ -142,8 +141,7 @@ def govern(
         internal=internal,
         snapshots=snapshots,
         access=decided,
-        read=read.columns,
-        read_how=read.how,
+        reading=reading,
     )
 
 
