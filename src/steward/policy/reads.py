@@ -78,7 +78,7 @@ def read_query(
         return ReadQuery(None, shown)
     try:
         return ReadQuery(_named_by_catalog(expression, references), shown)
-    except ValueError as exc:
+    except Exception as exc:  # never fail a query for its record: tables only
         log.warning("columns read: recording tables only: %s", exc)
         return ReadQuery(None, shown)
 
