@@ -35,9 +35,12 @@ if TYPE_CHECKING:
     from sqlglot.schema import Schema
 
 _RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
+# OpenLineage counts a hash as masking for TRANSFORMATION and a count for AGGREGATION:
+# the output does not reveal the input's values.
 _MASKING_FUNCTIONS = frozenset(
     {"MD5", "SHA", "SHA1", "SHA2", "SHA256", "SHA512", "HASH", "MD5_HEX", "SHA2_HEX",
-     "SHA1_HEX", "FARM_FINGERPRINT", "HASHBYTES", "MASK", "MASK_HASH", "XXHASH64", "CRC32"}
+     "SHA1_HEX", "FARM_FINGERPRINT", "HASHBYTES", "MASK", "MASK_HASH", "XXHASH64", "CRC32",
+     "COUNT", "APPROX_DISTINCT", "COUNT_IF"}
 )  # fmt: skip
 
 
