@@ -155,3 +155,10 @@ def test_a_long_expression_keeps_every_column() -> None:
     statement = analyze(f"SELECT {terms} AS total FROM t").statements[0]
     assert len(statement.columns[0].upstreams) == 500
     assert statement.reads["t"] == tuple(sorted(f"c{i}" for i in range(500)))
+
+
+def test_a_table_without_columns_in_the_schema_is_ignored() -> None:
+    statement = analyze("SELECT * FROM t", schema={"t": {}, "u": {"a": "int"}}).statements[0]
+    assert [(g.column, g.reason) for g in statement.unresolved] == [
+        ("*", "star over a table whose columns are not known")
+    ]
