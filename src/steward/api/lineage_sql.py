@@ -21,7 +21,7 @@ class SqlLineageRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    sql: str = Field(min_length=1, max_length=1_000_000)
+    sql: str = Field(min_length=1, max_length=100_000)
     dialect: str | None = Field(default=None, max_length=64)
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
     default_catalog: str | None = Field(default=None, alias="defaultCatalog", max_length=512)

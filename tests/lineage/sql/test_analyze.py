@@ -143,3 +143,22 @@ def test_a_mixed_case_schema_name_matches_the_quoted_sql_name() -> None:
         'SELECT * FROM "Users"', dialect="postgres", schema={"Users": {"UserId": "int"}}
     )
     assert got == {"UserId": {("Users", "UserId")}}
+
+
+def test_sql_nested_too_deeply_is_invalid_input_not_a_crash() -> None:
+    with pytest.raises(InvalidInput, match="nested too deeply"):
+        analyze("SELECT " + "(" * 5000 + "1" + ")" * 5000)
+
+
+def test_a_long_expression_keeps_every_column() -> None:
+    terms = " + ".join(f"c{i}" for i in range(500))
+    statement = analyze(f"SELECT {terms} AS total FROM t").statements[0]
+    assert len(statement.columns[0].upstreams) == 500
+    assert statement.reads["t"] == tuple(sorted(f"c{i}" for i in range(500)))
+
+
+def test_a_table_without_columns_in_the_schema_is_ignored() -> None:
+    statement = analyze("SELECT * FROM t", schema={"t": {}, "u": {"a": "int"}}).statements[0]
+    assert [(g.column, g.reason) for g in statement.unresolved] == [
+        ("*", "star over a table whose columns are not known")
+    ]

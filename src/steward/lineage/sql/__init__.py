@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from steward.lineage.sql.analyze import analyze
+from steward.lineage.sql.facets import column_lineage_facets
 from steward.lineage.sql.models import (
     ColumnLineage,
     ScriptLineage,
@@ -24,4 +25,5 @@ __all__ = [
     "Unresolved",
     "Upstream",
     "analyze",
+    "column_lineage_facets",
 ]

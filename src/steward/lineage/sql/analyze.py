@@ -108,6 +108,8 @@ def analyze(
         statements = [s for s in sqlglot.parse(sql, dialect=parsed_dialect) if s is not None]
     except SqlglotError as exc:
         raise InvalidInput(f"sql: {_first_line(exc)}") from None
+    except RecursionError:
+        raise InvalidInput("sql: nested too deeply to parse") from None
     catalog = _default_name(default_catalog, parsed_dialect)
     db = _default_name(default_schema, parsed_dialect)
     mapping = mapping_schema(schema, parsed_dialect, catalog=catalog, db=db)

@@ -41,8 +41,9 @@ def mapping_schema(
         raise InvalidInput("schema: must be an object of tables to {column: type}")
     tables: list[tuple[list[exp.Identifier], dict[str, str]]] = []
     _collect(schema, [], tables, dialect)
-    # a name of more parts than catalog.schema.table cannot be a table: left out
-    tables = [(parts, columns) for parts, columns in tables if len(parts) <= 3]
+    # a name of more parts than catalog.schema.table cannot be a table, and a table
+    # without columns tells nothing: both left out
+    tables = [(parts, columns) for parts, columns in tables if len(parts) <= 3 and columns]
     if not tables:
         return MappingSchema(dialect=dialect)
     depth = max(len(parts) for parts, _ in tables)

@@ -116,6 +116,11 @@ def _create(create: exp.Create, context: Context) -> Plan:
     kind = str(create.args.get("kind") or "").upper()
     target = _target(create.this)
     targets = [target] if target is not None else []
+    properties = create.args.get("properties")
+    for prop in properties.expressions if properties is not None else []:
+        if isinstance(prop, exp.ToTableProperty) and isinstance(prop.this, exp.Table):
+            # ClickHouse `CREATE MATERIALIZED VIEW mv TO t`: the rows go to t
+            targets.insert(0, prop.this)
     body = create.expression
     if isinstance(body, exp.Subquery | exp.Query):
         query = _unwrap(body)

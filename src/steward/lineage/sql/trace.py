@@ -10,7 +10,6 @@ One column that cannot be traced is reported and never stops the others.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,9 +35,12 @@ if TYPE_CHECKING:
     from sqlglot.schema import Schema
 
 _RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
+# OpenLineage counts a hash as masking for TRANSFORMATION and a count for AGGREGATION:
+# the output does not reveal the input's values.
 _MASKING_FUNCTIONS = frozenset(
     {"MD5", "SHA", "SHA1", "SHA2", "SHA256", "SHA512", "HASH", "MD5_HEX", "SHA2_HEX",
-     "SHA1_HEX", "FARM_FINGERPRINT", "HASHBYTES", "MASK", "MASK_HASH", "XXHASH64", "CRC32"}
+     "SHA1_HEX", "FARM_FINGERPRINT", "HASHBYTES", "MASK", "MASK_HASH", "XXHASH64", "CRC32",
+     "COUNT", "APPROX_DISTINCT", "COUNT_IF"}
 )  # fmt: skip
 
 
@@ -79,58 +81,60 @@ def combine(outer_type: str, outer_subtype: str, outer_mask: bool, found: Found)
     return Found(found.table, found.column, DIRECT, subtype, masking)
 
 
-def _own_columns(node: exp.Expr, scope: Scope) -> Iterator[exp.Column]:
-    """Columns of `node` that belong to `scope` (not to a query nested inside it)."""
+@dataclass(frozen=True)
+class Reached:
+    """A column (or nested query) inside an expression, with how its value reaches the top."""
+
+    node: exp.Expr
+    type: str
+    subtype: str
+    masking: bool
+
+
+def _walk(
+    top: exp.Expr, scope: Scope
+) -> tuple[list[tuple[exp.Column, Reached]], list[tuple[Scope, Reached]]]:
+    """The columns of `top` that belong to `scope`, and the subquery scopes inside it, each
+    with its transformation: IDENTITY when the column is the value itself (through struct
+    field access or parentheses), AGGREGATION under an aggregate, INDIRECT WINDOW in a
+    window's PARTITION BY / ORDER BY, INDIRECT CONDITIONAL in a CASE/IF condition,
+    TRANSFORMATION otherwise. One pass from the top (no walk back up per column), with
+    an explicit stack, so a very long expression costs linear time and no recursion."""
     from sqlglot import exp
 
-    owner = scope.expression
-    home = owner if isinstance(owner, exp.Query) else owner.find_ancestor(exp.Query)
-    for column in node.find_all(exp.Column):
-        if column.find_ancestor(exp.Query) is home:
-            yield column
-
-
-def _nested_scopes(node: exp.Expr, scope: Scope) -> list[Scope]:
-    """Subquery scopes of `scope` whose query sits inside `node`."""
-    inside = []
-    for child in scope.subquery_scopes:
-        parent = child.expression.parent
-        while parent is not None and parent is not node:
-            parent = parent.parent
-        if parent is node or child.expression is node:
-            inside.append(child)
-    return inside
-
-
-def _classify(column: exp.Expr, top: exp.Expr) -> tuple[str, str, bool]:
-    """How the value of `column` reaches `top`: (type, subtype, masking).
-
-    IDENTITY when the column is the output; AGGREGATION under an aggregate;
-    INDIRECT WINDOW in a window's PARTITION BY / ORDER BY; INDIRECT CONDITIONAL
-    in the condition of a CASE/IF; TRANSFORMATION otherwise.
-    """
-    from sqlglot import exp
-
-    if column is top:
-        return DIRECT, IDENTITY, False
-    kind, subtype, masking = DIRECT, TRANSFORMATION, False
-    child: exp.Expr = column
-    parent = column.parent
-    while parent is not None:
-        in_window = isinstance(parent, exp.Window) and child.arg_key in ("partition_by", "order")
-        in_condition = isinstance(parent, exp.If | exp.Case) and child.arg_key == "this"
-        if in_window:
-            kind, subtype = INDIRECT, WINDOW
-        elif in_condition and kind == DIRECT:
-            kind, subtype = INDIRECT, CONDITIONAL
-        elif isinstance(parent, exp.AggFunc) and kind == DIRECT:
-            subtype = AGGREGATION
-        if _function_name(parent) in _MASKING_FUNCTIONS:
-            masking = True
-        if parent is top:
-            break
-        child, parent = parent, parent.parent
-    return kind, subtype, masking
+    nested_by_node = {id(inner.expression): inner for inner in scope.subquery_scopes}
+    columns: list[tuple[exp.Column, Reached]] = []
+    nested: list[tuple[Scope, Reached]] = []
+    stack: list[Reached] = [Reached(top, DIRECT, IDENTITY, False)]
+    while stack:
+        item = stack.pop()
+        node = item.node
+        if isinstance(node, exp.Column):
+            columns.append((node, item))
+            continue
+        if node is not top and isinstance(node, exp.Query):
+            inner = node.this if isinstance(node, exp.Subquery) else node
+            found = nested_by_node.get(id(inner)) or nested_by_node.get(id(node))
+            if found is not None:
+                nested.append((found, item))
+            continue
+        masking = item.masking or _function_name(node) in _MASKING_FUNCTIONS
+        for child in node.iter_expressions():
+            kind, subtype = item.type, item.subtype
+            key = child.arg_key
+            if isinstance(node, exp.Window) and key in ("partition_by", "order"):
+                kind, subtype = INDIRECT, WINDOW
+            elif isinstance(node, exp.If | exp.Case) and key == "this" and kind == DIRECT:
+                kind, subtype = INDIRECT, CONDITIONAL
+            elif isinstance(node, exp.AggFunc) and kind == DIRECT:
+                subtype = AGGREGATION
+            elif isinstance(node, exp.Dot | exp.Paren) and key == "this":
+                pass  # a struct field of the value, or the value in parentheses
+            elif kind == DIRECT and subtype == IDENTITY:
+                subtype = TRANSFORMATION
+            stack.append(Reached(child, kind, subtype, masking))
+    columns.reverse()
+    return columns, nested
 
 
 def _function_name(node: exp.Expr) -> str:
@@ -226,18 +230,16 @@ class Tracer:
 
         top = expression.this if isinstance(expression, exp.Alias) else expression
         found: list[Found] = []
-        for column in _own_columns(top, scope):
-            kind, subtype, masking = _classify(_struct_top(column), top)
+        columns, nested = _walk(top, scope)
+        for column, reached in columns:
             for origin in self.column(scope, column):
-                found.append(combine(kind, subtype, masking, origin))
-        for nested in _nested_scopes(top, scope):
-            kind, subtype, masking = _classify(nested.expression.parent or nested.expression, top)
-            if kind == DIRECT and subtype == IDENTITY:
-                subtype = TRANSFORMATION
-            for inner in _query_selects(nested):
-                for origin in self.select(inner[0], inner[1]):
-                    found.append(combine(kind, subtype, masking, origin))
-            found.extend(self.clauses(nested))
+                found.append(combine(reached.type, reached.subtype, reached.masking, origin))
+        for inner_scope, reached in nested:
+            subtype = TRANSFORMATION if reached.subtype == IDENTITY else reached.subtype
+            for branch, select in _query_selects(inner_scope):
+                for origin in self.select(branch, select):
+                    found.append(combine(reached.type, subtype, reached.masking, origin))
+            found.extend(self.clauses(inner_scope))
         return found
 
     def column(self, scope: Scope, column: exp.Column) -> list[Found]:
@@ -359,7 +361,7 @@ class Tracer:
         else:
             # UNNEST(arr), a lateral view, a table function over columns: every column it
             # reads feeds every column it produces.
-            for column in _own_columns(expression, source):
+            for column, _ in _walk(expression, source)[0]:
                 for origin in self.column(source, column):
                     found.append(combine(DIRECT, TRANSFORMATION, False, origin))
         return found
@@ -432,19 +434,20 @@ class Tracer:
         for subtype, node in parts:
             if node is None:
                 continue
-            for column in _own_columns(node, scope):
+            columns, nested = _walk(node, scope)
+            for column, _ in columns:
                 alias = aliases.get(column.name) if not column.table and node is not where else None
                 origins = (
                     self.select(scope, alias) if alias is not None else self.column(scope, column)
                 )
                 for origin in origins:
                     found.append(combine(INDIRECT, subtype, False, origin))
-            for nested in _nested_scopes(node, scope):
-                for inner_scope, select in _query_selects(nested):
+            for inner, _ in nested:
+                for inner_scope, select in _query_selects(inner):
                     for origin in self.select(inner_scope, select):
                         found.append(combine(INDIRECT, subtype, False, origin))
                 found.extend(
-                    combine(INDIRECT, subtype, False, origin) for origin in self.clauses(nested)
+                    combine(INDIRECT, subtype, False, origin) for origin in self.clauses(inner)
                 )
         return found
 
@@ -459,15 +462,6 @@ def _prefix_matches(source: object, prefix: list[str]) -> bool:
         return False
     qualifiers = [part.name for part in source.parts[:-1]]
     return qualifiers[-len(prefix) :] == prefix
-
-
-def _struct_top(column: exp.Column) -> exp.Expr:
-    from sqlglot import exp
-
-    node: exp.Expr = column
-    while isinstance(node.parent, exp.Dot) and node.arg_key == "this":
-        node = node.parent
-    return node
 
 
 def _query_selects(scope: Scope) -> list[tuple[Scope, exp.Expr]]:
