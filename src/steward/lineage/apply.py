@@ -14,6 +14,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from steward.errors import Conflict
 from steward.lineage.edges import (
     column_lineage_heads_rows,
     current_edges,
@@ -61,7 +62,7 @@ _DATASET_ROW = sa.select(
 _JOB_ROW = sa.select(
     jobs.c.facets, jobs.c.updated_at, jobs.c.io_run_id, jobs.c.io_time, jobs.c.current_version_id
 ).where(jobs.c.id == sa.bindparam("row_id"))
-_RUN_ROW = sa.select(runs.c.state_time, runs.c.facets).where(
+_RUN_ROW = sa.select(runs.c.state_time, runs.c.facets, runs.c.job_id).where(
     runs.c.run_id == sa.bindparam("row_id")
 )
 _UPDATE_JOB = jobs.update().where(jobs.c.id == sa.bindparam("row_id"))
@@ -73,6 +74,18 @@ _VERSION_ID = sa.select(dataset_versions.c.id).where(
     dataset_versions.c.dataset_id == sa.bindparam("dataset_id"),
     dataset_versions.c.schema_hash == sa.bindparam("schema_hash"),
 )
+
+
+class RunOfAnotherJob(Conflict):
+    """A run id already stored for one job, sent again for another: a run has one job."""
+
+    def __init__(self, existing: str, event: RunEvent, run_id: str) -> None:
+        new = f"{event.job.namespace}/{event.job.name}"
+        super().__init__(
+            f"run.runId: run {run_id} belongs to job {existing}; this event names job {new}"
+            " (a run id may not be reused by another job; send a new runId)"
+        )
+        self.existing, self.new = existing, new
 
 
 def _digest(value: Any) -> str:
@@ -330,6 +343,8 @@ class Applier:
         when, state = event.eventTime, event.eventType
         facets = event.run.facets
         row = self.runs.get(self.conn, run_id)
+        if row is not None and row.job_id != job_id:
+            raise RunOfAnotherJob(self._job_name(row.job_id), event, run_id)
         values: dict[str, Any] = {"updated_at": when}
         if state == "START":
             values["started_at"] = when
@@ -360,6 +375,14 @@ class Applier:
             self.runs.change(run_id, values)
         if state:
             self.run_states.append({"run_id": run_id, "state": state, "event_time": when})
+
+    def _job_name(self, job_id: int) -> str:
+        row = self.conn.execute(
+            sa.select(namespaces.c.name.label("namespace"), jobs.c.name)
+            .join(namespaces, namespaces.c.id == jobs.c.namespace_id)
+            .where(jobs.c.id == job_id)
+        ).one()
+        return f"{row.namespace}/{row.name}"
 
     def _io(
         self,
