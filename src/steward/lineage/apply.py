@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.errors import Conflict
+from steward.lineage.aliases import join_named_by_symlinks, join_symlinked
 from steward.lineage.edges import (
     column_lineage_heads_rows,
     current_edges,
@@ -176,6 +177,8 @@ class Applier:
             insert = insert_ignoring_conflicts(self.conn, table, list(match))
             self.conn.execute(insert.values(**match, **values))
             row_id = self.conn.execute(sa.select(table.c.id).where(*where)).scalar_one()
+            if kind == "dataset":
+                join_named_by_symlinks(self.conn, int(row_id), key)
         self.learned.put(kind, key, int(row_id))
         return int(row_id)
 
@@ -226,6 +229,11 @@ class Applier:
         if new != old:
             changes.update(self._dataset_facet_columns(dataset_id, facets, old, new, when))
             changes["facets"] = new
+        stated = raw_facets.get("symlinks")
+        if facets.symlinks and facets.symlinks.identifiers and stated != old.get("symlinks"):
+            # Also when an older event states them: which names are one table does not age.
+            links = [(s.namespace, s.name) for s in facets.symlinks.identifiers]
+            join_symlinked(self.conn, dataset_id, links)
         if changes:
             changes["updated_at"] = max(when, row.updated_at)
             self.datasets.change(dataset_id, changes)
