@@ -191,6 +191,7 @@ def _view(facts: dict[str, Any], entry: Any, notes: list[Any], tests: list[Any])
                 "name": target.name,
                 "type": column.type,
                 "fieldId": target.field_id,
+                "fields": list(column.fields),  # nested fields (struct, array, map), a tree
                 "description": description(
                     target,
                     column.description if stated is not None else None,

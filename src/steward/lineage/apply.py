@@ -31,6 +31,7 @@ from steward.lineage.models import (
     Job,
     JobEvent,
     RunEvent,
+    SchemaField,
     facets_of,
     to_utc,
 )
@@ -91,6 +92,40 @@ class RunOfAnotherJob(Conflict):
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def schema_digest_form(fields: list[SchemaField]) -> list[Any]:
+    """What a schema version's hash covers: each field's name, type, description and, for
+    a struct, array or map, its nested fields (a flat schema hashes as before 0011)."""
+    return [
+        (f["name"], f.get("type"), f.get("description"))
+        + ((schema_digest_form(nested),) if (nested := f.get("fields")) else ())
+        for f in fields
+    ]
+
+
+def field_rows(fields: list[SchemaField]) -> list[dict[str, Any]]:
+    """`dataset_fields` rows of a schema, depth first: nested fields with their path."""
+    rows: list[dict[str, Any]] = []
+
+    def add(items: list[SchemaField], parent: int | None, prefix: str) -> None:
+        for f in items:
+            ordinal = len(rows)
+            path = prefix + f["name"]
+            rows.append(
+                {
+                    "ordinal": ordinal,
+                    "name": f["name"],
+                    "type": f.get("type"),
+                    "description": f.get("description"),
+                    "path": None if parent is None else path,
+                    "parent_ordinal": parent,
+                }
+            )
+            add(f.get("fields") or [], ordinal, path + ".")
+
+    add(fields, None, "")
+    return rows
 
 
 def merge_facets(
@@ -293,10 +328,8 @@ class Applier:
         self, dataset_id: int, facets: DatasetFacets, when: datetime, run_id: str | None
     ) -> int:
         assert facets.schema_ is not None
-        fields = [
-            (f["name"], f.get("type"), f.get("description")) for f in facets.schema_.fields or []
-        ]
-        schema_hash = _digest(fields)
+        tree = facets.schema_.fields or []
+        schema_hash = _digest(schema_digest_form(tree))
         key = (dataset_id, schema_hash)
         found = self.known.get("version", key) or self.learned.get("version", key)
         if found is None:
@@ -313,13 +346,10 @@ class Applier:
                     "run_id": run_id,
                 },
             ).scalar_one()
-            if fields:
+            rows = field_rows(tree)
+            if rows:
                 self.conn.execute(
-                    dataset_fields.insert(),
-                    [
-                        {"version_id": found, "ordinal": i, "name": n, "type": t, "description": d}
-                        for i, (n, t, d) in enumerate(fields)
-                    ],
+                    dataset_fields.insert(), [{"version_id": found, **r} for r in rows]
                 )
         self.learned.put("version", key, int(found))
         return int(found)
