@@ -351,3 +351,52 @@ def test_a_dataset_event_symlink_joins_too(client: TestClient) -> None:
     send(client, event, spark_writes_orders(symlink=False))
     up = graph(client, HIVE_NAME, direction="upstream")
     assert "job:spark:load_orders" in ids(up)
+
+
+@pytest.mark.parametrize("sync_first", [True, False], ids=["sync-first", "events-first"])
+def test_catalog_sync_symlink_joins_names_events_used(
+    steward: Any, client: TestClient, sync_first: bool
+) -> None:
+    """Flink writes an Iceberg table by its location, Trino reads it by the catalog's name;
+    neither states a symlink, the catalog source does (location -> catalog name)."""
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import LongType, NestedField
+
+    from steward.connectors.iceberg import lake_catalog
+
+    catalog = lake_catalog(steward.settings.home)
+    catalog.create_namespace("crm")
+    created = catalog.create_table("crm.orders", Schema(NestedField(1, "id", LongType())))
+    warehouse = str(catalog.properties["warehouse"]).rstrip("/")
+    location = created.location().removeprefix("file://")
+    flink = run_event(
+        FLINK,
+        "flink-jobs",
+        "insert-into_lake.crm.orders",
+        processing="STREAMING",
+        inputs=[table(FLINK, "kafka://kafka:9092", "orders", FIELDS)],
+        outputs=[table(FLINK, "file", location, FIELDS)],
+    )
+    trino = run_event(
+        TRINO,
+        "trino://trino:8080",
+        "query_1",
+        inputs=[table(TRINO, warehouse, "crm.orders", FIELDS)],
+        outputs=[table(TRINO, "trino://trino:8080", "lake.crm.report", FIELDS)],
+    )
+
+    def sync() -> None:
+        assert client.post("/api/v1/sources/lake/sync").status_code == 200
+
+    if sync_first:
+        sync()
+        send(client, flink, trino)
+    else:
+        send(client, flink, trino)
+        sync()
+    page = client.get("/api/v1/datasets/lake.crm.orders").json()
+    down = graph(client, page["nodeId"], direction="downstream")
+    assert "job:trino://trino:8080:query_1" in ids(down)
+    up = graph(client, "dataset:trino://trino:8080:lake.crm.report", direction="upstream")
+    assert "job:flink-jobs:insert-into_lake.crm.orders" in ids(up)
+    assert "dataset:kafka://kafka:9092:orders" in ids(up)
