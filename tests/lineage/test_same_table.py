@@ -395,6 +395,12 @@ def test_catalog_sync_symlink_joins_names_events_used(
         send(client, flink, trino)
         sync()
     page = client.get("/api/v1/datasets/lake.crm.orders").json()
+    # The catalog page knows the other name, and the neighbours stated under it.
+    assert f"dataset:{warehouse}:crm.orders" in [page["nodeId"], *page["sameAs"]]
+    assert len(page["sameAs"]) == 1
+    downstream = [n["nodeId"] for n in page["downstream"]]
+    assert downstream == ["dataset:trino://trino:8080:lake.crm.report"]
+    assert [n["nodeId"] for n in page["upstream"]] == ["dataset:kafka://kafka:9092:orders"]
     down = graph(client, page["nodeId"], direction="downstream")
     assert "job:trino://trino:8080:query_1" in ids(down)
     up = graph(client, "dataset:trino://trino:8080:lake.crm.report", direction="upstream")
