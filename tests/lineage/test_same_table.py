@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect as sa_inspect
 
 from tests.lineage.producers import (
     AIRFLOW,
@@ -406,3 +407,41 @@ def test_catalog_sync_symlink_joins_names_events_used(
     up = graph(client, "dataset:trino://trino:8080:lake.crm.report", direction="upstream")
     assert "job:flink-jobs:insert-into_lake.crm.orders" in ids(up)
     assert "dataset:kafka://kafka:9092:orders" in ids(up)
+
+
+def test_migration_groups_the_symlinks_already_stored(steward: Any, client: TestClient) -> None:
+    """Symlinks stored before migration 0011 join their names once it runs."""
+    from alembic import command
+
+    from steward.store.database import alembic_config
+
+    glue = "arn:aws:glue:us-east-1:123456789012"
+    spark = spark_writes_orders()  # location -> hive name, named by Hive below
+    moved = run_event(
+        SPARK,
+        "spark",
+        "copy_orders",
+        outputs=[spark_table("s3://copy", "/orders", FIELDS, metastore=(glue, "table/a/b"))],
+    )
+    shared = run_event(
+        SPARK,
+        "spark",
+        "read_copy",
+        inputs=[spark_table("s3://copy2", "/orders", FIELDS, metastore=(glue, "table/a/b"))],
+    )
+    send(client, spark, hive_reads_orders(symlink=False), moved, shared)
+    engine = steward.store.engine
+    url = engine.url.render_as_string(hide_password=False)
+    for target in ("0010", "head"):
+        with engine.begin() as conn:
+            config = alembic_config(url)
+            config.attributes["connection"] = conn
+            if target == "head":
+                command.upgrade(config, target)
+            else:
+                command.downgrade(config, target)
+                assert not sa_inspect(conn).has_table("dataset_aliases")
+    up = graph(client, HIVE_NAME, direction="upstream")
+    assert "job:spark:load_orders" in ids(up)
+    down = graph(client, "dataset:s3://copy:/orders", direction="downstream")
+    assert "job:spark:read_copy" in ids(down)
