@@ -110,3 +110,8 @@ def same_as(conn: Connection, ids: Collection[int]) -> dict[int, list[int]]:
         for asked, member in conn.execute(query, {"ids": id_list(chunk, dialect)}):
             groups[asked].append(member)
     return dict(groups)
+
+
+def any_grouped(conn: Connection) -> bool:
+    """Whether any dataset has several names (a walk skips group lookups when none has)."""
+    return conn.execute(sa.select(dataset_aliases.c.dataset_id).limit(1)).first() is not None

@@ -22,6 +22,7 @@ from steward.lineage.edges import (
     replace_column_edges,
     replace_job_edges,
 )
+from steward.lineage.fields import field_rows, schema_digest_form
 from steward.lineage.known import Known, known_for
 from steward.lineage.models import (
     Dataset,
@@ -31,7 +32,6 @@ from steward.lineage.models import (
     Job,
     JobEvent,
     RunEvent,
-    SchemaField,
     facets_of,
     to_utc,
 )
@@ -92,40 +92,6 @@ class RunOfAnotherJob(Conflict):
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def schema_digest_form(fields: list[SchemaField]) -> list[Any]:
-    """What a schema version's hash covers: each field's name, type, description and, for
-    a struct, array or map, its nested fields (a flat schema hashes as before 0011)."""
-    return [
-        (f["name"], f.get("type"), f.get("description"))
-        + ((schema_digest_form(nested),) if (nested := f.get("fields")) else ())
-        for f in fields
-    ]
-
-
-def field_rows(fields: list[SchemaField]) -> list[dict[str, Any]]:
-    """`dataset_fields` rows of a schema, depth first: nested fields with their path."""
-    rows: list[dict[str, Any]] = []
-
-    def add(items: list[SchemaField], parent: int | None, prefix: str) -> None:
-        for f in items:
-            ordinal = len(rows)
-            path = prefix + f["name"]
-            rows.append(
-                {
-                    "ordinal": ordinal,
-                    "name": f["name"],
-                    "type": f.get("type"),
-                    "description": f.get("description"),
-                    "path": None if parent is None else path,
-                    "parent_ordinal": parent,
-                }
-            )
-            add(f.get("fields") or [], ordinal, path + ".")
-
-    add(fields, None, "")
-    return rows
 
 
 def merge_facets(

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.errors import NotFound
-from steward.lineage.aliases import same_as
+from steward.lineage.aliases import any_grouped, same_as
+from steward.lineage.fields import flat_fields
 from steward.lineage.nodes import (
     FieldNode,
     Node,
@@ -89,13 +90,16 @@ class _Walk:
     # stands for the member reached first (its node), and a node for every member.
     node_of: dict[int, int] = field(default_factory=dict)
     members: dict[int, list[int]] = field(default_factory=dict)
+    grouped: bool | None = None  # whether any dataset has several names, asked once
 
     def place(self, conn: Connection, ids: Iterable[int]) -> None:
         """Give each dataset in `ids` its node: a member of a group reached earlier, or itself."""
         todo = [i for i in ids if i not in self.node_of]
         if not todo:
             return
-        groups = same_as(conn, todo)
+        if self.grouped is None:
+            self.grouped = any_grouped(conn)
+        groups = same_as(conn, todo) if self.grouped else {}
         for dataset_id in todo:
             if dataset_id in self.node_of:
                 continue
@@ -367,14 +371,6 @@ def _shown_fields(conn: Connection, sight: Sight | None) -> _ShownFields:
         return _ShownFields(conn, None)
     hidden = sight.hidden(conn)
     return _ShownFields(conn, sight, hidden.jobs, hidden.datasets)
-
-
-def flat_fields(fields: Iterable[dict[str, Any]], prefix: str = "") -> Iterator[dict[str, Any]]:
-    """Every field of a schema tree, nested ones named by their dotted path (`address.city`)."""
-    for f in fields:
-        path = f.get("path") or prefix + str(f["name"])
-        yield {**f, "path": path}
-        yield from flat_fields(f.get("fields") or [], path + ".")
 
 
 def _field_names(conn: Connection, dataset_ids: list[int], as_of: datetime | None) -> list[str]:
