@@ -90,7 +90,9 @@ class _Walk:
     # stands for the member reached first (its node), and a node for every member.
     node_of: dict[int, int] = field(default_factory=dict)
     members: dict[int, list[int]] = field(default_factory=dict)
-    grouped: bool | None = None  # whether any dataset has several names, asked once
+    # Whether any dataset has several names, asked once a walk; when none has, the walk
+    # maps nothing (a dataset is its own node).
+    grouped: bool | None = None
 
     def place(self, conn: Connection, ids: Iterable[int]) -> None:
         """Give each dataset in `ids` its node: a member of a group reached earlier, or itself."""
@@ -129,19 +131,20 @@ def _walk(
         # Rows are (node of `kind`, neighbour of the other kind); jobs are negative.
         here_sign, there_sign = (1, -1) if kind == "dataset" else (-1, 1)
         asked = frontier
-        if kind == "dataset":  # every name of each dataset
+        if kind == "dataset" and walk.grouped:  # every name of each dataset
             asked = {m for node in frontier for m in walk.members.get(node, [node])}
         rows: list[tuple[int, int]] = []
         for chunk in _chunks(asked):
             rows += fast.tuples(conn, step, {"ids": id_list(chunk, dialect), "as_of": as_of})
-        if kind == "job":
-            walk.place(conn, (there for _, there in rows if there not in excluded))
+        if walk.grouped:  # each name stands for its group's node
+            if kind == "job":
+                walk.place(conn, (there for _, there in rows if there not in excluded))
+                node_of = walk.node_of
+                rows = [(h, t if t in excluded else node_of[t]) for h, t in rows]
+            else:
+                rows = [(walk.node_of.get(h, h), t) for h, t in rows]
         found: set[int] = set()
         for here, there in rows:
-            if kind == "dataset":
-                here = walk.node_of.get(here, here)
-            elif there not in excluded:
-                there = walk.node_of[there]
             a, b = here_sign * here, there_sign * there
             if b in excluded:
                 continue
@@ -190,7 +193,8 @@ def lineage_graph(
         if first in walk.excluded:
             raise NotFound(f"nodeId: no {start.kind} {start.node_id!r} has been seen")
     walk.nodes[first] = None
-    if start.kind == "dataset":
+    walk.grouped = any_grouped(conn)
+    if start.kind == "dataset" and walk.grouped:
         walk.place(conn, [start.id])
     steps = None if depth is None else 2 * depth
     if direction in ("upstream", "both"):
