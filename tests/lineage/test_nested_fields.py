@@ -67,10 +67,12 @@ def test_nested_fields_are_a_tree_on_the_dataset(client: TestClient) -> None:
     address = fields[1]
     assert address["type"] == "struct"
     assert address["fields"] == [
-        {"name": "city", "type": "string", "description": "City name"},
-        {"name": "zip", "type": "string", "description": None},
+        {"name": "city", "type": "string", "description": "City name", "path": "address.city"},
+        {"name": "zip", "type": "string", "description": None, "path": "address.zip"},
     ]
-    assert fields[2]["fields"] == [{"name": "_element", "type": "string", "description": None}]
+    assert fields[2]["fields"] == [
+        {"name": "_element", "type": "string", "description": None, "path": "phones._element"}
+    ]
     assert "fields" not in fields[0]
 
 
@@ -129,6 +131,7 @@ def test_catalog_page_shows_nested_fields_of_an_event_stated_dataset(client: Tes
     assert columns["id"]["fields"] == []
     city, zip_code = columns["address"]["fields"]
     assert (city["name"], city["type"], city["description"]) == ("city", "string", "City name")
+    assert city["path"] == "address.city"
     assert (zip_code["name"], zip_code["fields"]) == ("zip", [])
     assert [f["name"] for f in columns["phones"]["fields"]] == ["_element"]
 
@@ -165,5 +168,7 @@ def test_catalog_page_shows_nested_fields_of_an_iceberg_table(
         ("city", "string", "City name"),
         ("zip", "string", None),
     ]
-    assert [(f["name"], f["type"]) for f in columns["tags"]["fields"]] == [("_element", "string")]
+    assert [(f["path"], f["type"]) for f in columns["tags"]["fields"]] == [
+        ("tags._element", "string")
+    ]
     assert columns["id"]["fields"] == []

@@ -87,13 +87,17 @@ def source_columns(stated: Mapping[str, Any]) -> list[StatedColumn]:
             ColumnIdentity(column["name"], column.get("fieldId")),
             column.get("type"),
             column.get("description"),
-            tuple(_iceberg_children(column["iceberg"]["type"]) if column.get("iceberg") else ()),
+            tuple(
+                _iceberg_children(column["iceberg"]["type"], f"{column['name']}.")
+                if column.get("iceberg")
+                else ()
+            ),
         )
         for column in stated.get("columns", [])
     ]
 
 
-def _iceberg_children(kind: Any) -> list[dict[str, Any]]:
+def _iceberg_children(kind: Any, prefix: str) -> list[dict[str, Any]]:
     """The nested fields of an Iceberg type (its spec's JSON), named as OpenLineage names
     them: a struct's fields, a list's `_element`, a map's `key` and `value`."""
     if not isinstance(kind, dict):
@@ -108,22 +112,25 @@ def _iceberg_children(kind: Any) -> list[dict[str, Any]]:
     return [
         {
             "name": name,
+            "path": prefix + name,
             "type": member if isinstance(member, str) else str(member.get("type")),
             "description": doc,
-            "fields": _iceberg_children(member),
+            "fields": _iceberg_children(member, f"{prefix}{name}."),
         }
         for name, member, doc in members
     ]
 
 
-def _tree(fields: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Nested fields as the catalog shows them: name, type, description, `fields` (a tree)."""
+def _tree(fields: Iterable[Mapping[str, Any]], prefix: str) -> list[dict[str, Any]]:
+    """Nested fields as the catalog shows them: name, dotted path, type, description and
+    their own `fields` (a tree)."""
     return [
         {
             "name": f["name"],
+            "path": prefix + f["name"],
             "type": f.get("type"),
             "description": f.get("description"),
-            "fields": _tree(f.get("fields") or []),
+            "fields": _tree(f.get("fields") or [], f"{prefix}{f['name']}."),
         }
         for f in fields
     ]
@@ -136,7 +143,7 @@ def lineage_columns(fields: Iterable[Mapping[str, Any]]) -> list[StatedColumn]:
             ColumnIdentity(f["name"]),
             f.get("type"),
             f.get("description"),
-            tuple(_tree(f.get("fields") or [])),
+            tuple(_tree(f.get("fields") or [], f"{f['name']}.")),
         )
         for f in fields
     ]

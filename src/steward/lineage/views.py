@@ -72,6 +72,7 @@ def _statements(dialect: str) -> dict[str, Any]:
             dataset_fields.c.description,
             dataset_fields.c.ordinal,
             dataset_fields.c.parent_ordinal,
+            dataset_fields.c.path,
         )
         .where(ids(dataset_fields.c.version_id))
         .order_by(dataset_fields.c.version_id, dataset_fields.c.ordinal),
@@ -148,7 +149,7 @@ def dataset_fields_by_version(
     fields: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if version_ids:
         placed: dict[tuple[int, int], dict[str, Any]] = {}
-        for version_id, name, kind, description, ordinal, parent in _rows(
+        for version_id, name, kind, description, ordinal, parent, path in _rows(
             conn, "fields", version_ids
         ):
             field = placed[(version_id, ordinal)] = {
@@ -158,7 +159,8 @@ def dataset_fields_by_version(
             }
             if parent is None:
                 fields[version_id].append(field)
-            else:
+            else:  # a nested field also says its dotted path (`address.city`)
+                field["path"] = path
                 placed[(version_id, parent)].setdefault("fields", []).append(field)
     return fields
 
