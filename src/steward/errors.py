@@ -119,3 +119,10 @@ class RegistryError(StewardError):
         super().__init__(message)
         self.error_code = error_code
         self.http_status = error_code if error_code < 1000 else int(str(error_code)[:3])
+
+
+class Conflict(StewardError):
+    """A request that contradicts what is already stored; the message names both sides."""
+
+    http_status = 409
+    exit_code = 9

@@ -52,6 +52,8 @@ class StatedColumn:
     identity: ColumnIdentity
     type: str | None
     description: str | None
+    # Nested fields of a struct, array or map column, as a tree (`fields` of each).
+    fields: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,65 @@ def source_columns(stated: Mapping[str, Any]) -> list[StatedColumn]:
             ColumnIdentity(column["name"], column.get("fieldId")),
             column.get("type"),
             column.get("description"),
+            tuple(
+                _iceberg_children(column["iceberg"]["type"], f"{column['name']}.")
+                if column.get("iceberg")
+                else ()
+            ),
         )
         for column in stated.get("columns", [])
+    ]
+
+
+def _iceberg_children(kind: Any, prefix: str) -> list[dict[str, Any]]:
+    """The nested fields of an Iceberg type (its spec's JSON), named as OpenLineage names
+    them: a struct's fields, a list's `_element`, a map's `key` and `value`."""
+    if not isinstance(kind, dict):
+        return []
+    members: list[tuple[str, Any, str | None]] = []
+    if kind.get("type") == "struct":
+        members = [(f["name"], f["type"], f.get("doc")) for f in kind.get("fields", [])]
+    elif kind.get("type") == "list":
+        members = [("_element", kind.get("element"), None)]
+    elif kind.get("type") == "map":
+        members = [("key", kind.get("key"), None), ("value", kind.get("value"), None)]
+    return [
+        {
+            "name": name,
+            "path": prefix + name,
+            "type": member if isinstance(member, str) else str(member.get("type")),
+            "description": doc,
+            "fields": _iceberg_children(member, f"{prefix}{name}."),
+        }
+        for name, member, doc in members
+    ]
+
+
+def _tree(fields: Iterable[Mapping[str, Any]], prefix: str) -> list[dict[str, Any]]:
+    """Nested fields as the catalog shows them: name, dotted path, type, description and
+    their own `fields` (a tree)."""
+    return [
+        {
+            "name": f["name"],
+            "path": prefix + f["name"],
+            "type": f.get("type"),
+            "description": f.get("description"),
+            "fields": _tree(f.get("fields") or [], f"{prefix}{f['name']}."),
+        }
+        for f in fields
     ]
 
 
 def lineage_columns(fields: Iterable[Mapping[str, Any]]) -> list[StatedColumn]:
     """The columns OpenLineage events stated (the current schema version's fields)."""
     return [
-        StatedColumn(ColumnIdentity(f["name"]), f.get("type"), f.get("description")) for f in fields
+        StatedColumn(
+            ColumnIdentity(f["name"]),
+            f.get("type"),
+            f.get("description"),
+            tuple(_tree(f.get("fields") or [], f"{f['name']}.")),
+        )
+        for f in fields
     ]
 
 

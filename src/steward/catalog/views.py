@@ -32,7 +32,8 @@ from steward.catalog.authority import (
     source_columns,
 )
 from steward.errors import NotFound
-from steward.lineage.nodes import node_id, resolve_node
+from steward.lineage.aliases import same_as
+from steward.lineage.nodes import dataset_names, node_id, resolve_node
 from steward.lineage.scope import Hidden, Sight
 from steward.lineage.views import dataset_details, iso
 from steward.store.schema import (
@@ -191,6 +192,7 @@ def _view(facts: dict[str, Any], entry: Any, notes: list[Any], tests: list[Any])
                 "name": target.name,
                 "type": column.type,
                 "fieldId": target.field_id,
+                "fields": list(column.fields),  # nested fields (struct, array, map), a tree
                 "description": description(
                     target,
                     column.description if stated is not None else None,
@@ -257,8 +259,10 @@ def neighbours(
 ) -> dict[str, list[dict[str, Any]]]:
     """Datasets one job away, upstream and downstream, in the current graph.
 
-    `hidden` datasets and jobs (other users' query lineage) are left out.
+    Edges stated under any name of the dataset count (see `lineage.aliases`). `hidden`
+    datasets and jobs (other users' query lineage) are left out.
     """
+    group = same_as(conn, [dataset_id]).get(dataset_id, [dataset_id])
     mine = lineage_edges.alias("mine")
     other = lineage_edges.alias("other")
     out: dict[str, list[dict[str, Any]]] = {}
@@ -280,11 +284,11 @@ def neighbours(
             .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
             .outerjoin(catalog_entries, catalog_entries.c.dataset_id == datasets.c.id)
             .where(
-                mine.c.dataset_id == dataset_id,
+                mine.c.dataset_id.in_(group),
                 mine.c.direction == mine_dir,
                 mine.c.valid_to.is_(None),
                 other.c.direction == other_dir,
-                other.c.dataset_id != dataset_id,
+                other.c.dataset_id.not_in(group),
             )
             .distinct()
         ).all()
@@ -320,6 +324,9 @@ def dataset_page(conn: Connection, ref: str, sight: Sight | None = None) -> dict
     view["schemaVersion"] = versions[-1] if versions else None
     view["schemaVersions"] = len(versions)
     view.update(neighbours(conn, dataset_id, hidden))
+    others = [m for m in same_as(conn, [dataset_id]).get(dataset_id, []) if m != dataset_id]
+    names = dataset_names(conn, others)
+    view["sameAs"] = [node_id("dataset", n["namespace"], n["name"]) for n in names.values()]
     return view
 
 

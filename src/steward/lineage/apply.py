@@ -14,12 +14,15 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from steward.errors import Conflict
+from steward.lineage.aliases import join_named_by_symlinks, join_symlinked
 from steward.lineage.edges import (
     column_lineage_heads_rows,
     current_edges,
     replace_column_edges,
     replace_job_edges,
 )
+from steward.lineage.fields import field_rows, schema_digest_form
 from steward.lineage.known import Known, known_for
 from steward.lineage.models import (
     Dataset,
@@ -61,7 +64,7 @@ _DATASET_ROW = sa.select(
 _JOB_ROW = sa.select(
     jobs.c.facets, jobs.c.updated_at, jobs.c.io_run_id, jobs.c.io_time, jobs.c.current_version_id
 ).where(jobs.c.id == sa.bindparam("row_id"))
-_RUN_ROW = sa.select(runs.c.state_time, runs.c.facets).where(
+_RUN_ROW = sa.select(runs.c.state_time, runs.c.facets, runs.c.job_id).where(
     runs.c.run_id == sa.bindparam("row_id")
 )
 _UPDATE_JOB = jobs.update().where(jobs.c.id == sa.bindparam("row_id"))
@@ -73,6 +76,18 @@ _VERSION_ID = sa.select(dataset_versions.c.id).where(
     dataset_versions.c.dataset_id == sa.bindparam("dataset_id"),
     dataset_versions.c.schema_hash == sa.bindparam("schema_hash"),
 )
+
+
+class RunOfAnotherJob(Conflict):
+    """A run id already stored for one job, sent again for another: a run has one job."""
+
+    def __init__(self, existing: str, event: RunEvent, run_id: str) -> None:
+        new = f"{event.job.namespace}/{event.job.name}"
+        super().__init__(
+            f"run.runId: run {run_id} belongs to job {existing}; this event names job {new}"
+            " (a run id may not be reused by another job; send a new runId)"
+        )
+        self.existing, self.new = existing, new
 
 
 def _digest(value: Any) -> str:
@@ -163,6 +178,8 @@ class Applier:
             insert = insert_ignoring_conflicts(self.conn, table, list(match))
             self.conn.execute(insert.values(**match, **values))
             row_id = self.conn.execute(sa.select(table.c.id).where(*where)).scalar_one()
+            if kind == "dataset":
+                join_named_by_symlinks(self.conn, int(row_id), key)
         self.learned.put(kind, key, int(row_id))
         return int(row_id)
 
@@ -213,6 +230,11 @@ class Applier:
         if new != old:
             changes.update(self._dataset_facet_columns(dataset_id, facets, old, new, when))
             changes["facets"] = new
+        stated = raw_facets.get("symlinks")
+        if facets.symlinks and facets.symlinks.identifiers and stated != old.get("symlinks"):
+            # Also when an older event states them: which names are one table does not age.
+            links = [(s.namespace, s.name) for s in facets.symlinks.identifiers]
+            join_symlinked(self.conn, dataset_id, links)
         if changes:
             changes["updated_at"] = max(when, row.updated_at)
             self.datasets.change(dataset_id, changes)
@@ -272,10 +294,8 @@ class Applier:
         self, dataset_id: int, facets: DatasetFacets, when: datetime, run_id: str | None
     ) -> int:
         assert facets.schema_ is not None
-        fields = [
-            (f["name"], f.get("type"), f.get("description")) for f in facets.schema_.fields or []
-        ]
-        schema_hash = _digest(fields)
+        tree = facets.schema_.fields or []
+        schema_hash = _digest(schema_digest_form(tree))
         key = (dataset_id, schema_hash)
         found = self.known.get("version", key) or self.learned.get("version", key)
         if found is None:
@@ -292,13 +312,10 @@ class Applier:
                     "run_id": run_id,
                 },
             ).scalar_one()
-            if fields:
+            rows = field_rows(tree)
+            if rows:
                 self.conn.execute(
-                    dataset_fields.insert(),
-                    [
-                        {"version_id": found, "ordinal": i, "name": n, "type": t, "description": d}
-                        for i, (n, t, d) in enumerate(fields)
-                    ],
+                    dataset_fields.insert(), [{"version_id": found, **r} for r in rows]
                 )
         self.learned.put("version", key, int(found))
         return int(found)
@@ -330,6 +347,8 @@ class Applier:
         when, state = event.eventTime, event.eventType
         facets = event.run.facets
         row = self.runs.get(self.conn, run_id)
+        if row is not None and row.job_id != job_id:
+            raise RunOfAnotherJob(self._job_name(row.job_id), event, run_id)
         values: dict[str, Any] = {"updated_at": when}
         if state == "START":
             values["started_at"] = when
@@ -360,6 +379,14 @@ class Applier:
             self.runs.change(run_id, values)
         if state:
             self.run_states.append({"run_id": run_id, "state": state, "event_time": when})
+
+    def _job_name(self, job_id: int) -> str:
+        row = self.conn.execute(
+            sa.select(namespaces.c.name.label("namespace"), jobs.c.name)
+            .join(namespaces, namespaces.c.id == jobs.c.namespace_id)
+            .where(jobs.c.id == job_id)
+        ).one()
+        return f"{row.namespace}/{row.name}"
 
     def _io(
         self,

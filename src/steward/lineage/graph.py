@@ -12,13 +12,23 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.errors import NotFound
-from steward.lineage.nodes import FieldNode, Node, NodeKind, field_node_id, node_id
+from steward.lineage.aliases import any_grouped, same_as
+from steward.lineage.fields import flat_fields
+from steward.lineage.nodes import (
+    FieldNode,
+    Node,
+    NodeKind,
+    dataset_names,
+    field_node_id,
+    node_id,
+)
 from steward.lineage.scope import Sight, strip_dataset
 from steward.lineage.views import dataset_details, job_details
 from steward.store import fast
@@ -76,6 +86,30 @@ class _Walk:
     edges: dict[tuple[int, int], None] = field(default_factory=dict)
     # Nodes never reached (another user's query lineage), as the same ints.
     excluded: frozenset[int] = frozenset()
+    # Datasets that are one table under several names (see `lineage.aliases`): each member
+    # stands for the member reached first (its node), and a node for every member.
+    node_of: dict[int, int] = field(default_factory=dict)
+    members: dict[int, list[int]] = field(default_factory=dict)
+    # Whether any dataset has several names, asked once a walk; when none has, the walk
+    # maps nothing (a dataset is its own node).
+    grouped: bool | None = None
+
+    def place(self, conn: Connection, ids: Iterable[int]) -> None:
+        """Give each dataset in `ids` its node: a member of a group reached earlier, or itself."""
+        todo = [i for i in ids if i not in self.node_of]
+        if not todo:
+            return
+        if self.grouped is None:
+            self.grouped = any_grouped(conn)
+        groups = same_as(conn, todo) if self.grouped else {}
+        for dataset_id in todo:
+            if dataset_id in self.node_of:
+                continue
+            group = groups.get(dataset_id, [dataset_id])
+            node = next((self.node_of[m] for m in group if m in self.node_of), dataset_id)
+            for member in group:
+                self.node_of.setdefault(member, node)
+            self.members[node] = sorted({*self.members.get(node, []), *group})
 
 
 def _walk(
@@ -96,20 +130,44 @@ def _walk(
         step = _step(kind, upstream, as_of is None, dialect)
         # Rows are (node of `kind`, neighbour of the other kind); jobs are negative.
         here_sign, there_sign = (1, -1) if kind == "dataset" else (-1, 1)
+        asked = frontier
+        if kind == "dataset" and walk.grouped:  # every name of each dataset
+            asked = {m for node in frontier for m in walk.members.get(node, [node])}
+        rows: list[tuple[int, int]] = []
+        for chunk in _chunks(asked):
+            rows += fast.tuples(conn, step, {"ids": id_list(chunk, dialect), "as_of": as_of})
+        if walk.grouped:  # each name stands for its group's node
+            if kind == "job":
+                walk.place(conn, (there for _, there in rows if there not in excluded))
+                node_of = walk.node_of
+                rows = [(h, t if t in excluded else node_of[t]) for h, t in rows]
+            else:
+                rows = [(walk.node_of.get(h, h), t) for h, t in rows]
         found: set[int] = set()
-        for chunk in _chunks(frontier):
-            rows = fast.tuples(conn, step, {"ids": id_list(chunk, dialect), "as_of": as_of})
-            for here, there in rows:
-                a, b = here_sign * here, there_sign * there
-                if b in excluded:
-                    continue
-                edges[(b, a) if upstream else (a, b)] = None
-                if b not in nodes:
-                    nodes[b] = None
-                    found.add(there)
+        for here, there in rows:
+            a, b = here_sign * here, there_sign * there
+            if b in excluded:
+                continue
+            edges[(b, a) if upstream else (a, b)] = None
+            if b not in nodes:
+                nodes[b] = None
+                found.add(there)
         frontier = found
         kind = "job" if kind == "dataset" else "dataset"
         taken += 1
+
+
+def _same_as_names(
+    conn: Connection, walk: _Walk, details: dict[int, dict[str, Any]]
+) -> dict[int, list[dict[str, str]]]:
+    """For each dataset node of a group, the other names it stands for."""
+    others = {n: [m for m in ms if m != n] for n, ms in walk.members.items() if len(ms) > 1}
+    wanted = sorted({m for ms in others.values() for m in ms if m not in details})
+    names = {**details, **dataset_names(conn, wanted)}
+    return {
+        n: [{"namespace": names[m]["namespace"], "name": names[m]["name"]} for m in ms]
+        for n, ms in others.items()
+    }
 
 
 def lineage_graph(
@@ -135,6 +193,9 @@ def lineage_graph(
         if first in walk.excluded:
             raise NotFound(f"nodeId: no {start.kind} {start.node_id!r} has been seen")
     walk.nodes[first] = None
+    walk.grouped = any_grouped(conn)
+    if start.kind == "dataset" and walk.grouped:
+        walk.place(conn, [start.id])
     steps = None if depth is None else 2 * depth
     if direction in ("upstream", "both"):
         _walk(conn, start, upstream=True, steps=steps, as_of=as_of, walk=walk)
@@ -147,6 +208,9 @@ def lineage_graph(
     if sight is not None:
         withheld = sight.withheld(conn, dataset_ids)
         details = {i: strip_dataset(d, withheld[i]) for i, d in details.items()}
+    merged = _same_as_names(conn, walk, details)
+    for n, names in merged.items():
+        details[n] = {**details[n], "sameAs": names}
     details.update({-i: d for i, d in job_details(conn, job_ids, as_of).items()})
     ids = {
         n: f"{'dataset' if n > 0 else 'job'}:{d['namespace']}:{d['name']}"
@@ -166,10 +230,18 @@ def lineage_graph(
                 "data": details[n],
                 "inEdges": in_edges[n],
                 "outEdges": out_edges[n],
+                **_same_as_entry(merged.get(n)),
             }
             for n in walk.nodes  # the start first, then in the order reached
         ]
     }
+
+
+def _same_as_entry(names: list[dict[str, str]] | None) -> dict[str, Any]:
+    """`sameAs`: the node ids of the other names a merged dataset node stands for."""
+    if not names:
+        return {}
+    return {"sameAs": [node_id("dataset", n["namespace"], n["name"]) for n in names]}
 
 
 def column_lineage_graph(
@@ -185,17 +257,22 @@ def column_lineage_graph(
 
     Upstream also follows the inputs that the `columnLineage` facet says affect the
     whole output dataset (its `dataset` list: filters, join keys), marked `indirect`.
+    An input that is both a direct input of a field and an indirect one is two edges.
+    A dataset known under several names (see `lineage.aliases`) is one: its fields are
+    reached through column lineage stated under any of its names.
     With a `sight`, a column is a node only if the caller may describe its dataset and
     the column is not denied to them, and other users' query lineage is left out; the
     walk stops where a column is not shown. `sight` None shows everything.
     """
+    walk = _Walk()
+    walk.place(conn, [start.dataset.id])
     origin = (start.dataset.id, start.field)
     shown = _shown_fields(conn, sight)
     if not shown([origin]):
         raise NotFound(f"nodeId: no dataset field {start.node_id!r} has been seen")
     fields: list[tuple[int, str]] = [origin]
     whole: dict[int, list[str]] = {}  # field names of datasets reached as a whole
-    edges: dict[tuple[tuple[int, str], tuple[int, str], int], dict[str, Any]] = {}
+    edges: dict[_ColumnEdge, dict[str, Any]] = {}
     for upstream in (True, False):
         if direction == ("downstream" if upstream else "upstream"):
             continue
@@ -204,23 +281,36 @@ def column_lineage_graph(
         taken = 0
         while frontier and (depth is None or taken < depth):
             found: set[tuple[int, str]] = set()
-            for row in _column_step(conn, frontier, upstream=upstream, as_of=as_of):
-                src = (row.in_dataset_id, row.in_field)
+            rows = _column_step(conn, frontier, walk, upstream=upstream, as_of=as_of)
+            walk.place(conn, {i for row in rows for i in (row.in_dataset_id, row.out_dataset_id)})
+            for row in rows:
+                src = (walk.node_of[row.in_dataset_id], row.in_field)
+                out = walk.node_of[row.out_dataset_id]
                 if row.out_field is not None:
-                    targets = [(row.out_dataset_id, row.out_field)]
+                    targets = [(out, row.out_field)]
                 elif upstream:  # a whole-dataset input reaches the field asked about
-                    targets = [f for f in frontier if f[0] == row.out_dataset_id]
+                    targets = [f for f in frontier if f[0] == out]
                 else:  # downstream, a whole-dataset input reaches every field of the output
-                    if row.out_dataset_id not in whole:
-                        whole[row.out_dataset_id] = _field_names(conn, row.out_dataset_id, as_of)
-                    targets = [(row.out_dataset_id, f) for f in whole[row.out_dataset_id]]
+                    if out not in whole:
+                        whole[out] = _field_names(conn, walk.members[out], as_of)
+                    targets = [(out, f) for f in whole[out]]
                 if not shown([src]) or row.job_id in shown.hidden_jobs:
                     continue
+                transformations = _transformations(row.transformations)
                 for dst in targets:
                     if not shown([dst]):
                         continue
-                    edges[(src, dst, row.job_id)] = {
-                        "transformations": row.transformations,
+                    key = _ColumnEdge(
+                        src,
+                        dst,
+                        row.job_id,
+                        row.out_field is None,
+                        orjson.dumps(transformations),
+                        row.transformation_description,
+                        row.transformation_type,
+                    )
+                    edges[key] = {
+                        "transformations": transformations,
                         "transformationDescription": row.transformation_description,
                         "transformationType": row.transformation_type,
                         "indirect": row.out_field is None,
@@ -232,7 +322,33 @@ def column_lineage_graph(
                         fields.append(nxt)
             frontier = found
             taken += 1
-    return _column_graph(conn, fields, edges, as_of)
+    return _column_graph(conn, fields, edges, walk, as_of)
+
+
+class _ColumnEdge(NamedTuple):
+    """One edge of a column graph: a direct and an indirect edge between the same two
+    columns (or two edges with different transformations) are two edges."""
+
+    src: tuple[int, str]
+    dst: tuple[int, str]
+    job: int
+    indirect: bool
+    transformations: bytes
+    description: str | None
+    kind: str | None
+
+
+def _transformations(stored: Any) -> list[dict[str, Any]]:
+    """Each transformation with its type, subtype, description and masking (null if unsaid)."""
+    return [
+        {
+            "type": t.get("type"),
+            "subtype": t.get("subtype"),
+            "description": t.get("description"),
+            "masking": t.get("masking"),
+        }
+        for t in stored or []
+    ]
 
 
 @dataclass
@@ -261,18 +377,26 @@ def _shown_fields(conn: Connection, sight: Sight | None) -> _ShownFields:
     return _ShownFields(conn, sight, hidden.jobs, hidden.datasets)
 
 
-def _field_names(conn: Connection, dataset_id: int, as_of: datetime | None) -> list[str]:
-    """The dataset's field names (its schema at `as_of`, or its current one)."""
-    details = dataset_details(conn, [dataset_id], as_of).get(dataset_id)
-    return [str(f["name"]) for f in details["fields"]] if details else []
+def _field_names(conn: Connection, dataset_ids: list[int], as_of: datetime | None) -> list[str]:
+    """The datasets' field paths (their schemas at `as_of`, or their current ones)."""
+    names: dict[str, None] = {}
+    for details in dataset_details(conn, dataset_ids, as_of).values():
+        names.update({str(f["path"]): None for f in flat_fields(details["fields"])})
+    return list(names)
 
 
 def _column_step(
-    conn: Connection, frontier: set[tuple[int, str]], *, upstream: bool, as_of: datetime | None
+    conn: Connection,
+    frontier: set[tuple[int, str]],
+    walk: _Walk,
+    *,
+    upstream: bool,
+    as_of: datetime | None,
 ) -> list[Any]:
     c = column_edges.c
+    asked = {(m, name) for node, name in frontier for m in walk.members.get(node, [node])}
     rows: list[Any] = []
-    for chunk in _chunks(sorted(frontier)):
+    for chunk in _chunks(sorted(asked)):
         if upstream:
             condition = sa.or_(
                 sa.tuple_(c.out_dataset_id, c.out_field).in_(chunk),
@@ -289,12 +413,14 @@ def _column_step(
 def _column_graph(
     conn: Connection,
     fields: list[tuple[int, str]],
-    edges: dict[tuple[tuple[int, str], tuple[int, str], int], dict[str, Any]],
+    edges: dict[_ColumnEdge, dict[str, Any]],
+    walk: _Walk,
     as_of: datetime | None,
 ) -> dict[str, Any]:
     dataset_ids = sorted({d for d, _ in fields})
     details = dataset_details(conn, dataset_ids, as_of)
-    job_ids = sorted({job for _, _, job in edges})
+    merged = _same_as_names(conn, walk, details)
+    job_ids = sorted({edge.job for edge in edges})
     job_names = job_details(conn, job_ids, as_of) if job_ids else {}
 
     def fid(key: tuple[int, str]) -> str:
@@ -303,30 +429,34 @@ def _column_graph(
 
     in_edges: dict[tuple[int, str], list[dict[str, Any]]] = {f: [] for f in fields}
     out_edges: dict[tuple[int, str], list[dict[str, Any]]] = {f: [] for f in fields}
-    for (src, dst, job), info in sorted(edges.items(), key=lambda e: (fid(e[0][0]), fid(e[0][1]))):
-        j = job_names[job]
+    ordered = sorted(edges.items(), key=lambda e: (fid(e[0].src), fid(e[0].dst), e[0][2:]))
+    for edge_key, info in ordered:
+        j = job_names[edge_key.job]
         edge = {
-            "origin": fid(src),
-            "destination": fid(dst),
+            "origin": fid(edge_key.src),
+            "destination": fid(edge_key.dst),
             "job": node_id("job", j["namespace"], j["name"]),
             **info,
         }
-        out_edges[src].append(edge)
-        in_edges[dst].append(edge)
+        out_edges[edge_key.src].append(edge)
+        in_edges[edge_key.dst].append(edge)
     graph = []
     for key in fields:
         d = details[key[0]]
-        types = {f["name"]: f.get("type") for f in d["fields"]}
+        types = {f["path"]: f.get("type") for f in flat_fields(d["fields"])}
+        data = {
+            "namespace": d["namespace"],
+            "dataset": d["name"],
+            "field": key[1],
+            "fieldType": types.get(key[1]),
+        }
+        if key[0] in merged:
+            data["sameAs"] = merged[key[0]]
         graph.append(
             {
                 "id": fid(key),
                 "type": "DATASET_FIELD",
-                "data": {
-                    "namespace": d["namespace"],
-                    "dataset": d["name"],
-                    "field": key[1],
-                    "fieldType": types.get(key[1]),
-                },
+                "data": data,
                 "inEdges": in_edges[key],
                 "outEdges": out_edges[key],
             }

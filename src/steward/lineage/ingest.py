@@ -12,9 +12,9 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from steward.audit.log import record
-from steward.errors import InvalidEvent
+from steward.errors import Conflict, InvalidEvent
 from steward.identity.models import Principal
-from steward.lineage.apply import Applier
+from steward.lineage.apply import Applier, RunOfAnotherJob
 from steward.lineage.models import DatasetEvent, Event, RunEvent, event_kind, parse_event
 from steward.store import Store
 from steward.store.schema import lineage_events
@@ -37,6 +37,7 @@ class ParsedEvent:
     event: Event
     data: dict[str, Any]
     canonical: bytes
+    where: str = ""  # `events[3].` in a batch: how an error names this event
 
     @property
     def digest(self) -> str:
@@ -82,7 +83,7 @@ def parse_events(decoded: list[Any], *, batch: bool) -> list[ParsedEvent]:
         if b"\\u0000" in canonical:
             # PostgreSQL text and JSON cannot hold NUL; refuse it on every backend alike.
             raise InvalidEvent(f"{where or 'event'}: NUL characters (\\u0000) are not allowed")
-        parsed.append(ParsedEvent(event, data, canonical))
+        parsed.append(ParsedEvent(event, data, canonical, where))
     return parsed
 
 
@@ -190,7 +191,12 @@ def store_events(
     fresh.sort(key=lambda item: item.event.eventTime)
     applier = Applier(conn)
     for item in fresh:
-        applier.apply(item.event, item.data)
+        try:
+            applier.apply(item.event, item.data)
+        except RunOfAnotherJob as exc:
+            if not item.where:
+                raise
+            raise Conflict(f"{item.where}{exc.message}") from None
     applier.flush()
     stored = IngestResult(
         received=len(events), stored=len(fresh), duplicates=len(events) - len(fresh)

@@ -5,7 +5,9 @@ is not split on its colons blindly. It is resolved against the store: the namesp
 is the longest known namespace that the id continues with `:`, and the name (and for
 a field, the split between name and field) is the one naming a stored dataset or job;
 where two readings both name stored things, the longer namespace wins, then the
-longer dataset name. An id naming nothing stored is `NotFound`.
+longer dataset name. A dataset id naming no stored dataset but a stored dataset's
+symlink (a Spark table's metastore name) names that dataset. An id naming nothing
+stored is `NotFound`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.errors import InvalidNodeId, NotFound
-from steward.store.schema import datasets, jobs, namespaces
+from steward.store.schema import dataset_symlinks, datasets, jobs, namespaces
 
 NodeKind = Literal["dataset", "job"]
 
@@ -89,7 +91,51 @@ def resolve_node(conn: Connection, value: str) -> Node:
         ).scalar()
         if found is not None:
             return Node(kind, int(found), namespace, name)  # type: ignore[arg-type]
+    if kind == "dataset":
+        linked = resolve_symlink(conn, rest)
+        if linked is not None:
+            return linked
     raise NotFound(f"nodeId: no {kind} {value!r} has been seen")
+
+
+def _colons(text: str) -> list[int]:
+    return [i for i, ch in enumerate(text) if ch == ":" and 0 < i < len(text) - 1]
+
+
+def _symlinked(conn: Connection, readings: list[tuple[str, str]]) -> Node | None:
+    """The dataset a symlink names, for an identity only symlinks name (longest namespace first).
+
+    Spark names a table by its location and links its metastore name; that name is then
+    a way to ask for the table though no event named a dataset by it.
+    """
+    if not readings:
+        return None
+    s = dataset_symlinks.c
+    rows = conn.execute(
+        sa.select(
+            s.namespace, s.dataset_id, namespaces.c.name.label("own_namespace"), datasets.c.name
+        )
+        .join(datasets, datasets.c.id == s.dataset_id)
+        .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
+        .where(sa.tuple_(s.namespace, s.name).in_(readings))
+        .order_by(sa.func.length(s.namespace).desc(), s.dataset_id)
+    ).first()
+    if rows is None:
+        return None
+    return Node("dataset", int(rows.dataset_id), rows.own_namespace, rows.name)
+
+
+def dataset_names(conn: Connection, ids: list[int]) -> dict[int, dict[str, str]]:
+    """The namespace and name of each dataset, by id."""
+    found: dict[int, dict[str, str]] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            sa.select(datasets.c.id, namespaces.c.name.label("namespace"), datasets.c.name)
+            .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
+            .where(datasets.c.id.in_(ids[start : start + 500]))
+        )
+        found.update({row.id: {"namespace": row.namespace, "name": row.name} for row in rows})
+    return found
 
 
 def resolve_field(conn: Connection, value: str) -> FieldNode:
@@ -108,4 +154,13 @@ def resolve_field(conn: Connection, value: str) -> FieldNode:
         if rows:
             row = max(rows, key=lambda r: len(r.name))
             return FieldNode(Node("dataset", row.id, namespace, row.name), names[row.name])
+    for split in reversed(_colons(rest)):  # a dataset only a symlink names
+        dataset = resolve_symlink(conn, rest[:split])
+        if dataset is not None:
+            return FieldNode(dataset, rest[split + 1 :])
     raise NotFound(f"nodeId: no dataset field {value!r} has been seen")
+
+
+def resolve_symlink(conn: Connection, rest: str) -> Node | None:
+    """The dataset a symlink `NS:NAME` names, if one does."""
+    return _symlinked(conn, [(rest[:i], rest[i + 1 :]) for i in _colons(rest)])

@@ -70,6 +70,9 @@ def _statements(dialect: str) -> dict[str, Any]:
             dataset_fields.c.name,
             dataset_fields.c.type,
             dataset_fields.c.description,
+            dataset_fields.c.ordinal,
+            dataset_fields.c.parent_ordinal,
+            dataset_fields.c.path,
         )
         .where(ids(dataset_fields.c.version_id))
         .order_by(dataset_fields.c.version_id, dataset_fields.c.ordinal),
@@ -142,11 +145,23 @@ def _version_ids(conn: Connection, ids: Sequence[int], as_of: datetime | None) -
 def dataset_fields_by_version(
     conn: Connection, version_ids: Sequence[int]
 ) -> dict[int, list[dict[str, Any]]]:
-    """Fields of each schema version, in schema order."""
+    """Fields of each schema version, in schema order; nested ones in their parent's `fields`."""
     fields: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if version_ids:
-        for version_id, name, kind, description in _rows(conn, "fields", version_ids):
-            fields[version_id].append({"name": name, "type": kind, "description": description})
+        placed: dict[tuple[int, int], dict[str, Any]] = {}
+        for version_id, name, kind, description, ordinal, parent, path in _rows(
+            conn, "fields", version_ids
+        ):
+            field = placed[(version_id, ordinal)] = {
+                "name": name,
+                "type": kind,
+                "description": description,
+            }
+            if parent is None:
+                fields[version_id].append(field)
+            else:  # a nested field also says its dotted path (`address.city`)
+                field["path"] = path
+                placed[(version_id, parent)].setdefault("fields", []).append(field)
     return fields
 
 

@@ -197,7 +197,12 @@ def columns_at(conn: Connection, names: Sequence[str], when: datetime) -> dict[s
     )
     rows = conn.execute(
         sa.select(latest.c.name, dataset_fields.c.name.label("column")).join(
-            dataset_fields, dataset_fields.c.version_id == latest.c.version_id, isouter=True
+            dataset_fields,
+            sa.and_(  # top-level columns; nested fields are their parts
+                dataset_fields.c.version_id == latest.c.version_id,
+                dataset_fields.c.parent_ordinal.is_(None),
+            ),
+            isouter=True,
         )
     )
     found: dict[str, set[str]] = {}

@@ -162,7 +162,9 @@ def _capture_lineage(conn: Connection, dataset_ids: Sequence[int] | None) -> Non
                 sa.select(
                     dataset_fields.c.name, dataset_fields.c.type, dataset_fields.c.description
                 )
-                .where(dataset_fields.c.version_id == vid)
+                .where(
+                    dataset_fields.c.version_id == vid, dataset_fields.c.parent_ordinal.is_(None)
+                )
                 .order_by(dataset_fields.c.ordinal)
             ).all()
         ]

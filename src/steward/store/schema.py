@@ -108,6 +108,11 @@ dataset_fields = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("type", sa.Text),
     sa.Column("description", sa.Text),
+    # Nested fields (struct, array, map members): `path` is the dotted path from the top
+    # (`address.city`), `parent_ordinal` the ordinal of the enclosing field in the same
+    # version; both NULL for a top-level field (rows older than migration 0011 too).
+    sa.Column("path", sa.Text),
+    sa.Column("parent_ordinal", sa.Integer),
 )
 
 dataset_owners = sa.Table(
@@ -139,6 +144,22 @@ dataset_symlinks = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("type", sa.Text),
     sa.Index("ix_dataset_symlinks_identity", "namespace", "name"),
+)
+
+# Datasets that are one table under several names (a Spark location and its metastore
+# name, joined by a `symlinks` facet): one row per member of a group of two or more,
+# `component_id` the smallest dataset id of the group. Maintained at ingest.
+dataset_aliases = sa.Table(
+    "dataset_aliases",
+    metadata,
+    sa.Column(
+        "dataset_id",
+        sa.Integer,
+        sa.ForeignKey("datasets.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("component_id", sa.Integer, nullable=False, index=True),
 )
 
 jobs = sa.Table(
