@@ -192,9 +192,15 @@ class ParentJob(_Facet):
     name: str = Name
 
 
+class ParentRoot(_Facet):
+    run: ParentRun
+    job: ParentJob
+
+
 class ParentRunFacet(_Facet):
     run: ParentRun
     job: ParentJob
+    root: ParentRoot | None = None
 
 
 class NominalTimeFacet(_Facet):
