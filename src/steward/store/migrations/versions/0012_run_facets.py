@@ -112,4 +112,3 @@ def downgrade() -> None:
         batch.drop_column("root_job_id")
         batch.drop_column("root_run_id")
         batch.drop_column("parent_job_id")
-
