@@ -205,9 +205,9 @@ def dataset_quality_view(
     producers reported; `metrics`: the newest reported metrics; `facets`,
     `inputFacets`, `outputFacets`: as `lineage.views.dataset_facets`.
     """
-    own = [{**check, "source": "steward"} for check in latest(conn, name, access=access)]
     return {
-        "quality": own + assertion_checks(conn, dataset_id, access=access),
+        "quality": latest(conn, name, access=access)
+        + assertion_checks(conn, dataset_id, access=access),
         "metrics": latest_metrics(conn, dataset_id, access=access),
         **_facets_shown(conn, dataset_id, access),
     }
