@@ -113,6 +113,7 @@ def latest(
             out.append(
                 {
                     "check": name,
+                    "source": "steward",
                     "status": newest.status,
                     "ranAt": newest.ran_at.isoformat() + "Z",
                     "withheld": WITHHELD,
@@ -122,6 +123,7 @@ def latest(
         out.append(
             {
                 "check": name,
+                "source": "steward",
                 "column": newest.column_name,
                 "kind": newest.kind,
                 "severity": newest.severity,
