@@ -59,6 +59,14 @@ class PolicyDenied(Forbidden):
         self.rule = rule
 
 
+class Conflict(StewardError):
+    """A write that contradicts what is stored (two things claiming one identity); the
+    message names the identity. Sending it again gives the same answer."""
+
+    http_status = 409
+    exit_code = 9
+
+
 class StoreBusy(StewardError):
     """A write the store could not take now (locked, or a concurrent writer won); retry it."""
 

@@ -8,6 +8,7 @@ import httpx
 import typer
 
 from steward.errors import (
+    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -38,6 +39,7 @@ _BY_STATUS: dict[int, type[StewardError]] = {
     401: Unauthenticated,
     403: Forbidden,
     404: NotFound,
+    409: Conflict,
     422: InvalidInput,
     503: StoreBusy,
 }
