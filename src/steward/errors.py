@@ -74,6 +74,17 @@ class StoreBusy(StewardError):
     exit_code = 7
 
 
+class WriteConflict(Conflict, StoreBusy):
+    """A write the store refused on a unique key or a reference; the message names it.
+
+    Nothing was written. A writer that may have lost a race to a concurrent one of the
+    same row (an OpenLineage ingest) tries again itself; anyone else gets a 409.
+    """
+
+    http_status = 409
+    exit_code = 9
+
+
 class ConfigError(StewardError):
     """Settings that cannot be used."""
 

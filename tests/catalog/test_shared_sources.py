@@ -335,3 +335,81 @@ def test_two_tables_of_one_source_naming_one_dataset_is_a_conflict_naming_it(
             conn.execute(sa.select(sa.func.count()).select_from(catalog_entry_sources)).scalar()
             == 0
         )
+
+
+def test_entries_synced_before_migration_0013_become_their_sources_statements(
+    tmp_path: Path,
+) -> None:
+    from datetime import datetime
+
+    from alembic import command
+
+    from steward.config import Settings
+    from steward.store.database import alembic_config
+
+    steward = Steward(Settings(home=tmp_path / "home"))
+    config = alembic_config(steward.store.engine.url.render_as_string(hide_password=False))
+    with steward.store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0010")
+    old = sa.MetaData()
+    tables = {
+        name: sa.Table(name, old, autoload_with=steward.store.engine)
+        for name in (
+            "namespaces",
+            "datasets",
+            "catalog_entries",
+            "catalog_sources",
+            "catalog_tests",
+        )
+    }
+    when = datetime(2026, 1, 2, 3, 4, 5)
+    with steward.store.engine.begin() as conn:
+        conn.execute(
+            tables["namespaces"].insert().values(id=1, name="postgres://wh:5432", created_at=when)
+        )
+        conn.execute(
+            tables["datasets"]
+            .insert()
+            .values(
+                id=7,
+                namespace_id=1,
+                name="db.sales.orders",
+                created_at=when,
+                updated_at=when,
+                facets={},
+            )
+        )
+        conn.execute(
+            tables["catalog_sources"]
+            .insert()
+            .values(name="warehouse", type="sqlalchemy", synced_at=when, tables=1)
+        )
+        conn.execute(
+            tables["catalog_entries"]
+            .insert()
+            .values(
+                dataset_id=7,
+                source="warehouse",
+                name="warehouse.sales.orders",
+                kind="table",
+                fingerprint="abc",
+                properties={},
+                stated={"description": "orders table", "columns": [], "symlinks": []},
+                first_seen_at=when,
+                synced_at=when,
+            )
+        )
+        conn.execute(
+            tables["catalog_tests"].insert().values(dataset_id=7, field="", name="not_null")
+        )
+    steward.upgrade()
+    view = page(steward, "warehouse.sales.orders")
+    assert [(s["source"], s["type"], s["name"], s["description"]) for s in view["sources"]] == [
+        ("warehouse", "sqlalchemy", "warehouse.sales.orders", "orders table")
+    ]
+    with steward.store.read() as conn:
+        fingerprint = conn.execute(sa.select(catalog_entry_sources.c.fingerprint)).scalar()
+        tested_by = conn.execute(sa.text("SELECT source FROM catalog_tests")).scalar()
+    assert (fingerprint, tested_by) == ("abc", "warehouse")
+    steward.close()
