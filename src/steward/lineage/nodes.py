@@ -109,3 +109,100 @@ def resolve_field(conn: Connection, value: str) -> FieldNode:
             row = max(rows, key=lambda r: len(r.name))
             return FieldNode(Node("dataset", row.id, namespace, row.name), names[row.name])
     raise NotFound(f"nodeId: no dataset field {value!r} has been seen")
+
+
+def resolve_named(conn: Connection, value: str) -> Node:
+    """The dataset or job `value` names: a node id, else a catalog name, else NAMESPACE/NAME.
+
+    A catalog name is any source's (`lake.sales.orders`, `shop.sales.orders`). NAMESPACE/NAME
+    is split at each `/` a stored namespace allows (namespaces hold slashes); two readings
+    naming different things are refused, listing them.
+    """
+    from steward.store.schema import catalog_entries, catalog_entry_sources
+
+    if value.startswith(("dataset:", "job:")):
+        return resolve_node(conn, value)
+    for table in (catalog_entries, catalog_entry_sources):
+        found = conn.execute(
+            sa.select(table.c.dataset_id).where(table.c.name == value).limit(1)
+        ).scalar()
+        if found is not None:
+            row = conn.execute(
+                sa.select(namespaces.c.name.label("namespace"), datasets.c.name)
+                .join(datasets, datasets.c.namespace_id == namespaces.c.id)
+                .where(datasets.c.id == found)
+            ).one()
+            return Node("dataset", int(found), row.namespace, row.name)
+    candidates = _slash_readings(conn, value)
+    if len(candidates) > 1:
+        listed = ", ".join(sorted(c.node_id for c in candidates))
+        raise InvalidNodeId(f"nodeId: {value!r} is ambiguous; use one of: {listed}")
+    if not candidates:
+        raise NotFound(
+            f"nodeId: {value!r} is neither a node id, a catalog name, nor NAMESPACE/NAME"
+            " of a dataset or job seen"
+        )
+    return candidates[0]
+
+
+def _slash_readings(conn: Connection, value: str) -> list[Node]:
+    """Every stored dataset or job `value` names as NAMESPACE/NAME."""
+    splits = {value[:i]: value[i + 1 :] for i, ch in enumerate(value) if ch == "/"}
+    splits = {ns: name for ns, name in splits.items() if ns and name}
+    if not splits:
+        return []
+    known = dict(
+        conn.execute(
+            sa.select(namespaces.c.name, namespaces.c.id).where(namespaces.c.name.in_(list(splits)))
+        ).all()
+    )
+    found: list[Node] = []
+    for namespace, namespace_id in known.items():
+        for kind, table in (("dataset", datasets), ("job", jobs)):
+            row = conn.execute(
+                sa.select(table.c.id).where(
+                    table.c.namespace_id == namespace_id, table.c.name == splits[namespace]
+                )
+            ).scalar()
+            if row is not None:
+                found.append(Node(kind, int(row), namespace, splits[namespace]))  # type: ignore[arg-type]
+    return found
+
+
+def resolve_field_named(conn: Connection, value: str) -> FieldNode:
+    """The column `value` names: a `datasetField:` id, else DATASET.COLUMN.
+
+    DATASET is anything `resolve_named` takes; COLUMN may be a nested path
+    (`lake.sales.orders.address.city`). Of the readings, the longest dataset name that
+    has the column wins, else the longest dataset name found.
+    """
+    if value.startswith("datasetField:"):
+        return resolve_field(conn, value)
+    readings: list[FieldNode] = []
+    for i in sorted((i for i, ch in enumerate(value) if ch == "."), reverse=True):
+        dataset, field = value[:i], value[i + 1 :]
+        if not dataset or not field:
+            continue
+        try:
+            readings.append(FieldNode(resolve_named(conn, dataset), field))
+        except NotFound:
+            continue
+    if not readings:
+        raise NotFound(
+            f"nodeId: {value!r} names no column: expected DATASET.COLUMN (a catalog name,"
+            " a dataset node id or NAMESPACE/NAME, then the column) or a datasetField: id"
+        )
+    with_field = [r for r in readings if r.field in _known_fields(conn, r.dataset.id)]
+    return (with_field or readings)[0]
+
+
+def _known_fields(conn: Connection, dataset_id: int) -> set[str]:
+    """The column names lineage knows of a dataset: its column edges' fields."""
+    from steward.store.schema import column_edges
+
+    c = column_edges.c
+    found = set(
+        conn.execute(sa.select(c.out_field).where(c.out_dataset_id == dataset_id)).scalars()
+    )
+    found |= set(conn.execute(sa.select(c.in_field).where(c.in_dataset_id == dataset_id)).scalars())
+    return {f for f in found if f}
