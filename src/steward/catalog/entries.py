@@ -140,6 +140,9 @@ def write_statements(
     by_dataset = {row.dataset_id: row for row in mine.values()}
     changes: list[ColumnChange] = []
     moved: dict[int, int] = {}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    bound: list[tuple[Any, int]] = []
     for name, (table, dataset_id) in zip(names, tables, strict=True):
         row = mine.get(name)
         held = by_dataset.get(dataset_id)
@@ -155,7 +158,7 @@ def write_statements(
             moved[row.dataset_id] = dataset_id
         if row is not None:
             changes += column_changes(name, row.stated, table)
-        _bind_field_ids(conn, row.stated if row is not None else None, dataset_id)
+            bound.append((row.stated, dataset_id))
         values = {
             "dataset_id": dataset_id,
             "source": source.name,
@@ -170,9 +173,20 @@ def write_statements(
             "deleted_at": None,
         }
         if row is None:
-            conn.execute(catalog_entry_sources.insert().values(first_seen_at=when, **values))
+            inserts.append({**values, "first_seen_at": when})
         else:
-            conn.execute(catalog_entry_sources.update().where(s.id == row.id).values(**values))
+            updates.append({**values, "row_id": row.id})
+    _bind_field_ids(conn, bound)
+    if updates:
+        columns = [key for key in updates[0] if key != "row_id"]
+        conn.execute(
+            catalog_entry_sources.update()
+            .where(s.id == sa.bindparam("row_id"))
+            .values({key: sa.bindparam(key) for key in columns}),
+            updates,
+        )
+    if inserts:
+        conn.execute(catalog_entry_sources.insert(), inserts)
     touched = [*ids, *moved]
     _write_notes(conn, source, tables, touched, when)
     return changes, moved
@@ -308,28 +322,33 @@ def column_changes(name: str, before: Any, table: DiscoveredTable) -> list[Colum
     return changes
 
 
-def _bind_field_ids(conn: Connection, before: Any, dataset_id: int) -> None:
+def _bind_field_ids(conn: Connection, entries: list[tuple[Any, int]]) -> None:
     """Bind column annotations recorded by name only to the field id their column had.
 
     Values recorded before they carried field ids would otherwise be lost by a rename.
+    One query finds such annotations; only those are updated.
     """
-    ids = {
-        c["name"].casefold(): c["fieldId"]
-        for c in (before or {}).get("columns") or []
-        if c.get("fieldId") is not None
+    ids_by_dataset = {
+        dataset_id: {
+            c["name"].casefold(): c["fieldId"]
+            for c in (before or {}).get("columns") or []
+            if c.get("fieldId") is not None
+        }
+        for before, dataset_id in entries
     }
-    if not ids:
+    wanted = [d for d, ids in ids_by_dataset.items() if ids]
+    if not wanted:
         return
     a = catalog_annotations.c
     rows = conn.execute(
-        sa.select(a.id, a.field).where(
-            a.dataset_id == dataset_id, a.field_id.is_(None), a.field != ""
+        sa.select(a.id, a.dataset_id, a.field).where(
+            a.dataset_id.in_(wanted), a.field_id.is_(None), a.field != ""
         )
     ).all()
     updates = [
-        {"row_id": row.id, "bound": ids[row.field.casefold()]}
+        {"row_id": row.id, "bound": ids_by_dataset[row.dataset_id][row.field.casefold()]}
         for row in rows
-        if row.field.casefold() in ids
+        if row.field.casefold() in ids_by_dataset[row.dataset_id]
     ]
     if updates:
         conn.execute(
