@@ -29,6 +29,10 @@ class InvalidNodeId(InvalidInput):
     """A lineage node id that cannot be parsed."""
 
 
+class AmbiguousName(InvalidNodeId):
+    """A name that reads as several datasets or jobs; the message lists their node ids."""
+
+
 class NotFound(StewardError):
     """A named thing that does not exist."""
 

@@ -10,13 +10,14 @@ longer dataset name. An id naming nothing stored is `NotFound`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from steward.errors import InvalidNodeId, NotFound
+from steward.errors import AmbiguousName, InvalidNodeId, NotFound
 from steward.store.schema import datasets, jobs, namespaces
 
 NodeKind = Literal["dataset", "job"]
@@ -111,6 +112,11 @@ def resolve_field(conn: Connection, value: str) -> FieldNode:
     raise NotFound(f"nodeId: no dataset field {value!r} has been seen")
 
 
+# A word alone or a word and a colon, without dots or slashes: a node id mistyped, not a
+# catalog name (`source.table`) or NAMESPACE/NAME.
+_MISTYPED_ID = re.compile(r"[A-Za-z_]+(:[^/.]*)?")
+
+
 def resolve_named(conn: Connection, value: str) -> Node:
     """The dataset or job `value` names: a node id, else a catalog name, else NAMESPACE/NAME.
 
@@ -136,8 +142,11 @@ def resolve_named(conn: Connection, value: str) -> Node:
     candidates = _slash_readings(conn, value)
     if len(candidates) > 1:
         listed = ", ".join(sorted(c.node_id for c in candidates))
-        raise InvalidNodeId(f"nodeId: {value!r} is ambiguous; use one of: {listed}")
+        raise AmbiguousName(f"nodeId: {value!r} is ambiguous; use one of: {listed}")
     if not candidates:
+        if _MISTYPED_ID.fullmatch(value):
+            # `table:x:y`, `dataset`: meant as a node id, and not one; say how one reads.
+            _split_kind(value, ("dataset", "job"))
         raise NotFound(
             f"nodeId: {value!r} is neither a node id, a catalog name, nor NAMESPACE/NAME"
             " of a dataset or job seen"
@@ -179,14 +188,19 @@ def resolve_field_named(conn: Connection, value: str) -> FieldNode:
     if value.startswith("datasetField:"):
         return resolve_field(conn, value)
     readings: list[FieldNode] = []
+    ambiguous: AmbiguousName | None = None
     for i in sorted((i for i, ch in enumerate(value) if ch == "."), reverse=True):
         dataset, field = value[:i], value[i + 1 :]
         if not dataset or not field:
             continue
         try:
             readings.append(FieldNode(resolve_named(conn, dataset), field))
-        except NotFound:
-            continue
+        except AmbiguousName as exc:
+            ambiguous = ambiguous or exc
+        except (NotFound, InvalidNodeId):
+            continue  # this split's dataset part names nothing
+    if not readings and ambiguous is not None:
+        raise ambiguous
     if not readings:
         raise NotFound(
             f"nodeId: {value!r} names no column: expected DATASET.COLUMN (a catalog name,"
