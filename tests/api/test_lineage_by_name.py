@@ -7,11 +7,8 @@ for unique node ids and edges between declared nodes.
 
 from __future__ import annotations
 
-import re
-import warnings
 from typing import Any
 
-import pydot
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,6 +16,7 @@ from steward.app import Steward
 from steward.catalog.sync import sync
 from steward.connectors.iceberg import lake_catalog
 from steward.lineage.draw import draw
+from tests.diagrams import dot_nodes, mermaid_structure, parse_dot
 from tests.openlineage_events import dataset, run_event
 
 # Names that break naive diagram text: quotes, slashes, colons, '#', HTML, unicode.
@@ -154,36 +152,6 @@ def test_column_lineage_by_catalog_name_and_nested_column(lake: TestClient) -> N
     }
 
 
-def parse_dot(text: str) -> Any:
-    """`text` parsed by pydot (Graphviz's grammar), failing on anything it cannot read."""
-    with warnings.catch_warnings():
-        # pydot 4.0 still calls pyparsing 3.3's deprecated camelCase names.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        parsed = pydot.graph_from_dot_data(text)
-    assert parsed is not None
-    assert len(parsed) == 1
-    return parsed[0]
-
-
-def mermaid_structure(text: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """The node ids declared and the edges drawn by a `flowchart LR`, as a reader parses it."""
-    lines = text.splitlines()
-    assert lines[0] == "flowchart LR"
-    declared: list[str] = []
-    edges: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        line = line.strip()
-        if node := re.fullmatch(r'(n\d+)(\["[^"]*"\]|\("[^"]*"\))', line):
-            declared.append(node[1])
-        elif edge := re.fullmatch(r'(n\d+) (-->|-\.->)(\|"[^"]*"\|)? (n\d+)', line):
-            edges.append((edge[1], edge[4]))
-        else:
-            assert re.fullmatch(
-                r'subgraph g\d+\["[^"]*"\]|end|classDef job .*|class [n\d,]+ job', line
-            ), line
-    return declared, edges
-
-
 def test_diagrams_of_any_name_are_valid_dot_and_mermaid(lake: TestClient) -> None:
     answers = [
         lake.get("/api/v1/lineage", params={"nodeId": "lake.sales.orders"}).json(),
@@ -197,12 +165,7 @@ def test_diagrams_of_any_name_are_valid_dot_and_mermaid(lake: TestClient) -> Non
         edges = {(e["origin"], e["destination"]) for n in nodes for e in n["outEdges"]}
         dot = draw(answer, "dot")
         parsed = parse_dot(dot)
-        found = [
-            n
-            for g in [parsed, *parsed.get_subgraphs()]
-            for n in g.get_nodes()
-            if n.get_name() not in ("node", "edge", "graph")
-        ]
+        found = dot_nodes(parsed)
         assert len(found) == len(nodes)
         assert len(parsed.get_edges()) == len(edges)
         labels = [n.get_label() for n in found]

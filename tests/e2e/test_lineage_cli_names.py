@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import warnings
 from pathlib import Path
-
-import pydot
 
 from steward.app import Steward
 from steward.catalog.sync import sync
 from steward.config import Settings
 from steward.connectors.iceberg import lake_catalog
 from tests.cli_run import STEWARD
+from tests.diagrams import mermaid_structure, parse_dot
 from tests.e2e.conftest import Server
 from tests.openlineage_events import dataset, run_event
 
@@ -78,11 +76,10 @@ def test_cli_asks_lineage_by_catalog_name_and_column_and_draws_it(
     assert mermaid.stdout.startswith("flowchart LR\n")
     assert "revenue" in mermaid.stdout
     dot = cli(server, "column", "wh/revenue.total", "--format", "dot")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # pydot 4.0 on pyparsing 3.3
-        parsed = pydot.graph_from_dot_data(dot.stdout)
-    assert parsed is not None
-    assert len(parsed[0].get_edges()) == 1
+    assert len(parse_dot(dot.stdout).get_edges()) == 1
+    declared, edges = mermaid_structure(mermaid.stdout)
+    assert len(declared) == 3  # the two datasets and the job
+    assert len(edges) == 2
 
     missing = cli(server, "upstream", "lake.sales.nowhere")
     assert missing.returncode == 4

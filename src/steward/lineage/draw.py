@@ -109,6 +109,11 @@ def _diagram(graph: Sequence[Mapping[str, Any]]) -> _Diagram:
     return _Diagram(tuple(nodes), tuple(edges.values()), tuple(groups))
 
 
+def _control(ch: str) -> bool:
+    """A control character or line separator, which would break a diagram's line."""
+    return ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F or ch in "\u2028\u2029"
+
+
 # Mermaid
 
 
@@ -118,7 +123,7 @@ def _mermaid_text(text: str) -> str:
     for ch in text:
         if ch == "\n":
             out.append("<br>")
-        elif ch in '"#<>&`|[]{}();\\' or ord(ch) < 32:
+        elif ch in '"#<>&`|;\\' or _control(ch):
             out.append(f"#{ord(ch)};")
         else:
             out.append(ch)
@@ -154,7 +159,7 @@ def _mermaid(diagram: _Diagram) -> str:
 def _dot_text(text: str) -> str:
     """`text` as a DOT quoted string: backslashes and quotes escaped, lines as `\\n`."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = "".join(ch if ord(ch) >= 32 or ch == "\n" else " " for ch in escaped)
+    escaped = "".join(" " if _control(ch) and ch != "\n" else ch for ch in escaped)
     return '"' + escaped.replace("\n", "\\n") + '"'
 
 
