@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.tree import Tree
 
 from steward.cli.client import DEFAULT_URL, Client, TokenOption, UrlOption
@@ -94,25 +95,21 @@ def _column_tree(graph: dict[str, Any], upstream: bool) -> Tree:
 
     def label(field_id: str) -> str:
         data = nodes[field_id]["data"]
-        typed = f" [dim]{data['fieldType']}[/dim]" if data.get("fieldType") else ""
-        return (
-            f"[cyan]{data['dataset']}[/cyan].{data['field']}{typed} [dim]{data['namespace']}[/dim]"
-        )
+        typed = f" [dim]{escape(str(data['fieldType']))}[/dim]" if data.get("fieldType") else ""
+        column = escape(f"{data['dataset']}.{data['field']}")
+        return f"[cyan]{column}[/cyan]{typed} [dim]{escape(data['namespace'])}[/dim]"
 
     def how(edge: dict[str, Any]) -> str:
-        steps = [
-            "/".join(str(t[k]) for k in ("type", "subtype") if t.get(k))
-            + (f" {t['description']}" if t.get("description") else "")
-            for t in edge.get("transformations") or []
-        ]
+        steps = []
+        for step in edge.get("transformations") or []:
+            kind = "/".join(str(step[k]) for k in ("type", "subtype") if step.get(k))
+            steps.append(f"{kind} {step.get('description') or ''}".strip())
         said = ", ".join(s for s in steps if s) or edge.get("transformationType") or ""
-        job = edge.get("job", "").split(":", 2)[-1]
-        indirect = " indirect" if edge.get("indirect") else ""
-        return (
-            f" [magenta]<- {said}{indirect} by {job}[/magenta]"
-            if upstream
-            else (f" [magenta]-> {said}{indirect} by {job}[/magenta]")
-        )
+        if edge.get("indirect"):
+            said += " (indirect)"
+        job = str(edge.get("job", "")).split(":", 2)[-1]
+        arrow = "<-" if upstream else "->"
+        return f" [magenta]{arrow} {escape(said.strip())} by {escape(job)}[/magenta]"
 
     start = graph["graph"][0]["id"]
     root = Tree(label(start))

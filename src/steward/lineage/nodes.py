@@ -18,7 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.errors import AmbiguousName, InvalidNodeId, NotFound
-from steward.store.schema import datasets, jobs, namespaces
+from steward.store.schema import (
+    catalog_entries,
+    catalog_entry_sources,
+    column_edges,
+    datasets,
+    jobs,
+    namespaces,
+)
 
 NodeKind = Literal["dataset", "job"]
 
@@ -124,8 +131,6 @@ def resolve_named(conn: Connection, value: str) -> Node:
     is split at each `/` a stored namespace allows (namespaces hold slashes); two readings
     naming different things are refused, listing them.
     """
-    from steward.store.schema import catalog_entries, catalog_entry_sources
-
     if value.startswith(("dataset:", "job:")):
         return resolve_node(conn, value)
     for table in (catalog_entries, catalog_entry_sources):
@@ -212,8 +217,6 @@ def resolve_field_named(conn: Connection, value: str) -> FieldNode:
 
 def _known_fields(conn: Connection, dataset_id: int) -> set[str]:
     """The column names lineage knows of a dataset: its column edges' fields."""
-    from steward.store.schema import column_edges
-
     c = column_edges.c
     found = set(
         conn.execute(sa.select(c.out_field).where(c.out_dataset_id == dataset_id)).scalars()
