@@ -178,6 +178,9 @@ def test_dbt_and_its_warehouse_stating_one_relation_make_one_dataset_listing_bot
     stated = {s["source"]: s for s in view["sources"]}
     assert stated["shop"]["description"] == "Every order placed, one row each"
     assert stated["warehouse"]["description"] == "orders table"
+    assert [o["name"] for o in stated["shop"]["owners"]] == ["ann"]
+    assert stated["shop"]["tags"] == ["finance"]
+    assert (stated["warehouse"]["owners"], stated["warehouse"]["tags"]) == ([], [])
     # The warehouse for the name shown, columns and types; dbt for descriptions, owners, tests.
     assert view["name"] == "warehouse.sales.orders"
     assert view["source"] == "warehouse"

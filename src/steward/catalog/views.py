@@ -112,7 +112,9 @@ def describe_datasets(conn: Connection, ids: Sequence[int]) -> dict[int, dict[st
     for dataset_id, facts in base.items():
         entry = entries.get(dataset_id)
         out[dataset_id] = _view(facts, entry, _owned(entry, notes[dataset_id]), tests[dataset_id])
-        out[dataset_id]["sources"] = [_source_view(row) for row in stating[dataset_id]]
+        out[dataset_id]["sources"] = [
+            _source_view(row, notes[dataset_id]) for row in stating[dataset_id]
+        ]
     return out
 
 
@@ -136,9 +138,10 @@ def _owned(entry: Any, notes: list[Any]) -> list[Any]:
     return [n for n in notes if n.attribute not in ("owner", "domain")] + kept
 
 
-def _source_view(row: Any) -> dict[str, Any]:
+def _source_view(row: Any, notes: list[Any]) -> dict[str, Any]:
     """One source's statement of a dataset, as the catalog shows it under `sources`."""
     stated = row.stated or {}
+    said = [n for n in notes if n.origin == "source" and n.author == row.source]
     return {
         "source": row.source,
         "type": row.source_type,
@@ -149,6 +152,18 @@ def _source_view(row: Any) -> dict[str, Any]:
             {"name": c["name"], "type": c.get("type"), "description": c.get("description")}
             for c in stated.get("columns") or []
         ],
+        "owners": [
+            {"name": n.value, "kind": n.kind or "user", "role": n.role or "technical"}
+            for n in said
+            if n.attribute == "owner"
+        ],
+        "tags": sorted(
+            {
+                n.value if not n.field else f"{n.field}: {n.value}"
+                for n in said
+                if n.attribute == "tag"
+            }
+        ),
         "syncedAt": iso(row.synced_at),
         "deleted": row.deleted_at is not None,
     }
