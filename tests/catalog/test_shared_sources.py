@@ -299,6 +299,40 @@ def test_an_env_var_unset_on_the_first_sync_is_corrected_by_the_next(
         assert sorted(names) == ["warehouse.sales.orders"]
 
 
+def test_both_sources_syncing_at_once_make_one_dataset(
+    steward: Steward, warehouse: DatabaseSource, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two syncs started together end in one dataset stating both sources.
+
+    (Here they rarely collide on the same row; when they do on PostgreSQL, the loser's
+    batch is written again, see `catalog.sync._write_tables`.)
+    """
+    import threading
+
+    host = warehouse.url.host or "localhost"
+    monkeypatch.setenv("WH_HOST", host)
+    shop = open_shop(dbt_project(tmp_path, warehouse))
+    failures: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def sync_one(source: Source) -> None:
+        try:
+            start.wait()
+            run(steward, source)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=sync_one, args=(s,)) for s in (shop, warehouse)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    view = page(steward, "shop.sales.orders")
+    assert [s["source"] for s in view["sources"]] == ["shop", "warehouse"]
+    assert view["name"] == "warehouse.sales.orders"
+
+
 class TwoNamesOneTable:
     """A source listing two tables under one identity.
 

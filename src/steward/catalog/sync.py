@@ -40,7 +40,7 @@ from steward.catalog.events import (
 )
 from steward.catalog.models import DiscoveredTable, Identity, Source, TableRef
 from steward.catalog.search import reindex
-from steward.errors import SourceError
+from steward.errors import SourceError, WriteConflict
 from steward.lineage.ingest import parse_events, store_events
 from steward.store import Store
 from steward.store.schema import (
@@ -56,6 +56,8 @@ Progress = Callable[[int, int], None]
 # Records a summary of the sync in the store's audit log, inside its last transaction.
 SyncRecorder = Callable[[Connection, str, dict[str, Any]], None]
 BATCH = 250
+# How often a batch that lost a race to a concurrent sync is written again.
+_RACE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,32 @@ def _load(source: Source, ref: TableRef) -> DiscoveredTable:
 
 
 def _write_tables(
+    store: Store,
+    source: Source,
+    tables: list[DiscoveredTable],
+    identities: dict[str, Identity],
+    listed: set[str],
+) -> list[ColumnChange]:
+    """Write one batch of loaded tables; again if a concurrent sync won a race on a row.
+
+    `identities` (table name -> identity, this source's) is updated once the batch is in.
+    """
+    for attempt in range(_RACE_ATTEMPTS):
+        known = dict(identities)
+        try:
+            changes = _write_batch(store, source, tables, known, listed)
+        except WriteConflict:
+            # Another sync stored a row this one meant to create (two sources stating
+            # one new dataset at once); nothing of this batch was written.
+            if attempt == _RACE_ATTEMPTS - 1:
+                raise
+            continue
+        identities.update(known)
+        return changes
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _write_batch(
     store: Store,
     source: Source,
     tables: list[DiscoveredTable],
