@@ -29,6 +29,10 @@ class InvalidNodeId(InvalidInput):
     """A lineage node id that cannot be parsed."""
 
 
+class AmbiguousName(InvalidNodeId):
+    """A name that reads as several datasets or jobs; the message lists their node ids."""
+
+
 class NotFound(StewardError):
     """A named thing that does not exist."""
 
@@ -59,11 +63,30 @@ class PolicyDenied(Forbidden):
         self.rule = rule
 
 
+class Conflict(StewardError):
+    """A write that contradicts what is stored (two things claiming one identity); the
+    message names the identity. Sending it again gives the same answer."""
+
+    http_status = 409
+    exit_code = 9
+
+
 class StoreBusy(StewardError):
     """A write the store could not take now (locked, or a concurrent writer won); retry it."""
 
     http_status = 503
     exit_code = 7
+
+
+class WriteConflict(Conflict, StoreBusy):
+    """A write the store refused on a unique key or a reference; the message names it.
+
+    Nothing was written. A writer that may have lost a race to a concurrent one of the
+    same row (an OpenLineage ingest) tries again itself; anyone else gets a 409.
+    """
+
+    http_status = 409
+    exit_code = 9
 
 
 class ConfigError(StewardError):
@@ -119,10 +142,3 @@ class RegistryError(StewardError):
         super().__init__(message)
         self.error_code = error_code
         self.http_status = error_code if error_code < 1000 else int(str(error_code)[:3])
-
-
-class Conflict(StewardError):
-    """A request that contradicts what is already stored; the message names both sides."""
-
-    http_status = 409
-    exit_code = 9

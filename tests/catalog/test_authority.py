@@ -19,7 +19,7 @@ from steward.connectors.iceberg import lake_catalog
 from steward.errors import Forbidden
 from steward.identity.models import Principal
 from steward.lineage.ingest import ingest, parse_events
-from steward.store.schema import catalog_annotations, catalog_entries
+from steward.store.schema import catalog_annotations, catalog_entries, catalog_entry_sources
 
 ADMIN = Principal(user="root", is_admin=True)
 EMAIL = ColumnIdentity("email", 2)
@@ -133,7 +133,7 @@ def test_a_removed_source_owner_stays_off_after_the_next_sync(lake: Steward) -> 
     edit = DatasetEdit(removeOwners=[OwnerSpec(name="ann")], addOwners=[OwnerSpec(name="bo")])
     edit_dataset(lake.store, "lake.sales.orders", edit, ADMIN)
     with lake.store.write() as conn:
-        conn.execute(catalog_entries.update().values(fingerprint=None))
+        conn.execute(catalog_entry_sources.update().values(fingerprint=None))
     sync(lake.store, lake.source("lake"))
     owners = _page(lake, "lake.sales.orders")["owners"]
     assert [(o["name"], o["origin"]) for o in owners] == [("bo", "human")]
@@ -144,6 +144,7 @@ def test_an_entry_synced_before_0008_reads_from_lineage_without_edit_powers(
 ) -> None:
     with lake.store.write() as conn:  # as a sync before migration 0008 left it
         conn.execute(catalog_entries.update().values(stated=sa.null()))
+        conn.execute(catalog_entry_sources.update().values(stated=sa.null()))
         conn.execute(catalog_annotations.delete().where(catalog_annotations.c.attribute == "owner"))
     page = _page(lake, "lake.sales.orders")
     assert [c["name"] for c in page["columns"]] == ["id", "email"]
@@ -153,6 +154,6 @@ def test_an_entry_synced_before_0008_reads_from_lineage_without_edit_powers(
         edit_dataset(lake.store, "lake.sales.orders", DatasetEdit(), Principal(user="ann"))
     # The next sync records what the source states again.
     with lake.store.write() as conn:
-        conn.execute(catalog_entries.update().values(fingerprint=None))
+        conn.execute(catalog_entry_sources.update().values(fingerprint=None))
     sync(lake.store, lake.source("lake"))
     assert can_edit(_page(lake, "lake.sales.orders"), Principal(user="ann"))

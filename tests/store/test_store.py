@@ -39,12 +39,12 @@ def test_sqlite_runs_in_wal_mode(steward: Steward) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_a_conflicting_write_is_store_busy_and_leaves_nothing(steward: Steward) -> None:
+def test_a_conflicting_write_is_a_409_naming_the_key_and_leaves_nothing(steward: Steward) -> None:
     from datetime import datetime
 
     import sqlalchemy as sa
 
-    from steward.errors import StoreBusy
+    from steward.errors import StoreBusy, WriteConflict
     from steward.store import fast
     from steward.store.schema import api_tokens
 
@@ -67,10 +67,13 @@ def test_a_conflicting_write_is_store_busy_and_leaves_nothing(steward: Steward) 
             fast.run(conn, api_tokens.insert(), [row])
             fast.run(conn, api_tokens.insert(), [row])
 
-    with pytest.raises(StoreBusy, match="retry"):
-        insert_twice()
-    with pytest.raises(StoreBusy, match="retry"):
-        insert_twice_on_the_driver()
+    # Named, never "IntegrityError; retry": the same write would meet the same row.
+    for write in (insert_twice, insert_twice_on_the_driver):
+        with pytest.raises(WriteConflict) as refused:
+            write()
+        assert "api_tokens" in refused.value.message or "uq_api_tokens" in refused.value.message
+        assert "IntegrityError" not in refused.value.message
+        assert "retry" not in refused.value.message
     with steward.store.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(api_tokens)).scalar() == 0
-    assert StoreBusy.http_status == 503
+    assert (StoreBusy.http_status, WriteConflict.http_status) == (503, 409)

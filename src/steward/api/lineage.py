@@ -5,20 +5,21 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from steward.api.auth import require_scope, steward_of
 from steward.api.responses import Json
 from steward.errors import InvalidInput
 from steward.identity.models import LINEAGE_WRITE
 from steward.lineage import graph, hierarchy, nodes, queries
+from steward.lineage.draw import draw
 from steward.lineage.graph import Direction
 from steward.lineage.ingest import ingest_body
 from steward.lineage.models import to_utc
@@ -120,10 +121,18 @@ def _time(name: str, value: str | None) -> datetime | None:
 class GraphQuestion:
     """The query parameters both graph routes take."""
 
-    nodeId: str
+    nodeId: str  # a node id, a catalog name or NAMESPACE/NAME (DATASET.COLUMN for columns)
     depth: str | None = None
     direction: Direction = "both"
     asOf: str | None = None
+    format: Literal["json", "mermaid", "dot"] = "json"
+
+
+def _answer(result: dict[str, Any], fmt: str) -> Response:
+    """The graph as JSON, or drawn as a Mermaid or DOT diagram (text/plain)."""
+    if fmt == "json":
+        return Json(result)
+    return PlainTextResponse(draw(result, "dot" if fmt == "dot" else "mermaid"))
 
 
 def _sight(request: Request) -> PolicySight | None:
@@ -133,9 +142,12 @@ def _sight(request: Request) -> PolicySight | None:
 
 @router.get("/lineage")
 def get_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Response:
-    """The graph around a dataset or job; `depth` in steps (default 20, or `all`)."""
+    """The graph around a dataset or job; `depth` in steps (default 20, or `all`).
+
+    `nodeId` is a node id, a catalog name or NAMESPACE/NAME; `format=mermaid|dot` draws it.
+    """
     with steward_of(request).store.read() as conn:
-        start = nodes.resolve_node(conn, q.nodeId)
+        start = nodes.resolve_named(conn, q.nodeId)
         result = graph.lineage_graph(
             conn,
             start,
@@ -144,14 +156,17 @@ def get_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Res
             as_of=_time("asOf", q.asOf),
             sight=_sight(request),
         )
-    return Json(result)
+    return _answer(result, q.format)
 
 
 @router.get("/column-lineage")
 def get_column_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Response:
-    """The graph of columns around `datasetField:NS:NAME:FIELD`, with transformations."""
+    """The graph of columns around a column, with transformations.
+
+    `nodeId` is `datasetField:NS:NAME:FIELD` or DATASET.COLUMN (DATASET as `/lineage` takes it).
+    """
     with steward_of(request).store.read() as conn:
-        start = nodes.resolve_field(conn, q.nodeId)
+        start = nodes.resolve_field_named(conn, q.nodeId)
         result = graph.column_lineage_graph(
             conn,
             start,
@@ -160,7 +175,7 @@ def get_column_lineage(request: Request, q: Annotated[GraphQuestion, Depends()])
             as_of=_time("asOf", q.asOf),
             sight=_sight(request),
         )
-    return Json(result)
+    return _answer(result, q.format)
 
 
 @router.get("/events/lineage")

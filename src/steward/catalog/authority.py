@@ -15,7 +15,7 @@ follows an Iceberg rename.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,3 +178,116 @@ def labels_on(target: ColumnIdentity, labels: Iterable[Label]) -> list[dict[str,
 def grants_editing(owner: Mapping[str, Any]) -> bool:
     """Whether an owner as the catalog shows it may edit the dataset's metadata."""
     return owner.get("origin") in EDITING_ORIGINS
+
+
+# When several catalog sources state one dataset (a dbt project and the warehouse it
+# builds into name the same relation), each fact comes from the source authoritative
+# for it, whatever order they synced in:
+# - structure (columns, types, nullability, field ids, kind, the catalog name shown):
+#   the system that holds the table (an Iceberg catalog, then a database) before a
+#   project that builds it;
+# - documentation (descriptions of the dataset and its columns, owners, domain, the
+#   definition): dbt's YAML before the comments a warehouse keeps;
+# - tags, glossary terms, tests and symlinks: every source's, together.
+# Sources of the same type rank by name.
+STRUCTURE_RANK = {"iceberg": 0, "sqlalchemy": 1, "dbt": 2}
+DOCUMENTATION_RANK = {"dbt": 0, "iceberg": 1, "sqlalchemy": 2}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What one catalog source states of a dataset (a `catalog_entry_sources` row)."""
+
+    source: str
+    source_type: str
+    name: str  # its catalog name: "{source}.{table}"
+    kind: str
+    stated: Mapping[str, Any]
+    definition: str | None = None
+    properties: Mapping[str, Any] | None = None
+
+
+def by_structure(statements: Iterable[Statement]) -> list[Statement]:
+    """`statements`, the authority for columns and types first."""
+    return sorted(
+        statements, key=lambda s: (STRUCTURE_RANK.get(s.source_type, len(STRUCTURE_RANK)), s.source)
+    )
+
+
+def by_documentation(statements: Iterable[Statement]) -> list[Statement]:
+    """`statements`, the authority for descriptions and owners first."""
+    return sorted(
+        statements,
+        key=lambda s: (DOCUMENTATION_RANK.get(s.source_type, len(DOCUMENTATION_RANK)), s.source),
+    )
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What several sources state of one dataset together (the `catalog_entries` row)."""
+
+    primary: Statement  # the structure authority: its name is the catalog name
+    kind: str
+    stated: dict[str, Any]
+    definition: str | None
+    properties: dict[str, Any]
+
+
+def merge_statements(statements: Sequence[Statement]) -> Merged:
+    """One dataset's facts from every source that states it, each from its authority.
+
+    The merged `stated` also lists the sources in documentation order
+    (`documentation`), so that owners and the domain are read from the first that
+    gives any (`owners_from`).
+    """
+    if not statements:
+        raise ValueError("merge_statements needs at least one statement")
+    structure = by_structure(statements)
+    documentation = by_documentation(statements)
+    shaped = next((s for s in structure if s.stated.get("columns")), structure[0])
+    columns = []
+    for column in shaped.stated.get("columns") or []:
+        identity = ColumnIdentity(column["name"])
+        described = next(
+            (
+                other["description"]
+                for s in documentation
+                for other in s.stated.get("columns") or []
+                if other.get("description") and ColumnIdentity(other["name"]).binds(identity)
+            ),
+            column.get("description"),
+        )
+        columns.append({**column, "description": described})
+    symlinks: list[dict[str, Any]] = []
+    for s in structure:
+        for link in s.stated.get("symlinks") or []:
+            if link not in symlinks:
+                symlinks.append(link)
+    properties: dict[str, Any] = {}
+    for s in reversed(structure):
+        properties.update(s.properties or {})
+    return Merged(
+        primary=structure[0],
+        kind=structure[0].kind,
+        stated={
+            "description": next(
+                (s.stated["description"] for s in documentation if s.stated.get("description")),
+                None,
+            ),
+            "columns": columns,
+            "symlinks": symlinks,
+            "documentation": [s.source for s in documentation],
+        },
+        definition=next((s.definition for s in documentation if s.definition), None),
+        properties=properties,
+    )
+
+
+def owners_from(stated: Mapping[str, Any], stating: Iterable[str]) -> str | None:
+    """Which source's owners (or domain) the catalog shows, of the sources `stating` any.
+
+    The first in documentation order; a dataset one source states has no choice to make.
+    """
+    given = set(stating)
+    order = list(stated.get("documentation") or [])
+    return next((s for s in order if s in given), min(given) if given else None)

@@ -20,10 +20,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from steward.catalog.entries import (
+    ColumnChange,
+    authority_facets,
+    hand_on,
+    merge_entries,
+    refuse_shared,
+    statements_of,
+    write_statements,
+)
 from steward.catalog.events import (
     build_job_event,
     dataset_event,
@@ -32,14 +40,12 @@ from steward.catalog.events import (
 )
 from steward.catalog.models import DiscoveredTable, Identity, Source, TableRef
 from steward.catalog.search import reindex
-from steward.errors import SourceError
+from steward.errors import SourceError, WriteConflict
 from steward.lineage.ingest import parse_events, store_events
 from steward.store import Store
 from steward.store.schema import (
-    catalog_annotations,
-    catalog_entries,
+    catalog_entry_sources,
     catalog_sources,
-    catalog_tests,
     dataset_symlinks,
     datasets,
     namespaces,
@@ -50,16 +56,8 @@ Progress = Callable[[int, int], None]
 # Records a summary of the sync in the store's audit log, inside its last transaction.
 SyncRecorder = Callable[[Connection, str, dict[str, Any]], None]
 BATCH = 250
-
-
-@dataclass(frozen=True)
-class ColumnChange:
-    """A column of a table already in the catalog that this sync found added or renamed."""
-
-    table: str  # the catalog name
-    column: str  # its name now
-    field_id: int | None
-    was: str | None = None  # its name before, for a rename (same Iceberg field id)
+# How often a batch that lost a race to a concurrent sync is written again.
+_RACE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -88,18 +86,20 @@ def _now() -> datetime:
 
 
 def _known_entries(conn: Connection, source: str) -> dict[str, _Known]:
+    """This source's statements so far, by catalog name, with their datasets' identities."""
+    s = catalog_entry_sources.c
     rows = conn.execute(
         sa.select(
-            catalog_entries.c.name,
-            catalog_entries.c.dataset_id,
-            catalog_entries.c.fingerprint,
-            catalog_entries.c.deleted_at,
+            s.name,
+            s.dataset_id,
+            s.fingerprint,
+            s.deleted_at,
             namespaces.c.name.label("namespace"),
             datasets.c.name.label("dataset_name"),
         )
-        .join(datasets, datasets.c.id == catalog_entries.c.dataset_id)
+        .join(datasets, datasets.c.id == s.dataset_id)
         .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
-        .where(catalog_entries.c.source == source)
+        .where(s.source == source)
     )
     return {
         row.name: _Known(
@@ -209,7 +209,7 @@ def sync(
     columns: list[ColumnChange] = []
     for start in range(0, len(todo), BATCH):
         tables = [_load(source, ref) for ref in todo[start : start + BATCH]]
-        columns += _write_tables(store, source, tables, identities)
+        columns += _write_tables(store, source, tables, identities, listed)
         done += len(tables)
         if progress:
             progress(done, total)
@@ -249,13 +249,60 @@ def _write_tables(
     source: Source,
     tables: list[DiscoveredTable],
     identities: dict[str, Identity],
+    listed: set[str],
+) -> list[ColumnChange]:
+    """Write one batch of loaded tables; again if a concurrent sync won a race on a row.
+
+    `identities` (table name -> identity, this source's) is updated once the batch is in.
+    """
+    for attempt in range(_RACE_ATTEMPTS):
+        known = dict(identities)
+        try:
+            changes = _write_batch(store, source, tables, known, listed)
+        except WriteConflict:
+            # Another sync stored a row this one meant to create (two sources stating
+            # one new dataset at once); nothing of this batch was written.
+            if attempt == _RACE_ATTEMPTS - 1:
+                raise
+            continue
+        identities.update(known)
+        return changes
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _write_batch(
+    store: Store,
+    source: Source,
+    tables: list[DiscoveredTable],
+    identities: dict[str, Identity],
+    listed: set[str],
 ) -> list[ColumnChange]:
     when = _now()
     with store.write() as conn:
-        new = [t for t in tables if t.name not in identities]
-        identities.update(_existing_identities(conn, new))
+        fresh = _existing_identities(conn, tables)
+        moved_from: dict[str, Identity] = {}
+        for table in tables:
+            kept = identities.get(table.name)
+            if kept is None or (
+                kept not in (table.identity, *table.symlinks) and kept != fresh[table.name]
+            ):
+                # New, or the source now names it otherwise (its config was fixed).
+                if kept is not None:
+                    moved_from[table.name] = kept
+                identities[table.name] = fresh[table.name]
+        refuse_shared(source, identities, listed)
+        targets = _stored_ids(conn, [identities[t.name] for t in tables])
+        others = statements_of(conn, targets.values())
         raw = [
-            dataset_event(identities[t.name], dataset_facets(t, source=source.name), when)
+            dataset_event(
+                identities[t.name],
+                authority_facets(
+                    dataset_facets(t, source=source.name),
+                    source,
+                    others.get(targets.get(identities[t.name], -1), []),
+                ),
+                when,
+            )
             for t in tables
         ]
         for table in tables:
@@ -270,220 +317,53 @@ def _write_tables(
                 raw.append(job)
         _, applier = store_events(conn, parse_events(raw, batch=True))
         ids = _stored_ids(conn, [identities[t.name] for t in tables])
-        changes = _write_entries(conn, source, [(t, ids[identities[t.name]]) for t in tables], when)
-        reindex(conn, list(ids.values()))
-    if applier is not None:
-        applier.commit_learned()
+        changes, moved = write_statements(
+            conn, source, [(t, ids[identities[t.name]]) for t in tables], when
+        )
+        retired = hand_on(conn, moved)
+        wrong = _stored_ids(conn, list(moved_from.values()))
+        dropped = [dropped_event(i, when) for i, d in wrong.items() if d in retired]
+        retire_applier = None
+        if dropped:
+            _, retire_applier = store_events(conn, parse_events(dropped, batch=True))
+        merge_entries(conn, [*ids.values(), *moved])
+        reindex(conn, [*ids.values(), *moved])
+    for done in (applier, retire_applier):
+        if done is not None:
+            done.commit_learned()
     return changes
 
 
-def _write_entries(
-    conn: Connection,
-    source: Source,
-    tables: list[tuple[DiscoveredTable, int]],
-    when: datetime,
-) -> list[ColumnChange]:
-    """Upsert the catalog entries of `tables` (with their dataset ids), a few statements.
+def _write_gone(store: Store, source: Source, gone: list[str], known: dict[str, _Known]) -> None:
+    """Mark this source's statements of tables it no longer lists deleted.
 
-    Returns the columns added to or renamed in tables the catalog already had.
+    A dataset another source still states stays live; one nobody states any more gets
+    a DROP event, its history kept.
     """
-    names = [f"{source.name}.{table.name}" for table, _ in tables]
-    before = {
-        row.name: row.stated or {}
-        for row in conn.execute(
-            sa.select(catalog_entries.c.name, catalog_entries.c.stated).where(
-                catalog_entries.c.name.in_(names)
-            )
-        )
-    }
-    existing = set(before)
-    changes = [
-        change
-        for name, (table, _) in zip(names, tables, strict=True)
-        if name in before
-        for change in column_changes(name, before[name], table)
-    ]
-    _bind_field_ids(conn, [(before.get(n), d) for n, (_, d) in zip(names, tables, strict=True)])
-    rows = [
-        {
-            "entry_name": name,
-            "dataset_id": dataset_id,
-            "source": source.name,
-            "kind": table.kind,
-            "fingerprint": table.fingerprint,
-            "definition": table.definition,
-            "properties": dict(table.properties),
-            "stated": stated(table),
-            "synced_at": when,
-            "deleted_at": None,
-        }
-        for name, (table, dataset_id) in zip(names, tables, strict=True)
-    ]
-    updates = [row for row in rows if row["entry_name"] in existing]
-    if updates:
-        columns = [key for key in rows[0] if key != "entry_name"]
-        conn.execute(
-            catalog_entries.update()
-            .where(catalog_entries.c.name == sa.bindparam("entry_name"))
-            .values({key: sa.bindparam(key) for key in columns}),
-            updates,
-        )
-    inserts = [
-        {
-            **{key: value for key, value in row.items() if key != "entry_name"},
-            "name": row["entry_name"],
-            "first_seen_at": when,
-        }
-        for row in rows
-        if row["entry_name"] not in existing
-    ]
-    if inserts:
-        conn.execute(catalog_entries.insert(), inserts)
-    ids = [dataset_id for _, dataset_id in tables]
-    # What the source states as annotations: owners, tags, glossary terms, domain.
-    conn.execute(
-        catalog_annotations.delete().where(
-            catalog_annotations.c.dataset_id.in_(ids), catalog_annotations.c.origin == "source"
-        )
-    )
-    notes = [
-        {
-            **note,
-            "dataset_id": dataset_id,
-            "origin": "source",
-            "author": source.name,
-            "status": "active",
-            "updated_at": when,
-        }
-        for table, dataset_id in tables
-        for note in _source_notes(table)
-    ]
-    if notes:
-        conn.execute(catalog_annotations.insert(), notes)
-    conn.execute(catalog_tests.delete().where(catalog_tests.c.dataset_id.in_(ids)))
-    tests = [
-        {
-            "dataset_id": dataset_id,
-            "field": test.column or "",
-            "name": test.name,
-            "unique_id": test.unique_id,
-            "status": test.status,
-        }
-        for table, dataset_id in tables
-        for test in table.tests
-    ]
-    if tests:
-        conn.execute(catalog_tests.insert(), tests)
-    return changes
-
-
-def column_changes(name: str, before: Any, table: DiscoveredTable) -> list[ColumnChange]:
-    """The columns of `table` added or renamed since `before` (its stated columns then)."""
-    old = (before or {}).get("columns") or []
-    by_id = {c.get("fieldId"): c["name"] for c in old if c.get("fieldId") is not None}
-    names = {c["name"].casefold() for c in old}
-    changes = []
-    for column in table.columns:
-        was = by_id.get(column.field_id) if column.field_id is not None else None
-        if was is not None and was != column.name:
-            changes.append(ColumnChange(name, column.name, column.field_id, was))
-        elif was is None and column.name.casefold() not in names:
-            changes.append(ColumnChange(name, column.name, column.field_id))
-    return changes
-
-
-def _bind_field_ids(conn: Connection, entries: list[tuple[Any, int]]) -> None:
-    """Bind column annotations recorded by name only to the field id their column had.
-
-    Values recorded before they carried field ids would otherwise be lost by a rename.
-    One query finds such annotations; only those are updated.
-    """
-    ids_by_dataset = {
-        dataset_id: {
-            c["name"].casefold(): c["fieldId"]
-            for c in (stated or {}).get("columns") or []
-            if c.get("fieldId") is not None
-        }
-        for stated, dataset_id in entries
-    }
-    wanted = [d for d, ids in ids_by_dataset.items() if ids]
-    if not wanted:
-        return
-    a = catalog_annotations.c
-    rows = conn.execute(
-        sa.select(a.id, a.dataset_id, a.field).where(
-            a.dataset_id.in_(wanted), a.field_id.is_(None), a.field != ""
-        )
-    ).all()
-    updates = [
-        {"row_id": row.id, "bound": ids_by_dataset[row.dataset_id][row.field.casefold()]}
-        for row in rows
-        if row.field.casefold() in ids_by_dataset[row.dataset_id]
-    ]
-    if updates:
-        conn.execute(
-            catalog_annotations.update()
-            .where(a.id == sa.bindparam("row_id"))
-            .values(field_id=sa.bindparam("bound")),
-            updates,
-        )
-
-
-def stated(table: DiscoveredTable) -> dict[str, Any]:
-    """What the source states of `table` beyond annotations, as `catalog_entries.stated`."""
-    return {
-        "description": table.description,
-        "columns": [
-            {
-                "name": c.name,
-                "type": c.type,
-                "description": c.description,
-                "fieldId": c.field_id,
-                "nullable": c.nullable,
-                # Iceberg's own field JSON: schema history reads nested fields and defaults.
-                **({"iceberg": orjson.loads(c.iceberg)} if c.iceberg else {}),
-            }
-            for c in table.columns
-        ],
-        "symlinks": [
-            {"namespace": s.namespace, "name": s.name, "type": "TABLE"} for s in table.symlinks
-        ],
-    }
-
-
-def _source_notes(table: DiscoveredTable) -> list[dict[str, Any]]:
-    """The source's owners, tags, terms and domain of `table`, as annotation values.
-
-    Every annotation carries the same keys, as one multi-row insert needs.
-    """
-    empty: dict[str, Any] = {"field": "", "field_id": None, "kind": None, "role": None}
-    notes = [
-        {**empty, "attribute": "owner", "value": o.name, "kind": o.kind, "role": o.role}
-        for o in table.owners
-    ]
-    notes += [{**empty, "attribute": "tag", "value": tag} for tag in table.tags]
-    notes += [
-        {**empty, "field": c.name, "field_id": c.field_id, "attribute": "tag", "value": tag}
-        for c in table.columns
-        for tag in c.tags
-    ]
-    notes += [{**empty, "attribute": "term", "value": term} for term in table.terms]
-    if table.domain:
-        notes.append({**empty, "attribute": "domain", "value": table.domain})
-    return notes
-
-
-def _write_gone(store: Store, source: Source, gone: list[str], known: dict[str, Any]) -> None:
     when = _now()
-    events = [dropped_event(known[name].identity, when) for name in gone]
+    s = catalog_entry_sources.c
     with store.write() as conn:
-        _, applier = store_events(conn, parse_events(events, batch=True))
+        rows = conn.execute(
+            sa.select(s.name, s.dataset_id).where(
+                s.source == source.name, s.name.in_(gone), s.deleted_at.is_(None)
+            )
+        ).all()
+        ids = {row.dataset_id for row in rows}
         conn.execute(
-            catalog_entries.update()
-            .where(catalog_entries.c.name.in_(gone))
+            catalog_entry_sources.update()
+            .where(s.source == source.name, s.name.in_([row.name for row in rows]))
             .values(deleted_at=when, synced_at=when)
         )
-        reindex(conn, [known[name].dataset_id for name in gone])
+        stated = statements_of(conn, ids)
+        events = [
+            dropped_event(known[row.name].identity, when)
+            for row in rows
+            if row.name in known
+            and all(r.deleted_at is not None for r in stated.get(row.dataset_id, []))
+        ]
+        _, applier = store_events(conn, parse_events(events, batch=True))
+        merge_entries(conn, ids)
+        reindex(conn, list(ids))
     if applier is not None:
         applier.commit_learned()
 

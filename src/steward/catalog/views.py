@@ -29,6 +29,7 @@ from steward.catalog.authority import (
     event_description,
     labels_on,
     lineage_columns,
+    owners_from,
     source_columns,
 )
 from steward.errors import NotFound
@@ -39,6 +40,7 @@ from steward.lineage.views import dataset_details, iso
 from steward.store.schema import (
     catalog_annotations,
     catalog_entries,
+    catalog_entry_sources,
     catalog_tests,
     dataset_tags,
     dataset_versions,
@@ -55,6 +57,11 @@ def resolve_dataset(conn: Connection, ref: str) -> int:
     found = conn.execute(
         sa.select(catalog_entries.c.dataset_id).where(catalog_entries.c.name == ref)
     ).scalar()
+    if found is None:
+        # Each source's own name for a dataset several sources state.
+        found = conn.execute(
+            sa.select(catalog_entry_sources.c.dataset_id).where(catalog_entry_sources.c.name == ref)
+        ).scalar()
     if found is None:
         raise NotFound(_not_found(ref))
     return int(found)
@@ -95,12 +102,72 @@ def describe_datasets(conn: Connection, ids: Sequence[int]) -> dict[int, dict[st
         sa.select(catalog_tests).where(catalog_tests.c.dataset_id.in_(list(ids)))
     ):
         tests[row.dataset_id].append(row)
+    stating: dict[int, list[Any]] = defaultdict(list)
+    for row in conn.execute(
+        sa.select(catalog_entry_sources)
+        .where(catalog_entry_sources.c.dataset_id.in_(list(ids)))
+        .order_by(catalog_entry_sources.c.name)
+    ):
+        stating[row.dataset_id].append(row)
     out = {}
     for dataset_id, facts in base.items():
-        out[dataset_id] = _view(
-            facts, entries.get(dataset_id), notes[dataset_id], tests[dataset_id]
-        )
+        entry = entries.get(dataset_id)
+        out[dataset_id] = _view(facts, entry, _owned(entry, notes[dataset_id]), tests[dataset_id])
+        out[dataset_id]["sources"] = [
+            _source_view(row, notes[dataset_id]) for row in stating[dataset_id]
+        ]
     return out
+
+
+def _owned(entry: Any, notes: list[Any]) -> list[Any]:
+    """`notes` with the owners and domain of only the source authoritative for them.
+
+    Of several sources stating a dataset, the first in documentation order that states
+    any owners (a domain) is the one shown (see `catalog.authority`).
+    """
+    if entry is None or not entry.stated:
+        return notes
+    kept = []
+    for attribute in ("owner", "domain"):
+        authors = {n.author for n in notes if n.attribute == attribute and n.origin == "source"}
+        chosen = owners_from(entry.stated, {a for a in authors if a})
+        kept += [
+            n
+            for n in notes
+            if n.attribute == attribute and (n.origin != "source" or n.author == chosen)
+        ]
+    return [n for n in notes if n.attribute not in ("owner", "domain")] + kept
+
+
+def _source_view(row: Any, notes: list[Any]) -> dict[str, Any]:
+    """One source's statement of a dataset, as the catalog shows it under `sources`."""
+    stated = row.stated or {}
+    said = [n for n in notes if n.origin == "source" and n.author == row.source]
+    return {
+        "source": row.source,
+        "type": row.source_type,
+        "name": row.name,
+        "kind": row.kind,
+        "description": stated.get("description"),
+        "columns": [
+            {"name": c["name"], "type": c.get("type"), "description": c.get("description")}
+            for c in stated.get("columns") or []
+        ],
+        "owners": [
+            {"name": n.value, "kind": n.kind or "user", "role": n.role or "technical"}
+            for n in said
+            if n.attribute == "owner"
+        ],
+        "tags": sorted(
+            {
+                n.value if not n.field else f"{n.field}: {n.value}"
+                for n in said
+                if n.attribute == "tag"
+            }
+        ),
+        "syncedAt": iso(row.synced_at),
+        "deleted": row.deleted_at is not None,
+    }
 
 
 def _note_target(note: Any) -> ColumnIdentity:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.tree import Tree
 
 from steward.cli.client import DEFAULT_URL, Client, TokenOption, UrlOption
@@ -90,6 +91,63 @@ def _tree(graph: dict[str, Any], start: str, upstream: bool) -> Tree:
     return root
 
 
+def _column_tree(graph: dict[str, Any], upstream: bool) -> Tree:
+    """A column graph as a tree from the column asked about, each edge's transformations."""
+    nodes = {node["id"]: node for node in graph["graph"]}
+
+    def label(field_id: str) -> str:
+        data = nodes[field_id]["data"]
+        typed = f" [dim]{escape(str(data['fieldType']))}[/dim]" if data.get("fieldType") else ""
+        column = escape(f"{data['dataset']}.{data['field']}")
+        return f"[cyan]{column}[/cyan]{typed} [dim]{escape(data['namespace'])}[/dim]"
+
+    def how(edge: dict[str, Any]) -> str:
+        steps = []
+        for step in edge.get("transformations") or []:
+            kind = "/".join(str(step[k]) for k in ("type", "subtype") if step.get(k))
+            steps.append(f"{kind} {step.get('description') or ''}".strip())
+        said = ", ".join(s for s in steps if s) or edge.get("transformationType") or ""
+        if edge.get("indirect"):
+            said += " (indirect)"
+        job = str(edge.get("job", "")).split(":", 2)[-1]
+        arrow = "<-" if upstream else "->"
+        return f" [magenta]{arrow} {escape(said.strip())} by {escape(job)}[/magenta]"
+
+    start = graph["graph"][0]["id"]
+    root = Tree(label(start))
+    shown = {start}
+
+    def grow(branch: Tree, field_id: str) -> None:
+        for edge in nodes[field_id]["inEdges" if upstream else "outEdges"]:
+            nxt = edge["origin" if upstream else "destination"]
+            if nxt in shown:
+                branch.add(label(nxt) + how(edge) + " [dim](shown above)[/dim]")
+                continue
+            shown.add(nxt)
+            grow(branch.add(label(nxt) + how(edge)), nxt)
+
+    grow(root, start)
+    return root
+
+
+def _show(graph: dict[str, Any], fmt: str, tree: Tree) -> None:
+    """Print a lineage answer as `fmt`: a text tree, JSON, or a Mermaid or DOT diagram."""
+    from steward.lineage.draw import draw
+
+    if fmt == "json":
+        print(json.dumps(graph, indent=2))
+    elif fmt in ("mermaid", "dot"):
+        print(draw(graph, "dot" if fmt == "dot" else "mermaid"), end="")
+    else:
+        Console().print(tree)
+
+
+def _format(fmt: str, as_json: bool) -> str:
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    return "json" if as_json else fmt
+
+
 def _ask(
     node: str,
     depth: str,
@@ -97,7 +155,7 @@ def _ask(
     token: str | None,
     as_of: str | None,
     upstream: bool,
-    as_json: bool,
+    fmt: str,
 ) -> None:
     client = Client(url, token)
     params = {"nodeId": node, "depth": depth, "direction": "upstream" if upstream else "downstream"}
@@ -105,41 +163,86 @@ def _ask(
         params["asOf"] = as_of
     graph = client.request("GET", "/api/v1/lineage", params=params)
     client.close()
-    if as_json:
-        print(json.dumps(graph, indent=2))
-    else:
-        Console().print(_tree(graph, graph["graph"][0]["id"], upstream))
+    _show(graph, fmt, _tree(graph, graph["graph"][0]["id"], upstream))
 
 
 Depth = Annotated[str, typer.Option(help="Lineage steps to follow, or 'all'.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="The graph as it was at this time.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print the graph as JSON.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the graph as JSON (--format json).")]
+FORMATS = ("text", "json", "mermaid", "dot")
+Format = Annotated[
+    str,
+    typer.Option("--format", help="text (a tree), json, mermaid (flowchart LR) or dot (Graphviz)."),
+]
+NodeArg = Annotated[
+    str,
+    typer.Argument(
+        help="A catalog name (lake.sales.orders), dataset:NAMESPACE:NAME, job:NAMESPACE:NAME,"
+        " or NAMESPACE/NAME."
+    ),
+]
 
 
 @app.command("upstream")
 def upstream(
-    node: Annotated[str, typer.Argument(help="dataset:NAMESPACE:NAME or job:NAMESPACE:NAME")],
+    node: NodeArg,
     depth: Depth = "20",
     as_of: AsOf = None,
     as_json: AsJson = False,
+    fmt: Format = "text",
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
     """Where NODE comes from: the jobs and datasets it is made from, as a tree."""
-    _ask(node, depth, url, token, as_of, upstream=True, as_json=as_json)
+    _ask(node, depth, url, token, as_of, upstream=True, fmt=_format(fmt, as_json))
 
 
 @app.command("downstream")
 def downstream(
-    node: Annotated[str, typer.Argument(help="dataset:NAMESPACE:NAME or job:NAMESPACE:NAME")],
+    node: NodeArg,
     depth: Depth = "20",
     as_of: AsOf = None,
     as_json: AsJson = False,
+    fmt: Format = "text",
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
     """What reads NODE: the jobs and datasets made from it, as a tree."""
-    _ask(node, depth, url, token, as_of, upstream=False, as_json=as_json)
+    _ask(node, depth, url, token, as_of, upstream=False, fmt=_format(fmt, as_json))
+
+
+@app.command("column")
+def column(
+    column: Annotated[
+        str,
+        typer.Argument(
+            help="DATASET.COLUMN (a catalog name or dataset node id, then the column;"
+            " a nested path is allowed) or datasetField:NAMESPACE:NAME:FIELD."
+        ),
+    ],
+    downstream: Annotated[
+        bool, typer.Option("--downstream", help="What is made from the column instead.")
+    ] = False,
+    depth: Depth = "20",
+    as_of: AsOf = None,
+    as_json: AsJson = False,
+    fmt: Format = "text",
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Where a column comes from (or, --downstream, what is made of it), with transformations."""
+    chosen = _format(fmt, as_json)
+    client = Client(url, token)
+    params = {
+        "nodeId": column,
+        "depth": depth,
+        "direction": "downstream" if downstream else "upstream",
+    }
+    if as_of:
+        params["asOf"] = as_of
+    graph = client.request("GET", "/api/v1/column-lineage", params=params)
+    client.close()
+    _show(graph, chosen, _column_tree(graph, upstream=not downstream))
 
 
 from steward.cli import lineage_jobs  # noqa: E402 (its commands join this app)

@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from steward.audit.log import record
-from steward.errors import Conflict, InvalidEvent
+from steward.errors import Conflict, InvalidEvent, WriteConflict
 from steward.identity.models import Principal
 from steward.lineage.apply import Applier, RunOfAnotherJob
 from steward.lineage.models import DatasetEvent, Event, RunEvent, event_kind, parse_event
@@ -42,6 +42,10 @@ class ParsedEvent:
     @property
     def digest(self) -> str:
         return hashlib.sha256(self.canonical).hexdigest()
+
+
+# How often an ingest that lost a race to a concurrent writer of the same rows tries again.
+_RACE_ATTEMPTS = 5
 
 
 def decode_events(body: bytes) -> list[Any]:
@@ -145,6 +149,20 @@ def ingest(
     versions, runs, edges and column edges are derived from it in the same transaction,
     with one `lineage.ingest` audit record summing up the call (not one per event).
     """
+    for attempt in range(_RACE_ATTEMPTS):
+        try:
+            return _ingest_once(store, events, actor=actor, source=source)
+        except WriteConflict:
+            # Two writers both saw a run or a dataset as new and the other stored it
+            # first; this transaction left nothing behind, and now finds the row.
+            if attempt == _RACE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _ingest_once(
+    store: Store, events: list[ParsedEvent], *, actor: Principal | None, source: str
+) -> IngestResult:
     with store.write() as conn:
         result, applier = store_events(conn, events)
         if result.received:

@@ -12,14 +12,23 @@ stored is `NotFound`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from steward.errors import InvalidNodeId, NotFound
-from steward.store.schema import dataset_symlinks, datasets, jobs, namespaces
+from steward.errors import AmbiguousName, InvalidNodeId, NotFound
+from steward.store.schema import (
+    catalog_entries,
+    catalog_entry_sources,
+    column_edges,
+    dataset_symlinks,
+    datasets,
+    jobs,
+    namespaces,
+)
 
 NodeKind = Literal["dataset", "job"]
 
@@ -164,3 +173,109 @@ def resolve_field(conn: Connection, value: str) -> FieldNode:
 def resolve_symlink(conn: Connection, rest: str) -> Node | None:
     """The dataset a symlink `NS:NAME` names, if one does."""
     return _symlinked(conn, [(rest[:i], rest[i + 1 :]) for i in _colons(rest)])
+
+
+# A word alone or a word and a colon, without dots or slashes: a node id mistyped, not a
+# catalog name (`source.table`) or NAMESPACE/NAME.
+_MISTYPED_ID = re.compile(r"[A-Za-z_]+(:[^/.]*)?")
+
+
+def resolve_named(conn: Connection, value: str) -> Node:
+    """The dataset or job `value` names: a node id, else a catalog name, else NAMESPACE/NAME.
+
+    A catalog name is any source's (`lake.sales.orders`, `shop.sales.orders`). NAMESPACE/NAME
+    is split at each `/` a stored namespace allows (namespaces hold slashes); two readings
+    naming different things are refused, listing them.
+    """
+    if value.startswith(("dataset:", "job:")):
+        return resolve_node(conn, value)
+    for table in (catalog_entries, catalog_entry_sources):
+        found = conn.execute(
+            sa.select(table.c.dataset_id).where(table.c.name == value).limit(1)
+        ).scalar()
+        if found is not None:
+            row = conn.execute(
+                sa.select(namespaces.c.name.label("namespace"), datasets.c.name)
+                .join(datasets, datasets.c.namespace_id == namespaces.c.id)
+                .where(datasets.c.id == found)
+            ).one()
+            return Node("dataset", int(found), row.namespace, row.name)
+    candidates = _slash_readings(conn, value)
+    if len(candidates) > 1:
+        listed = ", ".join(sorted(c.node_id for c in candidates))
+        raise AmbiguousName(f"nodeId: {value!r} is ambiguous; use one of: {listed}")
+    if not candidates:
+        if _MISTYPED_ID.fullmatch(value):
+            # `table:x:y`, `dataset`: meant as a node id, and not one; say how one reads.
+            _split_kind(value, ("dataset", "job"))
+        raise NotFound(
+            f"nodeId: {value!r} is neither a node id, a catalog name, nor NAMESPACE/NAME"
+            " of a dataset or job seen"
+        )
+    return candidates[0]
+
+
+def _slash_readings(conn: Connection, value: str) -> list[Node]:
+    """Every stored dataset or job `value` names as NAMESPACE/NAME."""
+    splits = {value[:i]: value[i + 1 :] for i, ch in enumerate(value) if ch == "/"}
+    splits = {ns: name for ns, name in splits.items() if ns and name}
+    if not splits:
+        return []
+    known = dict(
+        conn.execute(
+            sa.select(namespaces.c.name, namespaces.c.id).where(namespaces.c.name.in_(list(splits)))
+        ).all()
+    )
+    found: list[Node] = []
+    for namespace, namespace_id in known.items():
+        for kind, table in (("dataset", datasets), ("job", jobs)):
+            row = conn.execute(
+                sa.select(table.c.id).where(
+                    table.c.namespace_id == namespace_id, table.c.name == splits[namespace]
+                )
+            ).scalar()
+            if row is not None:
+                found.append(Node(kind, int(row), namespace, splits[namespace]))  # type: ignore[arg-type]
+    return found
+
+
+def resolve_field_named(conn: Connection, value: str) -> FieldNode:
+    """The column `value` names: a `datasetField:` id, else DATASET.COLUMN.
+
+    DATASET is anything `resolve_named` takes; COLUMN may be a nested path
+    (`lake.sales.orders.address.city`). Of the readings, the longest dataset name that
+    has the column wins, else the longest dataset name found.
+    """
+    if value.startswith("datasetField:"):
+        return resolve_field(conn, value)
+    readings: list[FieldNode] = []
+    ambiguous: AmbiguousName | None = None
+    for i in sorted((i for i, ch in enumerate(value) if ch == "."), reverse=True):
+        dataset, field = value[:i], value[i + 1 :]
+        if not dataset or not field:
+            continue
+        try:
+            readings.append(FieldNode(resolve_named(conn, dataset), field))
+        except AmbiguousName as exc:
+            ambiguous = ambiguous or exc
+        except (NotFound, InvalidNodeId):
+            continue  # this split's dataset part names nothing
+    if not readings and ambiguous is not None:
+        raise ambiguous
+    if not readings:
+        raise NotFound(
+            f"nodeId: {value!r} names no column: expected DATASET.COLUMN (a catalog name,"
+            " a dataset node id or NAMESPACE/NAME, then the column) or a datasetField: id"
+        )
+    with_field = [r for r in readings if r.field in _known_fields(conn, r.dataset.id)]
+    return (with_field or readings)[0]
+
+
+def _known_fields(conn: Connection, dataset_id: int) -> set[str]:
+    """The column names lineage knows of a dataset: its column edges' fields."""
+    c = column_edges.c
+    found = set(
+        conn.execute(sa.select(c.out_field).where(c.out_dataset_id == dataset_id)).scalars()
+    )
+    found |= set(conn.execute(sa.select(c.in_field).where(c.in_dataset_id == dataset_id)).scalars())
+    return {f for f in found if f}

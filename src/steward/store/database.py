@@ -12,7 +12,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from steward.errors import ConfigError, StoreBusy
+from steward.errors import ConfigError, StoreBusy, WriteConflict
 from steward.store.private import make_private_dir, make_private_sqlite_file
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,12 +29,11 @@ class Store:
         self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
         # Statements run through `store.fast` raise the driver's own errors, unwrapped.
         driver: Any = engine.dialect.dbapi
-        self._refusals: tuple[type[Exception], ...] = (
+        self._conflicts: tuple[type[Exception], ...] = (
             sa.exc.IntegrityError,
-            sa.exc.OperationalError,
             driver.IntegrityError,
-            driver.OperationalError,
         )
+        self._busy: tuple[type[Exception], ...] = (sa.exc.OperationalError, driver.OperationalError)
 
     @property
     def dialect(self) -> str:
@@ -56,12 +55,18 @@ class Store:
                 conn.begin(),
             ):
                 yield conn
-        except self._refusals as exc:
-            # A concurrent writer inserted the same row first, or the database stayed
-            # locked: nothing was written, and the same request can simply be sent again.
+        except self._conflicts as exc:
+            # A unique key or a reference refused the write: say which, never "retry".
+            raise WriteConflict(
+                f"the write conflicts with what is stored ({conflict_detail(exc)});"
+                " nothing was written"
+            ) from exc
+        except self._busy as exc:
+            # The database stayed locked: nothing was written; the same write may be sent again.
             orig = getattr(exc, "orig", None) or exc
-            reason = type(orig).__name__
-            raise StoreBusy(f"the store could not take this write now ({reason}); retry") from exc
+            raise StoreBusy(
+                f"the store could not take this write now ({_first_line(orig)}); send it again"
+            ) from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -88,6 +93,26 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def conflict_detail(exc: BaseException) -> str:
+    """What a unique key or reference refused, as the database said it, without SQL.
+
+    SQLite: `UNIQUE constraint failed: catalog_entries.name`; PostgreSQL adds the key's
+    value: `... "uq_catalog_entries_name" Key (name)=(lake.sales.orders) already exists.`
+    """
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    said = [lines[0]] if lines else [type(orig).__name__]
+    said += [
+        line.removeprefix("DETAIL:").strip() for line in lines[1:] if line.startswith("DETAIL:")
+    ]
+    return " ".join(said)
+
+
+def _first_line(orig: BaseException) -> str:
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__
 
 
 def alembic_config(url: str) -> Any:

@@ -314,7 +314,9 @@ column_lineage_heads = sa.Table(
 # lineage tables above, written as OpenLineage DatasetEvents by `catalog sync`; what
 # people and the classifier add lives here, each value with its origin.
 
-# One row per table a source reported; `name` is the catalog name (`lake.sales.orders`).
+# One row per dataset a catalog source states, what all its sources state together (see
+# `catalog_entry_sources`); `name` is the catalog name (`lake.sales.orders`) of the source
+# authoritative for its structure, `source` that source.
 catalog_entries = sa.Table(
     "catalog_entries",
     metadata,
@@ -333,6 +335,28 @@ catalog_entries = sa.Table(
     # {"description", "columns": [{"name", "type", "description", "fieldId"}], "symlinks"}.
     # The source is authoritative for these; NULL for entries synced before migration 0008.
     sa.Column("stated", Json),
+)
+
+# What each catalog source states of a dataset: one row per (source, table). Several
+# sources may state one dataset (a dbt project and the warehouse it builds into); the
+# dataset's `catalog_entries` row is what they state together (`catalog.merge`).
+catalog_entry_sources = sa.Table(
+    "catalog_entry_sources",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False, index=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("source_type", sa.String(16), nullable=False),
+    sa.Column("name", sa.Text, nullable=False, unique=True),  # "{source}.{table}"
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("fingerprint", sa.Text),
+    sa.Column("definition", sa.Text),
+    sa.Column("properties", Json, nullable=False),
+    sa.Column("stated", Json),
+    sa.Column("first_seen_at", sa.DateTime, nullable=False),
+    sa.Column("synced_at", sa.DateTime, nullable=False),
+    sa.Column("deleted_at", sa.DateTime),
+    sa.UniqueConstraint("source", "dataset_id"),
 )
 
 catalog_sources = sa.Table(
@@ -380,6 +404,7 @@ catalog_tests = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("unique_id", sa.Text),
     sa.Column("status", sa.String(16)),
+    sa.Column("source", sa.Text),  # the catalog source that declares it
 )
 
 # The search document of every dataset the catalog indexed (one row per dataset); the
