@@ -5,6 +5,10 @@ environment (`tests/airflow_env.py`, the `airflow_bin` fixture), configured only
 two environment variables docs/airflow.md names. The DAG (`airflow_dags/shop_revenue.py`)
 loads a CSV into a PostgreSQL table (lineage declared as Assets) and sums it into another
 with SQL (lineage parsed by the provider), on the suite's PostgreSQL server.
+
+With `STEWARD_TEST_AIRFLOW_EVENTS=path`, the test also saves the events Steward received, oldest
+first: `tests/lineage/fixtures/airflow3_events.json` is one such run, for tests that need a real
+producer's events without running Airflow.
 """
 
 from __future__ import annotations
@@ -156,6 +160,10 @@ def test_airflow_dag_run_becomes_lineage_in_steward(
     assert [tuple(row) for row in written] == sorted(expected.items())
 
     events = _get(server, "/api/v1/events/lineage", limit=100)["events"]
+    if os.environ.get("STEWARD_TEST_AIRFLOW_EVENTS"):
+        # How tests/lineage/fixtures/airflow3_events.json was made: what Airflow sent, as received.
+        saved = json.dumps(events[::-1], indent=2)
+        Path(os.environ["STEWARD_TEST_AIRFLOW_EVENTS"]).write_text(saved + "\n")
     by_job: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         assert event["job"]["namespace"] == NAMESPACE
