@@ -17,7 +17,7 @@ from steward.catalog.views import dataset_page
 from steward.errors import Forbidden
 from steward.identity.models import Principal
 from steward.policy.sight import sight_for
-from steward.quality.history import latest
+from steward.quality.openlineage import dataset_quality_view
 from steward.schema.catalog_sync import sync_source
 from steward.schema.deprecations import by_catalog_name, deprecations, shown_with
 from steward.schema.history import dataset_id_of
@@ -131,9 +131,9 @@ def get_dataset(request: Request, ref: str) -> Response:
         page = dataset_page(conn, ref, sight)
         # A page shown to a non-admin is a catalog dataset's: only those can be described.
         access = None if sight is None else sight.access(conn, page["name"])
-        # The latest result of each quality check, flapping ones flagged.
-        page["quality"] = latest(conn, page["id"], access=access)
         dataset_id = dataset_id_of(conn, ref)
+        # Each check's latest result (Steward's and producers'), metrics and facets.
+        page.update(dataset_quality_view(conn, page["id"], dataset_id, access=access))
         found = deprecations(conn, [dataset_id])[dataset_id]
         shown = shown_with(found, [c["name"] for c in page["columns"]])
         page["deprecations"] = [d.to_json() for d in shown]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import unquote
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import TypeAdapter, ValidationError
@@ -17,7 +18,7 @@ from steward.api.auth import require_scope, steward_of
 from steward.api.responses import Json
 from steward.errors import InvalidInput
 from steward.identity.models import LINEAGE_WRITE
-from steward.lineage import graph, nodes, queries
+from steward.lineage import graph, hierarchy, nodes, queries
 from steward.lineage.graph import Direction
 from steward.lineage.ingest import ingest_body
 from steward.lineage.models import to_utc
@@ -215,9 +216,14 @@ def get_jobs(
         return Json(answer)
 
 
+_JOB_PATHS = (None, "runs", "graph")
+
+
 @router.get("/jobs/{path:path}")
-def get_runs(request: Request, path: str, limit: Limit = 100, offset: Offset = 0) -> Response:
-    """`/jobs/{namespace}/{name}/runs`: a job's runs, newest first.
+def get_job(request: Request, path: str, limit: Limit = 100, offset: Offset = 0) -> Response:
+    """`/jobs/{namespace}/{name}`: one job with its facets, latest run, inputs, outputs,
+    parent and child jobs; `/jobs/{namespace}/{name}/runs`: its runs, newest first;
+    `/jobs/{namespace}/{name}/graph`: its tasks (child jobs) and what they read and write.
 
     Namespace and name are percent-encoded path segments (`postgres%3A%2F%2Fh%3A5432`),
     read from the raw path so an encoded `/` stays inside its segment.
@@ -225,17 +231,36 @@ def get_runs(request: Request, path: str, limit: Limit = 100, offset: Offset = 0
     raw = request.scope.get("raw_path") or request.url.path.encode()
     tail = raw.decode("latin-1").split("/api/v1/jobs/", 1)[-1].split("?", 1)[0]
     segments = tail.split("/")
-    if len(segments) != 3 or segments[2] != "runs" or not segments[0] or not segments[1]:
+    what = segments[2] if len(segments) == 3 else None
+    if len(segments) not in (2, 3) or what not in _JOB_PATHS or not all(segments[:2]):
         raise InvalidInput(
-            f"path: expected /api/v1/jobs/{{namespace}}/{{name}}/runs with namespace and name"
-            f" percent-encoded, got /api/v1/jobs/{path}"
+            "path: expected /api/v1/jobs/{namespace}/{name}, .../runs or .../graph with"
+            f" namespace and name percent-encoded, got /api/v1/jobs/{path}"
         )
     namespace, name = unquote(segments[0]), unquote(segments[1])
+    sight = _sight(request)
     with steward_of(request).store.read() as conn:
-        answer = queries.list_runs(
-            conn, namespace, name, limit=limit, offset=offset, sight=_sight(request)
-        )
+        if what == "runs":
+            answer = queries.list_runs(
+                conn, namespace, name, limit=limit, offset=offset, sight=sight
+            )
+        elif what == "graph":
+            answer = hierarchy.job_graph(conn, namespace, name, sight)
+        else:
+            answer = hierarchy.job_answer(conn, namespace, name, sight)
         return Json(answer)
+
+
+@router.get("/runs/{runId}")
+def get_run(request: Request, runId: str) -> Response:
+    """One run: facets, state history, inputs, outputs, job, parent and root runs, children."""
+    try:
+        run_id = str(UUID(runId))
+    except ValueError:
+        raise InvalidInput(f"runId: {runId!r} is not a UUID") from None
+    sight = _sight(request)
+    with steward_of(request).store.read() as conn:
+        return Json(hierarchy.run_answer(conn, run_id, sight))
 
 
 @router.get("/search")

@@ -33,6 +33,12 @@ from steward.lineage.models import (
     to_utc,
 )
 from steward.lineage.pending import PendingRows
+from steward.lineage.run_facets import (
+    NOT_YET_REPORTED,
+    parent_columns,
+    run_facet_rows,
+    write_run_facets,
+)
 from steward.store import fast
 from steward.store.schema import (
     dataset_fields,
@@ -114,6 +120,7 @@ class Applier:
         self.edges: dict[int, dict[tuple[int, str], int]] = {}
         self.run_states: list[dict[str, Any]] = []
         self.run_io: list[dict[str, Any]] = []
+        self.run_facets: list[dict[str, Any]] = []
 
     def flush(self) -> None:
         """Write what the applied events changed; call once, before the transaction commits."""
@@ -123,7 +130,8 @@ class Applier:
         self.jobs.flush(self.conn)
         self.datasets.flush(self.conn)
         self.heads.flush(self.conn)
-        self.run_states, self.run_io = [], []
+        write_run_facets(self.conn, self.run_facets)
+        self.run_states, self.run_io, self.run_facets = [], [], []
 
     def commit_learned(self) -> None:
         """Remember the ids this transaction stored; call only after it committed."""
@@ -132,7 +140,9 @@ class Applier:
     def apply(self, event: Event, data: dict[str, Any]) -> None:
         """Apply one event (a RunEvent, a DatasetEvent or a JobEvent); `data` is its raw JSON."""
         if isinstance(event, DatasetEvent):
-            self.dataset(event.dataset, data["dataset"], event.eventTime, run_id=None)
+            raw = data["dataset"]
+            dataset_id, _ = self.dataset(event.dataset, raw, event.eventTime, run_id=None)
+            self._run_facets(raw, None, dataset_id, None, None, event.eventTime)
             return
         when = event.eventTime
         job_id = self.job_id(event.job.namespace, event.job.name, when)
@@ -339,8 +349,7 @@ class Applier:
             values["nominal_start_time"] = to_utc(facets.nominalTime.nominalStartTime)
             end = facets.nominalTime.nominalEndTime
             values["nominal_end_time"] = to_utc(end) if end else None
-        if facets.parent:
-            values["parent_run_id"] = str(facets.parent.run.runId)
+        values.update(parent_columns(facets, lambda ns, name: self._parent_job_id(ns, name, when)))
         if row is None:
             values.update(
                 run_id=run_id,
@@ -380,6 +389,7 @@ class Applier:
         ):
             for ref, raw in zip(refs, raws, strict=True):
                 dataset_id, version_id = self.dataset(ref, raw, when, run_id=run_id)
+                self._run_facets(raw, direction, dataset_id, run_id, job_id, when)
                 io.append((dataset_id, direction))
                 names[direction].append(f"{ref.namespace}:{ref.name}")
                 run_io_rows.append(
@@ -444,3 +454,30 @@ class Applier:
         }
         match = {"job_id": job_id, "version": version}
         return self._id("job_version", (job_id, version), job_versions, match, values)
+
+    # -- facets kept per run, and parents -------------------------------------------------------
+
+    def _run_facets(
+        self,
+        raw: dict[str, Any],
+        direction: str | None,
+        dataset_id: int,
+        run_id: str | None,
+        job_id: int | None,
+        when: datetime,
+    ) -> None:
+        """Keep the facets this event's run reported about one dataset (see `run_facets`)."""
+        self.run_facets.extend(
+            run_facet_rows(
+                raw, direction, dataset_id=dataset_id, run_id=run_id, job_id=job_id, when=when
+            )
+        )
+
+    def _parent_job_id(self, namespace: str, name: str, when: datetime) -> int:
+        """The id of a parent (or root) job, created unreported if its events are yet to come."""
+        found = self.known.get("job", (namespace, name))
+        if found is not None:
+            return found
+        match = {"namespace_id": self.namespace_id(namespace, when), "name": name}
+        values = {"created_at": when, "updated_at": NOT_YET_REPORTED, "facets": {}}
+        return self._id("job", (namespace, name), jobs, match, values)

@@ -21,6 +21,12 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from steward.errors import InvalidEvent
+from steward.lineage.facets import (
+    DataQualityAssertionsFacet,
+    DataQualityMetricsFacet,
+    InputFacets,
+    OutputFacets,
+)
 
 RunState = Literal["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"]
 Name = Field(min_length=1, max_length=4096)
@@ -161,6 +167,8 @@ class DatasetFacets(_Facets):
     dataSource: DataSourceFacet | None = None
     symlinks: SymlinksFacet | None = None
     lifecycleStateChange: LifecycleStateChangeFacet | None = None
+    dataQualityAssertions: DataQualityAssertionsFacet | None = None
+    dataQualityMetrics: DataQualityMetricsFacet | None = None
 
 
 class SourceCodeLocationFacet(_Facet):
@@ -192,9 +200,15 @@ class ParentJob(_Facet):
     name: str = Name
 
 
+class ParentRoot(_Facet):
+    run: ParentRun
+    job: ParentJob
+
+
 class ParentRunFacet(_Facet):
     run: ParentRun
     job: ParentJob
+    root: ParentRoot | None = None
 
 
 class NominalTimeFacet(_Facet):
@@ -211,8 +225,8 @@ class Dataset(_Facet):
     namespace: str = Name
     name: str = Name
     facets: DatasetFacets = Field(default_factory=DatasetFacets)
-    inputFacets: dict[str, Any] | None = None
-    outputFacets: dict[str, Any] | None = None
+    inputFacets: InputFacets | None = None
+    outputFacets: OutputFacets | None = None
 
 
 class Job(_Facet):

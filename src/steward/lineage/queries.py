@@ -11,7 +11,15 @@ from sqlalchemy.engine import Connection
 from steward.errors import NotFound
 from steward.lineage.ingest import raw_event
 from steward.lineage.scope import Hidden, Sight, posted_jobs, strip_dataset
-from steward.lineage.views import dataset_details, iso, job_details, run_details
+from steward.lineage.views import (
+    dataset_details,
+    dataset_facets,
+    facets_as_seen,
+    iso,
+    job_details,
+    job_facets,
+    run_details,
+)
 from steward.store.schema import (
     catalog_entries,
     dataset_fields,
@@ -86,11 +94,22 @@ def list_datasets(
     offset: int = 0,
     sight: Sight | None = None,
 ) -> dict[str, Any]:
-    """One page of datasets, by namespace and name; described as the caller may see them."""
+    """One page of datasets, by namespace and name; described as the caller may see them.
+
+    Each with its facets (`facets`, `inputFacets`, `outputFacets`, see
+    `views.dataset_facets`); none of a dataset the caller may not describe.
+    """
     ids, total = _page(conn, datasets, namespace, limit, offset, _hidden(conn, sight).datasets)
     details = dataset_details(conn, ids)
+    facets = dataset_facets(conn, ids)
+    withheld: dict[int, frozenset[str] | None] = {i: frozenset() for i in ids}
     if sight is not None:
         withheld = sight.withheld(conn, ids)
+    for i, view in details.items():
+        denied = withheld[i]
+        if denied is not None:
+            view.update(facets_as_seen(facets[i], denied))
+    if sight is not None:
         details = {i: strip_dataset(d, withheld[i]) for i, d in details.items()}
     return {"totalCount": total, "datasets": [details[i] for i in ids]}
 
@@ -103,9 +122,11 @@ def list_jobs(
     offset: int = 0,
     sight: Sight | None = None,
 ) -> dict[str, Any]:
-    """One page of jobs, by namespace and name."""
+    """One page of jobs, by namespace and name, each with its facets."""
     ids, total = _page(conn, jobs, namespace, limit, offset, _hidden(conn, sight).jobs)
     details = job_details(conn, ids)
+    for job_id, facets in job_facets(conn, ids).items():
+        details[job_id]["facets"] = facets
     return {"totalCount": total, "jobs": [details[i] for i in ids]}
 
 
@@ -134,7 +155,7 @@ def list_runs(
         .limit(limit)
         .offset(offset)
     ).all()
-    return {"totalCount": total, "runs": run_details(conn, rows)}
+    return {"totalCount": total, "runs": run_details(conn, rows, sight)}
 
 
 def search(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -11,10 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from steward.lineage.scope import Sight
 from steward.store import fast
 from steward.store.schema import (
     dataset_fields,
     dataset_owners,
+    dataset_run_facets,
     dataset_symlinks,
     dataset_tags,
     dataset_versions,
@@ -233,8 +235,13 @@ def run_summary(row: Any) -> dict[str, Any]:
     }
 
 
-def run_details(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    """Runs with their state history, inputs, outputs, job version and facets."""
+def run_details(
+    conn: Connection, rows: Sequence[Any], sight: Sight | None = None
+) -> list[dict[str, Any]]:
+    """Runs with their state history, inputs, outputs, job version and facets.
+
+    Of the inputs and outputs, those `sight` may not describe are left out.
+    """
     run_ids = [row.run_id for row in rows]
     states: dict[str, list[dict[str, Any]]] = defaultdict(list)
     io: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(
@@ -248,10 +255,11 @@ def run_details(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
             .order_by(run_states.c.event_time, run_states.c.id)
         ):
             states[state.run_id].append({"state": state.state, "eventTime": iso(state.event_time)})
-        for item in conn.execute(
+        found = conn.execute(
             sa.select(
                 run_io.c.run_id,
                 run_io.c.direction,
+                run_io.c.dataset_id,
                 namespaces.c.name.label("namespace"),
                 datasets.c.name,
             )
@@ -259,8 +267,12 @@ def run_details(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
             .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
             .where(run_io.c.run_id.in_(run_ids))
             .order_by(run_io.c.id)
-        ):
-            io[item.run_id][item.direction].append({"namespace": item.namespace, "name": item.name})
+        ).all()
+        shown = visible_datasets(conn, sight, {item.dataset_id for item in found})
+        for item in found:
+            if item.dataset_id in shown:
+                entry = {"namespace": item.namespace, "name": item.name}
+                io[item.run_id][item.direction].append(entry)
         version_ids = {row.job_version_id for row in rows if row.job_version_id}
         if version_ids:
             query = sa.select(job_versions.c.id, job_versions.c.version).where(
@@ -278,3 +290,117 @@ def run_details(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def visible_datasets(conn: Connection, sight: Sight | None, ids: Collection[int]) -> set[int]:
+    """Of dataset `ids`, those `sight` may describe (all of them for None)."""
+    if sight is None or not ids:
+        return set(ids)
+    hidden = sight.hidden(conn).datasets
+    withheld = sight.withheld(conn, [i for i in ids if i not in hidden])
+    return {i for i, columns in withheld.items() if columns is not None}
+
+
+def job_facets(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Each job's facets, the latest value of each (`sql`, `sourceCode`, `airflow` ...)."""
+    if not ids:
+        return {}
+    query = sa.select(jobs.c.id, jobs.c.facets).where(jobs.c.id.in_(list(ids)))
+    return {row.id: row.facets or {} for row in conn.execute(query)}
+
+
+def dataset_facets(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Each dataset's facets: its own (latest per name) and the latest that runs reported.
+
+    `facets` holds the dataset facets as last sent (schema and column lineage are in
+    `fields` and the column graph); `inputFacets` and `outputFacets` the newest value of
+    each input/output facet, with the run and job that reported it and when.
+    """
+    out: dict[int, dict[str, Any]] = {
+        i: {"facets": {}, "inputFacets": {}, "outputFacets": {}} for i in ids
+    }
+    if not ids:
+        return out
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        own = sa.select(datasets.c.id, datasets.c.facets).where(datasets.c.id.in_(chunk))
+        for dataset_id, facets in conn.execute(own):
+            out[dataset_id]["facets"] = facets or {}
+        f = dataset_run_facets.c
+        newest = (
+            sa.select(
+                f.id,
+                sa.func.row_number()
+                .over(
+                    partition_by=(f.dataset_id, f.direction, f.name),
+                    order_by=(f.event_time.desc(), f.id.desc()),
+                )
+                .label("n"),
+            )
+            .where(f.dataset_id.in_(chunk), f.direction.in_(["input", "output"]))
+            .subquery()
+        )
+        rows = conn.execute(
+            sa.select(
+                f.dataset_id,
+                f.direction,
+                f.name,
+                f.run_id,
+                f.event_time,
+                f.facet,
+                namespaces.c.name.label("job_namespace"),
+                jobs.c.name.label("job_name"),
+            )
+            .join(newest, sa.and_(newest.c.id == f.id, newest.c.n == 1))
+            .outerjoin(jobs, jobs.c.id == f.job_id)
+            .outerjoin(namespaces, namespaces.c.id == jobs.c.namespace_id)
+        )
+        for row in rows:
+            job = None
+            if row.job_name is not None:
+                job = {"namespace": row.job_namespace, "name": row.job_name}
+            out[row.dataset_id][f"{row.direction}Facets"][row.name] = {
+                "facet": row.facet,
+                "runId": row.run_id,
+                "job": job,
+                "eventTime": iso(row.event_time),
+            }
+    return out
+
+
+def facets_as_seen(view: dict[str, Any], withheld: frozenset[str]) -> dict[str, Any]:
+    """`dataset_facets` of one dataset without what they say of the `withheld` columns.
+
+    Column tags, column metrics and assertions on a withheld column are left out.
+    """
+    if not withheld:
+        return view
+
+    def strip(name: str, facet: Any) -> Any:
+        if not isinstance(facet, dict):
+            return facet
+        if name == "tags" and isinstance(facet.get("tags"), list):
+            kept = [t for t in facet["tags"] if not _names_withheld(t, "field", withheld)]
+            return {**facet, "tags": kept}
+        if name == "dataQualityAssertions" and isinstance(facet.get("assertions"), list):
+            kept = [a for a in facet["assertions"] if not _names_withheld(a, "column", withheld)]
+            return {**facet, "assertions": kept}
+        if name == "dataQualityMetrics" and isinstance(facet.get("columnMetrics"), dict):
+            metrics = {c: m for c, m in facet["columnMetrics"].items() if c not in withheld}
+            return {**facet, "columnMetrics": metrics}
+        return facet
+
+    return {
+        "facets": {name: strip(name, value) for name, value in view["facets"].items()},
+        **{
+            kind: {
+                name: {**entry, "facet": strip(name, entry["facet"])}
+                for name, entry in view[kind].items()
+            }
+            for kind in ("inputFacets", "outputFacets")
+        },
+    }
+
+
+def _names_withheld(item: Any, key: str, withheld: frozenset[str]) -> bool:
+    return isinstance(item, dict) and item.get(key) in withheld

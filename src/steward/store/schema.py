@@ -190,8 +190,13 @@ runs = sa.Table(
     sa.Column("ended_at", sa.DateTime),
     sa.Column("nominal_start_time", sa.DateTime),
     sa.Column("nominal_end_time", sa.DateTime),
-    sa.Column("parent_run_id", sa.String(36)),
+    sa.Column("parent_run_id", sa.String(36), index=True),
     sa.Column("facets", Json, nullable=False),
+    # The ParentRunFacet's job and root (migration 0012): a DAG's task runs by parent job or
+    # parent run, and every run under one root, are indexed lookups.
+    sa.Column("parent_job_id", sa.Integer, index=True),
+    sa.Column("root_run_id", sa.String(36), index=True),
+    sa.Column("root_job_id", sa.Integer),
 )
 
 run_states = sa.Table(
@@ -213,6 +218,26 @@ run_io = sa.Table(
     sa.Column("dataset_version_id", sa.Integer),
     sa.Column("event_time", sa.DateTime, nullable=False),
     sa.UniqueConstraint("run_id", "dataset_id", "direction"),
+)
+
+# Facets a run reported about a dataset, kept per run (migration 0012): every input and
+# output facet (`inputFacets`/`outputFacets`: `dataQualityAssertions`, `inputStatistics`
+# ...) with direction input/output, and the measurements sent as dataset facets
+# (`dataQualityAssertions`, `dataQualityMetrics`) with direction dataset. One row per
+# (run, dataset, direction, facet), the newest event's; a DatasetEvent's have no run.
+dataset_run_facets = sa.Table(
+    "dataset_run_facets",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("direction", sa.String(7), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("run_id", sa.String(36)),
+    sa.Column("job_id", sa.Integer),
+    sa.Column("event_time", sa.DateTime, nullable=False),
+    sa.Column("facet", Json, nullable=False),
+    sa.UniqueConstraint("run_id", "dataset_id", "direction", "name"),
+    sa.Index("ix_dataset_run_facets_latest", "dataset_id", "name", "event_time"),
 )
 
 # job -> dataset (direction 'output') and dataset -> job (direction 'input').
