@@ -24,10 +24,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 import sqlalchemy as sa
+import sqlglot
+from sqlglot import exp
 
 from tests.e2e.conftest import STEWARD, Server
 
@@ -144,6 +147,19 @@ def _get(server: Server, path: str, **params: Any) -> Any:
     return answer.json()
 
 
+def _dataset(shop: Shop, table: str) -> dict[str, str]:
+    """A PostgreSQL table as OpenLineage names it: postgres://host:port, database.schema.table."""
+    return {"namespace": shop.namespace, "name": f"{shop.database}.{shop.schema}.{table}"}
+
+
+def _node(dataset: dict[str, str]) -> str:
+    return f"dataset:{dataset['namespace']}:{dataset['name']}"
+
+
+def _job_path(name: str) -> str:
+    return f"/api/v1/jobs/{quote(NAMESPACE, safe='')}/{quote(name, safe='')}"
+
+
 @pytest.mark.timeout(1200)  # the first run installs Airflow (minutes); later runs reuse it
 def test_airflow_dag_run_becomes_lineage_in_steward(
     server: Server, airflow_bin: Path, shop: Shop, tmp_path: Path
@@ -164,30 +180,79 @@ def test_airflow_dag_run_becomes_lineage_in_steward(
         # How tests/lineage/fixtures/airflow3_events.json was made: what Airflow sent, as received.
         saved = json.dumps(events[::-1], indent=2)
         Path(os.environ["STEWARD_TEST_AIRFLOW_EVENTS"]).write_text(saved + "\n")
-    by_job: dict[str, list[dict[str, Any]]] = {}
-    for event in events:
-        assert event["job"]["namespace"] == NAMESPACE
-        by_job.setdefault(event["job"]["name"], []).append(event)
-    tasks = {f"{DAG_ID}.load_orders", f"{DAG_ID}.daily_revenue"}
-    assert tasks | {DAG_ID} <= set(by_job)
-    (dag_run,) = {event["run"]["runId"] for event in by_job[DAG_ID]}
-    for task in tasks:
-        assert {event["eventType"] for event in by_job[task]} == {"START", "COMPLETE"}
-        for event in by_job[task]:
-            parent = event["run"]["facets"]["parent"]
-            assert parent["job"] == {"namespace": NAMESPACE, "name": DAG_ID, "facets": {}}
-            assert parent["run"]["runId"] == dag_run
+    assert {event["job"]["namespace"] for event in events} == {NAMESPACE}
+    (dag_run,) = {event["run"]["runId"] for event in events if event["job"]["name"] == DAG_ID}
 
-    orders = f"dataset:{shop.namespace}:{shop.database}.{shop.schema}.orders"
-    revenue = f"dataset:{shop.namespace}:{shop.database}.{shop.schema}.daily_revenue"
-    upstream = _get(server, "/api/v1/lineage", nodeId=revenue, direction="upstream", depth=2)
+    csv_file = {"namespace": "file", "name": str(tmp_path / "orders.csv")}
+    orders, revenue = _dataset(shop, "orders"), _dataset(shop, "daily_revenue")
+    load_task, sql_task = f"{DAG_ID}.load_orders", f"{DAG_ID}.daily_revenue"
+    dag = {"namespace": NAMESPACE, "name": DAG_ID}
+
+    # The DAG run and its task runs, as Airflow itself lists the tasks.
+    run = _get(server, f"/api/v1/runs/{dag_run}")
+    assert run["state"] == "COMPLETE"
+    assert run["job"]["name"] == DAG_ID
+    assert run["job"]["type"] == "DAG"
+    airflow_tasks = run["facets"]["airflowState"]["tasksState"]
+    assert airflow_tasks == {"load_orders": "success", "daily_revenue": "success"}
+    task_runs = {child["job"]["name"]: child for child in run["children"]}
+    assert set(task_runs) == {f"{DAG_ID}.{task}" for task in airflow_tasks}
+    for child in task_runs.values():
+        assert child["state"] == "COMPLETE"
+        assert child["parentRunId"] == dag_run
+    sql_run = _get(server, f"/api/v1/runs/{task_runs[sql_task]['runId']}")
+    assert sql_run["parent"]["runId"] == dag_run
+    assert sql_run["parent"]["job"] == dag
+    assert [state["state"] for state in sql_run["states"]] == ["START", "COMPLETE"]
+
+    # The DAG's graph: its tasks with what each read and wrote, and the DAG's own inputs
+    # (read from outside it) and outputs.
+    graph = _get(server, f"{_job_path(DAG_ID)}/graph")
+    assert graph["job"]["name"] == DAG_ID
+    tasks = {task["name"]: task for task in graph["tasks"] if task["parent"] == dag}
+    assert set(tasks) == set(task_runs)
+    assert tasks[load_task]["inputs"] == [csv_file]
+    assert tasks[load_task]["outputs"] == [orders]
+    assert tasks[sql_task]["inputs"] == [orders]
+    assert tasks[sql_task]["outputs"] == [revenue]
+    for name, task in tasks.items():
+        assert task["latestRun"] == {
+            "runId": task_runs[name]["runId"],
+            "state": "COMPLETE",
+            "updatedAt": task_runs[name]["updatedAt"],
+        }
+    assert graph["inputs"] == [csv_file]
+    assert sorted(graph["outputs"], key=lambda d: d["name"]) == [revenue, orders]
+    assert {(edge["origin"], edge["destination"]) for edge in graph["edges"]} >= {
+        (_node(csv_file), f"job:{NAMESPACE}:{load_task}"),
+        (f"job:{NAMESPACE}:{load_task}", _node(orders)),
+        (_node(orders), f"job:{NAMESPACE}:{sql_task}"),
+        (f"job:{NAMESPACE}:{sql_task}", _node(revenue)),
+    }
+
+    # The SQL task's job: the query it ran, and Airflow's facets on its latest run.
+    job = _get(server, _job_path(sql_task))
+    assert job["parent"] == dag
+    assert job["facets"]["jobType"]["integration"] == "AIRFLOW"
+    assert job["facets"]["jobType"]["jobType"] == "TASK"
+    query = sqlglot.parse_one(job["facets"]["sql"]["query"], dialect="postgres")
+    assert isinstance(query, exp.Insert)
+    assert {f"{t.db}.{t.name}" for t in query.find_all(exp.Table)} == {
+        f"{shop.schema}.daily_revenue",
+        f"{shop.schema}.orders",
+    }
+    operator = job["latestRun"]["facets"]["airflow"]["task"]["operator_class"]
+    assert operator == "SQLExecuteQueryOperator"
+
+    # Lineage from the output table reaches the input table through the SQL task, and on
+    # through the Python task to the CSV.
+    upstream = _get(server, "/api/v1/lineage", nodeId=_node(revenue), direction="upstream")
     nodes = {node["id"]: node for node in upstream["graph"]}
-    sql_task = f"job:{NAMESPACE}:{DAG_ID}.daily_revenue"
-    assert [edge["origin"] for edge in nodes[revenue]["inEdges"]] == [sql_task]
-    assert [edge["origin"] for edge in nodes[sql_task]["inEdges"]] == [orders]
-    assert nodes[sql_task]["data"]["latestRun"]["state"] == "COMPLETE"
-    load_task = f"job:{NAMESPACE}:{DAG_ID}.load_orders"
-    assert [edge["origin"] for edge in nodes[orders]["inEdges"]] == [load_task]
-    assert [edge["origin"] for edge in nodes[load_task]["inEdges"]] == [
-        f"dataset:file:{tmp_path / 'orders.csv'}"
-    ]
+
+    def origins(node: str) -> list[str]:
+        return [edge["origin"] for edge in nodes[node]["inEdges"]]
+
+    assert origins(_node(revenue)) == [f"job:{NAMESPACE}:{sql_task}"]
+    assert origins(f"job:{NAMESPACE}:{sql_task}") == [_node(orders)]
+    assert origins(_node(orders)) == [f"job:{NAMESPACE}:{load_task}"]
+    assert origins(f"job:{NAMESPACE}:{load_task}") == [_node(csv_file)]
