@@ -54,15 +54,19 @@ def cached_venv(
         shutil.rmtree(env_dir, ignore_errors=True)
         venv.create(env_dir, with_pip=True)
         options = ["-c", str(constraints)] if constraints else []
-        installed = subprocess.run(
-            [str(bin_dir / "python"), "-m", "pip", "install", "-q", *options, *requirements],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        if installed.returncode != 0 or not all((bin_dir / c).exists() for c in commands):
+        try:
+            installed = subprocess.run(
+                [str(bin_dir / "python"), "-m", "pip", "install", "-q", *options, *requirements],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            failure = "" if installed.returncode == 0 else installed.stderr[-500:]
+        except subprocess.TimeoutExpired:
+            failure = "pip did not finish in 900 s (is PyPI reachable?)"
+        if failure or not all((bin_dir / c).exists() for c in commands):
             shutil.rmtree(env_dir, ignore_errors=True)
-            pytest.skip(f"could not install {' '.join(requirements)}: {installed.stderr[-500:]}")
+            pytest.skip(f"could not install {' '.join(requirements)}: {failure}")
         (env_dir / COMPLETE).touch()
     return bin_dir
