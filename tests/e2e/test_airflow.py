@@ -92,14 +92,23 @@ def _lineage_token(server: Server) -> str:
     return created.stdout.strip()
 
 
-def _run_dag(airflow_bin: Path, server: Server, shop: Shop, tmp_path: Path) -> None:
+def _run_dag(
+    airflow_bin: Path,
+    server: Server,
+    shop: Shop,
+    tmp_path: Path,
+    *,
+    dag_id: str,
+    orders: list[tuple[str, str, str]],
+) -> subprocess.CompletedProcess[str]:
+    """`airflow dags test DAG_ID` on a fresh Airflow home, reporting to `server`."""
     home = tmp_path / "airflow"
     shutil.copytree(DAGS, home / "dags")
     orders_csv = tmp_path / "orders.csv"
     with orders_csv.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "order_date", "amount"])
-        writer.writerows(ORDERS)
+        writer.writerows(orders)
     transport = {
         "type": "http",
         "url": server.url,
@@ -123,8 +132,9 @@ def _run_dag(airflow_bin: Path, server: Server, shop: Shop, tmp_path: Path) -> N
         "SHOP_SCHEMA": shop.schema,
         "SHOP_DATABASE_URI": f"{shop.namespace}/{shop.database}",
     }
-    for command in (["db", "migrate"], ["dags", "test", DAG_ID]):
-        done = subprocess.run(
+
+    def airflow(*command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [str(airflow_bin / "airflow"), *command],
             cwd=tmp_path,
             env=env,
@@ -133,7 +143,10 @@ def _run_dag(airflow_bin: Path, server: Server, shop: Shop, tmp_path: Path) -> N
             timeout=300,
             check=False,
         )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    migrated = airflow("db", "migrate")
+    assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
+    return airflow("dags", "test", dag_id)
 
 
 def _get(server: Server, path: str, **params: Any) -> Any:
@@ -164,7 +177,8 @@ def _job_path(name: str) -> str:
 def test_airflow_dag_run_becomes_lineage_in_steward(
     server: Server, airflow_bin: Path, shop: Shop, tmp_path: Path
 ) -> None:
-    _run_dag(airflow_bin, server, shop, tmp_path)
+    ran = _run_dag(airflow_bin, server, shop, tmp_path, dag_id=DAG_ID, orders=ORDERS)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
 
     with shop.engine.connect() as conn:
         written = conn.execute(
@@ -256,3 +270,27 @@ def test_airflow_dag_run_becomes_lineage_in_steward(
     assert origins(f"job:{NAMESPACE}:{sql_task}") == [_node(orders)]
     assert origins(_node(orders)) == [f"job:{NAMESPACE}:{load_task}"]
     assert origins(f"job:{NAMESPACE}:{load_task}") == [_node(csv_file)]
+
+
+# One store is enough here: what a failure adds is a run state and a facet, which the ingest
+# tests cover on both stores; a second Airflow run would add half a minute.
+@pytest.mark.parametrize("database_url", [None])
+@pytest.mark.timeout(1200)
+def test_failed_airflow_task_shows_as_failed_with_its_error(
+    server: Server, airflow_bin: Path, shop: Shop, tmp_path: Path
+) -> None:
+    ran = _run_dag(airflow_bin, server, shop, tmp_path, dag_id="shop_checks", orders=[])
+    assert ran.returncode != 0
+    assert "has no orders" in ran.stdout + ran.stderr
+
+    dag = _get(server, _job_path("shop_checks"))
+    assert dag["latestRun"]["state"] == "FAIL"
+    run = _get(server, f"/api/v1/runs/{dag['latestRun']['id']}")
+    assert run["facets"]["airflowState"]["tasksState"] == {"check_orders": "failed"}
+    (child,) = run["children"]
+    assert child["job"]["name"] == "shop_checks.check_orders"
+    assert child["state"] == "FAIL"
+    task_run = _get(server, f"/api/v1/runs/{child['runId']}")
+    error = task_run["facets"]["errorMessage"]
+    assert error["message"] == f"{tmp_path / 'orders.csv'} has no orders"
+    assert "ValueError" in error["stackTrace"]
