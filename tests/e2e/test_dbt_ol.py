@@ -12,6 +12,10 @@ from pathlib import Path
 
 import httpx
 
+from steward.app import Steward
+from steward.config import Settings
+from steward.quality.history import record_results
+from steward.quality.models import CheckResult
 from tests.e2e.conftest import Server
 
 PROJECT = Path(__file__).parent / "dbt_shop"
@@ -47,7 +51,8 @@ def test_dbt_ol_build_becomes_lineage_in_steward(
         check=False,
     )
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
-    assert "Emitted 6 OpenLineage events" in built.stdout + built.stderr
+    # START and COMPLETE of the seed, two models, and the tests of `revenue`.
+    assert "Emitted 8 OpenLineage events" in built.stdout + built.stderr
 
     headers = {"Authorization": f"Bearer {server.token}"}
     namespace = f"duckdb://{database}"
@@ -68,3 +73,45 @@ def test_dbt_ol_build_becomes_lineage_in_steward(
     revenue = nodes[f"dataset:{namespace}:shop.main.revenue"]["data"]
     assert revenue["description"] == "Revenue per customer."
     assert {f["name"] for f in revenue["fields"]} == {"customer_id", "revenue"}
+
+    # dbt's tests of `revenue`, reported by dbt-ol as data quality assertions, are on the
+    # dataset page beside Steward's own checks, attributed to dbt's test job and run.
+    revenue_node = f"dataset:{namespace}:shop.main.revenue"
+    settings = Settings(
+        home=Path(server.env["STEWARD_HOME"]),
+        database_url=server.env.get("STEWARD_DATABASE_URL"),
+    )
+    steward = Steward(settings)
+    record_results(
+        steward.store,
+        [
+            CheckResult(
+                name="revenue_positive",
+                dataset=revenue_node,
+                column="revenue",
+                kind="min",
+                severity="error",
+                status="pass",
+                failures=0,
+                observed=5.5,
+                threshold="!=0",
+                message="",
+                how="steward",
+            )
+        ],
+    )
+    steward.close()
+    page = httpx.get(f"{server.url}/api/v1/datasets/{revenue_node}", headers=headers).json()
+    checks = {check["check"]: check for check in page["quality"]}
+    assert checks["revenue_positive"]["source"] == "steward"
+    dbt_tests = {name: check for name, check in checks.items() if check["source"] == "openlineage"}
+    assert set(dbt_tests) == {
+        "not_null_revenue_customer_id",
+        "unique_revenue_customer_id",
+        "not_null_revenue_revenue",
+    }
+    for check in dbt_tests.values():
+        assert (check["status"], check["success"]) == ("pass", True)
+        assert check["job"]["name"].endswith(".build.test")
+        assert check["runId"]
+    assert dbt_tests["unique_revenue_customer_id"]["column"] == "customer_id"

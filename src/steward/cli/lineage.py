@@ -138,3 +138,8 @@ def downstream(
 ) -> None:
     """What reads NODE: the jobs and datasets made from it, as a tree."""
     _ask(node, depth, url, token, as_of, upstream=False, as_json=as_json)
+
+
+from steward.cli import lineage_jobs  # noqa: E402 (its commands join this app)
+
+lineage_jobs.register(app)

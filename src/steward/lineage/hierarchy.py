@@ -176,8 +176,8 @@ def _run_ref(
             return None
         return {
             **run_summary(row),
-            "runId": row.run_id,
             "job": _names(conn, [row.job_id])[row.job_id],
+            "reported": True,
         }
     job = fallback_job if isinstance(fallback_job, dict) else {}
     return {
@@ -197,7 +197,6 @@ def run_answer(conn: Connection, run_id: str, sight: Sight | None = None) -> dic
     if row is None or row.job_id in hidden:
         raise NotFound(f"runId: no run {run_id!r} has been seen")
     answer = run_details(conn, [row], sight)[0]
-    answer["runId"] = row.run_id
     answer["job"] = job_details(conn, [row.job_id])[row.job_id]
     facet = (row.facets or {}).get("parent")
     facet = facet if isinstance(facet, dict) else {}
@@ -211,9 +210,7 @@ def run_answer(conn: Connection, run_id: str, sight: Sight | None = None) -> dic
     ).all()
     shown = [child for child in children if child.job_id not in hidden]
     names = _names(conn, {child.job_id for child in shown})
-    answer["children"] = [
-        {**run_summary(child), "runId": child.run_id, "job": names[child.job_id]} for child in shown
-    ]
+    answer["children"] = [{**run_summary(child), "job": names[child.job_id]} for child in shown]
     return answer
 
 

@@ -224,6 +224,7 @@ def run_summary(row: Any) -> dict[str, Any]:
     """A run's id, state and times."""
     return {
         "id": row.run_id,
+        "runId": row.run_id,
         "state": row.state,
         "createdAt": iso(row.created_at),
         "updatedAt": iso(row.updated_at),

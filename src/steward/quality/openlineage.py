@@ -92,9 +92,13 @@ def assertion_checks(
                 continue
             seen.add(key)
             history[key].append((row, assertion))
+    # A denied column is absent for the caller: so are the assertions on it.
+    denied = set() if access is None else {c.name for c in access.columns if c.verdict == "denied"}
     out = []
     for (name, _), results in sorted(history.items(), key=lambda item: item[0][0]):
         row, newest = results[0]
+        if newest.get("column") in denied:
+            continue
         statuses = [status_of(a) for _, a in results[:FLAP_WINDOW]]
         shown: dict[str, Any] = {
             "check": name,
@@ -158,27 +162,34 @@ def latest_metrics(
 
 
 def _facets_shown(conn: Connection, dataset_id: int, access: TableAccess | None) -> dict[str, Any]:
-    """The dataset's facets without denied columns; measurements only to clear readers."""
+    """The dataset's facets as the caller may see them.
+
+    Nothing of a denied column (`lineage.views.facets_as_seen`); no metrics of, nor
+    assertions on, a column they may not read clear; no measurements at all for a caller
+    who may not select the table unfiltered (they describe rows the caller cannot see).
+    """
     view = dataset_facets(conn, [dataset_id])[dataset_id]
     if access is None:
         return view
     denied = frozenset(c.name for c in access.columns if c.verdict == "denied")
+    unclear = frozenset(c.name for c in access.columns if c.verdict != "clear")
     view = facets_as_seen(view, denied)
-    if values_shown(access, None):
-        return view
+    whole = access.allowed and not access.row_filters
+
+    def shown(name: str, facet: Any) -> Any:
+        if name not in _MEASURED | {"dataQualityAssertions"} or not isinstance(facet, dict):
+            return facet
+        if not whole:
+            return {"withheld": WITHHELD}
+        return facets_as_seen(
+            {"facets": {name: facet}, "inputFacets": {}, "outputFacets": {}}, unclear
+        )["facets"][name]
+
     return {
-        "facets": {
-            k: ({"withheld": WITHHELD} if k in _MEASURED | {"dataQualityAssertions"} else v)
-            for k, v in view["facets"].items()
-        },
+        "facets": {k: shown(k, v) for k, v in view["facets"].items()},
         **{
             kind: {
-                k: (
-                    {**entry, "facet": {"withheld": WITHHELD}}
-                    if k in _MEASURED | {"dataQualityAssertions"}
-                    else entry
-                )
-                for k, entry in view[kind].items()
+                k: {**entry, "facet": shown(k, entry["facet"])} for k, entry in view[kind].items()
             }
             for kind in ("inputFacets", "outputFacets")
         },
