@@ -270,6 +270,18 @@ def test_airflow_dag_run_becomes_lineage_in_steward(
     assert origins(f"job:{NAMESPACE}:{sql_task}") == [_node(orders)]
     assert origins(_node(orders)) == [f"job:{NAMESPACE}:{load_task}"]
     assert origins(f"job:{NAMESPACE}:{load_task}") == [_node(csv_file)]
+    # The table's columns as PostgreSQL has them, from the schema facet the provider read.
+    with shop.engine.connect() as conn:
+        columns = conn.execute(
+            sa.text(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_schema = :schema AND table_name = 'daily_revenue'"
+                " ORDER BY ordinal_position"
+            ),
+            {"schema": shop.schema},
+        ).all()
+    fields = nodes[_node(revenue)]["data"]["fields"]
+    assert [(field["name"], field["type"]) for field in fields] == [tuple(c) for c in columns]
 
 
 # One store is enough here: what a failure adds is a run state and a facet, which the ingest
