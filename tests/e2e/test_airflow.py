@@ -1,14 +1,15 @@
 """A real Airflow 3 DAG run (`airflow dags test`) reports its lineage to a live Steward.
 
 Airflow, its OpenLineage, PostgreSQL and common-sql providers run from their own virtual
-environment (`tests/airflow_env.py`, the `airflow_bin` fixture), configured only through the
-two environment variables docs/airflow.md names. The DAG (`airflow_dags/shop_revenue.py`)
-loads a CSV into a PostgreSQL table (lineage declared as Assets) and sums it into another
-with SQL (lineage parsed by the provider), on the suite's PostgreSQL server.
+environment (`tests/airflow_env.py`, the `airflow_bin` fixture), and report to Steward through
+nothing but the two environment variables docs/airflow.md names. The DAG
+(`airflow_dags/shop_revenue.py`) loads a CSV into a PostgreSQL table (lineage declared as
+Assets) and sums it into another with SQL (lineage parsed by the provider), on the suite's
+PostgreSQL server.
 
-With `STEWARD_TEST_AIRFLOW_EVENTS=path`, the test also saves the events Steward received, oldest
-first: `tests/lineage/fixtures/airflow3_events.json` is one such run, for tests that need a real
-producer's events without running Airflow.
+With `STEWARD_TEST_AIRFLOW_EVENTS=path` (and `-k "lineage_in_steward and sqlite"`), the test also
+saves the events Steward received, oldest first: `tests/lineage/fixtures/airflow3_events.json` is
+one such run, for tests that need a real producer's events without running Airflow.
 """
 
 from __future__ import annotations
