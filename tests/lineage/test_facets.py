@@ -268,3 +268,30 @@ def test_a_malformed_assertion_is_refused_naming_the_field(
     assert "dataQualityAssertions" in response.json()["error"]
     assert named in response.json()["error"]
     assert client.get("/api/v1/jobs/dbt/" + TEST_JOB).status_code == 404
+
+
+def test_a_runs_facet_sent_twice_keeps_the_newest_event_whatever_the_order(
+    client: TestClient,
+) -> None:
+    run_id = str(uuid.uuid4())
+
+    def progress(event_type: str, rows: int, when: str) -> dict[str, Any]:
+        event = spark_event(
+            "stream_copy",
+            run_id,
+            inputs=[],
+            outputs=[
+                (dataset("s3://lake", "copy"), {"outputStatistics": statistics("output", rows, 1)})
+            ],
+            event_time=when,
+        )
+        event["eventType"] = event_type
+        return event
+
+    send(client, progress("COMPLETE", 500, "2024-05-01T10:00:00Z"))
+    send(client, progress("RUNNING", 200, "2024-05-01T09:00:00Z"))
+    entry = listed(client, "s3://lake", "copy")["outputFacets"]["outputStatistics"]
+    assert (entry["facet"]["rowCount"], entry["eventTime"]) == (500, "2024-05-01T10:00:00Z")
+    send(client, progress("COMPLETE", 700, "2024-05-01T11:00:00Z"))
+    entry = listed(client, "s3://lake", "copy")["outputFacets"]["outputStatistics"]
+    assert entry["facet"]["rowCount"] == 700

@@ -221,10 +221,11 @@ def test_a_child_reported_before_its_parent_names_the_parent_not_yet_reported(
     }
     # The DAG is known as a parent: its tasks are listed before it reports.
     waiting = get(client, f"/api/v1/jobs/airflow/{DAG}")
-    assert waiting["latestRun"] is None
+    assert (waiting["latestRun"], waiting["updatedAt"]) == (None, None)
     assert [c["name"] for c in waiting["children"]] == [f"{DAG}.extract"]
     send(client, *ran.dag_events())
     reported = get(client, f"/api/v1/jobs/airflow/{DAG}")
     assert reported["latestRun"]["runId"] == ran.dag
+    assert reported["updatedAt"] == "2024-05-01T09:30:00Z"
     assert reported["description"] == "Nightly sales."
     assert get(client, f"/api/v1/runs/{ran.extract}")["parent"]["reported"] is True

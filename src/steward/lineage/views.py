@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from steward.lineage.run_facets import NOT_YET_REPORTED
 from steward.lineage.scope import Sight
 from steward.store import fast
 from steward.store.schema import (
@@ -214,7 +215,8 @@ def job_details(
                 "location": row.source_code_location,
                 "currentVersion": row.version,
                 "createdAt": iso(row.created_at),
-                "updatedAt": iso(row.updated_at),
+                # A job only named as a parent so far has not reported: no update time yet.
+                "updatedAt": None if row.updated_at == NOT_YET_REPORTED else iso(row.updated_at),
                 "latestRun": latest.get(row.id),
             }
     return out
