@@ -1,7 +1,7 @@
 """lineage: facets each run reported about a dataset, and the parent job and root of a run
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ row per dataset, what its sources state together. Every existing entry becomes i
 source's row; `catalog_tests` records which source declared each test.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 """
 
 from __future__ import annotations
