@@ -108,7 +108,7 @@ def downgrade() -> None:
     op.drop_index("ix_runs_root_run_id", table_name="runs")
     op.drop_index("ix_runs_parent_job_id", table_name="runs")
     op.drop_index("ix_runs_parent_run_id", table_name="runs")
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("root_job_id")
-        batch.drop_column("root_run_id")
-        batch.drop_column("parent_job_id")
+    # Plain ALTER TABLE DROP COLUMN (SQLite 3.35+): a batch copy of `runs` would drop the
+    # table that run_states and run_io reference, which SQLite's foreign keys refuse.
+    for column in ("root_job_id", "root_run_id", "parent_job_id"):
+        op.drop_column("runs", column)
