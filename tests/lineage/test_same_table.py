@@ -104,16 +104,20 @@ SPARK_NAME = f"dataset:{LOCATION}:{ORDERS_PATH}"
 HIVE_NAME = f"dataset:{METASTORE}:{ORDERS}"
 
 
-@pytest.mark.parametrize("producer_first", [True, False], ids=["producer-first", "consumer-first"])
+@pytest.mark.parametrize("arrival", ["producer-first", "consumer-first", "one-batch"])
 @pytest.mark.parametrize(
     "stated_by", ["spark", "hive", "both"], ids=["spark-symlink", "hive-symlink", "both-symlinks"]
 )
 def test_location_and_metastore_name_are_one_dataset(
-    client: TestClient, producer_first: bool, stated_by: str
+    client: TestClient, arrival: str, stated_by: str
 ) -> None:
     spark = spark_writes_orders(symlink=stated_by in ("spark", "both"))
     hive = hive_reads_orders(symlink=stated_by in ("hive", "both"))
-    send(client, *((spark, hive) if producer_first else (hive, spark)))
+    if arrival == "one-batch":  # one transaction; the consumer's event is listed first
+        batch = client.post("/api/v1/lineage/batch", content=orjson.dumps([hive, spark]))
+        assert batch.status_code == 201, batch.text
+    else:
+        send(client, *((spark, hive) if arrival == "producer-first" else (hive, spark)))
 
     # From Hive's name, upstream reaches Spark's job and its input.
     up = graph(client, HIVE_NAME, direction="upstream")
