@@ -295,3 +295,37 @@ def test_a_runs_facet_sent_twice_keeps_the_newest_event_whatever_the_order(
     send(client, progress("COMPLETE", 700, "2024-05-01T11:00:00Z"))
     entry = listed(client, "s3://lake", "copy")["outputFacets"]["outputStatistics"]
     assert entry["facet"]["rowCount"] == 700
+
+
+def test_assertions_sent_as_dataset_facets_count_too(client: TestClient) -> None:
+    run_id = str(uuid.uuid4())
+    as_run = run_event(
+        "great_expectations_orders",
+        run_id=run_id,
+        inputs=[
+            dataset(
+                DUCK,
+                ORDERS,
+                dataQualityAssertions={"assertions": [{**UNIQUE_ID, "success": False}]},
+            )
+        ],
+    )
+    as_dataset = {
+        "eventTime": "2024-05-02T10:00:00Z",
+        "producer": "https://example.com/checker",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
+        "dataset": dataset(
+            DUCK,
+            ORDERS,
+            dataQualityAssertions={
+                "assertions": [{"assertion": "row_count", "success": True, "name": "has_rows"}]
+            },
+        ),
+    }
+    send(client, as_run, as_dataset)
+    quality = {check["check"]: check for check in page(client, ORDERS_NODE)["quality"]}
+    assert quality["unique(id)"]["status"] == "fail"
+    assert quality["unique(id)"]["runId"] == run_id
+    assert quality["unique(id)"]["job"] == {"namespace": "etl", "name": "great_expectations_orders"}
+    assert quality["has_rows"]["status"] == "pass"
+    assert (quality["has_rows"]["runId"], quality["has_rows"]["job"]) == (None, None)
