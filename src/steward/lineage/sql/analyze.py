@@ -246,6 +246,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         if not _in_projection(scope):
             dataset_found.extend(tracer.clauses(scope))
     dataset = _upstreams(dataset_found)
+    tracer.note_reads(root)
     inputs = list(trace.tables)
     if plan.target_in_from:
         inputs = [table for table in inputs if table not in outputs]

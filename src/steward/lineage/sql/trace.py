@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from sqlglot.schema import Schema
 
 _RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
+_OF_VALUE = frozenset({CONDITIONAL, WINDOW})  # INDIRECT inputs of a value, not of rows
 # OpenLineage counts a hash as masking for TRANSFORMATION and a count for AGGREGATION:
 # the output does not reveal the input's values.
 _MASKING_FUNCTIONS = frozenset(
@@ -73,10 +74,11 @@ class Trace:
 def combine(outer_type: str, outer_subtype: str, outer_mask: bool, found: Found) -> Found:
     """The transformation of an input seen through one more hop (outer applied last)."""
     masking = outer_mask or found.masking
-    if outer_type == INDIRECT:
-        return Found(found.table, found.column, INDIRECT, outer_subtype, masking)
-    if found.type == INDIRECT:
+    if found.type == INDIRECT and (outer_type == DIRECT or found.subtype not in _OF_VALUE):
+        # a subquery's WHERE/JOIN/GROUP BY/ORDER BY input keeps its kind
         return Found(found.table, found.column, INDIRECT, found.subtype, masking)
+    if outer_type == INDIRECT:  # a value (even one a window or CASE made) used as a filter
+        return Found(found.table, found.column, INDIRECT, outer_subtype, masking)
     subtype = max(outer_subtype, found.subtype, key=_RANK.__getitem__)
     return Found(found.table, found.column, DIRECT, subtype, masking)
 
@@ -222,6 +224,27 @@ class Tracer:
                 for inner in source.this.find_all(exp.Table):
                     if not is_table_function(inner) and inner.name not in scope.cte_sources:
                         self.trace.tables.setdefault(self.trace.table_name(inner))
+
+    def note_reads(self, root: Scope) -> None:
+        """Every column any query reads from a stored table counts as read, whether or not
+        it reaches an output (`SELECT a FROM (SELECT a, b FROM t)` reads t.a and t.b)."""
+        from sqlglot import exp
+
+        before = len(self.trace.problems)
+        for scope in root.traverse():
+            expression = scope.expression
+            if not isinstance(expression, exp.Select):
+                continue
+            aliases = {s.alias for s in expression.selects if isinstance(s, exp.Alias)}
+            for column, _ in _walk(expression, scope)[0]:
+                if not column.table and column.name in aliases:
+                    clause = column.find_ancestor(exp.Group, exp.Order, exp.Having, exp.Qualify)
+                    if clause is not None and clause.parent is expression:
+                        continue  # `GROUP BY total`: the output column, not a table's
+                source, _, _ = self._reference(scope, column)
+                if isinstance(source, exp.Table):
+                    self.column(scope, column)
+        del self.trace.problems[before:]  # gaps are reported for the outputs they affect
 
     # -- select expressions ---------------------------------------------------------------
     def select(self, scope: Scope, expression: exp.Expr) -> list[Found]:
