@@ -116,7 +116,8 @@ class StatementLineage:
     UNKNOWN. `inputs`/`outputs` are full table names; `columns` the lineage of
     each output column; `dataset` the INDIRECT inputs that affect every output
     row (WHERE, JOIN, GROUP BY, ORDER BY: the facet's `dataset` list);
-    `reads` the columns read from each input table (a `count(*)` reads none).
+    `reads` the columns read from each input table anywhere in the statement, whether
+    or not they reach an output (a `count(*)` reads none).
     """
 
     kind: str
