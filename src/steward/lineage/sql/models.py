@@ -111,7 +111,7 @@ class Unresolved:
 class StatementLineage:
     """The lineage of one SQL statement.
 
-    `kind` is one of SELECT, CREATE_TABLE_AS, CREATE_VIEW, CREATE_TABLE, INSERT,
+    `kind` is one of SELECT, CREATE_TABLE_AS, CREATE_VIEW, CREATE_TABLE, CREATE_TABLE_CLONE, INSERT,
     INSERT_OVERWRITE, MERGE, UPDATE, DELETE, SELECT_INTO, DROP, ALTER, TRUNCATE,
     UNKNOWN. `inputs`/`outputs` are full table names; `columns` the lineage of
     each output column; `dataset` the INDIRECT inputs that affect every output

@@ -128,6 +128,11 @@ def _create(create: exp.Create, context: Context) -> Plan:
             names = _column_names(create.this, context)
             label = "CREATE_VIEW" if "VIEW" in kind else "CREATE_TABLE_AS"
             return Plan(label, targets=targets, query=query, names=names)
+    clone = create.args.get("clone")
+    if isinstance(clone, exp.Clone) and isinstance(clone.this, exp.Table):
+        # Snowflake/BigQuery/Databricks `CREATE TABLE t CLONE s`: a copy of all of s
+        copied = exp.select(exp.Star()).from_(clone.this.copy())
+        return Plan("CREATE_TABLE_CLONE", targets=targets, query=copied)
     if kind in ("TABLE", "VIEW"):
         return Plan(f"CREATE_{kind}", targets=targets)
     return Plan("CREATE_" + kind.replace(" ", "_") if kind else "UNKNOWN", targets=targets)
