@@ -4,7 +4,8 @@ Every statement is turned into a query to trace plus the tables it writes:
 a SELECT is traced as is; CREATE TABLE AS / CREATE VIEW / INSERT trace their
 query and name its columns after the target's column list when there is one;
 UPDATE and MERGE become a SELECT of their assigned expressions over the target
-joined to the source, so one tracer (`trace.py`) serves every kind.
+joined to the source (DELETE a SELECT over its target and USING tables, for its
+WHERE), so one tracer (`trace.py`) serves every kind.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ class Plan:
     targets: list[exp.Table] = field(default_factory=list)
     query: exp.Expr | None = None
     names: list[str] | None = None  # target column per select position, when the SQL names them
-    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns; it is
-    # not an input unless the statement's own SQL reads it elsewhere
+    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns, so it
+    # is not reported as an input (docs/sql-lineage.md)
     target_in_from: bool = False
 
 
