@@ -269,14 +269,15 @@ def _in_projection(scope: Any) -> bool:
     from sqlglot import exp
 
     parent_scope = scope.parent
-    if parent_scope is None or not scope.is_subquery:
+    if parent_scope is None:
         return False
-    node = scope.expression
-    while node is not None and node is not parent_scope.expression:
-        if node.arg_key == "expressions" and isinstance(node.parent, exp.Select):
-            return True
-        node = node.parent
-    return False
+    if scope.is_subquery:
+        node = scope.expression
+        while node is not None and node is not parent_scope.expression:
+            if node.arg_key == "expressions" and isinstance(node.parent, exp.Select):
+                return True
+            node = node.parent
+    return _in_projection(parent_scope)  # inside such a subquery, at any depth
 
 
 def _upstreams(found: list[Found]) -> list[Upstream]:
