@@ -118,6 +118,36 @@ def analyze(
     return _script(tuple(_one(statement, context) for statement in statements))
 
 
+def _remember(plan: Plan, result: StatementLineage, context: Context) -> None:
+    """A table a statement creates, with the columns it was given, is known to the rest
+    of the script: `CREATE TABLE tmp AS ...; SELECT * FROM tmp` expands the star."""
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    if not plan.kind.startswith("CREATE") and plan.kind != "SELECT_INTO":
+        return
+    for target in plan.targets[:1]:
+        columns = {
+            _schema_name(column.column, context.dialect): "UNKNOWN"
+            for column in result.columns
+            if column.table is not None
+        }
+        table = qualify_table(target, context)
+        if not columns or not isinstance(table, exp.Table):
+            return
+        try:
+            if context.schema.find(table, ensure_data_types=False) is None:
+                context.schema.add_table(table, columns, dialect=context.dialect)
+        except (SqlglotError, ValueError, KeyError):
+            return  # named at another depth than the schema's tables: not remembered
+
+
+def _schema_name(name: str, dialect: Dialect) -> str:
+    from steward.lineage.sql.schema import schema_identifier
+
+    return schema_identifier(name, dialect).sql(dialect=dialect)
+
+
 def _one(statement: exp.Expr, context: Context) -> StatementLineage:
     """One statement's lineage; a statement the tracer trips on is reported, not raised,
     so the other statements of a script keep theirs."""
@@ -128,7 +158,9 @@ def _one(statement: exp.Expr, context: Context) -> StatementLineage:
     plan = Plan("UNKNOWN")
     try:
         plan = plan_statement(statement, context)
-        return _statement(plan, context)
+        result = _statement(plan, context)
+        _remember(plan, result, context)
+        return result
     except (
         SqlglotError,
         RecursionError,
