@@ -282,6 +282,12 @@ def main() -> None:
             hits = results[name][key]
             row += f" {_percent(hits[0], hits[1]):>15} {_percent(hits[2], hits[3]):>15}"
         print(row)
+    total = results["steward"]["all"]
+    table, column = 100.0 * total[0] / total[1], 100.0 * total[2] / total[3]
+    print(
+        f"steward / aim: table {table / AIM['table']:.3f}, column {column / AIM['column']:.3f}"
+        " (above 1 beats DataHub's parser)"
+    )
 
 
 if __name__ == "__main__":
