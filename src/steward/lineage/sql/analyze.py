@@ -266,6 +266,10 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
                 Unresolved(output, "*", "star over a table whose columns are not known")
             )
             continue
+        if isinstance(select, exp.Alias) and isinstance(select.args["alias"], exp.Placeholder):
+            # `AS :name`: a bind parameter names the column when the query runs
+            unresolved.append(Unresolved(output, name, "the column is named by a bind parameter"))
+            continue
         before = len(trace.problems)
         found: list[Found] = []
         found.extend(tracer.output(root, index))
