@@ -28,7 +28,7 @@ def plan_statement(statement: exp.Expr, context: Context) -> Plan:
     if isinstance(statement, exp.Update):
         return _update(statement)
     if isinstance(statement, exp.Merge):
-        return _merge(statement)
+        return _merge(statement, context)
     if isinstance(statement, exp.Delete):
         return _delete(statement)
     kind = _DDL.get(type(statement).__name__)
@@ -240,7 +240,9 @@ def _lazy_synthetic(
 
     select = exp.Select()
     for index, (_, value) in enumerate(pairs):
-        select = select.select(exp.alias_(value.copy(), f"_steward_{index}"), copy=False)
+        star = isinstance(value, exp.Column) and isinstance(value.this, exp.Star)
+        aliased = value.copy() if star else exp.alias_(value.copy(), f"_steward_{index}")
+        select = select.select(aliased, copy=False)
     if not pairs:
         select = select.select(exp.Literal.number(1), copy=False)
     if sources:
@@ -254,10 +256,11 @@ def _lazy_synthetic(
     return select
 
 
-def _merge(merge: exp.Merge) -> Plan:
+def _merge(merge: exp.Merge, context: Context) -> Plan:
     from sqlglot import exp
 
     target = merge.this
+    using = merge.args["using"]
     pairs: list[tuple[str, exp.Expr]] = []
     conditions: list[exp.Expr] = []
     whens = merge.args.get("whens")
@@ -265,7 +268,13 @@ def _merge(merge: exp.Merge) -> Plan:
         if when.args.get("condition") is not None:
             conditions.append(when.args["condition"])
         then = when.args.get("then")
-        if isinstance(then, exp.Update):
+        star = isinstance(then, exp.Update) and any(
+            isinstance(e, exp.Star) for e in then.expressions
+        )
+        if star or (isinstance(then, exp.Insert) and isinstance(then.this, exp.Star)):
+            # Databricks/Delta `UPDATE SET *` / `INSERT *`: every source column, same name
+            pairs.extend(_every_column(using, context))
+        elif isinstance(then, exp.Update):
             pairs.extend(_assignments(then.expressions))
         elif isinstance(then, exp.Insert):
             columns = then.this
@@ -274,8 +283,9 @@ def _merge(merge: exp.Merge) -> Plan:
             exprs = values.expressions if isinstance(values, exp.Tuple) else []
             for column, value in zip(names, exprs, strict=False):
                 pairs.append((column.name, value))
+    pairs = list({name: (name, value) for name, value in pairs}.values()) if pairs else pairs
     on = merge.args.get("on")
-    join = exp.Join(this=merge.args["using"].copy(), on=on.copy() if on is not None else None)
+    join = exp.Join(this=using.copy(), on=on.copy() if on is not None else None)
     where = exp.or_(*conditions) if conditions else None
     return Plan(
         "MERGE",
@@ -284,6 +294,28 @@ def _merge(merge: exp.Merge) -> Plan:
         names=[name for name, _ in pairs],
         target_in_from=True,
     )
+
+
+def _every_column(using: exp.Expr, context: Context) -> list[tuple[str, exp.Expr]]:
+    """(name, source.name) for each column of a MERGE source; `source.*` when unknown."""
+    from sqlglot import exp
+
+    from steward.lineage.sql.analyze import qualify_table
+
+    alias = using.alias_or_name
+    names: list[str] = []
+    if isinstance(using, exp.Table):
+        try:
+            names = list(context.schema.column_names(qualify_table(using, context)))
+        except Exception:  # a source the schema does not know: its columns are not known
+            names = []
+    elif isinstance(using, exp.Subquery) and isinstance(using.this, exp.Select):
+        selects = using.this.selects
+        if not any(isinstance(s, exp.Star) or s.is_star for s in selects):
+            names = [s.alias_or_name for s in selects]
+    if not names:
+        return [("*", exp.Column(this=exp.Star(), table=exp.to_identifier(alias)))]
+    return [(name, exp.column(name, table=alias)) for name in names]
 
 
 def _delete(delete: exp.Delete) -> Plan:

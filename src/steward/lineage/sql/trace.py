@@ -270,6 +270,8 @@ class Tracer:
         from sqlglot import exp
         from sqlglot.optimizer.scope import Scope as ScopeType
 
+        if isinstance(column.this, exp.Star):  # `t.*` left unexpanded: no column to name
+            return []
         source, name, suffix = self._reference(scope, column)
         if source is None:
             self.trace.problems.append(
