@@ -33,6 +33,7 @@ from steward.lineage.sql.names import (
     report_table,
 )
 from steward.lineage.sql.schema import mapping_schema
+from steward.lineage.sql.script import script_lineage
 from steward.lineage.sql.trace import Found, Trace, Tracer
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def analyze(
     db = _default_name(default_schema, parsed_dialect)
     mapping = mapping_schema(schema, parsed_dialect, catalog=catalog, db=db)
     context = Context(parsed_dialect, mapping, catalog, db)
-    return _script(tuple(_one(statement, context) for statement in statements))
+    return script_lineage(tuple(_one(statement, context) for statement in statements))
 
 
 def _remember(plan: Plan, result: StatementLineage, context: Context) -> None:
@@ -188,28 +189,6 @@ def _default_name(name: str | None, dialect: Dialect) -> str | None:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _script(statements: tuple[StatementLineage, ...]) -> ScriptLineage:
-    """External inputs: read before the script writes them. Outputs: written, except
-    scratch tables the script both creates and drops."""
-    written: dict[str, None] = {}
-    inputs: dict[str, None] = {}
-    created: set[str] = set()
-    dropped: set[str] = set()
-    for statement in statements:
-        for table in statement.inputs:
-            if table not in written:
-                inputs.setdefault(table)
-        for table in statement.outputs:
-            written.setdefault(table)
-            if statement.kind.startswith("CREATE") or statement.kind == "SELECT_INTO":
-                created.add(table)
-                dropped.discard(table)
-            elif statement.kind == "DROP" and table in created:
-                dropped.add(table)
-    outputs = tuple(table for table in written if table not in dropped)
-    return ScriptLineage(statements, tuple(sorted(inputs)), outputs)
 
 
 def qualify_table(table: exp.Table, context: Context) -> exp.Table:

@@ -25,6 +25,8 @@ from steward.lineage.sql.models import (
     SORT,
     TRANSFORMATION,
     WINDOW,
+    Transformation,
+    chain,
 )
 from steward.lineage.sql.names import is_table_function, report_identifier, report_table
 
@@ -34,8 +36,6 @@ if TYPE_CHECKING:
     from sqlglot.optimizer.scope import Scope
     from sqlglot.schema import Schema
 
-_RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
-_OF_VALUE = frozenset({CONDITIONAL, WINDOW})  # INDIRECT inputs of a value, not of rows
 # OpenLineage counts a hash as masking for TRANSFORMATION and a count for AGGREGATION:
 # the output does not reveal the input's values.
 _MASKING_FUNCTIONS = frozenset(
@@ -73,14 +73,10 @@ class Trace:
 
 def combine(outer_type: str, outer_subtype: str, outer_mask: bool, found: Found) -> Found:
     """The transformation of an input seen through one more hop (outer applied last)."""
-    masking = outer_mask or found.masking
-    if found.type == INDIRECT and (outer_type == DIRECT or found.subtype not in _OF_VALUE):
-        # a subquery's WHERE/JOIN/GROUP BY/ORDER BY input keeps its kind
-        return Found(found.table, found.column, INDIRECT, found.subtype, masking)
-    if outer_type == INDIRECT:  # a value (even one a window or CASE made) used as a filter
-        return Found(found.table, found.column, INDIRECT, outer_subtype, masking)
-    subtype = max(outer_subtype, found.subtype, key=_RANK.__getitem__)
-    return Found(found.table, found.column, DIRECT, subtype, masking)
+    outer = Transformation(outer_type, outer_subtype, masking=outer_mask)
+    inner = Transformation(found.type, found.subtype, masking=found.masking)
+    both = chain(outer, inner)
+    return Found(found.table, found.column, both.type, both.subtype, both.masking)
 
 
 @dataclass(frozen=True)
