@@ -225,7 +225,7 @@ def _update(update: exp.Update) -> Plan:
     return Plan(
         "UPDATE",
         targets=[table] if table is not None else [],
-        query=_lazy_synthetic(pairs, sources, joins, where_this),
+        query=_lazy_synthetic(pairs, sources, joins, where_this, update.args.get("with_")),
         names=[name for name, _ in pairs],
     )
 
@@ -235,10 +235,15 @@ def _lazy_synthetic(
     sources: list[exp.Expr],
     joins: list[exp.Expr],
     where: exp.Expr | None,
+    with_: exp.Expr | None = None,
 ) -> exp.Select:
+    """`WITH ... SELECT expr AS _steward_0, ... FROM sources JOIN ... WHERE ...`: what a
+    DML statement reads, as a query the tracer follows."""
     from sqlglot import exp
 
     select = exp.Select()
+    if with_ is not None:  # `WITH x AS (...) UPDATE/DELETE/MERGE ...`
+        select.set("with_", with_.copy())
     for index, (_, value) in enumerate(pairs):
         star = isinstance(value, exp.Column) and isinstance(value.this, exp.Star)
         aliased = value.copy() if star else exp.alias_(value.copy(), f"_steward_{index}")
@@ -290,7 +295,7 @@ def _merge(merge: exp.Merge, context: Context) -> Plan:
     return Plan(
         "MERGE",
         targets=[target] if isinstance(target, exp.Table) else [],
-        query=_lazy_synthetic(pairs, [target], [join], where),
+        query=_lazy_synthetic(pairs, [target], [join], where, merge.args.get("with_")),
         names=[name for name, _ in pairs],
         target_in_from=True,
     )
@@ -325,7 +330,8 @@ def _delete(delete: exp.Delete) -> Plan:
     sources: list[exp.Expr] = [target] if target is not None else []
     sources += list(delete.args.get("using") or [])
     where = delete.args.get("where")
-    query = _lazy_synthetic([], sources, [], where.this if isinstance(where, exp.Where) else None)
+    condition = where.this if isinstance(where, exp.Where) else None
+    query = _lazy_synthetic([], sources, [], condition, delete.args.get("with_"))
     return Plan(
         "DELETE",
         targets=[target] if isinstance(target, exp.Table) else [],
