@@ -280,9 +280,14 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         if name is None:
             continue
         if _is_star(select):
-            unresolved.append(
-                Unresolved(output, "*", "star over a table whose columns are not known")
-            )
+            pattern = select.find(exp.Columns)
+            if pattern is not None:
+                text = pattern.sql(dialect=dialect)
+                reason = f"{text} matches columns that are not known"
+                unresolved.append(Unresolved(output, text, reason))
+            else:
+                reason = "star over a table whose columns are not known"
+                unresolved.append(Unresolved(output, "*", reason))
             continue
         if isinstance(select, exp.Alias) and isinstance(select.args["alias"], exp.Placeholder):
             # `AS :name`: a bind parameter names the column when the query runs
@@ -334,6 +339,66 @@ def _in_projection(scope: Any) -> bool:
     return _in_projection(parent_scope)  # inside such a subquery, at any depth
 
 
+def _expand_pattern_columns(root: Any, schema: Any, dialect: Dialect) -> bool:
+    """DuckDB `COLUMNS('regex')` in a select list: the columns of the scope's sources
+    whose names match, where those are known (the schema, a subquery's names). In place;
+    True when something was expanded."""
+    import re
+
+    from sqlglot import exp
+
+    changed = False
+    for scope in root.traverse():
+        select = scope.expression
+        if not isinstance(select, exp.Select):
+            continue
+        expanded: list[exp.Expr] = []
+        for item in select.expressions:
+            node = item.find(exp.Columns)
+            pattern = node.this if node is not None else None
+            if node is None or not isinstance(pattern, exp.Literal) or not pattern.is_string:
+                expanded.append(item)
+                continue
+            try:
+                regex = re.compile(pattern.this)
+            except re.error:
+                expanded.append(item)
+                continue
+            matched = [
+                exp.column(name, table=alias)
+                for alias, source in scope.selected_sources.items()
+                for name in _source_columns(source[1], schema)
+                if regex.search(name)
+            ]
+            top = item.this if isinstance(item, exp.Alias) else item
+            for column in matched:
+                if top is node:
+                    expanded.append(column)
+                    continue
+                copy, named = top.copy(), top.copy()
+                copy.find(exp.Columns).replace(column.copy())
+                named.find(exp.Columns).replace(exp.column(column.name))
+                expanded.append(exp.alias_(copy, named.sql(dialect=dialect)))  # max(ab)
+            if not matched:
+                expanded.append(item)
+            changed = changed or bool(matched)
+        if changed:
+            select.set("expressions", expanded)
+    return changed
+
+
+def _source_columns(source: Any, schema: Any) -> list[str]:
+    from sqlglot import exp
+
+    if isinstance(source, exp.Table):
+        try:
+            return list(schema.column_names(source))
+        except Exception:  # a table the schema does not know
+            return []
+    expression = getattr(source, "expression", None)
+    return list(expression.named_selects) if isinstance(expression, exp.Query) else []
+
+
 def _upstreams(found: list[Found]) -> list[Upstream]:
     """Group what the tracer found per (table, column), each transformation once."""
     grouped: dict[tuple[str, str], dict[Transformation, None]] = {}
@@ -358,10 +423,13 @@ def _leftmost(query: exp.Expr) -> exp.Expr:
 
 
 def _is_star(select: exp.Expr) -> bool:
+    """`*`, `t.*`, or a DuckDB `COLUMNS(...)` left unexpanded: columns not known."""
     from sqlglot import exp
 
-    return isinstance(select, exp.Star) or (
-        isinstance(select, exp.Column) and isinstance(select.this, exp.Star)
+    return (
+        isinstance(select, exp.Star)
+        or (isinstance(select, exp.Column) and isinstance(select.this, exp.Star))
+        or select.find(exp.Columns) is not None
     )
 
 
@@ -424,7 +492,10 @@ def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
                     lacks = table.args.get("db") and not table.args.get("catalog")
                     if lacks and not is_table_function(table):
                         table.set("catalog", exp.to_identifier(context.catalog))
-            return build_scope(qualified)
+            root = build_scope(qualified)
+            if root is not None and _expand_pattern_columns(root, schema, context.dialect):
+                root = build_scope(qualified)
+            return root
         except SqlglotError as exc:
             errors.append(_first_line(exc))
     trace.problems.append(f"cannot qualify the query: {errors[0]}")

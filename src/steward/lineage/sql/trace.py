@@ -110,7 +110,9 @@ def _walk(
         if isinstance(node, exp.Column):
             columns.append((node, item))
             continue
-        if node is not top and isinstance(node, exp.Query):
+        parenthesised = isinstance(node, exp.Subquery) and not isinstance(node.this, exp.Query)
+        if node is not top and isinstance(node, exp.Query) and not parenthesised:
+            # a nested query; `(a JOIN b ON ...)` in FROM is this query's own join
             inner = node.this if isinstance(node, exp.Subquery) else node
             found = nested_by_node.get(id(inner)) or nested_by_node.get(id(node))
             if found is not None:
@@ -312,7 +314,7 @@ class Tracer:
         current: Scope | None = scope
         while current is not None:
             for index, alias in enumerate(parts[:-1]):
-                source = current.sources.get(alias)
+                source = current.sources.get(alias) or _named_table(current, alias)
                 if source is None or not _prefix_matches(source, parts[:index]):
                     continue
                 rest = parts[index + 1 :]
@@ -442,7 +444,7 @@ class Tracer:
             (SORT, expression.args.get("order")),
             (FILTER, expression.args.get("qualify")),
         ]
-        for join in expression.args.get("joins") or []:
+        for join in _joins_of(expression):
             parts.append((JOIN, join.args.get("on")))
             for using in join.args.get("using") or []:
                 parts.append((JOIN, using))
@@ -471,6 +473,37 @@ class Tracer:
                     combine(INDIRECT, subtype, False, origin) for origin in self.clauses(inner)
                 )
         return found
+
+
+def _named_table(scope: Scope, name: str) -> exp.Table | None:
+    """The one table of the scope whose own name is `name`: `"Accounts".x` over
+    `FROM s."Accounts"`, which sqlglot's qualify aliases `accounts`."""
+    from sqlglot import exp
+
+    found = [
+        source
+        for source in scope.sources.values()
+        if isinstance(source, exp.Table) and source.name == name
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _joins_of(select: exp.Select) -> list[exp.Join]:
+    """The select's joins, with those written inside parentheses in its FROM
+    (`FROM (a JOIN b ON ...)`, as PostgreSQL and DuckDB print a view's joins)."""
+    from sqlglot import exp
+
+    joins = list(select.args.get("joins") or [])
+    stack = [node for node in (select.args.get("from_"), *joins) if node is not None]
+    while stack:
+        node = stack.pop()
+        for child in node.iter_expressions():
+            if isinstance(child, exp.Select | exp.SetOperation):
+                continue  # a nested query's joins are its own
+            if isinstance(child, exp.Join) and child not in joins:
+                joins.append(child)
+            stack.append(child)
+    return joins
 
 
 def _prefix_matches(source: object, prefix: list[str]) -> bool:
