@@ -65,6 +65,10 @@ class Plan:
     # MERGE/DELETE: the target was put in the query's FROM to resolve its columns, so it
     # is not reported as an input (docs/sql-lineage.md)
     target_in_from: bool = False
+    # MERGE: `names` repeat a target column its WHEN clauses write in turn (UPDATE SET a
+    # = x, INSERT (a) VALUES (y)): one column, with the lineage of each; otherwise each
+    # position is its own column, even where two share a name (`SELECT a.id, b.id`)
+    one_per_name: bool = False
 
 
 @dataclass(frozen=True)
@@ -266,8 +270,9 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         )
     tracer = Tracer(trace)
     tracer.note_tables(root)
-    columns: list[ColumnLineage] = []
-    merged: dict[str, list[Found]] = {}
+    # one entry per output position (a name may repeat), unless the plan merges by name
+    entries: list[tuple[str, list[Found]]] = []
+    by_name: dict[str, list[Found]] = {}
     selects = root.expression.selects
     leftmost = _leftmost(plan.query)
     originals: list[exp.Expr | None] = (
@@ -298,9 +303,13 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         found.extend(tracer.output(root, index))
         for problem in trace.problems[before:]:
             unresolved.append(Unresolved(output, name, problem))
-        merged.setdefault(name, []).extend(found)
-    for name, ups in merged.items():
-        columns.append(ColumnLineage(output, name, tuple(_upstreams(ups))))
+        if not plan.one_per_name:
+            entries.append((name, found))
+        elif name in by_name:
+            by_name[name].extend(found)
+        else:
+            entries.append((name, by_name.setdefault(name, found)))
+    columns = [ColumnLineage(output, name, tuple(_upstreams(ups))) for name, ups in entries]
     dataset_found: list[Found] = []
     for scope in root.traverse():
         if not _in_projection(scope):
