@@ -4,7 +4,8 @@ Every statement is turned into a query to trace plus the tables it writes:
 a SELECT is traced as is; CREATE TABLE AS / CREATE VIEW / INSERT trace their
 query and name its columns after the target's column list when there is one;
 UPDATE and MERGE become a SELECT of their assigned expressions over the target
-joined to the source, so one tracer (`trace.py`) serves every kind.
+joined to the source (DELETE a SELECT over its target and USING tables, for its
+WHERE), so one tracer (`trace.py`) serves every kind.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from steward.lineage.sql.models import (
 )
 from steward.lineage.sql.names import (
     fold_shards,
-    is_table_function,
     known_tables,
     report_identifier,
     report_table,
 )
+from steward.lineage.sql.qualified import scoped
 from steward.lineage.sql.schema import mapping_schema
+from steward.lineage.sql.script import script_lineage
 from steward.lineage.sql.trace import Found, Trace, Tracer
 
 if TYPE_CHECKING:
@@ -60,9 +62,13 @@ class Plan:
     targets: list[exp.Table] = field(default_factory=list)
     query: exp.Expr | None = None
     names: list[str] | None = None  # target column per select position, when the SQL names them
-    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns; it is
-    # not an input unless the statement's own SQL reads it elsewhere
+    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns, so it
+    # is not reported as an input (docs/sql-lineage.md)
     target_in_from: bool = False
+    # MERGE: `names` repeat a target column its WHEN clauses write in turn (UPDATE SET a
+    # = x, INSERT (a) VALUES (y)): one column, with the lineage of each; otherwise each
+    # position is its own column, even where two share a name (`SELECT a.id, b.id`)
+    one_per_name: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,73 @@ def analyze(
     db = _default_name(default_schema, parsed_dialect)
     mapping = mapping_schema(schema, parsed_dialect, catalog=catalog, db=db)
     context = Context(parsed_dialect, mapping, catalog, db)
-    return _script(tuple(_one(statement, context) for statement in statements))
+    return script_lineage(tuple(_one(statement, context) for statement in statements))
+
+
+def _joined(parts: list[StatementLineage]) -> StatementLineage:
+    """The parts of a multi-table insert as one statement writing each of its targets.
+    Row-level inputs every part shares are the statement's `dataset`; those of one part
+    only (its WHERE) go with that part's columns."""
+    reads: dict[str, set[str]] = {}
+    for part in parts:
+        for table, names in part.reads.items():
+            reads.setdefault(table, set()).update(names)
+    shared = set.intersection(*(set(part.dataset) for part in parts)) if parts else set()
+    columns: list[ColumnLineage] = []
+    for part in parts:
+        own = [up for up in part.dataset if up not in shared]
+        for column in part.columns:
+            ups = _upstreams_merged([*column.upstreams, *own])
+            columns.append(ColumnLineage(column.table, column.column, tuple(ups)))
+    return StatementLineage(
+        kind="MULTI_INSERT",
+        inputs=tuple(sorted({t for part in parts for t in part.inputs})),
+        outputs=tuple(dict.fromkeys(t for part in parts for t in part.outputs)),
+        columns=tuple(columns),
+        dataset=tuple(sorted(shared)),
+        reads={table: tuple(sorted(reads[table])) for table in sorted(reads)},
+        unresolved=tuple(u for part in parts for u in part.unresolved),
+    )
+
+
+def _upstreams_merged(ups: list[Upstream]) -> list[Upstream]:
+    grouped: dict[tuple[str, str], dict[Transformation, None]] = {}
+    for up in ups:
+        grouped.setdefault((up.table, up.column), {}).update(dict.fromkeys(up.transformations))
+    return [
+        Upstream(t, c, tuple(sorted(ts, key=lambda x: (x.type != DIRECT, x.subtype))))
+        for (t, c), ts in sorted(grouped.items())
+    ]
+
+
+def _remember(plan: Plan, result: StatementLineage, context: Context) -> None:
+    """A table a statement creates, with the columns it was given, is known to the rest
+    of the script: `CREATE TABLE tmp AS ...; SELECT * FROM tmp` expands the star."""
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    if not plan.kind.startswith("CREATE") and plan.kind != "SELECT_INTO":
+        return
+    for target in plan.targets[:1]:
+        columns = {
+            _schema_name(column.column, context.dialect): "UNKNOWN"
+            for column in result.columns
+            if column.table is not None
+        }
+        table = qualify_table(target, context)
+        if not columns or not isinstance(table, exp.Table):
+            return
+        try:
+            if context.schema.find(table, ensure_data_types=False) is None:
+                context.schema.add_table(table, columns, dialect=context.dialect)
+        except (SqlglotError, ValueError, KeyError):
+            return  # named at another depth than the schema's tables: not remembered
+
+
+def _schema_name(name: str, dialect: Dialect) -> str:
+    from steward.lineage.sql.schema import schema_identifier
+
+    return schema_identifier(name, dialect).sql(dialect=dialect)
 
 
 def _one(statement: exp.Expr, context: Context) -> StatementLineage:
@@ -122,12 +194,17 @@ def _one(statement: exp.Expr, context: Context) -> StatementLineage:
     so the other statements of a script keep theirs."""
     from sqlglot.errors import SqlglotError
 
-    from steward.lineage.sql.statements import plan_statement
+    from steward.lineage.sql.statements import plan_parts
 
     plan = Plan("UNKNOWN")
     try:
-        plan = plan_statement(statement, context)
-        return _statement(plan, context)
+        parts = plan_parts(statement, context)
+        if len(parts) != 1:  # a multi-table insert: one statement, several outputs
+            return _joined([_statement(part, context) for part in parts])
+        plan = parts[0]
+        result = _statement(plan, context)
+        _remember(plan, result, context)
+        return result
     except (
         SqlglotError,
         RecursionError,
@@ -157,28 +234,6 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _script(statements: tuple[StatementLineage, ...]) -> ScriptLineage:
-    """External inputs: read before the script writes them. Outputs: written, except
-    scratch tables the script both creates and drops."""
-    written: dict[str, None] = {}
-    inputs: dict[str, None] = {}
-    created: set[str] = set()
-    dropped: set[str] = set()
-    for statement in statements:
-        for table in statement.inputs:
-            if table not in written:
-                inputs.setdefault(table)
-        for table in statement.outputs:
-            written.setdefault(table)
-            if statement.kind.startswith("CREATE") or statement.kind == "SELECT_INTO":
-                created.add(table)
-                dropped.discard(table)
-            elif statement.kind == "DROP" and table in created:
-                dropped.add(table)
-    outputs = tuple(table for table in written if table not in dropped)
-    return ScriptLineage(statements, tuple(sorted(inputs)), outputs)
-
-
 def qualify_table(table: exp.Table, context: Context) -> exp.Table:
     """A written table's name, normalised and with the default catalog/schema it lacks."""
     from sqlglot import exp
@@ -205,7 +260,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     trace = Trace(dialect=dialect, schema=context.schema, known=known)
     unresolved: list[Unresolved] = []
     output = outputs[0] if outputs else None
-    root = _scope(plan.query, context, trace)
+    root = scoped(plan.query, context, trace)
     if root is None:
         reason = trace.problems[-1] if trace.problems else "no query found"
         return StatementLineage(
@@ -215,8 +270,9 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         )
     tracer = Tracer(trace)
     tracer.note_tables(root)
-    columns: list[ColumnLineage] = []
-    merged: dict[str, list[Found]] = {}
+    # one entry per output position (a name may repeat), unless the plan merges by name
+    entries: list[tuple[str, list[Found]]] = []
+    by_name: dict[str, list[Found]] = {}
     selects = root.expression.selects
     leftmost = _leftmost(plan.query)
     originals: list[exp.Expr | None] = (
@@ -229,23 +285,37 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         if name is None:
             continue
         if _is_star(select):
-            unresolved.append(
-                Unresolved(output, "*", "star over a table whose columns are not known")
-            )
+            pattern = select.find(exp.Columns)
+            if pattern is not None:
+                text = pattern.sql(dialect=dialect)
+                reason = f"{text} matches columns that are not known"
+                unresolved.append(Unresolved(output, text, reason))
+            else:
+                reason = "star over a table whose columns are not known"
+                unresolved.append(Unresolved(output, "*", reason))
+            continue
+        if isinstance(select, exp.Alias) and isinstance(select.args["alias"], exp.Placeholder):
+            # `AS :name`: a bind parameter names the column when the query runs
+            unresolved.append(Unresolved(output, name, "the column is named by a bind parameter"))
             continue
         before = len(trace.problems)
         found: list[Found] = []
         found.extend(tracer.output(root, index))
         for problem in trace.problems[before:]:
             unresolved.append(Unresolved(output, name, problem))
-        merged.setdefault(name, []).extend(found)
-    for name, ups in merged.items():
-        columns.append(ColumnLineage(output, name, tuple(_upstreams(ups))))
+        if not plan.one_per_name:
+            entries.append((name, found))
+        elif name in by_name:
+            by_name[name].extend(found)
+        else:
+            entries.append((name, by_name.setdefault(name, found)))
+    columns = [ColumnLineage(output, name, tuple(_upstreams(ups))) for name, ups in entries]
     dataset_found: list[Found] = []
     for scope in root.traverse():
         if not _in_projection(scope):
             dataset_found.extend(tracer.clauses(scope))
     dataset = _upstreams(dataset_found)
+    tracer.note_reads(root)
     inputs = list(trace.tables)
     if plan.target_in_from:
         inputs = [table for table in inputs if table not in outputs]
@@ -267,14 +337,15 @@ def _in_projection(scope: Any) -> bool:
     from sqlglot import exp
 
     parent_scope = scope.parent
-    if parent_scope is None or not scope.is_subquery:
+    if parent_scope is None:
         return False
-    node = scope.expression
-    while node is not None and node is not parent_scope.expression:
-        if node.arg_key == "expressions" and isinstance(node.parent, exp.Select):
-            return True
-        node = node.parent
-    return False
+    if scope.is_subquery:
+        node = scope.expression
+        while node is not None and node is not parent_scope.expression:
+            if node.arg_key == "expressions" and isinstance(node.parent, exp.Select):
+                return True
+            node = node.parent
+    return _in_projection(parent_scope)  # inside such a subquery, at any depth
 
 
 def _upstreams(found: list[Found]) -> list[Upstream]:
@@ -301,10 +372,13 @@ def _leftmost(query: exp.Expr) -> exp.Expr:
 
 
 def _is_star(select: exp.Expr) -> bool:
+    """`*`, `t.*`, or a DuckDB `COLUMNS(...)` left unexpanded: columns not known."""
     from sqlglot import exp
 
-    return isinstance(select, exp.Star) or (
-        isinstance(select, exp.Column) and isinstance(select.this, exp.Star)
+    return (
+        isinstance(select, exp.Star)
+        or (isinstance(select, exp.Column) and isinstance(select.this, exp.Star))
+        or select.find(exp.Columns) is not None
     )
 
 
@@ -326,52 +400,6 @@ def _output_name(
     if isinstance(select, exp.Column) and isinstance(select.this, exp.Identifier):
         return report_identifier(select.this, dialect)
     return select.alias_or_name
-
-
-def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
-    """Qualify `query` (with the schema, else without) and build its scope tree."""
-    from sqlglot import exp
-    from sqlglot.errors import SqlglotError
-    from sqlglot.optimizer.qualify import qualify
-    from sqlglot.optimizer.scope import build_scope
-    from sqlglot.schema import MappingSchema
-
-    # With the schema first; a schema that contradicts the SQL, or a correlated subquery
-    # over a table the schema lacks, makes column qualification fail: then without the
-    # schema, then tables only (the tracer resolves unqualified columns itself).
-    attempts = [
-        (context.schema, True),
-        (MappingSchema(dialect=context.dialect), True),
-        (context.schema, False),
-    ]
-    errors: list[str] = []
-    query = query.copy()
-    for table in query.find_all(exp.Table):
-        fold_shards(table, context.dialect)
-    for schema, columns in attempts:
-        try:
-            qualified = qualify(
-                query.copy(),
-                dialect=context.dialect,
-                schema=schema,
-                catalog=context.catalog,
-                db=context.db,
-                qualify_columns=columns,
-                quote_identifiers=False,
-                validate_qualify_columns=False,
-                identify=False,
-            )
-            trace.schema = schema
-            if context.catalog:  # qualify adds a catalog only where it added the db
-                for table in qualified.find_all(exp.Table):
-                    lacks = table.args.get("db") and not table.args.get("catalog")
-                    if lacks and not is_table_function(table):
-                        table.set("catalog", exp.to_identifier(context.catalog))
-            return build_scope(qualified)
-        except SqlglotError as exc:
-            errors.append(_first_line(exc))
-    trace.problems.append(f"cannot qualify the query: {errors[0]}")
-    return None
 
 
 __all__ = ["analyze"]
