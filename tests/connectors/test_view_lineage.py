@@ -20,6 +20,7 @@ from steward.app import Steward
 from steward.catalog.models import DiscoveredTable, TableRef
 from steward.catalog.sync import sync
 from steward.connectors.databases import DatabaseSource, open_database
+from steward.connectors.view_lineage import view_lineage
 from tests.postgres import find_server
 
 # {s} is the schema prefix; each statement runs on both databases.
@@ -157,6 +158,26 @@ def test_three_part_names_of_the_database_are_its_own_tables(shop: DatabaseSourc
         "id": ((f"{s}.orders", "id"),),
         "amount": ((f"{s}.orders", "amount"),),
     }
+
+
+@pytest.mark.parametrize(
+    ("dialect", "database"), [("postgres", "test"), ("duckdb", "shop"), ("trino", "lake")]
+)
+def test_a_three_part_name_is_a_table_of_the_source_only_in_its_own_database(
+    dialect: str, database: str
+) -> None:
+    # The databases above write views back without the database's name; other sources
+    # (Trino's catalogs, SQL kept as written) keep it.
+    traced = view_lineage(
+        f"SELECT o.id, x.total FROM {database}.sales.orders o"
+        f" JOIN elsewhere.sales.totals x ON x.id = o.id",
+        dialect=dialect,
+        default_schema="sales",
+        tables={"sales": {"orders": {"id": "int"}, "totals": {"id": "int", "total": "int"}}},
+        database=database,
+    )
+    assert traced.upstream == ("sales.orders",)
+    assert traced.column_upstream == {"id": (("sales.orders", "id"),), "total": ()}
 
 
 def test_a_column_the_engine_cannot_resolve_leaves_the_others_their_lineage(
