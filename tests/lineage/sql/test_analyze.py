@@ -162,3 +162,10 @@ def test_a_table_without_columns_in_the_schema_is_ignored() -> None:
     assert [(g.column, g.reason) for g in statement.unresolved] == [
         ("*", "star over a table whose columns are not known")
     ]
+
+
+@pytest.mark.parametrize(("alias", "dialect"), [("postgresql", "postgres"), ("mssql", "tsql")])
+def test_dialect_names_other_tools_use_are_accepted(alias: str, dialect: str) -> None:
+    sql = "SELECT [Id] FROM [dbo].[T]" if dialect == "tsql" else 'SELECT "Id" FROM t'
+    assert columns_of(sql, dialect=alias) == columns_of(sql, dialect=dialect)
+    assert columns_of(sql, dialect=alias) != {}

@@ -9,6 +9,8 @@ a line `-- expected:` and the lineage as `render` prints it:
       rows <- table[column]: INDIRECT SUBTYPE                 the dataset-level inputs
       reads table: columns
       unresolved out[column]: reason
+    script inputs -> outputs                                  for several statements,
+      out[column] <- table[column]: TYPE SUBTYPE              through the tables it wrote
 
 Run with `STEWARD_LINEAGE_GOLDEN=update` to rewrite the expected parts from the engine
 (then read the diff: the file is the specification).
@@ -72,6 +74,10 @@ def render(result: ScriptLineage) -> str:
     if len(result.statements) > 1:
         ins, outs = ", ".join(result.inputs) or "-", ", ".join(result.outputs) or "-"
         lines.append(f"script {ins} -> {outs}")
+        for column in result.columns:
+            for up in column.upstreams:
+                how = _how(up.transformations)
+                lines.append(f"  {column.table}[{column.column}] <- {up.table}[{up.column}]: {how}")
     return "\n".join(lines)
 
 

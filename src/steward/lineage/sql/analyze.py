@@ -4,7 +4,8 @@ Every statement is turned into a query to trace plus the tables it writes:
 a SELECT is traced as is; CREATE TABLE AS / CREATE VIEW / INSERT trace their
 query and name its columns after the target's column list when there is one;
 UPDATE and MERGE become a SELECT of their assigned expressions over the target
-joined to the source, so one tracer (`trace.py`) serves every kind.
+joined to the source (DELETE a SELECT over its target and USING tables, for its
+WHERE), so one tracer (`trace.py`) serves every kind.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from steward.lineage.sql.names import (
     report_table,
 )
 from steward.lineage.sql.schema import mapping_schema
+from steward.lineage.sql.script import script_lineage
 from steward.lineage.sql.trace import Found, Trace, Tracer
 
 if TYPE_CHECKING:
@@ -60,8 +62,8 @@ class Plan:
     targets: list[exp.Table] = field(default_factory=list)
     query: exp.Expr | None = None
     names: list[str] | None = None  # target column per select position, when the SQL names them
-    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns; it is
-    # not an input unless the statement's own SQL reads it elsewhere
+    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns, so it
+    # is not reported as an input (docs/sql-lineage.md)
     target_in_from: bool = False
 
 
@@ -114,7 +116,37 @@ def analyze(
     db = _default_name(default_schema, parsed_dialect)
     mapping = mapping_schema(schema, parsed_dialect, catalog=catalog, db=db)
     context = Context(parsed_dialect, mapping, catalog, db)
-    return _script(tuple(_one(statement, context) for statement in statements))
+    return script_lineage(tuple(_one(statement, context) for statement in statements))
+
+
+def _remember(plan: Plan, result: StatementLineage, context: Context) -> None:
+    """A table a statement creates, with the columns it was given, is known to the rest
+    of the script: `CREATE TABLE tmp AS ...; SELECT * FROM tmp` expands the star."""
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    if not plan.kind.startswith("CREATE") and plan.kind != "SELECT_INTO":
+        return
+    for target in plan.targets[:1]:
+        columns = {
+            _schema_name(column.column, context.dialect): "UNKNOWN"
+            for column in result.columns
+            if column.table is not None
+        }
+        table = qualify_table(target, context)
+        if not columns or not isinstance(table, exp.Table):
+            return
+        try:
+            if context.schema.find(table, ensure_data_types=False) is None:
+                context.schema.add_table(table, columns, dialect=context.dialect)
+        except (SqlglotError, ValueError, KeyError):
+            return  # named at another depth than the schema's tables: not remembered
+
+
+def _schema_name(name: str, dialect: Dialect) -> str:
+    from steward.lineage.sql.schema import schema_identifier
+
+    return schema_identifier(name, dialect).sql(dialect=dialect)
 
 
 def _one(statement: exp.Expr, context: Context) -> StatementLineage:
@@ -127,7 +159,9 @@ def _one(statement: exp.Expr, context: Context) -> StatementLineage:
     plan = Plan("UNKNOWN")
     try:
         plan = plan_statement(statement, context)
-        return _statement(plan, context)
+        result = _statement(plan, context)
+        _remember(plan, result, context)
+        return result
     except (
         SqlglotError,
         RecursionError,
@@ -155,28 +189,6 @@ def _default_name(name: str | None, dialect: Dialect) -> str | None:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _script(statements: tuple[StatementLineage, ...]) -> ScriptLineage:
-    """External inputs: read before the script writes them. Outputs: written, except
-    scratch tables the script both creates and drops."""
-    written: dict[str, None] = {}
-    inputs: dict[str, None] = {}
-    created: set[str] = set()
-    dropped: set[str] = set()
-    for statement in statements:
-        for table in statement.inputs:
-            if table not in written:
-                inputs.setdefault(table)
-        for table in statement.outputs:
-            written.setdefault(table)
-            if statement.kind.startswith("CREATE") or statement.kind == "SELECT_INTO":
-                created.add(table)
-                dropped.discard(table)
-            elif statement.kind == "DROP" and table in created:
-                dropped.add(table)
-    outputs = tuple(table for table in written if table not in dropped)
-    return ScriptLineage(statements, tuple(sorted(inputs)), outputs)
 
 
 def qualify_table(table: exp.Table, context: Context) -> exp.Table:
@@ -233,6 +245,10 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
                 Unresolved(output, "*", "star over a table whose columns are not known")
             )
             continue
+        if isinstance(select, exp.Alias) and isinstance(select.args["alias"], exp.Placeholder):
+            # `AS :name`: a bind parameter names the column when the query runs
+            unresolved.append(Unresolved(output, name, "the column is named by a bind parameter"))
+            continue
         before = len(trace.problems)
         found: list[Found] = []
         found.extend(tracer.output(root, index))
@@ -246,6 +262,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         if not _in_projection(scope):
             dataset_found.extend(tracer.clauses(scope))
     dataset = _upstreams(dataset_found)
+    tracer.note_reads(root)
     inputs = list(trace.tables)
     if plan.target_in_from:
         inputs = [table for table in inputs if table not in outputs]
@@ -267,14 +284,15 @@ def _in_projection(scope: Any) -> bool:
     from sqlglot import exp
 
     parent_scope = scope.parent
-    if parent_scope is None or not scope.is_subquery:
+    if parent_scope is None:
         return False
-    node = scope.expression
-    while node is not None and node is not parent_scope.expression:
-        if node.arg_key == "expressions" and isinstance(node.parent, exp.Select):
-            return True
-        node = node.parent
-    return False
+    if scope.is_subquery:
+        node = scope.expression
+        while node is not None and node is not parent_scope.expression:
+            if node.arg_key == "expressions" and isinstance(node.parent, exp.Select):
+                return True
+            node = node.parent
+    return _in_projection(parent_scope)  # inside such a subquery, at any depth
 
 
 def _upstreams(found: list[Found]) -> list[Upstream]:

@@ -27,6 +27,24 @@ CONDITIONAL = "CONDITIONAL"
 _OWN = frozenset({CONDITIONAL, WINDOW})
 
 
+_RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
+
+
+def chain(outer: Transformation, inner: Transformation) -> Transformation:
+    """How an input reaches an output through two hops: `inner` (input -> middle), then
+    `outer` (middle -> output). Row-level INDIRECT inputs of the inner hop (a subquery's
+    WHERE, JOIN, GROUP BY, ORDER BY) keep their kind; a value used as a row-level input
+    (even one a CASE or a window made) takes the outer kind; two DIRECT hops give the
+    stronger subtype (IDENTITY < TRANSFORMATION < AGGREGATION)."""
+    masking = outer.masking or inner.masking
+    if inner.type == INDIRECT and (outer.type == DIRECT or inner.subtype not in _OWN):
+        return Transformation(INDIRECT, inner.subtype, masking=masking)
+    if outer.type == INDIRECT:
+        return Transformation(INDIRECT, outer.subtype, masking=masking)
+    subtype = max(outer.subtype, inner.subtype, key=_RANK.__getitem__)
+    return Transformation(DIRECT, subtype, masking=masking)
+
+
 @dataclass(frozen=True, order=True)
 class Transformation:
     """How one input column reaches an output (OpenLineage `transformations[]` item)."""
@@ -111,12 +129,13 @@ class Unresolved:
 class StatementLineage:
     """The lineage of one SQL statement.
 
-    `kind` is one of SELECT, CREATE_TABLE_AS, CREATE_VIEW, CREATE_TABLE, INSERT,
+    `kind` is one of SELECT, CREATE_TABLE_AS, CREATE_VIEW, CREATE_TABLE, CREATE_TABLE_CLONE, INSERT,
     INSERT_OVERWRITE, MERGE, UPDATE, DELETE, SELECT_INTO, DROP, ALTER, TRUNCATE,
     UNKNOWN. `inputs`/`outputs` are full table names; `columns` the lineage of
     each output column; `dataset` the INDIRECT inputs that affect every output
     row (WHERE, JOIN, GROUP BY, ORDER BY: the facet's `dataset` list);
-    `reads` the columns read from each input table (a `count(*)` reads none).
+    `reads` the columns read from each input table anywhere in the statement, whether
+    or not they reach an output (a `count(*)` reads none).
     """
 
     kind: str
@@ -145,23 +164,29 @@ class StatementLineage:
 
 @dataclass(frozen=True)
 class ScriptLineage:
-    """Every statement of a script, with the script's external inputs and its outputs.
+    """Every statement of a script, with the script's lineage as a whole.
 
-    A table the script itself creates (or writes) before reading it is not an
-    external input: `CREATE TEMP TABLE t AS ...; INSERT INTO x SELECT * FROM t`
-    has `t` among its outputs only.
+    `inputs` are the tables read before the script writes them (a table the script
+    creates and then reads is not an external input); `outputs` the tables written,
+    except scratch tables the script both creates and drops; `columns` each output
+    column traced through the tables the script wrote on the way
+    (`CREATE TEMP TABLE t AS SELECT a FROM s; INSERT INTO x SELECT a FROM t`:
+    x.a <- s.a).
     """
 
     statements: tuple[StatementLineage, ...]
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    columns: tuple[ColumnLineage, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """One statement: its own JSON object. Several: `{"statements", "inputs", "outputs"}`."""
+        """One statement: its own JSON object. Several:
+        `{"statements", "inputs", "outputs", "columns"}`."""
         if len(self.statements) == 1:
             return self.statements[0].to_json()
         return {
             "statements": [statement.to_json() for statement in self.statements],
             "inputs": list(self.inputs),
             "outputs": list(self.outputs),
+            "columns": [column.to_json() for column in self.columns],
         }

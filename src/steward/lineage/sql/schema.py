@@ -105,6 +105,11 @@ def _collect(
             tables.append(([*prefix, *parts], {}))
 
 
+def schema_identifier(name: str, dialect: Dialect) -> exp.Identifier:
+    """A schema name as an identifier: quoted when its case matters (see above)."""
+    return _identifier(name, dialect)
+
+
 def _identifier(name: str, dialect: Dialect) -> exp.Identifier:
     from sqlglot import exp
 

@@ -28,7 +28,7 @@ def plan_statement(statement: exp.Expr, context: Context) -> Plan:
     if isinstance(statement, exp.Update):
         return _update(statement)
     if isinstance(statement, exp.Merge):
-        return _merge(statement)
+        return _merge(statement, context)
     if isinstance(statement, exp.Delete):
         return _delete(statement)
     kind = _DDL.get(type(statement).__name__)
@@ -128,6 +128,11 @@ def _create(create: exp.Create, context: Context) -> Plan:
             names = _column_names(create.this, context)
             label = "CREATE_VIEW" if "VIEW" in kind else "CREATE_TABLE_AS"
             return Plan(label, targets=targets, query=query, names=names)
+    clone = create.args.get("clone")
+    if isinstance(clone, exp.Clone) and isinstance(clone.this, exp.Table):
+        # Snowflake/BigQuery/Databricks `CREATE TABLE t CLONE s`: a copy of all of s
+        copied = exp.select(exp.Star()).from_(clone.this.copy())
+        return Plan("CREATE_TABLE_CLONE", targets=targets, query=copied)
     if kind in ("TABLE", "VIEW"):
         return Plan(f"CREATE_{kind}", targets=targets)
     return Plan("CREATE_" + kind.replace(" ", "_") if kind else "UNKNOWN", targets=targets)
@@ -220,7 +225,7 @@ def _update(update: exp.Update) -> Plan:
     return Plan(
         "UPDATE",
         targets=[table] if table is not None else [],
-        query=_lazy_synthetic(pairs, sources, joins, where_this),
+        query=_lazy_synthetic(pairs, sources, joins, where_this, update.args.get("with_")),
         names=[name for name, _ in pairs],
     )
 
@@ -230,12 +235,19 @@ def _lazy_synthetic(
     sources: list[exp.Expr],
     joins: list[exp.Expr],
     where: exp.Expr | None,
+    with_: exp.Expr | None = None,
 ) -> exp.Select:
+    """`WITH ... SELECT expr AS _steward_0, ... FROM sources JOIN ... WHERE ...`: what a
+    DML statement reads, as a query the tracer follows."""
     from sqlglot import exp
 
     select = exp.Select()
+    if with_ is not None:  # `WITH x AS (...) UPDATE/DELETE/MERGE ...`
+        select.set("with_", with_.copy())
     for index, (_, value) in enumerate(pairs):
-        select = select.select(exp.alias_(value.copy(), f"_steward_{index}"), copy=False)
+        star = isinstance(value, exp.Column) and isinstance(value.this, exp.Star)
+        aliased = value.copy() if star else exp.alias_(value.copy(), f"_steward_{index}")
+        select = select.select(aliased, copy=False)
     if not pairs:
         select = select.select(exp.Literal.number(1), copy=False)
     if sources:
@@ -249,10 +261,11 @@ def _lazy_synthetic(
     return select
 
 
-def _merge(merge: exp.Merge) -> Plan:
+def _merge(merge: exp.Merge, context: Context) -> Plan:
     from sqlglot import exp
 
     target = merge.this
+    using = merge.args["using"]
     pairs: list[tuple[str, exp.Expr]] = []
     conditions: list[exp.Expr] = []
     whens = merge.args.get("whens")
@@ -260,7 +273,13 @@ def _merge(merge: exp.Merge) -> Plan:
         if when.args.get("condition") is not None:
             conditions.append(when.args["condition"])
         then = when.args.get("then")
-        if isinstance(then, exp.Update):
+        star = isinstance(then, exp.Update) and any(
+            isinstance(e, exp.Star) for e in then.expressions
+        )
+        if star or (isinstance(then, exp.Insert) and isinstance(then.this, exp.Star)):
+            # Databricks/Delta `UPDATE SET *` / `INSERT *`: every source column, same name
+            pairs.extend(_every_column(using, context))
+        elif isinstance(then, exp.Update):
             pairs.extend(_assignments(then.expressions))
         elif isinstance(then, exp.Insert):
             columns = then.this
@@ -269,16 +288,39 @@ def _merge(merge: exp.Merge) -> Plan:
             exprs = values.expressions if isinstance(values, exp.Tuple) else []
             for column, value in zip(names, exprs, strict=False):
                 pairs.append((column.name, value))
+    pairs = list({name: (name, value) for name, value in pairs}.values()) if pairs else pairs
     on = merge.args.get("on")
-    join = exp.Join(this=merge.args["using"].copy(), on=on.copy() if on is not None else None)
+    join = exp.Join(this=using.copy(), on=on.copy() if on is not None else None)
     where = exp.or_(*conditions) if conditions else None
     return Plan(
         "MERGE",
         targets=[target] if isinstance(target, exp.Table) else [],
-        query=_lazy_synthetic(pairs, [target], [join], where),
+        query=_lazy_synthetic(pairs, [target], [join], where, merge.args.get("with_")),
         names=[name for name, _ in pairs],
         target_in_from=True,
     )
+
+
+def _every_column(using: exp.Expr, context: Context) -> list[tuple[str, exp.Expr]]:
+    """(name, source.name) for each column of a MERGE source; `source.*` when unknown."""
+    from sqlglot import exp
+
+    from steward.lineage.sql.analyze import qualify_table
+
+    alias = using.alias_or_name
+    names: list[str] = []
+    if isinstance(using, exp.Table):
+        try:
+            names = list(context.schema.column_names(qualify_table(using, context)))
+        except Exception:  # a source the schema does not know: its columns are not known
+            names = []
+    elif isinstance(using, exp.Subquery) and isinstance(using.this, exp.Select):
+        selects = using.this.selects
+        if not any(isinstance(s, exp.Star) or s.is_star for s in selects):
+            names = [s.alias_or_name for s in selects]
+    if not names:
+        return [("*", exp.Column(this=exp.Star(), table=exp.to_identifier(alias)))]
+    return [(name, exp.column(name, table=alias)) for name in names]
 
 
 def _delete(delete: exp.Delete) -> Plan:
@@ -288,7 +330,8 @@ def _delete(delete: exp.Delete) -> Plan:
     sources: list[exp.Expr] = [target] if target is not None else []
     sources += list(delete.args.get("using") or [])
     where = delete.args.get("where")
-    query = _lazy_synthetic([], sources, [], where.this if isinstance(where, exp.Where) else None)
+    condition = where.this if isinstance(where, exp.Where) else None
+    query = _lazy_synthetic([], sources, [], condition, delete.args.get("with_"))
     return Plan(
         "DELETE",
         targets=[target] if isinstance(target, exp.Table) else [],

@@ -25,6 +25,8 @@ from steward.lineage.sql.models import (
     SORT,
     TRANSFORMATION,
     WINDOW,
+    Transformation,
+    chain,
 )
 from steward.lineage.sql.names import is_table_function, report_identifier, report_table
 
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
     from sqlglot.optimizer.scope import Scope
     from sqlglot.schema import Schema
 
-_RANK = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
 # OpenLineage counts a hash as masking for TRANSFORMATION and a count for AGGREGATION:
 # the output does not reveal the input's values.
 _MASKING_FUNCTIONS = frozenset(
@@ -72,13 +73,10 @@ class Trace:
 
 def combine(outer_type: str, outer_subtype: str, outer_mask: bool, found: Found) -> Found:
     """The transformation of an input seen through one more hop (outer applied last)."""
-    masking = outer_mask or found.masking
-    if outer_type == INDIRECT:
-        return Found(found.table, found.column, INDIRECT, outer_subtype, masking)
-    if found.type == INDIRECT:
-        return Found(found.table, found.column, INDIRECT, found.subtype, masking)
-    subtype = max(outer_subtype, found.subtype, key=_RANK.__getitem__)
-    return Found(found.table, found.column, DIRECT, subtype, masking)
+    outer = Transformation(outer_type, outer_subtype, masking=outer_mask)
+    inner = Transformation(found.type, found.subtype, masking=found.masking)
+    both = chain(outer, inner)
+    return Found(found.table, found.column, both.type, both.subtype, both.masking)
 
 
 @dataclass(frozen=True)
@@ -223,6 +221,27 @@ class Tracer:
                     if not is_table_function(inner) and inner.name not in scope.cte_sources:
                         self.trace.tables.setdefault(self.trace.table_name(inner))
 
+    def note_reads(self, root: Scope) -> None:
+        """Every column any query reads from a stored table counts as read, whether or not
+        it reaches an output (`SELECT a FROM (SELECT a, b FROM t)` reads t.a and t.b)."""
+        from sqlglot import exp
+
+        before = len(self.trace.problems)
+        for scope in root.traverse():
+            expression = scope.expression
+            if not isinstance(expression, exp.Select):
+                continue
+            aliases = {s.alias for s in expression.selects if isinstance(s, exp.Alias)}
+            for column, _ in _walk(expression, scope)[0]:
+                if not column.table and column.name in aliases:
+                    clause = column.find_ancestor(exp.Group, exp.Order, exp.Having, exp.Qualify)
+                    if clause is not None and clause.parent is expression:
+                        continue  # `GROUP BY total`: the output column, not a table's
+                source, _, _ = self._reference(scope, column)
+                if isinstance(source, exp.Table):
+                    self.column(scope, column)
+        del self.trace.problems[before:]  # gaps are reported for the outputs they affect
+
     # -- select expressions ---------------------------------------------------------------
     def select(self, scope: Scope, expression: exp.Expr) -> list[Found]:
         """Inputs of one select expression of `scope` (alias or not)."""
@@ -247,6 +266,8 @@ class Tracer:
         from sqlglot import exp
         from sqlglot.optimizer.scope import Scope as ScopeType
 
+        if isinstance(column.this, exp.Star):  # `t.*` left unexpanded: no column to name
+            return []
         source, name, suffix = self._reference(scope, column)
         if source is None:
             self.trace.problems.append(
