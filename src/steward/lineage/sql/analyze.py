@@ -119,6 +119,42 @@ def analyze(
     return script_lineage(tuple(_one(statement, context) for statement in statements))
 
 
+def _joined(parts: list[StatementLineage]) -> StatementLineage:
+    """The parts of a multi-table insert as one statement writing each of its targets.
+    Row-level inputs every part shares are the statement's `dataset`; those of one part
+    only (its WHERE) go with that part's columns."""
+    reads: dict[str, set[str]] = {}
+    for part in parts:
+        for table, names in part.reads.items():
+            reads.setdefault(table, set()).update(names)
+    shared = set.intersection(*(set(part.dataset) for part in parts)) if parts else set()
+    columns: list[ColumnLineage] = []
+    for part in parts:
+        own = [up for up in part.dataset if up not in shared]
+        for column in part.columns:
+            ups = _upstreams_merged([*column.upstreams, *own])
+            columns.append(ColumnLineage(column.table, column.column, tuple(ups)))
+    return StatementLineage(
+        kind="MULTI_INSERT",
+        inputs=tuple(sorted({t for part in parts for t in part.inputs})),
+        outputs=tuple(dict.fromkeys(t for part in parts for t in part.outputs)),
+        columns=tuple(columns),
+        dataset=tuple(sorted(shared)),
+        reads={table: tuple(sorted(reads[table])) for table in sorted(reads)},
+        unresolved=tuple(u for part in parts for u in part.unresolved),
+    )
+
+
+def _upstreams_merged(ups: list[Upstream]) -> list[Upstream]:
+    grouped: dict[tuple[str, str], dict[Transformation, None]] = {}
+    for up in ups:
+        grouped.setdefault((up.table, up.column), {}).update(dict.fromkeys(up.transformations))
+    return [
+        Upstream(t, c, tuple(sorted(ts, key=lambda x: (x.type != DIRECT, x.subtype))))
+        for (t, c), ts in sorted(grouped.items())
+    ]
+
+
 def _remember(plan: Plan, result: StatementLineage, context: Context) -> None:
     """A table a statement creates, with the columns it was given, is known to the rest
     of the script: `CREATE TABLE tmp AS ...; SELECT * FROM tmp` expands the star."""
@@ -154,11 +190,14 @@ def _one(statement: exp.Expr, context: Context) -> StatementLineage:
     so the other statements of a script keep theirs."""
     from sqlglot.errors import SqlglotError
 
-    from steward.lineage.sql.statements import plan_statement
+    from steward.lineage.sql.statements import plan_parts
 
     plan = Plan("UNKNOWN")
     try:
-        plan = plan_statement(statement, context)
+        parts = plan_parts(statement, context)
+        if len(parts) != 1:  # a multi-table insert: one statement, several outputs
+            return _joined([_statement(part, context) for part in parts])
+        plan = parts[0]
         result = _statement(plan, context)
         _remember(plan, result, context)
         return result

@@ -130,8 +130,8 @@ class StatementLineage:
     """The lineage of one SQL statement.
 
     `kind` is one of SELECT, CREATE_TABLE_AS, CREATE_VIEW, CREATE_TABLE, CREATE_TABLE_CLONE, INSERT,
-    INSERT_OVERWRITE, MERGE, UPDATE, DELETE, SELECT_INTO, DROP, ALTER, TRUNCATE,
-    UNKNOWN. `inputs`/`outputs` are full table names; `columns` the lineage of
+    INSERT_OVERWRITE, MULTI_INSERT, MERGE, UPDATE, DELETE, SELECT_INTO, DROP, ALTER,
+    TRUNCATE, UNKNOWN. `inputs`/`outputs` are full table names; `columns` the lineage of
     each output column; `dataset` the INDIRECT inputs that affect every output
     row (WHERE, JOIN, GROUP BY, ORDER BY: the facet's `dataset` list);
     `reads` the columns read from each input table anywhere in the statement, whether

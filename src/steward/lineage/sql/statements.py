@@ -13,6 +13,44 @@ if TYPE_CHECKING:
 _DDL = {"Drop": "DROP", "Alter": "ALTER", "TruncateTable": "TRUNCATE"}
 
 
+def plan_parts(statement: exp.Expr, context: Context) -> list[Plan]:
+    """The plans of one statement: one, or one per target of a multi-table insert."""
+    from sqlglot import exp
+
+    if isinstance(statement, exp.MultitableInserts):
+        return _multitable(statement, context)
+    return [plan_statement(statement, context)]
+
+
+def _multitable(statement: exp.MultitableInserts, context: Context) -> list[Plan]:
+    """Hive `FROM s INSERT ... SELECT ... INSERT ... SELECT ...` and Snowflake
+    `INSERT ALL|FIRST [WHEN c THEN] INTO t (cols) VALUES (...) ... SELECT ...`: each
+    insert as its own query over the shared source."""
+    from sqlglot import exp
+
+    source = statement.args.get("source")
+    plans = []
+    for part in statement.expressions:
+        condition = part.args.get("expression") if isinstance(part, exp.ConditionalInsert) else None
+        insert = part.this if isinstance(part, exp.ConditionalInsert) else part
+        if not isinstance(insert, exp.Insert) or source is None:
+            continue
+        insert = insert.copy()
+        body = insert.expression
+        if isinstance(body, exp.Select) and not body.args.get("from_"):  # Hive: FROM first
+            insert.set("expression", body.from_(source.copy(), copy=False))
+        elif isinstance(body, exp.Values) and body.expressions:  # Snowflake: VALUES of source
+            row = body.expressions[0]
+            values = row.expressions if isinstance(row, exp.Tuple) else [row]
+            derived = exp.Subquery(this=source.copy(), alias=exp.TableAlias(this="_source"))
+            select = exp.select(*[v.copy() for v in values]).from_(derived, copy=False)
+            if condition is not None:
+                select = select.where(condition.copy(), copy=False)
+            insert.set("expression", select)
+        plans.append(_insert(insert, context))
+    return plans
+
+
 def plan_statement(statement: exp.Expr, context: Context) -> Plan:
     """The plan of one parsed statement; kinds sqlglot does not model are UNKNOWN."""
     from sqlglot import exp
