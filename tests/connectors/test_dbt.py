@@ -200,6 +200,10 @@ def test_column_lineage_is_traced_through_the_compiled_sql(source: DbtSource) ->
     assert found["main.customer_revenue"].column_transformations["revenue"] == {
         ("main.orders_enriched", "amount"): (("DIRECT", "AGGREGATION"),)
     }
+    assert set(found["main.customer_revenue"].dataset_upstream) == {
+        ("main.orders_enriched", "status", (("INDIRECT", "FILTER"),)),
+        ("main.orders_enriched", "customer_id", (("INDIRECT", "GROUP_BY"),)),
+    }
     # `select *` from the source, expanded with catalog.json's columns.
     snapshot = found["main_snapshots.customers_snapshot"].column_upstream
     assert snapshot["tier"] == (("landing.customers", "tier"),)

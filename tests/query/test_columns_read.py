@@ -21,7 +21,6 @@ from steward.connectors.iceberg import lake_catalog
 from steward.errors import PolicyDenied
 from steward.policy.access import ColumnAccess, TableAccess
 from steward.policy.query import CONSUMER_NAMESPACE, run_query
-from steward.policy.reads import Reading, ReadQuery
 from tests.query.conftest import ANALYST, Query, analyst_access
 
 
@@ -168,13 +167,3 @@ def test_the_access_decision_does_not_depend_on_the_analysis(nested: Steward) ->
     assert inputs(nested) == [{"dataset": "lake.eu.crm.people", "columns": []}]
     with pytest.raises(PolicyDenied, match="home"):
         run_query(nested, "SELECT home FROM people", ANALYST, access_for=no_home)
-
-
-def test_an_analysis_slower_than_its_time_records_tables_only() -> None:
-    # The analysis runs beside the engine; an answer waits for it only so long.
-    columns = [f"c{i}" for i in range(300)]
-    sql = "SELECT " + ", ".join(f'"{c}" + 1 AS x{c}' for c in columns)
-    sql += ' FROM "lake"."crm"."wide" AS wide WHERE c0 > 0'
-    reading = Reading(ReadQuery(sql, {"lake.crm.wide": columns}))
-    assert reading.result(timeout=0.0).columns == {"lake.crm.wide": []}
-    assert reading.result(timeout=60).columns == {"lake.crm.wide": columns}

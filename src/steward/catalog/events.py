@@ -181,4 +181,18 @@ def _column_lineage(
             )
         if inputs:
             fields[column] = {"inputFields": inputs}
-    return {"fields": fields} if fields else {}
+    whole = []
+    for upstream_table, upstream_column, kinds in table.dataset_upstream:
+        found = identity_of(upstream_table)
+        if found is not None:
+            whole.append(
+                {
+                    "namespace": found.namespace,
+                    "name": found.name,
+                    "field": upstream_column,
+                    "transformations": [{"type": kind, "subtype": sub} for kind, sub in kinds],
+                }
+            )
+    if not fields and not whole:
+        return {}
+    return {"fields": fields, **({"dataset": whole} if whole else {})}

@@ -98,6 +98,10 @@ class DiscoveredTable:
     column_transformations: Mapping[str, Mapping[tuple[str, str], tuple[tuple[str, str], ...]]] = (
         field(default_factory=dict)
     )
+    # Columns that decide the rows of every output column rather than a value (filters,
+    # join keys, grouping): ((upstream table name, column, ((type, subtype), ...)), ...),
+    # the column lineage facet's `dataset` list.
+    dataset_upstream: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = ()
     # Other names OpenLineage producers use for the same table (the symlinks facet).
     symlinks: tuple[Identity, ...] = ()
     definition: str | None = None  # a view's SQL, a dbt model's compiled SQL

@@ -213,6 +213,7 @@ class DatabaseSource:
             upstream=traced.upstream,
             column_upstream=traced.column_upstream,
             column_transformations=traced.column_transformations,
+            dataset_upstream=traced.dataset_upstream,
             definition=table.definition,
             properties=properties,
             fingerprint=fingerprint(table),

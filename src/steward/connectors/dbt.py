@@ -89,6 +89,7 @@ class DbtSource:
                 table,
                 column_upstream=traced.column_upstream,
                 column_transformations=traced.transformations,
+                dataset_upstream=traced.dataset,
             )
         return self._loaded[ref.name]
 

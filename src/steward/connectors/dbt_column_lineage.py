@@ -15,11 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from steward.catalog.models import DiscoveredTable
 from steward.connectors.dbt_artifacts import Artifacts
 from steward.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from steward.lineage.sql import Upstream
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ class Traced:
 
     column_upstream: ColumnUpstream = field(default_factory=dict)
     transformations: Transformations = field(default_factory=dict)
+    # Columns deciding the rows of every output column (filters, join keys, grouping).
+    dataset: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 class ColumnLineage:
@@ -85,20 +90,29 @@ class ColumnLineage:
         outputs = {c.name.lower(): c.name for c in table.columns}
         found: ColumnUpstream = {}
         how: Transformations = {}
-        for column in queries[-1].columns:
-            origins: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
-            for up in column.upstreams:
-                name = self.names.get(_key(up.table.split(".")))
-                if name is None:
-                    continue  # not a table of this project
-                origin = (name, self._columns.get(name, {}).get(up.column.lower(), up.column))
-                kinds = tuple((t.type, t.subtype) for t in up.transformations)
-                origins[origin] = tuple(dict.fromkeys((*origins.get(origin, ()), *kinds)))
+        statement = queries[-1]
+        for column in statement.columns:
+            origins = self._origins(column.upstreams)
             if origins:
                 output = outputs.get(column.column.lower(), column.column)
                 found[output] = tuple(origins)
                 how[output] = origins
-        return Traced(found, how)
+        whole = self._origins(statement.dataset)
+        return Traced(found, how, tuple((t, c, kinds) for (t, c), kinds in whole.items()))
+
+    def _origins(
+        self, upstreams: Iterable[Upstream]
+    ) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
+        """(project table, column as the warehouse spells it) -> how, for each upstream."""
+        origins: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+        for up in upstreams:
+            name = self.names.get(_key(up.table.split(".")))
+            if name is None:
+                continue  # not a table of this project
+            origin = (name, self._columns.get(name, {}).get(up.column.lower(), up.column))
+            kinds = tuple((t.type, t.subtype) for t in up.transformations)
+            origins[origin] = tuple(dict.fromkeys((*origins.get(origin, ()), *kinds)))
+        return origins
 
     def _schema_for(self, upstream: Iterable[str]) -> dict[str, Any]:
         """The warehouse schema of the tables a model is built from (all, if none known).

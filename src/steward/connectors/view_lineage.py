@@ -46,6 +46,7 @@ class ViewLineage:
     """What a view is built from, with table names as `schema.table`.
 
     `column_transformations` says how each upstream column reaches its output column;
+    `dataset_upstream` the columns that decide which rows every output column has;
     `unresolved` names the output columns (or `*`) the engine could not trace, and why:
     the other columns keep their lineage.
     """
@@ -56,6 +57,8 @@ class ViewLineage:
         default_factory=dict
     )
     unresolved: tuple[tuple[str, str], ...] = ()
+    # Columns deciding the rows of every output (filters, join keys, grouping), and how.
+    dataset_upstream: tuple[tuple[str, str, Transformations], ...] = ()
 
 
 def view_lineage(
@@ -171,9 +174,17 @@ def _named(statement: StatementLineage, names: _Names, columns: tuple[str, ...])
         )
         for item in statement.unresolved
     )
+    whole: dict[tuple[str, str], Transformations] = {}
+    for up in statement.dataset:
+        table = names.table(up.table)
+        if table is not None:
+            origin = (table, names.column(table, up.column))
+            kinds = tuple((t.type, t.subtype) for t in up.transformations)
+            whole[origin] = tuple(dict.fromkeys((*whole.get(origin, ()), *kinds)))
     return ViewLineage(
         upstream=tuple(sorted(upstream)),
         column_upstream=column_upstream,
         column_transformations=transformations,
         unresolved=unresolved,
+        dataset_upstream=tuple((t, c, kinds) for (t, c), kinds in sorted(whole.items())),
     )

@@ -24,7 +24,7 @@ from steward.audit.models import Resource
 from steward.errors import Forbidden, InvalidInput, PolicyDenied, SourceError, StewardError
 from steward.identity.models import Principal
 from steward.policy.access import CallerAccess, Columns, TableAccess
-from steward.policy.reads import ColumnsRead, Reading
+from steward.policy.reads import ColumnsRead, columns_read
 from steward.policy.rewrite import Catalog, Governed, govern
 from steward.store.schema import catalog_entries
 
@@ -95,7 +95,6 @@ def run_query(
     catalog = query_catalog(steward)
     try:
         governed = _govern(steward, sql, catalog, access)
-        reading = Reading(governed.reading)  # while the engine runs
         rows = _run(steward, sql, governed, catalog, access, limit=limit)
     except PolicyDenied as exc:
         _audit_refused(steward, principal, sql, "denied", str(exc), exc.table, exc.rule)
@@ -107,7 +106,7 @@ def run_query(
         _audit_refused(steward, principal, sql, "failed", str(exc), None, None)
         raise
     applied = _applied(governed.access)
-    read = reading.result()
+    read = columns_read(governed.reading)
     _audit_answered(steward, principal, sql, governed, applied, read.columns)
     _record_lineage(steward, principal, governed.tables, read, client=client)
     return QueryResult(
