@@ -37,8 +37,9 @@ def test_masked_or_denied_columns_keep_their_check_values_withheld(
     found = {q["check"]: q for q in answer.json()["quality"]}
     withheld = {"max(salary)", "accepted_values(email)", "row_count", "sql"}
     for name in withheld:
-        # The check's name, status and time; a note instead of values and message.
-        assert set(found[name]) == {"check", "status", "ranAt", "withheld"}, name
+        # The check's name, status, time and who ran it; a note instead of values and message.
+        assert set(found[name]) == {"check", "status", "ranAt", "source", "withheld"}, name
+        assert found[name]["source"] == "steward"
         assert "withheld" in str(found[name]["withheld"])
     assert found["max(salary)"]["status"] == "fail"
     # region is clear to them: its values show.
