@@ -34,7 +34,7 @@ from steward.lineage.sql.names import (
 from steward.lineage.sql.qualified import scoped
 from steward.lineage.sql.schema import mapping_schema
 from steward.lineage.sql.script import script_lineage
-from steward.lineage.sql.trace import Found, Trace, Tracer
+from steward.lineage.sql.trace import Found, Trace, Tracer, is_star
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -284,7 +284,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         name = _output_name(select, originals[index], index, plan, dialect)
         if name is None:
             continue
-        if _is_star(select):
+        if is_star(select):
             pattern = select.find(exp.Columns)
             if pattern is not None:
                 text = pattern.sql(dialect=dialect)
@@ -371,17 +371,6 @@ def _leftmost(query: exp.Expr) -> exp.Expr:
     return query
 
 
-def _is_star(select: exp.Expr) -> bool:
-    """`*`, `t.*`, or a DuckDB `COLUMNS(...)` left unexpanded: columns not known."""
-    from sqlglot import exp
-
-    return (
-        isinstance(select, exp.Star)
-        or (isinstance(select, exp.Column) and isinstance(select.this, exp.Star))
-        or select.find(exp.Columns) is not None
-    )
-
-
 def _output_name(
     select: exp.Expr, original: exp.Expr | None, index: int, plan: Plan, dialect: Dialect
 ) -> str | None:
@@ -391,7 +380,7 @@ def _output_name(
 
     if plan.names is not None:
         return plan.names[index] if index < len(plan.names) else None
-    if _is_star(select):
+    if is_star(select):
         return "*"
     if original is not None and not isinstance(original, exp.Alias | exp.Column | exp.Star):
         return original.sql(dialect=dialect)

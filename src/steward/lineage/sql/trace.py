@@ -105,20 +105,36 @@ class Tracer:
             self._names[id(scope)] = names
         return names.get(name)
 
-    def output(self, scope: Scope, index: int, *, with_clauses: bool = False) -> list[Found]:
+    def output(
+        self, scope: Scope, index: int, *, with_clauses: bool = False, branch: str = ""
+    ) -> list[Found]:
         """Inputs of the query's output column at `index`: each UNION/INTERSECT branch's
-        select there; the right side of an EXCEPT only filters (INDIRECT FILTER)."""
+        select there; the right side of an EXCEPT only filters (INDIRECT FILTER). A branch
+        whose select list has an unexpanded `*` (columns not known) before that position
+        cannot say which of its columns is there: reported, the other branches still are.
+        """
         from sqlglot import exp
 
         expression = scope.expression
         if isinstance(expression, exp.SetOperation):
             left, right = scope.set_operation_scopes
-            found = self.output(left, index, with_clauses=with_clauses)
-            other = self.output(right, index, with_clauses=with_clauses)
+            kind = expression.key.upper()
+            found = self.output(left, index, with_clauses=with_clauses, branch=kind)
+            other = self.output(right, index, with_clauses=with_clauses, branch=kind)
             if isinstance(expression, exp.Except):
                 other = [combine(INDIRECT, FILTER, False, origin) for origin in other]
             return found + other
-        if not isinstance(expression, exp.Select) or index >= len(expression.selects):
+        if not isinstance(expression, exp.Select):
+            return []
+        if branch:
+            star = next((n for n, s in enumerate(expression.selects) if is_star(s)), None)
+            if star is not None and star <= index:
+                text = expression.selects[star].sql(dialect=self.trace.dialect)
+                self.trace.problems.append(
+                    f"one {branch} branch selects {text} over a table whose columns are not known"
+                )
+                return self.clauses(scope) if with_clauses else []
+        if index >= len(expression.selects):
             return []
         found = self.select(scope, expression.selects[index])
         return found + self.clauses(scope) if with_clauses else found
@@ -453,3 +469,14 @@ def _query_selects(scope: Scope) -> list[tuple[Scope, exp.Expr]]:
     if not isinstance(expression, exp.Select):
         return []
     return [(scope, select) for select in expression.selects]
+
+
+def is_star(select: exp.Expr) -> bool:
+    """`*`, `t.*`, or a DuckDB `COLUMNS(...)` left unexpanded: columns not known."""
+    from sqlglot import exp
+
+    return (
+        isinstance(select, exp.Star)
+        or (isinstance(select, exp.Column) and isinstance(select.this, exp.Star))
+        or select.find(exp.Columns) is not None
+    )
