@@ -34,7 +34,8 @@ from steward.lineage.sql.names import (
 from steward.lineage.sql.qualified import scoped
 from steward.lineage.sql.schema import mapping_schema
 from steward.lineage.sql.script import script_lineage
-from steward.lineage.sql.trace import Found, Trace, Tracer, is_star
+from steward.lineage.sql.sets import is_star, set_names
+from steward.lineage.sql.trace import Found, Trace, Tracer
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -273,13 +274,20 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     # one entry per output position (a name may repeat), unless the plan merges by name
     entries: list[tuple[str, list[Found]]] = []
     by_name: dict[str, list[Found]] = {}
-    selects = root.expression.selects
+    selects = list(root.expression.selects)
     leftmost = _leftmost(plan.query)
     originals: list[exp.Expr | None] = (
         list(leftmost.selects) if isinstance(leftmost, exp.Query) else []
     )
     if len(originals) != len(selects):
         originals = [None] * len(selects)
+    by_name_outputs = set_names(root)
+    if by_name_outputs is not None:  # UNION BY NAME: the names, not the first branch's list
+        first = [select.alias_or_name for select in selects]
+        if by_name_outputs[: len(first)] != first:
+            originals = []
+        selects = [exp.Star() if n == "*" else exp.column(n) for n in by_name_outputs]
+        originals += [None] * (len(selects) - len(originals))
     for index, select in enumerate(selects):
         name = _output_name(select, originals[index], index, plan, dialect)
         if name is None:

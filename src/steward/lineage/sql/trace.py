@@ -26,6 +26,7 @@ from steward.lineage.sql.models import (
     chain,
 )
 from steward.lineage.sql.names import is_table_function, report_identifier, report_table
+from steward.lineage.sql.sets import is_star, names_of, query_selects, set_names
 from steward.lineage.sql.walk import walk_expression as _walk
 
 if TYPE_CHECKING:
@@ -100,8 +101,8 @@ class Tracer:
         names = self._names.get(id(scope))
         if names is None:
             names = {}
-            for position, select in enumerate(expression.selects):
-                names.setdefault(select.alias_or_name, position)
+            for position, named in enumerate(names_of(scope)):
+                names.setdefault(named, position)
             self._names[id(scope)] = names
         return names.get(name)
 
@@ -116,6 +117,11 @@ class Tracer:
         from sqlglot import exp
 
         expression = scope.expression
+        names = set_names(scope)
+        if names is not None:
+            if index >= len(names) or names[index] == "*":
+                return []
+            return self._output_by_name(scope, names[index], with_clauses=with_clauses)
         if isinstance(expression, exp.SetOperation):
             left, right = scope.set_operation_scopes
             kind = expression.key.upper()
@@ -138,6 +144,32 @@ class Tracer:
             return []
         found = self.select(scope, expression.selects[index])
         return found + self.clauses(scope) if with_clauses else found
+
+    def _output_by_name(self, scope: Scope, name: str, *, with_clauses: bool) -> list[Found]:
+        """One output column of a by-name set operation: each branch's column of that
+        name (EXCEPT's right side only filters); a branch without it adds NULLs, one
+        whose star is not known cannot say whether it has it (reported)."""
+        from sqlglot import exp
+
+        expression = scope.expression
+        found: list[Found] = []
+        for side, branch in enumerate(scope.set_operation_scopes):
+            names = names_of(branch)
+            here: list[Found] = []
+            if name in names and isinstance(branch.expression, exp.Select):
+                here = self.select(branch, branch.expression.selects[names.index(name)])
+                here += self.clauses(branch) if with_clauses else []
+            elif name in names:
+                here = self.output(branch, names.index(name), with_clauses=with_clauses)
+            elif "*" in names:
+                self.trace.problems.append(
+                    f"one {expression.key.upper()} BY NAME branch selects * over a table"
+                    " whose columns are not known"
+                )
+            if side and isinstance(expression, exp.Except):
+                here = [combine(INDIRECT, FILTER, False, origin) for origin in here]
+            found += here
+        return found
 
     def report_column(self, name: str, column: exp.Column | None = None) -> str:
         from sqlglot import exp
@@ -197,7 +229,7 @@ class Tracer:
                 found.append(combine(reached.type, reached.subtype, reached.masking, origin))
         for inner_scope, reached in nested:
             subtype = TRANSFORMATION if reached.subtype == IDENTITY else reached.subtype
-            for branch, select in _query_selects(inner_scope):
+            for branch, select in query_selects(inner_scope):
                 for origin in self.select(branch, select):
                     found.append(combine(reached.type, subtype, reached.masking, origin))
             found.extend(self.clauses(inner_scope))
@@ -406,7 +438,7 @@ class Tracer:
                 for origin in origins:
                     found.append(combine(INDIRECT, subtype, False, origin))
             for inner, _ in nested:
-                for inner_scope, select in _query_selects(inner):
+                for inner_scope, select in query_selects(inner):
                     for origin in self.select(inner_scope, select):
                         found.append(combine(INDIRECT, subtype, False, origin))
                 found.extend(
@@ -456,27 +488,3 @@ def _prefix_matches(source: object, prefix: list[str]) -> bool:
         return False
     qualifiers = [part.name for part in source.parts[:-1]]
     return qualifiers[-len(prefix) :] == prefix
-
-
-def _query_selects(scope: Scope) -> list[tuple[Scope, exp.Expr]]:
-    """Every select expression of a query scope, with the branch scope it belongs to."""
-    from sqlglot import exp
-
-    expression = scope.expression
-    if isinstance(expression, exp.SetOperation):
-        left, right = scope.set_operation_scopes
-        return _query_selects(left) + _query_selects(right)
-    if not isinstance(expression, exp.Select):
-        return []
-    return [(scope, select) for select in expression.selects]
-
-
-def is_star(select: exp.Expr) -> bool:
-    """`*`, `t.*`, or a DuckDB `COLUMNS(...)` left unexpanded: columns not known."""
-    from sqlglot import exp
-
-    return (
-        isinstance(select, exp.Star)
-        or (isinstance(select, exp.Column) and isinstance(select.this, exp.Star))
-        or select.find(exp.Columns) is not None
-    )
