@@ -63,8 +63,8 @@ class Plan:
     targets: list[exp.Table] = field(default_factory=list)
     query: exp.Expr | None = None
     names: list[str] | None = None  # target column per select position, when the SQL names them
-    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns, so it
-    # is not reported as an input (docs/sql-lineage.md)
+    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns, so
+    # that occurrence is not reported as an input (docs/sql-lineage.md)
     target_in_from: bool = False
     # MERGE: `names` repeat a target column its WHEN clauses write in turn (UPDATE SET a
     # = x, INSERT (a) VALUES (y)): one column, with the lineage of each; otherwise each
@@ -270,7 +270,10 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
             unresolved=(Unresolved(output, None, reason),),
         )
     tracer = Tracer(trace)
-    tracer.note_tables(root)
+    from_ = root.expression.args.get("from_") if plan.target_in_from else None
+    # MERGE/DELETE: the target in FROM is only how its columns are named; a target read
+    # anywhere else (a source subquery, a subquery of the WHERE) is an input
+    tracer.note_tables(root, skip=from_.this if from_ is not None else None)
     # one entry per output position (a name may repeat), unless the plan merges by name
     entries: list[tuple[str, list[Found]]] = []
     by_name: dict[str, list[Found]] = {}
@@ -325,8 +328,6 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     dataset = _upstreams(dataset_found)
     tracer.note_reads(root)
     inputs = list(trace.tables)
-    if plan.target_in_from:
-        inputs = [table for table in inputs if table not in outputs]
     reads = {table: tuple(sorted(trace.reads[table])) for table in sorted(trace.reads)}
     return StatementLineage(
         kind=plan.kind,

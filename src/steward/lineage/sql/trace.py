@@ -179,13 +179,14 @@ class Tracer:
         return report_identifier(name, self.trace.dialect, quoted=quoted)
 
     # -- tables -------------------------------------------------------------------------
-    def note_tables(self, root: Scope) -> None:
-        """Every stored table the query reads (CTEs, derived tables, functions are not)."""
+    def note_tables(self, root: Scope, skip: exp.Expr | None = None) -> None:
+        """Every stored table the query reads (CTEs, derived tables, functions are not);
+        `skip` is a table put in the query only to resolve names (MERGE's target)."""
         from sqlglot import exp
 
         for scope in root.traverse():
             for source in scope.sources.values():
-                if not isinstance(source, exp.Table):
+                if not isinstance(source, exp.Table) or source is skip:
                     continue
                 if not is_table_function(source):
                     self.trace.tables.setdefault(self.trace.table_name(source))
