@@ -26,6 +26,7 @@ from steward.lineage.sql.models import (
     chain,
 )
 from steward.lineage.sql.names import is_table_function, report_identifier, report_table
+from steward.lineage.sql.pivots import pivot_of, pivoted, with_pivot_alias
 from steward.lineage.sql.sets import is_star, names_of, query_selects, set_names
 from steward.lineage.sql.walk import walk_expression as _walk
 
@@ -252,24 +253,34 @@ class Tracer:
         if isinstance(source, exp.Table):
             if is_table_function(source):
                 return []
-            table = self.trace.table_name(source)
-            known = self._columns_of(source)
-            if known and name not in known and name != "*":
-                # a name that matches one column only when case is ignored (MySQL columns,
-                # a schema listed in another case) is that column
-                same = [k for k in known if k.lower() == name.lower()]
-                if len(same) != 1:
-                    self.trace.problems.append(f"column {name} is not in table {table}")
-                    return []
-                name = same[0]
-            reported = self.report_column(name, column) + self._suffix(suffix)
-            self.trace.reads.setdefault(table, {}).setdefault(reported)
-            return [Found(table, reported, DIRECT, IDENTITY)]
+            pivot = pivot_of(source) if column.find_ancestor(exp.Pivot) is None else None
+            through = pivoted(self, scope, source, pivot, name) if pivot is not None else None
+            if through is not None:
+                return through
+            return self.stored(source, name, column, suffix)
         if isinstance(source, ScopeType):
             return self._through(source, name, suffix)
         return []
 
-    def _columns_of(self, table: exp.Table) -> list[str]:
+    def stored(
+        self, source: exp.Table, name: str, column: exp.Column, suffix: str = ""
+    ) -> list[Found]:
+        """Column `name` of a stored table, as the schema names it when it knows it."""
+        table = self.trace.table_name(source)
+        known = self.columns_of(source)
+        if known and name not in known and name != "*":
+            # a name that matches one column only when case is ignored (MySQL columns,
+            # a schema listed in another case) is that column
+            same = [k for k in known if k.lower() == name.lower()]
+            if len(same) != 1:
+                self.trace.problems.append(f"column {name} is not in table {table}")
+                return []
+            name = same[0]
+        reported = self.report_column(name, column) + self._suffix(suffix)
+        self.trace.reads.setdefault(table, {}).setdefault(reported)
+        return [Found(table, reported, DIRECT, IDENTITY)]
+
+    def columns_of(self, table: exp.Table) -> list[str]:
         try:
             return list(self.trace.schema.column_names(table))
         except Exception:  # a table the schema cannot look up: columns not known
@@ -287,7 +298,11 @@ class Tracer:
         current: Scope | None = scope
         while current is not None:
             for index, alias in enumerate(parts[:-1]):
-                source = current.sources.get(alias) or _named_table(current, alias)
+                source = (
+                    current.sources.get(alias)
+                    or _named_table(current, alias)
+                    or with_pivot_alias(current, alias)
+                )
                 if source is None or not _prefix_matches(source, parts[:index]):
                     continue
                 rest = parts[index + 1 :]
@@ -309,7 +324,7 @@ class Tracer:
                     s
                     for s in sources.values()
                     if isinstance(s, exp.Table)
-                    and name.lower() in {c.lower() for c in self._columns_of(s)}
+                    and name.lower() in {c.lower() for c in self.columns_of(s)}
                 ]
                 if len(owners) == 1:
                     return owners[0], name, path
