@@ -193,7 +193,7 @@ def _insert(insert: exp.Insert, context: Context) -> Plan:
         if not isinstance(first, exp.Tuple):
             return Plan(kind, targets=targets)
         select = exp.select(*[value.copy() for value in first.expressions])
-        return Plan(kind, targets=targets, query=select, names=names)
+        return _upsert(Plan(kind, targets=targets, query=select, names=names), insert)
     if not isinstance(query, exp.Query):
         return Plan(kind, targets=targets)
     if names is None and target is not None:
@@ -202,7 +202,51 @@ def _insert(insert: exp.Insert, context: Context) -> Plan:
     if with_ is not None and not query.args.get("with_"):
         query = query.copy()
         query.set("with_", with_.copy())
-    return Plan(kind, targets=targets, query=query, names=names)
+    return _upsert(Plan(kind, targets=targets, query=query, names=names), insert)
+
+
+_PROPOSED = "_steward_excluded"
+
+
+def _upsert(plan: Plan, insert: exp.Insert) -> Plan:
+    """`ON CONFLICT ... DO UPDATE SET c = expr` (PostgreSQL, SQLite) and MySQL's `ON
+    DUPLICATE KEY UPDATE c = expr` write `c` from `expr` too: `EXCLUDED.x` / `VALUES(x)`
+    is the value the insert proposed for `x`, another column the target's own (so the
+    target is read). As one query: `SELECT proposed.*, expr ... FROM (the insert's
+    query) AS proposed(names) [, target]`, the column written twice one column."""
+    from sqlglot import exp
+
+    conflict = insert.args.get("conflict")
+    pairs = _assignments(conflict.expressions) if isinstance(conflict, exp.OnConflict) else []
+    target = _target(insert.this)
+    if not pairs or plan.query is None or plan.names is None or target is None:
+        return plan
+    alias = target.alias_or_name
+    reads_target = False
+    values: list[exp.Expr] = []
+    for _, value in pairs:
+        holder = exp.Paren(this=value.copy())  # a column alone is replaced in its holder
+        for node in list(holder.find_all(exp.Column, exp.Anonymous)):
+            if isinstance(node, exp.Anonymous):  # MySQL VALUES(x)
+                if str(node.this).upper() == "VALUES" and len(node.expressions) == 1:
+                    node.replace(exp.column(node.expressions[0].name, table=_PROPOSED))
+            elif isinstance(node, exp.Column) and node.table.lower() == "excluded":
+                node.replace(exp.column(node.name, table=_PROPOSED))
+            elif isinstance(node, exp.Column):
+                node.replace(exp.column(node.name, table=alias))
+                reads_target = True
+        values.append(holder.this)
+    columns = [exp.to_identifier(name) for name in plan.names]
+    proposed = exp.Subquery(
+        this=plan.query.copy(),
+        alias=exp.TableAlias(this=exp.to_identifier(_PROPOSED), columns=columns),
+    )
+    select = exp.select(*[exp.column(name, table=_PROPOSED) for name in plan.names]).from_(proposed)
+    select = select.select(*values, copy=False)
+    if reads_target:
+        select = select.join(target.copy(), join_type="cross", copy=False)
+    names = plan.names + [name for name, _ in pairs]
+    return Plan(plan.kind, targets=plan.targets, query=select, names=names, one_per_name=True)
 
 
 def _target_columns(target: exp.Table, query: exp.Query, context: Context) -> list[str] | None:
