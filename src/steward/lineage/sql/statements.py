@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from steward.lineage.sql.analyze import Context, Plan
+from steward.lineage.sql.loads import copy_plan, replace_plan
 from steward.lineage.sql.names import report_identifier
 
 if TYPE_CHECKING:
@@ -69,6 +70,10 @@ def plan_statement(statement: exp.Expr, context: Context) -> Plan:
         return _merge(statement, context)
     if isinstance(statement, exp.Delete):
         return _delete(statement)
+    if isinstance(statement, exp.Copy):
+        return copy_plan(statement)
+    if isinstance(statement, exp.Command) and (replaced := replace_plan(statement, context)):
+        return replaced
     kind = _DDL.get(type(statement).__name__)
     if kind is not None:
         tables = [t for t in _targets_of_ddl(statement)]
@@ -269,10 +274,34 @@ def _target_columns(target: exp.Table, query: exp.Query, context: Context) -> li
 def _assignments(pairs: list[exp.Expr]) -> list[tuple[str, exp.Expr]]:
     from sqlglot import exp
 
-    found = []
+    found: list[tuple[str, exp.Expr]] = []
     for pair in pairs:
-        if isinstance(pair, exp.EQ) and isinstance(pair.this, exp.Column):
+        if not isinstance(pair, exp.EQ):
+            continue
+        if isinstance(pair.this, exp.Column):
             found.append((pair.this.name, pair.expression))
+        elif isinstance(pair.this, exp.Tuple | exp.Paren):  # SET (a, b) = (x, y) | (SELECT ...)
+            names = pair.this.expressions if isinstance(pair.this, exp.Tuple) else [pair.this.this]
+            found += _row_assignment([n for n in names if isinstance(n, exp.Column)], pair)
+    return found
+
+
+def _row_assignment(names: list[exp.Column], pair: exp.EQ) -> list[tuple[str, exp.Expr]]:
+    """`SET (a, b) = (x, y)`: a from x, b from y; `= (SELECT x, y ...)`: a from the
+    subquery's x, b from its y (each as a scalar subquery of its own)."""
+    from sqlglot import exp
+
+    value = pair.expression
+    if isinstance(value, exp.Tuple):
+        return [(n.name, v) for n, v in zip(names, value.expressions, strict=False)]
+    query = value.this if isinstance(value, exp.Subquery | exp.Paren) else value
+    if not isinstance(query, exp.Select) or len(query.selects) != len(names):
+        return []
+    found: list[tuple[str, exp.Expr]] = []
+    for index, name in enumerate(names):
+        one = query.copy()
+        one.set("expressions", [query.selects[index].copy()])
+        found.append((name.name, exp.Subquery(this=one)))
     return found
 
 
