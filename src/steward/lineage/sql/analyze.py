@@ -70,6 +70,8 @@ class Plan:
     # = x, INSERT (a) VALUES (y)): one column, with the lineage of each; otherwise each
     # position is its own column, even where two share a name (`SELECT a.id, b.id`)
     one_per_name: bool = False
+    # tables a data-modifying CTE writes (`WITH d AS (DELETE ... RETURNING ...)`)
+    also_writes: list[exp.Table] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     dialect = context.dialect
     known = known_tables(context.schema, dialect)
     outputs = [report_table(qualify_table(t, context), dialect, known) for t in plan.targets]
+    written = [report_table(qualify_table(t, context), dialect, known) for t in plan.also_writes]
     if plan.query is None:
         return StatementLineage(kind=plan.kind, outputs=tuple(dict.fromkeys(outputs)))
     trace = Trace(dialect=dialect, schema=context.schema, known=known)
@@ -266,7 +269,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         reason = trace.problems[-1] if trace.problems else "no query found"
         return StatementLineage(
             kind=plan.kind,
-            outputs=tuple(dict.fromkeys(outputs)),
+            outputs=tuple(dict.fromkeys(outputs + written)),
             unresolved=(Unresolved(output, None, reason),),
         )
     tracer = Tracer(trace)
@@ -332,7 +335,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     return StatementLineage(
         kind=plan.kind,
         inputs=tuple(sorted(inputs)),
-        outputs=tuple(dict.fromkeys(outputs)),
+        outputs=tuple(dict.fromkeys(outputs + written)),
         columns=tuple(columns),
         dataset=tuple(dataset),
         reads=reads,

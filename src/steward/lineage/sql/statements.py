@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from steward.lineage.sql.analyze import Context, Plan
 from steward.lineage.sql.loads import copy_plan, replace_plan
 from steward.lineage.sql.names import report_identifier
+from steward.lineage.sql.returning import returning_ctes
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -54,6 +55,13 @@ def _multitable(statement: exp.MultitableInserts, context: Context) -> list[Plan
 
 def plan_statement(statement: exp.Expr, context: Context) -> Plan:
     """The plan of one parsed statement; kinds sqlglot does not model are UNKNOWN."""
+    statement, written = returning_ctes(statement)
+    plan = _plan(statement, context)
+    plan.also_writes = written
+    return plan
+
+
+def _plan(statement: exp.Expr, context: Context) -> Plan:
     from sqlglot import exp
 
     if isinstance(statement, exp.Subquery):  # a parenthesised body: (SELECT ...)
