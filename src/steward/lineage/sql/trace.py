@@ -291,7 +291,6 @@ class Tracer:
     ) -> tuple[exp.Table | Scope | None, str, str]:
         """(source, column name, struct path) of a reference such as `t.c`, `c`,
         `db.t.c`, `t.c.field`, or `c.field` (a struct field of a column, not a table)."""
-        from sqlglot import exp
 
         _, dotted = column_path(column)
         parts = [part.name for part in column.parts]
@@ -310,27 +309,50 @@ class Tracer:
             current = current.parent
         # no table named: the column (with any struct path) of the one source that has it
         name, path = parts[0], "".join("." + p for p in parts[1:]) + dotted
-        current = scope
+        current, below = scope, None
         while current is not None:
             sources = {
                 key: value
                 for key, value in current.sources.items()
-                if key in current.selected_sources or not current.selected_sources
+                if (key in current.selected_sources or not current.selected_sources)
+                and value is not below  # a table function's arguments are not its output
             }
             if len(sources) == 1:
                 return next(iter(sources.values())), name, path
             if sources:
-                owners = [
-                    s
-                    for s in sources.values()
-                    if isinstance(s, exp.Table)
-                    and name.lower() in {c.lower() for c in self.columns_of(s)}
-                ]
+                # the one source known to have it; else the one whose columns are not
+                # known when every other is known not to have it (a valid query is not
+                # ambiguous)
+                known = {id(s): self._names_known(s) for s in sources.values()}
+                owners = [s for s in sources.values() if name.lower() in (known[id(s)] or ())]
+                if not owners:
+                    owners = [s for s in sources.values() if known[id(s)] is None]
                 if len(owners) == 1:
                     return owners[0], name, path
                 return None, name, path
-            current = current.parent
+            current, below = current.parent, current
         return None, name, path
+
+    def _names_known(self, source: exp.Table | Scope) -> set[str] | None:
+        """Every column name a source has, lower-cased, or None when they are not known:
+        a table's from the schema; a table function's or derived table's from its
+        alias's column list (`UNNEST(arr) AS x` in BigQuery, `AS u(x)`), else a
+        subquery's select list without a star."""
+        from sqlglot import exp
+
+        if isinstance(source, exp.Table):
+            return {c.lower() for c in self.columns_of(source)} or None
+        node = source.expression
+        alias = node.args.get("alias")
+        if not isinstance(alias, exp.TableAlias):
+            parent = node.parent  # a derived table's alias is on its Subquery
+            alias = parent.args.get("alias") if isinstance(parent, exp.Subquery) else None
+        if isinstance(alias, exp.TableAlias) and alias.columns:
+            return {column.name.lower() for column in alias.columns}
+        if isinstance(node, exp.Select | exp.SetOperation):
+            names = names_of(source)
+            return None if "*" in names else {n.lower() for n in names}
+        return None
 
     def _through(self, source: Scope, name: str, suffix: str) -> list[Found]:
         """A column read from a CTE, derived table, union or table function scope."""
