@@ -26,7 +26,8 @@ from steward.lineage.sql.models import (
     chain,
 )
 from steward.lineage.sql.names import is_table_function, report_identifier, report_table
-from steward.lineage.sql.pivots import pivot_of, pivoted, with_pivot_alias
+from steward.lineage.sql.pivots import pivot_of, pivoted
+from steward.lineage.sql.resolve import reference
 from steward.lineage.sql.sets import is_star, names_of, query_selects, set_names
 from steward.lineage.sql.walk import walk_expression as _walk
 
@@ -35,6 +36,12 @@ if TYPE_CHECKING:
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.optimizer.scope import Scope
     from sqlglot.schema import Schema
+
+
+# dialects whose select items may use an earlier item's alias
+_LATERAL_ALIASES = frozenset(
+    {"snowflake", "redshift", "databricks", "spark", "duckdb", "teradata", "clickhouse"}
+)
 
 
 @dataclass(frozen=True)
@@ -69,18 +76,6 @@ def combine(outer_type: str, outer_subtype: str, outer_mask: bool, found: Found)
     inner = Transformation(found.type, found.subtype, masking=found.masking)
     both = chain(outer, inner)
     return Found(found.table, found.column, both.type, both.subtype, both.masking)
-
-
-def column_path(column: exp.Column) -> tuple[str, str]:
-    """(name, struct suffix): `t.col.field.sub` -> ('col', '.field.sub')."""
-    from sqlglot import exp
-
-    suffix = ""
-    node: exp.Expr = column
-    while isinstance(node.parent, exp.Dot) and node.arg_key == "this":
-        node = node.parent
-        suffix += "." + node.expression.name
-    return column.name, suffix
 
 
 class Tracer:
@@ -213,7 +208,7 @@ class Tracer:
                     clause = column.find_ancestor(exp.Group, exp.Order, exp.Having, exp.Qualify)
                     if clause is not None and clause.parent is expression:
                         continue  # `GROUP BY total`: the output column, not a table's
-                source, _, _ = self._reference(scope, column)
+                source, _, _ = reference(self, scope, column)
                 if isinstance(source, exp.Table):
                     self.column(scope, column)
         del self.trace.problems[before:]  # gaps are reported for the outputs they affect
@@ -226,8 +221,15 @@ class Tracer:
         top = expression.this if isinstance(expression, exp.Alias) else expression
         found: list[Found] = []
         columns, nested = _walk(top, scope)
+        earlier = self._lateral_aliases(scope, expression)
         for column, reached in columns:
-            for origin in self.column(scope, column):
+            alias = earlier.get(column.name) if not column.table else None
+            if alias is not None:
+                source, _, _ = reference(self, scope, column)
+                if isinstance(source, exp.Table) and column.name in self.columns_of(source):
+                    alias = None  # a source column of that name comes first
+            origins = self.select(scope, alias) if alias else self.column(scope, column)
+            for origin in origins:
                 found.append(combine(reached.type, reached.subtype, reached.masking, origin))
         for inner_scope, reached in nested:
             subtype = TRANSFORMATION if reached.subtype == IDENTITY else reached.subtype
@@ -237,6 +239,25 @@ class Tracer:
             found.extend(self.clauses(inner_scope))
         return found
 
+    def _lateral_aliases(self, scope: Scope, expression: exp.Expr) -> dict[str, exp.Expr]:
+        """The select items before `expression` by alias, in a dialect where a select
+        item may name an earlier one's alias (`SELECT a + 1 AS b, b * 2 AS c`); left
+        unqualified only where sqlglot could not tell it from a column (no schema)."""
+        from sqlglot import exp
+
+        select = scope.expression
+        if self.trace.dialect.__class__.__name__.lower() not in _LATERAL_ALIASES:
+            return {}
+        if not isinstance(select, exp.Select):
+            return {}
+        earlier: dict[str, exp.Expr] = {}
+        for item in select.selects:
+            if item is expression:
+                return earlier
+            if isinstance(item, exp.Alias):
+                earlier.setdefault(item.alias, item)
+        return {}
+
     def column(self, scope: Scope, column: exp.Column) -> list[Found]:
         """The stored columns one column reference stands for."""
         from sqlglot import exp
@@ -244,7 +265,7 @@ class Tracer:
 
         if isinstance(column.this, exp.Star):  # `t.*` left unexpanded: no column to name
             return []
-        source, name, suffix = self._reference(scope, column)
+        source, name, suffix = reference(self, scope, column)
         if source is None:
             self.trace.problems.append(
                 f"column {column.sql(dialect=self.trace.dialect)} has no known source"
@@ -285,74 +306,6 @@ class Tracer:
             return list(self.trace.schema.column_names(table))
         except Exception:  # a table the schema cannot look up: columns not known
             return []
-
-    def _reference(
-        self, scope: Scope, column: exp.Column
-    ) -> tuple[exp.Table | Scope | None, str, str]:
-        """(source, column name, struct path) of a reference such as `t.c`, `c`,
-        `db.t.c`, `t.c.field`, or `c.field` (a struct field of a column, not a table)."""
-
-        _, dotted = column_path(column)
-        parts = [part.name for part in column.parts]
-        current: Scope | None = scope
-        while current is not None:
-            for index, alias in enumerate(parts[:-1]):
-                source = (
-                    current.sources.get(alias)
-                    or _named_table(current, alias)
-                    or with_pivot_alias(current, alias)
-                )
-                if source is None or not _prefix_matches(source, parts[:index]):
-                    continue
-                rest = parts[index + 1 :]
-                return source, rest[0], "".join("." + p for p in rest[1:]) + dotted
-            current = current.parent
-        # no table named: the column (with any struct path) of the one source that has it
-        name, path = parts[0], "".join("." + p for p in parts[1:]) + dotted
-        current, below = scope, None
-        while current is not None:
-            sources = {
-                key: value
-                for key, value in current.sources.items()
-                if (key in current.selected_sources or not current.selected_sources)
-                and value is not below  # a table function's arguments are not its output
-            }
-            if len(sources) == 1:
-                return next(iter(sources.values())), name, path
-            if sources:
-                # the one source known to have it; else the one whose columns are not
-                # known when every other is known not to have it (a valid query is not
-                # ambiguous)
-                known = {id(s): self._names_known(s) for s in sources.values()}
-                owners = [s for s in sources.values() if name.lower() in (known[id(s)] or ())]
-                if not owners:
-                    owners = [s for s in sources.values() if known[id(s)] is None]
-                if len(owners) == 1:
-                    return owners[0], name, path
-                return None, name, path
-            current, below = current.parent, current
-        return None, name, path
-
-    def _names_known(self, source: exp.Table | Scope) -> set[str] | None:
-        """Every column name a source has, lower-cased, or None when they are not known:
-        a table's from the schema; a table function's or derived table's from its
-        alias's column list (`UNNEST(arr) AS x` in BigQuery, `AS u(x)`), else a
-        subquery's select list without a star."""
-        from sqlglot import exp
-
-        if isinstance(source, exp.Table):
-            return {c.lower() for c in self.columns_of(source)} or None
-        node = source.expression
-        alias = node.args.get("alias")
-        if not isinstance(alias, exp.TableAlias):
-            parent = node.parent  # a derived table's alias is on its Subquery
-            alias = parent.args.get("alias") if isinstance(parent, exp.Subquery) else None
-        if isinstance(alias, exp.TableAlias) and alias.columns:
-            return {column.name.lower() for column in alias.columns}
-        if isinstance(node, exp.Select | exp.SetOperation):
-            names = names_of(source)
-            return None if "*" in names else {n.lower() for n in names}
-        return None
 
     def _through(self, source: Scope, name: str, suffix: str) -> list[Found]:
         """A column read from a CTE, derived table, union or table function scope."""
@@ -485,19 +438,6 @@ class Tracer:
         return found
 
 
-def _named_table(scope: Scope, name: str) -> exp.Table | None:
-    """The one table of the scope whose own name is `name`: `"Accounts".x` over
-    `FROM s."Accounts"`, which sqlglot's qualify aliases `accounts`."""
-    from sqlglot import exp
-
-    found = [
-        source
-        for source in scope.sources.values()
-        if isinstance(source, exp.Table) and source.name == name
-    ]
-    return found[0] if len(found) == 1 else None
-
-
 def _joins_of(select: exp.Select) -> list[exp.Join]:
     """The select's joins, with those written inside parentheses in its FROM
     (`FROM (a JOIN b ON ...)`, as PostgreSQL and DuckDB print a view's joins)."""
@@ -514,15 +454,3 @@ def _joins_of(select: exp.Select) -> list[exp.Join]:
                 joins.append(child)
             stack.append(child)
     return joins
-
-
-def _prefix_matches(source: object, prefix: list[str]) -> bool:
-    """`db.t.c`: the parts before the table alias must be the table's own db/catalog."""
-    from sqlglot import exp
-
-    if not prefix:
-        return True
-    if not isinstance(source, exp.Table):
-        return False
-    qualifiers = [part.name for part in source.parts[:-1]]
-    return qualifiers[-len(prefix) :] == prefix
