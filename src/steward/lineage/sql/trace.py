@@ -224,6 +224,10 @@ class Tracer:
         earlier = self._lateral_aliases(scope, expression)
         for column, reached in columns:
             alias = earlier.get(column.name) if not column.table else None
+            if alias is not None and expression.alias_or_name in {
+                c.name for c in alias.find_all(exp.Column) if not c.table
+            }:
+                alias = None  # `a AS b, b AS a` swaps; read laterally, `a` would be `a` again
             if alias is not None:
                 source, _, _ = reference(self, scope, column)
                 if isinstance(source, exp.Table) and column.name in self.columns_of(source):
