@@ -260,7 +260,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     outputs = [report_table(qualify_table(t, context), dialect, known) for t in plan.targets]
     written = [report_table(qualify_table(t, context), dialect, known) for t in plan.also_writes]
     if plan.query is None:
-        return StatementLineage(kind=plan.kind, outputs=tuple(dict.fromkeys(outputs)))
+        return StatementLineage(kind=plan.kind, outputs=tuple(dict.fromkeys(outputs + written)))
     trace = Trace(dialect=dialect, schema=context.schema, known=known)
     unresolved: list[Unresolved] = []
     output = outputs[0] if outputs else None
