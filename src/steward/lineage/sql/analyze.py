@@ -34,6 +34,7 @@ from steward.lineage.sql.names import (
 from steward.lineage.sql.qualified import scoped
 from steward.lineage.sql.schema import mapping_schema
 from steward.lineage.sql.script import script_lineage
+from steward.lineage.sql.sets import is_star, set_names
 from steward.lineage.sql.trace import Found, Trace, Tracer
 
 if TYPE_CHECKING:
@@ -62,13 +63,15 @@ class Plan:
     targets: list[exp.Table] = field(default_factory=list)
     query: exp.Expr | None = None
     names: list[str] | None = None  # target column per select position, when the SQL names them
-    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns, so it
-    # is not reported as an input (docs/sql-lineage.md)
+    # MERGE/DELETE: the target was put in the query's FROM to resolve its columns, so
+    # that occurrence is not reported as an input (docs/sql-lineage.md)
     target_in_from: bool = False
     # MERGE: `names` repeat a target column its WHEN clauses write in turn (UPDATE SET a
     # = x, INSERT (a) VALUES (y)): one column, with the lineage of each; otherwise each
     # position is its own column, even where two share a name (`SELECT a.id, b.id`)
     one_per_name: bool = False
+    # tables a data-modifying CTE writes (`WITH d AS (DELETE ... RETURNING ...)`)
+    also_writes: list[exp.Table] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -255,8 +258,9 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     dialect = context.dialect
     known = known_tables(context.schema, dialect)
     outputs = [report_table(qualify_table(t, context), dialect, known) for t in plan.targets]
+    written = [report_table(qualify_table(t, context), dialect, known) for t in plan.also_writes]
     if plan.query is None:
-        return StatementLineage(kind=plan.kind, outputs=tuple(dict.fromkeys(outputs)))
+        return StatementLineage(kind=plan.kind, outputs=tuple(dict.fromkeys(outputs + written)))
     trace = Trace(dialect=dialect, schema=context.schema, known=known)
     unresolved: list[Unresolved] = []
     output = outputs[0] if outputs else None
@@ -265,26 +269,36 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         reason = trace.problems[-1] if trace.problems else "no query found"
         return StatementLineage(
             kind=plan.kind,
-            outputs=tuple(dict.fromkeys(outputs)),
+            outputs=tuple(dict.fromkeys(outputs + written)),
             unresolved=(Unresolved(output, None, reason),),
         )
     tracer = Tracer(trace)
-    tracer.note_tables(root)
+    from_ = root.expression.args.get("from_") if plan.target_in_from else None
+    # MERGE/DELETE: the target in FROM is only how its columns are named; a target read
+    # anywhere else (a source subquery, a subquery of the WHERE) is an input
+    tracer.note_tables(root, skip=from_.this if from_ is not None else None)
     # one entry per output position (a name may repeat), unless the plan merges by name
     entries: list[tuple[str, list[Found]]] = []
     by_name: dict[str, list[Found]] = {}
-    selects = root.expression.selects
+    selects = list(root.expression.selects)
     leftmost = _leftmost(plan.query)
     originals: list[exp.Expr | None] = (
         list(leftmost.selects) if isinstance(leftmost, exp.Query) else []
     )
     if len(originals) != len(selects):
         originals = [None] * len(selects)
+    by_name_outputs = set_names(root)
+    if by_name_outputs is not None:  # UNION BY NAME: the names, not the first branch's list
+        first = [select.alias_or_name for select in selects]
+        if by_name_outputs[: len(first)] != first:
+            originals = []
+        selects = [exp.Star() if n == "*" else exp.column(n) for n in by_name_outputs]
+        originals += [None] * (len(selects) - len(originals))
     for index, select in enumerate(selects):
         name = _output_name(select, originals[index], index, plan, dialect)
         if name is None:
             continue
-        if _is_star(select):
+        if is_star(select):
             pattern = select.find(exp.Columns)
             if pattern is not None:
                 text = pattern.sql(dialect=dialect)
@@ -317,13 +331,11 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     dataset = _upstreams(dataset_found)
     tracer.note_reads(root)
     inputs = list(trace.tables)
-    if plan.target_in_from:
-        inputs = [table for table in inputs if table not in outputs]
     reads = {table: tuple(sorted(trace.reads[table])) for table in sorted(trace.reads)}
     return StatementLineage(
         kind=plan.kind,
         inputs=tuple(sorted(inputs)),
-        outputs=tuple(dict.fromkeys(outputs)),
+        outputs=tuple(dict.fromkeys(outputs + written)),
         columns=tuple(columns),
         dataset=tuple(dataset),
         reads=reads,
@@ -371,17 +383,6 @@ def _leftmost(query: exp.Expr) -> exp.Expr:
     return query
 
 
-def _is_star(select: exp.Expr) -> bool:
-    """`*`, `t.*`, or a DuckDB `COLUMNS(...)` left unexpanded: columns not known."""
-    from sqlglot import exp
-
-    return (
-        isinstance(select, exp.Star)
-        or (isinstance(select, exp.Column) and isinstance(select.this, exp.Star))
-        or select.find(exp.Columns) is not None
-    )
-
-
 def _output_name(
     select: exp.Expr, original: exp.Expr | None, index: int, plan: Plan, dialect: Dialect
 ) -> str | None:
@@ -391,7 +392,7 @@ def _output_name(
 
     if plan.names is not None:
         return plan.names[index] if index < len(plan.names) else None
-    if _is_star(select):
+    if is_star(select):
         return "*"
     if original is not None and not isinstance(original, exp.Alias | exp.Column | exp.Star):
         return original.sql(dialect=dialect)

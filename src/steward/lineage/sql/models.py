@@ -130,7 +130,7 @@ class StatementLineage:
     """The lineage of one SQL statement.
 
     `kind` is one of SELECT, CREATE_TABLE_AS, CREATE_VIEW, CREATE_TABLE, CREATE_TABLE_CLONE, INSERT,
-    INSERT_OVERWRITE, MULTI_INSERT, MERGE, UPDATE, DELETE, SELECT_INTO, DROP, ALTER,
+    INSERT_OVERWRITE, MULTI_INSERT, MERGE, UPDATE, DELETE, SELECT_INTO, COPY, DROP, ALTER,
     TRUNCATE, UNKNOWN. `inputs`/`outputs` are full table names; `columns` the lineage of
     each output column; `dataset` the INDIRECT inputs that affect every output
     row (WHERE, JOIN, GROUP BY, ORDER BY: the facet's `dataset` list);

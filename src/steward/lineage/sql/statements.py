@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from steward.lineage.sql.analyze import Context, Plan
+from steward.lineage.sql.loads import copy_plan, replace_plan
 from steward.lineage.sql.names import report_identifier
+from steward.lineage.sql.returning import returning_ctes
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -53,6 +55,13 @@ def _multitable(statement: exp.MultitableInserts, context: Context) -> list[Plan
 
 def plan_statement(statement: exp.Expr, context: Context) -> Plan:
     """The plan of one parsed statement; kinds sqlglot does not model are UNKNOWN."""
+    statement, written = returning_ctes(statement)
+    plan = _plan(statement, context)
+    plan.also_writes = written
+    return plan
+
+
+def _plan(statement: exp.Expr, context: Context) -> Plan:
     from sqlglot import exp
 
     if isinstance(statement, exp.Subquery):  # a parenthesised body: (SELECT ...)
@@ -69,6 +78,10 @@ def plan_statement(statement: exp.Expr, context: Context) -> Plan:
         return _merge(statement, context)
     if isinstance(statement, exp.Delete):
         return _delete(statement)
+    if isinstance(statement, exp.Copy):
+        return copy_plan(statement)
+    if isinstance(statement, exp.Command) and (replaced := replace_plan(statement, context)):
+        return replaced
     kind = _DDL.get(type(statement).__name__)
     if kind is not None:
         tables = [t for t in _targets_of_ddl(statement)]
@@ -193,7 +206,7 @@ def _insert(insert: exp.Insert, context: Context) -> Plan:
         if not isinstance(first, exp.Tuple):
             return Plan(kind, targets=targets)
         select = exp.select(*[value.copy() for value in first.expressions])
-        return Plan(kind, targets=targets, query=select, names=names)
+        return _upsert(Plan(kind, targets=targets, query=select, names=names), insert)
     if not isinstance(query, exp.Query):
         return Plan(kind, targets=targets)
     if names is None and target is not None:
@@ -202,7 +215,51 @@ def _insert(insert: exp.Insert, context: Context) -> Plan:
     if with_ is not None and not query.args.get("with_"):
         query = query.copy()
         query.set("with_", with_.copy())
-    return Plan(kind, targets=targets, query=query, names=names)
+    return _upsert(Plan(kind, targets=targets, query=query, names=names), insert)
+
+
+_PROPOSED = "_steward_excluded"
+
+
+def _upsert(plan: Plan, insert: exp.Insert) -> Plan:
+    """`ON CONFLICT ... DO UPDATE SET c = expr` (PostgreSQL, SQLite) and MySQL's `ON
+    DUPLICATE KEY UPDATE c = expr` write `c` from `expr` too: `EXCLUDED.x` / `VALUES(x)`
+    is the value the insert proposed for `x`, another column the target's own (so the
+    target is read). As one query: `SELECT proposed.*, expr ... FROM (the insert's
+    query) AS proposed(names) [, target]`, the column written twice one column."""
+    from sqlglot import exp
+
+    conflict = insert.args.get("conflict")
+    pairs = _assignments(conflict.expressions) if isinstance(conflict, exp.OnConflict) else []
+    target = _target(insert.this)
+    if not pairs or plan.query is None or plan.names is None or target is None:
+        return plan
+    alias = target.alias_or_name
+    reads_target = False
+    values: list[exp.Expr] = []
+    for _, value in pairs:
+        holder = exp.Paren(this=value.copy())  # a column alone is replaced in its holder
+        for node in list(holder.find_all(exp.Column, exp.Anonymous)):
+            if isinstance(node, exp.Anonymous):  # MySQL VALUES(x)
+                if str(node.this).upper() == "VALUES" and len(node.expressions) == 1:
+                    node.replace(exp.column(node.expressions[0].name, table=_PROPOSED))
+            elif isinstance(node, exp.Column) and node.table.lower() == "excluded":
+                node.replace(exp.column(node.name, table=_PROPOSED))
+            elif isinstance(node, exp.Column):
+                node.replace(exp.column(node.name, table=alias))
+                reads_target = True
+        values.append(holder.this)
+    columns = [exp.to_identifier(name) for name in plan.names]
+    proposed = exp.Subquery(
+        this=plan.query.copy(),
+        alias=exp.TableAlias(this=exp.to_identifier(_PROPOSED), columns=columns),
+    )
+    select = exp.select(*[exp.column(name, table=_PROPOSED) for name in plan.names]).from_(proposed)
+    select = select.select(*values, copy=False)
+    if reads_target:
+        select = select.join(target.copy(), join_type="cross", copy=False)
+    names = plan.names + [name for name, _ in pairs]
+    return Plan(plan.kind, targets=plan.targets, query=select, names=names, one_per_name=True)
 
 
 def _target_columns(target: exp.Table, query: exp.Query, context: Context) -> list[str] | None:
@@ -225,10 +282,34 @@ def _target_columns(target: exp.Table, query: exp.Query, context: Context) -> li
 def _assignments(pairs: list[exp.Expr]) -> list[tuple[str, exp.Expr]]:
     from sqlglot import exp
 
-    found = []
+    found: list[tuple[str, exp.Expr]] = []
     for pair in pairs:
-        if isinstance(pair, exp.EQ) and isinstance(pair.this, exp.Column):
+        if not isinstance(pair, exp.EQ):
+            continue
+        if isinstance(pair.this, exp.Column):
             found.append((pair.this.name, pair.expression))
+        elif isinstance(pair.this, exp.Tuple | exp.Paren):  # SET (a, b) = (x, y) | (SELECT ...)
+            names = pair.this.expressions if isinstance(pair.this, exp.Tuple) else [pair.this.this]
+            found += _row_assignment([n for n in names if isinstance(n, exp.Column)], pair)
+    return found
+
+
+def _row_assignment(names: list[exp.Column], pair: exp.EQ) -> list[tuple[str, exp.Expr]]:
+    """`SET (a, b) = (x, y)`: a from x, b from y; `= (SELECT x, y ...)`: a from the
+    subquery's x, b from its y (each as a scalar subquery of its own)."""
+    from sqlglot import exp
+
+    value = pair.expression
+    if isinstance(value, exp.Tuple):
+        return [(n.name, v) for n, v in zip(names, value.expressions, strict=False)]
+    query = value.this if isinstance(value, exp.Subquery | exp.Paren) else value
+    if not isinstance(query, exp.Select) or len(query.selects) != len(names):
+        return []
+    found: list[tuple[str, exp.Expr]] = []
+    for index, name in enumerate(names):
+        one = query.copy()
+        one.set("expressions", [query.selects[index].copy()])
+        found.append((name.name, exp.Subquery(this=one)))
     return found
 
 

@@ -26,6 +26,9 @@ from steward.lineage.sql.models import (
     chain,
 )
 from steward.lineage.sql.names import is_table_function, report_identifier, report_table
+from steward.lineage.sql.pivots import pivot_of, pivoted
+from steward.lineage.sql.resolve import reference
+from steward.lineage.sql.sets import is_star, names_of, query_selects, set_names
 from steward.lineage.sql.walk import walk_expression as _walk
 
 if TYPE_CHECKING:
@@ -33,6 +36,12 @@ if TYPE_CHECKING:
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.optimizer.scope import Scope
     from sqlglot.schema import Schema
+
+
+# dialects whose select items may use an earlier item's alias
+_LATERAL_ALIASES = frozenset(
+    {"snowflake", "redshift", "databricks", "spark", "duckdb", "teradata", "clickhouse"}
+)
 
 
 @dataclass(frozen=True)
@@ -69,18 +78,6 @@ def combine(outer_type: str, outer_subtype: str, outer_mask: bool, found: Found)
     return Found(found.table, found.column, both.type, both.subtype, both.masking)
 
 
-def column_path(column: exp.Column) -> tuple[str, str]:
-    """(name, struct suffix): `t.col.field.sub` -> ('col', '.field.sub')."""
-    from sqlglot import exp
-
-    suffix = ""
-    node: exp.Expr = column
-    while isinstance(node.parent, exp.Dot) and node.arg_key == "this":
-        node = node.parent
-        suffix += "." + node.expression.name
-    return column.name, suffix
-
-
 class Tracer:
     """Walks one scope tree; every method adds to `trace` what it reads."""
 
@@ -100,28 +97,75 @@ class Tracer:
         names = self._names.get(id(scope))
         if names is None:
             names = {}
-            for position, select in enumerate(expression.selects):
-                names.setdefault(select.alias_or_name, position)
+            for position, named in enumerate(names_of(scope)):
+                names.setdefault(named, position)
             self._names[id(scope)] = names
         return names.get(name)
 
-    def output(self, scope: Scope, index: int, *, with_clauses: bool = False) -> list[Found]:
+    def output(
+        self, scope: Scope, index: int, *, with_clauses: bool = False, branch: str = ""
+    ) -> list[Found]:
         """Inputs of the query's output column at `index`: each UNION/INTERSECT branch's
-        select there; the right side of an EXCEPT only filters (INDIRECT FILTER)."""
+        select there; the right side of an EXCEPT only filters (INDIRECT FILTER). A branch
+        whose select list has an unexpanded `*` (columns not known) before that position
+        cannot say which of its columns is there: reported, the other branches still are.
+        """
         from sqlglot import exp
 
         expression = scope.expression
+        names = set_names(scope)
+        if names is not None:
+            if index >= len(names) or names[index] == "*":
+                return []
+            return self._output_by_name(scope, names[index], with_clauses=with_clauses)
         if isinstance(expression, exp.SetOperation):
             left, right = scope.set_operation_scopes
-            found = self.output(left, index, with_clauses=with_clauses)
-            other = self.output(right, index, with_clauses=with_clauses)
+            kind = expression.key.upper()
+            found = self.output(left, index, with_clauses=with_clauses, branch=kind)
+            other = self.output(right, index, with_clauses=with_clauses, branch=kind)
             if isinstance(expression, exp.Except):
                 other = [combine(INDIRECT, FILTER, False, origin) for origin in other]
             return found + other
-        if not isinstance(expression, exp.Select) or index >= len(expression.selects):
+        if not isinstance(expression, exp.Select):
+            return []
+        if branch:
+            star = next((n for n, s in enumerate(expression.selects) if is_star(s)), None)
+            if star is not None and star <= index:
+                text = expression.selects[star].sql(dialect=self.trace.dialect)
+                self.trace.problems.append(
+                    f"one {branch} branch selects {text} over a table whose columns are not known"
+                )
+                return self.clauses(scope) if with_clauses else []
+        if index >= len(expression.selects):
             return []
         found = self.select(scope, expression.selects[index])
         return found + self.clauses(scope) if with_clauses else found
+
+    def _output_by_name(self, scope: Scope, name: str, *, with_clauses: bool) -> list[Found]:
+        """One output column of a by-name set operation: each branch's column of that
+        name (EXCEPT's right side only filters); a branch without it adds NULLs, one
+        whose star is not known cannot say whether it has it (reported)."""
+        from sqlglot import exp
+
+        expression = scope.expression
+        found: list[Found] = []
+        for side, branch in enumerate(scope.set_operation_scopes):
+            names = names_of(branch)
+            here: list[Found] = []
+            if name in names and isinstance(branch.expression, exp.Select):
+                here = self.select(branch, branch.expression.selects[names.index(name)])
+                here += self.clauses(branch) if with_clauses else []
+            elif name in names:
+                here = self.output(branch, names.index(name), with_clauses=with_clauses)
+            elif "*" in names:
+                self.trace.problems.append(
+                    f"one {expression.key.upper()} BY NAME branch selects * over a table"
+                    " whose columns are not known"
+                )
+            if side and isinstance(expression, exp.Except):
+                here = [combine(INDIRECT, FILTER, False, origin) for origin in here]
+            found += here
+        return found
 
     def report_column(self, name: str, column: exp.Column | None = None) -> str:
         from sqlglot import exp
@@ -131,13 +175,14 @@ class Tracer:
         return report_identifier(name, self.trace.dialect, quoted=quoted)
 
     # -- tables -------------------------------------------------------------------------
-    def note_tables(self, root: Scope) -> None:
-        """Every stored table the query reads (CTEs, derived tables, functions are not)."""
+    def note_tables(self, root: Scope, skip: exp.Expr | None = None) -> None:
+        """Every stored table the query reads (CTEs, derived tables, functions are not);
+        `skip` is a table put in the query only to resolve names (MERGE's target)."""
         from sqlglot import exp
 
         for scope in root.traverse():
             for source in scope.sources.values():
-                if not isinstance(source, exp.Table):
+                if not isinstance(source, exp.Table) or source is skip:
                     continue
                 if not is_table_function(source):
                     self.trace.tables.setdefault(self.trace.table_name(source))
@@ -163,7 +208,7 @@ class Tracer:
                     clause = column.find_ancestor(exp.Group, exp.Order, exp.Having, exp.Qualify)
                     if clause is not None and clause.parent is expression:
                         continue  # `GROUP BY total`: the output column, not a table's
-                source, _, _ = self._reference(scope, column)
+                source, _, _ = reference(self, scope, column)
                 if isinstance(source, exp.Table):
                     self.column(scope, column)
         del self.trace.problems[before:]  # gaps are reported for the outputs they affect
@@ -176,16 +221,46 @@ class Tracer:
         top = expression.this if isinstance(expression, exp.Alias) else expression
         found: list[Found] = []
         columns, nested = _walk(top, scope)
+        earlier = self._lateral_aliases(scope, expression)
         for column, reached in columns:
-            for origin in self.column(scope, column):
+            alias = earlier.get(column.name) if not column.table else None
+            if alias is not None and expression.alias_or_name in {
+                c.name for c in alias.find_all(exp.Column) if not c.table
+            }:
+                alias = None  # `a AS b, b AS a` swaps; read laterally, `a` would be `a` again
+            if alias is not None:
+                source, _, _ = reference(self, scope, column)
+                if isinstance(source, exp.Table) and column.name in self.columns_of(source):
+                    alias = None  # a source column of that name comes first
+            origins = self.select(scope, alias) if alias else self.column(scope, column)
+            for origin in origins:
                 found.append(combine(reached.type, reached.subtype, reached.masking, origin))
         for inner_scope, reached in nested:
             subtype = TRANSFORMATION if reached.subtype == IDENTITY else reached.subtype
-            for branch, select in _query_selects(inner_scope):
+            for branch, select in query_selects(inner_scope):
                 for origin in self.select(branch, select):
                     found.append(combine(reached.type, subtype, reached.masking, origin))
             found.extend(self.clauses(inner_scope))
         return found
+
+    def _lateral_aliases(self, scope: Scope, expression: exp.Expr) -> dict[str, exp.Expr]:
+        """The select items before `expression` by alias, in a dialect where a select
+        item may name an earlier one's alias (`SELECT a + 1 AS b, b * 2 AS c`); left
+        unqualified only where sqlglot could not tell it from a column (no schema)."""
+        from sqlglot import exp
+
+        select = scope.expression
+        if self.trace.dialect.__class__.__name__.lower() not in _LATERAL_ALIASES:
+            return {}
+        if not isinstance(select, exp.Select):
+            return {}
+        earlier: dict[str, exp.Expr] = {}
+        for item in select.selects:
+            if item is expression:
+                return earlier
+            if isinstance(item, exp.Alias):
+                earlier.setdefault(item.alias, item)
+        return {}
 
     def column(self, scope: Scope, column: exp.Column) -> list[Found]:
         """The stored columns one column reference stands for."""
@@ -194,7 +269,7 @@ class Tracer:
 
         if isinstance(column.this, exp.Star):  # `t.*` left unexpanded: no column to name
             return []
-        source, name, suffix = self._reference(scope, column)
+        source, name, suffix = reference(self, scope, column)
         if source is None:
             self.trace.problems.append(
                 f"column {column.sql(dialect=self.trace.dialect)} has no known source"
@@ -203,70 +278,38 @@ class Tracer:
         if isinstance(source, exp.Table):
             if is_table_function(source):
                 return []
-            table = self.trace.table_name(source)
-            known = self._columns_of(source)
-            if known and name not in known and name != "*":
-                # a name that matches one column only when case is ignored (MySQL columns,
-                # a schema listed in another case) is that column
-                same = [k for k in known if k.lower() == name.lower()]
-                if len(same) != 1:
-                    self.trace.problems.append(f"column {name} is not in table {table}")
-                    return []
-                name = same[0]
-            reported = self.report_column(name, column) + self._suffix(suffix)
-            self.trace.reads.setdefault(table, {}).setdefault(reported)
-            return [Found(table, reported, DIRECT, IDENTITY)]
+            pivot = pivot_of(source) if column.find_ancestor(exp.Pivot) is None else None
+            through = pivoted(self, scope, source, pivot, name) if pivot is not None else None
+            if through is not None:
+                return through
+            return self.stored(source, name, column, suffix)
         if isinstance(source, ScopeType):
             return self._through(source, name, suffix)
         return []
 
-    def _columns_of(self, table: exp.Table) -> list[str]:
+    def stored(
+        self, source: exp.Table, name: str, column: exp.Column, suffix: str = ""
+    ) -> list[Found]:
+        """Column `name` of a stored table, as the schema names it when it knows it."""
+        table = self.trace.table_name(source)
+        known = self.columns_of(source)
+        if known and name not in known and name != "*":
+            # a name that matches one column only when case is ignored (MySQL columns,
+            # a schema listed in another case) is that column
+            same = [k for k in known if k.lower() == name.lower()]
+            if len(same) != 1:
+                self.trace.problems.append(f"column {name} is not in table {table}")
+                return []
+            name = same[0]
+        reported = self.report_column(name, column) + self._suffix(suffix)
+        self.trace.reads.setdefault(table, {}).setdefault(reported)
+        return [Found(table, reported, DIRECT, IDENTITY)]
+
+    def columns_of(self, table: exp.Table) -> list[str]:
         try:
             return list(self.trace.schema.column_names(table))
         except Exception:  # a table the schema cannot look up: columns not known
             return []
-
-    def _reference(
-        self, scope: Scope, column: exp.Column
-    ) -> tuple[exp.Table | Scope | None, str, str]:
-        """(source, column name, struct path) of a reference such as `t.c`, `c`,
-        `db.t.c`, `t.c.field`, or `c.field` (a struct field of a column, not a table)."""
-        from sqlglot import exp
-
-        _, dotted = column_path(column)
-        parts = [part.name for part in column.parts]
-        current: Scope | None = scope
-        while current is not None:
-            for index, alias in enumerate(parts[:-1]):
-                source = current.sources.get(alias) or _named_table(current, alias)
-                if source is None or not _prefix_matches(source, parts[:index]):
-                    continue
-                rest = parts[index + 1 :]
-                return source, rest[0], "".join("." + p for p in rest[1:]) + dotted
-            current = current.parent
-        # no table named: the column (with any struct path) of the one source that has it
-        name, path = parts[0], "".join("." + p for p in parts[1:]) + dotted
-        current = scope
-        while current is not None:
-            sources = {
-                key: value
-                for key, value in current.sources.items()
-                if key in current.selected_sources or not current.selected_sources
-            }
-            if len(sources) == 1:
-                return next(iter(sources.values())), name, path
-            if sources:
-                owners = [
-                    s
-                    for s in sources.values()
-                    if isinstance(s, exp.Table)
-                    and name.lower() in {c.lower() for c in self._columns_of(s)}
-                ]
-                if len(owners) == 1:
-                    return owners[0], name, path
-                return None, name, path
-            current = current.parent
-        return None, name, path
 
     def _through(self, source: Scope, name: str, suffix: str) -> list[Found]:
         """A column read from a CTE, derived table, union or table function scope."""
@@ -390,26 +433,13 @@ class Tracer:
                 for origin in origins:
                     found.append(combine(INDIRECT, subtype, False, origin))
             for inner, _ in nested:
-                for inner_scope, select in _query_selects(inner):
+                for inner_scope, select in query_selects(inner):
                     for origin in self.select(inner_scope, select):
                         found.append(combine(INDIRECT, subtype, False, origin))
                 found.extend(
                     combine(INDIRECT, subtype, False, origin) for origin in self.clauses(inner)
                 )
         return found
-
-
-def _named_table(scope: Scope, name: str) -> exp.Table | None:
-    """The one table of the scope whose own name is `name`: `"Accounts".x` over
-    `FROM s."Accounts"`, which sqlglot's qualify aliases `accounts`."""
-    from sqlglot import exp
-
-    found = [
-        source
-        for source in scope.sources.values()
-        if isinstance(source, exp.Table) and source.name == name
-    ]
-    return found[0] if len(found) == 1 else None
 
 
 def _joins_of(select: exp.Select) -> list[exp.Join]:
@@ -428,28 +458,3 @@ def _joins_of(select: exp.Select) -> list[exp.Join]:
                 joins.append(child)
             stack.append(child)
     return joins
-
-
-def _prefix_matches(source: object, prefix: list[str]) -> bool:
-    """`db.t.c`: the parts before the table alias must be the table's own db/catalog."""
-    from sqlglot import exp
-
-    if not prefix:
-        return True
-    if not isinstance(source, exp.Table):
-        return False
-    qualifiers = [part.name for part in source.parts[:-1]]
-    return qualifiers[-len(prefix) :] == prefix
-
-
-def _query_selects(scope: Scope) -> list[tuple[Scope, exp.Expr]]:
-    """Every select expression of a query scope, with the branch scope it belongs to."""
-    from sqlglot import exp
-
-    expression = scope.expression
-    if isinstance(expression, exp.SetOperation):
-        left, right = scope.set_operation_scopes
-        return _query_selects(left) + _query_selects(right)
-    if not isinstance(expression, exp.Select):
-        return []
-    return [(scope, select) for select in expression.selects]

@@ -68,6 +68,9 @@ def walk_expression(
                 nested.append((found, item))
             continue
         masking = item.masking or _function_name(node) in _MASKING_FUNCTIONS
+        if isinstance(node, exp.Window):  # `OVER w`: the WINDOW clause's w decides too
+            for part in _named_window_parts(node):
+                stack.append(Reached(part, INDIRECT, WINDOW, masking))
         for child in node.iter_expressions():
             kind, subtype = item.type, item.subtype
             key = child.arg_key
@@ -92,3 +95,25 @@ def _function_name(node: exp.Expr) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.this).upper()
     return node.sql_name().upper() if isinstance(node, exp.Func) else ""
+
+
+def _named_window_parts(window: exp.Window) -> list[exp.Expr]:
+    """The PARTITION BY / ORDER BY of the named window `OVER w` (or `OVER (w ...)`)
+    refers to, from its query's `WINDOW w AS (...)` clause, following one window
+    named by another."""
+    from sqlglot import exp
+
+    select = window.find_ancestor(exp.Select)
+    windows = select.args.get("windows") if select is not None else None
+    defined = {w.this.name: w for w in windows or [] if isinstance(w.this, exp.Identifier)}
+    parts: list[exp.Expr] = []
+    name = window.args.get("alias")
+    seen: set[str] = set()
+    while isinstance(name, exp.Identifier) and name.name in defined and name.name not in seen:
+        seen.add(name.name)
+        definition = defined[name.name]
+        parts += list(definition.args.get("partition_by") or [])
+        if definition.args.get("order") is not None:
+            parts.append(definition.args["order"])
+        name = definition.args.get("alias")
+    return parts
