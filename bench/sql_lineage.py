@@ -106,67 +106,89 @@ def steward(case: dict[str, Any]) -> Prediction:
 
 
 def sqlglot_plain(case: dict[str, Any]) -> Prediction:
-    """sqlglot's `lineage` per output column of the statement's qualified query; tables
-    from the qualified AST (CTEs left out); the target of CREATE/INSERT as the output."""
+    """sqlglot's public API alone (none of Steward's code), as an engineer would drive it:
+    the statement's target (`this`, its column list renaming by position) and query
+    (`expression`); `qualify` with the case's schema and default db/catalog (validated,
+    else not, else without the schema); input tables from the scopes' `exp.Table`
+    sources (no CTEs, no table functions); per output column `sqlglot.lineage.lineage`
+    over that qualified scope, its leaf tables' columns as the upstreams."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.lineage import lineage
     from sqlglot.optimizer.qualify import qualify
+    from sqlglot.optimizer.scope import build_scope
+
+    def name(table: exp.Table) -> str:
+        return ".".join(part.name for part in table.parts)
 
     dialect = SQLGLOT_DIALECT.get(case["dialect"], case["dialect"])
-    statement = sqlglot.parse_one(case["sql"], dialect=dialect)
+    statement = sqlglot.parse(case["sql"], dialect=dialect)[0]  # `...; -- end` is two
     outs: set[str] = set()
-    query: exp.Expr | None = statement
     renamed: list[str] = []  # INSERT INTO t (a, b) / CREATE VIEW v (a, b): by position
-    if isinstance(statement, exp.Create | exp.Insert):
-        target = statement.this.this if isinstance(statement.this, exp.Schema) else statement.this
+    query = statement
+    if statement is not None and not isinstance(statement, exp.Query):  # DML/DDL
+        target = statement.this
+        if isinstance(target, exp.Schema):
+            renamed = [column.name for column in target.expressions]
+            target = target.this
         if isinstance(target, exp.Table):
-            outs.add(".".join(p.name for p in target.parts))
-        if isinstance(statement.this, exp.Schema):
-            renamed = [e.name for e in statement.this.expressions]
+            outs.add(name(target))
         query = statement.expression
-        while isinstance(query, exp.Subquery):
-            query = query.this
-        if isinstance(statement, exp.Insert) and statement.args.get("with_"):
-            query = query.copy()
-            query.set("with_", statement.args["with_"].copy())
-    elif not isinstance(statement, exp.Query):
-        if isinstance(statement.this, exp.Table):
-            outs.add(".".join(p.name for p in statement.this.parts))
-        query = None
+    if isinstance(query, exp.Subquery):  # CREATE TABLE t AS (SELECT ...)
+        query = query.unnest()
+    if isinstance(query, exp.Query) and statement.args.get("with_"):  # WITH c AS (...) INSERT
+        query = query.copy()
+        query.set("with_", statement.args["with_"].copy())
     if not isinstance(query, exp.Query):
         return set(), outs, {}
-    schema = case.get("schema") or None
-    qualified = query
-    with contextlib.suppress(Exception):  # unqualified then
-        qualified = qualify(
-            query.copy(),
-            dialect=dialect,
-            schema=schema,
-            db=case.get("default_schema"),
-            catalog=case.get("default_db"),
-            validate_qualify_columns=False,
-        )
-    ctes = {cte.alias_or_name for cte in qualified.find_all(exp.CTE)}
-    ins = {
-        ".".join(p.name for p in table.parts)
-        for table in qualified.find_all(exp.Table)
-        if table.name and table.name not in ctes and isinstance(table.this, exp.Identifier)
+    schema: dict[str, Any] = {}  # `db.t` keys nested as sqlglot's MappingSchema wants them
+    for key, columns in (case.get("schema") or {}).items():
+        *parents, table = key.split(".")
+        if len(parents) < 3:
+            nested = schema
+            for part in parents:
+                nested = nested.setdefault(part, {})
+            nested[table] = columns
+    options = {
+        "dialect": dialect,
+        "db": case.get("default_schema"),
+        "catalog": case.get("default_db"),
     }
+    qualified = None  # with the schema, else without; validated, else not
+    for kwargs in (
+        {"schema": schema},
+        {"schema": schema, "validate_qualify_columns": False},
+        {},
+        {"validate_qualify_columns": False},
+    ):
+        with contextlib.suppress(Exception):
+            qualified = qualify(query.copy(), identify=False, **kwargs, **options)
+            break
+    if qualified is None:
+        return set(), outs, {}
+    schema = kwargs.get("schema", {})
+    root = build_scope(qualified)
+    ins: set[str] = set()
+    for scope in root.traverse() if root else []:
+        for alias, source in scope.sources.items():
+            # a stored table, not a CTE nor a table function (`generate_series(...)`)
+            stored = isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier)
+            if stored and alias not in scope.cte_sources:
+                ins.add(name(source))
     columns: dict[str, set[tuple[str, str]]] = {}
-    for position, select in enumerate(qualified.selects):  # `*` expanded by the schema
-        name = select.alias_or_name
-        node = None
-        for body in (qualified, query):  # the qualified query first, else the SQL as written
-            with contextlib.suppress(Exception):  # a peer's failure is a miss, not a crash
-                node = lineage(name, body, schema=schema, dialect=dialect)
-                break
-        if node is None:
+    for position, select in enumerate(qualified.selects):
+        column = select.alias_or_name
+        try:
+            # the query is qualified already: its scope, and the name as it is there
+            named = exp.column(column, quoted=True)
+            node = lineage(named, qualified, schema, dialect=dialect, scope=build_scope(qualified))
+        except Exception:  # a column sqlglot cannot follow is a miss, not a crash
             continue
-        columns[renamed[position] if position < len(renamed) else name] = {
-            (".".join(p.name for p in leaf.expression.parts), leaf.name.split(".")[-1])
+        columns[renamed[position] if position < len(renamed) else column] = {
+            (name(leaf.expression), leaf.name.split(".")[-1])
             for leaf in node.walk()
             if isinstance(leaf.expression, exp.Table)
+            and isinstance(leaf.expression.this, exp.Identifier)
         }
     return ins, outs, columns
 

@@ -78,3 +78,13 @@ def test_facets_sent_to_steward_answer_column_lineage(client: TestClient) -> Non
     ]
     assert edges["datasetField:wh:crm.customers:country"]["indirect"] is True
     assert edges["datasetField:wh:shop.orders:customer_id"]["indirect"] is True
+
+
+def test_two_output_columns_of_one_name_are_one_field_with_the_inputs_of_both() -> None:
+    sql = "CREATE TABLE s.pairs AS SELECT a.id, b.id FROM s.a AS a JOIN s.b AS b ON a.k = b.k"
+    statement = analyze(sql, dialect="spark").statements[0]
+    assert [column.column for column in statement.columns] == ["id", "id"]
+    fields = column_lineage_facets(statement, "wh")["s.pairs"]["fields"]
+    assert list(fields) == ["id"]
+    inputs = fields["id"]["inputFields"]
+    assert [(field["name"], field["field"]) for field in inputs] == [("s.a", "id"), ("s.b", "id")]

@@ -27,11 +27,11 @@ from steward.lineage.sql.models import (
 )
 from steward.lineage.sql.names import (
     fold_shards,
-    is_table_function,
     known_tables,
     report_identifier,
     report_table,
 )
+from steward.lineage.sql.qualified import scoped
 from steward.lineage.sql.schema import mapping_schema
 from steward.lineage.sql.script import script_lineage
 from steward.lineage.sql.trace import Found, Trace, Tracer
@@ -65,6 +65,10 @@ class Plan:
     # MERGE/DELETE: the target was put in the query's FROM to resolve its columns, so it
     # is not reported as an input (docs/sql-lineage.md)
     target_in_from: bool = False
+    # MERGE: `names` repeat a target column its WHEN clauses write in turn (UPDATE SET a
+    # = x, INSERT (a) VALUES (y)): one column, with the lineage of each; otherwise each
+    # position is its own column, even where two share a name (`SELECT a.id, b.id`)
+    one_per_name: bool = False
 
 
 @dataclass(frozen=True)
@@ -256,7 +260,7 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
     trace = Trace(dialect=dialect, schema=context.schema, known=known)
     unresolved: list[Unresolved] = []
     output = outputs[0] if outputs else None
-    root = _scope(plan.query, context, trace)
+    root = scoped(plan.query, context, trace)
     if root is None:
         reason = trace.problems[-1] if trace.problems else "no query found"
         return StatementLineage(
@@ -266,8 +270,9 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         )
     tracer = Tracer(trace)
     tracer.note_tables(root)
-    columns: list[ColumnLineage] = []
-    merged: dict[str, list[Found]] = {}
+    # one entry per output position (a name may repeat), unless the plan merges by name
+    entries: list[tuple[str, list[Found]]] = []
+    by_name: dict[str, list[Found]] = {}
     selects = root.expression.selects
     leftmost = _leftmost(plan.query)
     originals: list[exp.Expr | None] = (
@@ -280,9 +285,14 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         if name is None:
             continue
         if _is_star(select):
-            unresolved.append(
-                Unresolved(output, "*", "star over a table whose columns are not known")
-            )
+            pattern = select.find(exp.Columns)
+            if pattern is not None:
+                text = pattern.sql(dialect=dialect)
+                reason = f"{text} matches columns that are not known"
+                unresolved.append(Unresolved(output, text, reason))
+            else:
+                reason = "star over a table whose columns are not known"
+                unresolved.append(Unresolved(output, "*", reason))
             continue
         if isinstance(select, exp.Alias) and isinstance(select.args["alias"], exp.Placeholder):
             # `AS :name`: a bind parameter names the column when the query runs
@@ -293,9 +303,13 @@ def _statement(plan: Plan, context: Context) -> StatementLineage:
         found.extend(tracer.output(root, index))
         for problem in trace.problems[before:]:
             unresolved.append(Unresolved(output, name, problem))
-        merged.setdefault(name, []).extend(found)
-    for name, ups in merged.items():
-        columns.append(ColumnLineage(output, name, tuple(_upstreams(ups))))
+        if not plan.one_per_name:
+            entries.append((name, found))
+        elif name in by_name:
+            by_name[name].extend(found)
+        else:
+            entries.append((name, by_name.setdefault(name, found)))
+    columns = [ColumnLineage(output, name, tuple(_upstreams(ups))) for name, ups in entries]
     dataset_found: list[Found] = []
     for scope in root.traverse():
         if not _in_projection(scope):
@@ -358,10 +372,13 @@ def _leftmost(query: exp.Expr) -> exp.Expr:
 
 
 def _is_star(select: exp.Expr) -> bool:
+    """`*`, `t.*`, or a DuckDB `COLUMNS(...)` left unexpanded: columns not known."""
     from sqlglot import exp
 
-    return isinstance(select, exp.Star) or (
-        isinstance(select, exp.Column) and isinstance(select.this, exp.Star)
+    return (
+        isinstance(select, exp.Star)
+        or (isinstance(select, exp.Column) and isinstance(select.this, exp.Star))
+        or select.find(exp.Columns) is not None
     )
 
 
@@ -383,52 +400,6 @@ def _output_name(
     if isinstance(select, exp.Column) and isinstance(select.this, exp.Identifier):
         return report_identifier(select.this, dialect)
     return select.alias_or_name
-
-
-def _scope(query: exp.Expr, context: Context, trace: Trace) -> Any:
-    """Qualify `query` (with the schema, else without) and build its scope tree."""
-    from sqlglot import exp
-    from sqlglot.errors import SqlglotError
-    from sqlglot.optimizer.qualify import qualify
-    from sqlglot.optimizer.scope import build_scope
-    from sqlglot.schema import MappingSchema
-
-    # With the schema first; a schema that contradicts the SQL, or a correlated subquery
-    # over a table the schema lacks, makes column qualification fail: then without the
-    # schema, then tables only (the tracer resolves unqualified columns itself).
-    attempts = [
-        (context.schema, True),
-        (MappingSchema(dialect=context.dialect), True),
-        (context.schema, False),
-    ]
-    errors: list[str] = []
-    query = query.copy()
-    for table in query.find_all(exp.Table):
-        fold_shards(table, context.dialect)
-    for schema, columns in attempts:
-        try:
-            qualified = qualify(
-                query.copy(),
-                dialect=context.dialect,
-                schema=schema,
-                catalog=context.catalog,
-                db=context.db,
-                qualify_columns=columns,
-                quote_identifiers=False,
-                validate_qualify_columns=False,
-                identify=False,
-            )
-            trace.schema = schema
-            if context.catalog:  # qualify adds a catalog only where it added the db
-                for table in qualified.find_all(exp.Table):
-                    lacks = table.args.get("db") and not table.args.get("catalog")
-                    if lacks and not is_table_function(table):
-                        table.set("catalog", exp.to_identifier(context.catalog))
-            return build_scope(qualified)
-        except SqlglotError as exc:
-            errors.append(_first_line(exc))
-    trace.problems.append(f"cannot qualify the query: {errors[0]}")
-    return None
 
 
 __all__ = ["analyze"]

@@ -326,7 +326,6 @@ def _merge(merge: exp.Merge, context: Context) -> Plan:
             exprs = values.expressions if isinstance(values, exp.Tuple) else []
             for column, value in zip(names, exprs, strict=False):
                 pairs.append((column.name, value))
-    pairs = list({name: (name, value) for name, value in pairs}.values()) if pairs else pairs
     on = merge.args.get("on")
     join = exp.Join(this=using.copy(), on=on.copy() if on is not None else None)
     where = exp.or_(*conditions) if conditions else None
@@ -336,6 +335,7 @@ def _merge(merge: exp.Merge, context: Context) -> Plan:
         query=_lazy_synthetic(pairs, [target], [join], where, merge.args.get("with_")),
         names=[name for name, _ in pairs],
         target_in_from=True,
+        one_per_name=True,
     )
 
 

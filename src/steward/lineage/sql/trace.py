@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from steward.lineage.sql.models import (
-    AGGREGATION,
-    CONDITIONAL,
     DIRECT,
     FILTER,
     GROUP_BY,
@@ -24,25 +22,17 @@ from steward.lineage.sql.models import (
     JOIN,
     SORT,
     TRANSFORMATION,
-    WINDOW,
     Transformation,
     chain,
 )
 from steward.lineage.sql.names import is_table_function, report_identifier, report_table
+from steward.lineage.sql.walk import walk_expression as _walk
 
 if TYPE_CHECKING:
     from sqlglot import exp
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.optimizer.scope import Scope
     from sqlglot.schema import Schema
-
-# OpenLineage counts a hash as masking for TRANSFORMATION and a count for AGGREGATION:
-# the output does not reveal the input's values.
-_MASKING_FUNCTIONS = frozenset(
-    {"MD5", "SHA", "SHA1", "SHA2", "SHA256", "SHA512", "HASH", "MD5_HEX", "SHA2_HEX",
-     "SHA1_HEX", "FARM_FINGERPRINT", "HASHBYTES", "MASK", "MASK_HASH", "XXHASH64", "CRC32",
-     "COUNT", "APPROX_DISTINCT", "COUNT_IF"}
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -77,70 +67,6 @@ def combine(outer_type: str, outer_subtype: str, outer_mask: bool, found: Found)
     inner = Transformation(found.type, found.subtype, masking=found.masking)
     both = chain(outer, inner)
     return Found(found.table, found.column, both.type, both.subtype, both.masking)
-
-
-@dataclass(frozen=True)
-class Reached:
-    """A column (or nested query) inside an expression, with how its value reaches the top."""
-
-    node: exp.Expr
-    type: str
-    subtype: str
-    masking: bool
-
-
-def _walk(
-    top: exp.Expr, scope: Scope
-) -> tuple[list[tuple[exp.Column, Reached]], list[tuple[Scope, Reached]]]:
-    """The columns of `top` that belong to `scope`, and the subquery scopes inside it, each
-    with its transformation: IDENTITY when the column is the value itself (through struct
-    field access or parentheses), AGGREGATION under an aggregate, INDIRECT WINDOW in a
-    window's PARTITION BY / ORDER BY, INDIRECT CONDITIONAL in a CASE/IF condition,
-    TRANSFORMATION otherwise. One pass from the top (no walk back up per column), with
-    an explicit stack, so a very long expression costs linear time and no recursion."""
-    from sqlglot import exp
-
-    nested_by_node = {id(inner.expression): inner for inner in scope.subquery_scopes}
-    columns: list[tuple[exp.Column, Reached]] = []
-    nested: list[tuple[Scope, Reached]] = []
-    stack: list[Reached] = [Reached(top, DIRECT, IDENTITY, False)]
-    while stack:
-        item = stack.pop()
-        node = item.node
-        if isinstance(node, exp.Column):
-            columns.append((node, item))
-            continue
-        if node is not top and isinstance(node, exp.Query):
-            inner = node.this if isinstance(node, exp.Subquery) else node
-            found = nested_by_node.get(id(inner)) or nested_by_node.get(id(node))
-            if found is not None:
-                nested.append((found, item))
-            continue
-        masking = item.masking or _function_name(node) in _MASKING_FUNCTIONS
-        for child in node.iter_expressions():
-            kind, subtype = item.type, item.subtype
-            key = child.arg_key
-            if isinstance(node, exp.Window) and key in ("partition_by", "order"):
-                kind, subtype = INDIRECT, WINDOW
-            elif isinstance(node, exp.If | exp.Case) and key == "this" and kind == DIRECT:
-                kind, subtype = INDIRECT, CONDITIONAL
-            elif isinstance(node, exp.AggFunc) and kind == DIRECT:
-                subtype = AGGREGATION
-            elif isinstance(node, exp.Dot | exp.Paren) and key == "this":
-                pass  # a struct field of the value, or the value in parentheses
-            elif kind == DIRECT and subtype == IDENTITY:
-                subtype = TRANSFORMATION
-            stack.append(Reached(child, kind, subtype, masking))
-    columns.reverse()
-    return columns, nested
-
-
-def _function_name(node: exp.Expr) -> str:
-    from sqlglot import exp
-
-    if isinstance(node, exp.Anonymous):
-        return str(node.this).upper()
-    return node.sql_name().upper() if isinstance(node, exp.Func) else ""
 
 
 def column_path(column: exp.Column) -> tuple[str, str]:
@@ -312,7 +238,7 @@ class Tracer:
         current: Scope | None = scope
         while current is not None:
             for index, alias in enumerate(parts[:-1]):
-                source = current.sources.get(alias)
+                source = current.sources.get(alias) or _named_table(current, alias)
                 if source is None or not _prefix_matches(source, parts[:index]):
                     continue
                 rest = parts[index + 1 :]
@@ -442,7 +368,7 @@ class Tracer:
             (SORT, expression.args.get("order")),
             (FILTER, expression.args.get("qualify")),
         ]
-        for join in expression.args.get("joins") or []:
+        for join in _joins_of(expression):
             parts.append((JOIN, join.args.get("on")))
             for using in join.args.get("using") or []:
                 parts.append((JOIN, using))
@@ -471,6 +397,37 @@ class Tracer:
                     combine(INDIRECT, subtype, False, origin) for origin in self.clauses(inner)
                 )
         return found
+
+
+def _named_table(scope: Scope, name: str) -> exp.Table | None:
+    """The one table of the scope whose own name is `name`: `"Accounts".x` over
+    `FROM s."Accounts"`, which sqlglot's qualify aliases `accounts`."""
+    from sqlglot import exp
+
+    found = [
+        source
+        for source in scope.sources.values()
+        if isinstance(source, exp.Table) and source.name == name
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _joins_of(select: exp.Select) -> list[exp.Join]:
+    """The select's joins, with those written inside parentheses in its FROM
+    (`FROM (a JOIN b ON ...)`, as PostgreSQL and DuckDB print a view's joins)."""
+    from sqlglot import exp
+
+    joins = list(select.args.get("joins") or [])
+    stack = [node for node in (select.args.get("from_"), *joins) if node is not None]
+    while stack:
+        node = stack.pop()
+        for child in node.iter_expressions():
+            if isinstance(child, exp.Select | exp.SetOperation):
+                continue  # a nested query's joins are its own
+            if isinstance(child, exp.Join) and child not in joins:
+                joins.append(child)
+            stack.append(child)
+    return joins
 
 
 def _prefix_matches(source: object, prefix: list[str]) -> bool:
