@@ -1,0 +1,151 @@
+"""The web UI in a real browser (Debian's Chromium through Playwright) against a live
+`steward serve`: sign in, search, a dataset's tabs, masks, admin-only pages, sign out."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import CUSTOMERS, ORDERS, Shop, screenshot, sign_in
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_admin_signs_in_searches_opens_a_dataset_and_signs_out(shop: Shop, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{shop.url}/")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    screenshot(page, "login")
+    sign_in(page, shop.url, shop.admin)
+    expect(page.get_by_test_id("signed-in-as")).to_contain_text("admin")
+
+    # "/" focuses the search box; the results are ranked as the API ranks them.
+    page.locator("body").press("/")
+    expect(page.get_by_label("Search datasets")).to_be_focused()
+    page.keyboard.type("orders")
+    page.keyboard.press("Enter")
+    results = page.get_by_test_id("result")
+    expect(results.first).to_contain_text(ORDERS)
+    ranked = shop_search(shop, "orders")
+    assert next(r.split("\n")[0].strip() for r in results.all_inner_texts()).startswith(ranked[0])
+    expect(results.first).to_contain_text("olga")  # owner
+    expect(results.first).to_contain_text("sales")  # tag
+    expect(results.first).to_contain_text("failing")  # quality: the newest run failed
+    screenshot(page, "search")
+
+    # Facets narrow the results: the PII facet keeps the customers table only.
+    page.goto(f"{shop.url}/")
+    page.get_by_role("link", name="yes").click()
+    expect(page.get_by_test_id("result")).to_have_count(1)
+    expect(page.get_by_test_id("result")).to_contain_text(CUSTOMERS)
+
+    page.get_by_role("link", name=CUSTOMERS).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(CUSTOMERS)
+    # Nested fields show as a tree under their column; an admin sees every column clear.
+    expect(page.get_by_test_id("column-address")).to_contain_text("city")
+    expect(page.get_by_test_id("column-email")).to_contain_text("pii.email")
+    expect(page.get_by_test_id("mask")).to_have_count(0)
+    screenshot(page, "dataset-schema")
+
+    page.goto(f"{shop.url}/datasets/{ORDERS}")
+    for name, test_id, shot in (
+        ("Quality", "check", "dataset-quality"),
+        ("Schema history", "version", "dataset-history"),
+    ):
+        tabs(page).get_by_role("link", name=name, exact=True).click()
+        expect(tabs(page).get_by_role("link", name=name, exact=True)).to_have_attribute(
+            "aria-current", "page"
+        )
+        expect(page.get_by_test_id(test_id).first).to_be_visible()
+        screenshot(page, shot)
+    flapping = page.goto(f"{shop.url}/datasets/{ORDERS}?tab=quality")
+    assert flapping is not None
+    expect(page.get_by_test_id("check").filter(has_text="total_positive")).to_contain_text(
+        "flapping"
+    )
+    for name, shot in (("Usage", "dataset-usage"), ("Properties", "dataset-properties"),
+                       ("Lineage", "dataset-lineage")):  # fmt: skip
+        tabs(page).get_by_role("link", name=name, exact=True).click()
+        expect(page.locator("#panel-title")).to_have_text(re.compile(name))
+        screenshot(page, shot)
+
+    page.get_by_role("link", name="Policies").click()
+    expect(page.get_by_test_id("rules")).to_contain_text("mask")
+    page.get_by_label("Role", exact=True).select_option("analyst")
+    page.get_by_label("Table", exact=True).fill(CUSTOMERS)
+    page.get_by_role("button", name="Explain").click()
+    explain = page.get_by_test_id("explain")
+    expect(explain.locator("tr", has_text="email")).to_contain_text("masked")
+    expect(explain.locator("tr", has_text="region")).to_contain_text("clear")
+    screenshot(page, "policies")
+
+    page.get_by_role("link", name="API", exact=True).click()
+    expect(page.get_by_text("/api/v1/catalog/search").first).to_be_visible()
+    screenshot(page, "api-docs")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto(f"{shop.url}/datasets/{ORDERS}")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+def tabs(page: Any) -> Any:
+    """The dataset page's tab bar."""
+    return page.get_by_role("navigation", name="Dataset sections")
+
+
+def shop_search(shop: Shop, q: str) -> list[str]:
+    """The names `GET /api/v1/catalog/search` returns, best first."""
+    from tests.web.conftest import api
+
+    with api(shop, shop.admin) as http:
+        found = http.get("/api/v1/catalog/search", params={"q": q})
+        assert found.status_code == 200, found.text
+        return [r["name"] for r in found.json()["results"]]
+
+
+def test_masked_column_shows_as_masked_and_policies_are_refused(shop: Shop, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, shop.url, shop.analyst, f"/datasets/{CUSTOMERS}")
+    expect(page).to_have_url(re.compile(rf"/datasets/{re.escape(CUSTOMERS)}$"))
+    expect(page.get_by_test_id("column-email").get_by_test_id("mask")).to_have_text(
+        "masked (email)"
+    )
+    expect(page.get_by_test_id("column-region")).to_contain_text("clear")
+    # Not an owner: no editing, and who queried it is not theirs to see.
+    expect(page.get_by_text("Edit description, owners and tags")).to_have_count(0)
+    tabs(page).get_by_role("link", name="Usage", exact=True).click()
+    expect(page.get_by_test_id("usage-refused")).to_be_visible()
+    screenshot(page, "dataset-masked")
+
+    # Admin-only pages refuse them with a 403 page; the navigation does not offer them.
+    expect(page.get_by_role("link", name="Policies")).to_have_count(0)
+    response = page.goto(f"{shop.url}/policies")
+    assert response is not None
+    assert response.status == 403
+    expect(page.get_by_test_id("error-message")).to_contain_text("admins")
+    screenshot(page, "policies-refused")
+
+
+def test_owner_edits_description_owners_and_tags_inline(shop: Shop, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    from tests.web.conftest import api
+
+    sign_in(page, shop.url, shop.owner, f"/datasets/{ORDERS}")
+    page.get_by_text("Edit description, owners and tags").click()
+    page.get_by_label("Description").fill("Every order, one row each")
+    page.get_by_label("Tags (comma-separated)").fill("sales, finance")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(page.get_by_test_id("description")).to_have_text("Every order, one row each")
+    screenshot(page, "dataset-edited")
+    with api(shop, shop.admin) as http:
+        stored = http.get(f"/api/v1/datasets/{ORDERS}").json()
+    assert stored["description"]["text"] == "Every order, one row each"
+    assert {t["tag"] for t in stored["tags"]} == {"sales", "finance"}
+    assert stored["description"]["author"] == "olga"
