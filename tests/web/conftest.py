@@ -133,13 +133,13 @@ def _tokens(home: Path) -> dict[str, str]:
 
 
 def start_server(
-    home: Path, extra_env: dict[str, str] | None = None
+    home: Path, extra_env: dict[str, str] | None = None, *, port: int | None = None
 ) -> tuple[str, Any, dict[str, str]]:
     """`steward serve` on a free loopback port, with only this home's settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
     env["STEWARD_HOME"] = str(home)
     env.update(extra_env or {})
-    port = _free_port()
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     # Its output goes to a file: a pipe nobody reads would stall the server once full.
     with (home / "serve.log").open("w") as log:
