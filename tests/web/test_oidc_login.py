@@ -22,7 +22,7 @@ from tests.web.conftest import screenshot, start_server
 
 pytestmark = pytest.mark.timeout(300)
 CLIENT_ID = "steward-web"
-CLIENT_SECRET = "test-only-client-secret"  # noqa: S105 - a loopback provider made by the test
+CLIENT_SECRET = "test-only-client-secret"
 ACCOUNTS = {"carol": ["stewards", "analysts"], "dave": ["analysts"]}
 
 
