@@ -25,12 +25,15 @@ from steward.quality.history import record_results
 from steward.quality.models import CheckResult
 from steward.schema.catalog_sync import sync_source
 from tests.e2e.conftest import STEWARD, _free_port, _stop, _wait_healthy
+from tests.openlineage_events import PRODUCER, dataset, run_event
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parents[2] / "artifacts" / "screenshots"
 ADMIN = Principal(user="admin", is_admin=True)
 CUSTOMERS = "shop.main.customers"
 ORDERS = "shop.main.orders"
+REPORT = "analytics.customer_orders"
+REPORT_NODE = f"dataset:warehouse:{REPORT}"
 POLICY = """
 roles:
   analyst: {groups: [analysts]}
@@ -104,6 +107,42 @@ def _catalog(home: Path) -> None:
         steward.close()
 
 
+def _lineage(url: str, token: str, duck: Path) -> None:
+    """A job joining both tables into a report whose schema has nested fields."""
+    shop = f"duckdb://{duck}"  # the namespace the catalog gave the source (node ids)
+    nested = {
+        "_producer": PRODUCER,
+        "_schemaURL": "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json",
+        "fields": [
+            {"name": "customer_id", "type": "INTEGER"},
+            {
+                "name": "shipping",
+                "type": "STRUCT",
+                "description": "Where the orders went",
+                "fields": [
+                    {"name": "city", "type": "VARCHAR"},
+                    {
+                        "name": "geo",
+                        "type": "STRUCT",
+                        "fields": [
+                            {"name": "lat", "type": "DOUBLE"},
+                            {"name": "lon", "type": "DOUBLE"},
+                        ],
+                    },
+                ],
+            },
+        ],
+    }
+    event = run_event(
+        "build_customer_orders",
+        inputs=[dataset(shop, CUSTOMERS), dataset(shop, ORDERS)],
+        outputs=[dataset("warehouse", REPORT, schema=nested)],
+    )
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
+        sent = http.post("/api/v1/lineage", json=event)
+        assert sent.status_code == 201, sent.text
+
+
 def _check(name: str, dataset: str, column: str | None, status: Any) -> CheckResult:
     return CheckResult(
         name=name,
@@ -162,6 +201,7 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
     tokens = _tokens(home)
     url, process, env = start_server(home)
     try:
+        _lineage(url, tokens["admin"], home / "shop.duckdb")
         yield Shop(url, home, env, tokens["admin"], tokens["analyst"], tokens["owner"])
     finally:
         _stop(process)

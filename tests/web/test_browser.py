@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import CUSTOMERS, ORDERS, Shop, screenshot, sign_in
+from tests.web.conftest import CUSTOMERS, ORDERS, REPORT, REPORT_NODE, Shop, screenshot, sign_in
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -44,11 +44,26 @@ def test_admin_signs_in_searches_opens_a_dataset_and_signs_out(shop: Shop, page:
 
     page.get_by_role("link", name=CUSTOMERS).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(CUSTOMERS)
-    # Nested fields show as a tree under their column; an admin sees every column clear.
-    expect(page.get_by_test_id("column-address")).to_contain_text("city")
+    # An admin sees every column clear.
     expect(page.get_by_test_id("column-email")).to_contain_text("pii.email")
     expect(page.get_by_test_id("mask")).to_have_count(0)
     screenshot(page, "dataset-schema")
+
+    # The lineage tab links the neighbours: the report built from this table.
+    tabs(page).get_by_role("link", name="Lineage", exact=True).click()
+    expect(page.get_by_test_id("upstream")).to_contain_text("none")
+    page.get_by_test_id("downstream").get_by_role("link", name=REPORT_NODE).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(REPORT)
+    # Nested fields show as a tree under their column, each level inside the one above.
+    shipping = page.get_by_test_id("column-shipping")
+    expect(shipping.locator("ul.tree > li", has_text="city")).to_have_count(1)
+    expect(shipping.locator("ul.tree ul.tree > li")).to_have_text(
+        [re.compile(r"^lat\s+DOUBLE"), re.compile(r"^lon\s+DOUBLE")]
+    )
+    expect(shipping).to_contain_text("Where the orders went")
+    screenshot(page, "dataset-nested")
+    tabs(page).get_by_role("link", name="Lineage", exact=True).click()
+    expect(page.get_by_test_id("upstream").get_by_role("link")).to_have_text([CUSTOMERS, ORDERS])
 
     page.goto(f"{shop.url}/datasets/{ORDERS}")
     for name, test_id, shot in (
@@ -118,9 +133,9 @@ def test_masked_column_shows_as_masked_and_policies_are_refused(shop: Shop, page
     expect(page.get_by_test_id("column-region")).to_contain_text("clear")
     # Not an owner: no editing, and who queried it is not theirs to see.
     expect(page.get_by_text("Edit description, owners and tags")).to_have_count(0)
+    screenshot(page, "dataset-masked")
     tabs(page).get_by_role("link", name="Usage", exact=True).click()
     expect(page.get_by_test_id("usage-refused")).to_be_visible()
-    screenshot(page, "dataset-masked")
 
     # Admin-only pages refuse them with a 403 page; the navigation does not offer them.
     expect(page.get_by_role("link", name="Policies")).to_have_count(0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
@@ -285,4 +285,4 @@ async def post_dataset(
         edit_dataset(store, ref, edit_of(form, view), principal, record=record_change)
 
     await run_in_threadpool(save)
-    return RedirectResponse(f"/datasets/{ref}?saved=1", status_code=303)
+    return RedirectResponse(f"/datasets/{quote(ref, safe='/:@.')}?saved=1", status_code=303)

@@ -96,7 +96,12 @@ def _explain(
     if role:
         if role not in policy.roles:
             raise InvalidInput(f"role: {role!r} is not a role of the active policy")
-        group_list += list(policy.roles[role].groups)
-    user = f"someone in role {role}" if role else "someone"
+        chosen_role = policy.roles[role]
+        group_list += list(chosen_role.groups)
+    # A role of named users only is asked about as its first user.
+    users = list(policy.roles[role].users) if role else []
+    user = (
+        users[0] if users and not group_list else (f"someone in role {role}" if role else "someone")
+    )
     caller, access = effective_access(store, user, sorted(set(group_list)), table, policy=chosen)
     return access_json(caller, access, policy)
