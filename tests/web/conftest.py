@@ -3,6 +3,7 @@ Playwright. Screenshots go to `artifacts/screenshots/` (CI keeps that directory)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ from tests.e2e.conftest import STEWARD, _free_port, _stop, _wait_healthy
 from tests.openlineage_events import PRODUCER, dataset, run_event
 
 CHROMIUM = Path("/usr/bin/chromium")
+TRINO_EVENT = Path(__file__).parents[1] / "audit" / "fixtures" / "trino_select_masked.json"
 SCREENSHOTS = Path(__file__).parents[2] / "artifacts" / "screenshots"
 ADMIN = Principal(user="admin", is_admin=True)
 CUSTOMERS = "shop.main.customers"
@@ -143,6 +145,20 @@ def _lineage(url: str, token: str, duck: Path) -> None:
         assert sent.status_code == 201, sent.text
 
 
+def _queries(url: str, token: str, times: int) -> None:
+    """Ana's queries of both tables, reported by Trino's event listener (its fixture's
+    query, renamed to the shop's tables) and recorded in the audit log."""
+    text = (TRINO_EVENT).read_text()
+    for old, new in (('"lake"', '"shop"'), ('"crm"', '"main"'), ('"sales"', '"main"')):
+        text = text.replace(old, new)
+    text = text.replace("lake.crm.", "shop.main.").replace("lake.sales.", "shop.main.")
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
+        for number in range(times):
+            payload = json.loads(text.replace("00042", f"0004{number + 3}"))
+            sent = http.post("/api/v1/audit/trino", json=payload)
+            assert sent.status_code == 201, sent.text
+
+
 def _check(name: str, dataset: str, column: str | None, status: Any) -> CheckResult:
     return CheckResult(
         name=name,
@@ -202,6 +218,7 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
     url, process, env = start_server(home)
     try:
         _lineage(url, tokens["admin"], home / "shop.duckdb")
+        _queries(url, tokens["admin"], 2)
         yield Shop(url, home, env, tokens["admin"], tokens["analyst"], tokens["owner"])
     finally:
         _stop(process)

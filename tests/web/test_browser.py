@@ -49,6 +49,13 @@ def test_admin_signs_in_searches_opens_a_dataset_and_signs_out(shop: Shop, page:
     expect(page.get_by_test_id("mask")).to_have_count(0)
     screenshot(page, "dataset-schema")
 
+    # Who queried it, from the audit log: the analyst, twice.
+    tabs(page).get_by_role("link", name="Usage", exact=True).click()
+    expect(page.get_by_test_id("usage").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("usage").locator("tbody tr")).to_contain_text("ana")
+    expect(page.get_by_test_id("usage").locator("tbody tr td").first).to_have_text("2")
+    screenshot(page, "dataset-usage")
+
     # The lineage tab links the neighbours: the report built from this table.
     tabs(page).get_by_role("link", name="Lineage", exact=True).click()
     expect(page.get_by_test_id("upstream")).to_contain_text("none")
@@ -81,8 +88,7 @@ def test_admin_signs_in_searches_opens_a_dataset_and_signs_out(shop: Shop, page:
     expect(page.get_by_test_id("check").filter(has_text="total_positive")).to_contain_text(
         "flapping"
     )
-    for name, shot in (("Usage", "dataset-usage"), ("Properties", "dataset-properties"),
-                       ("Lineage", "dataset-lineage")):  # fmt: skip
+    for name, shot in (("Properties", "dataset-properties"), ("Lineage", "dataset-lineage")):
         tabs(page).get_by_role("link", name=name, exact=True).click()
         expect(page.locator("#panel-title")).to_have_text(re.compile(name))
         screenshot(page, shot)
@@ -164,3 +170,6 @@ def test_owner_edits_description_owners_and_tags_inline(shop: Shop, page: Any) -
     assert stored["description"]["text"] == "Every order, one row each"
     assert {t["tag"] for t in stored["tags"]} == {"sales", "finance"}
     assert stored["description"]["author"] == "olga"
+    # An owner may see who queried their dataset.
+    tabs(page).get_by_role("link", name="Usage", exact=True).click()
+    expect(page.get_by_test_id("usage").locator("tbody tr")).to_contain_text("ana")
