@@ -46,6 +46,11 @@ masks:
   - columns: ["tag:pii.email"]
     mask: email
 """
+# Version 2 adds a role that may describe, not read, the shop's tables.
+POLICY_V2 = POLICY.replace(
+    "  analyst: {groups: [analysts]}\n",
+    "  analyst: {groups: [analysts]}\n  auditor: {groups: [auditors]}\n",
+).replace("grants:\n", 'grants:\n  - roles: [auditor]\n    describe: ["shop.*"]\n')
 
 
 @dataclass
@@ -96,6 +101,7 @@ def _catalog(home: Path) -> None:
             ADMIN,
         )
         apply(steward.store, POLICY, actor=None)
+        apply(steward.store, POLICY_V2, actor=None)
         # Three runs of two checks: one steady, one passing and failing by turns.
         for status in ("pass", "fail", "pass", "fail"):
             record_results(

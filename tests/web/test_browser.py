@@ -95,6 +95,15 @@ def test_admin_signs_in_searches_opens_a_dataset_and_signs_out(shop: Shop, page:
 
     page.get_by_role("link", name="Policies").click()
     expect(page.get_by_test_id("rules")).to_contain_text("mask")
+    # The active version is 2; its diff shows what it added, version 1's what it started with.
+    expect(page.get_by_role("heading", name="Active: version 2")).to_be_visible()
+    diff = page.get_by_test_id("policy-diff")
+    expect(diff).to_contain_text("+ role auditor: groups [auditors]")
+    expect(diff).to_contain_text("+ grant describe on [shop.*] to [auditor]")
+    expect(diff).not_to_contain_text("+ role analyst")
+    page.get_by_role("link", name="1", exact=True).click()
+    expect(diff).to_contain_text("+ role analyst: groups [analysts]")
+    expect(diff).not_to_contain_text("auditor")
     page.get_by_label("Role", exact=True).select_option("analyst")
     page.get_by_label("Table", exact=True).fill(CUSTOMERS)
     page.get_by_role("button", name="Explain").click()
