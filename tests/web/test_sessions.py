@@ -245,3 +245,30 @@ def test_api_docs_and_openapi_are_for_signed_in_users_only(browser: TestClient, 
     browser.cookies.clear()
     with_token = browser.get("/api/openapi.json", headers={"Authorization": f"Bearer {admin}"})
     assert with_token.status_code == 200
+
+
+def test_sign_in_sign_out_and_refused_sign_ins_are_audited(
+    browser: TestClient, admin: str, steward: Steward
+) -> None:
+    issued = create_token(steward.store, user="ana", groups=["analysts"])
+    sign_in(browser, issued.secret)
+    page = browser.get("/").text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    browser.post("/logout", data={"csrf_token": token})
+    browser.get("/login")
+    refused = browser.post(
+        "/login",
+        data={"token": "stw_abc_wrong", "csrf_token": browser.cookies["steward_login_csrf"]},
+    )
+    assert refused.status_code == 401
+    with TestClient(create_app(steward)) as http:
+        http.headers["Authorization"] = f"Bearer {admin}"
+        web = http.get("/api/v1/audit", params={"action": "web.*"}).json()["records"]
+        failed = http.get("/api/v1/audit", params={"action": "auth.failed"}).json()["records"]
+    assert [(r["action"], r["actor"]["user"]) for r in web] == [
+        ("web.sign_out", "ana"),
+        ("web.sign_in", "ana"),
+    ]
+    assert web[1]["details"] == {"via": "token"}
+    assert [r["details"]["path"] for r in failed] == ["/login"]
+    assert "stw_abc_wrong" not in str(failed)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from steward.audit.refusals import Refusal, write
 from steward.errors import StewardError, Unauthenticated
 from steward.identity.oidc import looks_like_jwt
-from steward.identity.tokens import authenticate
+from steward.identity.tokens import authenticate, claimed_token_id
 from steward.web import oidc_login, sessions
 from steward.web.auth import (
     COOKIE,
@@ -49,6 +51,17 @@ def _login_page(
     )
     set_cookie(request, response, LOGIN_COOKIE, token, max_age=3600)
     return response
+
+
+async def _audit_refusal(request: Request, token: str, reason: str) -> None:
+    """A refused sign-in, counted with the API's refused tokens (one record per client and
+    minute, then a summary): the token id it claims, never the secret."""
+    client = request.client.host if request.client else None
+    details = {"method": request.method, "path": request.url.path}
+    refusal = Refusal(client, claimed_token_id(token), reason, details)
+    writes = request.app.state.refusals.account(refusal)
+    if writes:
+        await run_in_threadpool(write, steward_of(request).store, writes)
 
 
 def _signed_in_response(request: Request, secret: str, next_path: str) -> Response:
@@ -95,7 +108,10 @@ async def post_login(request: Request) -> Response:
             raise Unauthenticated("that is a JWT: use 'Sign in with OIDC' instead")
         principal = await run_in_threadpool(authenticate, steward.store, token)
     except Unauthenticated as exc:
+        await _audit_refusal(request, token, exc.message)
         return _login_page(request, next_path, message=f"Not signed in: {exc.message}", status=401)
+    # A browser signing in again leaves no older session of its own behind.
+    await run_in_threadpool(sessions.end, steward.store, request.cookies.get(COOKIE))
     secret = await run_in_threadpool(
         sessions.start, steward.store, principal, via="token", settings=steward.settings
     )
@@ -155,6 +171,7 @@ def get_login_callback(request: Request) -> Response:
         principal = oidc_login.principal_of(steward.settings, id_token, sign_in)
     except StewardError as exc:
         return _login_page(request, "/", message=f"Not signed in: {exc.message}", status=401)
+    sessions.end(steward.store, request.cookies.get(COOKIE))
     secret = sessions.start(steward.store, principal, via="oidc", settings=steward.settings)
     return _signed_in_response(request, secret, sign_in.next_path)
 
@@ -166,7 +183,11 @@ async def post_logout(
     """Sign out: the session ends on the server and the cookie is cleared."""
     form = await form_of(request)
     check_csrf(session, form.get(CSRF_FIELD))
-    await run_in_threadpool(sessions.end, steward_of(request).store, request.cookies.get(COOKIE))
+    await run_in_threadpool(
+        partial(sessions.end, actor=session.principal),
+        steward_of(request).store,
+        request.cookies.get(COOKIE),
+    )
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

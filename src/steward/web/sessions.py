@@ -4,6 +4,7 @@ A session remembers the principal it signed in as (from an API token or an OIDC 
 token), a CSRF token for its forms, when it was last used and when it must end. It
 ends after `web_session_idle_minutes` without a request, `web_session_max_hours` after
 sign-in, on sign-out, or, for a token sign-in, as soon as the token is revoked.
+Signing in and out are recorded in the audit log (`web.sign_in`, `web.sign_out`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from steward.audit.log import record
 from steward.config import Settings
 from steward.identity.models import Principal
 from steward.store import Store
@@ -74,6 +76,7 @@ def start(store: Store, principal: Principal, *, via: str, settings: Settings) -
                 expires_at=when + timedelta(hours=settings.web_session_max_hours),
             )
         )
+        record(conn, actor=principal, action="web.sign_in", details={"via": via})
         # Sessions over for a day are of no use to anyone: drop them as new ones start.
         conn.execute(web_sessions.delete().where(web_sessions.c.expires_at < when - timedelta(1)))
     return secret
@@ -110,18 +113,22 @@ def load(store: Store, secret: str | None, *, settings: Settings) -> WebSession 
     return WebSession(principal, row.csrf_token, row.via, row.expires_at)
 
 
-def end(store: Store, secret: str | None) -> None:
-    """End the session a cookie names, on the server: the id is worthless from now on."""
+def end(store: Store, secret: str | None, *, actor: Principal | None = None) -> None:
+    """End the session a cookie names, on the server: the id is worthless from now on.
+
+    `actor` given (a sign-out), the audit log records it as `web.sign_out`.
+    """
     if not secret:
         return
+    s = web_sessions.c
     with store.write() as conn:
-        conn.execute(
+        ended = conn.execute(
             web_sessions.update()
-            .where(
-                web_sessions.c.session_hash == _digest(secret), web_sessions.c.ended_at.is_(None)
-            )
+            .where(s.session_hash == _digest(secret), s.ended_at.is_(None))
             .values(ended_at=now())
-        )
+        ).rowcount
+        if ended and actor is not None:
+            record(conn, actor=actor, action="web.sign_out")
 
 
 @dataclass(frozen=True)
