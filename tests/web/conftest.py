@@ -26,7 +26,7 @@ from steward.quality.history import record_results
 from steward.quality.models import CheckResult
 from steward.schema.catalog_sync import sync_source
 from tests.e2e.conftest import STEWARD, _free_port, _stop, _wait_healthy
-from tests.openlineage_events import PRODUCER, dataset, run_event
+from tests.openlineage_events import PRODUCER, dataset, dbt_test_event, run_event
 
 CHROMIUM = Path("/usr/bin/chromium")
 TRINO_EVENT = Path(__file__).parents[1] / "audit" / "fixtures" / "trino_select_masked.json"
@@ -146,9 +146,38 @@ def _lineage(url: str, token: str, duck: Path) -> None:
         inputs=[dataset(shop, CUSTOMERS), dataset(shop, ORDERS)],
         outputs=[dataset("warehouse", REPORT, schema=nested)],
     )
+    # The next day the report gains a column: its schema's version 2.
+    later = json.loads(json.dumps(nested))
+    later["fields"].append({"name": "order_count", "type": "BIGINT"})
+    next_day = run_event(
+        "build_customer_orders",
+        inputs=[dataset(shop, CUSTOMERS), dataset(shop, ORDERS)],
+        outputs=[dataset("warehouse", REPORT, schema=later)],
+        event_time="2024-05-02T10:00:00.000Z",
+    )
+    # dbt-ol reports the tests dbt ran on the orders table.
+    tests = dbt_test_event(
+        shop,
+        ORDERS,
+        [
+            {"assertion": "not_null", "success": True, "column": "id"},
+            {"assertion": "unique", "success": False, "column": "id"},
+        ],
+        job="shop.orders.build.test",
+    )
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
-        sent = http.post("/api/v1/lineage", json=event)
-        assert sent.status_code == 201, sent.text
+        for sent in (event, next_day, tests):
+            answer = http.post("/api/v1/lineage", json=sent)
+            assert answer.status_code == 201, answer.text
+        deprecated = http.post(
+            "/api/v1/schema/deprecations",
+            json={
+                "target": f"{CUSTOMERS}.region",
+                "sunset": "2027-01-01",
+                "replacement": "country",
+            },
+        )
+        assert deprecated.status_code in (200, 201), deprecated.text
 
 
 def _queries(url: str, token: str, times: int) -> None:

@@ -22,6 +22,9 @@ def test_admin_signs_in_searches_opens_a_dataset_and_signs_out(shop: Shop, page:
     sign_in(page, shop.url, shop.admin)
     expect(page.get_by_test_id("signed-in-as")).to_contain_text("admin")
 
+    # Keyboard first: the first Tab reaches the skip link, which lands on the content.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     # "/" focuses the search box; the results are ranked as the API ranks them.
     page.locator("body").press("/")
     expect(page.get_by_label("Search datasets")).to_be_focused()
@@ -52,6 +55,9 @@ def test_admin_signs_in_searches_opens_a_dataset_and_signs_out(shop: Shop, page:
     # An admin sees every column clear.
     expect(page.get_by_test_id("column-email")).to_contain_text("pii.email")
     expect(page.get_by_test_id("mask")).to_have_count(0)
+    expect(page.get_by_test_id("column-region")).to_contain_text(
+        "deprecated → country, sunset 2027-01-01"
+    )
     screenshot(page, "dataset-schema")
 
     # Who queried it, from the audit log: the analyst, twice.
@@ -74,6 +80,14 @@ def test_admin_signs_in_searches_opens_a_dataset_and_signs_out(shop: Shop, page:
     )
     expect(shipping).to_contain_text("Where the orders went")
     screenshot(page, "dataset-nested")
+    # Its schema history: version 2 added a column.
+    tabs(page).get_by_role("link", name="Schema history", exact=True).click()
+    versions = page.get_by_test_id("version")
+    expect(versions).to_have_count(2)
+    expect(versions.first).to_contain_text("Version 2")
+    expect(versions.first.locator(".diff li")).to_have_text([re.compile(r"added order_count")])
+    expect(versions.last).to_contain_text("First version")
+    screenshot(page, "dataset-history-diff")
     tabs(page).get_by_role("link", name="Lineage", exact=True).click()
     expect(page.get_by_test_id("upstream").get_by_role("link")).to_have_text([CUSTOMERS, ORDERS])
 
@@ -93,6 +107,12 @@ def test_admin_signs_in_searches_opens_a_dataset_and_signs_out(shop: Shop, page:
     expect(page.get_by_test_id("check").filter(has_text="total_positive")).to_contain_text(
         "flapping"
     )
+    # dbt's tests, reported through OpenLineage, beside Steward's own checks.
+    unique = page.get_by_test_id("check").filter(has_text="unique(id)")
+    expect(unique).to_contain_text("openlineage")
+    expect(unique).to_contain_text("fail")
+    expect(page.get_by_test_id("check").filter(has_text="not_null(id)")).to_contain_text("pass")
+    screenshot(page, "dataset-quality")
     for name, shot in (("Properties", "dataset-properties"), ("Lineage", "dataset-lineage")):
         tabs(page).get_by_role("link", name=name, exact=True).click()
         expect(page.locator("#panel-title")).to_have_text(re.compile(name))
