@@ -1,4 +1,4 @@
-"""Web sessions and CSRF, through the app on SQLite and PostgreSQL: cookie flags, expiry,
+"""The web UI through the app on SQLite and PostgreSQL: sessions and their cookie flags,
 sign-out, revoked tokens, the `next` redirect, and changes refused without the token."""
 
 from __future__ import annotations
@@ -272,3 +272,10 @@ def test_sign_in_sign_out_and_refused_sign_ins_are_audited(
     assert web[1]["details"] == {"via": "token"}
     assert [r["details"]["path"] for r in failed] == ["/login"]
     assert "stw_abc_wrong" not in str(failed)
+
+
+def test_a_search_without_words_says_so_on_the_page(browser: TestClient, admin: str) -> None:
+    sign_in(browser, admin)
+    answer = browser.get("/", params={"q": "?!"})
+    assert answer.status_code == 200
+    assert "has no words to search for" in answer.text

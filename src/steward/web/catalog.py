@@ -131,7 +131,11 @@ def get_search(
     filters = SearchFilters(
         source=source or None, tag=tag or None, owner=owner or None, domain=domain or None
     )
-    cards = _search(store, session, q, filters)
+    problem = None
+    try:
+        cards = _search(store, session, q, filters)
+    except InvalidInput as exc:  # a query of punctuation only: say so beside the box
+        cards, problem = [], exc.message
     if pii:
         # The search index has no PII column: the facet narrows the ranked page.
         cards = [c for c in cards if c["pii"] == (pii == "yes")]
@@ -144,7 +148,14 @@ def get_search(
     return page(
         request,
         "search.html",
-        {"q": q, "cards": cards, "facets": _facets(cards), "chosen": chosen, "link": link},
+        {
+            "q": q,
+            "cards": cards,
+            "facets": _facets(cards),
+            "chosen": chosen,
+            "link": link,
+            "problem": problem,
+        },
         session=session,
         title="Search" if not q else f"{q} · Search",
     )
