@@ -19,11 +19,12 @@ from starlette.responses import RedirectResponse, Response
 from steward.audit.log import AuditFilter, list_records, record_change
 from steward.catalog.edits import DatasetEdit, OwnerSpec, can_edit, edit_dataset
 from steward.catalog.search import SearchFilters, search
-from steward.catalog.views import dataset_page
-from steward.errors import Forbidden, InvalidInput, NotFound
-from steward.lineage.nodes import dataset_names, node_id
+from steward.catalog.views import dataset_page, describe_datasets, neighbours
+from steward.errors import Forbidden, InvalidInput
+from steward.lineage.scope import Hidden
 from steward.policy.sight import PolicySight, sight_for
-from steward.quality.openlineage import dataset_quality_view
+from steward.quality.history import latest
+from steward.quality.openlineage import assertion_checks, dataset_quality_view
 from steward.schema.deprecations import by_catalog_name, deprecations, shown_with
 from steward.schema.history import capture, dataset_id_of, history
 from steward.web.auth import CSRF_FIELD, check_csrf, form_of, signed_in, steward_of
@@ -60,7 +61,12 @@ def quality_status(checks: list[dict[str, Any]]) -> str | None:
 
 
 def _search(store: Any, session: WebSession, q: str, filters: SearchFilters) -> list[Any]:
-    """Results as `GET /api/v1/catalog/search` ranks them, each with what its card shows."""
+    """Results as `GET /api/v1/catalog/search` ranks them, each with what its card shows.
+
+    The cards read the datasets in one batch (`describe_datasets`), as the policy lets
+    the principal see them: denied columns do not count towards PII, hidden lineage
+    (other users' queries) not towards the neighbour counts.
+    """
     sight = sight_for(store, session.principal)
     only = None
     if sight is not None:
@@ -69,32 +75,35 @@ def _search(store: Any, session: WebSession, q: str, filters: SearchFilters) -> 
     found = search(store, q, filters=filters, limit=RESULTS, only=only)
     cards = []
     with store.read() as conn:
+        ids = {r["name"]: dataset_id_of(conn, r["name"]) for r in found}
+        hidden = sight.hidden(conn) if sight is not None else Hidden()
+        withheld = sight.withheld(conn, list(ids.values())) if sight is not None else {}
+        views = describe_datasets(conn, list(ids.values()))
         marks = by_catalog_name(conn, [r["name"] for r in found])
         for result in found:
-            ref = result["name"]
-            try:
-                view = dataset_page(conn, ref, sight)
-            except NotFound:
-                # Known only from OpenLineage: its search name is `namespace/name`.
-                ids = [dataset_id_of(conn, ref)]
-                names = dataset_names(conn, ids)[ids[0]]
-                ref = node_id("dataset", names["namespace"], names["name"])
-                view = dataset_page(conn, ref, sight)
-            access = None if sight is None or view["name"] is None else sight.access(conn, ref)
-            quality = dataset_quality_view(
-                conn, view["id"], dataset_id_of(conn, ref), access=access
+            dataset_id = ids[result["name"]]
+            if sight is not None and withheld[dataset_id] is None:
+                continue  # no longer describable since the search ran
+            view = views[dataset_id]
+            denied = withheld.get(dataset_id) or frozenset()
+            view["columns"] = [c for c in view["columns"] if c["name"] not in denied]
+            near = neighbours(conn, dataset_id, hidden)
+            access = (
+                None if sight is None or view["name"] is None else sight.access(conn, view["name"])
             )
+            checks = latest(conn, view["id"], access=access)
+            checks += assertion_checks(conn, dataset_id, access=access)
             own = [d for d in marks.get(result["name"], []) if d.column is None]
             cards.append(
                 {
                     **result,
-                    "ref": ref,
+                    "ref": view["id"],
                     "owners": view["owners"],
                     "tags": sorted({t["tag"] for t in view["tags"]}),
                     "pii": _pii(view),
-                    "quality": quality_status(quality["quality"]),
-                    "upstream": len(view["upstream"]),
-                    "downstream": len(view["downstream"]),
+                    "quality": quality_status(checks),
+                    "upstream": len(near["upstream"]),
+                    "downstream": len(near["downstream"]),
                     "deprecated": own[0] if own else None,
                 }
             )
