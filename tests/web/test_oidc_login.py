@@ -93,6 +93,7 @@ def _sign_in_at_provider(page: Any, steward: str, login: str, next_path: str = "
     # The provider's development pages import a web font; nothing here leaves the machine.
     page.context.route(re.compile(r"^https://fonts\."), lambda route: route.abort())
     page.goto(f"{steward}{next_path}")
+    screenshot(page, "login-oidc")
     page.get_by_role("link", name="Sign in with OIDC").click()
     page.locator("input[name=login]").fill(login)
     page.locator("input[name=password]").fill("any password")
