@@ -217,6 +217,22 @@ def test_owner_edits_description_owners_and_tags_inline(shop: Shop, page: Any) -
     assert stored["description"]["text"] == "Every order, one row each"
     assert {t["tag"] for t in stored["tags"]} == {"sales", "finance"}
     assert stored["description"]["author"] == "olga"
+    # A page's script reaches the JSON API with the session and its CSRF token ...
+    patched = page.evaluate(
+        """ref => steward.api('/api/v1/datasets/' + ref, {method: 'PATCH',
+                                                        body: {addTags: ['from-script']}})
+              .then(d => d.tags.map(t => t.tag))""",
+        ORDERS,
+    )
+    assert "from-script" in patched
+    # ... and without the token the same request is refused.
+    refused = page.evaluate(
+        """ref => fetch('/api/v1/datasets/' + ref, {method: 'PATCH',
+                 headers: {'Content-Type': 'application/json'},
+                 body: JSON.stringify({addTags: ['forged']})}).then(r => r.status)""",
+        ORDERS,
+    )
+    assert refused == 403
     # An owner may see who queried their dataset.
     tabs(page).get_by_role("link", name="Usage", exact=True).click()
     expect(page.get_by_test_id("usage").locator("tbody tr")).to_contain_text("ana")
