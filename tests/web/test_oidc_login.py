@@ -151,3 +151,11 @@ def test_a_callback_this_browser_did_not_start_is_refused(oidc: Provider) -> Non
         assert answer.status_code == 401
         assert "not started from this browser" in answer.text
         assert "steward_session" not in victim.cookies
+
+
+def test_pkce_challenge_is_rfc_7636s_s256() -> None:
+    from steward.web.oidc_login import code_challenge
+
+    # RFC 7636, appendix B.
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    assert code_challenge(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
