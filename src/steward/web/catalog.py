@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
+from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -27,6 +28,7 @@ from steward.quality.history import latest
 from steward.quality.openlineage import assertion_checks, dataset_quality_view
 from steward.schema.deprecations import by_catalog_name, deprecations, shown_with
 from steward.schema.history import capture, dataset_id_of, history
+from steward.store import Store
 from steward.web.auth import CSRF_FIELD, check_csrf, form_of, signed_in, steward_of
 from steward.web.render import page
 from steward.web.sessions import WebSession
@@ -60,7 +62,9 @@ def quality_status(checks: list[dict[str, Any]]) -> str | None:
     return "failing" if statuses & FAILING else "passing"
 
 
-def _search(store: Any, session: WebSession, q: str, filters: SearchFilters) -> list[Any]:
+def _search(
+    store: Store, session: WebSession, q: str, filters: SearchFilters
+) -> list[dict[str, Any]]:
     """Results as `GET /api/v1/catalog/search` ranks them, each with what its card shows.
 
     The cards read the datasets in one batch (`describe_datasets`), as the policy lets
@@ -170,7 +174,7 @@ def get_search(
     )
 
 
-def _dataset(conn: Any, ref: str, sight: PolicySight | None) -> dict[str, Any]:
+def _dataset(conn: Connection, ref: str, sight: PolicySight | None) -> dict[str, Any]:
     """A dataset as `GET /api/v1/datasets/{ref}` shows it to this principal."""
     view = dataset_page(conn, ref, sight)
     access = None if sight is None or view["name"] is None else sight.access(conn, view["name"])
@@ -190,7 +194,7 @@ def _dataset(conn: Any, ref: str, sight: PolicySight | None) -> dict[str, Any]:
     return view
 
 
-def _history(conn: Any, view: dict[str, Any]) -> list[Any]:
+def _history(conn: Connection, view: dict[str, Any]) -> list[Any]:
     """Schema versions, newest first, without the columns the principal may not see."""
     withheld = {c.lower() for c in view["withheld"] or ()}
     capture(conn, [view["dataset_id"]])
@@ -208,7 +212,7 @@ def _history(conn: Any, view: dict[str, Any]) -> list[Any]:
     return shown
 
 
-def _usage(conn: Any, view: dict[str, Any]) -> list[dict[str, Any]]:
+def _usage(conn: Connection, view: dict[str, Any]) -> list[dict[str, Any]]:
     """Who queried the dataset, how often and when last, from the audit log."""
     name = view["name"] or view["nodeId"]
     records = list_records(conn, AuditFilter(dataset=name, action="query"), limit=USAGE_RECORDS)

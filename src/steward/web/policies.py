@@ -11,7 +11,8 @@ from steward.errors import Forbidden, InvalidInput, StewardError
 from steward.policy.effective import access_json, catalog_tables, effective_access
 from steward.policy.load import load
 from steward.policy.models import Policy
-from steward.policy.versions import active, diff, get, history, rule_lines
+from steward.policy.versions import PolicyVersion, active, diff, get, history, rule_lines
+from steward.store import Store
 from steward.web.auth import signed_in, steward_of
 from steward.web.render import page
 from steward.web.sessions import WebSession
@@ -63,7 +64,7 @@ def get_policies(
         context["roles"] = sorted(policy.roles)
         shown = version or number
         context["shown"] = shown
-        context["changes"] = _changes(store, versions, shown)
+        context["changes"] = _changes(versions, shown)
     if table:
         try:
             context["explain"] = _explain(store, current, role, groups, table)
@@ -72,7 +73,7 @@ def get_policies(
     return page(request, "policies.html", context, session=session, title="Policies")
 
 
-def _changes(store: Any, versions: list[Any], number: int) -> list[str]:
+def _changes(versions: list[PolicyVersion], number: int) -> list[str]:
     """What version `number` changed from the version before it."""
     by_number = {v.version: v for v in versions}
     if number not in by_number:
@@ -88,7 +89,7 @@ def _changes(store: Any, versions: list[Any], number: int) -> list[str]:
 
 
 def _explain(
-    store: Any, current: tuple[int, Policy] | None, role: str, groups: str, table: str
+    store: Store, current: tuple[int, Policy] | None, role: str, groups: str, table: str
 ) -> dict[str, Any]:
     chosen = current if current is not None else (None, Policy())
     policy = chosen[1]
