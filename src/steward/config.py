@@ -112,6 +112,20 @@ class Settings(BaseSettings):
     query_threads: int = Field(default=2, ge=1)
     query_max_result_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     query_max_sql_depth: int = Field(default=200, ge=10)
+    # The web UI's sign-in sessions (docs/web.md): ended after this long without a
+    # request, and this long after sign-in whatever happens.
+    web_session_idle_minutes: float = Field(default=30.0, gt=0)
+    web_session_max_hours: float = Field(default=12.0, gt=0)
+    # Trust `X-Forwarded-Proto` (a TLS-terminating proxy in front): Secure cookies and
+    # https redirect URIs. Off: only a request that itself came over https counts.
+    web_trust_proxy: bool = False
+    # "Sign in with OIDC": the client registered at `oidc_issuer` (default client id:
+    # `oidc_audience`, so that ID tokens pass the same verifier as bearer JWTs).
+    web_oidc_client_id: str | None = None
+    web_oidc_client_secret: str | None = None
+    web_oidc_scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "email", "profile", "groups"]
+    )
 
     @field_validator("oidc_algorithms")
     @classmethod

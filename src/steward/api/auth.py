@@ -37,7 +37,16 @@ async def principal(request: Request) -> Principal:
     HTTP Basic with the token as the password (`Basic base64(anything:token)`) is taken
     too: it is what Kafka schema registry clients send (`basic.auth.user.info`).
     """
-    bearer = _presented_token(request.headers.get("authorization"))
+    header = request.headers.get("authorization")
+    if not header:
+        # A web UI session cookie (its CSRF token required on changes), see docs/web.md.
+        from steward.web.auth import api_principal
+
+        session_caller = await api_principal(request)
+        if session_caller is not None:
+            request.state.principal = session_caller
+            return session_caller
+    bearer = _presented_token(header)
     steward = steward_of(request)
     if looks_like_jwt(bearer):
         caller = await _jwt_principal(request, steward, bearer)

@@ -79,4 +79,8 @@ def create_app(steward: Steward) -> FastAPI:
     app.include_router(query.router, dependencies=authenticated)
     app.include_router(schema.router, dependencies=authenticated)
     app.include_router(schema_registry.router, dependencies=authenticated)
+    # The web UI (docs/web.md): pages, static files, HTML error pages; sessions, not tokens.
+    from steward.web import install
+
+    install(app)
     return app

@@ -683,6 +683,40 @@ registry_settings = sa.Table(
 )
 
 
+# Web sign-in sessions (docs/web.md): the browser holds a random id, this table its
+# SHA-256 and the principal it signed in as. Ending a session sets `ended_at`.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("via", sa.String(16), nullable=False),  # token | oidc
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("groups", Json, nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False),
+    sa.Column("token_id", sa.String(32)),
+    sa.Column("scopes", Json, nullable=False),
+    sa.Column("attributes", Json, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("ended_at", sa.DateTime),
+)
+
+# OIDC sign-ins under way: the `state` sent to the issuer (hashed), with the nonce, the
+# PKCE code verifier and where to go after; each is used once and lives a few minutes.
+web_sign_ins = sa.Table(
+    "web_sign_ins",
+    metadata,
+    sa.Column("state_hash", sa.String(64), primary_key=True),
+    sa.Column("nonce", sa.String(64), nullable=False),
+    sa.Column("code_verifier", sa.String(128), nullable=False),
+    sa.Column("next_path", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+)
+
+
 def declared_here(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
