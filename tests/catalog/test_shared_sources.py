@@ -450,3 +450,32 @@ def test_entries_synced_before_migration_0013_become_their_sources_statements(
         tested_by = conn.execute(sa.text("SELECT source FROM catalog_tests")).scalar()
     assert (fingerprint, tested_by) == ("abc", "warehouse")
     steward.close()
+
+
+def test_a_rule_naming_the_table_by_the_other_sources_name_is_warned_of(
+    steward: Steward, warehouse: DatabaseSource, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog shows the warehouse's name; a mask written with dbt's name masks nothing,
+    and `policy validate` says so, naming the name to use."""
+    from steward.policy.drift import validation_warnings
+    from steward.policy.load import load
+
+    monkeypatch.setenv("WH_HOST", warehouse.url.host or "localhost")
+    run(steward, open_shop(dbt_project(tmp_path, warehouse)), warehouse)
+    policy = load(
+        {
+            "policy.yaml": "roles: {analyst: {groups: [analysts]}}\n"
+            "grants: [{roles: [analyst], select: [shop.sales.orders, warehouse.sales.*]}]\n"
+            "masks: [{columns: [shop.sales.orders.email, tag:pii.email], mask: redact}]\n"
+        }
+    ).policy
+    warnings = validation_warnings(steward.store, policy)
+    renamed = [w for w in warnings if "which the catalog shows as" in w]
+    assert renamed == [
+        "grants[0] names shop.sales.orders, which the catalog shows as warehouse.sales.orders"
+        " (two sources state it): the rule applies to nothing until it names"
+        " warehouse.sales.orders",
+        "masks[0] names shop.sales.orders, which the catalog shows as warehouse.sales.orders"
+        " (two sources state it): the rule applies to nothing until it names"
+        " warehouse.sales.orders",
+    ]

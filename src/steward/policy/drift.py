@@ -13,7 +13,7 @@ policy was applied (`columns_at`): applying a policy again is the acknowledgemen
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -27,7 +27,12 @@ from steward.policy.decide import columns_named, decide, matches
 from steward.policy.load import CALLER_NAMES
 from steward.policy.models import Policy
 from steward.store import Store
-from steward.store.schema import catalog_entries, dataset_fields, dataset_versions
+from steward.store.schema import (
+    catalog_entries,
+    catalog_entry_sources,
+    dataset_fields,
+    dataset_versions,
+)
 
 Columns = Sequence[tuple[str, frozenset[str]]]
 DriftKind = Literal["gone", "pii_in_clear"]
@@ -250,8 +255,56 @@ def validation_warnings(store: Store, policy: Policy) -> list[str]:
             sa.select(catalog_entries.c.name).where(catalog_entries.c.deleted_at.is_(None))
         ).scalars()
         warnings = filter_denials(policy, columns_of=catalog_columns(conn), names=sorted(names))
+        warnings += other_source_names(policy, _names_shown_as(conn))
     # Row filters naming a gone column are among the filter denials already.
     warnings += [
         d.message for d in active_drift(store, policy) if not d.rule.startswith("row_filters")
     ]
     return warnings
+
+
+def other_source_names(policy: Policy, shown_as: Mapping[str, str]) -> list[str]:
+    """Rules naming a table by a name the catalog does not show it under.
+
+    A table two sources state (a dbt model and the warehouse table it builds) is shown
+    under one catalog name, its authority's; the policy matches that name only, so a rule
+    written with the other source's name applies to nothing. `shown_as` maps each such
+    other name (lower case) to the name shown.
+    """
+    found = []
+    for rule, pattern in _table_patterns(policy):
+        shown = shown_as.get(pattern.lower())
+        if shown is not None:
+            found.append(
+                f"{rule} names {pattern}, which the catalog shows as {shown} (two sources"
+                f" state it): the rule applies to nothing until it names {shown}"
+            )
+    return found
+
+
+def _table_patterns(policy: Policy) -> Iterator[tuple[str, str]]:
+    """(rule, table name) for each table a rule names literally, without wildcards."""
+    named: list[tuple[str, str]] = []
+    for i, grant in enumerate(policy.grants):
+        named += [(f"grants[{i}]", t) for t in (*grant.select, *grant.describe)]
+    for i, mask in enumerate(policy.masks):
+        named += [(f"masks[{i}]", c.rsplit(".", 1)[0]) for c in mask.columns if "." in c]
+    for i, row_filter in enumerate(policy.row_filters):
+        named.append((f"row_filters[{i}]", row_filter.table))
+    for i, deny in enumerate(policy.deny):
+        named += [(f"deny[{i}]", t) for t in deny.tables]
+        named += [(f"deny[{i}]", c.rsplit(".", 1)[0]) for c in deny.columns if "." in c]
+    for rule, name in dict.fromkeys(named):
+        if "*" not in name and not name.startswith("tag:"):
+            yield rule, name
+
+
+def _names_shown_as(conn: Connection) -> dict[str, str]:
+    """Each live source name of a table that the catalog shows under another name."""
+    e, s = catalog_entries.c, catalog_entry_sources.c
+    rows = conn.execute(
+        sa.select(s.name, e.name.label("shown"))
+        .join(catalog_entries, e.dataset_id == s.dataset_id)
+        .where(s.deleted_at.is_(None), e.deleted_at.is_(None), s.name != e.name)
+    )
+    return {row.name.lower(): row.shown for row in rows}
