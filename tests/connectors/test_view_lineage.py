@@ -183,9 +183,14 @@ def test_a_three_part_name_is_a_table_of_the_source_only_in_its_own_database(
 def test_a_column_the_engine_cannot_resolve_leaves_the_others_their_lineage(
     duckdb: DatabaseSource,
 ) -> None:
-    # ext.extra is not synced (include = main.*), so where `mystery` comes from is unknown.
+    # ext.* is not synced (include = main.*): orders has no `mystery`, but either of the two
+    # unknown tables may, so where it comes from is unknown.
     alter(duckdb, "CREATE TABLE ext.extra (id INTEGER, mystery VARCHAR)")
-    alter(duckdb, "CREATE VIEW odd AS SELECT o.id, mystery FROM orders o, ext.extra x")
+    alter(duckdb, "CREATE TABLE ext.more (id INTEGER)")
+    alter(
+        duckdb,
+        "CREATE VIEW odd AS SELECT o.id, mystery FROM orders o, ext.extra x, ext.more y",
+    )
     found = view(duckdb, "odd")
     assert [c.name for c in found.columns] == ["id", "mystery"]
     assert found.column_upstream["id"] == (("main.orders", "id"),)
