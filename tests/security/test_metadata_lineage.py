@@ -184,3 +184,37 @@ def test_listings_and_search_describe_only_what_the_caller_may(
     by_name = _get(http, tokens["outsider"], "/api/v1/search", q="crm/customers")["results"]
     assert [r["description"] for r in by_name] == [None]
     assert _get(http, tokens["analyst"], "/api/v1/search", q="ssn")["totalCount"] == 1
+
+
+def test_other_names_of_a_dataset_follow_describe(
+    http: TestClient, tokens: dict[str, str], lineage: dict[str, Any]
+) -> None:
+    """A Spark job names customers by its location, linked to its catalog name: the two are
+    one node, and its other name is a symlink, which only those who may describe it see."""
+    location = dataset(
+        "s3://warehouse",
+        "/crm/customers",
+        symlinks={
+            "_producer": "https://example.com/spark",
+            "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/SymlinksDatasetFacet.json",
+            "identifiers": [
+                {"namespace": lineage["namespace"], "name": lineage["name"], "type": "TABLE"}
+            ],
+        },
+    )
+    event = run_event("spark_copy", namespace="spark", inputs=[location])
+    answer = http.post("/api/v1/lineage", json=event, headers=bearer(tokens["admin"]))
+    assert answer.status_code == 201, answer.text
+
+    def customers(role: str) -> dict[str, Any]:
+        graph = _get(http, tokens[role], "/api/v1/lineage", nodeId=lineage["node"])
+        return next(n for n in graph["graph"] if lineage["node"] in [n["id"], *n.get("sameAs", [])])
+
+    seen = customers("admin")
+    assert seen["sameAs"]
+    assert "s3://warehouse" in str(seen["sameAs"])
+    assert "s3://warehouse" in str(seen["data"]["sameAs"])
+    hidden = customers("outsider")
+    assert "s3://warehouse" not in str(hidden)
+    assert "sameAs" not in hidden
+    assert "sameAs" not in hidden["data"]

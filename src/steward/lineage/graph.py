@@ -205,10 +205,12 @@ def lineage_graph(
     dataset_ids = [n for n in walk.nodes if n > 0]
     job_ids = [-n for n in walk.nodes if n < 0]
     details = dataset_details(conn, dataset_ids, as_of)
+    merged = _same_as_names(conn, walk, details)
     if sight is not None:
         withheld = sight.withheld(conn, dataset_ids)
         details = {i: strip_dataset(d, withheld[i]) for i, d in details.items()}
-    merged = _same_as_names(conn, walk, details)
+        # Other names are symlinks: withheld with the rest of what may not be described.
+        merged = {i: names for i, names in merged.items() if withheld.get(i) is not None}
     for n, names in merged.items():
         details[n] = {**details[n], "sameAs": names}
     details.update({-i: d for i, d in job_details(conn, job_ids, as_of).items()})
