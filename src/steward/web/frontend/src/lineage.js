@@ -6,6 +6,7 @@ import * as dagre from "@dagrejs/dagre";
 const SVG = "http://www.w3.org/2000/svg";
 const CHAR = 7.2; // px per character of the 12px monospace label font
 const HEIGHT = 34;
+const SIMPLEX_UP_TO = 200; // nodes; above it the faster longest-path ranking
 
 const root = document.getElementById("lineage");
 const svg = document.getElementById("graph");
@@ -65,7 +66,9 @@ function merge(answer) {
   for (const item of answer.graph) {
     const known = state.nodes.get(item.id);
     if (!known || (known.data && known.data.described === false && item.data.described !== false)) {
-      state.nodes.set(item.id, { id: item.id, type: item.type, data: item.data, sameAs: item.sameAs || [] });
+      // Other names of a dataset the viewer may not describe are its symlinks: not shown.
+      const sameAs = item.data.described === false ? [] : item.sameAs || [];
+      state.nodes.set(item.id, { id: item.id, type: item.type, data: item.data, sameAs });
     }
     for (const e of item.inEdges.concat(item.outEdges)) {
       state.edges.set(e.origin + ">" + e.destination, { origin: e.origin, destination: e.destination });
@@ -144,17 +147,32 @@ function failed(error) {
 
 function layout(ids, edges) {
   const g = new dagre.graphlib.Graph({ multigraph: false });
-  g.setGraph({ rankdir: "LR", nodesep: 14, ranksep: 70, edgesep: 8, marginx: 20, marginy: 20 });
+  // dagre's default ranker (network simplex) draws the tightest layers but grows much
+  // faster than linearly: 8 s at 1,000 nodes here, against 0.7 s for longest-path.
+  const ranker = ids.length > SIMPLEX_UP_TO ? "longest-path" : "network-simplex";
+  g.setGraph({ rankdir: "LR", ranker, nodesep: 14, ranksep: 70, edgesep: 8, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const id of ids) {
     const node = state.nodes.get(id);
     g.setNode(id, { width: boxWidth(node), height: HEIGHT });
   }
-  for (const [, e] of edges) g.setEdge(e.origin, e.destination);
+  // A transformation label is laid out as part of its edge, so it overlaps nothing.
+  for (const [key, e] of edges) {
+    const text = edgeLabel(key);
+    const size = text ? { label: text, width: text.length * 6.6 + 8, height: 16, labelpos: "c" } : {};
+    g.setEdge(e.origin, e.destination, size);
+  }
+  const began = performance.now();
   dagre.layout(g);
+  root.setAttribute("data-layout-ms", String(Math.round(performance.now() - began)));
   state.positions = new Map(ids.map((id) => [id, g.node(id)]));
-  state.edgePoints = new Map(edges.map(([key, e]) => [key, g.edge(e.origin, e.destination).points]));
+  state.edgePoints = new Map(edges.map(([key, e]) => [key, g.edge(e.origin, e.destination)]));
   return g.graph();
+}
+
+function edgeLabel(key) {
+  const labels = state.column && state.column.edges.get(key);
+  return labels && labels.length ? labels.join("; ") : "";
 }
 
 function boxWidth(node) {
@@ -171,14 +189,16 @@ function draw() {
   const labelLayer = el("g", { class: "edge-labels" }, view);
   const nodeLayer = el("g", { class: "nodes" }, view);
   for (const [key, e] of edges) {
-    const points = state.edgePoints.get(key);
+    const laid = state.edgePoints.get(key);
+    const points = laid.points;
     const d = "M" + points.map((p) => p.x.toFixed(1) + "," + p.y.toFixed(1)).join("L");
     const lit = state.column && state.column.edges.has(key);
     el("path", { d, class: lit ? "edge lit" : "edge", "marker-end": "url(#arrow)", "data-edge": key }, edgeLayer);
-    if (lit && state.column.edges.get(key).length) {
-      const mid = points[Math.floor(points.length / 2)];
-      const text = state.column.edges.get(key).join("; ");
-      const t = el("text", { x: mid.x, y: mid.y - 6, class: "edge-label", "text-anchor": "middle", "data-testid": "transformation" }, labelLayer);
+    const text = edgeLabel(key);
+    if (text) {
+      const w = text.length * 6.6 + 8;
+      el("rect", { x: laid.x - w / 2, y: laid.y - 8, width: w, height: 16, rx: 3, class: "edge-label-box" }, labelLayer);
+      const t = el("text", { x: laid.x, y: laid.y + 4, class: "edge-label", "text-anchor": "middle", "data-testid": "transformation" }, labelLayer);
       t.textContent = text;
     }
   }
@@ -410,7 +430,10 @@ function showColumn(fieldId) {
     state.column = lit;
     const fetches = [...new Set(missing)].map((id) =>
       api("/api/v1/lineage?" + query({ nodeId: id, depth: 1, direction: "both", asOf: state.asOf })).then(merge, () => {}));
-    return Promise.all(fetches).then(draw);
+    return Promise.all(fetches).then(() => {
+      draw();
+      fit();
+    });
   }, failed);
 }
 
@@ -452,7 +475,9 @@ function reload() {
   history.replaceState(null, "", "/lineage?" + page);
   document.getElementById("impact").href = "/lineage/impact.csv?" + query({ node: state.start, asOf: state.asOf });
   status.textContent = "Loading…";
+  const asked = performance.now();
   return api("/api/v1/lineage?" + q).then((answer) => {
+    root.setAttribute("data-fetch-ms", String(Math.round(performance.now() - asked)));
     state.nodes = new Map();
     state.edges = new Map();
     state.hidden = new Set();
@@ -472,7 +497,7 @@ function reload() {
 const EXPORT_STYLE = "text{font:12px monospace;fill:#1a1a1a}.dataset rect{fill:#eef4fb;stroke:#2a5d9f}" +
   ".job rect{fill:#fdf3e1;stroke:#8a5a00}.start rect{stroke-width:3px}.lit rect{fill:#ffe97a;stroke:#7a5a00;stroke-width:2px}" +
   ".undescribed rect{fill:#f2f2f2;stroke:#767676;stroke-dasharray:4 3}.edge{fill:none;stroke:#6b6b6b}" +
-  ".edge.lit{stroke:#b35c00;stroke-width:3px}.edge-label{font-size:11px;fill:#5a2d00}";
+  ".edge.lit{stroke:#b35c00;stroke-width:3px}.edge-label{font-size:11px;fill:#5a2d00}.edge-label-box{fill:#fff8e6;stroke:#b35c00}";
 
 function exportSvg() {
   const w = +svg.getAttribute("data-width");
