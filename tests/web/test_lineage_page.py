@@ -220,6 +220,10 @@ def test_a_dataset_the_viewer_may_not_describe_shows_its_name_only(shop: Shop, p
     expect(page.get_by_test_id("undescribed")).to_be_visible()
     expect(page.get_by_test_id("details")).not_to_contain_text("Owners")
     expect(node(page, REPORT)).to_have_class(re.compile("undescribed"))
+    # Nor its other names (symlinks are withheld from those who may not describe it).
+    expect(node(page, DOMAINS).locator("text")).to_have_text(DOMAINS)
+    node(page, DOMAINS).click()
+    expect(page.get_by_test_id("same-as")).to_have_count(0)
     # Column mode stops where columns are not shown: no transformation into the domains.
     node(page, CUSTOMERS).click()
     page.get_by_label("Column").select_option(label="email")

@@ -613,6 +613,11 @@ reload().then(() => {
   setupSlider();
   const start = state.nodes.get(state.start);
   if (start) {
+    // A large graph opens at a readable size on its start (pan, zoom or Fit for the whole).
+    if (state.zoom.k < 0.6) {
+      state.zoom.k = 1;
+      centreOn(state.start);
+    }
     select(state.start);
     state.expanded.add(state.start);
   }
