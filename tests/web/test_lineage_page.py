@@ -235,6 +235,15 @@ def test_a_dataset_the_viewer_may_not_describe_shows_its_name_only(shop: Shop, p
     rows = {r["name"]: r for r in csv.DictReader(io.StringIO(text))}
     assert rows[DOMAINS]["owners"] == ""
     assert rows[DOMAINS]["described"] == "no"
+    # Bad input is a 400 page naming the field; no node asks for one.
+    for query, field in (("depth=lots", "depth"), ("asOf=yesterday", "asOf")):
+        answer = page.goto(f"{shop.url}/lineage?node={CUSTOMERS}&{query}")
+        assert answer is not None
+        assert answer.status == 400
+        expect(page.get_by_role("main")).to_contain_text(field)
+    page.goto(f"{shop.url}/lineage")
+    expect(page.get_by_label("Dataset or job")).to_have_value("")
+    expect(page.locator("#graph")).to_have_count(0)
     # A node nobody stored is "not found", as in the API.
     missing = page.goto(f"{shop.url}/lineage?node=shop.main.nothing")
     assert missing is not None
