@@ -88,6 +88,15 @@ def _more_lineage(shop: Shop) -> str:
     return f"dataset:{shop_ns}:{CUSTOMERS}"
 
 
+def shop_namespace(shop: Shop) -> str:
+    """The namespace the catalog gave the shop's tables."""
+    with api(shop, shop.admin) as http:
+        found = http.get("/api/v1/lineage", params={"nodeId": ORDERS, "depth": "0"})
+        assert found.status_code == 200, found.text
+        namespace: str = found.json()["graph"][0]["data"]["namespace"]
+        return namespace
+
+
 def node(page: Any, name: str) -> Any:
     return page.locator(
         "#graph g.node",
@@ -128,7 +137,12 @@ def test_explorer_expands_collapses_follows_a_column_and_exports(
     expect(page.get_by_test_id("runs").locator("li")).to_have_count(2)  # two runs, day 1 and 2
     screenshot(page, "lineage-expanded")
 
-    # Keyboard: Tab reaches the nodes; "-" collapses the subtree beyond the domains table.
+    # Keyboard: Tab reaches the nodes, each named for a screen reader.
+    page.get_by_role("link", name="Impact CSV").focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    assert re.match(r"^(dataset|job) \S+.*Enter expands", focused)
+    # "-" collapses the subtree beyond the domains table.
     before = shown(page)
     node(page, DOMAINS).focus()
     page.keyboard.press("-")
@@ -235,6 +249,31 @@ def test_a_dataset_the_viewer_may_not_describe_shows_its_name_only(shop: Shop, p
     rows = {r["name"]: r for r in csv.DictReader(io.StringIO(text))}
     assert rows[DOMAINS]["owners"] == ""
     assert rows[DOMAINS]["described"] == "no"
+    # Olga's governed queries are lineage of hers: a job `steward://query`/olga reading
+    # the orders into `steward://consumer`/olga. (The shop's DuckDB file is a metadata
+    # source, not queryable through Steward, so the test sends the event a query of hers
+    # records.) The admin sees that job in the graph; the analyst does not see it at all.
+    query = run_event(
+        "olga",
+        namespace="steward://query",
+        inputs=[dataset(shop_namespace(shop), ORDERS)],
+        outputs=[dataset("steward://consumer", "olga")],
+    )
+    with api(shop, shop.admin) as http:
+        sent = http.post("/api/v1/lineage", json=query)
+        assert sent.status_code == 201, sent.text
+        graph = http.get("/api/v1/lineage", params={"nodeId": ORDERS, "depth": "1"}).json()
+    olga = "job:steward://query:olga"
+    assert olga in {n["id"] for n in graph["graph"]}
+    page.goto(f"{shop.url}/lineage?node={ORDERS}&depth=1")
+    expect(page.locator("#lineage")).to_have_attribute("data-ready", "true")
+    expect(node(page, "build_customer_orders")).to_have_count(1)
+    assert olga not in shown(page)
+    assert not any("olga" in n for n in shown(page))
+    missing = page.goto(f"{shop.url}/lineage?node={olga}")
+    assert missing is not None
+    assert missing.status == 404
+
     # Bad input is a 400 page naming the field; no node asks for one.
     for query, field in (("depth=lots", "depth"), ("asOf=yesterday", "asOf")):
         answer = page.goto(f"{shop.url}/lineage?node={CUSTOMERS}&{query}")
