@@ -212,6 +212,10 @@ def test_explorer_expands_collapses_follows_a_column_and_exports(
     step = round((moment - low) / (high - low) * 200)
     slider.evaluate("(s, v) => { s.value = v; s.dispatchEvent(new Event('change')); }", str(step))
     expect(page.locator("#graph-status")).to_contain_text("as of 2024-05-")
+    expect(page.locator("#as-of-value")).to_contain_text("2024-05-")
+    # Column mode stays on across time: the email column's path as it was then.
+    expect(page.get_by_label("Column")).to_have_value(re.compile(r":email$"))
+    expect(page.get_by_test_id("transformation")).to_have_count(0)
     expect(node(page, REPORT)).to_have_count(1)
     expect(node(page, "customer_domains")).to_have_count(0)
     expect(page).to_have_url(re.compile(r"asOf=2024-05-"))
@@ -220,6 +224,7 @@ def test_explorer_expands_collapses_follows_a_column_and_exports(
     page.keyboard.press("End")
     expect(page.locator("#as-of-value")).to_have_text("now")
     expect(node(page, "customer_domains")).to_have_count(1)
+    expect(page.get_by_test_id("transformation")).to_have_count(1)
 
 
 def test_a_dataset_the_viewer_may_not_describe_shows_its_name_only(shop: Shop, page: Any) -> None:

@@ -370,8 +370,14 @@ function listColumns(node, names) {
   const pick = document.getElementById("column");
   pick.textContent = "";
   html("option", "— no column —", pick, { value: "" });
-  for (const name of names) {
-    html("option", name, pick, { value: node.id.replace(/^dataset:/, "datasetField:") + ":" + name });
+  const values = names.map((name) => node.id.replace(/^dataset:/, "datasetField:") + ":" + name);
+  names.forEach((name, i) => html("option", name, pick, { value: values[i] }));
+  // The column shown stays chosen while another dataset is selected.
+  if (state.column) {
+    if (!values.includes(state.column.fieldId)) {
+      html("option", state.column.fieldId.replace(/^datasetField:/, ""), pick, { value: state.column.fieldId });
+    }
+    pick.value = state.column.fieldId;
   }
   pick.disabled = pick.options.length < 2;
 }
@@ -409,7 +415,7 @@ function showColumn(fieldId) {
   return api("/api/v1/column-lineage?" + q).then((answer) => {
     const datasets = new Map(answer.graph.map((f) => [f.id, datasetOfField(f)]));
     const names = new Map(answer.graph.map((f) => [f.id, f.data.field]));
-    const lit = { field: fieldId.split(":").pop(), nodes: new Set(datasets.values()), edges: new Map() };
+    const lit = { fieldId, field: fieldId.split(":").pop(), nodes: new Set(datasets.values()), edges: new Map() };
     const missing = [];
     for (const f of answer.graph) {
       for (const e of f.outEdges) {
@@ -464,6 +470,7 @@ function setupSlider() {
   say();
   slider.addEventListener("input", say);
   slider.addEventListener("change", () => {
+    say();
     state.asOf = when(slider.value);
     reload();
   });
@@ -485,8 +492,8 @@ function reload() {
     state.expanded = new Set();
     if (answer.graph.length) state.start = answer.graph[0].id;
     merge(answer);
-    const column = document.getElementById("column").value;
-    if (column) return showColumn(column).then(fit);
+    if (state.selected && !state.nodes.has(state.selected)) select(state.start);
+    if (state.column) return showColumn(state.column.fieldId).then(fit);
     draw();
     fit();
   }, failed);
