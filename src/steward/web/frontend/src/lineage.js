@@ -85,21 +85,23 @@ function shownEdges() {
   return out;
 }
 
-function neighbours(id, forward) {
-  const out = [];
+function adjacency(forward) {
+  const out = new Map();
   for (const e of state.edges.values()) {
-    if (forward && e.origin === id) out.push(e.destination);
-    if (!forward && e.destination === id) out.push(e.origin);
+    const [a, b] = forward ? [e.origin, e.destination] : [e.destination, e.origin];
+    if (!out.has(a)) out.set(a, []);
+    out.get(a).push(b);
   }
   return out;
 }
 
 function reach(from, forward, avoid) {
+  const links = adjacency(forward);
   const seen = new Set([from]);
   const todo = [from];
   while (todo.length) {
     const id = todo.pop();
-    for (const next of neighbours(id, forward)) {
+    for (const next of links.get(id) || []) {
       if (next === avoid || seen.has(next) || !state.nodes.has(next)) continue;
       seen.add(next);
       todo.push(next);
@@ -465,7 +467,12 @@ function setupSlider() {
   const steps = +slider.max;
   const chosen = state.asOf ? Date.parse(state.asOf) : high;
   slider.value = String(Math.round(((chosen - low) / (high - low)) * steps));
-  const when = (v) => (+v >= steps ? "" : new Date(low + ((high - low) * +v) / steps).toISOString());
+  // A time on the slider, to the minute ("" at its right end: now).
+  const when = (v) => {
+    if (+v >= steps) return "";
+    const t = low + ((high - low) * +v) / steps;
+    return new Date(Math.round(t / 60000) * 60000).toISOString().replace(":00.000Z", "Z");
+  };
   const say = () => { shown.textContent = when(slider.value) || "now"; };
   say();
   slider.addEventListener("input", say);
