@@ -19,7 +19,16 @@ import pytest
 
 from tests.openlineage_events import dataset, run_event
 from tests.web.cached_npm import cached_npm
-from tests.web.conftest import CUSTOMERS, ORDERS, REPORT, Shop, api, screenshot, sign_in
+from tests.web.conftest import (
+    CUSTOMERS,
+    ORDERS,
+    REPORT,
+    SCREENSHOTS,
+    Shop,
+    api,
+    screenshot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -191,6 +200,7 @@ def test_explorer_expands_collapses_follows_a_column_and_exports(
     png = tmp_path / "graph.png"
     png_download.value.save_as(png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    shutil.copy2(png, SCREENSHOTS / "lineage-export.png")  # to look at
 
     # The impact list: everything downstream, with depth and owners.
     with page.expect_download() as csv_download:
