@@ -31,7 +31,7 @@ SECURITY_HEADERS = {
 # and the audit dashboard come next (issue 14): their routes are reserved here.
 NAVIGATION = (
     {"href": "/", "label": "Search", "admin": False, "later": False},
-    {"href": "/lineage", "label": "Lineage", "admin": False, "later": True},
+    {"href": "/lineage", "label": "Lineage", "admin": False, "later": False},
     {"href": "/audit", "label": "Audit", "admin": True, "later": True},
     {"href": "/policies", "label": "Policies", "admin": True, "later": False},
     {"href": "/api/docs", "label": "API", "admin": False, "later": False},
