@@ -459,6 +459,9 @@ audit_records = sa.Table(
     sa.Column("details", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    # The audit dashboard's per-day counts read only this index (migration 0015).
+    sa.Index("ix_audit_records_action_day", "action", "recorded_at", "actor_user", "decision"),
+    sa.Index("ix_audit_records_decision_seq", "decision", "seq"),
 )
 
 # Every (dataset, column) a record read, for filters and reports; derived from the records

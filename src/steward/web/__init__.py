@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from steward.errors import StewardError, Unauthenticated
-from steward.web import api_docs, catalog, login, policies
+from steward.web import api_docs, audit, catalog, login, policies
 from steward.web.auth import SignInNeeded, login_redirect, session_of
 from steward.web.render import STATIC, environment, page
 
@@ -34,7 +34,7 @@ def install(app: FastAPI) -> None:
     """Add the pages, the static files and HTML error pages to the API's app."""
     app.state.web_templates = environment()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, catalog, policies, api_docs):
+    for module in (login, catalog, policies, api_docs, audit):
         app.include_router(module.router)
     _html_errors(app)
 

@@ -32,7 +32,7 @@ SECURITY_HEADERS = {
 NAVIGATION = (
     {"href": "/", "label": "Search", "admin": False, "later": False},
     {"href": "/lineage", "label": "Lineage", "admin": False, "later": True},
-    {"href": "/audit", "label": "Audit", "admin": True, "later": True},
+    {"href": "/audit", "label": "Audit", "admin": True, "later": False},
     {"href": "/policies", "label": "Policies", "admin": True, "later": False},
     {"href": "/api/docs", "label": "API", "admin": False, "later": False},
 )
