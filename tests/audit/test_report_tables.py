@@ -13,9 +13,11 @@ import sqlalchemy as sa
 
 from steward.app import Steward
 from steward.audit import dashboard
+from steward.audit.dashboard import DashboardFilter
 from steward.audit.log import AuditFilter, record
 from steward.audit.models import Resource
 from steward.audit.report_export import export_report
+from steward.audit.rollup import refresh
 from steward.config import Settings
 from steward.identity.models import Principal
 from tests.audit.conftest import ANA, BOB, tamper
@@ -53,16 +55,17 @@ def _queries(steward: Steward) -> None:
 
 def test_the_dashboard_counts_per_day_pii_denials_and_top_datasets(steward: Steward) -> None:
     _queries(steward)
-    everyone = AuditFilter()
+    assert refresh(steward.store) == 6
+    everyone = DashboardFilter()
     with steward.store.read() as conn:
         daily = dashboard.queries_per_day(conn, everyone)
         totals = dashboard.totals(conn, everyone)
         pii = dashboard.pii_reads(conn, everyone, PII)
         denials = dashboard.denials(conn, everyone)
         top = dashboard.top_datasets(conn, everyone)
-        only_orders = dashboard.totals(conn, AuditFilter(dataset=ORDERS))
-        bob_days = dashboard.queries_per_day(conn, AuditFilter(user="bob"))
-        window = dashboard.totals(conn, AuditFilter(since=datetime(2026, 11, 2)))
+        only_orders = dashboard.totals(conn, DashboardFilter(dataset=ORDERS))
+        bob_days = dashboard.queries_per_day(conn, DashboardFilter(user="bob"))
+        window = dashboard.totals(conn, DashboardFilter(since=date(2026, 11, 2)))
         rows = list(dashboard.record_rows(conn, AuditFilter(user="bob")))
     today = datetime.now(UTC).date().isoformat()  # records are stamped in UTC
     assert [(d.day, d.user, d.queries, d.denied) for d in daily] == [
@@ -100,10 +103,11 @@ def _parquet(path: Path) -> list[dict[str, object]]:
 
 def test_parquet_export_reads_back_as_the_report(steward: Steward, tmp_path: Path) -> None:
     _queries(steward)
+    refresh(steward.store)
     daily = export_report(steward.store, "daily", tmp_path / "daily.parquet", pii_columns=PII)
     access = export_report(steward.store, "access", tmp_path / "access.parquet", pii_columns=PII)
     with steward.store.read() as conn:
-        expected_daily = dashboard.queries_per_day(conn, AuditFilter())
+        expected_daily = dashboard.queries_per_day(conn, DashboardFilter())
     read_daily = _parquet(daily.path)
     assert daily.rows == len(read_daily) == 2
     assert [(str(r["day"]), r["user"], r["queries"], r["denied"]) for r in read_daily] == [
@@ -198,3 +202,25 @@ def test_cli_export_report_writes_parquet(tmp_path: Path) -> None:
     )
     assert wrong.returncode != 0
     assert "table" in wrong.stderr
+
+
+def test_refresh_adds_only_the_records_written_since(steward: Steward) -> None:
+    _queries(steward)
+    assert refresh(steward.store) == 6
+    assert refresh(steward.store) == 6  # nothing new: nothing counted twice
+    with steward.store.write() as conn:
+        record(
+            conn,
+            actor=ANA,
+            action="query",
+            resource=Resource(CUSTOMERS, ("email",)),
+            decision="masked",
+        )
+    assert refresh(steward.store) == 7
+    with steward.store.read() as conn:
+        ana = dashboard.totals(conn, DashboardFilter(user="ana"))
+        pii = dashboard.pii_reads(conn, DashboardFilter(user="ana"), PII)
+        top = dashboard.top_datasets(conn, DashboardFilter(dataset=CUSTOMERS))
+    assert (ana.queries, ana.masked) == (4, 3)
+    assert [(p.queries, p.masked) for p in pii] == [(3, 3)]
+    assert [(t.queries, t.users) for t in top] == [(4, 2)]

@@ -1,17 +1,17 @@
 """The audit dashboard's figures, computed in SQL: queries per user per day, PII access,
 denials, top datasets, and the filtered records for export.
 
-Every function takes an `AuditFilter` (user, dataset, time range; `steward.audit.log`)
-and returns typed rows; the edges only render them. The aggregates group inside the
-database (indexes of migration 0015 cover the per-day counts), so a million records
-cost one indexed scan each, not a million Python objects.
+Every function takes a `DashboardFilter` (user, dataset, UTC days) and returns typed
+rows; the edges only render them. The counts come from the per-day
+rollups (`steward.audit.rollup`, call `refresh` first), so the page reads summary rows,
+not a million records; denials and the CSV read the log itself (by sequence number).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import orjson
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.audit.log import AuditFilter
-from steward.store.schema import audit_access, audit_records
+from steward.store.schema import audit_records, audit_rollup_daily, audit_rollup_reads
 
 QUERY = "query"
 REFUSED = ("denied", "failed")
@@ -58,7 +58,7 @@ class PiiRead:
     column: str
     queries: int
     masked: int
-    last: datetime
+    last_day: str
 
 
 @dataclass(frozen=True)
@@ -84,87 +84,132 @@ class TopDataset:
     denied: int
 
 
-def _where(where: AuditFilter) -> list[sa.ColumnElement[bool]]:
-    return where.where()
+@dataclass(frozen=True)
+class DashboardFilter:
+    """What the dashboard shows: one user, one dataset, and whole UTC days from `since`
+    up to, not including, `until` (each optional)."""
+
+    user: str | None = None
+    dataset: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def records(self) -> AuditFilter:
+        """The same choice as a filter of the log's records (denials, CSV)."""
+        return AuditFilter(
+            user=self.user,
+            dataset=self.dataset,
+            since=datetime.combine(self.since, time()) if self.since else None,
+            until=datetime.combine(self.until, time()) if self.until else None,
+        )
 
 
-def _count(expression: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
-    return sa.func.coalesce(sa.func.sum(sa.case((expression, 1), else_=0)), 0)
+def _count(expression: sa.ColumnElement[bool], value: Any) -> sa.ColumnElement[Any]:
+    return sa.func.coalesce(sa.func.sum(sa.case((expression, value), else_=0)), 0)
 
 
-def totals(conn: Connection, where: AuditFilter) -> Totals:
+def _source(where: DashboardFilter) -> tuple[sa.Table, list[sa.ColumnElement[bool]]]:
+    """The rollup holding the query counts for `where`, and the conditions choosing them:
+    per day and user, or per day, user and dataset when one dataset is chosen."""
+    if where.dataset is None:
+        table, conditions = audit_rollup_daily, []
+    else:
+        table = audit_rollup_reads
+        conditions = [table.c.dataset == where.dataset, table.c.column == ""]
+    return table, conditions + _days(table, where)
+
+
+def _days(table: sa.Table, where: DashboardFilter) -> list[sa.ColumnElement[bool]]:
+    conditions = []
+    if where.user is not None:
+        conditions.append(table.c.user == where.user)
+    if where.since is not None:
+        conditions.append(table.c.day >= where.since.isoformat())
+    if where.until is not None:
+        conditions.append(table.c.day < where.until.isoformat())
+    return conditions
+
+
+def _user(value: str) -> str | None:
+    return value or None
+
+
+def totals(conn: Connection, where: DashboardFilter) -> Totals:
     """Queries in the window by decision, and the number of distinct users."""
-    t = audit_records.c
+    table, conditions = _source(where)
+    c = table.c
     row = conn.execute(
         sa.select(
-            sa.func.count(),
-            sa.func.count(sa.distinct(t.actor_user)),
-            _count(t.decision == "allowed"),
-            _count(t.decision == "masked"),
-            _count(t.decision == "filtered"),
-            _count(t.decision.in_(REFUSED)),
-        ).where(t.action == QUERY, *_where(where))
+            sa.func.coalesce(sa.func.sum(c.queries), 0),
+            sa.func.count(sa.distinct(c.user)),
+            _count(c.decision == "allowed", c.queries),
+            _count(c.decision == "masked", c.queries),
+            _count(c.decision == "filtered", c.queries),
+            _count(c.decision.in_(REFUSED), c.queries),
+        ).where(*conditions)
     ).one()
     return Totals(*(int(v or 0) for v in row))
 
 
-def queries_per_day(conn: Connection, where: AuditFilter) -> list[DailyCount]:
+def queries_per_day(conn: Connection, where: DashboardFilter) -> list[DailyCount]:
     """Queries per user per day (UTC), oldest day first."""
-    t = audit_records.c
-    day = sa.func.date(t.recorded_at)
+    table, conditions = _source(where)
+    c = table.c
     query = (
-        sa.select(day, t.actor_user, sa.func.count(), _count(t.decision.in_(REFUSED)))
-        .where(t.action == QUERY, *_where(where))
-        .group_by(day, t.actor_user)
-        .order_by(day, t.actor_user)
+        sa.select(c.day, c.user, sa.func.sum(c.queries), _count(c.decision.in_(REFUSED), c.queries))
+        .where(*conditions)
+        .group_by(c.day, c.user)
+        .order_by(c.day, c.user)
     )
-    return [DailyCount(str(r[0]), r[1], int(r[2]), int(r[3])) for r in conn.execute(query)]
+    return [DailyCount(r[0], _user(r[1]), int(r[2]), int(r[3])) for r in conn.execute(query)]
 
 
 def pii_reads(
     conn: Connection,
-    where: AuditFilter,
+    where: DashboardFilter,
     pii_columns: Collection[tuple[str, str]],
     *,
     limit: int = 200,
 ) -> list[PiiRead]:
     """Per user and column tagged `pii.*` ((dataset, column) pairs from the catalog): how
-    many queries touched it, how many of them saw it masked, and when last. A refused
+    many queries read it, how many of them saw it masked, and the last day. A refused
     query is not a read and is left out."""
     wanted = sorted(set(pii_columns))
+    if where.dataset is not None:
+        wanted = [pair for pair in wanted if pair[0] == where.dataset]
     if not wanted:
         return []
-    t, a = audit_records.c, audit_access.c
-    reads = sa.func.count(sa.distinct(t.seq))
+    c = audit_rollup_reads.c
+    reads = sa.func.sum(c.queries)
     query = (
         sa.select(
-            t.actor_user,
-            a.dataset,
-            a.column,
+            c.user,
+            c.dataset,
+            c.column,
             reads,
-            sa.func.count(sa.distinct(sa.case((t.decision == "masked", t.seq)))),
-            sa.func.max(t.recorded_at),
+            _count(c.decision == "masked", c.queries),
+            sa.func.max(c.day),
         )
-        .select_from(audit_access.join(audit_records, t.seq == a.seq))
         .where(
-            sa.tuple_(a.dataset, a.column).in_(wanted),
-            t.action == QUERY,
-            t.decision.not_in(REFUSED),
-            *_where(where),
+            sa.tuple_(c.dataset, c.column).in_(wanted),
+            c.decision.not_in(REFUSED),
+            *_days(audit_rollup_reads, where),
         )
-        .group_by(t.actor_user, a.dataset, a.column)
-        .order_by(reads.desc(), t.actor_user, a.dataset, a.column)
+        .group_by(c.user, c.dataset, c.column)
+        .order_by(reads.desc(), c.user, c.dataset, c.column)
         .limit(limit)
     )
-    return [PiiRead(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5]) for r in conn.execute(query)]
+    return [
+        PiiRead(_user(r[0]), r[1], r[2], int(r[3]), int(r[4]), r[5]) for r in conn.execute(query)
+    ]
 
 
-def denials(conn: Connection, where: AuditFilter, *, limit: int = 100) -> list[Denial]:
-    """The newest refused queries and failed token uses in the window."""
+def denials(conn: Connection, where: DashboardFilter, *, limit: int = 100) -> list[Denial]:
+    """The newest refused queries and failed token uses in the window (from the log)."""
     t = audit_records.c
     query = (
         sa.select(t.seq, t.recorded_at, t.actor_user, t.action, t.dataset, t.policy, t.details)
-        .where(t.decision.in_(REFUSED), *_where(where))
+        .where(t.decision.in_(REFUSED), *where.records().where())
         .order_by(t.seq.desc())
         .limit(limit)
     )
@@ -178,20 +223,23 @@ def denials(conn: Connection, where: AuditFilter, *, limit: int = 100) -> list[D
     return found
 
 
-def top_datasets(conn: Connection, where: AuditFilter, *, limit: int = 10) -> list[TopDataset]:
+def top_datasets(conn: Connection, where: DashboardFilter, *, limit: int = 10) -> list[TopDataset]:
     """The datasets the most queries read, with distinct users and refusals."""
-    t, a = audit_records.c, audit_access.c
-    queries = sa.func.count(sa.distinct(t.seq))
-    refused = sa.func.count(sa.distinct(sa.case((t.decision.in_(REFUSED), t.seq))))
-    conditions = [t.action == QUERY, *_where(where)]
+    c = audit_rollup_reads.c
+    queries = sa.func.sum(c.queries)
+    conditions = [c.column == "", *_days(audit_rollup_reads, where)]
     if where.dataset is not None:
-        conditions.append(a.dataset == where.dataset)
+        conditions.append(c.dataset == where.dataset)
     query = (
-        sa.select(a.dataset, queries, sa.func.count(sa.distinct(t.actor_user)), refused)
-        .select_from(audit_access.join(audit_records, t.seq == a.seq))
+        sa.select(
+            c.dataset,
+            queries,
+            sa.func.count(sa.distinct(c.user)),
+            _count(c.decision.in_(REFUSED), c.queries),
+        )
         .where(*conditions)
-        .group_by(a.dataset)
-        .order_by(queries.desc(), a.dataset)
+        .group_by(c.dataset)
+        .order_by(queries.desc(), c.dataset)
         .limit(limit)
     )
     return [TopDataset(r[0], int(r[1]), int(r[2]), int(r[3])) for r in conn.execute(query)]
@@ -199,25 +247,15 @@ def top_datasets(conn: Connection, where: AuditFilter, *, limit: int = 10) -> li
 
 def users(conn: Connection, *, limit: int = 500) -> list[str]:
     """Users who ran queries, for the filter's choices."""
-    t = audit_records.c
-    query = (
-        sa.select(t.actor_user)
-        .where(t.action == QUERY, t.actor_user.is_not(None))
-        .group_by(t.actor_user)
-        .order_by(t.actor_user)
-        .limit(limit)
-    )
+    c = audit_rollup_daily.c
+    query = sa.select(c.user).where(c.user != "").group_by(c.user).order_by(c.user).limit(limit)
     return [str(v) for v in conn.execute(query).scalars()]
 
 
 def datasets(conn: Connection, *, limit: int = 500) -> list[str]:
-    """Datasets records read, for the filter's choices."""
-    query = (
-        sa.select(audit_access.c.dataset)
-        .group_by(audit_access.c.dataset)
-        .order_by(audit_access.c.dataset)
-        .limit(limit)
-    )
+    """Datasets queries read, for the filter's choices."""
+    c = audit_rollup_reads.c
+    query = sa.select(c.dataset).group_by(c.dataset).order_by(c.dataset).limit(limit)
     return [str(v) for v in conn.execute(query).scalars()]
 
 
@@ -230,7 +268,7 @@ def record_rows(conn: Connection, where: AuditFilter) -> Iterator[tuple[Any, ...
         query = (
             sa.select(t.seq, t.recorded_at, t.actor_user, t.action, t.dataset, t.columns)
             .add_columns(t.decision, t.policy)
-            .where(t.seq > after, *_where(where))
+            .where(t.seq > after, *where.where())
             .order_by(t.seq)
             .limit(EXPORT_PAGE)
         )

@@ -19,9 +19,11 @@ from starlette.responses import Response, StreamingResponse
 
 from steward.audit import dashboard
 from steward.audit.checkpoints import Signer
-from steward.audit.log import AuditFilter, head
+from steward.audit.dashboard import DashboardFilter
+from steward.audit.log import head
 from steward.audit.models import Verification
 from steward.audit.reports import csv_cell
+from steward.audit.rollup import refresh
 from steward.audit.verify import verify
 from steward.catalog.views import pii_columns
 from steward.errors import Forbidden, InvalidInput
@@ -58,16 +60,16 @@ def _day(name: str, value: str) -> date | None:
         raise InvalidInput(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _filter(user: str, dataset: str, since: str, until: str) -> AuditFilter:
+def _filter(user: str, dataset: str, since: str, until: str) -> DashboardFilter:
     """The filter the form describes: `since` and `until` are days, both included."""
     start, end = _day("since", since), _day("until", until)
     if start and end and end < start:
         raise InvalidInput("until: the day is before since")
-    return AuditFilter(
+    return DashboardFilter(
         user=user or None,
         dataset=dataset or None,
-        since=datetime.combine(start, datetime.min.time()) if start else None,
-        until=datetime.combine(end + timedelta(days=1), datetime.min.time()) if end else None,
+        since=start,
+        until=end + timedelta(days=1) if end else None,
     )
 
 
@@ -87,6 +89,7 @@ def get_audit(
         since = (datetime.now(UTC).date() - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
     where = _filter(user, dataset, since, until)
     steward = steward_of(request)
+    refresh(steward.store)
     with steward.store.read() as conn:
         daily = dashboard.queries_per_day(conn, where)
         context: dict[str, Any] = {
@@ -140,7 +143,7 @@ def get_records_csv(
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(dashboard.EXPORT_COLUMNS)
         with store.read() as conn:
-            for number, row in enumerate(dashboard.record_rows(conn, where), start=1):
+            for number, row in enumerate(dashboard.record_rows(conn, where.records()), start=1):
                 writer.writerow(
                     csv_cell(v.isoformat() + "Z" if isinstance(v, datetime) else v) for v in row
                 )

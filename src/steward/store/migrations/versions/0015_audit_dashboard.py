@@ -1,4 +1,4 @@
-"""audit: indexes for the dashboard's aggregates; on PostgreSQL, the report as views
+"""audit: the dashboard's per-day rollups and an index; on PostgreSQL, the report as views
 
 Revision ID: 0015
 Revises: 0014
@@ -11,6 +11,7 @@ They are PostgreSQL only; any store can write the same tables as Parquet with
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
@@ -51,10 +52,32 @@ LEFT JOIN audit_access AS a ON a.seq = r.seq
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_audit_records_action_day",
-        "audit_records",
-        ["action", "recorded_at", "actor_user", "decision"],
+    op.create_table(
+        "audit_rollup_daily",
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("user", sa.Text(), nullable=False),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("queries", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "user", "decision", name="pk_audit_rollup_daily"),
+    )
+    op.create_table(
+        "audit_rollup_reads",
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("user", sa.Text(), nullable=False),
+        sa.Column("dataset", sa.Text(), nullable=False),
+        sa.Column("column", sa.Text(), nullable=False),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("queries", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "day", "user", "dataset", "column", "decision", name="pk_audit_rollup_reads"
+        ),
+    )
+    op.create_index("ix_audit_rollup_reads_dataset", "audit_rollup_reads", ["dataset", "day"])
+    op.create_table(
+        "audit_rollup_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last_seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_rollup_state"),
     )
     op.create_index("ix_audit_records_decision_seq", "audit_records", ["decision", "seq"])
     if op.get_bind().dialect.name == "postgresql":
@@ -67,4 +90,7 @@ def downgrade() -> None:
         op.execute("DROP VIEW IF EXISTS steward_audit_access")
         op.execute("DROP VIEW IF EXISTS steward_audit_daily")
     op.drop_index("ix_audit_records_decision_seq", table_name="audit_records")
-    op.drop_index("ix_audit_records_action_day", table_name="audit_records")
+    op.drop_table("audit_rollup_state")
+    op.drop_index("ix_audit_rollup_reads_dataset", table_name="audit_rollup_reads")
+    op.drop_table("audit_rollup_reads")
+    op.drop_table("audit_rollup_daily")
