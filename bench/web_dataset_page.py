@@ -63,16 +63,17 @@ def _sign_in(http: httpx.Client, token: str) -> None:
     assert csrf is not None, "no CSRF token on the login page"
     answer = http.post("/login", data={"csrf_token": csrf.group(1), "token": token})
     assert answer.status_code in (200, 303), answer.text[:300]
-    assert http.get("/").status_code == 200, "not signed in"
+    assert 'data-testid="signed-in-as"' in http.get("/").text, "not signed in"
 
 
 def _time(http: httpx.Client, paths: list[str]) -> list[float]:
     timings = []
     for path in paths:
         started = time.perf_counter()
-        answer = http.get(path)
+        answer = http.get(path, follow_redirects=False)
         timings.append((time.perf_counter() - started) * 1000)
         assert answer.status_code == 200, f"{path}: {answer.status_code}"
+        assert 'data-testid="signed-in-as"' in answer.text, f"{path}: not the signed-in page"
     return timings
 
 
