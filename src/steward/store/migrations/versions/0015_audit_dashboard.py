@@ -79,6 +79,9 @@ def upgrade() -> None:
         sa.Column("last_seq", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_rollup_state"),
     )
+    # The cursor's one row exists from the start: concurrent refreshes lock it, never race
+    # to create it.
+    op.execute("INSERT INTO audit_rollup_state (id, last_seq) VALUES (1, 0)")
     op.create_index("ix_audit_records_decision_seq", "audit_records", ["decision", "seq"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(DAILY)
