@@ -35,7 +35,7 @@ from steward.web.sessions import WebSession
 router = APIRouter(include_in_schema=False)
 
 DEFAULT_DAYS = 30
-# Verifying walks every record (about 3 s a million here): the page does it on opening
+# Verifying walks every record (about 5 s a million here): the page does it on opening
 # while the log is at most this long, else when asked (`verify=yes`).
 VERIFY_ON_OPEN = 200_000
 
