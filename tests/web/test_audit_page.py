@@ -15,8 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from steward.api import create_app
 from steward.app import Steward
+from steward.audit.log import record
+from steward.audit.models import Resource
 from steward.catalog.edits import ColumnEdit, DatasetEdit, edit_dataset
 from steward.config import Settings
 from steward.identity.models import Principal
@@ -228,3 +232,67 @@ def test_bad_filters_get_a_400_naming_the_field(audited: tuple[Shop, str], page:
     assert answer is not None
     assert answer.status == 400
     assert "until" in page.get_by_test_id("error-message").inner_text()
+
+
+# -- over HTTP, in process, on SQLite and PostgreSQL ----------------------------------
+
+
+def _signed_in(steward: Steward, user: str, *, admin: bool) -> TestClient:
+    token = create_token(steward.store, user=user, is_admin=admin).secret
+    http = TestClient(create_app(steward))
+    http.get("/login")
+    answer = http.post(
+        "/login",
+        data={"token": token, "csrf_token": http.cookies["steward_login_csrf"]},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return http
+
+
+def _log(steward: Steward) -> None:
+    """Queries by two users, one of them named like a spreadsheet formula."""
+    for user, decision in (("ana", "masked"), ("ana", "allowed"), ("=cmd()", "denied")):
+        with steward.store.write() as conn:
+            record(
+                conn,
+                actor=Principal(user),
+                action="query",
+                resource=Resource(CUSTOMERS, ("email",)),
+                decision=decision,
+                details={"reason": "no grant"} if decision == "denied" else {},
+            )
+
+
+def test_the_page_and_its_csv_over_http(steward: Steward, monkeypatch: pytest.MonkeyPatch) -> None:
+    _log(steward)
+    with _signed_in(steward, "admin", admin=True) as http:
+        page = http.get("/audit")
+        assert page.status_code == 200
+        assert 'data-testid="total-queries">3<' in page.text
+        assert "Chain OK" in page.text
+        # Past VERIFY_ON_OPEN records the page offers to verify instead of walking the chain.
+        monkeypatch.setattr("steward.web.audit.VERIFY_ON_OPEN", 2)
+        page = http.get("/audit", params={"user": "ana"})
+        assert "Chain OK" not in page.text
+        assert "verify it now" in page.text
+        asked = http.get("/audit", params={"user": "ana", "verify": "yes"})
+        assert "Chain OK" in asked.text
+        assert 'data-testid="total-queries">2<' in asked.text
+        # The CSV: an attachment, every matching record, cells safe in a spreadsheet.
+        answer = http.get("/audit/records.csv")
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/csv")
+        assert "attachment" in answer.headers["content-disposition"]
+        rows = list(csv.DictReader(io.StringIO(answer.text)))
+        assert [(r["user"], r["decision"]) for r in rows if r["action"] == "query"] == [
+            ("ana", "masked"),
+            ("ana", "allowed"),
+            ("'=cmd()", "denied"),
+        ]
+        only_ana = http.get("/audit/records.csv", params={"user": "ana"}).text
+        assert len(list(csv.DictReader(io.StringIO(only_ana)))) == 2
+        assert http.get("/audit", params={"verify": "no"}).status_code == 400
+    with _signed_in(steward, "ana", admin=False) as http:
+        assert http.get("/audit").status_code == 403
+        assert http.get("/audit/records.csv").status_code == 403
