@@ -20,7 +20,7 @@ from steward.audit.report_export import export_report
 from steward.audit.rollup import refresh
 from steward.config import Settings
 from steward.identity.models import Principal
-from tests.audit.conftest import ANA, BOB, tamper
+from tests.audit.conftest import ANA, BOB, append, tamper
 
 CUSTOMERS = "lake.crm.customers"
 ORDERS = "lake.crm.orders"
@@ -224,3 +224,24 @@ def test_refresh_adds_only_the_records_written_since(steward: Steward) -> None:
     assert (ana.queries, ana.masked) == (4, 3)
     assert [(p.queries, p.masked) for p in pii] == [(3, 3)]
     assert [(t.queries, t.users) for t in top] == [(4, 2)]
+
+
+def test_records_archived_by_retention_stay_counted(steward: Steward) -> None:
+    from datetime import timedelta
+
+    from steward.audit.checkpoints import Signer
+    from steward.audit.log import now
+    from steward.audit.retention import archive_before
+
+    append(steward, 5)  # ana's queries of the customers, masked and allowed by turns
+    home = steward.settings.home
+    # No refresh beforehand: archiving rolls up what it is about to move.
+    segment = archive_before(
+        steward.store, Signer.load(home), home, before=now() + timedelta(seconds=1)
+    )
+    assert segment is not None
+    with steward.store.read() as conn:
+        left = conn.execute(sa.select(sa.func.count()).select_from(sa.table("audit_records")))
+        assert left.scalar() == 0
+        totals = dashboard.totals(conn, DashboardFilter())
+    assert (totals.queries, totals.users, totals.masked) == (5, 1, 2)
