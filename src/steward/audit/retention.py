@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from steward.audit.chain import GENESIS, digest, row_canonical_form, to_canonical_json
 from steward.audit.checkpoints import Signer, audit_home
 from steward.audit.log import now
+from steward.audit.rollup import refresh
 from steward.errors import StewardError
 from steward.store import Store
 from steward.store.schema import audit_access, audit_archives, audit_records
@@ -113,6 +114,7 @@ def archive_before(store: Store, signer: Signer, home: Path, *, before: datetime
     """
     folder = archive_dir(home)
     folder.mkdir(parents=True, exist_ok=True)
+    refresh(store)  # the dashboard's counts keep the records about to leave the log
     with store.write() as conn:
         base_seq, prev, _ = base_of_live_log(conn)
         newer = conn.execute(

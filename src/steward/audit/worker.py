@@ -16,6 +16,7 @@ from steward.audit.checkpoints import Signer, checkpoint_if_due
 from steward.audit.export import ExportResult, export_to_jsonl, export_to_loki
 from steward.audit.log import now
 from steward.audit.retention import archive_before
+from steward.audit.rollup import refresh
 from steward.config import Settings
 from steward.errors import StewardError
 from steward.store import Store
@@ -41,7 +42,8 @@ def run_exports(store: Store, settings: Settings) -> list[ExportResult]:
 
 
 def run_duties(store: Store, settings: Settings) -> None:
-    """One round: checkpoint if due, archive what retention says, export; errors logged."""
+    """One round: checkpoint if due, export, roll up the dashboard's counts, archive what
+    retention says; errors logged."""
     signer = Signer.load(settings.home)
     duties: list[Callable[[], object]] = [
         lambda: checkpoint_if_due(
@@ -52,6 +54,7 @@ def run_duties(store: Store, settings: Settings) -> None:
             minutes=settings.audit_checkpoint_minutes,
         ),
         lambda: run_exports(store, settings),
+        lambda: refresh(store),  # the dashboard's counts, before retention moves records
     ]
     if settings.audit_retention_days:
         days = settings.audit_retention_days

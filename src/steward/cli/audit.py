@@ -217,3 +217,26 @@ def archive(
         err.print("nothing old enough to archive")
     else:
         err.print(f"archived seq {segment.first_seq}..{segment.last_seq} to {segment.file_name}")
+
+
+@app.command("export-report")
+def export_report(
+    out: Annotated[Path, typer.Argument(help="The Parquet file to write.")],
+    table: Annotated[str, typer.Option(help="daily or access (see docs/audit.md).")] = "access",
+    format: Annotated[str, typer.Option("--format", help="parquet (the only one).")] = "parquet",
+    since: Since = None,
+    until: Until = None,
+) -> None:
+    """The audit report as a Parquet table for Superset, DuckDB or pandas."""
+    from steward.audit.log import AuditFilter
+    from steward.audit.report_export import export_report as write_report
+
+    if format != "parquet":
+        raise InvalidInput(f"--format: {format!r} is not supported; use parquet")
+    where = AuditFilter.parse(since=since, until=until)
+    steward = steward_from_env()
+    steward.upgrade()
+    with steward.store.read() as conn:
+        pii = pii_columns(conn)
+    done = write_report(steward.store, table, out, pii_columns=pii, where=where)
+    err.print(f"{done.table}: {done.rows} rows written to {done.path}")

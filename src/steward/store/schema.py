@@ -459,6 +459,8 @@ audit_records = sa.Table(
     sa.Column("details", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    # The audit dashboard's denials, newest first (migration 0015).
+    sa.Index("ix_audit_records_decision_seq", "decision", "seq"),
 )
 
 # Every (dataset, column) a record read, for filters and reports; derived from the records
@@ -471,6 +473,34 @@ audit_access = sa.Table(
     sa.Column("dataset", sa.Text, nullable=False),
     sa.Column("column", sa.Text),
     sa.Index("ix_audit_access_dataset_column", "dataset", "column"),
+)
+
+# The audit dashboard's per-day counts of queries (`steward.audit.rollup`), added to from
+# a cursor; user '' is no user, column '' the dataset as a whole.
+audit_rollup_daily = sa.Table(
+    "audit_rollup_daily",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("user", sa.Text, primary_key=True),
+    sa.Column("decision", sa.String(16), primary_key=True),
+    sa.Column("queries", sa.BigInteger, nullable=False),
+)
+audit_rollup_reads = sa.Table(
+    "audit_rollup_reads",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("user", sa.Text, primary_key=True),
+    sa.Column("dataset", sa.Text, primary_key=True),
+    sa.Column("column", sa.Text, primary_key=True),
+    sa.Column("decision", sa.String(16), primary_key=True),
+    sa.Column("queries", sa.BigInteger, nullable=False),
+    sa.Index("ix_audit_rollup_reads_dataset", "dataset", "day"),
+)
+audit_rollup_state = sa.Table(
+    "audit_rollup_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
 )
 
 # The chain's head, one row (id 1): appenders lock it, so there is one chain without gaps.

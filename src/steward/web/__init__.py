@@ -1,9 +1,9 @@
 """The web UI's edge: server-rendered pages served by `steward serve` beside the API.
 
 Routes (each file one topic): `login` (/login, /login/oidc, /logout), `catalog`
-(/ search, /datasets/{ref}), `policies` (/policies), `api_docs` (/api/docs,
-/api/openapi.json); static files under /static. The lineage explorer (/lineage) and
-the audit dashboard (/audit) will be modules beside these.
+(/ search, /datasets/{ref}), `lineage` (/lineage, the explorer), `policies`
+(/policies), `audit` (/audit, the dashboard), `api_docs` (/api/docs,
+/api/openapi.json); static files under /static.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from steward.errors import StewardError, Unauthenticated
-from steward.web import api_docs, catalog, lineage, login, policies
+from steward.web import api_docs, audit, catalog, lineage, login, policies
 from steward.web.auth import SignInNeeded, login_redirect, session_of
 from steward.web.render import STATIC, environment, page
 
@@ -34,7 +34,7 @@ def install(app: FastAPI) -> None:
     """Add the pages, the static files and HTML error pages to the API's app."""
     app.state.web_templates = environment()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, catalog, lineage, policies, api_docs):
+    for module in (login, catalog, lineage, policies, api_docs, audit):
         app.include_router(module.router)
     _html_errors(app)
 

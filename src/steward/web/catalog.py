@@ -19,8 +19,9 @@ from starlette.responses import RedirectResponse, Response
 
 from steward.audit.log import AuditFilter, list_records, record_change
 from steward.catalog.edits import DatasetEdit, OwnerSpec, can_edit, edit_dataset
+from steward.catalog.neighbour_counts import neighbour_counts
 from steward.catalog.search import SearchFilters, search
-from steward.catalog.views import dataset_page, describe_datasets, neighbours
+from steward.catalog.views import dataset_page, describe_datasets
 from steward.errors import Forbidden, InvalidInput
 from steward.lineage.scope import Hidden
 from steward.policy.sight import PolicySight, sight_for
@@ -84,6 +85,7 @@ def _search(
         withheld = sight.withheld(conn, list(ids.values())) if sight is not None else {}
         views = describe_datasets(conn, list(ids.values()))
         marks = by_catalog_name(conn, [r["name"] for r in found])
+        near = neighbour_counts(conn, list(ids.values()), hidden)
         for result in found:
             dataset_id = ids[result["name"]]
             if sight is not None and withheld[dataset_id] is None:
@@ -91,7 +93,6 @@ def _search(
             view = views[dataset_id]
             denied = withheld.get(dataset_id) or frozenset()
             view["columns"] = [c for c in view["columns"] if c["name"] not in denied]
-            near = neighbours(conn, dataset_id, hidden)
             access = (
                 None if sight is None or view["name"] is None else sight.access(conn, view["name"])
             )
@@ -106,8 +107,8 @@ def _search(
                     "tags": sorted({t["tag"] for t in view["tags"]}),
                     "pii": _pii(view),
                     "quality": quality_status(checks),
-                    "upstream": len(near["upstream"]),
-                    "downstream": len(near["downstream"]),
+                    "upstream": near[dataset_id].upstream,
+                    "downstream": near[dataset_id].downstream,
                     "deprecated": own[0] if own else None,
                 }
             )

@@ -27,14 +27,13 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-# The top navigation; `admin` entries are shown to admins only. The lineage explorer
-# and the audit dashboard come next (issue 14): their routes are reserved here.
+# The top navigation; `admin` entries are shown to admins only.
 NAVIGATION = (
-    {"href": "/", "label": "Search", "admin": False, "later": False},
-    {"href": "/lineage", "label": "Lineage", "admin": False, "later": False},
-    {"href": "/audit", "label": "Audit", "admin": True, "later": True},
-    {"href": "/policies", "label": "Policies", "admin": True, "later": False},
-    {"href": "/api/docs", "label": "API", "admin": False, "later": False},
+    {"href": "/", "label": "Search", "admin": False},
+    {"href": "/lineage", "label": "Lineage", "admin": False},
+    {"href": "/audit", "label": "Audit", "admin": True},
+    {"href": "/policies", "label": "Policies", "admin": True},
+    {"href": "/api/docs", "label": "API", "admin": False},
 )
 
 
