@@ -58,6 +58,11 @@ def test_what_a_dag_reads_and_writes_from_the_command_line(server: Server) -> No
     assert "nightly.copy" in tree.stdout
     assert "shop.public.a" in tree.stdout
 
+    job = cli(server, "job", "airflow/nightly")
+    assert job.returncode == 0, job.stderr
+    assert "children (1)" in job.stdout
+    assert "nightly.copy" in job.stdout
+
     run = cli(server, "run", dag_run)
     assert run.returncode == 0, run.stderr
     assert task_run in run.stdout

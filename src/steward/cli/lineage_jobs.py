@@ -62,15 +62,8 @@ def _job_tree(answer: dict[str, Any]) -> Tree:
         root.add(answer["description"])
     if answer["parent"]:
         root.add(f"parent {answer['parent']['namespace']} {answer['parent']['name']}")
-    for label, refs in (("reads", answer["inputs"]), ("writes", answer["outputs"])):
-        for ref in refs:
-            root.add(f"{label} {_dataset(ref)}")
-    if answer["children"]:
-        children = root.add(f"children ({len(answer['children'])})")
-        for child in answer["children"]:
-            children.add(f"{child['name']}{_state(child['latestRun'])}")
-    if answer["facets"]:
-        root.add("facets: " + ", ".join(sorted(answer["facets"])))
+    children = [f"{c['name']}{_state(c['latestRun'])}" for c in answer["children"]]
+    _add_io_children_facets(root, answer, children)
     return root
 
 
@@ -81,16 +74,22 @@ def _run_tree(answer: dict[str, Any]) -> Tree:
         ref = answer.get(label)
         if ref:
             root.add(f"{label} {ref['runId']} of {ref['job']['name']}{_state(ref)}")
+    children = [f"{c['runId']} {c['job']['name']}{_state(c)}" for c in answer["children"]]
+    _add_io_children_facets(root, answer, children)
+    return root
+
+
+def _add_io_children_facets(root: Tree, answer: dict[str, Any], children: list[str]) -> None:
+    """What a job or run reads and writes, its children (as labelled) and its facet names."""
     for label, refs in (("reads", answer["inputs"]), ("writes", answer["outputs"])):
         for ref in refs:
             root.add(f"{label} {_dataset(ref)}")
-    if answer["children"]:
-        children = root.add(f"children ({len(answer['children'])})")
-        for child in answer["children"]:
-            children.add(f"{child['runId']} {child['job']['name']}{_state(child)}")
+    if children:
+        branch = root.add(f"children ({len(children)})")
+        for child in children:
+            branch.add(child)
     if answer["facets"]:
         root.add("facets: " + ", ".join(sorted(answer["facets"])))
-    return root
 
 
 def _show(answer: dict[str, Any], tree: Tree, as_json: bool) -> None:
