@@ -1,0 +1,119 @@
+"""Targets: a directory walk (binary, non-UTF-8, .git) and git history from a real repository."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from steward.scan.engine import compile_rules, scan_lines
+from steward.scan.rules import DEFAULT_RULES, github_checksum
+from steward.scan.targets import directory_lines, history_lines, parse_log
+
+BODY = "R4nd0mB0dyOfThirtyCharsXyZ0123"
+TOKEN = "ghp_" + BODY + github_checksum(BODY)
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    )
+    return result.stdout.strip()
+
+
+def commit(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def leaky_repo(tmp_path: Path) -> tuple[Path, str]:
+    """A repository where a token is added, then deleted three commits later."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "dev@example.com")
+    git(repo, "config", "user.name", "Dev")
+    git(repo, "config", "commit.gpgsign", "false")
+    (repo / "README.md").write_text("# app\n")
+    commit(repo, "initial")
+    (repo / "settings.py").write_text(f"DEBUG = False\nGITHUB_TOKEN = '{TOKEN}'\n")
+    leaked = commit(repo, "add settings")
+    for n in range(2):
+        (repo / f"notes{n}.txt").write_text(f"note {n}\n")
+        commit(repo, f"note {n}")
+    (repo / "settings.py").write_text("DEBUG = False\nGITHUB_TOKEN = os.environ['TOKEN']\n")
+    commit(repo, "read the token from the environment")
+    return repo, leaked
+
+
+def test_history_finds_a_deleted_secret_with_its_commit(leaky_repo: tuple[Path, str]) -> None:
+    repo, leaked = leaky_repo
+    found = list(scan_lines(compile_rules(DEFAULT_RULES), history_lines(repo)))
+    assert [(f.rule_id, f.path, f.line, f.commit) for f in found] == [
+        ("github-token", "settings.py", 2, leaked)
+    ]
+
+
+def test_working_tree_scan_does_not_find_the_deleted_secret(
+    leaky_repo: tuple[Path, str],
+) -> None:
+    repo, _ = leaky_repo
+    assert list(scan_lines(compile_rules(DEFAULT_RULES), directory_lines(repo))) == []
+
+
+def test_history_covers_every_ref_not_only_the_checked_out_branch(
+    leaky_repo: tuple[Path, str],
+) -> None:
+    repo, _ = leaky_repo
+    git(repo, "checkout", "-q", "-b", "side")
+    (repo / "side.env").write_text("DATABASE_URL=postgresql://app:Zq8vR2mN9k@db/app\n")
+    side = commit(repo, "side branch secret")
+    git(repo, "checkout", "-q", "main")
+    found = list(scan_lines(compile_rules(DEFAULT_RULES), history_lines(repo)))
+    assert ("side.env", side) in {(f.path, f.commit) for f in found}
+
+
+def test_history_of_a_directory_that_is_not_a_repository_is_an_error(tmp_path: Path) -> None:
+    from steward.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="git log failed"):
+        list(history_lines(tmp_path))
+
+
+def test_parse_log_reads_added_lines_starting_with_plus_plus_as_content() -> None:
+    output = [
+        "\x00commit abc123\n",
+        "diff --git a/x.txt b/x.txt\n",
+        "--- a/x.txt\n",
+        "+++ b/x.txt\n",
+        "@@ -3,0 +4,2 @@ context\n",
+        "+++ not a header\n",
+        "+second\n",
+        "diff --git a/gone.txt b/gone.txt\n",
+        "--- a/gone.txt\n",
+        "+++ /dev/null\n",
+        "@@ -1 +0,0 @@\n",
+        "-old\n",
+    ]
+    lines = list(parse_log(iter(output)))
+    assert [(x.path, x.number, x.text, x.commit) for x in lines] == [
+        ("x.txt", 4, "++ not a header", "abc123"),
+        ("x.txt", 5, "second", "abc123"),
+    ]
+
+
+def test_directory_walk_skips_git_and_binary_files_and_reads_latin1(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text(TOKEN)
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\0\0" + TOKEN.encode())
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "latin1.conf").write_bytes(
+        "# café\ntoken = ".encode("latin-1") + TOKEN.encode() + b"\n"
+    )
+    lines = list(directory_lines(tmp_path))
+    assert {x.path for x in lines} == {"sub/latin1.conf"}
+    found = list(scan_lines(compile_rules(DEFAULT_RULES), lines))
+    assert [(f.path, f.line) for f in found] == [("sub/latin1.conf", 2)]
