@@ -108,6 +108,7 @@ def test_connection_url_password_found(url: str) -> None:
         "redis://:changeme@cache:6379",
         "amqp://guest:xxx@rabbit/",
         "mongodb://ops:****@mongo/db",
+        "postgresql://app:%(db_password)s@db/app",
         "postgresql://app@db/app",
         "postgresql://db.example.com/app",
     ],
@@ -144,6 +145,7 @@ def test_private_ipv4_list_finds_each_address() -> None:
         "dns 8.8.8.8",
         "public 100.128.0.1",  # just past RFC 6598's 100.64.0.0/10
         "not an address 10.0.0.256",
+        "oid 10.0.0.1.5",
         "doc 172.32.0.1",
     ],
 )
