@@ -80,3 +80,18 @@ def test_directory_walk_skips_git_and_binary_files_and_reads_latin1(tmp_path: Pa
     assert {x.path for x in lines} == {"sub/latin1.conf"}
     found = list(scan_lines(compile_rules(DEFAULT_RULES), lines))
     assert [(f.path, f.line) for f in found] == [("sub/latin1.conf", 2)]
+
+
+def test_history_reads_paths_with_spaces_and_non_ascii_and_latin1_content(
+    leaky_repo: tuple[Path, str],
+) -> None:
+    repo, _ = leaky_repo
+    (repo / "deploy dir").mkdir()
+    (repo / "deploy dir" / "hôtes.ini").write_bytes(
+        "# réseau\nhost = ".encode("latin-1") + b"192.168.10.4\n"
+    )
+    added = commit(repo, "latin-1 inventory")
+    found = list(scan_lines(compile_rules(DEFAULT_RULES), history_lines(repo)))
+    assert ("private-ipv4", "deploy dir/hôtes.ini", 2, added) in {
+        (f.rule_id, f.path, f.line, f.commit) for f in found
+    }

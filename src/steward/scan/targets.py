@@ -105,7 +105,8 @@ def parse_log(output: Iterator[str]) -> Iterator[Line]:
         elif text.startswith("diff --git "):
             path, in_header = None, True
         elif in_header and text.startswith("+++ "):
-            target = text[4:]
+            # git ends the name with a tab when it holds a space, so the end is unambiguous.
+            target = text[4:].removesuffix("\t")
             path = target[2:] if target.startswith("b/") else None
         elif text.startswith("@@ "):
             in_header = False
