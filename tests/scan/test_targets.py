@@ -95,3 +95,24 @@ def test_history_reads_paths_with_spaces_and_non_ascii_and_latin1_content(
     assert ("private-ipv4", "deploy dir/hôtes.ini", 2, added) in {
         (f.rule_id, f.path, f.line, f.commit) for f in found
     }
+
+
+def test_history_reads_paths_git_has_to_quote(leaky_repo: tuple[Path, str]) -> None:
+    repo, _ = leaky_repo
+    (repo / 'say "hi"\\n.env').write_text("host = 10.20.30.40\n")
+    (repo / "tab\there.env").write_text("host = 10.20.30.41\n")
+    added = commit(repo, "awkward names")
+    found = list(scan_lines(compile_rules(DEFAULT_RULES), history_lines(repo)))
+    assert {(f.path, f.commit) for f in found if f.rule_id == "private-ipv4"} == {
+        ('say "hi"\\n.env', added),
+        ("tab\there.env", added),
+    }
+
+
+def test_unquote_path_decodes_c_escapes_and_octal_utf8() -> None:
+    from steward.scan.targets import unquote_path
+
+    assert unquote_path("b/plain.txt") == "b/plain.txt"
+    assert unquote_path('"b/a\\"b\\\\c\\td"') == 'b/a"b\\c\td'
+    assert unquote_path('"b/h\\303\\264te"') == "b/hôte"
+    assert unquote_path('"b/odd\\q"') == "b/odd\\q"

@@ -106,7 +106,7 @@ def parse_log(output: Iterator[str]) -> Iterator[Line]:
             path, in_header = None, True
         elif in_header and text.startswith("+++ "):
             # git ends the name with a tab when it holds a space, so the end is unambiguous.
-            target = text[4:].removesuffix("\t")
+            target = unquote_path(text[4:].removesuffix("\t"))
             path = target[2:] if target.startswith("b/") else None
         elif text.startswith("@@ "):
             in_header = False
@@ -114,6 +114,34 @@ def parse_log(output: Iterator[str]) -> Iterator[Line]:
         elif not in_header and path is not None and text.startswith("+"):
             yield Line(path, number, text[1:], commit)
             number += 1
+
+
+C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def unquote_path(name: str) -> str:
+    """A path as git prints it in a diff header: C-quoted (`"b/a\\"b.env"`, octal escapes
+    for bytes of UTF-8) when it holds a quote, a backslash or a control character, even
+    with `core.quotePath=false`."""
+    if not (len(name) >= 2 and name.startswith('"') and name.endswith('"')):
+        return name
+    out = bytearray()
+    body, n = name[1:-1], 0
+    while n < len(body):
+        char = body[n]
+        if char != "\\" or n + 1 == len(body):
+            out += char.encode()
+            n += 1
+        elif body[n + 1] in C_ESCAPES:
+            out.append(C_ESCAPES[body[n + 1]])
+            n += 2
+        elif len(octal := body[n + 1 : n + 4]) == 3 and set(octal) <= set("01234567"):
+            out.append(int(octal, 8) & 0xFF)
+            n += 4
+        else:  # not an escape git writes; keep the backslash as it stands
+            out += b"\\"
+            n += 1
+    return out.decode("utf-8", errors="replace")
 
 
 def _new_start(hunk_header: str) -> int:
