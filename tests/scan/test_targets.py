@@ -116,3 +116,15 @@ def test_unquote_path_decodes_c_escapes_and_octal_utf8() -> None:
     assert unquote_path('"b/a\\"b\\\\c\\td"') == 'b/a"b\\c\td'
     assert unquote_path('"b/h\\303\\264te"') == "b/hôte"
     assert unquote_path('"b/odd\\q"') == "b/odd\\q"
+
+
+def test_directory_lines_are_counted_as_git_counts_them(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(
+        b"one\x0cstill one\r\ntwo \xe2\x80\xa8 still two\nhost 10.0.0.9"
+    )
+    lines = list(directory_lines(tmp_path))
+    assert [(x.number, x.text) for x in lines] == [
+        (1, "one\x0cstill one"),
+        (2, "two \u2028 still two"),
+        (3, "host 10.0.0.9"),
+    ]

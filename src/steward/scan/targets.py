@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,8 +48,13 @@ def file_lines(path: Path, shown_as: str) -> Iterator[Line]:
     if is_binary(data):
         return
     text = data.decode("utf-8", errors="replace")
-    for number, line in enumerate(text.splitlines(), 1):
-        yield Line(shown_as, number, line)
+    # Split on "\n" only, as git and editors count lines: str.splitlines would also
+    # break at form feeds and U+2028 and put findings on the wrong line.
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate(lines, 1):
+        yield Line(shown_as, number, line.removesuffix("\r"))
 
 
 def history_lines(repository: Path) -> Iterator[Line]:
@@ -74,19 +80,23 @@ def history_lines(repository: Path) -> Iterator[Line]:
         "--no-renames",
         "--format=%x00commit %H",  # COMMIT_MARKER, then the commit's full hash
     ]
-    try:
-        # A fixed argument list, no shell: the repository path is one argument to -C.
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # noqa: S603
-    except OSError as exc:
-        raise InvalidInput(f"history: cannot run git: {exc}") from exc
-    with process:
-        stdout = process.stdout
-        if stdout is None:  # never: Popen with stdout=PIPE sets it; this narrows the type
-            raise InvalidInput("history: git log gave no output stream")
-        yield from parse_log(line.decode("utf-8", errors="replace") for line in stdout)
-        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if process.returncode != 0:
-        raise InvalidInput(f"history: git log failed in {repository}: {stderr.strip()}")
+    # git's messages go to a file, not a pipe: a pipe nobody reads while stdout is
+    # streamed would stall git once it filled.
+    with tempfile.TemporaryFile() as errors:
+        try:
+            # A fixed argument list, no shell: the repository path is one argument to -C.
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)  # noqa: S603
+        except OSError as exc:
+            raise InvalidInput(f"history: cannot run git: {exc}") from exc
+        with process:
+            stdout = process.stdout
+            if stdout is None:  # never: Popen with stdout=PIPE sets it; this narrows the type
+                raise InvalidInput("history: git log gave no output stream")
+            yield from parse_log(line.decode("utf-8", errors="replace") for line in stdout)
+        if process.returncode != 0:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace").strip()
+            raise InvalidInput(f"history: git log failed in {repository}: {message}")
 
 
 def parse_log(output: Iterator[str]) -> Iterator[Line]:
