@@ -211,3 +211,11 @@ def test_bad_regex_is_invalid_input_naming_the_rule() -> None:
     rule = Rule(id="broken", description="", kind="secret", regex=r"(?<=lookbehind)x")
     with pytest.raises(InvalidInput, match="broken"):
         compile_rules([rule])
+
+
+def test_secret_group_beyond_the_regex_groups_is_invalid_input() -> None:
+    from steward.errors import InvalidInput
+
+    rule = Rule(id="grp", description="", kind="secret", regex=r"key=(\w+)", secret_group=2)
+    with pytest.raises(InvalidInput, match="grp: secretGroup 2"):
+        compile_rules([rule])

@@ -17,6 +17,9 @@ INLINE_ALLOW = ("gitleaks:allow", "steward:allow")
 class Pattern(Protocol):
     """The part of a compiled RE2 (or `re`) pattern the engine uses."""
 
+    @property
+    def groups(self) -> int: ...
+
     def finditer(self, text: str) -> Iterator[Any]: ...
 
     def search(self, text: str) -> Any: ...
@@ -77,10 +80,15 @@ def compile_rules(rules: Sequence[Rule]) -> tuple[CompiledRule, ...]:
             )
             for a in rule.allowlists
         )
+        regex = compile_regex(rule.regex, where=where)
+        if not 0 <= rule.secret_group <= regex.groups:
+            raise InvalidInput(
+                f"{where}: secretGroup {rule.secret_group} but the regex has {regex.groups} groups"
+            )
         compiled.append(
             CompiledRule(
                 rule=rule,
-                regex=compile_regex(rule.regex, where=where),
+                regex=regex,
                 path=compile_regex(rule.path, where=f"{where} path") if rule.path else None,
                 keywords=tuple(k.lower() for k in rule.keywords),
                 allowlists=allowlists,
@@ -106,7 +114,7 @@ def scan_lines(rules: Sequence[CompiledRule], lines: Iterable[Line]) -> Iterator
 def _match(compiled: CompiledRule, line: Line) -> Iterator[Finding]:
     rule = compiled.rule
     for match in compiled.regex.finditer(line.text):
-        group = rule.secret_group if rule.secret_group <= _group_count(match) else 0
+        group = rule.secret_group
         secret = match.group(group)
         if not secret:
             continue
@@ -129,7 +137,3 @@ def _match(compiled: CompiledRule, line: Line) -> Iterator[Finding]:
             fingerprint=fingerprint(rule.id, line.path, secret),
             commit=line.commit,
         )
-
-
-def _group_count(match: Any) -> int:
-    return len(match.groups())
