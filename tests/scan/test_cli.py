@@ -105,3 +105,12 @@ def test_sarif_of_a_clean_tree_is_valid_and_empty(tmp_path: Path) -> None:
     sarif = json.loads(result.stdout)
     jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(sarif)
     assert sarif["runs"][0]["results"] == []
+
+
+def test_unwritable_output_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "tree").mkdir()
+    result = steward_cli(
+        tmp_path / "home", "scan", str(tmp_path / "tree"), "--output", str(tmp_path)
+    )
+    assert result.returncode == 2
+    assert "cannot write" in result.stderr
