@@ -13,9 +13,9 @@ from starlette.responses import Response
 
 from steward.api.auth import principal
 from steward.api.responses import Json
+from steward.identity.sessions import WebSession
 from steward.web.auth import session_of, signed_in
 from steward.web.render import page
-from steward.web.sessions import WebSession
 
 router = APIRouter(include_in_schema=False)
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -27,10 +27,10 @@ from steward.audit.rollup import refresh
 from steward.audit.verify import verify
 from steward.catalog.views import pii_columns
 from steward.errors import Forbidden, InvalidInput
+from steward.identity.sessions import WebSession
 from steward.web.audit_chart import chart
 from steward.web.auth import signed_in, steward_of
 from steward.web.render import SECURITY_HEADERS, page
-from steward.web.sessions import WebSession
 
 router = APIRouter(include_in_schema=False)
 

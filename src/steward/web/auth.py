@@ -12,7 +12,7 @@ from steward.app import Steward
 from steward.config import Settings
 from steward.errors import Forbidden, InvalidInput
 from steward.identity.models import Principal
-from steward.web.sessions import WebSession, load
+from steward.identity.sessions import WebSession, load
 
 COOKIE = "steward_session"
 # Before sign-in there is no session to tie a token to: the login form's CSRF token is

@@ -23,6 +23,7 @@ from steward.catalog.neighbour_counts import neighbour_counts
 from steward.catalog.search import SearchFilters, search
 from steward.catalog.views import dataset_page, describe_datasets
 from steward.errors import Forbidden, InvalidInput
+from steward.identity.sessions import WebSession
 from steward.lineage.scope import Hidden
 from steward.policy.sight import PolicySight, sight_for
 from steward.quality.history import latest
@@ -32,7 +33,6 @@ from steward.schema.history import capture, dataset_id_of, history
 from steward.store import Store
 from steward.web.auth import CSRF_FIELD, check_csrf, form_of, signed_in, steward_of
 from steward.web.render import page
-from steward.web.sessions import WebSession
 
 router = APIRouter(include_in_schema=False)
 

@@ -22,12 +22,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from steward.errors import InvalidInput
+from steward.identity.sessions import WebSession
 from steward.lineage import graph, nodes
 from steward.policy.sight import sight_for
 from steward.store import Store
 from steward.web.auth import signed_in, steward_of
 from steward.web.render import SECURITY_HEADERS, page
-from steward.web.sessions import WebSession
 
 router = APIRouter(include_in_schema=False)
 

@@ -13,9 +13,11 @@ from starlette.responses import RedirectResponse, Response
 
 from steward.audit.refusals import Refusal, write
 from steward.errors import StewardError, Unauthenticated
+from steward.identity import sessions
 from steward.identity.oidc import looks_like_jwt
+from steward.identity.sessions import WebSession
 from steward.identity.tokens import authenticate, claimed_token_id
-from steward.web import oidc_login, sessions
+from steward.web import oidc_login
 from steward.web.auth import (
     COOKIE,
     CSRF_FIELD,
@@ -30,7 +32,6 @@ from steward.web.auth import (
     steward_of,
 )
 from steward.web.render import page
-from steward.web.sessions import WebSession
 
 router = APIRouter(include_in_schema=False)
 CALLBACK = "/login/oidc/callback"

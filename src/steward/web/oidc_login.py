@@ -21,7 +21,7 @@ from steward.config import Settings
 from steward.errors import InvalidInput, Unauthenticated
 from steward.identity.models import Principal
 from steward.identity.oidc import verifier_for
-from steward.web.sessions import SignIn
+from steward.identity.sessions import SignIn
 
 TIMEOUT_SECONDS = 10.0
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}

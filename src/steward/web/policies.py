@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from steward.errors import Forbidden, InvalidInput, StewardError
+from steward.identity.sessions import WebSession
 from steward.policy.effective import access_json, catalog_tables, effective_access
 from steward.policy.load import load
 from steward.policy.models import Policy
@@ -15,7 +16,6 @@ from steward.policy.versions import PolicyVersion, active, diff, get, history, r
 from steward.store import Store
 from steward.web.auth import signed_in, steward_of
 from steward.web.render import page
-from steward.web.sessions import WebSession
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,7 +10,7 @@ from fastapi import Request
 from starlette.responses import HTMLResponse
 
 from steward import __version__
-from steward.web.sessions import WebSession
+from steward.identity.sessions import WebSession
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

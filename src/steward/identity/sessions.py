@@ -13,11 +13,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from steward.audit.log import record
+from steward.audit.log import now, record
 from steward.config import Settings
 from steward.identity.models import Principal
 from steward.store import Store
@@ -32,11 +32,6 @@ SIGN_IN_MINUTES = 10
 def _digest(secret: str) -> str:
     # The id carries 256 random bits: a fast hash is enough, and a stolen table is no key.
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def now() -> datetime:
-    """The time as the store keeps it: naive UTC."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
