@@ -36,7 +36,7 @@ class Report:
         return {
             "title": self.title,
             "columns": list(self.columns),
-            "rows": [dict(zip(self.columns, _plain(row), strict=True)) for row in self.rows],
+            "rows": [dict(zip(self.columns, plain_row(row), strict=True)) for row in self.rows],
         }
 
     def to_csv(self) -> str:
@@ -48,7 +48,7 @@ class Report:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([csv_cell(c) for c in self.columns])
-        writer.writerows(tuple(csv_cell(v) for v in _plain(row)) for row in self.rows)
+        writer.writerows(tuple(csv_cell(v) for v in plain_row(row)) for row in self.rows)
         return out.getvalue()
 
 
@@ -64,7 +64,8 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def _plain(row: tuple[Any, ...]) -> tuple[Any, ...]:
+def plain_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row's times as ISO 8601 UTC text (`...Z`), everything else as it is."""
     return tuple(v.isoformat() + "Z" if isinstance(v, datetime) else v for v in row)
 
 

@@ -22,7 +22,7 @@ from steward.audit.checkpoints import Signer
 from steward.audit.dashboard import DashboardFilter
 from steward.audit.log import head
 from steward.audit.models import Verification
-from steward.audit.reports import csv_cell
+from steward.audit.reports import csv_cell, plain_row
 from steward.audit.rollup import refresh
 from steward.audit.verify import verify
 from steward.catalog.views import pii_columns
@@ -144,9 +144,7 @@ def get_records_csv(
         writer.writerow(dashboard.EXPORT_COLUMNS)
         with store.read() as conn:
             for number, row in enumerate(dashboard.record_rows(conn, where.records()), start=1):
-                writer.writerow(
-                    csv_cell(v.isoformat() + "Z" if isinstance(v, datetime) else v) for v in row
-                )
+                writer.writerow(csv_cell(v) for v in plain_row(row))
                 if number % 1000 == 0:
                     yield out.getvalue()
                     out.seek(0)

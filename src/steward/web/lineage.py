@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import deque
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -21,9 +20,11 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from steward.audit.reports import csv_cell
 from steward.errors import InvalidInput
 from steward.identity.sessions import WebSession
 from steward.lineage import graph, nodes
+from steward.lineage.impact import impact_rows
 from steward.policy.sight import sight_for
 from steward.store import Store
 from steward.web.auth import signed_in, steward_of
@@ -99,54 +100,6 @@ async def get_lineage_page(
     return page(request, "lineage.html", context, session=session, title=title)
 
 
-def impact_rows(answer: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every node downstream of the graph's first node, with its depth in lineage steps.
-
-    A step is a job and the datasets it writes: from a dataset, the jobs reading it and
-    their outputs are depth 1; from a job, its outputs are depth 1 and the jobs reading
-    them depth 2. Sorted by depth, then node id.
-    """
-    items = {item["id"]: item for item in answer["graph"]}
-    if not items:
-        return []
-    first = answer["graph"][0]
-    from_job = first["type"] == "JOB"
-    hops = {first["id"]: 0}
-    queue = deque([first["id"]])
-    while queue:
-        current = queue.popleft()
-        for edge in items[current]["outEdges"]:
-            target = edge["destination"]
-            if target not in hops and target in items:
-                hops[target] = hops[current] + 1
-                queue.append(target)
-    rows = []
-    for node_id, hop in hops.items():
-        if hop == 0:
-            continue
-        item = items[node_id]
-        data = item["data"]
-        rows.append(
-            {
-                "depth": hop // 2 + 1 if from_job else (hop + 1) // 2,
-                "type": item["type"].lower(),
-                "node_id": node_id,
-                "namespace": data["namespace"],
-                "name": data["name"],
-                "owners": ";".join(o["name"] for o in data.get("owners", [])),
-                "described": "no" if data.get("described") is False else "yes",
-            }
-        )
-    rows.sort(key=lambda r: (r["depth"], r["node_id"]))
-    return rows
-
-
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _impact(store: Store, session: WebSession, node: str, as_of: datetime | None) -> str:
     sight = sight_for(store, session.principal)
     with store.read() as conn:
@@ -158,7 +111,7 @@ def _impact(store: Store, session: WebSession, node: str, as_of: datetime | None
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(IMPACT_COLUMNS)
     for row in impact_rows(answer):
-        writer.writerow([_cell(row[c]) for c in IMPACT_COLUMNS])
+        writer.writerow([csv_cell(row[c]) for c in IMPACT_COLUMNS])
     return out.getvalue()
 
 
