@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from steward.scan.rules import github_checksum
+from steward.scan.secrets import github_checksum
 
 BODY = "R4nd0mB0dyOfThirtyCharsXyZ0123"
 TOKEN = "ghp_" + BODY + github_checksum(BODY)

@@ -9,7 +9,8 @@ import pytest
 
 from steward.scan.engine import compile_rules, scan_lines, shannon_entropy
 from steward.scan.models import Finding, Line, Rule
-from steward.scan.rules import DEFAULT_RULES, github_checksum
+from steward.scan.rules import DEFAULT_RULES
+from steward.scan.secrets import github_checksum
 
 RULES = compile_rules(DEFAULT_RULES)
 

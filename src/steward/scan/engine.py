@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from steward.errors import InvalidInput
-from steward.scan.models import Candidate, Finding, Line, Rule, fingerprint, redact
+from steward.scan.models import Candidate, Chunk, Finding, Line, Rule, fingerprint, redact
 
 INLINE_ALLOW = ("gitleaks:allow", "steward:allow")
 
@@ -95,6 +95,19 @@ def compile_rules(rules: Sequence[Rule]) -> tuple[CompiledRule, ...]:
             )
         )
     return tuple(compiled)
+
+
+def scan_chunks(rules: Sequence[CompiledRule], chunks: Iterable[Chunk]) -> Iterator[Finding]:
+    """Every finding of `rules` in `chunks`, in order."""
+    for chunk in chunks:
+        lines = chunk.text.split("\n")
+        yield from scan_lines(
+            rules,
+            (
+                Line(chunk.path, chunk.first_line + n, text, chunk.commit)
+                for n, text in enumerate(lines)
+            ),
+        )
 
 
 def scan_lines(rules: Sequence[CompiledRule], lines: Iterable[Line]) -> Iterator[Finding]:

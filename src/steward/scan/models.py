@@ -69,6 +69,33 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Chunk:
+    """Consecutive lines of one file (a whole file, or one hunk a commit added).
+
+    `text` is the lines joined with "\n"; its first line is line `first_line` of `path`.
+    Targets yield chunks and the engine scans them whole, so a rule's keywords and regex
+    run once per chunk, not once per line.
+    """
+
+    path: str
+    text: str
+    first_line: int = 1
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What the operator tells the built-in rules: the organisation's own domains.
+
+    Host names under `internal_domains` are reported as internal hosts; email addresses
+    under `allowed_email_domains` are not reported as personal data.
+    """
+
+    internal_domains: tuple[str, ...] = ()
+    allowed_email_domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Finding:
     """One thing found; `redacted` is safe to print, the secret itself is never kept."""
 
