@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -68,7 +69,22 @@ def create_app(steward: Steward) -> FastAPI:
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:
+        """Liveness: the process answers. Never touches the store."""
         return Json({"status": "ok", "version": __version__})
+
+    @app.get("/health/ready", include_in_schema=False)
+    def ready() -> Response:
+        """Readiness: the store answers and is migrated to this version's schema, so a
+        load balancer sends no request to a worker that would fail it (503 otherwise)."""
+        try:
+            current = steward.store.is_current()
+        except SQLAlchemyError as exc:
+            detail = f"store unreachable: {type(exc).__name__}"
+            return Json({"status": "unavailable", "detail": detail}, status_code=503)
+        if not current:
+            detail = "store not migrated: run `steward db upgrade`"
+            return Json({"status": "unavailable", "detail": detail}, status_code=503)
+        return Json({"status": "ready", "version": __version__})
 
     authenticated = [Depends(principal), Depends(refuse_nul)]
     app.include_router(sql_lineage_router, dependencies=authenticated)

@@ -90,6 +90,13 @@ class Store:
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
+    def is_current(self) -> bool:
+        """True when the database answers and is at the newest migration this code knows."""
+        from alembic.script import ScriptDirectory
+
+        heads = ScriptDirectory.from_config(alembic_config(str(self.engine.url))).get_heads()
+        return self.current_revision() in heads
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
