@@ -75,10 +75,17 @@ class Store:
             yield conn
 
     def upgrade(self) -> None:
-        """Apply every Alembic migration the database lacks."""
+        """Apply every Alembic migration the database lacks.
+
+        On PostgreSQL the upgrade holds a transaction-scoped advisory lock, so servers
+        (replicas, workers) starting together migrate one after another: the first applies
+        the migrations, the others then find the store current and do nothing.
+        """
         from alembic import command
 
         with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config = alembic_config(self.engine.url.render_as_string(hide_password=False))
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
@@ -120,6 +127,10 @@ def conflict_detail(exc: BaseException) -> str:
 def _first_line(orig: BaseException) -> str:
     text = str(orig).strip().splitlines()
     return text[0] if text else type(orig).__name__
+
+
+# The advisory lock key `upgrade` takes on PostgreSQL ("steward" as an integer).
+MIGRATION_LOCK = int.from_bytes(b"steward", "big")
 
 
 def alembic_config(url: str) -> Any:

@@ -1,0 +1,56 @@
+"""Replicas starting together against an empty PostgreSQL database all come up migrated."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from steward.store import open_store
+from tests.postgres import find_server
+
+
+@pytest.fixture
+def empty_database() -> Iterator[str]:
+    url, server, reason = find_server()
+    if url is None:
+        pytest.skip(reason)
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"steward_empty_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.make_url(url).set(database=name).render_as_string(False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    if server is not None:
+        server.stop()
+
+
+def test_four_upgrades_at_once_migrate_once_and_all_succeed(
+    empty_database: str, tmp_path: Path
+) -> None:
+    environment = {**os.environ, "STEWARD_DATABASE_URL": empty_database}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", "from steward.cli.main import main; main()", "db", "upgrade"],
+            env={**environment, "STEWARD_HOME": str(tmp_path / str(n))},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    outcomes = [(p.communicate(timeout=120)[1], p.returncode) for p in processes]
+    assert [code for _, code in outcomes] == [0, 0, 0, 0], outcomes
+    store = open_store(empty_database)
+    try:
+        assert store.is_current()
+    finally:
+        store.dispose()
