@@ -37,8 +37,7 @@ from typing import Any
 
 import duckdb
 import sqlglot
-from sqlglot import exp
-from sqlglot.tokens import TokenType
+from sqlglot import TokenType, exp
 
 VERSION = "476"  # what `SELECT version()` answers
 
@@ -251,7 +250,11 @@ class FakeTrino:
         return answer
 
     def cancel(self, query_id: str) -> bool:
-        """Forget a query; whether it was known."""
+        """Forget a query; whether it was known.
+
+        Like Trino, the fake keeps finished and failed queries until then: a client that
+        closes its cursor after an error still cancels the URI it was last given.
+        """
         with self._lock:
             return self._queries.pop(query_id, None) is not None
 
@@ -270,17 +273,8 @@ class FakeTrino:
                 "queued": state == "QUEUED",
                 "scheduled": state != "QUEUED",
                 "nodes": 1,
-                "totalSplits": 0,
-                "queuedSplits": 0,
-                "runningSplits": 0,
-                "completedSplits": 0,
-                "cpuTimeMillis": 0,
-                "wallTimeMillis": 0,
-                "queuedTimeMillis": 0,
                 "elapsedTimeMillis": 0,
                 "processedRows": 0,
-                "processedBytes": 0,
-                "peakMemoryBytes": 0,
             },
             "warnings": [],
         }
@@ -343,12 +337,12 @@ class FakeTrino:
             raise TrinoError(
                 "PERMISSION_DENIED", 4, f"Access Denied: Cannot select from table {full}"
             )
-        if not self._exists(schema, table.name):
+        if self._kind(schema, table.name) is None:
             raise TrinoError("TABLE_NOT_FOUND", 46, f"Table '{full}' does not exist")
         return exp.table_(table.name, db=schema, catalog=catalog, alias=alias, quoted=True)
 
     def _partitions_table(
-        self, tree: exp.Expression, statement: Statement
+        self, tree: exp.Query, statement: Statement
     ) -> tuple[list[dict[str, Any]], list[list[Any]]] | None:
         """`SELECT * FROM "t$partitions"`: Iceberg's for an unpartitioned table, or the error.
 
@@ -362,7 +356,11 @@ class FakeTrino:
             schema = table.db or statement.schema or ""
             catalog = table.catalog or statement.catalog
             full = f"{catalog}.{schema}.{table.name}"
-            if catalog != self.catalog or self._denied(schema) or not self._is_table(schema, base):
+            if (
+                catalog != self.catalog
+                or self._denied(schema)
+                or self._kind(schema, base) != "BASE TABLE"
+            ):
                 raise TrinoError("TABLE_NOT_FOUND", 46, f"Table '{full}' does not exist")
             counted = self._db.execute(f'SELECT count(*) FROM "{catalog}"."{schema}"."{base}"')
             row = [counted.fetchall()[0][0], 1, 0, None]
@@ -375,19 +373,13 @@ class FakeTrino:
         found = self._db.execute("SELECT 1 FROM trino.denied WHERE schema_name = ?", [schema])
         return bool(found.fetchall())
 
-    def _exists(self, schema: str, name: str) -> bool:
+    def _kind(self, schema: str, name: str) -> str | None:
+        """`BASE TABLE`, `VIEW`, or None for a name the catalog does not have."""
         found = self._db.execute(
-            "SELECT 1 FROM trino.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
-        )
-        return bool(found.fetchall())
-
-    def _is_table(self, schema: str, name: str) -> bool:
-        found = self._db.execute(
-            "SELECT 1 FROM trino.tables WHERE table_schema = ? AND table_name = ?"
-            " AND table_type = 'BASE TABLE'",
+            "SELECT table_type FROM trino.tables WHERE table_schema = ? AND table_name = ?",
             [schema, name],
-        )
-        return bool(found.fetchall())
+        ).fetchall()
+        return str(found[0][0]) if found else None
 
 
 def bind_parameters(sql: str) -> str:
