@@ -35,6 +35,8 @@ LAKE = [
     "INSERT INTO iceberg.sales.orders VALUES"
     " (1, 1, 10.50, TIMESTAMP '2024-05-01 10:00:00', ARRAY['web']),"
     " (2, 2, 7.25, TIMESTAMP '2024-05-01 11:30:00', ARRAY[])",
+    "INSERT INTO iceberg.sales.customers VALUES (1, 'Ann', 'ann@example.com'),"
+    " (2, 'Bob', 'bob@example.org')",
     # Trino's SQL: date_trunc, approx_distinct, a CTE and a join over an unqualified name.
     "CREATE VIEW iceberg.sales.revenue AS WITH paid AS (SELECT customer_id, amount, placed_at"
     " FROM iceberg.sales.orders WHERE amount > 0) SELECT c.name AS customer,"
@@ -155,6 +157,23 @@ def test_view_lineage_is_traced_in_trinos_dialect(client: TestClient, trino: Fak
     assert f"{field}.orders:customer_id" in upstream_fields(
         client, f"{field}.revenue:customer", indirect=True
     )
+
+
+def test_pii_classification_samples_rows_through_trino(
+    client: TestClient, trino: FakeTrino
+) -> None:
+    sync(client)
+    answer = client.post(
+        "/api/v1/catalog/classify", params={"dataset": "trino_lake.sales.customers"}
+    )
+    assert answer.status_code == 200, answer.text
+    (result,) = answer.json()["results"]
+    assert result["sampledRows"] == 2  # read through Trino, LIMIT bound by EXECUTE IMMEDIATE
+    email = next(
+        c for c in dataset(client, "trino_lake.sales.customers")["columns"] if c["name"] == "email"
+    )
+    assert [(t["tag"], t["status"]) for t in email["tags"]] == [("pii.email", "proposed")]
+    assert "LIMIT ?' USING 200" in trino.statements[-1].sql
 
 
 def event_writing_daily_revenue(port: int) -> dict[str, Any]:
