@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +12,9 @@ from rich.markup import escape
 from steward.cli import audit, catalog, export, lineage, policy, quality, query, scan, schema, token
 from steward.cli.context import steward_from_env
 from steward.errors import InvalidInput, StewardError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(
     name="steward",
@@ -77,15 +80,24 @@ def serve(
         f"Steward listening on http://{host}:{port} (store: {steward.store.dialect},"
         f" workers: {workers})"
     )
-    options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
     if workers == 1:
         tune_gc_for_serving()
-        uvicorn.run(create_app(steward), **options)
-        return
-    # Each worker process builds its own `Steward` (and connection pool) from the same
-    # environment; the store was migrated and the first token issued above, once.
-    steward.close()
-    uvicorn.run(f"{create_app_from_env.__module__}:{create_app_from_env.__name__}", factory=True, workers=workers, **options)
+        app: FastAPI | str = create_app(steward)
+    else:
+        # Each worker process imports the factory and builds its own `Steward` (and
+        # connection pool) from the same environment; migrating and the first token
+        # happened above, once.
+        steward.close()
+        app = f"{create_app_from_env.__module__}:{create_app_from_env.__name__}"
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        factory=workers > 1,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @db.command("upgrade")
