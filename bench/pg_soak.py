@@ -233,7 +233,7 @@ def rates(args: argparse.Namespace) -> None:
     """The table: per worker count, each kind's rate with all producers on it alone."""
     print(
         f"PostgreSQL, {args.producers} producers, {args.seconds:g} s per kind,"
-        f" batches of {args.batch} events"
+        f" batches of {args.batch} events; load average before: {os.getloadavg()[0]:.1f}"
     )
     header = ("workers", "events/s single", "events/s batched", "audit records/s", "queries/s")
     print(" | ".join(header) + " | errors")
@@ -254,7 +254,7 @@ def rates(args: argparse.Namespace) -> None:
                 )
                 figures.append(tally.items[kind] / (time.perf_counter() - started))
                 errors.update(tally.errors)
-        cells = [str(workers), *(f"{f:,.0f}" for f in figures), str(sum(errors.values()))]
+        cells = [str(workers), *(f"{f:,.3g}" for f in figures), str(sum(errors.values()))]
         print(" | ".join(cells), flush=True)
         for what, count in errors.most_common(5):
             print(f"    {count} x {what}")
