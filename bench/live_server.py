@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+STEWARD_SERVE = [sys.executable, "-m", "steward.cli", "serve"]
+
 
 def free_port() -> int:
     """A port nothing listens on."""
@@ -32,8 +34,7 @@ def serve(
         env["STEWARD_DATABASE_URL"] = database_url
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "steward.cli", "serve", "--port", str(port)]
-        + ["--workers", str(workers)],
+        [*STEWARD_SERVE, "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
