@@ -41,6 +41,24 @@ def postgres_template() -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture
+def empty_database() -> Iterator[str]:
+    """A new, empty (unmigrated) PostgreSQL database, dropped afterwards; skipped without one."""
+    url, server, reason = find_server()
+    if url is None:
+        pytest.skip(reason)
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"steward_empty_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.make_url(url).set(database=name).render_as_string(False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    if server is not None:
+        server.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
     """None for the embedded SQLite default, else a fresh, migrated PostgreSQL database."""

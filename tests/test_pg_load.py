@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
 import threading
@@ -33,11 +34,11 @@ import pytest
 import sqlalchemy as sa
 
 from steward.app import Steward
+from steward.audit.checkpoints import CHECKPOINT_FILE, audit_home
 from steward.config import Settings
 from steward.identity.tokens import create_token
 from steward.policy.versions import apply
 from tests.openlineage_events import dataset, run_event
-from tests.postgres import find_server
 from tests.query.conftest import make_lake
 
 STEWARD = [sys.executable, "-m", "steward.cli"]
@@ -74,40 +75,20 @@ class Server:
     jsonl: Path
 
 
-@pytest.fixture
-def fresh_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards."""
-    admin_url, server, reason = find_server()
-    if admin_url is None:
-        pytest.skip(reason)
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"steward_load_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.make_url(admin_url).set(database=name).render_as_string(False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-    if server is not None:
-        server.stop()
-
-
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 @pytest.fixture
-def server(tmp_path: Path, fresh_database: str) -> Iterator[Server]:
+def server(tmp_path: Path, empty_database: str) -> Iterator[Server]:
     """`steward serve --workers 3` on a fresh database, its audit duties every second."""
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
     env.update(
         STEWARD_HOME=str(home),
-        STEWARD_DATABASE_URL=fresh_database,
+        STEWARD_DATABASE_URL=empty_database,
         # Every process runs the audit duties every second: checkpoints and exports race.
         STEWARD_AUDIT_WORKER_SECONDS="1",
         STEWARD_AUDIT_CHECKPOINT_EVERY="100",
@@ -126,7 +107,7 @@ def server(tmp_path: Path, fresh_database: str) -> Iterator[Server]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_workers(url, process)
-        yield Server(url, admin, env, fresh_database, home, tmp_path / "audit.jsonl")
+        yield Server(url, admin, env, empty_database, home, tmp_path / "audit.jsonl")
     finally:
         process.terminate()
         try:
@@ -372,6 +353,4 @@ def _kind(record: dict[str, Any]) -> str:
 
 
 def _checkpoint_file(server: Server) -> Path:
-    from steward.audit.checkpoints import CHECKPOINT_FILE, audit_home
-
     return audit_home(server.home) / CHECKPOINT_FILE
