@@ -48,7 +48,7 @@ def serve(
         int,
         typer.Option(
             min=1,
-            help="API processes to run; above 1 needs PostgreSQL (docs/deploy.md).",
+            help="API processes to run; above 1 needs PostgreSQL (docs/postgresql.md).",
         ),
     ] = 1,
 ) -> None:

@@ -197,7 +197,7 @@ def store_events(
     """
     # The applier reads jobs, runs and datasets, merges in memory and writes them back:
     # concurrent writers (PostgreSQL, several workers) would overwrite each other's
-    # merges, and locking rows in event order deadlocks; so one at a time, as on SQLite.
+    # merges, and row locks taken in event order can deadlock; so one at a time, as on SQLite.
     one_writer_at_a_time(conn, "lineage")
     unique: dict[str, ParsedEvent] = {}
     for item in events:

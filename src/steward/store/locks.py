@@ -7,7 +7,7 @@ kinds of lock stand in for that, keyed by a name (advisory locks, which lock no 
 - `one_writer_at_a_time(conn, name)`: until the caller's transaction ends, other
   transactions taking the same name wait. For writes that read rows, change them in
   memory and write them back (lineage ingest), where row locks taken in event order
-  would deadlock and no locks at all would lose one writer's changes.
+  can deadlock and no locks at all lose one writer's changes.
 - `exclusive(store, name)`: at most one process does something at a time (a round of the
   audit log's background duties); the others skip it rather than wait.
 """
