@@ -91,7 +91,7 @@ def server(tmp_path: Path, empty_database: str) -> Iterator[Server]:
         STEWARD_DATABASE_URL=empty_database,
         # Every process runs the audit duties every second: checkpoints and exports race.
         STEWARD_AUDIT_WORKER_SECONDS="1",
-        STEWARD_AUDIT_CHECKPOINT_EVERY="100",
+        STEWARD_AUDIT_CHECKPOINT_EVERY="10",
         STEWARD_AUDIT_JSONL_PATH=str(tmp_path / "audit.jsonl"),
     )
     port = _free_port()
@@ -323,10 +323,10 @@ def test_three_workers_under_eight_producers_lose_nothing_and_keep_one_chain(
     engine.dispose()
     assert seqs == list(range(1, len(seqs) + 1))
     assert head == len(seqs)
-    # The background duties ran in turn, never twice at once: each record exported once,
-    # in order, and checkpoints signed in the order of the chain.
-    exported = [json.loads(line)["seq"] for line in server.jsonl.read_text().splitlines()]
-    assert len(exported) > 100
+    # The background duties ran in turn, never twice at once: once the export caught up,
+    # it holds each record once, in order; checkpoints are signed in the chain's order.
+    exported = _exported_when_caught_up(server, head)
+    assert len(exported) >= head
     assert exported == list(range(1, len(exported) + 1))
     signed = [json.loads(line)["seq"] for line in _checkpoint_file(server).read_text().splitlines()]
     assert len(signed) >= 2
@@ -354,3 +354,14 @@ def _kind(record: dict[str, Any]) -> str:
 
 def _checkpoint_file(server: Server) -> Path:
     return audit_home(server.home) / CHECKPOINT_FILE
+
+
+def _exported_when_caught_up(server: Server, head: int) -> list[int]:
+    """The sequence numbers in the JSON lines export, once it reached `head` (or 60 s)."""
+    deadline = time.monotonic() + 60
+    while True:
+        text = server.jsonl.read_text() if server.jsonl.exists() else ""
+        exported = [json.loads(line)["seq"] for line in text.splitlines()]
+        if len(exported) >= head or time.monotonic() > deadline:
+            return exported
+        time.sleep(0.5)
