@@ -137,6 +137,8 @@ def _extended(
     target = Path(other).expanduser() if other else path
     if not target.is_absolute():
         target = path.parent / target
+    if not target.is_file():
+        raise InvalidInput(f"{path}: [extend] path: cannot read {target}: no such file")
     return _read(target, default_rules=default_rules, depth=depth + 1)
 
 
