@@ -38,8 +38,8 @@ def is_archive(name: str) -> bool:
 class _Budget:
     """What is left to read of one top-level archive; shared by its nested archives."""
 
-    bytes_left: int = MAX_BYTES
-    members_left: int = MAX_MEMBERS
+    bytes_left: int
+    members_left: int
 
 
 class _Exhausted(Exception):
@@ -47,19 +47,25 @@ class _Exhausted(Exception):
 
 
 def archive_members(
-    data: bytes, name: str, notice: Callable[[Notice], None]
+    data: bytes,
+    name: str,
+    notice: Callable[[Notice], None],
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_members: int = MAX_MEMBERS,
 ) -> Iterator[tuple[str, bytes]]:
     """Every file inside the archive `data` (named `name`), as `(name!member, bytes)`,
-    nested archives opened in place of being returned."""
-    budget = _Budget()
+    nested archives opened in place of being returned; reading stops, with a notice, past
+    `max_bytes` decompressed or `max_members` members."""
+    budget = _Budget(max_bytes, max_members)
     try:
         yield from _members(data, name, budget, notice, depth=1)
     except _Exhausted:
         notice(
             Notice(
                 name,
-                f"archive read only in part: past {MAX_BYTES // (1024 * 1024)} MiB decompressed "
-                f"or {MAX_MEMBERS} members (a zip bomb?); the rest was not scanned",
+                f"archive read only in part: past {max_bytes:,} bytes decompressed or "
+                f"{max_members:,} members (a zip bomb?); the rest was not scanned",
             )
         )
 
