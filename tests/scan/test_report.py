@@ -85,3 +85,13 @@ def test_json_carries_the_gitleaks_fingerprint_for_a_gitleaksignore() -> None:
         "deploy/my hosts.ini:private-ipv4:7",
         "abc:deploy/my hosts.ini:private-ipv4:7",
     ]
+
+
+def test_sarif_rules_carry_a_gitleaks_rules_tags() -> None:
+    from steward.scan.models import Rule
+
+    rule = Rule(id="acme", description="ACME key", kind="secret", regex="x", tags=("team-a",))
+    [driver_rule] = findings_sarif([], [rule], version="0.1.0")["runs"][0]["tool"]["driver"][
+        "rules"
+    ]
+    assert driver_rule["properties"]["tags"] == ["security", "secret", "team-a"]

@@ -92,7 +92,7 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
         "name": rule.id,
         "shortDescription": {"text": rule.description},
         "defaultConfiguration": {"level": "error"},
-        "properties": {"kind": rule.kind, "tags": ["security", rule.kind]},
+        "properties": {"kind": rule.kind, "tags": ["security", rule.kind, *rule.tags]},
     }
 
 
