@@ -55,7 +55,7 @@ def scan_command(
         Path | None,
         typer.Option(
             "--config",
-            help="A gitleaks TOML config (default: [scan] config in steward.toml). "
+            help=r"A gitleaks TOML config (default: \[scan] config in steward.toml). "
             "A .gitleaks.toml inside the scanned tree is read only when named here.",
         ),
     ] = None,
@@ -76,6 +76,7 @@ def scan_command(
     findings, 2 error."""
     from steward.errors import InvalidInput
     from steward.scan.baseline import read_baseline
+    from steward.scan.baseline import write_baseline as save_baseline
     from steward.scan.gitleaks import read_ignore_file
     from steward.scan.run import rule_set, run_scan
 
@@ -99,9 +100,7 @@ def scan_command(
     for notice in result.notices:
         sys.stderr.write(f"warning: {notice.path}: {notice.message}\n")
     if write_baseline is not None:
-        from steward.scan.baseline import write_baseline as write
-
-        write(write_baseline, result.findings)
+        save_baseline(write_baseline, result.findings)
         sys.stderr.write(f"baseline: {len(result.findings)} findings written to {write_baseline}\n")
         return
     _emit(_render(result.findings, rules, output_format), output)
