@@ -9,7 +9,14 @@ from pathlib import Path
 
 from steward.errors import InvalidInput
 from steward.scan.baseline import new_findings
-from steward.scan.engine import CompiledRule, compile_rules, scan_chunks
+from steward.scan.engine import (
+    CompiledAllowlist,
+    Pattern,
+    compile_allowlist,
+    compile_regex,
+    compile_rules,
+    scan_chunks,
+)
 from steward.scan.gitleaks import is_ignored, load_config
 from steward.scan.models import Chunk, Finding, Notice, Rule, ScanOptions, fingerprint
 from steward.scan.rules import default_rules
@@ -24,6 +31,15 @@ from steward.scan.targets import (
 # are the operator's to name, never read because the tree holds them: a repository
 # shipping a permissive config is how a leak hides.
 TREE_CONFIG_FILES = (".gitleaks.toml", ".gitleaksignore", "steward.toml")
+
+
+@dataclass(frozen=True)
+class _PathRule:
+    """A gitleaks path-only rule (a `path`, no `regex`), compiled: the file is the finding."""
+
+    rule: Rule
+    path: Pattern
+    allowlists: tuple[CompiledAllowlist, ...]
 
 
 @dataclass(frozen=True)
@@ -77,7 +93,7 @@ def run_scan(
         raise InvalidInput("--staged: cannot be combined with --history or --since")
     notices = tree_config_notices(root, named_files)
     content_rules = [rule for rule in rules if rule.regex]
-    path_rules = compile_rules([rule for rule in rules if not rule.regex])
+    path_rules = [_path_rule(rule) for rule in rules if not rule.regex]
     path_found: list[Finding] = []
     chunks = _target(root, history=history, staged=staged, since=since, notice=notices.append)
     found = list(
@@ -111,8 +127,19 @@ def tree_config_notices(root: Path, named_files: Iterable[Path]) -> list[Notice]
     ]
 
 
+def _path_rule(rule: Rule) -> _PathRule:
+    where = f"rule {rule.id}"
+    if not rule.path:
+        raise InvalidInput(f"{where}: has neither a regex nor a path")
+    return _PathRule(
+        rule=rule,
+        path=compile_regex(rule.path, where=f"{where} path"),
+        allowlists=tuple(compile_allowlist(a, where=where) for a in rule.allowlists),
+    )
+
+
 def _with_path_rules(
-    chunks: Iterable[Chunk], path_rules: Sequence[CompiledRule], found: list[Finding]
+    chunks: Iterable[Chunk], path_rules: Sequence[_PathRule], found: list[Finding]
 ) -> Iterator[Chunk]:
     """`chunks` passed on unchanged; each file (per commit) a path-only rule names is
     added to `found` on the way (gitleaks' rules with a `path` and no `regex`)."""
@@ -124,9 +151,9 @@ def _with_path_rules(
         yield chunk
 
 
-def _path_findings(path_rules: Sequence[CompiledRule], chunk: Chunk) -> Iterator[Finding]:
+def _path_findings(path_rules: Sequence[_PathRule], chunk: Chunk) -> Iterator[Finding]:
     for compiled in path_rules:
-        if compiled.path is None or not compiled.path.search(chunk.path):
+        if not compiled.path.search(chunk.path):
             continue
         # As gitleaks: only an allow-list's commits and paths apply to a file finding.
         if any(
