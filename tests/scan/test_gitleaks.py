@@ -11,7 +11,7 @@ from steward.errors import InvalidInput
 from steward.scan.gitleaks import read_ignore_file
 from steward.scan.models import ScanOptions
 from steward.scan.run import rule_set, run_scan
-from tests.scan.conftest import TOKEN, commit, git
+from tests.scan.conftest import TOKEN, commit
 
 ACME = "acme_key = 'Qx7vN2pLm9Rt4Kz8'"
 
@@ -374,4 +374,3 @@ def test_config_files_inside_the_tree_are_not_read_and_are_reported(
         named_files=[repo / ".gitleaks.toml", repo / ".gitleaksignore"],
     )
     assert (named.findings, named.notices) == ([], [])
-    git(repo, "status")  # the repository is untouched and still a repository

