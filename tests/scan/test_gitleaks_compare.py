@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from steward.scan.gitleaks import read_ignore_file
 from steward.scan.models import ScanOptions
 from steward.scan.run import rule_set, run_scan
 from tests.scan.conftest import commit, git
@@ -147,7 +148,7 @@ def test_steward_and_gitleaks_find_the_same_on_a_custom_config(tmp_path: Path) -
 
 
 @needs_gitleaks
-def test_steward_and_gitleaks_agree_on_history_with_a_commit_allowlist(
+def test_steward_and_gitleaks_agree_on_history_with_a_commit_allowlist_and_an_ignore_file(
     tmp_path: Path, leaky_repo: tuple[Path, str]
 ) -> None:
     repo, _ = leaky_repo
@@ -164,11 +165,28 @@ def test_steward_and_gitleaks_agree_on_history_with_a_commit_allowlist(
     config = tmp_path / "gitleaks.toml"
     config.write_text(CONFIG + f"\n[[allowlists]]\ncommits = ['{first}']\n")
 
-    steward = run_scan(repo, history=True, rules=rule_set(ScanOptions(), config)).findings
+    ignore = tmp_path / "ignore" / ".gitleaksignore"
+    ignore.parent.mkdir()
+    ignore.write_text(f"# accepted\n{second}:settings.py:db-password:1\n")
+
+    steward = run_scan(
+        repo,
+        history=True,
+        rules=rule_set(ScanOptions(), config),
+        ignored=read_ignore_file(ignore),
+    ).findings
     found_by_steward = {(f.rule_id, f.path, f.line, f.commit or "") for f in steward}
     assert found_by_steward == gitleaks_findings(
-        tmp_path, repo, config, "git", ".", "--log-opts=--all"
+        tmp_path,
+        repo,
+        config,
+        "git",
+        ".",
+        "--log-opts=--all",
+        "--gitleaks-ignore-path",
+        str(ignore),
     )
+    assert ("db-password", "settings.py", 1, second) not in found_by_steward
     assert first not in {c for *_, c in found_by_steward}  # the allow-listed commit
     assert ("acme-key", "deploy.env", 1, second) in found_by_steward  # deleted later
     assert "certs/client.p12" in {p for _, p, *_ in found_by_steward}  # the side branch
