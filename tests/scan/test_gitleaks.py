@@ -374,3 +374,22 @@ def test_config_files_inside_the_tree_are_not_read_and_are_reported(
         named_files=[repo / ".gitleaks.toml", repo / ".gitleaksignore"],
     )
     assert (named.findings, named.notices) == ([], [])
+
+
+def test_keys_are_read_whatever_their_case_as_gitleaks_viper_reads_them(tmp_path: Path) -> None:
+    config = """
+[[rules]]
+ID = "acme-key"
+Regex = '''acme_key\\s*=\\s*'(\\w+)''''
+secretgroup = 1
+[[rules.Allowlists]]
+regextarget = "line"
+StopWords = ["nope"]
+Regexes = ['''(?m)^#''']  # gitleaks' line starts with the newline before it
+
+[[AllowLists]]
+targetrules = ["acme-key"]
+paths = ['''^vendor/''']
+"""
+    files = {"a.ini": f"{ACME}\n# {ACME}\n", "vendor/b.ini": f"{ACME}\n"}
+    assert scan(tmp_path, config, files) == [("acme-key", "a.ini", 1)]

@@ -84,7 +84,7 @@ def _read(path: Path, *, default_rules: Sequence[Rule], depth: int) -> _Config:
         raise InvalidInput(f"gitleaks config: cannot read {path}: {exc.strerror}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"gitleaks config {path}: not valid TOML: {exc}") from exc
-    _no_unknown_keys(path, "the top level", data, TOP_FIELDS)
+    data = _known_keys(path, "the top level", data, TOP_FIELDS)
     rules = {}
     for raw in _tables(path, data, "rules"):
         fields = _rule_fields(path, raw)
@@ -92,7 +92,8 @@ def _read(path: Path, *, default_rules: Sequence[Rule], depth: int) -> _Config:
     global_lists = _allowlist_tables(path, data, "allowlist", "allowlists", where="[[allowlists]]")
     allowlists: list[Allowlist] = []
     targeted: dict[str, tuple[Allowlist, ...]] = {}
-    for raw in global_lists:
+    for table in global_lists:
+        raw = _known_keys(path, "[[allowlists]]", table, ALLOWLIST_FIELDS | {"targetRules"})
         allowlist = _allowlist(path, raw, where="[[allowlists]]", extra=frozenset({"targetRules"}))
         targets = _strings(path, raw, "targetRules", where="[[allowlists]]")
         for rule_id in targets:
@@ -103,7 +104,7 @@ def _read(path: Path, *, default_rules: Sequence[Rule], depth: int) -> _Config:
     extend = data.get("extend", {})
     if not isinstance(extend, dict):
         raise InvalidInput(f"{path}: [extend] must be a table")
-    _no_unknown_keys(path, "[extend]", extend, {"useDefault", "path", "url", "disabledRules"})
+    extend = _known_keys(path, "[extend]", extend, {"useDefault", "path", "url", "disabledRules"})
     if "url" in extend:
         raise InvalidInput(f"{path}: [extend] url is not supported (gitleaks does not either)")
     base = _extended(path, extend, default_rules=default_rules, depth=depth)
@@ -211,13 +212,14 @@ def _finish_rule(path: Path, rule_id: str, fields: dict[str, Any]) -> Rule:
 
 def _rule_fields(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
     """The fields one `[[rules]]` table sets, type-checked, under their gitleaks names."""
+    named = raw.get("id") or raw.get("ID")
+    raw = _known_keys(path, f"rule {named}" if named else "a [[rules]] table", raw, RULE_FIELDS)
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not rule_id.strip():
         raise InvalidInput(
             f"{path}: a [[rules]] table has no id (description: {raw.get('description', '')!r})"
         )
     where = f"rule {rule_id}"
-    _no_unknown_keys(path, where, raw, RULE_FIELDS)
     if "required" in raw:
         raise InvalidInput(
             f"{path}: {where}: [[rules.required]] (composite rules) is not supported"
@@ -266,7 +268,7 @@ def _allowlist(
     path: Path, raw: dict[str, Any], *, where: str, extra: frozenset[str] = frozenset()
 ) -> Allowlist:
     """One allow-list table, checked as gitleaks' `parseAllowlist` and `Validate`."""
-    _no_unknown_keys(path, where, raw, ALLOWLIST_FIELDS | extra)
+    raw = _known_keys(path, where, raw, ALLOWLIST_FIELDS | extra)
     condition = _string(path, raw, "condition", where=where).upper() if "condition" in raw else ""
     if condition not in ("", "OR", "||", "AND", "&&"):
         raise InvalidInput(f"{path}: {where}: unknown condition {condition!r} (expected AND or OR)")
@@ -312,13 +314,18 @@ def _strings(path: Path, raw: dict[str, Any], key: str, *, where: str) -> tuple[
     return tuple(value)
 
 
-def _no_unknown_keys(path: Path, where: str, raw: dict[str, Any], known: set[str]) -> None:
-    # A misspelt key (`stopWords` for `stopwords` is accepted: TOML keys are case-folded by
-    # gitleaks' viper) would silently do nothing; say so instead.
-    folded = {k.lower() for k in known}
-    unknown = sorted(k for k in raw if k.lower() not in folded)
+def _known_keys(path: Path, where: str, raw: dict[str, Any], known: set[str]) -> dict[str, Any]:
+    """`raw` with its keys spelt as gitleaks documents them. gitleaks reads its TOML through
+    viper, which ignores the case of keys (`secretgroup` is `secretGroup`); a key it does
+    not know would silently do nothing there, so here it is an error naming it."""
+    spelling = {name.lower(): name for name in known}
+    unknown = sorted(k for k in raw if k.lower() not in spelling)
     if unknown:
         raise InvalidInput(f"{path}: {where}: unknown key(s) {', '.join(unknown)}")
+    canonical = {spelling[k.lower()]: value for k, value in raw.items()}
+    if len(canonical) < len(raw):
+        raise InvalidInput(f"{path}: {where}: a key is set twice with different cases")
+    return canonical
 
 
 def read_ignore_file(path: Path) -> frozenset[str]:
