@@ -8,7 +8,7 @@ from pathlib import Path
 
 from steward.scan.engine import compile_rules, scan_chunks
 from steward.scan.models import Rule
-from steward.scan.notebooks import decode_line
+from steward.scan.notebooks import notebook_text
 from steward.scan.targets import directory_chunks, history_chunks
 from tests.scan.conftest import commit
 
@@ -68,9 +68,11 @@ def test_a_notebook_added_in_history_is_decoded_too(leaky_repo: tuple[Path, str]
     ]
 
 
-def test_decode_line_keeps_the_line_count_and_unreadable_strings() -> None:
-    assert decode_line('   "a = \\"b\\"\\n",') == '   "a = "b" ",'
-    assert decode_line('"\\u0041\\t\\u00e9"') == '"A é"'
-    assert decode_line('"lone \\ud800 surrogate"') == '"lone ? surrogate"'
-    assert decode_line('"bad \\x escape"') == '"bad \\x escape"'
-    assert decode_line("no strings here") == "no strings here"
+def test_decoding_keeps_lines_and_leaves_what_json_does_not_define() -> None:
+    assert notebook_text('   "a = \\"b\\"\\n",') == '   "a = "b" ",'
+    assert notebook_text('"\\u0041\\t\\u00e9"') == '"A é"'
+    assert notebook_text('"lone \\ud800 surrogate"') == '"lone ? surrogate"'
+    assert notebook_text('"bad \\x escape"') == '"bad \\x escape"'
+    assert notebook_text('"smile \\ud83d\\ude00 \\\\n"') == '"smile \U0001f600 \\n"'
+    assert notebook_text('"a\\nb",\n"c\\rd"') == '"a b",\n"c d"'
+    assert notebook_text("no strings here") == "no strings here"
