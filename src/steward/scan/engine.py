@@ -9,7 +9,17 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from steward.errors import InvalidInput
-from steward.scan.models import Candidate, Chunk, Finding, Line, Rule, fingerprint, redact
+from steward.scan.models import (
+    Allowlist,
+    Candidate,
+    Chunk,
+    Finding,
+    Line,
+    RegexTarget,
+    Rule,
+    fingerprint,
+    redact,
+)
 
 INLINE_ALLOW = ("gitleaks:allow", "steward:allow")
 
@@ -45,17 +55,56 @@ def shannon_entropy(text: str) -> float:
 
 @dataclass(frozen=True)
 class CompiledAllowlist:
+    """An `Allowlist` with its regexes compiled; `allows` decides as gitleaks does."""
+
     regexes: tuple[Pattern, ...]
     paths: tuple[Pattern, ...]
     stopwords: tuple[str, ...]
+    commits: frozenset[str] = frozenset()
+    every_check: bool = False
+    regex_target: RegexTarget = "secret"
 
-    def allows(self, secret: str, path: str) -> bool:
-        lowered = secret.lower()
-        return (
-            any(r.search(secret) for r in self.regexes)
-            or any(p.search(path) for p in self.paths)
-            or any(word in lowered for word in self.stopwords)
-        )
+    def allows(
+        self,
+        secret: str,
+        path: str,
+        *,
+        match: str | None = None,
+        line: str | None = None,
+        commit: str | None = None,
+    ) -> bool:
+        """True when this allow-list silences the finding.
+
+        The regexes test the secret, the whole match or the line (`regex_target`; the
+        secret stands in when the caller has no match or line); stop-words are looked
+        for in the secret. With "OR" one passing check is enough, with "AND" every check
+        the allow-list sets must pass (gitleaks' `condition`).
+        """
+        checks = []
+        if self.commits:
+            checks.append(commit is not None and commit.lower() in self.commits)
+        if self.paths:
+            checks.append(any(p.search(path) for p in self.paths))
+        if self.regexes:
+            target = {"secret": secret, "match": match, "line": line}[self.regex_target]
+            text = secret if target is None else target
+            checks.append(any(r.search(text) for r in self.regexes))
+        if self.stopwords:
+            lowered = secret.lower()
+            checks.append(any(word in lowered for word in self.stopwords))
+        return all(checks) if self.every_check else any(checks)
+
+
+def compile_allowlist(allowlist: Allowlist, *, where: str) -> CompiledAllowlist:
+    """Compile one allow-list's regexes; `where` names its rule (or "global") in errors."""
+    return CompiledAllowlist(
+        regexes=tuple(compile_regex(r, where=f"{where} allowlist") for r in allowlist.regexes),
+        paths=tuple(compile_regex(p, where=f"{where} allowlist") for p in allowlist.paths),
+        stopwords=tuple(w.lower() for w in allowlist.stopwords),
+        commits=frozenset(c.strip().lower() for c in allowlist.commits),
+        every_check=allowlist.condition == "AND",
+        regex_target=allowlist.regex_target,
+    )
 
 
 @dataclass(frozen=True)
@@ -72,14 +121,7 @@ def compile_rules(rules: Sequence[Rule]) -> tuple[CompiledRule, ...]:
     compiled = []
     for rule in rules:
         where = f"rule {rule.id}"
-        allowlists = tuple(
-            CompiledAllowlist(
-                regexes=tuple(compile_regex(r, where=f"{where} allowlist") for r in a.regexes),
-                paths=tuple(compile_regex(p, where=f"{where} allowlist") for p in a.paths),
-                stopwords=tuple(w.lower() for w in a.stopwords),
-            )
-            for a in rule.allowlists
-        )
+        allowlists = tuple(compile_allowlist(a, where=where) for a in rule.allowlists)
         regex = compile_regex(rule.regex, where=where)
         if not 0 <= rule.secret_group <= regex.groups:
             raise InvalidInput(
@@ -133,7 +175,10 @@ def _match(compiled: CompiledRule, line: Line) -> Iterator[Finding]:
             continue
         if rule.entropy and shannon_entropy(secret) < rule.entropy:
             continue
-        if any(a.allows(secret, line.path) for a in compiled.allowlists):
+        if any(
+            a.allows(secret, line.path, match=match.group(0), line=line.text, commit=line.commit)
+            for a in compiled.allowlists
+        ):
             continue
         if rule.validator is not None and not rule.validator(
             Candidate(secret, match.group(0), line.text)
