@@ -36,9 +36,9 @@ class Pattern(Protocol):
     @property
     def groups(self) -> int: ...
 
-    def finditer(self, text: Any, pos: int = ...) -> Iterator[Any]: ...
+    def finditer(self, text: Any, pos: int = ..., endpos: int = ...) -> Iterator[Any]: ...
 
-    def search(self, text: Any, pos: int = ...) -> Any: ...
+    def search(self, text: Any, pos: int = ..., endpos: int = ...) -> Any: ...
 
 
 def compile_regex(source: str, *, where: str) -> Pattern:
@@ -64,6 +64,9 @@ class CompiledAllowlist:
     regexes: tuple[Pattern, ...]
     paths: tuple[Pattern, ...]
     stopwords: tuple[str, ...]
+    # All the stop-words as one RE2 alternation: gitleaks' generic rule lists ~1,500 of
+    # them, and one pass over the secret beats that many substring tests.
+    stopword_pattern: Pattern | None = None
 
     def allows(
         self,
@@ -84,7 +87,7 @@ class CompiledAllowlist:
         return (
             any(r.search(secret) for r in self.regexes)
             or any(p.search(path) for p in self.paths)
-            or any(word in lowered for word in self.stopwords)
+            or (self.stopword_pattern is not None and bool(self.stopword_pattern.search(lowered)))
         )
 
 
@@ -110,6 +113,7 @@ def compile_rules(rules: Sequence[Rule]) -> tuple[CompiledRule, ...]:
                 regexes=tuple(compile_regex(r, where=f"{where} allowlist") for r in a.regexes),
                 paths=tuple(compile_regex(p, where=f"{where} allowlist") for p in a.paths),
                 stopwords=tuple(w.lower() for w in a.stopwords),
+                stopword_pattern=_any_of(a.stopwords),
             )
             for a in rule.allowlists
         )
@@ -128,6 +132,15 @@ def compile_rules(rules: Sequence[Rule]) -> tuple[CompiledRule, ...]:
             )
         )
     return tuple(compiled)
+
+
+def _any_of(words: Sequence[str]) -> Pattern | None:
+    """One RE2 pattern matching any of the lower-cased `words` as a substring."""
+    if not words:
+        return None
+    import re2
+
+    return compile_regex("|".join(re2.escape(w.lower()) for w in words), where="stopwords")
 
 
 class Prefilter:
@@ -154,11 +167,14 @@ class Prefilter:
                 self._set.Add(re2.escape(keyword.encode()))
             self._set.Compile()
 
-    def keywords_in(self, text: bytes) -> frozenset[int]:
-        """The indexes of the keywords that occur in UTF-8 `text`, in any case."""
+    def lowered(self, text: bytes) -> bytes:
+        """`text` lower-cased as the keywords are."""
+        return text.lower() if self._ascii else text.decode(errors="replace").lower().encode()
+
+    def keywords_in(self, lowered: bytes) -> frozenset[int]:
+        """The indexes of the keywords that occur in `lowered` (see `lowered`)."""
         if self._set is None:
             return frozenset()
-        lowered = text.lower() if self._ascii else text.decode(errors="replace").lower().encode()
         return frozenset(self._set.Match(lowered) or ())
 
     def rules_for(self, keywords: frozenset[int]) -> list[int]:
@@ -237,35 +253,39 @@ class NewlineCounter:
         return self._count
 
 
-def matches(regex: Pattern, batch: Batch) -> Iterator[tuple[int, int, Any]]:
-    """Every match of `regex` in each chunk of `batch`, as (chunk index, the chunk's offset
-    the match's spans are relative to, match).
+def matches(regex: Pattern, batch: Batch, first: int, last: int) -> Iterator[tuple[int, Any]]:
+    """Every match of `regex` in chunks `first` to `last` of `batch`, as (chunk index,
+    match); spans are offsets in the buffer.
 
-    The regex runs over the whole buffer; a match running past its chunk's end is not one
-    the chunk alone holds, so that chunk is searched again by itself from where the buffer
-    search was, and the buffer search goes on at the next chunk.
+    The regex runs over those chunks' part of the buffer at once. A match running past its
+    chunk's end is not one the chunk alone holds: that chunk is searched again bounded by
+    its end (RE2 still sees the joining newline after it, as it would see a line end),
+    and the search goes on at the next chunk.
     """
-    buffer, pos = batch.buffer, 0
-    while pos <= len(buffer):
-        match = regex.search(buffer, pos)
+    buffer, pos, end = batch.buffer, batch.starts[first], batch.ends[last]
+    while pos <= end:
+        match = regex.search(buffer, pos, end)
         if match is None:
             return
         index = batch.chunk_at(match.start())
         if match.end() > batch.ends[index]:
-            yield from _matches_in_chunk(regex, batch, index, pos)
+            for inside in regex.finditer(buffer, pos, batch.ends[index]):
+                yield index, inside
             pos = batch.ends[index] + len(_JOIN)
             continue
-        yield index, 0, match
+        yield index, match
         pos = match.end() if match.end() > match.start() else match.start() + 1
 
 
-def _matches_in_chunk(
-    regex: Pattern, batch: Batch, index: int, pos: int
-) -> Iterator[tuple[int, int, Any]]:
-    start = batch.starts[index]
-    piece = batch.buffer[start : batch.ends[index]]
-    for match in regex.finditer(piece, max(pos - start, 0)):
-        yield index, start, match
+def runs(indexes: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """Sorted `indexes` as (first, last) runs of consecutive numbers."""
+    first = previous = indexes[0]
+    for index in indexes[1:]:
+        if index != previous + 1:
+            yield first, previous
+            first = index
+        previous = index
+    yield first, previous
 
 
 class Scanner:
@@ -278,41 +298,42 @@ class Scanner:
     def scan(self, chunks: Sequence[Chunk]) -> list[Finding]:
         """Every finding in `chunks`, ordered by chunk, line, column, then rule."""
         batch = Batch.of(chunks)
-        present = self.prefilter.keywords_in(batch.buffer)
-        chunk_keywords: dict[int, frozenset[int]] = {}
         found: list[tuple[tuple[int, int, int, int], Finding]] = []
-        for rule_index in self.prefilter.rules_for(present):
-            wanted = self.prefilter.rule_keywords[rule_index]
+        for rule_index, indexes in self._chunks_per_rule(batch).items():
+            compiled = self.rules[rule_index]
             newlines = NewlineCounter(batch.buffer)
-            for index, base, match in matches(self.rules[rule_index].regex, batch):
-                if (
-                    wanted
-                    and len(chunks) > 1
-                    and not wanted & self._keywords_of(batch, index, chunk_keywords)
-                ):
-                    continue
-                finding = self._judge(self.rules[rule_index], batch, index, base, match, newlines)
-                if finding is not None:
-                    found.append(((index, finding.line, finding.column, rule_index), finding))
+            for first, last in runs(indexes):
+                for index, match in matches(compiled.regex, batch, first, last):
+                    finding = self._judge(compiled, batch, index, match, newlines)
+                    if finding is not None:
+                        found.append(((index, finding.line, finding.column, rule_index), finding))
         found.sort(key=lambda keyed: keyed[0])
         return [finding for _, finding in found]
 
-    def _keywords_of(
-        self, batch: Batch, index: int, cache: dict[int, frozenset[int]]
-    ) -> frozenset[int]:
-        # The batch's keywords select rules for all its chunks; a rule keyed to words
-        # another chunk holds must not run on this one.
-        if index not in cache:
-            text = batch.buffer[batch.starts[index] : batch.ends[index]]
-            cache[index] = self.prefilter.keywords_in(text)
-        return cache[index]
+    def _chunks_per_rule(self, batch: Batch) -> dict[int, list[int]]:
+        """For each rule to run, the chunks (in order) holding one of its keywords; every
+        chunk for a rule without keywords."""
+        prefilter = self.prefilter
+        lowered = prefilter.lowered(batch.buffer)
+        everywhere = prefilter.keywords_in(lowered)
+        if len(batch.chunks) == 1 or not everywhere:
+            per_chunk = [everywhere] * len(batch.chunks)
+        else:
+            per_chunk = [
+                prefilter.keywords_in(lowered[start:end])
+                for start, end in zip(batch.starts, batch.ends, strict=True)
+            ]
+        selected: dict[int, list[int]] = {}
+        for index, keywords in enumerate(per_chunk):
+            for rule_index in prefilter.rules_for(keywords):
+                selected.setdefault(rule_index, []).append(index)
+        return selected
 
     def _judge(
         self,
         compiled: CompiledRule,
         batch: Batch,
         index: int,
-        base: int,
         match: Any,
         newlines: NewlineCounter,
     ) -> Finding | None:
@@ -324,14 +345,14 @@ class Scanner:
             return None
         if compiled.path is not None and not compiled.path.search(chunk.path):
             return None
-        line_bytes = batch.line_of(index, base + match.start())
+        line_bytes = batch.line_of(index, match.start())
         if any(marker in line_bytes.lower() for marker in _INLINE_ALLOW_BYTES):
             return None
         buffer = batch.buffer
-        secret = buffer[base + start : base + end].decode("utf-8", "replace")
+        secret = buffer[start:end].decode("utf-8", "replace")
         if rule.entropy and shannon_entropy(secret) < rule.entropy:
             return None
-        whole = buffer[base + match.start() : base + match.end()].decode("utf-8", "replace")
+        whole = buffer[match.start() : match.end()].decode("utf-8", "replace")
         line = line_bytes.decode("utf-8", "replace")
         if any(
             a.allows(secret, chunk.path, match=whole, line=line, commit=chunk.commit)
@@ -340,7 +361,7 @@ class Scanner:
             return None
         if rule.validator is not None and not rule.validator(Candidate(secret, whole, line)):
             return None
-        number, column = batch.position(index, base + start, newlines.before(base + start))
+        number, column = batch.position(index, start, newlines.before(start))
         return Finding(
             rule_id=rule.id,
             kind=rule.kind,
