@@ -170,10 +170,11 @@ def best(
 
 
 def steward_run(
-    target: Path, *, history: bool, report: Path, repeat: int
+    target: Path, *, history: bool, report: Path, repeat: int, config: Path | None = None
 ) -> tuple[float, float, int]:
     command = [sys.executable, "-m", "steward.cli", "scan", str(target), "--format", "json"]
     command += ["--output", str(report), *(["--history"] if history else [])]
+    command += ["--config", str(config)] if config else []
     wall, cpu, _ = best(command, repeat)
     return wall, cpu, _count_json(report)
 
