@@ -3,13 +3,14 @@ change neither the findings nor their order."""
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 from pathlib import Path
 
 import pytest
 
 from steward.errors import InvalidInput
-from steward.scan import engine
+from steward.scan import engine, workers
 from steward.scan.engine import compile_rules, scan_chunks
 from steward.scan.models import Candidate, Chunk, Finding, Rule
 from steward.scan.run import scan
@@ -178,6 +179,17 @@ def test_worker_processes_find_the_same_findings_in_the_same_order(tmp_path: Pat
     assert {f.rule_id for f in alone} == {"token", "quoted-secret", "line-start-pin"}
     keys = [(f.path, f.line, f.column) for f in alone]
     assert keys == sorted(keys)
+
+
+def test_spawned_workers_compile_the_rules_themselves_and_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where processes are spawned (macOS, Windows), nothing compiled can cross to a worker.
+    generated_tree(tmp_path, files=300)
+    rules = [compiled.rule for compiled in RULES]
+    alone = scan(tmp_path, rules=rules, jobs=1)
+    monkeypatch.setattr(workers, "pool_context", lambda: multiprocessing.get_context("spawn"))
+    assert scan(tmp_path, rules=rules, jobs=2) == alone
 
 
 def test_worker_processes_keep_history_findings_in_commit_order(

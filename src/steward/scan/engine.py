@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 from bisect import bisect_right
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain
@@ -436,7 +436,10 @@ def scan_chunks(
         for batch in chain(head, batches):
             yield from scanner.scan(batch)
     else:
-        yield from _scan_in_workers(rules, chain(head, batches), workers)
+        # The pool's machinery is imported only when a pool runs; it uses this module.
+        from steward.scan.workers import scan_in_workers
+
+        yield from scan_in_workers(rules, chain(head, batches), workers)
 
 
 def _workers(jobs: int | None) -> int:
@@ -458,48 +461,6 @@ def _batches(chunks: Iterable[Chunk]) -> Iterator[list[Chunk]]:
             batch, size = [], 0
     if batch:
         yield batch
-
-
-def _scan_in_workers(
-    rules: Sequence[CompiledRule], batches: Iterable[list[Chunk]], workers: int
-) -> Iterator[Finding]:
-    """Batches scanned in `workers` processes, a few batches ahead of the one whose
-    findings are yielded, so memory stays bounded however long the input."""
-    from concurrent.futures import Future, ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        initializer=_start_worker,
-        initargs=(tuple(compiled.rule for compiled in rules),),
-    )
-    pending: deque[Future[list[Finding]]] = deque()
-    try:
-        for batch in batches:
-            # Plain tuples pickle several times faster than the frozen dataclass.
-            packed = [(c.path, c.text, c.first_line, c.commit) for c in batch]
-            pending.append(pool.submit(_scan_in_worker, packed))
-            if len(pending) > 2 * workers:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
-    finally:
-        pool.shutdown(cancel_futures=True)
-
-
-# A worker process's scanner, built once by the pool's initializer: a process-wide
-# value because that is the only state a pool's worker keeps between tasks.
-_worker_scanner: Scanner | None = None
-
-
-def _start_worker(rules: tuple[Rule, ...]) -> None:
-    global _worker_scanner
-    _worker_scanner = Scanner(compile_rules(rules))
-
-
-def _scan_in_worker(packed: list[tuple[str, str, int, str | None]]) -> list[Finding]:
-    if _worker_scanner is None:  # never: the pool's initializer sets it
-        raise RuntimeError("scan worker started without its rules")
-    return _worker_scanner.scan([Chunk(*fields) for fields in packed])
 
 
 def chunks_of(lines: Iterable[Line]) -> Iterator[Chunk]:
