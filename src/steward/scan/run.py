@@ -67,12 +67,15 @@ def scan(
     since: str | None = None,
     rules: Sequence[Rule] | None = None,
     options: ScanOptions | None = None,
+    jobs: int | None = None,
 ) -> list[Finding]:
     """The findings in the files under `root`; with `history` in every line any commit on
     any ref added (with `since`, commits after that one); with `staged` in the lines
-    staged in git's index. `rules` default to the built-in rules for `options`."""
+    staged in git's index. `rules` default to the built-in rules for `options`; `jobs`
+    worker processes (default: one per CPU) scan while the target is read."""
     chosen = default_rules(options or ScanOptions()) if rules is None else rules
-    return run_scan(root, history=history, staged=staged, since=since, rules=chosen).findings
+    found = run_scan(root, history=history, staged=staged, since=since, rules=chosen, jobs=jobs)
+    return found.findings
 
 
 def run_scan(
@@ -85,10 +88,11 @@ def run_scan(
     ignored: frozenset[str] = frozenset(),
     baseline: frozenset[str] = frozenset(),
     named_files: Iterable[Path] = (),
+    jobs: int | None = None,
 ) -> ScanResult:
     """`scan` with the operator's silencers: `ignored` (`.gitleaksignore` fingerprints),
     `baseline` (accepted fingerprints); `named_files` are the config files the operator
-    named, so that one at the tree's root is not reported as ignored."""
+    named, so that one at the tree's root is not reported as ignored; `jobs` as in `scan`."""
     if staged and (history or since is not None):
         raise InvalidInput("--staged: cannot be combined with --history or --since")
     notices = tree_config_notices(root, named_files)
@@ -97,7 +101,11 @@ def run_scan(
     path_found: list[Finding] = []
     chunks = _target(root, history=history, staged=staged, since=since, notice=notices.append)
     found = list(
-        scan_chunks(compile_rules(content_rules), _with_path_rules(chunks, path_rules, path_found))
+        scan_chunks(
+            compile_rules(content_rules),
+            _with_path_rules(chunks, path_rules, path_found),
+            jobs=jobs,
+        )
     )
     kept = [f for f in found + path_found if not is_ignored(f, ignored)]
     return ScanResult(new_findings(kept, baseline), notices)
