@@ -41,6 +41,7 @@ DECOY_SHAPES = (
     r"\bsq0idp-[A-Za-z0-9_-]{10,}",
     r"access_token\$sandbox\$",
     r"\b(?:AKIA|ASIA)[A-Z0-9]{12}EXAMPLE\b",
+    r"\beyJ\S*\.eyJ",  # JWT-shaped but not decoding: the jwt rule refused it
 )
 
 # Characters a bare (unquoted) value may hold: anything but space, quotes, escapes and
@@ -56,17 +57,17 @@ SENSITIVE_KEY_NAMES = (
 DOTENV_PATH = r"(?:^|/)\.env(?:\.[\w.-]+)?$|(?:^|/)[\w.-]+\.env$"
 YAML_PATH = r"\.ya?ml$"
 
-_claimed: Any = None
+_claimed: list[tuple[tuple[str, ...], Any]] = []
 
 
-def claimed_pattern() -> Any:
-    """One RE2 pattern matching anything a provider rule (or a decoy shape) covers."""
-    global _claimed  # compiled once per process: rules are data, this is their index
-    if _claimed is None:
+def claimed_patterns() -> list[tuple[tuple[str, ...], Any]]:
+    """Each provider rule's (keywords, RE2 pattern), and the decoy shapes."""
+    if not _claimed:  # compiled once per process: rules are data, this is their index
         import re2  # type: ignore[import-untyped]
 
-        sources = [rule.regex for rule in PROVIDER_RULES] + list(DECOY_SHAPES)
-        _claimed = re2.compile("|".join(f"(?:{source})" for source in sources))
+        # One pattern each, not one alternation: RE2's DFA runs out of memory on the union.
+        _claimed.extend((r.keywords, re2.compile(r.regex)) for r in PROVIDER_RULES)
+        _claimed.extend(((), re2.compile(shape)) for shape in DECOY_SHAPES)
     return _claimed
 
 
@@ -75,7 +76,12 @@ def claimed_by_provider(candidate: Candidate) -> bool:
     counting the character before it on its line."""
     start = max(candidate.line.find(candidate.match) - 1, 0)
     context = candidate.line[start : start + len(candidate.match) + 2] or candidate.match
-    return bool(claimed_pattern().search(context))
+    lowered = context.lower()
+    return any(
+        pattern.search(context)
+        for keywords, pattern in claimed_patterns()
+        if not keywords or any(k in lowered for k in keywords)
+    )
 
 
 def _key_of(match: str) -> str:

@@ -202,7 +202,7 @@ CHAT_AND_PAYMENT_RULES = (
         "discord-bot-token",
         "Discord bot token",
         rf"\b([MNO][A-Za-z0-9_-]{{23,27}}\.[A-Za-z0-9_-]{{6}}\.[A-Za-z0-9_-]{{27,40}}){END}",
-        (".",),
+        ("discord", "bot", "token", ".run("),
         discord_bot_token_decodes,
     ),
     token(
