@@ -41,33 +41,36 @@ PROVIDER_TOKENS: list[tuple[str, str, Callable[[], str]]] = [
     (
         "slack-token",
         "slack_user_token",
-        lambda: "xoxp-"
-        + "-".join(M.chars("0123456789", 12) for _ in range(3))
-        + "-"
-        + M.alnum(32),
+        lambda: "xoxp-" + "-".join(M.chars("0123456789", 12) for _ in range(3)) + "-" + M.alnum(32),
     ),
     (
         "slack-webhook-url",
         "webhook",
-        lambda: f"https://hooks.slack.com/services/T{M.chars(UPPER_ALNUM, 8)}"
-        f"/B{M.chars(UPPER_ALNUM, 10)}/{M.alnum(24)}",
+        lambda: (
+            f"https://hooks.slack.com/services/T{M.chars(UPPER_ALNUM, 8)}"
+            f"/B{M.chars(UPPER_ALNUM, 10)}/{M.alnum(24)}"
+        ),
     ),
     (
         "discord-bot-token",
         "discord_token",
-        lambda: b64(str(M.random.randint(10**17, 10**18))).rstrip("=")
-        + "."
-        + M.chars(URLSAFE, 6)
-        + "."
-        + M.chars(URLSAFE, 38),
+        lambda: (
+            b64(str(M.random.randint(10**17, 10**18))).rstrip("=")
+            + "."
+            + M.chars(URLSAFE, 6)
+            + "."
+            + M.chars(URLSAFE, 38)
+        ),
     ),
     (
         "discord-webhook-url",
         "webhook_url",
-        lambda: "https://discord.com/api/webhooks/"
-        + M.chars("0123456789", 18)
-        + "/"
-        + M.chars(URLSAFE, 68),
+        lambda: (
+            "https://discord.com/api/webhooks/"
+            + M.chars("0123456789", 18)
+            + "/"
+            + M.chars(URLSAFE, 68)
+        ),
     ),
     (
         "telegram-bot-token",
@@ -77,10 +80,12 @@ PROVIDER_TOKENS: list[tuple[str, str, Callable[[], str]]] = [
     (
         "microsoft-teams-webhook",
         "teams_webhook",
-        lambda: "https://contoso.webhook.office.com/webhookb2/"
-        + f"{M.hex(8)}-{M.hex(4)}-{M.hex(4)}-{M.hex(4)}-{M.hex(12)}@"
-        + f"{M.hex(8)}-{M.hex(4)}-{M.hex(4)}-{M.hex(4)}-{M.hex(12)}/IncomingWebhook/"
-        + M.hex(32),
+        lambda: (
+            "https://contoso.webhook.office.com/webhookb2/"
+            + f"{M.hex(8)}-{M.hex(4)}-{M.hex(4)}-{M.hex(4)}-{M.hex(12)}@"
+            + f"{M.hex(8)}-{M.hex(4)}-{M.hex(4)}-{M.hex(4)}-{M.hex(12)}/IncomingWebhook/"
+            + M.hex(32)
+        ),
     ),
     ("stripe-secret-key", "stripe_key", lambda: "sk_live_" + M.alnum(24)),
     ("stripe-secret-key", "stripe_restricted", lambda: "rk_live_" + M.alnum(99)),
@@ -89,8 +94,10 @@ PROVIDER_TOKENS: list[tuple[str, str, Callable[[], str]]] = [
     (
         "braintree-access-token",
         "braintree",
-        lambda: f"access_token$production${M.chars('0123456789abcdefghijklmnopqrstuvwxyz', 16)}"
-        f"${M.hex(32)}",
+        lambda: (
+            f"access_token$production${M.chars('0123456789abcdefghijklmnopqrstuvwxyz', 16)}"
+            f"${M.hex(32)}"
+        ),
     ),
     ("twilio-api-key", "twilio_api_key", lambda: "SK" + M.hex(32)),
     ("twilio-auth-token", "twilio_auth_token", lambda: M.hex(32)),
@@ -108,7 +115,11 @@ PROVIDER_TOKENS: list[tuple[str, str, Callable[[], str]]] = [
         lambda: "pypi-AgEIcHlwaS5vcmc" + M.chars(URLSAFE, 140),
     ),
     ("rubygems-api-key", "rubygems_api_key", lambda: "rubygems_" + M.hex(48)),
-    ("nuget-api-key", "nuget_api_key", lambda: "oy2" + M.chars("abcdefghijklmnopqrstuvwxyz234567", 43)),
+    (
+        "nuget-api-key",
+        "nuget_api_key",
+        lambda: "oy2" + M.chars("abcdefghijklmnopqrstuvwxyz234567", 43),
+    ),
     ("docker-hub-token", "docker_token", lambda: "dckr_pat_" + M.chars(URLSAFE, 27)),
     ("artifactory-token", "artifactory_api_key", lambda: "AKCp" + M.alnum(69)),
     ("crates-io-token", "cargo_token", lambda: "cio" + M.alnum(32)),
@@ -199,7 +210,10 @@ def test_provider_token_found_once_in_every_format(
         ("stripe_key", "pk_test_" + "TYooMQauvdEDq54NiTphI7jx"),
         ("stripe_restricted", "rk_test_" + "51H8mRzKmHq2Vx0Tz9bY3c"),
         # Slack's documented webhook.
-        ("webhook", "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"),
+        (
+            "webhook",
+            "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        ),
         ("slack_token", "xoxb-your-token-here"),
         # Placeholders in provider shapes.
         ("gitlab_token", "glpat-xxxxxxxxxxxxxxxxxxxx"),

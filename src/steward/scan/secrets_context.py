@@ -66,7 +66,8 @@ def claimed_patterns() -> list[tuple[tuple[str, ...], Any]]:
         import re2  # type: ignore[import-untyped]
 
         # One pattern each, not one alternation: RE2's DFA runs out of memory on the union.
-        _claimed.extend((r.keywords, re2.compile(r.regex)) for r in PROVIDER_RULES)
+        claiming = PROVIDER_RULES + CLAIMING_CONTEXT_RULES
+        _claimed.extend((r.keywords, re2.compile(r.regex)) for r in claiming)
         _claimed.extend(((), re2.compile(shape)) for shape in DECOY_SHAPES)
     return _claimed
 
@@ -85,7 +86,8 @@ def claimed_by_provider(candidate: Candidate) -> bool:
 
 
 def _key_of(match: str) -> str:
-    found = re.search(r"[A-Za-z_][\w.-]*", match)
+    """The key a context rule's match starts with (`export X=`, `key="X"` give X)."""
+    found = re.search(r"[A-Za-z_][\w.-]*", re.sub(r"^\s*(?:export\s+|key=\")", "", match))
     return found.group(0) if found else ""
 
 
@@ -199,6 +201,9 @@ URL_RULES = (
     ),
 )
 
+# Context rules whose matches the generic rule leaves to them.
+CLAIMING_CONTEXT_RULES = URL_RULES[1:]
+
 HEADER_RULES = (
     rule(
         "authorization-header",
@@ -250,7 +255,7 @@ FILE_FORMAT_RULES = (
         "framework-secret-key",
         "Framework signing key (Django/Flask SECRET_KEY, Rails secret_key_base, Laravel "
         "APP_KEY, Symfony APP_SECRET, NextAuth secret...)",
-        r"(?:^|[^\w.])(?i:(?:django_|flask_|laravel_|rails_)?secret_key(?:_base)?|secretkey"
+        r"(?:^|[^\w.])(?i:(?:app\.|(?:django|flask|laravel|rails)_)?secret_key(?:_base)?|secretkey"
         r"|app_key|app_secret|(?:nextauth|auth|session|cookie|jwt)_secret(?:_key)?|secret_token"
         r"|rails_master_key|master_key)[\\\"'`\]]*[ \t]*(?:=|:|:=|=>)[ \t]*[\\\"'`]*"
         r"((?:base64:)?[^\s\"'\\`<>,;]{16,300})",
