@@ -360,7 +360,7 @@ def test_putty_key_found() -> None:
 
 def test_public_keys_certificates_and_marker_constants_are_decoys() -> None:
     cases = [
-        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----",
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY--",
         "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
         "-----BEGIN RSA PUBLIC KEY-----",
         "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 user@host",
