@@ -372,3 +372,26 @@ def test_public_keys_certificates_and_marker_constants_are_decoys() -> None:
     ]
     for text in cases:
         assert rule_ids(text, "src/keys.py") == [], text
+
+
+@pytest.mark.parametrize(
+    "password", ["p@ss:w0rd!#", "Pa55(word)[1]", "x;y&z,Q9{!w", "N0t$ecret%d-ok"]
+)
+def test_passwords_with_any_punctuation_found_when_quoted(password: str) -> None:
+    for path, text in [
+        ("config/app.json", json.dumps({"password": password})),
+        ("src/db.py", f"DB_PASSWORD = '{password}'"),
+        ("conf/server.xml", f'<Resource password="{password}" />'),
+        ("notebooks/a.ipynb", json.dumps({"source": [f'password = "{password}"\n']})),
+        (".env", f'DB_PASSWORD="{password}"'),
+    ]:
+        found = secrets_in(text, path)
+        assert len(found) == 1, text
+        assert found[0].redacted.startswith(password[:2])
+
+
+def test_django_secret_key_alphabet_is_not_mistaken_for_templating() -> None:
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)"
+    for n in range(20):
+        key = "".join(Maker(seed=n).chars(alphabet, 50))
+        assert rule_ids(f"SECRET_KEY = '{key}'", "etl/settings.py") == ["framework-secret-key"], key

@@ -112,7 +112,7 @@ PLACEHOLDER_MARKERS = (
     "_fake",
     "xxxx",
     "****",
-    "....",
+    "...",
     "…",
     "0000000000",
     "1234567890",
@@ -121,7 +121,9 @@ PLACEHOLDER_MARKERS = (
 
 # References to a value kept elsewhere: templating, interpolation, secret stores.
 TEMPLATE_PATTERN = re.compile(
-    r"\$\{|\$\(|\{\{|\}\}|\{%|<%|%\(|%[sd]\b|\{[A-Za-z_][\w.]*\}|^\$[A-Za-z_]"
+    r"\$\{|\$\([A-Za-z_][\w.-]*(?:[ \t][^)]*)?\)|\{\{|\}\}|\{%|<%"
+    r"|%\([A-Za-z_]\w*\)[sdr]|^%[sd]$|\{[A-Za-z_][\w.]*\}"
+    r"|^\{[A-Za-z_]|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Z_][A-Z0-9_]+(?:[^A-Za-z0-9_]|$)"
     r"|^%[A-Za-z_][\w]*%$|^@[A-Za-z_][\w.]*@$|^__[A-Z0-9_]+__$"
     r"|^ENC\[|^!vault|^vault:|^ref\+|^secretref:|^arn:aws:secretsmanager|^sm://|^op://"
     r"|^awskms:|^gcpkms:|^azurekv:|^keyvault:"
@@ -203,14 +205,19 @@ def is_reference(value: str) -> bool:
     return bool(REFERENCE_PATTERN.search(value))
 
 
+IDENTIFIER_PATTERN = re.compile(
+    r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(\))?"  # self.token, a.b()
+    r"|[a-z_][a-z0-9]*(?:_[a-z0-9]+)+(?:\(\))?"  # db_password, get_token()
+    r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"  # DB_PASSWORD
+    r"|(?:[A-Z][a-z]+){2,}|[a-z]+(?:[A-Z][a-z]+)+"  # SettingsSource, apiKey
+    r"|[A-Za-z_]+\(\)"  # token()
+)
+
+
 def is_identifier(value: str) -> bool:
-    """A bare name as code writes one (`db_password`, `apiKey`, `self.token`,
-    `get_token()`): a variable, not a literal."""
-    return bool(
-        re.fullmatch(r"[A-Za-z_][A-Za-z_.]*(?:\(\))?", value)
-        and ("_" in value or "." in value or value.endswith("()") or value[:1].islower())
-        and not any(c.isdigit() for c in value)
-    )
+    """A name as code writes one (`db_password`, `apiKey`, `self.token`, `DB_PASSWORD`,
+    `get_token()`, `SettingsSource`): a variable or type, not a literal."""
+    return bool(IDENTIFIER_PATTERN.fullmatch(value))
 
 
 def looks_like_hash(value: str, line: str) -> bool:

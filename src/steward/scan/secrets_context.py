@@ -23,7 +23,7 @@ from steward.scan.secrets_checks import (
     token_is_real,
     user_password_is_real,
 )
-from steward.scan.secrets_providers import ASSIGN, PROVIDER_RULES
+from steward.scan.secrets_providers import PROVIDER_RULES
 from steward.scan.secrets_values import (
     credential_text,
     framework_key,
@@ -46,7 +46,9 @@ DECOY_SHAPES = (
 
 # Characters a bare (unquoted) value may hold: anything but space, quotes, escapes and
 # the separators that end a value in URLs, connection strings and code.
-VALUE = r"[^\s\"'\\`<>,;&()]"
+VALUE = r"[^\s\"'\\`<>,;&(){}\[\]]"
+# Between a key and a generic value: no comma (`f(url, token, x)` is not an assignment).
+GENERIC_ASSIGN_BARE = r"[\\\"'`\]]*[ \t]*(?:=|:|:=|=>)[ \t]*"
 
 SENSITIVE_KEY_NAMES = (
     r"pass(?:wd|word|phrase|code)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key"
@@ -85,6 +87,20 @@ def claimed_by_provider(candidate: Candidate) -> bool:
     )
 
 
+def completed_elsewhere(candidate: Candidate) -> bool:
+    """A value followed at once by interpolation (`"Bearer stw_{n:043d}"`, `abc$X`):
+    only the literal start of a value built at run time."""
+    start = candidate.line.find(candidate.match)
+    end = candidate.line.find(candidate.secret, max(start, 0)) + len(candidate.secret)
+    return candidate.line[end : end + 1] in ("{", "$", "%") and end < len(candidate.line)
+
+
+def inside_url(candidate: Candidate) -> bool:
+    """A `user:password@` pair in a URL looks like `key: value`; the URL rule has it."""
+    start = candidate.line.find(candidate.match)
+    return candidate.line[:start].endswith(("://", "@"))
+
+
 def _key_of(match: str) -> str:
     """The key a context rule's match starts with (`export X=`, `key="X"` give X)."""
     found = re.search(r"[A-Za-z_][\w.-]*", re.sub(r"^\s*(?:export\s+|key=\")", "", match))
@@ -99,6 +115,8 @@ def assignment_is_secret(candidate: Candidate) -> bool:
         key_names_secret(key)
         and not framework_key(key)
         and secret_value(key, candidate.secret, candidate.line)
+        and not completed_elsewhere(candidate)
+        and not inside_url(candidate)
         and not claimed_by_provider(candidate)
     )
 
@@ -136,7 +154,11 @@ def header_credential_is_real(candidate: Candidate) -> bool:
     literal, random-looking tokens (JWTs belong to the jwt rule)."""
     if re.search(r"(?i)\bbasic[ \t]", candidate.match):
         return basic_credentials_are_real(candidate)
-    return looks_like_token(candidate.secret) and not claimed_by_provider(candidate)
+    return (
+        looks_like_token(candidate.secret)
+        and not completed_elsewhere(candidate)
+        and not claimed_by_provider(candidate)
+    )
 
 
 def kubernetes_data_is_secret(candidate: Candidate) -> bool:
@@ -245,7 +267,7 @@ FILE_FORMAT_RULES = (
         "dotenv-secret",
         "Secret in a .env file (KEY=value where KEY names a password, token, key or secret)",
         r"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*[\"']?"
-        r"([^\s\"'#]{6,1000})",
+        r"([^\s\"']{6,1000})",
         ("=",),
         assignment_is_secret,
         group=2,
@@ -305,23 +327,31 @@ FILE_FORMAT_RULES = (
     ),
 )
 
+SENSITIVE_KEY = r"((?i:[\w.-]*(?:" + SENSITIVE_KEY_NAMES + r")[\w.-]*))"
+GENERIC_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "credential", "creds")
+# In .env files the dotenv rule reports the same assignments.
+NOT_IN_DOTENV = (Allowlist(description=".env files", paths=(DOTENV_PATH,)),)
+
 GENERIC_RULES = (
     rule(
         "generic-secret-assignment",
-        "Password, token, secret or key assigned a literal (YAML, JSON, INI, properties, "
-        "code, XML attribute, --flag=value)",
-        r"((?i:[\w.-]*(?:"
-        + SENSITIVE_KEY_NAMES
-        + r")[\w.-]*))"
-        + ASSIGN
-        + r"("
-        + VALUE
-        + r"{6,1000})",
-        ("pass", "pwd", "secret", "token", "key", "credential", "creds"),
+        "Password, token, secret or key assigned a literal (YAML, INI, properties, "
+        "env, code, --flag=value)",
+        SENSITIVE_KEY + GENERIC_ASSIGN_BARE + "(" + VALUE + "{6,1000})",
+        GENERIC_KEYWORDS,
         assignment_is_secret,
         group=2,
-        # In .env files the dotenv rule reports the same assignments.
-        allowlists=(Allowlist(description=".env files", paths=(DOTENV_PATH,)),),
+        allowlists=NOT_IN_DOTENV,
+    ),
+    rule(
+        "generic-secret-assignment-quoted",
+        "Password, token, secret or key assigned a quoted literal (JSON, YAML, code, XML "
+        "attribute, JSON-escaped in notebooks), which may hold any punctuation",
+        SENSITIVE_KEY + GENERIC_ASSIGN_BARE + r"\\?[\"'`]([^\"'`\\\s]{6,500})\\?[\"'`]",
+        GENERIC_KEYWORDS,
+        assignment_is_secret,
+        group=2,
+        allowlists=NOT_IN_DOTENV,
     ),
 )
 

@@ -453,7 +453,7 @@ KEY_RULES = (
     token(
         "private-key",
         "Private key (PEM: RSA, EC, DSA, PKCS#8, encrypted; OpenSSH; PGP)",
-        r"(-----BEGIN[ A-Z0-9]{0,30} PRIVATE KEY(?: BLOCK)?-----|-----BEGIN PRIVATE KEY-----)",
+        r"(-----BEGIN[ A-Z0-9]{0,30} PRIVATE KEY(?: BLOCK)?-----)",
         ("private key",),
         private_key_has_body,
     ),

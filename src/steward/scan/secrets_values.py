@@ -18,6 +18,7 @@ from steward.scan.decoys import (
     is_placeholder,
     is_reference,
     is_templated,
+    is_uuid,
     looks_like_hash,
 )
 from steward.scan.engine import shannon_entropy
@@ -327,11 +328,12 @@ def secret_value(key: str, value: str, line: str) -> bool:
 
     Base64 that decodes to text (Kubernetes Secret `data`, Docker `auth`) is judged by
     what it decodes to; base64 of prose, hex digests on lines about hashes, and password
-    hashes are not secrets. Passwords may be short and punctuated; tokens and keys must
-    look random.
+    hashes are not secrets. Nor are UUIDs: under a generic key they are ids (client,
+    tenant, request); providers whose keys are UUIDs have their own keyed rules.
+    Passwords may be short and punctuated; tokens and keys must look random.
     """
     value = value.strip().strip("\"'`")
-    if looks_like_hash(value, line) or is_base64_of_prose(value):
+    if looks_like_hash(value, line) or is_base64_of_prose(value) or is_uuid(value):
         return False
     decoded = decode_base64_text(value) if len(value) % 4 == 0 and len(value) >= 8 else None
     if decoded is not None and decoded.strip():
