@@ -245,7 +245,7 @@ HEADER_RULES = (
     rule(
         "cli-password-flag",
         "Password or token passed as a command-line flag's separate argument",
-        r"(?:^|[ \t\"'])--(?i:password|passwd|token|secret|api-key|apikey|client-secret"
+        r"(?m)(?:^|[ \t\"'])--(?i:password|passwd|token|secret|api-key|apikey|client-secret"
         r"|auth-token|access-key|secret-key)[ \t]+[\"']?(" + VALUE + r"{6,500})",
         (
             *("--password", "--passwd", "--token", "--secret", "--api-key", "--apikey"),
@@ -277,7 +277,7 @@ FILE_FORMAT_RULES = (
         "framework-secret-key",
         "Framework signing key (Django/Flask SECRET_KEY, Rails secret_key_base, Laravel "
         "APP_KEY, Symfony APP_SECRET, NextAuth secret...)",
-        r"(?:^|[^\w.])(?i:(?:app\.|(?:django|flask|laravel|rails)_)?secret_key(?:_base)?|secretkey"
+        r"(?m)(?:^|[^\w.\n])(?i:(?:app\.|(?:django|flask|laravel|rails)_)?secret_key(?:_base)?|secretkey"
         r"|app_key|app_secret|(?:nextauth|auth|session|cookie|jwt)_secret(?:_key)?|secret_token"
         r"|rails_master_key|master_key)[\\\"'`\]]*[ \t]*(?:=|:|:=|=>)[ \t]*[\\\"'`]*"
         r"((?:base64:)?[^\s\"'\\`<>,;]{16,300})",
@@ -318,9 +318,9 @@ FILE_FORMAT_RULES = (
     rule(
         "xml-secret-setting",
         "Secret in a key/value XML setting (NuGet ClearTextPassword, appSettings)",
-        r"key=\"((?i:[^\"]*(?:"
+        r"key=\"((?i:[^\"\n]*(?:"
         + SENSITIVE_KEY_NAMES
-        + r")[^\"]*))\"[ \t]+value=\"([^\"]{6,500})\"",
+        + r")[^\"\n]*))\"[ \t]+value=\"([^\"]{6,500})\"",
         ("value=",),
         assignment_is_secret,
         group=2,

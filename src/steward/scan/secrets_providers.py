@@ -85,7 +85,8 @@ CLOUD_RULES = (
     token(
         "azure-ad-client-secret",
         "Azure AD (Entra ID) application client secret",
-        r"(?:^|[\\'\"`\s>=:(,])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:[\\'\"`\s<),]|$)",
+        r"(?m)(?:^|[\\'\"`\t >=:(,])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})"
+        r"(?:[\\'\"`\s<),]|$)",
         ("q~",),
     ),
     token(
