@@ -184,7 +184,7 @@ def is_placeholder(value: str) -> bool:
         return True
     if lowered.strip("x*.#-_ ?0") == "" or len(set(lowered)) <= 2:
         return True
-    words = [w for w in re.split(r"[^a-z0-9]+", lowered) if w]
+    words = re.findall(r"[a-z]+|[0-9]+", lowered)
     if words and all(w in PLACEHOLDER_WORDS or (w.isdigit() and len(w) <= 3) for w in words):
         return True
     return any(marker in lowered for marker in PLACEHOLDER_MARKERS) or lowered.startswith(
