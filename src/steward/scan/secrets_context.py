@@ -51,7 +51,7 @@ VALUE = r"[^\s\"'\\`<>,;&(){}\[\]]"
 GENERIC_ASSIGN_BARE = r"[\\\"'`\]]*[ \t]*(?:=|:|:=|=>)[ \t]*"
 
 SENSITIVE_KEY_NAMES = (
-    r"pass(?:wd|word|phrase|code)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key"
+    r"pass(?:wd|word|phrase|code)?|pwd|secret|token|auth|api[_.-]?key|apikey|access[_.-]?key"
     r"|private[_.-]?key|credentials?|creds|(?:auth|signing|encryption|master|account"
     r"|license|session|shared|storage|service|hmac|client|app|subscription)[_.-]?key"
 )
@@ -68,7 +68,7 @@ def claimed_patterns() -> list[tuple[tuple[str, ...], Any]]:
         import re2  # type: ignore[import-untyped]
 
         # One pattern each, not one alternation: RE2's DFA runs out of memory on the union.
-        claiming = PROVIDER_RULES + CLAIMING_CONTEXT_RULES
+        claiming = PROVIDER_RULES + tuple(r for r in CONTEXT_RULES if r.id in CLAIMING_IDS)
         _claimed.extend((r.keywords, re2.compile(r.regex)) for r in claiming)
         _claimed.extend(((), re2.compile(shape)) for shape in DECOY_SHAPES)
     return _claimed
@@ -210,35 +210,37 @@ URL_RULES = (
     rule(
         "connection-url-password",
         "Password in a URL: database, broker, JDBC, FTP, SMTP, LDAP, HTTP basic auth",
-        r"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:@/\"'<>]{0,100}:([^\s@/\"'<>]{1,200})@[^\s@/\"'<>]+",
+        r"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:@/\"'<>]{0,}:([^\s@/\"'<>]{1,})@[^\s@/\"'<>]+",
         ("://",),
         url_password_is_real,
     ),
     rule(
         "connection-string-password",
         "Password in an ODBC, ADO.NET or JDBC connection string (Password=, Pwd=)",
-        r"[;?&](?i:password|pwd|passwd)[ \t]*=[ \t]*([^;&\"'\s]{1,200})",
+        r"[;?&](?i:password|pwd|passwd)[ \t]*=[ \t]*([^;&\"'\s]{1,})",
         ("password=", "pwd=", "passwd=", "password =", "pwd ="),
         connection_password_is_real,
     ),
 )
 
 # Context rules whose matches the generic rule leaves to them.
-CLAIMING_CONTEXT_RULES = URL_RULES[1:]
+CLAIMING_IDS = frozenset(
+    {"connection-string-password", "docker-config-auth", "kubeconfig-client-key"}
+)
 
 HEADER_RULES = (
     rule(
         "authorization-header",
         "Credentials in an Authorization header (Basic, Bearer, Token)",
         r"(?i:authorization)[\\\"'`]*[ \t]*[:=,][ \t]*[\\\"'`]*f?[\\\"'`]*"
-        r"(?i:bearer|basic|token|api-?key)[ \t]+([A-Za-z0-9._~+/=:-]{8,500})",
+        r"(?i:bearer|basic|token|api-?key)[ \t]+([A-Za-z0-9._~+/=:-]{8,})",
         ("authorization",),
         header_credential_is_real,
     ),
     rule(
         "curl-user-password",
         "user:password passed to curl -u / --user",
-        r"\bcurl\b.*?[ \t](?:-u|--user)(?:=|[ \t]+)[\"']?([^\s\"':$]{1,100}:[^\s\"']{3,200})",
+        r"\bcurl\b.*?[ \t](?:-u|--user)(?:=|[ \t]+)[\"']?([^\s\"':$]{1,}:[^\s\"']{3,})",
         ("curl",),
         user_password_is_real,
     ),
@@ -246,7 +248,7 @@ HEADER_RULES = (
         "cli-password-flag",
         "Password or token passed as a command-line flag's separate argument",
         r"(?m)(?:^|[ \t\"'])--(?i:password|passwd|token|secret|api-key|apikey|client-secret"
-        r"|auth-token|access-key|secret-key)[ \t]+[\"']?(" + VALUE + r"{6,500})",
+        r"|auth-token|access-key|secret-key)[ \t]+[\"']?(" + VALUE + r"{6,})",
         (
             *("--password", "--passwd", "--token", "--secret", "--api-key", "--apikey"),
             *("--client-secret", "--auth-token", "--access-key", "--secret-key"),
@@ -256,7 +258,7 @@ HEADER_RULES = (
     rule(
         "mysql-password-argument",
         "Password glued to mysql's -p flag",
-        r"\bmysql(?:dump|admin|sh)?\b.*?[ \t]-p([^\s\"']{4,200})",
+        r"\bmysql(?:dump|admin|sh)?\b.*?[ \t]-p([^\s\"']{4,})",
         ("mysql",),
         password_is_real,
     ),
@@ -267,7 +269,7 @@ FILE_FORMAT_RULES = (
         "dotenv-secret",
         "Secret in a .env file (KEY=value where KEY names a password, token, key or secret)",
         r"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*[\"']?"
-        r"([^\s\"']{6,1000})",
+        r"([^\s\"']{6,})",
         ("=",),
         assignment_is_secret,
         group=2,
@@ -280,7 +282,7 @@ FILE_FORMAT_RULES = (
         r"(?m)(?:^|[^\w.\n])(?i:(?:app\.|(?:django|flask|laravel|rails)_)?secret_key(?:_base)?|secretkey"
         r"|app_key|app_secret|(?:nextauth|auth|session|cookie|jwt)_secret(?:_key)?|secret_token"
         r"|rails_master_key|master_key)[\\\"'`\]]*[ \t]*(?:=|:|:=|=>)[ \t]*[\\\"'`]*"
-        r"((?:base64:)?[^\s\"'\\`<>,;]{16,300})",
+        r"((?:base64:)?[^\s\"'\\`<>,;]{16,})",
         ("secret_key", "secretkey", "app_key", "app_secret", "_secret", "master_key"),
         framework_key_is_real,
     ),
@@ -310,7 +312,7 @@ FILE_FORMAT_RULES = (
     rule(
         "xml-secret-element",
         "Secret in an XML element (<password>...</password>)",
-        r"<((?i:[\w.:-]*(?:" + SENSITIVE_KEY_NAMES + r")[\w.:-]*))>[ \t]*([^<\s]{6,500})[ \t]*</",
+        r"<((?i:[\w.:-]*(?:" + SENSITIVE_KEY_NAMES + r")[\w.:-]*))>[ \t]*([^<\s]{6,})[ \t]*</",
         ("</",),
         assignment_is_secret,
         group=2,
@@ -320,7 +322,7 @@ FILE_FORMAT_RULES = (
         "Secret in a key/value XML setting (NuGet ClearTextPassword, appSettings)",
         r"key=\"((?i:[^\"\n]*(?:"
         + SENSITIVE_KEY_NAMES
-        + r")[^\"\n]*))\"[ \t]+value=\"([^\"]{6,500})\"",
+        + r")[^\"\n]*))\"[ \t]+value=\"([^\"\n]{6,})\"",
         ("value=",),
         assignment_is_secret,
         group=2,
@@ -337,7 +339,7 @@ GENERIC_RULES = (
         "generic-secret-assignment",
         "Password, token, secret or key assigned a literal (YAML, INI, properties, "
         "env, code, --flag=value)",
-        SENSITIVE_KEY + GENERIC_ASSIGN_BARE + "(" + VALUE + "{6,1000})",
+        SENSITIVE_KEY + GENERIC_ASSIGN_BARE + "(" + VALUE + "{6,})",
         GENERIC_KEYWORDS,
         assignment_is_secret,
         group=2,
@@ -347,7 +349,7 @@ GENERIC_RULES = (
         "generic-secret-assignment-quoted",
         "Password, token, secret or key assigned a quoted literal (JSON, YAML, code, XML "
         "attribute, JSON-escaped in notebooks), which may hold any punctuation",
-        SENSITIVE_KEY + GENERIC_ASSIGN_BARE + r"\\?[\"'`]([^\"'`\\\s]{6,500})\\?[\"'`]",
+        SENSITIVE_KEY + GENERIC_ASSIGN_BARE + r"\\?[\"'`]([^\"'`\\\s]{6,})\\?[\"'`]",
         GENERIC_KEYWORDS,
         assignment_is_secret,
         group=2,
