@@ -395,3 +395,12 @@ def test_django_secret_key_alphabet_is_not_mistaken_for_templating() -> None:
     for n in range(20):
         key = "".join(Maker(seed=n).chars(alphabet, 50))
         assert rule_ids(f"SECRET_KEY = '{key}'", "etl/settings.py") == ["framework-secret-key"], key
+
+
+def test_auth_keys_hold_credentials_but_auth_settings_are_not_secrets() -> None:
+    npmrc = "//registry.npmjs.org/:_auth=" + b64("ci:" + PW)
+    assert rule_ids(npmrc, ".npmrc") == ["generic-secret-assignment"]
+    settings = "\n".join(
+        ["auth: oauth2", "auth_type: basic", "author: Jane Analyst", "auth: true", "oauth: {}"]
+    )
+    assert rule_ids(settings, "config/app.yaml") == []

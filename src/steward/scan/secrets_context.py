@@ -330,7 +330,7 @@ FILE_FORMAT_RULES = (
 )
 
 SENSITIVE_KEY = r"((?i:[\w.-]*(?:" + SENSITIVE_KEY_NAMES + r")[\w.-]*))"
-GENERIC_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "credential", "creds")
+GENERIC_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "creds")
 # In .env files the dotenv rule reports the same assignments.
 NOT_IN_DOTENV = (Allowlist(description=".env files", paths=(DOTENV_PATH,)),)
 

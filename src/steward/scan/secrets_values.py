@@ -347,7 +347,8 @@ def secret_value(key: str, value: str, line: str) -> bool:
     if any(w.endswith(("password", "passwd", "pwd", "passphrase", "passcode")) for w in words):
         return looks_like_password(value)
     return looks_like_token(value) or (
-        any(w in SECRET_WORDS or w.endswith("secret") for w in words) and looks_like_password(value)
+        any(w in ("pass", "pw", "psk") or w.endswith("secret") for w in words)
+        and looks_like_password(value)
     )
 
 
