@@ -404,3 +404,14 @@ def test_auth_keys_hold_credentials_but_auth_settings_are_not_secrets() -> None:
         ["auth: oauth2", "auth_type: basic", "author: Jane Analyst", "auth: true", "oauth: {}"]
     )
     assert rule_ids(settings, "config/app.yaml") == []
+
+
+def test_one_line_private_key_cut_short_by_a_placeholder_is_a_decoy() -> None:
+    assert rule_ids('"private_key": "-----BEGIN PRIVATE KEY-----\\n..."', "docs/sa.md") == []
+    real = '"private_key": "-----BEGIN PRIVATE KEY-----\\n' + M.pem_body() + '\\n"'
+    assert rule_ids(real, "gcp/sa.json") == ["private-key"]
+
+
+def test_documentation_phrases_in_value_position_are_not_secrets() -> None:
+    assert rule_ids('"auth": "base64(user:password)"', "docs/registry.md") == []
+    assert rule_ids("token = make_token(user, scope)", "src/tokens.py") == []

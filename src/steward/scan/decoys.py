@@ -210,13 +210,14 @@ IDENTIFIER_PATTERN = re.compile(
     r"|[a-z_][a-z0-9]*(?:_[a-z0-9]+)+(?:\(\))?"  # db_password, get_token()
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"  # DB_PASSWORD
     r"|(?:[A-Z][a-z]+){2,}|[a-z]+(?:[A-Z][a-z]+)+"  # SettingsSource, apiKey
-    r"|[A-Za-z_]+\(\)"  # token()
+    r"|[A-Za-z_][\w.]*\([^()]*\)"  # token(), base64(user:password)
 )
 
 
 def is_identifier(value: str) -> bool:
     """A name as code writes one (`db_password`, `apiKey`, `self.token`, `DB_PASSWORD`,
-    `get_token()`, `SettingsSource`): a variable or type, not a literal."""
+    `get_token()`, `SettingsSource`) or a call (`base64(user:password)`): a variable,
+    type or expression, not a literal."""
     return bool(IDENTIFIER_PATTERN.fullmatch(value))
 
 

@@ -126,9 +126,13 @@ def private_key_has_body(candidate: Candidate) -> bool:
     if before.rstrip().endswith(("'", '"')) and after.lstrip()[:1] in ("'", '"', ")"):
         return False
     body = PEM_BODY.search(line[start:])
-    if body is None:
+    if body is not None:
+        payload = body.group(1)
+    elif re.match(r"\\+n", after):  # a one-line (JSON-escaped) key cut short on this line
+        payload = re.split(r"[\"']", after, maxsplit=1)[0]
+    else:
         return True
-    payload = re.sub(r"\\+n|\\+r|[\s\"',+]", "", body.group(1))
+    payload = re.sub(r"\\+n|\\+r|[\s\"',+]", "", payload)
     if ":" in payload:  # RFC 1421 headers of an encrypted key ("Proc-Type: 4,ENCRYPTED")
         payload = payload.rsplit(":", 1)[-1]
     return len(payload) >= 40 and not is_placeholder(payload)

@@ -252,7 +252,7 @@ CHAT_AND_PAYMENT_RULES = (
     ),
     token(
         "twilio-api-key",
-        "Twilio API key sid with its secret's context",
+        "Twilio API key (SK...)",
         r"\b(SK[0-9a-f]{32})\b",
         ("sk",),
     ),
