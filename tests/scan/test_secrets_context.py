@@ -12,6 +12,8 @@ from tests.scan.secret_factory import Maker, b64, rule_ids, secrets_in
 
 M = Maker(seed=7)
 PW = M.password()  # e.g. "Quartz42!#x9Kq": letters, digits and punctuation
+PLAIN = M.alnum(10)
+PUNCTUATED = M.alnum(5) + "!" + M.alnum(5)
 
 
 @pytest.mark.parametrize(
@@ -128,16 +130,16 @@ def test_references_and_non_secret_keys_are_decoys(line: str) -> None:
     "url",
     [
         f"postgresql://etl:{PW.replace('#', '1').replace(':', '2').replace('@', '3')}@db:5432/x",
-        "mysql+pymysql://app:Zq8vR2mNk4@10.0.0.5/app",
-        "redis://:Zq8vR2mNk4@cache:6379/0",
-        "amqps://svc:Zq8vR2mNk4@mq.internal:5671/",
-        "mongodb+srv://ops:Zq8vR2mNk4@cluster0.mongodb.net/db",
-        "jdbc:postgresql://etl:Zq8vR2mNk4@db:5432/warehouse",
-        "ftp://deploy:Zq8vR2mNk4@files.corp:21/",
-        "sftp://deploy:Zq8vR2mNk4@files.corp/",
-        "smtp://alerts:Zq8vR2mNk4@smtp.mailhost.io:587",
-        "ldaps://cn=svc:Zq8vR2mNk4@ldap.corp:636",
-        "https://ci:Zq8vR2mNk4@artifacts.company.io/simple/",
+        f"mysql+pymysql://app:{PLAIN}@10.0.0.5/app",
+        f"redis://:{PLAIN}@cache:6379/0",
+        f"amqps://svc:{PLAIN}@mq.internal:5671/",
+        f"mongodb+srv://ops:{PLAIN}@cluster0.mongodb.net/db",
+        f"jdbc:postgresql://etl:{PLAIN}@db:5432/warehouse",
+        f"ftp://deploy:{PLAIN}@files.corp:21/",
+        f"sftp://deploy:{PLAIN}@files.corp/",
+        f"smtp://alerts:{PLAIN}@smtp.mailhost.io:587",
+        f"ldaps://cn=svc:{PLAIN}@ldap.corp:636",
+        f"https://ci:{PLAIN}@artifacts.company.io/simple/",
     ],
 )
 def test_password_in_url_found_once(url: str) -> None:
@@ -173,10 +175,10 @@ def test_github_token_in_url_is_reported_by_the_github_rule_only() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "Server=tcp:sql.corp,1433;Database=dw;User ID=etl;Password=Zq8vR2!mNk4;Encrypt=True;",
-        "Driver={ODBC Driver 18};Server=sql;Uid=etl;Pwd=Zq8vR2!mNk4;",
-        "jdbc:sqlserver://sql:1433;databaseName=dw;user=etl;password=Zq8vR2!mNk4;",
-        "jdbc:mysql://db:3306/dw?user=etl&password=Zq8vR2!mNk4&useSSL=true",
+        f"Server=tcp:sql.corp,1433;Database=dw;User ID=etl;Password={PUNCTUATED};Encrypt=True;",
+        f"Driver={{ODBC Driver 18}};Server=sql;Uid=etl;Pwd={PUNCTUATED};",
+        f"jdbc:sqlserver://sql:1433;databaseName=dw;user=etl;password={PUNCTUATED};",
+        f"jdbc:mysql://db:3306/dw?user=etl&password={PUNCTUATED}&useSSL=true",
     ],
 )
 def test_password_in_connection_string_found_once(text: str) -> None:
@@ -225,7 +227,7 @@ def test_curl_user_and_mysql_password_found_and_variables_are_not() -> None:
     assert rule_ids(f"curl --user 'etl:{PW}' https://api") == ["curl-user-password"]
     assert rule_ids("curl -u etl:$API_PASSWORD https://api") == []
     assert rule_ids('curl -u "$USER:$PASS" https://api') == []
-    assert rule_ids("mysql -h db -u root -pZq8vR2mNk4 dw") == ["mysql-password-argument"]
+    assert rule_ids(f"mysql -h db -u root -p{PLAIN} dw") == ["mysql-password-argument"]
     assert rule_ids("mysql -h db -u root -p$MYSQL_PWD dw") == []
 
 
@@ -239,7 +241,7 @@ def test_dotenv_secrets_found_and_placeholders_are_not() -> None:
             "API_TOKEN=",
             "SMTP_PASSWORD=changeme",
             "SECRET_TOKEN_FILE=/run/secrets/token",
-            "# OLD_PASSWORD=Zq8vR2mNk4 is rotated",
+            f"# OLD_PASSWORD={PLAIN} is rotated",
         ]
     )
     found = secrets_in(text, ".env")
@@ -283,7 +285,7 @@ def test_kubernetes_secret_data_found_by_key_or_by_what_it_decodes_to() -> None:
             "data:",
             f"  username: {b64('etl')}",
             f"  password: {b64(PW)}",
-            f"  DATABASE_URL: {b64('postgresql://etl:Zq8vR2mNk4@db:5432/dw')}",
+            f"  DATABASE_URL: {b64(f'postgresql://etl:{PLAIN}@db:5432/dw')}",
             f"  host: {b64('postgres.data.svc.cluster.local')}",
             f"  tls.crt: {b64('-----BEGIN CERTIFICATE-----')}",
             "stringData:",
@@ -355,7 +357,8 @@ def test_private_keys_found_as_blocks_and_json_escaped(header: str) -> None:
 
 
 def test_putty_key_found() -> None:
-    assert rule_ids("PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none") == ["putty-private-key"]
+    header = "PuTTY-User-Key-File-" + "3: ssh-ed25519"
+    assert rule_ids(f"{header}\nEncryption: none") == ["putty-private-key"]
 
 
 def test_public_keys_certificates_and_marker_constants_are_decoys() -> None:
