@@ -418,3 +418,48 @@ def test_one_line_private_key_cut_short_by_a_placeholder_is_a_decoy() -> None:
 def test_documentation_phrases_in_value_position_are_not_secrets() -> None:
     assert rule_ids('"auth": "base64(user:password)"', "docs/registry.md") == []
     assert rule_ids("token = make_token(user, scope)", "src/tokens.py") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "rule_id"),
+    [
+        ("src/client.py", 'requests.get(url, auth=("svc", "{pw}"))', "basic-auth-argument"),
+        ("src/client.py", 'session.auth = HTTPBasicAuth("svc", "{pw}")', "basic-auth-argument"),
+        ("db/roles.sql", "CREATE USER etl WITH LOGIN PASSWORD '{pw}';", "sql-password"),
+        ("db/roles.sql", "CREATE USER 'etl'@'%' IDENTIFIED BY '{pw}';", "sql-password"),
+        ("src/Db.java", 'ds.setPassword("{pw}");', "setter-secret"),
+        ("wp-config.php", "define('DB_PASSWORD', '{pw}');", "php-define-secret"),
+        ("wp-config.php", "define( 'AUTH_KEY', '{token}' );", "php-define-secret"),
+        (".pgpass", "db.corp:5432:dw:etl:{pw}", "pgpass-password"),
+        (".netrc", "machine api.corp login etl password {pw}", "netrc-password"),
+        ("airflow.env.sh", "export AIRFLOW__CORE__FERNET_KEY={token}", "generic-secret-assignment"),
+        ("compose.yaml", "      - POSTGRES_PASSWORD={pw}", "generic-secret-assignment"),
+    ],
+)
+def test_passwords_in_code_sql_and_credential_files_found(
+    path: str, text: str, rule_id: str
+) -> None:
+    filled = text.format(pw=PW, token=M.alnum(43) + "=")
+    assert rule_ids(filled, path) == [rule_id], filled
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("src/client.py", "requests.get(url, auth=(user, password))"),
+        ("src/client.py", 'requests.get(url, auth=("svc", os.environ["PW"]))'),
+        ("db/roles.sql", "CREATE USER etl WITH PASSWORD '${ETL_PASSWORD}';"),
+        ("db/roles.sql", "ALTER USER etl IDENTIFIED BY 'changeme';"),
+        ("src/Db.java", 'ds.setPassword(System.getenv("DB_PASSWORD"));'),
+        ("wp-config.php", "define('DB_PASSWORD', getenv('DB_PASSWORD'));"),
+        ("wp-config.php", "define('DB_NAME', 'wordpress_prod');"),
+        ("wp-config.php", "define('AUTH_KEY', 'put your unique phrase here');"),
+        (".pgpass", "db.corp:5432:dw:etl:*"),
+        (".netrc", "machine api.corp login etl password $NETRC_PASSWORD"),
+        ("config/app.yaml", "password: test1234"),
+        ("config/app.yaml", "password: admin2024"),
+        ("config/app.yaml", "password: password123456789"),
+    ],
+)
+def test_passwords_in_code_sql_and_credential_files_decoys(path: str, text: str) -> None:
+    assert rule_ids(text, path) == [], text

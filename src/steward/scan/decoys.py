@@ -89,6 +89,7 @@ PLACEHOLDER_MARKERS = (
     "replaceme",
     "your_",
     "your-",
+    "your ",
     "yourpassword",
     "yoursecret",
     "yourtoken",
@@ -185,10 +186,18 @@ def is_placeholder(value: str) -> bool:
     if lowered.strip("x*.#-_ ?0") == "" or len(set(lowered)) <= 2:
         return True
     words = re.findall(r"[a-z]+|[0-9]+", lowered)
-    if words and all(w in PLACEHOLDER_WORDS or (w.isdigit() and len(w) <= 3) for w in words):
+    if words and all(w in PLACEHOLDER_WORDS or is_filler_number(w) for w in words):
         return True
     return any(marker in lowered for marker in PLACEHOLDER_MARKERS) or lowered.startswith(
         ("my-", "my_", "mysecret", "mypassword", "mytoken", "some-", "some_", "the-", "the_")
+    )
+
+
+def is_filler_number(digits: str) -> bool:
+    """Digits people append to a stand-in word: up to four (`test1234`, `admin2024`), or
+    a run of the keyboard's digits (`123456789`)."""
+    return digits.isdigit() and (
+        len(digits) <= 4 or digits in "1234567890" or digits in "0123456789"
     )
 
 

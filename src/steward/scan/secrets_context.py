@@ -50,11 +50,8 @@ VALUE = r"[^\s\"'\\`<>,;&(){}\[\]]"
 # Between a key and a generic value: no comma (`f(url, token, x)` is not an assignment).
 GENERIC_ASSIGN_BARE = r"[\\\"'`\]]*[ \t]*(?:=|:|:=|=>)[ \t]*"
 
-SENSITIVE_KEY_NAMES = (
-    r"pass(?:wd|word|phrase|code)?|pwd|secret|token|auth|api[_.-]?key|apikey|access[_.-]?key"
-    r"|private[_.-]?key|credentials?|creds|(?:auth|signing|encryption|master|account"
-    r"|license|session|shared|storage|service|hmac|client|app|subscription)[_.-]?key"
-)
+# Key names worth a look; `key_names_secret` decides on the whole key's words.
+SENSITIVE_KEY_NAMES = r"pass|pwd|secret|token|auth|cred|key"
 
 DOTENV_PATH = r"(?:^|/)\.env(?:\.[\w.-]+)?$|(?:^|/)[\w.-]+\.env$"
 YAML_PATH = r"\.ya?ml$"
@@ -102,8 +99,11 @@ def inside_url(candidate: Candidate) -> bool:
 
 
 def _key_of(match: str) -> str:
-    """The key a context rule's match starts with (`export X=`, `key="X"` give X)."""
-    found = re.search(r"[A-Za-z_][\w.-]*", re.sub(r"^\s*(?:export\s+|key=\")", "", match))
+    """The key a context rule's match starts with (`export X=`, `key="X"`, `define('X'`
+    give X)."""
+    found = re.search(
+        r"[A-Za-z_][\w.-]*", re.sub(r"^\s*(?:export\s+|key=\"|define\(\s*[\"'])", "", match)
+    )
     return found.group(0) if found else ""
 
 
@@ -146,6 +146,11 @@ def url_password_is_real(candidate: Candidate) -> bool:
 
 def connection_password_is_real(candidate: Candidate) -> bool:
     """A `Password=...;` in a connection string that is a literal."""
+    return password_is_real(candidate) and looks_like_password(candidate.secret)
+
+
+def literal_password_is_real(candidate: Candidate) -> bool:
+    """A password written as a literal argument (SQL, a setter, an auth tuple)."""
     return password_is_real(candidate) and looks_like_password(candidate.secret)
 
 
@@ -264,6 +269,59 @@ HEADER_RULES = (
     ),
 )
 
+CODE_RULES = (
+    rule(
+        "basic-auth-argument",
+        "Password in a code's basic-auth pair: auth=(user, password), HTTPBasicAuth(...)",
+        r"(?:\bauth[ \t]*=[ \t]*\(|BasicAuth\()[ \t]*[\"'][^\"'\n]*[\"'][ \t]*,[ \t]*"
+        r"[\"']([^\"'\n]{6,})[\"']",
+        ("auth",),
+        literal_password_is_real,
+    ),
+    rule(
+        "sql-password",
+        "Password in SQL: CREATE/ALTER USER ... PASSWORD '...', IDENTIFIED BY '...'",
+        r"(?i:\bpassword|\bidentified[ \t]+by)[ \t]+'([^'\n]{6,})'",
+        ("password '", "identified by"),
+        literal_password_is_real,
+    ),
+    rule(
+        "setter-secret",
+        'Secret passed to a setter: setPassword("..."), setApiKey("...")',
+        r"\bset(?:Password|Passwd|Secret|Token|ApiKey|AccessKey|ClientSecret|AuthToken)"
+        r"\([ \t]*[\"']([^\"'\n]{6,})[\"']",
+        (
+            *("setpassword", "setpasswd", "setsecret", "settoken", "setapikey"),
+            *("setaccesskey", "setclientsecret", "setauthtoken"),
+        ),
+        literal_password_is_real,
+    ),
+    rule(
+        "php-define-secret",
+        "Secret defined as a PHP constant: define('DB_PASSWORD', '...'), WordPress keys",
+        r"define\([ \t]*[\"']([A-Za-z_]+)[\"'][ \t]*,[ \t]*[\"']([^\"'\n]{6,})[\"']",
+        ("define(",),
+        assignment_is_secret,
+        group=2,
+    ),
+    rule(
+        "pgpass-password",
+        "Password in a PostgreSQL .pgpass file (host:port:db:user:password)",
+        r"(?m)^[^:#\s]+:[^:\s]+:[^:\s]+:[^:\s]+:(\S+)$",
+        (":",),
+        password_is_real,
+        path=r"(?:^|/)\.pgpass$",
+    ),
+    rule(
+        "netrc-password",
+        "Password in a .netrc file (machine ... login ... password ...)",
+        r"\bpassword[ \t]+(\S+)",
+        ("password",),
+        password_is_real,
+        path=r"(?:^|/)[._]netrc$",
+    ),
+)
+
 FILE_FORMAT_RULES = (
     rule(
         "dotenv-secret",
@@ -330,7 +388,7 @@ FILE_FORMAT_RULES = (
 )
 
 SENSITIVE_KEY = r"((?i:[\w.-]*(?:" + SENSITIVE_KEY_NAMES + r")[\w.-]*))"
-GENERIC_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "creds")
+GENERIC_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "auth", "cred")
 # In .env files the dotenv rule reports the same assignments.
 NOT_IN_DOTENV = (Allowlist(description=".env files", paths=(DOTENV_PATH,)),)
 
@@ -357,4 +415,6 @@ GENERIC_RULES = (
     ),
 )
 
-CONTEXT_RULES: tuple[Rule, ...] = URL_RULES + HEADER_RULES + FILE_FORMAT_RULES + GENERIC_RULES
+CONTEXT_RULES: tuple[Rule, ...] = (
+    URL_RULES + HEADER_RULES + CODE_RULES + FILE_FORMAT_RULES + GENERIC_RULES
+)

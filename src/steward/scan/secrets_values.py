@@ -38,7 +38,7 @@ SECRET_STEMS = (
     "creds",
 )
 # Words that name a secret only as the whole word.
-SECRET_WORDS = frozenset({"pass", "pw", "auth", "identitytoken", "sas", "psk"})
+SECRET_WORDS = frozenset({"pass", "pw", "auth", "identitytoken", "sas", "psk", "salt"})
 # "key" names a secret after one of these ("api key", "private key"); alone it does not.
 KEY_QUALIFIERS = frozenset(
     {
@@ -65,6 +65,19 @@ KEY_QUALIFIERS = frozenset(
         "admin",
         "write",
         "ingest",
+        "fernet",
+        "ssh",
+        "deploy",
+        "webhook",
+        "encrypt",
+        "aes",
+        "cipher",
+        "rsa",
+        "gpg",
+        "pgp",
+        "crypto",
+        "root",
+        "secure",
     }
 )
 # A key ending in one of these is about a secret, not the secret (`password_file`).
@@ -333,6 +346,8 @@ def secret_value(key: str, value: str, line: str) -> bool:
     Passwords may be short and punctuated; tokens and keys must look random.
     """
     value = value.strip().strip("\"'`")
+    if any(c.isspace() for c in value):  # prose ("put your unique phrase here")
+        return False
     if looks_like_hash(value, line) or is_base64_of_prose(value) or is_uuid(value):
         return False
     decoded = decode_base64_text(value) if len(value) % 4 == 0 and len(value) >= 8 else None
