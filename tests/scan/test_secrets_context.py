@@ -463,3 +463,37 @@ def test_passwords_in_code_sql_and_credential_files_found(
 )
 def test_passwords_in_code_sql_and_credential_files_decoys(path: str, text: str) -> None:
     assert rule_ids(text, path) == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "rule_id"),
+    [
+        ('<property name="password" value="{pw}"/>', "xml-secret-setting"),
+        ('<add key="ApiKey" value="{token}" />', "xml-secret-setting"),
+        ('<entry key="db.password">{pw}</entry>', "xml-secret-entry"),
+        ('<Parameter name="ClientSecret">{token}</Parameter>', "xml-secret-entry"),
+    ],
+)
+def test_xml_settings_named_by_attribute_found(text: str, rule_id: str) -> None:
+    filled = text.format(pw=PW, token=M.alnum(32))
+    assert rule_ids(filled, "conf/app.xml") == [rule_id], filled
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ghp_" + "R4nd0mB0dy" * 3,  # 30 characters where GitHub has 36
+        "AKIA" + "Z3MHALQ4W7XPN2R",  # 15 where AWS has 16
+        "sk_live_" + "short",
+        "xoxb-not-a-slack-token-at-all",
+        "glpat-" + "tooShort1",
+        "hf_" + "Q9" * 5,
+    ],
+)
+def test_malformed_provider_tokens_are_not_reported_by_the_generic_rules(value: str) -> None:
+    for text in (
+        f"token: {value}",
+        json.dumps({"api_key": value}),
+        f"Authorization: Bearer {value}",
+    ):
+        assert rule_ids(text, "config/app.yaml") == [], text

@@ -84,6 +84,22 @@ def claimed_by_provider(candidate: Candidate) -> bool:
     )
 
 
+# Prefixes of provider tokens. A value that starts with one but that no provider rule
+# matched is malformed (too short, wrong alphabet): a near-miss fixture, not a secret.
+PROVIDER_PREFIX = re.compile(
+    r"(?:gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|oas)-|xox[bpaers]-|xapp-"
+    r"|[sr]k_(?:live|test)_|pk_(?:live|test)_|whsec_|AKIA|ASIA|AIza|npm_|pypi-|rubygems_"
+    r"|dckr_(?:pat|oat)_|hf_|dbt[cu]_|sk-ant-|sk-(?:proj|svcacct|admin)-|SG\.|shp(?:at|ca|pa|ss)_"
+    r"|lin_(?:api|oauth)_|ntn_|dp\.(?:pt|st|sa|ct)\.|hv[sbr]\.|glsa_|glc_|sntry[su]_|NRAK-"
+    r"|AGE-SECRET-KEY-|do[opr]_v1_|HRKU-|ATATT|ATBB|sq0(?:atp|csp|idp)-|AKCp)"
+)
+
+
+def malformed_provider_token(candidate: Candidate) -> bool:
+    """A value with a provider's prefix that the provider's own rule did not report."""
+    return bool(PROVIDER_PREFIX.match(candidate.secret))
+
+
 def completed_elsewhere(candidate: Candidate) -> bool:
     """A value followed at once by interpolation (`"Bearer stw_{n:043d}"`, `abc$X`):
     only the literal start of a value built at run time."""
@@ -102,7 +118,8 @@ def _key_of(match: str) -> str:
     """The key a context rule's match starts with (`export X=`, `key="X"`, `define('X'`
     give X)."""
     found = re.search(
-        r"[A-Za-z_][\w.-]*", re.sub(r"^\s*(?:export\s+|key=\"|define\(\s*[\"'])", "", match)
+        r"[A-Za-z_][\w.-]*",
+        re.sub(r"^\s*(?:export\s+|(?:key|name)=\"|define\(\s*[\"'])", "", match),
     )
     return found.group(0) if found else ""
 
@@ -117,6 +134,7 @@ def assignment_is_secret(candidate: Candidate) -> bool:
         and secret_value(key, candidate.secret, candidate.line)
         and not completed_elsewhere(candidate)
         and not inside_url(candidate)
+        and not malformed_provider_token(candidate)
         and not claimed_by_provider(candidate)
     )
 
@@ -162,6 +180,7 @@ def header_credential_is_real(candidate: Candidate) -> bool:
     return (
         looks_like_token(candidate.secret)
         and not completed_elsewhere(candidate)
+        and not malformed_provider_token(candidate)
         and not claimed_by_provider(candidate)
     )
 
@@ -322,6 +341,8 @@ CODE_RULES = (
     ),
 )
 
+XML_KEY_ATTRIBUTE = r"(?:key|name)=\"((?i:[^\"\n]*(?:" + SENSITIVE_KEY_NAMES + r")[^\"\n]*))\""
+
 FILE_FORMAT_RULES = (
     rule(
         "dotenv-secret",
@@ -377,11 +398,19 @@ FILE_FORMAT_RULES = (
     ),
     rule(
         "xml-secret-setting",
-        "Secret in a key/value XML setting (NuGet ClearTextPassword, appSettings)",
-        r"key=\"((?i:[^\"\n]*(?:"
-        + SENSITIVE_KEY_NAMES
-        + r")[^\"\n]*))\"[ \t]+value=\"([^\"\n]{6,})\"",
+        "Secret in a key/value XML setting (NuGet ClearTextPassword, appSettings, Spring "
+        "<property name=... value=...>)",
+        XML_KEY_ATTRIBUTE + r"[ \t]+value=\"([^\"\n]{6,})\"",
         ("value=",),
+        assignment_is_secret,
+        group=2,
+    ),
+    rule(
+        "xml-secret-entry",
+        "Secret as the text of an XML element named by an attribute "
+        '(<entry key="password">...</entry>)',
+        XML_KEY_ATTRIBUTE + r"[^>\n]*>([^<\s]{6,})</",
+        ("</",),
         assignment_is_secret,
         group=2,
     ),
