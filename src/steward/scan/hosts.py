@@ -1,0 +1,262 @@
+"""Internal host names: under the operator's domains, special-use names, cluster services.
+
+Each rule's regex anchors on the name's suffix (cheap for RE2 and the keyword
+prefilter); the validator then reads the name as a host name (labels of letters,
+digits and inner hyphens, one case) and its surroundings, to refuse what only looks
+like a host: file names (`settings.local.py`), code (`self.internal`,
+`threading.local()`), Java packages (`com.acme.internal`), email addresses (personal
+data, reported by the pii rules), placeholders and the well-known names every
+installation shares (`host.docker.internal`, `metadata.google.internal`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+from steward.errors import InvalidInput
+from steward.scan.models import Candidate, Rule, ScanOptions
+from steward.scan.surroundings import surroundings
+
+# Names no public DNS answers for (RFC 6762 .local, RFC 8375 .home.arpa, ICANN's 2024
+# .internal) and the ones private networks use by habit (RFC 6762 appendix G).
+SPECIAL_USE_SUFFIXES = (
+    "internal",
+    "local",
+    "localdomain",
+    "lan",
+    "corp",
+    "home.arpa",
+    "intranet",
+    "private",
+)
+
+# The same in every installation, so naming them reveals nothing about anyone's network.
+WELL_KNOWN_HOSTS = frozenset(
+    {
+        "metadata.google.internal",  # every GCE VM's metadata server
+        "host.docker.internal",
+        "gateway.docker.internal",
+        "kubernetes.docker.internal",
+        "host.containers.internal",  # Podman
+        "host.minikube.internal",
+        "control-plane.minikube.internal",
+        "localhost.localdomain",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+        "kube-dns.kube-system.svc",
+        "kube-dns.kube-system.svc.cluster.local",
+    }
+)
+
+# `receiver.attribute` in code, and file stems: `self.internal`, `config.local`.
+CODE_AND_FILE_WORDS = frozenset(
+    {
+        "self",
+        "this",
+        "cls",
+        "super",
+        "request",
+        "req",
+        "ctx",
+        "context",
+        "config",
+        "conf",
+        "settings",
+        "env",
+        "os",
+        "sys",
+        "threading",
+        "thread",
+        "app",
+        "obj",
+        "window",
+        "document",
+        "module",
+        "exports",
+        "process",
+        "props",
+        "state",
+        "options",
+        "opts",
+        "args",
+        "kwargs",
+        "params",
+        "values",
+        "docker-compose",
+        "application",
+    }
+)
+
+# Stand-ins documentation writes for a name: `my-svc.my-namespace.svc.cluster.local`.
+PLACEHOLDER_LABELS = frozenset(
+    {
+        "example",
+        "host",
+        "hostname",
+        "myhost",
+        "my-host",
+        "name",
+        "service",
+        "service-name",
+        "servicename",
+        "my-service",
+        "my-svc",
+        "svc-name",
+        "namespace",
+        "my-namespace",
+        "foo",
+        "bar",
+        "baz",
+        "xxx",
+    }
+)
+
+# First labels of reversed domain names: `com.acme.internal` is a Java package.
+REVERSED_DOMAIN_ROOTS = frozenset({"com", "org", "net", "io", "edu", "gov", "de", "uk", "fr"})
+
+# Words after which a dotted name is a module or package, not a host.
+MODULE_WORDS = frozenset({"import", "from", "package", "using", "require", "include"})
+
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_NAME_GOES_ON = re.compile(r"[A-Za-z0-9_-]|\.[A-Za-z0-9_-]")
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}")
+# A name's labels, then the suffix; what precedes the name is one character that
+# cannot be part of it (or the line's start).
+_NAME_BEFORE_SUFFIX = r"(?:^|[^A-Za-z0-9_.-])((?:[A-Za-z0-9_-]+\.)+(?:{suffixes}))"
+
+
+def _suffix_regex(suffixes: tuple[str, ...]) -> str:
+    alternatives = "|".join(s.replace(".", r"\.") for s in suffixes)
+    return "(?i)" + _NAME_BEFORE_SUFFIX.format(suffixes=alternatives)
+
+
+def _is_host_name(name: str) -> bool:
+    """Host-name syntax: LDH labels of at most 63 characters, 253 in all, one case per
+    label (`myObject.internal` is code), not all digits (`1.2.local` is a version)."""
+    labels = name.split(".")
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        return False
+    if any(label != label.lower() and label != label.upper() for label in labels):
+        return False
+    return not all(label.isdigit() for label in labels[:-1])
+
+
+def _is_email_domain(before: str, after: str) -> bool:
+    """`alice@db.internal` is an address (personal data); `postgres://u:p@db.internal` and
+    `git@git.internal:team/repo` name the host."""
+    if not before.endswith("@"):
+        return False
+    token = re.split(r"[\s\"'<>(\[=,;]", before)[-1]
+    return "://" not in token and not after.startswith(":")
+
+
+def _reads_as_code_or_file(name: str, before: str, after: str) -> bool:
+    """A name that is a call, an attribute, a file, a package or a module path."""
+    labels = name.lower().split(".")
+    if after.startswith("(") or labels[0] in CODE_AND_FILE_WORDS:
+        return True
+    if labels[0] in REVERSED_DOMAIN_ROOTS and len(labels) >= 3:
+        return True
+    previous = before.split()[-1:] if before.strip() else []
+    return bool(previous) and previous[0].lower() in MODULE_WORDS
+
+
+def _is_placeholder(name: str) -> bool:
+    return any(
+        label in PLACEHOLDER_LABELS or label.startswith("your") for label in name.lower().split(".")
+    )
+
+
+def _under(name: str, domains: tuple[str, ...]) -> bool:
+    """`name` is strictly under one of `domains` (the domain itself is not)."""
+    return any(name.endswith("." + domain) for domain in domains)
+
+
+def host_is_internal(candidate: Candidate, *, skip_domains: tuple[str, ...] = ()) -> bool:
+    """A whole host name, not code, a file, an email domain, a placeholder, a well-known
+    name, nor a name under `skip_domains` (another rule reports those)."""
+    name = candidate.secret
+    lowered = name.lower()
+    before, after = surroundings(candidate)
+    if _NAME_GOES_ON.match(after) or not _is_host_name(name):
+        return False
+    if lowered in WELL_KNOWN_HOSTS or _under(lowered, skip_domains):
+        return False
+    if _is_email_domain(before, after) or _reads_as_code_or_file(name, before, after):
+        return False
+    return not _is_placeholder(name)
+
+
+def cluster_service_is_internal(candidate: Candidate) -> bool:
+    """A Kubernetes service or pod name: `name.namespace.svc`, `...svc.cluster.local`,
+    `...pod.cluster.local`; lower-case as Kubernetes requires."""
+    name = candidate.secret
+    if name != name.lower():
+        return False
+    labels = name.split(".")
+    if name.endswith(".cluster.local"):
+        labels = labels[:-2]
+    # What remains before `svc` (or `pod`) is at least a name and a namespace.
+    if len(labels) < 3 or labels[-1] not in ("svc", "pod"):
+        return False
+    return host_is_internal(candidate)
+
+
+def check_internal_domains(domains: tuple[str, ...]) -> tuple[str, ...]:
+    """The operator's internal domains, lower-cased; a malformed one is `InvalidInput`."""
+    checked = []
+    for domain in domains:
+        normal = domain.strip().strip(".").lower()
+        if not _DOMAIN.fullmatch(normal):
+            raise InvalidInput(
+                f"internal domain {domain!r}: not a domain name (like corp.example.com)"
+            )
+        checked.append(normal)
+    return tuple(checked)
+
+
+def host_rules(options: ScanOptions) -> tuple[Rule, ...]:
+    """The internal-host rules: the operator's domains (when configured), special-use
+    names and Kubernetes cluster names."""
+    domains = check_internal_domains(options.internal_domains)
+    rules = []
+    if domains:
+        rules.append(
+            Rule(
+                id="internal-host",
+                description="Host name under an internal domain of the organisation",
+                kind="internal-host",
+                regex=_suffix_regex(domains),
+                secret_group=1,
+                keywords=tuple("." + domain for domain in domains),
+                validator=host_is_internal,
+            )
+        )
+    special = (
+        "Host name under a special-use or private-network suffix (.internal, .local, .lan, "
+        ".corp, .home.arpa, .intranet, .private)"
+    )
+    rules += [
+        Rule(
+            id="internal-host-special-use",
+            description=special,
+            kind="internal-host",
+            regex=_suffix_regex(SPECIAL_USE_SUFFIXES),
+            secret_group=1,
+            keywords=tuple(
+                "." + suffix for suffix in SPECIAL_USE_SUFFIXES if suffix != "localdomain"
+            ),
+            validator=partial(host_is_internal, skip_domains=("cluster.local", *domains)),
+        ),
+        Rule(
+            id="internal-host-cluster",
+            description="Kubernetes service name (name.namespace.svc, *.svc.cluster.local)",
+            kind="internal-host",
+            regex=_suffix_regex(("svc", "cluster.local")),
+            secret_group=1,
+            keywords=(".svc", ".cluster.local"),
+            validator=cluster_service_is_internal,
+        ),
+    ]
+    return tuple(rules)
