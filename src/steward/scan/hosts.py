@@ -16,10 +16,11 @@ from functools import partial
 
 from steward.errors import InvalidInput
 from steward.scan.models import Candidate, Rule, ScanOptions
-from steward.scan.surroundings import surroundings
+from steward.scan.surroundings import is_login, surroundings
 
 # Names no public DNS answers for (RFC 6762 .local, RFC 8375 .home.arpa, ICANN's 2024
-# .internal) and the ones private networks use by habit (RFC 6762 appendix G).
+# .internal) and the ones private networks use by habit (RFC 6762 appendix G). Appendix
+# G's `.private` is left out: `x.private` is a code attribute far more often than a host.
 SPECIAL_USE_SUFFIXES = (
     "internal",
     "local",
@@ -28,7 +29,6 @@ SPECIAL_USE_SUFFIXES = (
     "corp",
     "home.arpa",
     "intranet",
-    "private",
 )
 
 # The same in every installation, so naming them reveals nothing about anyone's network.
@@ -119,11 +119,12 @@ REVERSED_DOMAIN_ROOTS = frozenset({"com", "org", "net", "io", "edu", "gov", "de"
 MODULE_WORDS = frozenset({"import", "from", "package", "using", "require", "include"})
 
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_USER_AT_END = re.compile(r"[\w.+%-]+$")
 _NAME_GOES_ON = re.compile(r"[A-Za-z0-9_-]|\.[A-Za-z0-9_-]")
 _DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}")
 # A name's labels, then the suffix; what precedes the name is one character that
 # cannot be part of it (or the line's start).
-_NAME_BEFORE_SUFFIX = r"(?:^|[^A-Za-z0-9_.-])((?:[A-Za-z0-9_-]+\.)+(?:{suffixes}))"
+_NAME_BEFORE_SUFFIX = r"(?:^|\\[nrt]|[^A-Za-z0-9_.-])((?:[A-Za-z0-9_-]+\.)+(?:{suffixes}))"
 
 
 def _suffix_regex(suffixes: tuple[str, ...]) -> str:
@@ -143,12 +144,13 @@ def _is_host_name(name: str) -> bool:
 
 
 def _is_email_domain(before: str, after: str) -> bool:
-    """`alice@db.internal` is an address (personal data); `postgres://u:p@db.internal` and
-    `git@git.internal:team/repo` name the host."""
+    """`alice@db.internal` is an address (personal data); `postgres://u:p@db.internal`,
+    `git@git.internal:team/repo` and `ssh deploy@bastion.internal` name the host."""
     if not before.endswith("@"):
         return False
-    token = re.split(r"[\s\"'<>(\[=,;]", before)[-1]
-    return "://" not in token and not after.startswith(":")
+    head = before[:-1]
+    user = _USER_AT_END.search(head)
+    return not is_login(head[: user.start()] if user else head, after)
 
 
 def _reads_as_code_or_file(name: str, before: str, after: str) -> bool:
@@ -163,9 +165,9 @@ def _reads_as_code_or_file(name: str, before: str, after: str) -> bool:
 
 
 def _is_placeholder(name: str) -> bool:
-    return any(
-        label in PLACEHOLDER_LABELS or label.startswith("your") for label in name.lower().split(".")
-    )
+    """The name's own first label is a stand-in (`your-db`, `my-svc`, `example`)."""
+    first = name.lower().split(".")[0]
+    return first in PLACEHOLDER_LABELS or first.startswith("your")
 
 
 def _under(name: str, domains: tuple[str, ...]) -> bool:
@@ -235,7 +237,7 @@ def host_rules(options: ScanOptions) -> tuple[Rule, ...]:
         )
     special = (
         "Host name under a special-use or private-network suffix (.internal, .local, .lan, "
-        ".corp, .home.arpa, .intranet, .private)"
+        ".corp, .home.arpa, .intranet)"
     )
     rules += [
         Rule(

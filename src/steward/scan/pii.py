@@ -14,7 +14,7 @@ from functools import partial
 
 from steward.catalog import validators
 from steward.scan.models import Candidate, Rule, ScanOptions
-from steward.scan.surroundings import key_before, key_parts, surroundings
+from steward.scan.surroundings import is_login, key_before, key_parts, surroundings
 
 # RFC 2606 and RFC 6761 reserve these for examples and tests; nobody's mailbox is there.
 ALWAYS_ALLOWED_EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
@@ -120,13 +120,14 @@ SSN_WORDS = frozenset({"ssn", "social", "ssa"})
 PHONE_WORDS = frozenset(
     {"phone", "telephone", "tel", "mobile", "cell", "cellphone", "fax", "msisdn", "whatsapp"}
 )
+COUNTING_UP = "0123456789" * 3
 # National numbers (written without +country) are read in these regions' plans.
 NATIONAL_PHONE_REGIONS = ("US", "GB", "DE", "FR", "AU", "IN")
 
 _GOES_ON = re.compile(r"\.?\w")
-_WORDS = re.compile(r"[a-z]+")
+_GROUP_BEFORE = re.compile(r"(?:^|[^\w])[A-Z]{0,2}\d{2,4}[ -]$")
+_GROUP_AFTER = re.compile(r"[ -]\d+(?:[ -]|$)")
 _INTERNATIONAL_BEFORE = re.compile(r"\+[\d ().-]*$")
-_SCP_PATH = re.compile(r":\S")
 
 
 def _whole(candidate: Candidate) -> tuple[str, str] | None:
@@ -144,6 +145,7 @@ def _is_machine_or_example_mailbox(local: str, domain: str, allowed: tuple[str, 
     return (
         _under(domain, ALWAYS_ALLOWED_EMAIL_DOMAINS + allowed)
         or domain.rsplit(".", 1)[-1] in RESERVED_TLDS
+        or "example" in domain.split(".")
         or "noreply" in domain
         or lowered.split("+")[0] in ROLE_MAILBOXES
         or lowered in PLACEHOLDER_MAILBOXES
@@ -162,21 +164,26 @@ def email_is_personal(candidate: Candidate, *, allowed: tuple[str, ...] = ()) ->
     local, domain = candidate.secret.rsplit("@", 1)
     if _is_machine_or_example_mailbox(local, domain.lower(), allowed):
         return False
-    token = re.split(r"[\s\"'<>(\[=,;]", before)[-1]
-    in_url = "://" in token and not token.lower().startswith("mailto:")
-    return not in_url and not _SCP_PATH.match(after)
+    return not is_login(before, after)
+
+
+def _is_counting(digits: str) -> bool:
+    """Digits counted up or down (`1234567890`), or one digit repeated: placeholders."""
+    return digits in COUNTING_UP or digits in COUNTING_UP[::-1] or len(set(digits)) == 1
 
 
 def _named(words: frozenset[str], before: str, line: str) -> bool:
     """The value's key, or any word on its line, is one of `words`."""
     if any(part in words for part in key_parts(key_before(before))):
         return True
-    return not words.isdisjoint(_WORDS.findall(line.lower()))
+    return not words.isdisjoint(key_parts(line))
 
 
 def international_phone_is_valid(candidate: Candidate) -> bool:
-    """A `+country` number valid in its country's numbering plan."""
-    return _whole(candidate) is not None and validators.is_phone(candidate.secret, region=None)
+    """A `+country` number valid in its country's numbering plan, not a counting placeholder."""
+    if _whole(candidate) is None or _is_counting(re.sub(r"\D", "", candidate.secret)):
+        return False
+    return validators.is_phone(candidate.secret, region=None)
 
 
 def national_phone_is_valid(candidate: Candidate) -> bool:
@@ -188,14 +195,26 @@ def national_phone_is_valid(candidate: Candidate) -> bool:
     before, _after = whole
     if _INTERNATIONAL_BEFORE.search(before) or not _named(PHONE_WORDS, before, candidate.line):
         return False
+    if _is_counting(re.sub(r"\D", "", candidate.secret)):
+        return False
     return any(
         validators.is_phone(candidate.secret, region=region) for region in NATIONAL_PHONE_REGIONS
     )
 
 
+def _in_longer_grouping(before: str, after: str) -> bool:
+    """Digit groups that go on past the candidate on either side (`DE75 5121 0800 ...`
+    is an IBAN, `4539 1488 0343 6467 1234` a longer number)."""
+    return bool(_GROUP_BEFORE.search(before) or _GROUP_AFTER.match(after))
+
+
 def card_is_real(candidate: Candidate) -> bool:
-    """A known network's number (issuer range, length, Luhn), not a documented test card."""
-    if _whole(candidate) is None or not validators.is_payment_card(candidate.secret):
+    """A known network's number (issuer range, length, Luhn), not a documented test card,
+    not part of a longer grouped number."""
+    whole = _whole(candidate)
+    if whole is None or not validators.is_payment_card(candidate.secret):
+        return False
+    if not candidate.secret.isdigit() and _in_longer_grouping(*whole):
         return False
     digits = re.sub(r"[ -]", "", candidate.secret)
     return digits not in TEST_CARD_NUMBERS and len(set(digits)) > TEST_CARD_MOST_DISTINCT_DIGITS
@@ -238,7 +257,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="email-address",
             description="Email address outside the allowed domains",
             kind="pii",
-            regex=r"(?:^|[^A-Za-z0-9._%+-])([A-Za-z0-9._+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63})",
+            regex=r"(?:^|\\[nrt]|[^A-Za-z0-9._%+-])([A-Za-z0-9._+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63})",
             secret_group=1,
             keywords=("@",),
             validator=partial(email_is_personal, allowed=allowed),
@@ -247,7 +266,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="phone-number",
             description="Phone number in international form (+country), valid in its plan",
             kind="pii",
-            regex=r"(?:^|[^\w+])(\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,5}\)?){2,6})",
+            regex=r"(?:^|\\[nrt]|[^\w+])(\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,5}\)?){2,6})",
             secret_group=1,
             keywords=("+",),
             validator=international_phone_is_valid,
@@ -256,7 +275,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="phone-number-national",
             description="Phone number in national form on a line that names a phone",
             kind="pii",
-            regex=r"(?:^|[^\w+.-])(\(?\d{2,5}\)?[ .-]?\d{3,4}[ .-]?\d{3,4})",
+            regex=r"(?:^|\\[nrt]|[^\w+.-])(\(?\d{2,5}\)?[ .-]?\d{3,4}[ .-]?\d{3,4})",
             secret_group=1,
             keywords=("phone", "tel", "mobile", "cell", "fax", "msisdn", "whatsapp"),
             validator=national_phone_is_valid,
@@ -266,7 +285,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             description="Payment card number (issuer range, length and Luhn check digit)",
             kind="pii",
             regex=(
-                r"(?:^|[^\w.+-])(\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}"
+                r"(?:^|\\[nrt]|[^\w.+-])(\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}"
                 r"|\d{4}[ -]\d{6}[ -]\d{4,5}|\d{12,19})"
             ),
             secret_group=1,
@@ -276,7 +295,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="iban",
             description="IBAN (country length and mod-97 check digits)",
             kind="pii",
-            regex=r"(?:^|[^\w])([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)",
+            regex=r"(?:^|\\[nrt]|[^\w])([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)",
             secret_group=1,
             validator=iban_is_real,
         ),
@@ -284,7 +303,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="us-ssn",
             description="US Social Security Number the SSA could issue",
             kind="pii",
-            regex=r"(?:^|[^\w-])(\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})",
+            regex=r"(?:^|\\[nrt]|[^\w-])(\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})",
             secret_group=1,
             validator=ssn_is_real,
         ),
@@ -292,7 +311,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="uk-national-insurance-number",
             description="UK National Insurance number",
             kind="pii",
-            regex=r"(?:^|[^\w])([A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D])",
+            regex=r"(?:^|\\[nrt]|[^\w])([A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D])",
             secret_group=1,
             validator=nino_is_real,
         ),
