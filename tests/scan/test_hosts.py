@@ -161,3 +161,26 @@ def test_every_host_on_a_line_is_reported() -> None:
 def test_a_malformed_internal_domain_is_invalid_input() -> None:
     with pytest.raises(InvalidInput, match="not a domain name"):
         hosts("x", options=ScanOptions(internal_domains=("corp..acme",)))
+
+
+@pytest.mark.parametrize(
+    ("text", "reported_name"),
+    [
+        ("if not route.local and ready:", None),  # an attribute in code
+        ("filepath (str, py.path.local or pathlib.Path)", None),
+        ("host: printer.local", "printer.local"),  # where a value goes
+        ("url = 'http://wiki.lan/x'", "wiki.lan"),
+        ("- nas.lan", "nas.lan"),
+        ("Connect to printer.local first", "printer.local"),
+        ("build runs on ci01.lan nightly", "ci01.lan"),  # a digit: a host, not an attribute
+    ],
+)
+def test_a_lone_word_before_the_suffix_is_a_host_only_where_a_value_goes(
+    text: str, reported_name: str | None
+) -> None:
+    expected = (
+        []
+        if reported_name is None
+        else [("internal-host-special-use", *where(text, reported_name))]
+    )
+    assert hosts(text) == expected

@@ -85,6 +85,7 @@ CODE_AND_FILE_WORDS = frozenset(
         "values",
         "docker-compose",
         "application",
+        "py",
     }
 )
 
@@ -115,10 +116,18 @@ PLACEHOLDER_LABELS = frozenset(
 # First labels of reversed domain names: `com.acme.internal` is a Java package.
 REVERSED_DOMAIN_ROOTS = frozenset({"com", "org", "net", "io", "edu", "gov", "de", "uk", "fr"})
 
+# Words (commands, prepositions) after which a name in prose or a script is a host.
+HOST_TAKING_WORDS = frozenset(
+    {"ssh", "ping", "curl", "wget", "telnet", "nc", "dig", "nslookup", "to", "at", "via", "on"}
+)
+
 # Words after which a dotted name is a module or package, not a host.
 MODULE_WORDS = frozenset({"import", "from", "package", "using", "require", "include"})
 
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# Where a value starts: in quotes, after a key, a URL's `//`, a login's `@`, an XML tag,
+# a UNC path's `\\`, a YAML list's `- `, or alone on its line.
+_VALUE_PLACE = re.compile(r"(?:[\"'`/@\\>\[]|[:=]\s*|^\s*(?:-\s+)?)$")
 _USER_AT_END = re.compile(r"[\w.+%-]+$")
 _NAME_GOES_ON = re.compile(r"[A-Za-z0-9_-]|\.[A-Za-z0-9_-]")
 _DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}")
@@ -161,7 +170,15 @@ def _reads_as_code_or_file(name: str, before: str, after: str) -> bool:
     if labels[0] in REVERSED_DOMAIN_ROOTS and len(labels) >= 3:
         return True
     previous = before.split()[-1:] if before.strip() else []
-    return bool(previous) and previous[0].lower() in MODULE_WORDS
+    if previous and previous[0].lower() in MODULE_WORDS:
+        return True
+    # `route.local` in `if not route.local and ...` is an attribute: a lone word before
+    # the suffix counts as a host only where a value goes, or if it has a digit or hyphen.
+    lone_word = len(labels) == 2 and labels[0].isalpha()
+    host_place = _VALUE_PLACE.search(before) or (
+        previous and previous[0].lower() in HOST_TAKING_WORDS
+    )
+    return lone_word and not host_place
 
 
 def _is_placeholder(name: str) -> bool:

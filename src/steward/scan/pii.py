@@ -17,8 +17,30 @@ from steward.scan.models import Candidate, Rule, ScanOptions
 from steward.scan.surroundings import is_login, key_before, key_parts, surroundings
 
 # RFC 2606 and RFC 6761 reserve these for examples and tests; nobody's mailbox is there.
-ALWAYS_ALLOWED_EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
+# Amazon SES's mailbox simulator answers for everyone's tests.
+ALWAYS_ALLOWED_EMAIL_DOMAINS = (
+    "example.com",
+    "example.org",
+    "example.net",
+    "simulator.amazonses.com",
+)
 RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost"})
+# Domains docs write for "some domain": `ed@foo.com`, `jane@company.com`.
+PLACEHOLDER_DOMAIN_LABELS = frozenset(
+    {
+        "example",
+        "foo",
+        "bar",
+        "baz",
+        "domain",
+        "yourdomain",
+        "mydomain",
+        "somedomain",
+        "company",
+        "yourcompany",
+        "mycompany",
+    }
+)
 # Mailboxes of a role or a machine, not of a person.
 ROLE_MAILBOXES = frozenset(
     {
@@ -64,8 +86,10 @@ PLACEHOLDER_MAILBOXES = frozenset(
     }
 )
 
+# A number of three distinct digits or fewer is made up: `4111 1111 1111 1111`, `111-22-3333`.
+PLACEHOLDER_MOST_DISTINCT_DIGITS = 3
 # Documented test cards (Stripe, Braintree, Adyen docs): valid Luhn and issuer, never a
-# person's card. Numbers of three digits or fewer (4111 1111 1111 1111) are test patterns too.
+# person's card.
 TEST_CARD_NUMBERS = frozenset(
     {
         "4012888888881881",
@@ -95,8 +119,6 @@ TEST_CARD_NUMBERS = frozenset(
         "6555900000604105",
     }
 )
-TEST_CARD_MOST_DISTINCT_DIGITS = 3
-
 # IBANs printed in the standard, registries and Wikipedia as examples.
 EXAMPLE_IBANS = frozenset(
     {
@@ -125,6 +147,11 @@ COUNTING_UP = "0123456789" * 3
 NATIONAL_PHONE_REGIONS = ("US", "GB", "DE", "FR", "AU", "IN")
 
 _GOES_ON = re.compile(r"\.?\w")
+# An operand in arithmetic (`48281474662 * t**12`) is a number, not a card.
+_ARITHMETIC_BEFORE = re.compile(r"[*/+%^]\s*$")
+_ARITHMETIC_AFTER = re.compile(r"\s*[*/+%^]")
+# Six equal digits in a row: padding (`4000000000000002`, `3906250000000000`), not a card.
+_REPEATED_DIGIT_RUN = re.compile(r"(\d)\1{5}")
 _GROUP_BEFORE = re.compile(r"(?:^|[^\w])[A-Z]{0,2}\d{2,4}[ -]$")
 _GROUP_AFTER = re.compile(r"[ -]\d+(?:[ -]|$)")
 _INTERNATIONAL_BEFORE = re.compile(r"\+[\d ().-]*$")
@@ -145,7 +172,8 @@ def _is_machine_or_example_mailbox(local: str, domain: str, allowed: tuple[str, 
     return (
         _under(domain, ALWAYS_ALLOWED_EMAIL_DOMAINS + allowed)
         or domain.rsplit(".", 1)[-1] in RESERVED_TLDS
-        or "example" in domain.split(".")
+        or not PLACEHOLDER_DOMAIN_LABELS.isdisjoint(domain.split(".")[:-1])
+        or (len(lowered) == 1 and len(domain.split(".")[0]) == 1)
         or "noreply" in domain
         or lowered.split("+")[0] in ROLE_MAILBOXES
         or lowered in PLACEHOLDER_MAILBOXES
@@ -214,10 +242,17 @@ def card_is_real(candidate: Candidate) -> bool:
     whole = _whole(candidate)
     if whole is None or not validators.is_payment_card(candidate.secret):
         return False
-    if not candidate.secret.isdigit() and _in_longer_grouping(*whole):
+    before, after = whole
+    if not candidate.secret.isdigit() and _in_longer_grouping(before, after):
+        return False
+    if _ARITHMETIC_BEFORE.search(before) or _ARITHMETIC_AFTER.match(after):
         return False
     digits = re.sub(r"[ -]", "", candidate.secret)
-    return digits not in TEST_CARD_NUMBERS and len(set(digits)) > TEST_CARD_MOST_DISTINCT_DIGITS
+    return (
+        digits not in TEST_CARD_NUMBERS
+        and len(set(digits)) > PLACEHOLDER_MOST_DISTINCT_DIGITS
+        and not _REPEATED_DIGIT_RUN.search(digits)
+    )
 
 
 def iban_is_real(candidate: Candidate) -> bool:
@@ -238,7 +273,9 @@ def ssn_is_real(candidate: Candidate) -> bool:
         return False
     digits = re.sub(r"\D", "", candidate.secret)
     number = f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
-    return number not in EXAMPLE_SSNS and validators.is_ssn(number, dashed_only=True)
+    if number in EXAMPLE_SSNS or len(set(digits)) <= PLACEHOLDER_MOST_DISTINCT_DIGITS:
+        return False
+    return validators.is_ssn(number, dashed_only=True)
 
 
 def nino_is_real(candidate: Candidate) -> bool:
