@@ -114,6 +114,8 @@ def test_notebook_json_escaped_source_is_read() -> None:
         "source .env.local",
         "cp config.local config",
         "include docker-compose.local.yml",
+        "env_file: app.local",  # a key naming a file
+        "cat /etc/app/db.local",  # a path
         "if self.internal:",  # code attributes
         "local = threading.local()",
         "return request.local",

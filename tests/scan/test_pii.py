@@ -74,7 +74,9 @@ def test_allowed_email_domains_are_the_operators() -> None:
         ('"mobilePhone": "+1 (415) 555-2671"', "+1", "phone-number"),
         ("contact: tel:+33142685300", "+33", "phone-number"),
         ("fax = +49 30 901820", "+49", "phone-number"),
-        ("phone_number: (415) 555-2671", "(415)", "phone-number-national"),
+        ("phone_number: (415) 555-2671", "(415)", "phone-number-us"),
+        ("Jane Roe,Sales,415-555-2671", "415-", "phone-number-us"),  # a CSV row
+        ("phone_number: 415 555 2671", "415", "phone-number-national"),
         ("Tel. 020 7946 0958", "020", "phone-number-national"),
         ("<mobile>415.555.2671</mobile>", "415", "phone-number-national"),
     ],
@@ -90,7 +92,7 @@ def test_phone_numbers_are_reported(text: str, value: str, rule: str) -> None:
         "total = base +12",
         "timezone: +05:30",
         "ts: 2023-10-12T10:00:00+01:00",
-        "order_id: (415) 555-2671",  # a national number needs a phone word on its line
+        "order_id: 415 555 2671",  # a national number needs a phone word on its line
         "phone_verified_at: 2023-10-12",
         "phone: 1234567890",  # not valid in any plan
         "phone: +1 555 0100",

@@ -16,7 +16,7 @@ from functools import partial
 
 from steward.errors import InvalidInput
 from steward.scan.models import Candidate, Rule, ScanOptions
-from steward.scan.surroundings import is_login, surroundings
+from steward.scan.surroundings import is_login, key_before, key_parts, surroundings
 
 # Names no public DNS answers for (RFC 6762 .local, RFC 8375 .home.arpa, ICANN's 2024
 # .internal) and the ones private networks use by habit (RFC 6762 appendix G). Appendix
@@ -116,6 +116,9 @@ PLACEHOLDER_LABELS = frozenset(
 # First labels of reversed domain names: `com.acme.internal` is a Java package.
 REVERSED_DOMAIN_ROOTS = frozenset({"com", "org", "net", "io", "edu", "gov", "de", "uk", "fr"})
 
+# The last word of a key whose value is a file: `env_file: app.local`.
+FILE_KEY_WORDS = frozenset({"file", "filename", "path", "dir", "template", "include"})
+
 # Words (commands, prepositions) after which a name in prose or a script is a host.
 HOST_TAKING_WORDS = frozenset(
     {"ssh", "ping", "curl", "wget", "telnet", "nc", "dig", "nslookup", "to", "at", "via", "on"}
@@ -163,7 +166,8 @@ def _is_email_domain(before: str, after: str) -> bool:
 
 
 def _reads_as_code_or_file(name: str, before: str, after: str) -> bool:
-    """A name that is a call, an attribute, a file, a package or a module path."""
+    """A name that is a call, an attribute, a file (named by its key, or in a path), a
+    package or a module path."""
     labels = name.lower().split(".")
     if after.startswith("(") or labels[0] in CODE_AND_FILE_WORDS:
         return True
@@ -171,6 +175,9 @@ def _reads_as_code_or_file(name: str, before: str, after: str) -> bool:
         return True
     previous = before.split()[-1:] if before.strip() else []
     if previous and previous[0].lower() in MODULE_WORDS:
+        return True
+    key = key_parts(key_before(before))
+    if (key and key[-1] in FILE_KEY_WORDS) or (before.endswith("/") and not before.endswith("//")):
         return True
     # `route.local` in `if not route.local and ...` is an attribute: a lone word before
     # the suffix counts as a host only where a value goes, or if it has a digit or hyphen.

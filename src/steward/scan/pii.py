@@ -154,6 +154,7 @@ _ARITHMETIC_AFTER = re.compile(r"\s*[*/+%^]")
 _REPEATED_DIGIT_RUN = re.compile(r"(\d)\1{5}")
 _GROUP_BEFORE = re.compile(r"(?:^|[^\w])[A-Z]{0,2}\d{2,4}[ -]$")
 _GROUP_AFTER = re.compile(r"[ -]\d+(?:[ -]|$)")
+_US_PHONE_SHAPE = re.compile(r"\(\d{3}\) ?\d{3}-\d{4}|\d{3}-\d{3}-\d{4}")
 _INTERNATIONAL_BEFORE = re.compile(r"\+[\d ().-]*$")
 
 
@@ -221,6 +222,8 @@ def national_phone_is_valid(candidate: Candidate) -> bool:
     if whole is None:
         return False
     before, _after = whole
+    if _US_PHONE_SHAPE.fullmatch(candidate.secret):
+        return False  # the phone-number-us rule reports these, named or not
     if _INTERNATIONAL_BEFORE.search(before) or not _named(PHONE_WORDS, before, candidate.line):
         return False
     if _is_counting(re.sub(r"\D", "", candidate.secret)):
@@ -234,6 +237,16 @@ def _in_longer_grouping(before: str, after: str) -> bool:
     """Digit groups that go on past the candidate on either side (`DE75 5121 0800 ...`
     is an IBAN, `4539 1488 0343 6467 1234` a longer number)."""
     return bool(_GROUP_BEFORE.search(before) or _GROUP_AFTER.match(after))
+
+
+def us_phone_is_valid(candidate: Candidate) -> bool:
+    """A number in the US's own written forms, `(415) 555-2671` or `415-555-2671`, valid
+    in the North American plan; so distinctive a shape needs no phone word on its line."""
+    whole = _whole(candidate)
+    if whole is None or _INTERNATIONAL_BEFORE.search(whole[0]):
+        return False
+    digits = re.sub(r"\D", "", candidate.secret)
+    return not _is_counting(digits) and validators.is_phone(candidate.secret, region="US")
 
 
 def card_is_real(candidate: Candidate) -> bool:
@@ -316,6 +329,14 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             secret_group=1,
             keywords=("phone", "tel", "mobile", "cell", "fax", "msisdn", "whatsapp"),
             validator=national_phone_is_valid,
+        ),
+        Rule(
+            id="phone-number-us",
+            description="Phone number written the US way: (415) 555-2671, 415-555-2671",
+            kind="pii",
+            regex=r"(?:^|\\[nrt]|[^\w+.-])(\(\d{3}\) ?\d{3}-\d{4}|\d{3}-\d{3}-\d{4})",
+            secret_group=1,
+            validator=us_phone_is_valid,
         ),
         Rule(
             id="payment-card",
