@@ -70,6 +70,7 @@ def test_special_use_names_are_reported(text: str, name: str) -> None:
         ("REDIS_URL=redis://redis-master.cache.svc.cluster.local:6379/0", "redis-master"),
         ("endpoint: http://grafana.monitoring.svc:3000", "grafana.monitoring.svc"),
         ("- --peer=etcd-0.etcd-headless.infra.svc.cluster.local:2380", "etcd-0"),
+        ("ENV API_URL=http://inventory.svc.cluster.local/api", "inventory"),
     ],
 )
 def test_cluster_service_names_are_reported(text: str, name: str) -> None:
@@ -129,6 +130,7 @@ def test_notebook_json_escaped_source_is_read() -> None:
         "tag: 1.2.local",  # a version
         "my-svc.my-namespace.svc.cluster.local",  # Kubernetes docs' placeholder
         "http://your-db.internal:5432",
+        "url: http://myapp.local:3000",
         "UserService.svc",  # a WCF endpoint file
         "db_primary.internal",  # underscores are not in host names
     ],
@@ -168,21 +170,21 @@ def test_a_malformed_internal_domain_is_invalid_input() -> None:
 @pytest.mark.parametrize(
     ("text", "reported_name"),
     [
-        ("if not route.local and ready:", None),  # an attribute in code
+        ("if not route.local and ready:", None),  # an attribute amid code
+        ("if kind == cfg.internal:", None),
         ("filepath (str, py.path.local or pathlib.Path)", None),
-        ("host: printer.local", "printer.local"),  # where a value goes
+        ("host: printer.local", "printer.local"),  # the same shape as a value
         ("url = 'http://wiki.lan/x'", "wiki.lan"),
         ("- nas.lan", "nas.lan"),
+        ("10.0.0.5  vault.internal", "vault.internal"),  # an /etc/hosts line
         ("Connect to printer.local first", "printer.local"),
-        ("build runs on ci01.lan nightly", "ci01.lan"),  # a digit: a host, not an attribute
     ],
 )
-def test_a_lone_word_before_the_suffix_is_a_host_only_where_a_value_goes(
+def test_a_lone_word_before_the_suffix_is_not_a_host_amid_code(
     text: str, reported_name: str | None
 ) -> None:
-    expected = (
-        []
-        if reported_name is None
-        else [("internal-host-special-use", *where(text, reported_name))]
-    )
-    assert hosts(text) == expected
+    found = hosts(text)
+    if reported_name is None:
+        assert found == []
+    else:
+        assert found == [("internal-host-special-use", *where(text, reported_name))]

@@ -106,6 +106,15 @@ PLACEHOLDER_LABELS = frozenset(
         "svc-name",
         "namespace",
         "my-namespace",
+        "myapp",
+        "my-app",
+        "mydb",
+        "my-db",
+        "myserver",
+        "my-server",
+        "myservice",
+        "mysite",
+        "my-site",
         "foo",
         "bar",
         "baz",
@@ -119,18 +128,16 @@ REVERSED_DOMAIN_ROOTS = frozenset({"com", "org", "net", "io", "edu", "gov", "de"
 # The last word of a key whose value is a file: `env_file: app.local`.
 FILE_KEY_WORDS = frozenset({"file", "filename", "path", "dir", "template", "include"})
 
-# Words (commands, prepositions) after which a name in prose or a script is a host.
-HOST_TAKING_WORDS = frozenset(
-    {"ssh", "ping", "curl", "wget", "telnet", "nc", "dig", "nslookup", "to", "at", "via", "on"}
-)
-
 # Words after which a dotted name is a module or package, not a host.
 MODULE_WORDS = frozenset({"import", "from", "package", "using", "require", "include"})
 
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-# Where a value starts: in quotes, after a key, a URL's `//`, a login's `@`, an XML tag,
-# a UNC path's `\\`, a YAML list's `- `, or alone on its line.
-_VALUE_PLACE = re.compile(r"(?:[\"'`/@\\>\[]|[:=]\s*|^\s*(?:-\s+)?)$")
+# Code around a name: a keyword or comparison before it, or after it.
+_CODE_BEFORE = re.compile(
+    r"(?:\b(?:if|not|and|or|return|in|is|elif|while|assert|yield|await|del|typeof|new)\s+"
+    r"|[!=<>]=\s*|\(\s*)$"
+)
+_CODE_AFTER = re.compile(r"\s*(?:(?:and|or|is|in|if|else)\b|[!=<>]=|\)|:\s*$)")
 _USER_AT_END = re.compile(r"[\w.+%-]+$")
 _NAME_GOES_ON = re.compile(r"[A-Za-z0-9_-]|\.[A-Za-z0-9_-]")
 _DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}")
@@ -180,12 +187,9 @@ def _reads_as_code_or_file(name: str, before: str, after: str) -> bool:
     if (key and key[-1] in FILE_KEY_WORDS) or (before.endswith("/") and not before.endswith("//")):
         return True
     # `route.local` in `if not route.local and ...` is an attribute: a lone word before
-    # the suffix counts as a host only where a value goes, or if it has a digit or hyphen.
+    # the suffix, amid code, is not a host.
     lone_word = len(labels) == 2 and labels[0].isalpha()
-    host_place = _VALUE_PLACE.search(before) or (
-        previous and previous[0].lower() in HOST_TAKING_WORDS
-    )
-    return lone_word and not host_place
+    return lone_word and bool(_CODE_BEFORE.search(before) or _CODE_AFTER.match(after))
 
 
 def _is_placeholder(name: str) -> bool:
@@ -223,8 +227,10 @@ def cluster_service_is_internal(candidate: Candidate) -> bool:
     labels = name.split(".")
     if name.endswith(".cluster.local"):
         labels = labels[:-2]
-    # What remains before `svc` (or `pod`) is at least a name and a namespace.
-    if len(labels) < 3 or labels[-1] not in ("svc", "pod"):
+    # `name.namespace.svc`; under cluster.local one label before `svc` (or `pod`) will do,
+    # while a bare `Service1.svc` is a WCF endpoint file.
+    least = 2 if name.endswith(".cluster.local") else 3
+    if len(labels) < least or labels[-1] not in ("svc", "pod"):
         return False
     return host_is_internal(candidate)
 
