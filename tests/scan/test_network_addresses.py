@@ -25,6 +25,7 @@ def addresses(text: str, path: str = "config.yaml") -> list[tuple[str, int, int]
         ("web.xml", '<param name="host" value="10.1.1.20"/>', "10.1.1.20"),
         ("deploy.py", "HOSTS = ['10.0.3.11', 'db.example.com']", "10.0.3.11"),
         ("ci.yml", "release_host: 10.0.0.1", "10.0.0.1"),  # a key that only mentions release
+        ("ci.yml", "{version: 2, host: 10.0.0.1}", "10.0.0.1"),  # the version is another key's
         ("app.conf", "url jdbc:mysql://172.31.255.254:3306/app", "172.31.255.254"),
         ("rules.tf", 'cidr_blocks = ["10.42.0.0/16"]', "10.42.0.0/16"),
         ("notes.md", "the old box at 192.168.1.23.", "192.168.1.23"),
