@@ -141,14 +141,16 @@ _CODE_AFTER = re.compile(r"\s*(?:(?:and|or|is|in|if|else)\b|[!=<>]=|\)|:\s*$)")
 _USER_AT_END = re.compile(r"[\w.+%-]+$")
 _NAME_GOES_ON = re.compile(r"[A-Za-z0-9_-]|\.[A-Za-z0-9_-]")
 _DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}")
-# A name's labels, then the suffix; what precedes the name is one character that
-# cannot be part of it (or the line's start).
-_NAME_BEFORE_SUFFIX = r"(?:^|\\[nrt]|[^A-Za-z0-9_.-])((?:[A-Za-z0-9_-]+\.)+(?:{suffixes}))"
+# A name's labels, then the suffix. What precedes the name is the line's start, a JSON
+# escape (`\n` in a notebook's string) or one character that cannot be part of it, never
+# a newline: the engine may run a regex over many lines at once, and a match must start
+# on its value's line.
+_NAME_BEFORE_SUFFIX = r"(?:^|\\[nrt]|[^A-Za-z0-9_.\n-])((?:[A-Za-z0-9_-]+\.)+(?:{suffixes}))"
 
 
 def _suffix_regex(suffixes: tuple[str, ...]) -> str:
     alternatives = "|".join(s.replace(".", r"\.") for s in suffixes)
-    return "(?i)" + _NAME_BEFORE_SUFFIX.format(suffixes=alternatives)
+    return "(?im)" + _NAME_BEFORE_SUFFIX.format(suffixes=alternatives)
 
 
 def _is_host_name(name: str) -> bool:
