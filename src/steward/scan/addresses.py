@@ -14,7 +14,7 @@ import ipaddress
 import re
 
 from steward.scan.models import Candidate, Rule
-from steward.scan.surroundings import key_before, key_parts, surroundings
+from steward.scan.surroundings import key_before, key_parts, surroundings, value_start
 
 PRIVATE_IPV4_NETWORKS = tuple(
     ipaddress.IPv4Network(n)
@@ -116,7 +116,7 @@ def address_rules() -> tuple[Rule, ...]:
             id="private-ipv4",
             description="Private or shared IPv4 address or block (RFC 1918, RFC 6598)",
             kind="private-ip",
-            regex=r"(?m)(?:^|\\[nrt]|[^\w.\n])((?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?)",
+            regex=r"(?m)" + value_start(r"\w.") + r"((?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?)",
             secret_group=1,
             keywords=("10.", "172.", "192.168.", "100."),
             validator=private_ipv4_in_context,
@@ -125,7 +125,9 @@ def address_rules() -> tuple[Rule, ...]:
             id="private-ipv6",
             description="Unique-local IPv6 address or prefix (RFC 4193, fc00::/7)",
             kind="private-ip",
-            regex=r"(?im)(?:^|\\[nrt]|[^\w:.\n])(f[cd][0-9a-f]{2}:[0-9a-f:]*(?:%[\w.]+)?(?:/\d{1,3})?)",
+            regex=r"(?im)"
+            + value_start(r"\w:.")
+            + r"(f[cd][0-9a-f]{2}:[0-9a-f:]*(?:%[\w.]+)?(?:/\d{1,3})?)",
             secret_group=1,
             keywords=("fc", "fd"),
             validator=unique_local_ipv6_in_context,

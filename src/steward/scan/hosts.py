@@ -16,7 +16,7 @@ from functools import partial
 
 from steward.errors import InvalidInput
 from steward.scan.models import Candidate, Rule, ScanOptions
-from steward.scan.surroundings import is_login, key_before, key_parts, surroundings
+from steward.scan.surroundings import is_login, key_before, key_parts, surroundings, value_start
 
 # Names no public DNS answers for (RFC 6762 .local, RFC 8375 .home.arpa, ICANN's 2024
 # .internal) and the ones private networks use by habit (RFC 6762 appendix G). Appendix
@@ -145,7 +145,7 @@ _DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]
 # escape (`\n` in a notebook's string) or one character that cannot be part of it, never
 # a newline: the engine may run a regex over many lines at once, and a match must start
 # on its value's line.
-_NAME_BEFORE_SUFFIX = r"(?:^|\\[nrt]|[^A-Za-z0-9_.\n-])((?:[A-Za-z0-9_-]+\.)+(?:{suffixes}))"
+_NAME_BEFORE_SUFFIX = value_start(r"A-Za-z0-9_.-") + r"((?:[A-Za-z0-9_-]+\.)+(?:{suffixes}))"
 
 
 def _suffix_regex(suffixes: tuple[str, ...]) -> str:

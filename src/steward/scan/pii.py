@@ -14,7 +14,7 @@ from functools import partial
 
 from steward.catalog import validators
 from steward.scan.models import Candidate, Rule, ScanOptions
-from steward.scan.surroundings import is_login, key_before, key_parts, surroundings
+from steward.scan.surroundings import is_login, key_before, key_parts, surroundings, value_start
 
 # RFC 2606 and RFC 6761 reserve these for examples and tests; nobody's mailbox is there.
 # Amazon SES's mailbox simulator answers for everyone's tests.
@@ -307,7 +307,9 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="email-address",
             description="Email address outside the allowed domains",
             kind="pii",
-            regex=r"(?m)(?:^|\\[nrt]|[^A-Za-z0-9._%+\n-])([A-Za-z0-9._+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63})",
+            regex=r"(?m)"
+            + value_start(r"A-Za-z0-9._%+-")
+            + r"([A-Za-z0-9._+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63})",
             secret_group=1,
             keywords=("@",),
             validator=partial(email_is_personal, allowed=allowed),
@@ -316,7 +318,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="phone-number",
             description="Phone number in international form (+country), valid in its plan",
             kind="pii",
-            regex=r"(?m)(?:^|\\[nrt]|[^\w+\n])(\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,5}\)?){2,6})",
+            regex=r"(?m)" + value_start(r"\w+") + r"(\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,5}\)?){2,6})",
             secret_group=1,
             keywords=("+",),
             validator=international_phone_is_valid,
@@ -325,7 +327,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="phone-number-national",
             description="Phone number in national form on a line that names a phone",
             kind="pii",
-            regex=r"(?m)(?:^|\\[nrt]|[^\w+.\n-])(\(?\d{2,5}\)?[ .-]?\d{3,4}[ .-]?\d{3,4})",
+            regex=r"(?m)" + value_start(r"\w+.-") + r"(\(?\d{2,5}\)?[ .-]?\d{3,4}[ .-]?\d{3,4})",
             secret_group=1,
             keywords=("phone", "tel", "mobile", "cell", "fax", "msisdn", "whatsapp"),
             validator=national_phone_is_valid,
@@ -334,7 +336,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="phone-number-us",
             description="Phone number written the US way: (415) 555-2671, 415-555-2671",
             kind="pii",
-            regex=r"(?m)(?:^|\\[nrt]|[^\w+.\n-])(\(\d{3}\) ?\d{3}-\d{4}|\d{3}-\d{3}-\d{4})",
+            regex=r"(?m)" + value_start(r"\w+.-") + r"(\(\d{3}\) ?\d{3}-\d{4}|\d{3}-\d{3}-\d{4})",
             secret_group=1,
             validator=us_phone_is_valid,
         ),
@@ -343,7 +345,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             description="Payment card number (issuer range, length and Luhn check digit)",
             kind="pii",
             regex=(
-                r"(?m)(?:^|\\[nrt]|[^\w.+\n-])(\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}"
+                r"(?m)" + value_start(r"\w.+-") + r"(\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}"
                 r"|\d{4}[ -]\d{6}[ -]\d{4,5}|\d{12,19})"
             ),
             secret_group=1,
@@ -353,7 +355,9 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="iban",
             description="IBAN (country length and mod-97 check digits)",
             kind="pii",
-            regex=r"(?m)(?:^|\\[nrt]|[^\w\n])([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)",
+            regex=r"(?m)"
+            + value_start(r"\w")
+            + r"([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)",
             secret_group=1,
             validator=iban_is_real,
         ),
@@ -361,7 +365,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="us-ssn",
             description="US Social Security Number the SSA could issue",
             kind="pii",
-            regex=r"(?m)(?:^|\\[nrt]|[^\w\n-])(\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})",
+            regex=r"(?m)" + value_start(r"\w-") + r"(\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})",
             secret_group=1,
             validator=ssn_is_real,
         ),
@@ -369,7 +373,7 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             id="uk-national-insurance-number",
             description="UK National Insurance number",
             kind="pii",
-            regex=r"(?m)(?:^|\\[nrt]|[^\w\n])([A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D])",
+            regex=r"(?m)" + value_start(r"\w") + r"([A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D])",
             secret_group=1,
             validator=nino_is_real,
         ),

@@ -20,6 +20,15 @@ KEY_WINDOW = 80
 _KEY_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
+def value_start(cannot_precede: str) -> str:
+    """RE2 for what may come right before a value: the line's start, a JSON escape (`\\n`
+    inside a notebook's string), or one character outside `cannot_precede` (a regex
+    character class body) other than a newline. The engine may search many lines at
+    once; a match that began at the previous line's newline would be judged on that line.
+    Use with the `(?m)` flag."""
+    return rf"(?:^|\\[nrt]|[^\n{cannot_precede}])"
+
+
 def surroundings(candidate: Candidate) -> tuple[str, str]:
     """The text of the line before the candidate's secret and after it.
 
