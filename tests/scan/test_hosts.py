@@ -128,6 +128,7 @@ def test_notebook_json_escaped_source_is_read() -> None:
         "db.internal.example.com",  # under a public domain
         "service.internals.ready",
         "tag: 1.2.local",  # a version
+        "  - v1.2.internal",
         "my-svc.my-namespace.svc.cluster.local",  # Kubernetes docs' placeholder
         "http://your-db.internal:5432",
         "url: http://myapp.local:3000",

@@ -138,6 +138,7 @@ _CODE_BEFORE = re.compile(
     r"|[!=<>]=\s*|\(\s*)$"
 )
 _CODE_AFTER = re.compile(r"\s*(?:(?:and|or|is|in|if|else)\b|[!=<>]=|\)|:\s*$)")
+_VERSION_PART = re.compile(r"[vV]?\d+")
 _USER_AT_END = re.compile(r"[\w.+%-]+$")
 _NAME_GOES_ON = re.compile(r"[A-Za-z0-9_-]|\.[A-Za-z0-9_-]")
 _DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}")
@@ -155,13 +156,13 @@ def _suffix_regex(suffixes: tuple[str, ...]) -> str:
 
 def _is_host_name(name: str) -> bool:
     """Host-name syntax: LDH labels of at most 63 characters, 253 in all, one case per
-    label (`myObject.internal` is code), not all digits (`1.2.local` is a version)."""
+    label (`myObject.internal` is code), not only version parts (`1.2.local`, `v1.2.internal`)."""
     labels = name.split(".")
     if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         return False
     if any(label != label.lower() and label != label.upper() for label in labels):
         return False
-    return not all(label.isdigit() for label in labels[:-1])
+    return not all(_VERSION_PART.fullmatch(label) for label in labels[:-1])
 
 
 def _is_email_domain(before: str, after: str) -> bool:

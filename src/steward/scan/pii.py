@@ -83,6 +83,11 @@ PLACEHOLDER_MAILBOXES = frozenset(
         "first.last",
         "firstname",
         "lastname",
+        "test",
+        "demo",
+        "sample",
+        "admin",
+        "root",
     }
 )
 
