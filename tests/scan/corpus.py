@@ -112,14 +112,15 @@ class Corpus:
 
 
 def _kubernetes_secrets(c: Corpus) -> None:
+    """Secret manifests: base64 credentials under `data`, references under `stringData`."""
     rng = c.rng
     data = []
-    for _ in range(how_many("kubernetes-secret-data")):
+    names = ["db-password", "api-token", "client-secret", "password", "redis-password"]
+    for name in names[: how_many("kubernetes-secret-data")]:
         encoded = v.b64(v.password(rng).encode())
-        name = rng.choice(["password", "api-token", "db-password", "client-secret"])
         data.append(Plant(name, encoded, (Item("secret", "kubernetes-secret-data", encoded),)))
     for i, service in enumerate(["billing", "identity", "ledger"]):
-        decoys = [c.planter.secret_decoy(9) for _ in range(2)]
+        decoys = [c.planter.reference_decoy(style) for style in ("envsubst", "helm")]
         t.kubernetes_secret(
             c.doc(f"infra/k8s/{service}/secret.yaml"), rng, data[i * 2 : i * 2 + 2], decoys, service
         )
@@ -197,12 +198,12 @@ def _frontend(c: Corpus) -> None:
 def _ci(c: Corpus, pool: list[Plant]) -> None:
     """Workflows reading `${{ secrets.X }}`, one with a value pasted in; Helm templates."""
     for name in ["ci", "deploy", "release"]:
-        plants = [c.planter.secret_decoy(9) for _ in range(3)]
+        plants = [c.planter.reference_decoy("actions") for _ in range(3)]
         if name != "ci":
             plants.insert(1, _take(pool, "yaml", kind="secret"))
         t.workflow(c.doc(f".github/workflows/{name}.yml"), c.rng, plants)
     for service in ["billing", "gateway", "search"]:
-        decoys = [c.planter.secret_decoy(9) for _ in range(2)]
+        decoys = [c.planter.reference_decoy(style) for style in ("helm", "helm-b64")]
         t.helm_template(c.doc(f"charts/{service}/templates/deployment.yaml"), decoys)
 
 

@@ -446,6 +446,22 @@ class Planter:
         kind, name, value = makers[n % len(makers)]()
         return Plant(name, value, (Item("secret", kind, value, True),))
 
+    def reference_decoy(self, style: str) -> Plant:
+        """A value filled in at deploy time: a Helm value, a GitHub Actions secret, or an
+        environment variable `envsubst` replaces."""
+        rng = self.rng
+        name = rng.choice(
+            ["DB_PASSWORD", "API_TOKEN", "CLIENT_SECRET", "SMTP_PASSWORD", "NPM_TOKEN"]
+        )
+        path = ".".join(part for part in name.lower().split("_"))
+        value = {
+            "helm": f"{{{{ .Values.{path} }}}}",
+            "helm-b64": f"{{{{ .Values.{path} | b64enc }}}}",
+            "actions": f"${{{{ secrets.{name} }}}}",
+            "envsubst": f"${{{name}}}",
+        }[style]
+        return Plant(name, value, (Item("secret", "template-reference", value, True),))
+
     def pem_decoy(self, n: int) -> Plant:
         """A certificate or public key: PEM-shaped, public by design."""
         rng = self.rng

@@ -478,8 +478,8 @@ def kubernetes_secret(
     for plant in data:
         doc.put(f"  {plant.name}: {plant.text}", plant)
     doc.add("stringData:")
-    for plant in decoys:
-        doc.put(f"  {plant.name.lower()}: {json.dumps(plant.text)}", plant, "json")
+    for name, plant in zip(("smtp-password", "webhook-token"), decoys, strict=False):
+        doc.put(f"  {name}: {json.dumps(plant.text)}", plant, "json")
 
 
 def docker_config(doc: Doc, rng: random.Random, auths: list[Plant]) -> None:

@@ -1,10 +1,12 @@
 """Score a scanner's findings against the corpus labels: recall and precision per kind.
 
 A finding is matched to a label by (path, line, kind), and with `by_commit` also by the
-commit that added the line. A positive label with a matching finding is a true
-positive, one without is a miss; a finding on a decoy's line or on a line with no label
-of its kind is a false positive. Several findings on one line and kind count once, as
-a reviewer reads them once.
+commit that added the line; a finding whose match spans lines (gitleaks reports
+`StartLine` and `EndLine`) covers every label of its kind on those lines. A positive
+label some finding covers is a true positive, one none covers is a miss; a finding
+covering no positive label (a decoy's line, or a line with no label of its kind) is a
+false positive. Several findings on one line and kind count once, as a reviewer reads
+them once.
 
 gitleaks' JSON report and detect-secrets' baseline normalise to the same `Hit` shape;
 both only know secrets, so every hit of theirs is of kind `secret`.
@@ -33,6 +35,7 @@ class Hit:
     kind: Kind
     rule: str = ""
     commit: str | None = None
+    end_line: int = 0  # the last line a multi-line match covers; 0: `line` only
 
 
 @dataclass(frozen=True)
@@ -69,47 +72,58 @@ def _reported(hits: Iterable[Hit], by_commit: bool) -> dict[Key, Hit]:
     return {_key(h.path, h.line, h.kind, h.commit, by_commit): h for h in hits}
 
 
+def _covered(labels: Sequence[Label], hits: Iterable[Hit], by_commit: bool) -> dict[Key, set[Key]]:
+    """For each reported (path, line, kind[, commit]): the positive labels it covers."""
+    positives = _positives(labels, by_commit)
+    covered: dict[Key, set[Key]] = {}
+    for key, hit in _reported(hits, by_commit).items():
+        lines = range(hit.line, max(hit.line, hit.end_line) + 1)
+        span = {(key[0], line, key[2], key[3]) for line in lines}
+        covered[key] = {k for k in span if k in positives}
+    return covered
+
+
 def score(
     labels: Sequence[Label], hits: Iterable[Hit], *, by_commit: bool = False
 ) -> dict[Kind, Score]:
-    """Per kind: findings on positive lines, findings elsewhere, positives not found."""
+    """Per kind: findings covering positives, findings covering none, positives not found."""
     positives = _positives(labels, by_commit)
-    reported = _reported(hits, by_commit)
+    covered = _covered(labels, hits, by_commit)
+    found = set().union(*covered.values()) if covered else set()
     scores = {}
     for kind in KINDS:
-        wanted = {k for k in positives if k[2] == kind}
-        got = {k for k in reported if k[2] == kind}
-        scores[kind] = Score(kind, len(wanted & got), len(got - wanted), len(wanted - got))
+        reported = [k for k in covered if k[2] == kind]
+        tp = sum(1 for k in reported if covered[k])
+        wanted = [k for k in positives if k[2] == kind]
+        scores[kind] = Score(kind, tp, len(reported) - tp, sum(1 for k in wanted if k not in found))
     return scores
 
 
 def misses(
     labels: Sequence[Label], hits: Iterable[Hit], *, by_commit: bool = False
 ) -> Counter[tuple[str, str]]:
-    """(kind, type) of each positive no finding matched: what rule writers should fix."""
-    reported = _reported(hits, by_commit)
+    """(kind, type) of each positive no finding covered: what rule writers should fix."""
+    covered = _covered(labels, hits, by_commit)
+    found = set().union(*covered.values()) if covered else set()
     return Counter(
-        (lb.kind, lb.type)
-        for key, lb in _positives(labels, by_commit).items()
-        if key not in reported
+        (lb.kind, lb.type) for key, lb in _positives(labels, by_commit).items() if key not in found
     )
 
 
 def false_alarms(
     labels: Sequence[Label], hits: Iterable[Hit], *, by_commit: bool = False
 ) -> Counter[tuple[str, str]]:
-    """(kind, what the line held) of each false positive: a decoy's type, or `unlabelled`,
-    with the rule that fired."""
-    positives = _positives(labels, by_commit)
+    """(kind, what the line held <- rule) of each false positive: a decoy's type, or
+    `unlabelled`."""
     decoys = {
         _key(lb.path, lb.line, lb.kind, lb.commit, by_commit): lb for lb in labels if lb.is_decoy
     }
+    reported = _reported(hits, by_commit)
     alarms: Counter[tuple[str, str]] = Counter()
-    for key, hit in _reported(hits, by_commit).items():
-        if key in positives:
-            continue
-        held = decoys[key].type if key in decoys else "unlabelled"
-        alarms[(hit.kind, f"{held} <- {hit.rule}")] += 1
+    for key, hits_covered in _covered(labels, hits, by_commit).items():
+        if not hits_covered:
+            held = decoys[key].type if key in decoys else "unlabelled"
+            alarms[(key[2], f"{held} <- {reported[key].rule}")] += 1
     return alarms
 
 
@@ -129,7 +143,8 @@ def _relative(path: str, root: Path) -> str:
 
 
 def from_gitleaks(report: list[dict[str, Any]], root: Path) -> list[Hit]:
-    """gitleaks' JSON report (`File`, `StartLine`, `RuleID`, `Commit`) as secret hits."""
+    """gitleaks' JSON report (`File`, `StartLine`, `EndLine`, `RuleID`, `Commit`) as
+    secret hits."""
     return [
         Hit(
             _relative(r["File"], root),
@@ -137,6 +152,7 @@ def from_gitleaks(report: list[dict[str, Any]], root: Path) -> list[Hit]:
             "secret",
             r.get("RuleID", ""),
             r.get("Commit") or None,
+            int(r.get("EndLine") or 0),
         )
         for r in report
     ]
