@@ -22,6 +22,7 @@ from steward.scan.models import Kind, ScanOptions
 from tests.scan import corpus_templates as t
 from tests.scan import corpus_values as v
 from tests.scan.corpus_files import Doc, fits
+from tests.scan.corpus_ordinary import ordinary_files
 from tests.scan.corpus_plants import Item, Plant, Planter, how_many, secret_types
 
 CORPUS_OPTIONS = ScanOptions(
@@ -78,8 +79,10 @@ EXTRAS = ["ini", "properties", "tf", "xml", "json", "log", "sql", "http", "ipynb
 
 @dataclass(frozen=True)
 class Label:
-    """One planted value: where it is (path relative to the corpus root, 1-based line),
-    what it is, and whether it is a near miss a scanner must not report."""
+    """One planted value: where it is (path relative to the corpus root, 1-based line
+    where the value starts), what it is, and whether it is a near miss a scanner must not
+    report. `opens` is the line where the syntax holding the value opens, when that is
+    an earlier line (a YAML `key: |` block, a heredoc); a finding there counts too."""
 
     path: str
     line: int
@@ -88,6 +91,7 @@ class Label:
     value: str
     is_decoy: bool = False
     commit: str | None = None
+    opens: int = 0
 
 
 class Corpus:
@@ -105,7 +109,7 @@ class Corpus:
 
     def labels(self) -> list[Label]:
         return [
-            Label(d.path, p.line, p.kind, p.type, p.value, p.is_decoy)  # type: ignore[arg-type]
+            Label(d.path, p.line, p.kind, p.type, p.value, p.is_decoy, opens=p.opens)  # type: ignore[arg-type]
             for d in self.docs
             for p in d.placed
         ]
@@ -332,7 +336,7 @@ def _services(c: Corpus, pool: list[Plant]) -> None:
             relative, writer = t.WRITERS[kind]
             relative = SOURCE_PATHS.get(kind, relative).format(svc=service.replace("-", ""))
             syntax = t.SYNTAX.get(kind, kind)
-            plants = _draw(pool, syntax, rng.randint(2, 6))
+            plants = _draw(pool, syntax, rng.randint(2, 6), kind)
             if not plants:
                 continue
             encoding = "latin-1" if kind == "properties" and n % 8 == 1 else "utf-8"
@@ -344,6 +348,7 @@ def _services(c: Corpus, pool: list[Plant]) -> None:
                 else "services"
             )
             writer(c.doc(f"{folder}/{service}/{relative}", encoding), rng, plants, service)
+        c.docs += ordinary_files(service, language, rng)
         for plant in [p for p in pool if p.shape == "pem"][:1]:
             pool.remove(plant)
             t.write_pem(
@@ -355,12 +360,12 @@ def _services(c: Corpus, pool: list[Plant]) -> None:
     raise RuntimeError("the plant pool never emptied")
 
 
-def _draw(pool: list[Plant], fmt: str, n: int) -> list[Plant]:
+def _draw(pool: list[Plant], fmt: str, n: int, file_kind: str) -> list[Plant]:
     drawn: list[Plant] = []
     for plant in list(pool):
         if len(drawn) == n:
             break
-        if fits(fmt, plant):
+        if fits(fmt, plant, file_kind):
             pool.remove(plant)
             drawn.append(plant)
     return drawn

@@ -41,6 +41,20 @@ ASSIGN_FORMATS = {
 }
 
 
+RECORD_TYPES = {
+    "payment-card",
+    "iban",
+    "us-ssn",
+    "uk-nino",
+    "es-dni",
+    "test-card",
+    "luhn-failing-card",
+    "iban-bad-checksum",
+    "invalid-ssn",
+}
+RECORD_FORMATS = {"sql", "log", "ipynb", "json", "md", "py", "ts", "java", "go", "scala"}
+
+
 @dataclass(frozen=True)
 class Placed:
     """Where one labelled value went: line number, and the value as the file spells it."""
@@ -50,6 +64,7 @@ class Placed:
     type: str
     value: str
     is_decoy: bool
+    opens: int = 0
 
 
 @dataclass
@@ -74,7 +89,10 @@ class Doc:
             shown = spell(item.value, escape)
             first = shown.split("\n")[0]
             index = next(i for i, line in enumerate(block) if first in line)
-            self.placed.append(Placed(base + index, item.kind, item.type, shown, item.is_decoy))
+            opens = base if index else 0
+            self.placed.append(
+                Placed(base + index, item.kind, item.type, shown, item.is_decoy, opens)
+            )
         self.lines.extend(block)
 
     def text(self) -> str:
@@ -203,8 +221,12 @@ def header(fmt: str, plant: Plant, indent: str = "") -> tuple[str, str]:
     return lines[fmt], ""
 
 
-def fits(fmt: str, plant: Plant) -> bool:
-    """Whether a file of `fmt` can hold `plant`."""
+def fits(fmt: str, plant: Plant, file_kind: str = "") -> bool:
+    """Whether a file of `fmt` syntax (and `file_kind`, when it differs) can hold `plant`.
+    Records about people (cards, bank accounts, national ids) sit in data, logs, docs and
+    test fixtures, not in deployment config."""
+    if plant.items[0].kind == "pii" and plant.items[0].type in RECORD_TYPES:
+        return (file_kind or fmt) in RECORD_FORMATS
     if plant.shape == "pem":
         return fmt in PEM_FORMATS
     if plant.shape == "header":

@@ -747,9 +747,9 @@ WRITERS: dict[str, tuple[str, Writer]] = {
     "compose": ("docker-compose.yml", write_compose),
     "http": ("requests.http", write_http),
     "ipynb": ("notebooks/exploration.ipynb", write_notebook),
-    "deployment": ("deploy/k8s/deployment.yaml", write_deployment),
-    "configmap": ("deploy/k8s/configmap.yaml", write_configmap),
-    "helm": ("charts/values.yaml", write_helm_values),
+    "deployment": ("deployment.yaml", write_deployment),
+    "configmap": ("configmap.yaml", write_configmap),
+    "helm": ("values.yaml", write_helm_values),
 }
 # The syntax a file kind writes plants in (for `fits`).
 SYNTAX = {"deployment": "json", "configmap": "compose", "helm": "yaml"}

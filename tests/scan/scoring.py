@@ -73,13 +73,18 @@ def _reported(hits: Iterable[Hit], by_commit: bool) -> dict[Key, Hit]:
 
 
 def _covered(labels: Sequence[Label], hits: Iterable[Hit], by_commit: bool) -> dict[Key, set[Key]]:
-    """For each reported (path, line, kind[, commit]): the positive labels it covers."""
-    positives = _positives(labels, by_commit)
+    """For each reported (path, line, kind[, commit]): the positive labels it covers,
+    those whose lines (from where their syntax opens to their value) meet the hit's."""
+    at: dict[Key, set[Key]] = {}
+    for key, label in _positives(labels, by_commit).items():
+        for line in range(label.opens or label.line, label.line + 1):
+            at.setdefault((key[0], line, key[2], key[3]), set()).add(key)
     covered: dict[Key, set[Key]] = {}
     for key, hit in _reported(hits, by_commit).items():
         lines = range(hit.line, max(hit.line, hit.end_line) + 1)
-        span = {(key[0], line, key[2], key[3]) for line in lines}
-        covered[key] = {k for k in span if k in positives}
+        covered[key] = set().union(
+            *(at.get((key[0], line, key[2], key[3]), set()) for line in lines)
+        )
     return covered
 
 
