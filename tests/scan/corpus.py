@@ -211,6 +211,15 @@ def _ci(c: Corpus, pool: list[Plant]) -> None:
         t.helm_template(c.doc(f"charts/{service}/templates/deployment.yaml"), decoys)
 
 
+def _legacy(c: Corpus, pool: list[Plant]) -> None:
+    """A legacy Java service whose .properties files are Latin-1, as Java long wrote them:
+    scanners that read only UTF-8 skip them."""
+    for name in ("application.properties", "messages_fr.properties"):
+        plants = [_take(pool, "properties", kind="secret") for _ in range(3)]
+        document = c.doc(f"legacy/erp-bridge/src/main/resources/{name}", "latin-1")
+        t.write_properties(document, c.rng, plants, "erp-bridge")
+
+
 def _fixtures(c: Corpus) -> None:
     """CSV fixtures of personal data, one value per row, with look-alikes among them."""
     tables = {
@@ -384,6 +393,7 @@ def build_corpus(root: Path, seed: int = 0) -> list[Label]:
     _fixtures(c)
     pool = _general_pool(c)
     _ci(c, pool)
+    _legacy(c, pool)
     _services(c, pool)
     for doc in c.docs:
         path = root / doc.path
@@ -412,12 +422,10 @@ def _git(root: Path, *args: str, when: int = 0) -> str:
     return result.stdout.strip()
 
 
-def _commit(root: Path, message: str, when: int, paths: list[str] | None = None) -> str:
-    if paths is None:
-        _git(root, "add", "-A")
-    else:
-        for start in range(0, len(paths), 200):
-            _git(root, "add", "--", *paths[start : start + 200])
+def _commit(root: Path, message: str, when: int, paths: list[str]) -> str:
+    """Commit `paths` (and whatever is already staged) at day `when`; the new commit id."""
+    for start in range(0, len(paths), 200):
+        _git(root, "add", "--", *paths[start : start + 200])
     _git(root, "commit", "-q", "--no-gpg-sign", "-m", message, when=when)
     return _git(root, "rev-parse", "HEAD")
 
@@ -469,7 +477,7 @@ def build_corpus_repo(root: Path, seed: int = 0) -> list[Label]:
         dict.fromkeys(batches[2], _commit(root, "import the monorepo (3/4)", 5, batches[2]))
     )
     _git(root, "rm", "-q", "--", env.path)
-    _commit(root, "remove the cutover env file", 6)
+    _commit(root, "remove the cutover env file", 6, [])
     (root / appended_to).write_bytes(original)
     commits.update(
         dict.fromkeys(
