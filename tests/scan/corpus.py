@@ -19,11 +19,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from steward.scan.models import Kind, ScanOptions
+from tests.scan import corpus_keys as keys
+from tests.scan import corpus_manifests as m
+from tests.scan import corpus_people as people
 from tests.scan import corpus_templates as t
 from tests.scan import corpus_values as v
 from tests.scan.corpus_files import Doc, fits
+from tests.scan.corpus_model import Item, Plant
 from tests.scan.corpus_ordinary import ordinary_files
-from tests.scan.corpus_plants import Item, Plant, Planter, how_many, secret_types
+from tests.scan.corpus_plants import Planter, how_many, secret_types
 
 CORPUS_OPTIONS = ScanOptions(
     internal_domains=(v.INTERNAL_DOMAIN,), allowed_email_domains=(v.ALLOWED_EMAIL_DOMAIN,)
@@ -125,7 +129,7 @@ def _kubernetes_secrets(c: Corpus) -> None:
         data.append(Plant(name, encoded, (Item("secret", "kubernetes-secret-data", encoded),)))
     for i, service in enumerate(["billing", "identity", "ledger"]):
         decoys = [c.planter.reference_decoy(style) for style in ("envsubst", "helm")]
-        t.kubernetes_secret(
+        m.kubernetes_secret(
             c.doc(f"infra/k8s/{service}/secret.yaml"), rng, data[i * 2 : i * 2 + 2], decoys, service
         )
 
@@ -138,8 +142,8 @@ def _docker_configs(c: Corpus) -> None:
             f"{rng.choice(['acmebot', 'deploy', 'ci-pusher'])}:{v.url_password(rng)}".encode()
         )
         auths.append(Plant(registry, auth, (Item("secret", "docker-config-auth", auth),)))
-    t.docker_config(c.doc("deploy/docker/config.json"), rng, auths[:2])
-    t.docker_config(c.doc("tools/ci/.docker/config.json"), rng, auths[2:])
+    m.docker_config(c.doc("deploy/docker/config.json"), rng, auths[:2])
+    m.docker_config(c.doc("tools/ci/.docker/config.json"), rng, auths[2:])
 
 
 def _kubeconfigs(c: Corpus) -> None:
@@ -148,25 +152,25 @@ def _kubeconfigs(c: Corpus) -> None:
         server = _bare_server(c.planter.host() if i % 2 else c.planter.address())
         certs = []
         for name in ("ca", "client"):
-            encoded = v.b64((v.certificate_pem(rng, f"{cluster}-{name}") + "\n").encode())
+            encoded = v.b64((keys.certificate_pem(rng, f"{cluster}-{name}") + "\n").encode())
             certs.append(Plant(name, encoded, (Item("secret", "certificate", encoded, True),)))
-        key_data = v.b64((v.ec_pem(rng) + "\n").encode())
+        key_data = v.b64((keys.ec_pem(rng) + "\n").encode())
         key = Plant("key", key_data, (Item("secret", "kubeconfig-client-key-data", key_data),))
         if i % 2:
-            token_text = v.jwt(rng, "kubernetes/serviceaccount")
+            token_text = keys.jwt(rng, "kubernetes/serviceaccount")
         else:
             token_text = (
                 f"{v.chars(rng, v.LOWER + v.DIGITS, 6)}.{v.chars(rng, v.LOWER + v.DIGITS, 16)}"
             )
         token = Plant("token", token_text, (Item("secret", "kubeconfig-token", token_text),))
         path = f"deploy/kubeconfig-{cluster}.yaml" if i < 3 else "ops/.kube/config"
-        t.kubeconfig(c.doc(path), cluster, server, (certs[0], certs[1]), key, token)
+        m.kubeconfig(c.doc(path), cluster, server, (certs[0], certs[1]), key, token)
 
 
 def _service_accounts(c: Corpus) -> None:
     rng = c.rng
     for project in ["acme-analytics", "acme-billing-prod", "acme-ml", "acme-ci"]:
-        key_text = v.pkcs8_pem(rng)
+        key_text = keys.pkcs8_pem(rng)
         key = Plant("private_key", key_text, (Item("secret", "gcp-service-account-key", key_text),))
         address = (
             f"{rng.choice(['etl', 'deployer', 'bq-reader'])}@{project}.iam.gserviceaccount.com"
@@ -174,7 +178,7 @@ def _service_accounts(c: Corpus) -> None:
         email = Plant(
             "client_email", address, (Item("pii", "service-account-email", address, True),)
         )
-        t.service_account(c.doc(f"secrets/gcp/{project}.json"), rng, project, key, email)
+        m.service_account(c.doc(f"secrets/gcp/{project}.json"), rng, project, key, email)
 
 
 def _xml_configs(c: Corpus) -> None:
@@ -183,10 +187,10 @@ def _xml_configs(c: Corpus) -> None:
         Plant(f"repo-{i}", pw, (Item("secret", "xml-password", pw),))
         for i, pw in enumerate(passwords)
     ]
-    t.maven_settings(c.doc("build/maven/settings.xml"), xml[:2])
+    m.maven_settings(c.doc("build/maven/settings.xml"), xml[:2])
     smtp = _bare_server(c.planter.host())
-    t.log4j(c.doc("services/ledger/src/main/resources/log4j2.xml"), smtp, xml[2])
-    t.tomcat_server(c.doc("legacy/erp-bridge/conf/server.xml"), xml[3:])
+    m.log4j(c.doc("services/ledger/src/main/resources/log4j2.xml"), smtp, xml[2])
+    m.tomcat_server(c.doc("legacy/erp-bridge/conf/server.xml"), xml[3:])
 
 
 def _frontend(c: Corpus) -> None:
@@ -194,9 +198,9 @@ def _frontend(c: Corpus) -> None:
     integrity hashes are high-entropy and harmless."""
     for i, name in enumerate(["web", "admin-ui", "sdk"]):
         author = c.planter.personal("email") if i % 2 == 0 else c.planter.pii_decoy(0)
-        t.package_json(c.doc(f"frontend/{name}/package.json"), c.rng, name, author)
+        m.package_json(c.doc(f"frontend/{name}/package.json"), c.rng, name, author)
         integrity = [c.planter.secret_decoy(13) for _ in range(6)]
-        t.package_lock(c.doc(f"frontend/{name}/package-lock.json"), c.rng, name, integrity)
+        m.package_lock(c.doc(f"frontend/{name}/package-lock.json"), c.rng, name, integrity)
 
 
 def _ci(c: Corpus, pool: list[Plant]) -> None:
@@ -205,10 +209,10 @@ def _ci(c: Corpus, pool: list[Plant]) -> None:
         plants = [c.planter.reference_decoy("actions") for _ in range(3)]
         if name != "ci":
             plants.insert(1, _take(pool, "yaml", kind="secret"))
-        t.workflow(c.doc(f".github/workflows/{name}.yml"), c.rng, plants)
+        m.workflow(c.doc(f".github/workflows/{name}.yml"), c.rng, plants)
     for service in ["billing", "gateway", "search"]:
         decoys = [c.planter.reference_decoy(style) for style in ("helm", "helm-b64")]
-        t.helm_template(c.doc(f"charts/{service}/templates/deployment.yaml"), decoys)
+        m.helm_template(c.doc(f"charts/{service}/templates/deployment.yaml"), decoys)
 
 
 def _legacy(c: Corpus, pool: list[Plant]) -> None:
@@ -270,7 +274,7 @@ def _general_pool(c: Corpus) -> list[Plant]:
     pool += [
         planter.address() for _ in range(TARGETS["private-ip"] - placed[("private-ip", False)])
     ]
-    pii_types = list(v.PII_VALUES)
+    pii_types = list(people.PII_VALUES)
     pool += [
         planter.personal(pii_types[i % len(pii_types)])
         for i in range(TARGETS["pii"] - placed[("pii", False)])

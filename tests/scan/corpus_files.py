@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape as xml_escape
 
-from tests.scan.corpus_plants import Plant
+from tests.scan.corpus_model import Plant
 
 PEM_FORMATS = {"pem", "yaml", "json", "py", "env", "tf"}
 HEADER_FORMATS = {"yaml", "json", "py", "js", "ts", "sh", "md", "log", "http", "go", "java", "env"}

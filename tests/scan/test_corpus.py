@@ -16,6 +16,7 @@ import pytest
 
 from steward.scan.rules import default_rules
 from steward.scan.run import scan
+from tests.scan import corpus_people as people
 from tests.scan import corpus_values as v
 from tests.scan.corpus import CORPUS_OPTIONS, TARGETS, Label, build_corpus, build_corpus_repo
 from tests.scan.scoring import Hit, false_alarms, from_findings, misses, score
@@ -95,11 +96,11 @@ def test_personal_data_validates_and_its_decoys_do_not(corpus: tuple[Path, list[
     for label in labels:
         digits = label.value.replace(" ", "").replace("-", "")
         if label.type == "payment-card":
-            assert v.luhn_digit(digits[:-1]) == digits[-1], label
+            assert people.luhn_digit(digits[:-1]) == digits[-1], label
         if label.type == "luhn-failing-card":
-            assert v.luhn_digit(digits[:-1]) != digits[-1], label
+            assert people.luhn_digit(digits[:-1]) != digits[-1], label
         if label.type in ("iban", "iban-bad-checksum"):
-            assert v.iban_ok(label.value) == (label.type == "iban"), label
+            assert people.iban_ok(label.value) == (label.type == "iban"), label
 
 
 def test_some_files_are_not_utf8(corpus: tuple[Path, list[Label]]) -> None:
