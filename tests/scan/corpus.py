@@ -78,6 +78,17 @@ SOURCE_PATHS = {
     "scala": "src/main/scala/io/acme/{svc}/JobConfig.scala",
     "js": "config/index.js",
 }
+# How likely a service has each file besides its sources and .env.
+OPTIONAL = {
+    "yaml": 0.7,
+    "dockerfile": 0.6,
+    "compose": 0.5,
+    "md": 0.6,
+    "sh": 0.6,
+    "deployment": 0.5,
+    "helm": 0.4,
+    "configmap": 0.4,
+}
 EXTRAS = ["ini", "properties", "tf", "xml", "json", "log", "sql", "http", "ipynb"]
 
 
@@ -332,24 +343,20 @@ def _services(c: Corpus, pool: list[Plant]) -> None:
             f"-{n // len(SERVICES) + 1}" if n >= len(SERVICES) else ""
         )
         language = LANGUAGES[n % len(LANGUAGES)]
-        kinds = [
-            "yaml",
-            "env",
-            language,
-            "dockerfile",
-            "compose",
-            "md",
-            "sh",
-            "deployment",
-            "helm",
-            "configmap",
-        ]
-        kinds = [k for k in kinds if rng.random() < 0.8] + rng.sample(EXTRAS, 3)
+        kinds = [language, "env"] + [k for k, p in OPTIONAL.items() if rng.random() < p]
+        kinds += rng.sample(EXTRAS, 3)
+        if n % 3 == 0 and "ipynb" not in kinds:
+            kinds.append("ipynb")  # the data teams' notebooks sit beside the services
         for kind in kinds:
             relative, writer = t.WRITERS[kind]
             relative = SOURCE_PATHS.get(kind, relative).format(svc=service.replace("-", ""))
             syntax = t.SYNTAX.get(kind, kind)
-            plants = _draw(pool, syntax, rng.randint(2, 6), kind)
+            plants = _draw(
+                pool,
+                syntax,
+                rng.randint(4, 8) if kind in (language, "ipynb") else rng.randint(2, 5),
+                kind,
+            )
             if not plants:
                 continue
             encoding = "latin-1" if kind == "properties" and n % 8 == 1 else "utf-8"

@@ -250,7 +250,11 @@ def place(doc: Doc, fmt: str, plant: Plant, indent: str = "") -> None:
 
 
 def fill(doc: Doc, rng: random.Random, pool: list[str], low: int = 1, high: int = 3) -> None:
-    """A few ordinary lines between plants, so most of a file is what files hold."""
-    fresh = [line for line in pool if line not in doc.lines] or pool
+    """A few ordinary lines between plants, so most of a file is what files hold; a
+    setting appears once per file (comments and blank lines may repeat)."""
+    comment = ("#", "//", ";", "--", "<!--")
+    fresh = [
+        ln for ln in pool if ln not in doc.lines or not ln.strip() or ln.strip().startswith(comment)
+    ]
     for line in rng.sample(fresh, min(len(fresh), rng.randint(low, high))):
         doc.add(line)

@@ -251,22 +251,15 @@ class Planter(Decoys):
         """A standalone private address: bare, with a port, in a URL, or a CIDR."""
         rng = self.rng
         address = v.private_ip(rng)
+        text = address
         if "/" in address:
             name = rng.choice(["ALLOWED_CIDR", "VPC_CIDR", "POD_CIDR", "TRUSTED_PROXIES"])
+        elif address.count(":") == 1 and rng.random() < 0.5:
+            name, text = "METRICS_ENDPOINT", f"http://{address}/metrics"
+        elif address.count(":") == 1:
+            name = rng.choice(["DB_HOST", "PEER_ADDR", "CACHE_ADDR", "BROKER_ADDR"])
         else:
-            name = rng.choice(
-                [
-                    "BIND_ADDRESS",
-                    "DB_HOST",
-                    "PEER_ADDR",
-                    "DNS_SERVER",
-                    "NFS_SERVER",
-                    "METRICS_ENDPOINT",
-                ]
-            )
-        text = address
-        if ":" in address and address.count(":") == 1 and rng.random() < 0.5:
-            text = f"http://{address}/metrics"
+            name = rng.choice(["BIND_ADDRESS", "DNS_SERVER", "NFS_SERVER", "GATEWAY_IP", "DB_HOST"])
         return Plant(name, text, (Item("private-ip", "private-ip", address),))
 
     def personal(self, pii_type: str) -> Plant:

@@ -133,15 +133,14 @@ XML_FILL = [
     "    <!-- production values come from Key Vault -->",
     '    <add key="Retries" value="3" />',
 ]
-DOCKER_FILL = [
-    "RUN pip install --no-cache-dir -r requirements.txt",
-    "COPY . /app",
-    "WORKDIR /app",
-    "EXPOSE 8080",
-    "RUN useradd -m app",
-    "USER app",
-]
 COMPOSE_FILL = ["      LOG_LEVEL: info", "      TZ: UTC", '      WORKERS: "4"']
+
+
+PROSE = {
+    "internal-host": "- The {what} is `{text}`; it is reachable from the VPN only.",
+    "private-ip": "- {what}: `{text}` (inside the VPC, see the network diagram).",
+    "pii": "- {what}: {text}",
+}
 
 
 def stamp(rng: random.Random) -> str:
@@ -321,10 +320,17 @@ def write_md(doc: Doc, rng: random.Random, plants: list[Plant], service: str) ->
         "| variable | value |",
         "|---|---|",
     )
-    rows = [p for p in plants if p.shape != "header"]
+    rows = [p for p in plants if p.shape != "header" and p.items[0].kind == "secret"]
     for plant in rows:
         place(doc, "md", plant)
+    doc.add("")
     fill(doc, rng, MD_FILL)
+    prose = [p for p in plants if p.shape != "header" and p.items[0].kind != "secret"]
+    if prose:
+        doc.add("", "## Where things are", "")
+    for plant in prose:
+        what = plant.name.lower().replace("_", " ")
+        doc.put(PROSE[plant.items[0].kind].format(what=what, text=plant.text), plant)
     for plant in plants:
         if plant.shape == "header":
             doc.add("", "Check it answers:", "", "```sh")
@@ -349,9 +355,22 @@ def write_sql(doc: Doc, rng: random.Random, plants: list[Plant], service: str) -
 
 
 def write_dockerfile(doc: Doc, rng: random.Random, plants: list[Plant], service: str) -> None:
-    doc.add("FROM python:3.12-slim", f'LABEL org.opencontainers.image.title="{service}"')
-    _among(doc, rng, plants, "dockerfile", DOCKER_FILL)
-    doc.add('CMD ["python", "-m", "app"]')
+    doc.add(
+        "FROM python:3.12-slim",
+        f'LABEL org.opencontainers.image.title="{service}"',
+        "WORKDIR /app",
+        "COPY requirements.txt .",
+        "RUN pip install --no-cache-dir -r requirements.txt",
+    )
+    for plant in plants:
+        place(doc, "dockerfile", plant)
+    doc.add(
+        "COPY . /app",
+        "RUN useradd -m app",
+        "USER app",
+        "EXPOSE 8080",
+        'CMD ["python", "-m", "app"]',
+    )
 
 
 def write_compose(doc: Doc, rng: random.Random, plants: list[Plant], service: str) -> None:
@@ -388,8 +407,10 @@ def write_http(doc: Doc, rng: random.Random, plants: list[Plant], service: str) 
 def write_notebook(doc: Doc, rng: random.Random, plants: list[Plant], service: str) -> None:
     """A Jupyter notebook written line by line as nbformat 4 indents it: each cell's source
     lines are JSON strings, so code in them is JSON-escaped; personal data shows up in a
-    printed data frame's output."""
+    printed data frame's output, and some tokens in the output of a `!env` cell."""
     code = [p for p in plants if p.items[0].kind != "pii"]
+    printed = [p for p in code[::3] if p.shape == "assign" and p.items[0].kind == "secret"]
+    code = [p for p in code if p not in printed]
     shown = [p for p in plants if p.items[0].kind == "pii"]
     doc.add(
         "{",
@@ -435,6 +456,27 @@ def write_notebook(doc: Doc, rng: random.Random, plants: list[Plant], service: s
     doc.add(
         '    "df = pd.read_parquet(\\"s3://acme-analytics/weekly/\\")\\n",',
         '    "df.head()"',
+        "   ]",
+        "  },",
+        "  {",
+        '   "cell_type": "code",',
+        '   "execution_count": 2,',
+        '   "metadata": {},',
+        '   "outputs": [',
+        "    {",
+        '     "name": "stdout",',
+        '     "output_type": "stream",',
+        '     "text": [',
+    )
+    for plant in printed:
+        doc.put(f"      {json.dumps(f'{plant.name}={plant.text}' + chr(10))},", plant, "json")
+    doc.add(
+        '      "PYTHONUNBUFFERED=1\\n"',
+        "     ]",
+        "    }",
+        "   ],",
+        '   "source": [',
+        "    \"!env | grep -iE 'token|key|secret|url'\"",
         "   ]",
         "  }",
         " ],",
