@@ -40,16 +40,19 @@ class Hit:
 
 @dataclass(frozen=True)
 class Score:
-    """True positives, false positives and misses of one kind."""
+    """One kind's counts. Recall counts labels: `found` positives of `found + fn`.
+    Precision counts reported lines: `tp` lines covering a positive, `fp` covering none.
+    (`tp` may differ from `found` when a multi-line value is reported on two lines.)"""
 
     kind: Kind
+    found: int
+    fn: int
     tp: int
     fp: int
-    fn: int
 
     @property
     def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+        return self.found / (self.found + self.fn) if self.found + self.fn else 1.0
 
     @property
     def precision(self) -> float:
@@ -100,7 +103,8 @@ def score(
         reported = [k for k in covered if k[2] == kind]
         tp = sum(1 for k in reported if covered[k])
         wanted = [k for k in positives if k[2] == kind]
-        scores[kind] = Score(kind, tp, len(reported) - tp, sum(1 for k in wanted if k not in found))
+        hit = sum(1 for k in wanted if k in found)
+        scores[kind] = Score(kind, hit, len(wanted) - hit, tp, len(reported) - tp)
     return scores
 
 
