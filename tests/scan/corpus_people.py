@@ -106,15 +106,31 @@ def card(rng: random.Random) -> str:
     return sep.join(groups)
 
 
-IBAN_SHAPES = {
-    "DE": "n18",
-    "FR": "n23",
-    "GB": "a4n14",
-    "NL": "a4n10",
-    "ES": "n20",
-    "IT": "a1n22",
-    "BE": "n12",
-}
+def _es_check(digits: str) -> str:
+    weights = [1, 2, 4, 8, 5, 10, 9, 7, 3, 6]
+    rest = 11 - sum(w * int(d) for w, d in zip(weights, digits, strict=True)) % 11
+    return str({11: 0, 10: 1}.get(rest, rest))
+
+
+def _bban(country: str, rng: random.Random) -> str:
+    """A domestic account number with the country's own check digits where it has them
+    (Belgium mod 97, Spain's two DC digits, France's RIB key)."""
+    if country == "BE":
+        body = f"{rng.randrange(100):03d}" + chars(rng, DIGITS, 7)  # BNP Paribas Fortis, Belfius
+        return body + f"{int(body) % 97 or 97:02d}"
+    if country == "ES":
+        bank, branch, account = chars(rng, DIGITS, 4), chars(rng, DIGITS, 4), chars(rng, DIGITS, 10)
+        return bank + branch + _es_check("00" + bank + branch) + _es_check(account) + account
+    if country == "FR":
+        bank, branch, account = chars(rng, DIGITS, 5), chars(rng, DIGITS, 5), chars(rng, DIGITS, 11)
+        key = 97 - (89 * int(bank) + 15 * int(branch) + 3 * int(account)) % 97
+        return f"{bank}{branch}{account}{key:02d}"
+    if country in ("GB", "NL"):
+        return chars(rng, UPPER, 4) + chars(rng, DIGITS, 14 if country == "GB" else 10)
+    return chars(rng, DIGITS, 18)  # DE: bank code and account, checked by each bank
+
+
+IBAN_COUNTRIES = ("BE", "DE", "ES", "FR", "GB", "NL")
 
 
 def _iban_from(country: str, bban: str) -> str:
@@ -124,12 +140,8 @@ def _iban_from(country: str, bban: str) -> str:
 
 
 def iban(rng: random.Random, valid: bool = True) -> str:
-    country = rng.choice(sorted(IBAN_SHAPES))
-    shape = IBAN_SHAPES[country]
-    letters = int(shape[1]) if shape.startswith("a") else 0
-    numbers = int(shape.split("n")[1])
-    bban = chars(rng, UPPER, letters) + chars(rng, DIGITS, numbers)
-    value = _iban_from(country, bban)
+    country = rng.choice(IBAN_COUNTRIES)
+    value = _iban_from(country, _bban(country, rng))
     if not valid:
         check = int(value[2:4])
         value = value[:2] + f"{(check + rng.randrange(1, 90)) % 97 + 2:02d}" + value[4:]
@@ -164,19 +176,22 @@ def es_dni(rng: random.Random) -> str:
 
 
 def phone(rng: random.Random) -> str:
-    """A real-looking phone number outside every fictional range, E.164 or national."""
+    """A phone number in an assigned range (no 555 exchange, no N11, UK mobiles 074-079
+    but not 076 pagers, French mobiles 06 10-37), E.164 or as people write it at home."""
+    exchange = rng.choice([n for n in range(201, 999) if n != 555 and n % 100 != 11])
+    line = rng.randrange(1000, 10000)
     style = rng.randrange(5)
     if style == 0:
-        area = rng.choice([415, 212, 646, 312, 617])
-        return f"+1{area}{rng.randrange(200, 999)}{rng.randrange(1000, 10000)}"
+        return f"+1{rng.choice([415, 212, 646, 312, 617])}{exchange}{line}"
     if style == 1:
-        area = rng.choice([415, 212, 303, 512])
-        return f"({area}) {rng.randrange(200, 999)}-{rng.randrange(1000, 10000)}"
+        return f"({rng.choice([415, 212, 303, 512])}) {exchange}-{line}"
     if style == 2:
-        return f"+44 7{rng.randrange(400, 999)} {rng.randrange(100000, 999999)}"
+        mobile = f"7{rng.choice([4, 5, 7, 8, 9])}{rng.randrange(10, 100)}"
+        return f"+44 {mobile} {rng.randrange(100000, 999999)}"
     if style == 3:
         return f"+49 30 {rng.randrange(1000000, 99999999)}"
-    return f"+33 6 {' '.join(f'{rng.randrange(100):02d}' for _ in range(4))}"
+    pairs = [f"{rng.randrange(10, 38):02d}", *(f"{rng.randrange(100):02d}" for _ in range(3))]
+    return "+33 6 " + " ".join(pairs)
 
 
 PII_VALUES: dict[str, Callable[[random.Random], str]] = {
