@@ -410,7 +410,7 @@ def write_notebook(doc: Doc, rng: random.Random, plants: list[Plant], service: s
     printed data frame's output, and some tokens in the output of a `!env` cell."""
     code = [p for p in plants if p.items[0].kind != "pii"]
     printed = [p for p in code[::3] if p.shape == "assign" and p.items[0].kind == "secret"]
-    code = [p for p in code if p not in printed]
+    code = [p for p in code if all(p is not q for q in printed)]  # equal decoys may repeat
     shown = [p for p in plants if p.items[0].kind == "pii"]
     doc.add(
         "{",
