@@ -405,6 +405,9 @@ def build_corpus(root: Path, seed: int = 0) -> list[Label]:
     pool = _general_pool(c)
     _ci(c, pool)
     _legacy(c, pool)
+    for stack in ("prod", "staging"):
+        plants = _draw(pool, "json", 6, "tfstate")
+        m.terraform_state(c.doc(f"infra/terraform/{stack}/terraform.tfstate"), c.rng, plants, stack)
     _services(c, pool)
     for doc in c.docs:
         path = root / doc.path
@@ -421,8 +424,8 @@ def _git(root: Path, *args: str, when: int = 0) -> str:
         "GIT_COMMITTER_DATE": date,
         "GIT_AUTHOR_NAME": "Dev",
         "GIT_COMMITTER_NAME": "Dev",
-        "GIT_AUTHOR_EMAIL": "dev@acme.io",
-        "GIT_COMMITTER_EMAIL": "dev@acme.io",
+        "GIT_AUTHOR_EMAIL": "dev@example.com",
+        "GIT_COMMITTER_EMAIL": "dev@example.com",
         "PATH": "/usr/bin:/bin",
         "HOME": str(root),
         "GIT_CONFIG_NOSYSTEM": "1",

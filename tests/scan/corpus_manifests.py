@@ -8,7 +8,7 @@ import json
 import random
 
 from tests.scan import corpus_values as v
-from tests.scan.corpus_files import Doc, fill, place, spell
+from tests.scan.corpus_files import Doc, fill, place, render, spell
 from tests.scan.corpus_model import Plant
 
 
@@ -223,3 +223,42 @@ def helm_template(doc: Doc, plants: list[Plant]) -> None:
     for plant in plants:
         doc.add(f"            - name: {plant.name.upper()}")
         doc.put(f'              value: "{plant.text}"', plant)
+
+
+def terraform_state(doc: Doc, rng: random.Random, plants: list[Plant], stack: str) -> None:
+    """A `terraform.tfstate`: resources whose attributes hold what Terraform read or
+    generated in plain text (database passwords, access keys, endpoints)."""
+    doc.add(
+        "{",
+        '  "version": 4,',
+        '  "terraform_version": "1.9.5",',
+        f'  "serial": {rng.randrange(10, 400)},',
+        f'  "lineage": "{v.uuid_text(rng)}",',
+        '  "outputs": {},',
+        '  "resources": [',
+    )
+    for i, plant in enumerate(plants):
+        kind = rng.choice(
+            ["aws_db_instance", "aws_iam_access_key", "random_password", "aws_ssm_parameter"]
+        )
+        doc.add(
+            "    {",
+            '      "mode": "managed",',
+            f'      "type": "{kind}",',
+            f'      "name": "{stack}_{i}",',
+            '      "provider": "provider[\\"registry.terraform.io/hashicorp/aws\\"]",',
+            '      "instances": [',
+            "        {",
+            '          "schema_version": 0,',
+            '          "attributes": {',
+            f'            "id": "{stack}-{i}",',
+        )
+        if plant.shape == "assign":  # Terraform's attributes are snake_case
+            text, escape = f'            "{plant.name.lower()}": {json.dumps(plant.text)}', "json"
+        else:
+            text, escape = render("json", plant, "            ")
+        doc.put(text.rstrip(","), plant, escape)
+        doc.add(
+            "          }", "        }", "      ]", "    }" + ("," if i < len(plants) - 1 else "")
+        )
+    doc.add("  ],", '  "check_results": null', "}")
