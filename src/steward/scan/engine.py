@@ -144,9 +144,14 @@ class CompiledRule:
 def compile_rules(rules: Sequence[Rule]) -> tuple[CompiledRule, ...]:
     """Compile every rule's regexes once; a bad one raises `InvalidInput` naming the rule."""
     compiled = []
+    # A gitleaks config's global allow-lists are copied into every rule: compile each once.
+    shared: dict[Allowlist, CompiledAllowlist] = {}
     for rule in rules:
         where = f"rule {rule.id}"
-        allowlists = tuple(compile_allowlist(a, where=where) for a in rule.allowlists)
+        for allowlist in rule.allowlists:
+            if allowlist not in shared:
+                shared[allowlist] = compile_allowlist(allowlist, where=where)
+        allowlists = tuple(shared[allowlist] for allowlist in rule.allowlists)
         regex = compile_regex("(?m)" + rule.regex, where=where)
         if not 0 <= rule.secret_group <= regex.groups:
             raise InvalidInput(
