@@ -327,7 +327,9 @@ class Scanner:
     """Compiled rules and their prefilter: scans batches of chunks in one process."""
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
-        self.rules = tuple(rules)
+        # A rule without a regex (gitleaks' path-only rule) names files, not content; the
+        # scan reports those by path. Here its empty regex would match at every offset.
+        self.rules = tuple(compiled for compiled in rules if compiled.rule.regex)
         self.prefilter = Prefilter(self.rules)
 
     def scan(self, chunks: Sequence[Chunk]) -> list[Finding]:
