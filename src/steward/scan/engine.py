@@ -304,7 +304,7 @@ def matches(regex: Pattern, batch: Batch, first: int, last: int) -> Iterator[tup
             return
         index = batch.chunk_at(match.start())
         if match.end() > batch.ends[index]:
-            for inside in regex.finditer(buffer, pos, batch.ends[index]):
+            for inside in regex.finditer(buffer, max(pos, batch.starts[index]), batch.ends[index]):
                 yield index, inside
             pos = batch.ends[index] + len(_JOIN)
             continue
