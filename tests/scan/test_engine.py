@@ -136,6 +136,14 @@ def test_findings_are_ordered_by_chunk_line_and_column() -> None:
     ]
 
 
+def test_a_path_only_rule_adds_no_content_findings() -> None:
+    path_only = Rule(id="env-file", description="", kind="secret", regex="", path=r"\.env$")
+    found = list(
+        scan_chunks(compile_rules([path_only, *[c.rule for c in RULES]]), [Chunk("a.env", TOKEN)])
+    )
+    assert where(found) == [("token", "a.env", 1, 1)]
+
+
 def test_jobs_below_one_is_refused_by_name() -> None:
     with pytest.raises(InvalidInput, match="jobs"):
         list(scan_chunks(RULES, [Chunk("a", "b")], jobs=0))

@@ -144,9 +144,14 @@ class CompiledRule:
 def compile_rules(rules: Sequence[Rule]) -> tuple[CompiledRule, ...]:
     """Compile every rule's regexes once; a bad one raises `InvalidInput` naming the rule."""
     compiled = []
+    # A gitleaks config's global allow-lists are copied into every rule: compile each once.
+    shared: dict[Allowlist, CompiledAllowlist] = {}
     for rule in rules:
         where = f"rule {rule.id}"
-        allowlists = tuple(compile_allowlist(a, where=where) for a in rule.allowlists)
+        for allowlist in rule.allowlists:
+            if allowlist not in shared:
+                shared[allowlist] = compile_allowlist(allowlist, where=where)
+        allowlists = tuple(shared[allowlist] for allowlist in rule.allowlists)
         regex = compile_regex("(?m)" + rule.regex, where=where)
         if not 0 <= rule.secret_group <= regex.groups:
             raise InvalidInput(
@@ -299,7 +304,7 @@ def matches(regex: Pattern, batch: Batch, first: int, last: int) -> Iterator[tup
             return
         index = batch.chunk_at(match.start())
         if match.end() > batch.ends[index]:
-            for inside in regex.finditer(buffer, pos, batch.ends[index]):
+            for inside in regex.finditer(buffer, max(pos, batch.starts[index]), batch.ends[index]):
                 yield index, inside
             pos = batch.ends[index] + len(_JOIN)
             continue
@@ -322,7 +327,9 @@ class Scanner:
     """Compiled rules and their prefilter: scans batches of chunks in one process."""
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
-        self.rules = tuple(rules)
+        # A rule without a regex (gitleaks' path-only rule) names files, not content; the
+        # scan reports those by path. Here its empty regex would match at every offset.
+        self.rules = tuple(compiled for compiled in rules if compiled.rule.regex)
         self.prefilter = Prefilter(self.rules)
 
     def scan(self, chunks: Sequence[Chunk]) -> list[Finding]:
