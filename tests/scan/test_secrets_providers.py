@@ -160,6 +160,33 @@ PROVIDER_TOKENS: list[tuple[str, str, Callable[[], str]]] = [
     ("age-secret-key", "age_key", lambda: "AGE-SECRET-KEY-1" + M.chars(BECH32, 58).upper()),
     ("confluent-api-secret", "confluent_api_secret", lambda: M.chars(ALNUM + "+/", 64)),
     ("jwt", "id_token", M.jwt),
+    ("google-oauth-secret", "google_client_secret", lambda: "GOCSPX-" + M.chars(URLSAFE, 28)),
+    ("google-oauth-secret", "access_token", lambda: "ya29." + M.chars(URLSAFE, 120)),
+    (
+        "azure-sas-token",
+        "sas_url",
+        lambda: (
+            "https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig="
+            + M.alnum(40)
+            + "%2B"
+            + M.alnum(3)
+            + "%3D"
+        ),
+    ),
+    ("ai-api-key", "groq_api_key", lambda: "gsk_" + M.alnum(52)),
+    ("ai-api-key", "replicate_token", lambda: "r8_" + M.alnum(37)),
+    ("ai-api-key", "langsmith_key", lambda: f"lsv2_pt_{M.hex(32)}_{M.hex(10)}"),
+    ("data-platform-token", "supabase_token", lambda: "sbp_" + M.hex(40)),
+    ("data-platform-token", "prefect_api_key", lambda: "pnu_" + M.alnum(36)),
+    ("devops-token", "postman_key", lambda: f"PMAK-{M.hex(24)}-{M.hex(34)}"),
+    ("devops-token", "sonar_token", lambda: "squ_" + M.hex(40)),
+    ("social-api-token", "twitter_bearer", lambda: "A" * 22 + M.alnum(90)),
+    ("social-api-token", "mapbox_token", lambda: "sk.eyJ" + M.alnum(60) + "." + M.alnum(22)),
+    (
+        "uuid-provider-token",
+        "SNYK_TOKEN",
+        lambda: f"{M.hex(8)}-{M.hex(4)}-4{M.hex(3)}-a{M.hex(3)}-{M.hex(12)}",
+    ),
     ("aws-secret-access-key", "aws_secret_access_key", M.aws_secret),
 ]
 
@@ -225,6 +252,9 @@ def test_provider_token_found_once_in_every_format(
         # Square's public application id, PayPal sandbox token.
         ("square_app_id", "sq0idp-" + "wGVapF8sNt9PLrdj5znuKA"),
         ("braintree", "access_token$sandbox$" + "3g3w8k5ty2x9zz3d$" + "0" * 32),
+        # Mapbox public tokens; UUIDs under keys of providers whose keys are not UUIDs.
+        ("mapbox_token", "pk.eyJ" + "1IjoiZXhhbXBsZSJ9" + ".Q9x7" + "Zk2" * 6),
+        ("openai_api_key", "6f1c2e9a-1b3c-4d5e-8f9a-0b1c2d3e4f5a"),
     ],
 )
 def test_provider_decoys_are_not_reported(key: str, value: str) -> None:

@@ -8,52 +8,15 @@ so a longer string that merely contains one is not reported.
 
 from __future__ import annotations
 
-from steward.scan.models import Rule, Validator
+from steward.scan.models import Rule
 from steward.scan.secrets_checks import (
     discord_bot_token_decodes,
     github_token_checksum_ok,
     jwt_decodes,
-    keyed_value_is_real,
     private_key_has_body,
-    token_is_real,
 )
-
-# Where a token may end: not inside a longer run of token characters.
-END = r"(?:[^A-Za-z0-9_-]|$)"
-# Between a key and its value: quotes (also JSON-escaped), spaces, one assignment sign.
-ASSIGN = r"[\\\"'`\]]*[ \t]*(?:=|:|:=|=>|,|\|\|)[ \t]*[\\\"'`]*"
-
-
-def token(
-    id: str,
-    description: str,
-    regex: str,
-    keywords: tuple[str, ...],
-    validator: Validator = token_is_real,
-) -> Rule:
-    """A rule whose secret is the first group of `regex`."""
-    return Rule(
-        id=id,
-        description=description,
-        kind="secret",
-        regex=regex,
-        secret_group=1,
-        keywords=keywords,
-        validator=validator,
-    )
-
-
-def keyed(id: str, description: str, names: str, value: str, keywords: tuple[str, ...]) -> Rule:
-    """A rule for a value only its key identifies: a key matching `names` (case-insensitive),
-    an assignment in any config syntax, then `value`."""
-    return token(
-        id,
-        description,
-        rf"(?i:{names})[\w.-]{{0,30}}{ASSIGN}({value}){END}",
-        keywords,
-        keyed_value_is_real,
-    )
-
+from steward.scan.secrets_format import END, keyed, token
+from steward.scan.secrets_saas import SAAS_RULES
 
 CLOUD_RULES = (
     token(
@@ -74,6 +37,18 @@ CLOUD_RULES = (
         "Google Cloud API key",
         rf"\b(AIza[0-9A-Za-z_-]{{35}}){END}",
         ("aiza",),
+    ),
+    token(
+        "google-oauth-secret",
+        "Google OAuth client secret, access token or refresh token",
+        rf"\b(GOCSPX-[A-Za-z0-9_-]{{28}}|ya29\.[A-Za-z0-9_-]{{30,}}|1//0[A-Za-z0-9_-]{{40,}}){END}",
+        ("gocspx-", "ya29.", "1//0"),
+    ),
+    token(
+        "azure-sas-token",
+        "Azure shared access signature (the sig= of a SAS URL or token)",
+        r"[?&]sig=([A-Za-z0-9%+/=]{40,})",
+        ("sig=",),
     ),
     token(
         "azure-storage-account-key",
@@ -320,136 +295,6 @@ REGISTRY_RULES = (
     token("crates-io-token", "crates.io API token", r"\b(cio[A-Za-z0-9]{32})\b", ("cio",)),
 )
 
-AI_AND_SAAS_RULES = (
-    token(
-        "openai-api-key",
-        "OpenAI API key (project, service account, admin or legacy)",
-        r"\b(sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"
-        r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}))" + END,
-        ("sk-proj-", "sk-svcacct-", "sk-admin-", "t3blbkfj"),
-    ),
-    token(
-        "anthropic-api-key",
-        "Anthropic API or admin key",
-        rf"\b(sk-ant-(?:api|admin|oat)[0-9]{{2}}-[A-Za-z0-9_-]{{32,}}){END}",
-        ("sk-ant-",),
-    ),
-    token(
-        "huggingface-token",
-        "Hugging Face access or organisation token",
-        rf"\b((?:hf|api_org)_[A-Za-z0-9]{{30,40}}){END}",
-        ("hf_", "api_org_"),
-    ),
-    token(
-        "databricks-token",
-        "Databricks personal access token",
-        rf"\b(dapi[a-f0-9]{{32}}(?:-[0-9])?){END}",
-        ("dapi",),
-    ),
-    token(
-        "dbt-cloud-token",
-        "dbt Cloud service or personal token",
-        rf"\b(dbt[cu]_[A-Za-z0-9_-]{{30,80}}){END}",
-        ("dbtc_", "dbtu_"),
-    ),
-    keyed(
-        "datadog-key",
-        "Datadog API or application key",
-        r"(?:datadog|\bdd)[\w.-]{0,20}(?:api|app|application)[_.-]?key",
-        r"[a-f0-9]{40}|[a-f0-9]{32}",
-        ("datadog", "dd_", "dd-", "dd."),
-    ),
-    token(
-        "new-relic-key",
-        "New Relic user API, insert or license key",
-        rf"\b(NRAK-[A-Z0-9]{{27}}|NRII-[A-Za-z0-9_-]{{32}}|[a-f0-9]{{36}}NRAL){END}",
-        ("nrak-", "nrii-", "nral"),
-    ),
-    token(
-        "sentry-token",
-        "Sentry organisation or user auth token",
-        rf"\b(sntrys_eyJ[A-Za-z0-9+/=_]{{40,}}|sntryu_[a-f0-9]{{64}}){END}",
-        ("sntrys_", "sntryu_"),
-    ),
-    token(
-        "sentry-dsn",
-        "Sentry DSN (project key in a URL)",
-        r"https?://([a-f0-9]{32})(?::[a-f0-9]{32})?@[A-Za-z0-9.-]*(?:sentry\.io|ingest\.[\w.-]+)/[0-9]+",
-        ("sentry", "ingest"),
-    ),
-    token(
-        "vault-token",
-        "HashiCorp Vault service, batch or recovery token",
-        rf"\b(hv[sbr]\.[A-Za-z0-9_-]{{24,}}){END}",
-        ("hvs.", "hvb.", "hvr."),
-    ),
-    token(
-        "terraform-cloud-token",
-        "Terraform Cloud / Enterprise API token",
-        rf"\b([A-Za-z0-9]{{14}}\.atlasv1\.[A-Za-z0-9_=-]{{60,70}}){END}",
-        ("atlasv1",),
-    ),
-    token(
-        "grafana-token",
-        "Grafana service account, cloud or legacy API token",
-        r"\b(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2}"
-        r"|eyJrIjoi[A-Za-z0-9+/]{50,}={0,2})" + r"(?:[^A-Za-z0-9+/=_-]|$)",
-        ("glsa_", "glc_", "eyjrijoi"),
-    ),
-    token(
-        "shopify-token",
-        "Shopify access token, custom or private app token, or shared secret",
-        r"\b(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})\b",
-        ("shpat_", "shpca_", "shppa_", "shpss_"),
-    ),
-    token(
-        "linear-api-key",
-        "Linear API key or OAuth token",
-        rf"\b(lin_(?:api|oauth)_[A-Za-z0-9]{{40}}){END}",
-        ("lin_api_", "lin_oauth_"),
-    ),
-    token(
-        "notion-token",
-        "Notion integration token",
-        rf"\b(ntn_[0-9]{{11}}[A-Za-z0-9]{{35}}|secret_[A-Za-z0-9]{{43}}){END}",
-        ("ntn_", "secret_"),
-    ),
-    keyed(
-        "okta-api-token",
-        "Okta API token",
-        r"okta[\w.-]{0,20}(?:token|key|secret)",
-        r"00[A-Za-z0-9_=-]{40}",
-        ("okta",),
-    ),
-    token(
-        "doppler-token",
-        "Doppler personal, service, service-account, CLI, SCIM or audit token",
-        rf"\b(dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9_.-]{{40,60}}){END}",
-        ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
-    ),
-    token("pulumi-token", "Pulumi access token", rf"\b(pul-[a-f0-9]{{40}}){END}", ("pul-",)),
-    token(
-        "1password-token",
-        "1Password secret key or service account token",
-        r"\b(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}"
-        r"-[A-Z0-9]{5}|ops_eyJ[A-Za-z0-9+/]{250,}={0,3})",
-        ("a3-", "ops_eyj"),
-    ),
-    token(
-        "age-secret-key",
-        "age encryption secret key",
-        r"(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})",
-        ("age-secret-key-1",),
-    ),
-    keyed(
-        "confluent-api-secret",
-        "Confluent Cloud API secret",
-        r"(?:confluent|ccloud|kafka)[\w.-]{0,20}(?:api[_.-]?)?secret",
-        r"[A-Za-z0-9+/]{64}",
-        ("confluent", "ccloud", "kafka"),
-    ),
-)
-
 KEY_RULES = (
     token(
         "private-key",
@@ -474,10 +319,5 @@ KEY_RULES = (
 )
 
 PROVIDER_RULES: tuple[Rule, ...] = (
-    CLOUD_RULES
-    + FORGE_RULES
-    + CHAT_AND_PAYMENT_RULES
-    + REGISTRY_RULES
-    + AI_AND_SAAS_RULES
-    + KEY_RULES
+    CLOUD_RULES + FORGE_RULES + CHAT_AND_PAYMENT_RULES + REGISTRY_RULES + SAAS_RULES + KEY_RULES
 )
