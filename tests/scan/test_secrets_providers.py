@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from steward.scan.secrets import github_checksum
 from tests.scan.secret_factory import ALNUM, BASE64, BECH32, HEX, URLSAFE, Maker, b64, rule_ids
 
 M = Maker()
@@ -108,7 +109,7 @@ PROVIDER_TOKENS: list[tuple[str, str, Callable[[], str]]] = [
     ),
     ("mailgun-api-key", "mailgun_key", lambda: "key-" + M.hex(32)),
     ("mailchimp-api-key", "mailchimp_key", lambda: M.hex(32) + "-us14"),
-    ("npm-token", "npm_token", lambda: "npm_" + M.alnum(36)),
+    ("npm-token", "npm_token", lambda: M.github("npm_")),
     (
         "pypi-token",
         "pypi_token",
@@ -248,6 +249,7 @@ def test_provider_token_found_once_in_every_format(
         ("hf_token", "hf_" + "x" * 34),
         ("databricks_token", "dapi" + "0" * 32),
         ("npm_token", "npm_" + "0" * 36),
+        ("npm_token", "npm_" + "R4nd0mB0dyOfThirtyCharsXyZ0123" + "Q1w2E3"),  # bad checksum
         ("anthropic_api_key", "sk-ant-api03-your-key-here"),
         # Square's public application id, PayPal sandbox token.
         ("square_app_id", "sq0idp-" + "wGVapF8sNt9PLrdj5znuKA"),
@@ -271,6 +273,12 @@ def test_jwt_io_sample_and_undecodable_jwt_are_decoys() -> None:
     assert rule_ids(f"token: {sample}") == []
     assert rule_ids(f"Authorization: Bearer {sample}") == []
     assert rule_ids("id_token: eyJnotbase64json!.eyJzdWIi.QQQQQQQQQQQQQQQQQQQQ") == []
+
+
+def test_npm_token_checksum_is_githubs_scheme() -> None:
+    """npm's published sample token (secretlint#200) checks out with GitHub's scheme."""
+    body = "qkJaB6MffYVzZXWqmcoF49yrUxP3wf"
+    assert github_checksum(body) == "0LsakP"
 
 
 def test_discord_token_whose_first_part_is_not_an_id_is_a_decoy() -> None:

@@ -41,7 +41,8 @@ def github_checksum(body: str) -> str:
 
 
 def github_token_checksum_ok(candidate: Candidate) -> bool:
-    """A `ghp_`-style token whose last six characters are the checksum of the rest."""
+    """A `ghp_`-style (or `npm_`) token whose last six characters are the checksum of
+    the 30 before them."""
     body = candidate.secret[4:]
     return github_checksum(body[:30]) == body[30:]
 

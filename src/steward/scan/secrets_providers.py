@@ -266,7 +266,13 @@ CHAT_AND_PAYMENT_RULES = (
 )
 
 REGISTRY_RULES = (
-    token("npm-token", "npm access token", rf"\b(npm_[A-Za-z0-9]{{36}}){END}", ("npm_",)),
+    token(
+        "npm-token",
+        "npm access token",
+        rf"\b(npm_[A-Za-z0-9]{{36}}){END}",
+        ("npm_",),
+        github_token_checksum_ok,  # npm's format is GitHub's: 30 random + base62 CRC32
+    ),
     token(
         "pypi-token",
         "PyPI (or TestPyPI) upload token",
