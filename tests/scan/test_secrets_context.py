@@ -497,3 +497,25 @@ def test_malformed_provider_tokens_are_not_reported_by_the_generic_rules(value: 
         f"Authorization: Bearer {value}",
     ):
         assert rule_ids(text, "config/app.yaml") == [], text
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "rule_id"),
+    [
+        ("conf/app.ini", "[db]\npassword = oRTA&HJepq^XKv", "generic-secret-assignment"),
+        (
+            "compose.yaml",
+            "    environment:\n      - SMTP_PASSWORD=pdpq&7h0Mf#aOL",
+            "generic-secret-assignment",
+        ),
+        ("conf/app.properties", "svc.jwt_secret={token}", "framework-secret-key"),
+        ("conf/app.xml", "<jwt_secret>{token}</jwt_secret>", "xml-secret-element"),
+        ("ci/vars.yaml", "azure_devops_pat: {pat}", "generic-secret-assignment"),
+    ],
+)
+def test_unquoted_ampersands_dotted_framework_keys_and_pats_found(
+    path: str, text: str, rule_id: str
+) -> None:
+    pat = M.chars("abcdefghijklmnopqrstuvwxyz234567", 52)
+    filled = text.format(token=M.alnum(48), pat=pat)
+    assert rule_ids(filled, path) == [rule_id], filled

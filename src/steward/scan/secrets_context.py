@@ -46,12 +46,12 @@ DECOY_SHAPES = (
 
 # Characters a bare (unquoted) value may hold: anything but space, quotes, escapes and
 # the separators that end a value in URLs, connection strings and code.
-VALUE = r"[^\s\"'\\`<>,;&(){}\[\]]"
+VALUE = r"[^\s\"'\\`<>,;(){}\[\]]"
 # Between a key and a generic value: no comma (`f(url, token, x)` is not an assignment).
 GENERIC_ASSIGN_BARE = r"[\\\"'`\]]*[ \t]*(?:=|:|:=|=>)[ \t]*"
 
 # Key names worth a look; `key_names_secret` decides on the whole key's words.
-SENSITIVE_KEY_NAMES = r"pass|pwd|secret|token|auth|cred|key"
+SENSITIVE_KEY_NAMES = r"pass|pwd|secret|token|auth|cred|key|pat"
 
 DOTENV_PATH = r"(?:^|/)\.env(?:\.[\w.-]+)?$|(?:^|/)[\w.-]+\.env$"
 YAML_PATH = r"\.ya?ml$"
@@ -124,19 +124,25 @@ def _key_of(match: str) -> str:
     return found.group(0) if found else ""
 
 
-def assignment_is_secret(candidate: Candidate) -> bool:
-    """`key = value` (any syntax) whose key names a secret and whose value is a literal
-    secret, not a framework key (own rule) nor a provider's token (own rule)."""
+def named_value_is_secret(candidate: Candidate) -> bool:
+    """A value named by a key (`<password>x</password>`, `--token x`, `define('K', 'x')`)
+    whose key names a secret and whose value is a literal secret, not a provider's
+    token (its own rule)."""
     key = _key_of(candidate.match)
     return (
         key_names_secret(key)
-        and not framework_key(key)
         and secret_value(key, candidate.secret, candidate.line)
         and not completed_elsewhere(candidate)
         and not inside_url(candidate)
         and not malformed_provider_token(candidate)
         and not claimed_by_provider(candidate)
     )
+
+
+def assignment_is_secret(candidate: Candidate) -> bool:
+    """`key = value` (any syntax) whose key names a secret and whose value is a literal
+    secret; a framework's signing key is left to the framework rule."""
+    return not framework_key(_key_of(candidate.match)) and named_value_is_secret(candidate)
 
 
 def framework_key_is_real(candidate: Candidate) -> bool:
@@ -277,7 +283,7 @@ HEADER_RULES = (
             *("--password", "--passwd", "--token", "--secret", "--api-key", "--apikey"),
             *("--client-secret", "--auth-token", "--access-key", "--secret-key"),
         ),
-        assignment_is_secret,
+        named_value_is_secret,
     ),
     rule(
         "mysql-password-argument",
@@ -320,7 +326,7 @@ CODE_RULES = (
         "Secret defined as a PHP constant: define('DB_PASSWORD', '...'), WordPress keys",
         r"define\([ \t]*[\"']([A-Za-z_]+)[\"'][ \t]*,[ \t]*[\"']([^\"'\n]{6,})[\"']",
         ("define(",),
-        assignment_is_secret,
+        named_value_is_secret,
         group=2,
     ),
     rule(
@@ -358,7 +364,7 @@ FILE_FORMAT_RULES = (
         "framework-secret-key",
         "Framework signing key (Django/Flask SECRET_KEY, Rails secret_key_base, Laravel "
         "APP_KEY, Symfony APP_SECRET, NextAuth secret...)",
-        r"(?m)(?:^|[^\w.\n])(?i:(?:app\.|(?:django|flask|laravel|rails)_)?secret_key(?:_base)?|secretkey"
+        r"(?m)(?:^|[^\w\n])(?i:(?:(?:django|flask|laravel|rails)_)?secret_key(?:_base)?|secretkey"
         r"|app_key|app_secret|(?:nextauth|auth|session|cookie|jwt)_secret(?:_key)?|secret_token"
         r"|rails_master_key|master_key)[\\\"'`\]]*[ \t]*(?:=|:|:=|=>)[ \t]*[\\\"'`]*"
         r"((?:base64:)?[^\s\"'\\`<>,;]{16,})",
@@ -393,7 +399,7 @@ FILE_FORMAT_RULES = (
         "Secret in an XML element (<password>...</password>)",
         r"<((?i:[\w.:-]*(?:" + SENSITIVE_KEY_NAMES + r")[\w.:-]*))>[ \t]*([^<\s]{6,})[ \t]*</",
         ("</",),
-        assignment_is_secret,
+        named_value_is_secret,
         group=2,
     ),
     rule(
@@ -402,7 +408,7 @@ FILE_FORMAT_RULES = (
         "<property name=... value=...>)",
         XML_KEY_ATTRIBUTE + r"[ \t]+value=\"([^\"\n]{6,})\"",
         ("value=",),
-        assignment_is_secret,
+        named_value_is_secret,
         group=2,
     ),
     rule(
@@ -411,13 +417,13 @@ FILE_FORMAT_RULES = (
         '(<entry key="password">...</entry>)',
         XML_KEY_ATTRIBUTE + r"[^>\n]*>([^<\s]{6,})</",
         ("</",),
-        assignment_is_secret,
+        named_value_is_secret,
         group=2,
     ),
 )
 
 SENSITIVE_KEY = r"((?i:[\w.-]*(?:" + SENSITIVE_KEY_NAMES + r")[\w.-]*))"
-GENERIC_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "auth", "cred")
+GENERIC_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "auth", "cred", "pat")
 # In .env files the dotenv rule reports the same assignments.
 NOT_IN_DOTENV = (Allowlist(description=".env files", paths=(DOTENV_PATH,)),)
 

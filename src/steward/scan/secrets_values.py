@@ -38,7 +38,7 @@ SECRET_STEMS = (
     "creds",
 )
 # Words that name a secret only as the whole word.
-SECRET_WORDS = frozenset({"pass", "pw", "auth", "identitytoken", "sas", "psk", "salt"})
+SECRET_WORDS = frozenset({"pass", "pw", "auth", "pat", "identitytoken", "sas", "psk", "salt"})
 # "key" names a secret after one of these ("api key", "private key"); alone it does not.
 KEY_QUALIFIERS = frozenset(
     {
