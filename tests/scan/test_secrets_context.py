@@ -502,10 +502,10 @@ def test_malformed_provider_tokens_are_not_reported_by_the_generic_rules(value: 
 @pytest.mark.parametrize(
     ("path", "text", "rule_id"),
     [
-        ("conf/app.ini", "[db]\npassword = oRTA&HJepq^XKv", "generic-secret-assignment"),
+        ("conf/app.ini", "[db]\npassword = {amp}", "generic-secret-assignment"),
         (
             "compose.yaml",
-            "    environment:\n      - SMTP_PASSWORD=pdpq&7h0Mf#aOL",
+            "    environment:\n      - SMTP_PASSWORD={amp}",
             "generic-secret-assignment",
         ),
         ("conf/app.properties", "svc.jwt_secret={token}", "framework-secret-key"),
@@ -517,5 +517,6 @@ def test_unquoted_ampersands_dotted_framework_keys_and_pats_found(
     path: str, text: str, rule_id: str
 ) -> None:
     pat = M.chars("abcdefghijklmnopqrstuvwxyz234567", 52)
-    filled = text.format(token=M.alnum(48), pat=pat)
+    amp = M.alnum(4) + "&" + M.alnum(6) + "^" + M.alnum(3)
+    filled = text.format(token=M.alnum(48), pat=pat, amp=amp)
     assert rule_ids(filled, path) == [rule_id], filled
