@@ -290,3 +290,16 @@ def test_hex_values_next_to_hash_words_are_not_provider_keys() -> None:
     digest = HEX[:16] * 2
     assert rule_ids(f"datadog_api_key_sha256: {digest}") == []
     assert rule_ids(f"twilio_auth_token_md5 = {digest}") == []
+
+
+def test_every_secret_rule_is_picklable_compiles_and_has_keywords() -> None:
+    """The engine runs rules in worker processes (pickled) and prefilters by keyword."""
+    import pickle
+
+    from steward.scan.engine import compile_rules
+    from steward.scan.secrets import SECRET_RULES
+
+    assert pickle.loads(pickle.dumps(SECRET_RULES)) == SECRET_RULES
+    assert len(compile_rules(SECRET_RULES)) == len(SECRET_RULES)
+    assert all(rule.keywords and rule.kind == "secret" for rule in SECRET_RULES)
+    assert len({rule.id for rule in SECRET_RULES}) == len(SECRET_RULES)

@@ -12,10 +12,11 @@ secret gives one finding and a provider's decoy is not reported by the back door
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
 
 from steward.scan.decoys import decode_base64_text
+from steward.scan.engine import Pattern, compile_regex, compile_rules
 from steward.scan.models import Allowlist, Candidate, Rule
 from steward.scan.secrets_checks import (
     basic_credentials_are_real,
@@ -23,6 +24,7 @@ from steward.scan.secrets_checks import (
     token_is_real,
     user_password_is_real,
 )
+from steward.scan.secrets_format import secret_rule
 from steward.scan.secrets_providers import PROVIDER_RULES
 from steward.scan.secrets_values import (
     credential_text,
@@ -56,19 +58,18 @@ SENSITIVE_KEY_NAMES = r"pass|pwd|secret|token|auth|cred|key|pat"
 DOTENV_PATH = r"(?:^|/)\.env(?:\.[\w.-]+)?$|(?:^|/)[\w.-]+\.env$"
 YAML_PATH = r"\.ya?ml$"
 
-_claimed: list[tuple[tuple[str, ...], Any]] = []
 
+@functools.cache
+def claimed_patterns() -> tuple[tuple[tuple[str, ...], Pattern], ...]:
+    """Each claiming rule's (keywords, compiled regex), then the decoy shapes.
 
-def claimed_patterns() -> list[tuple[tuple[str, ...], Any]]:
-    """Each provider rule's (keywords, RE2 pattern), and the decoy shapes."""
-    if not _claimed:  # compiled once per process: rules are data, this is their index
-        import re2  # type: ignore[import-untyped]
-
-        # One pattern each, not one alternation: RE2's DFA runs out of memory on the union.
-        claiming = PROVIDER_RULES + tuple(r for r in CONTEXT_RULES if r.id in CLAIMING_IDS)
-        _claimed.extend((r.keywords, re2.compile(r.regex)) for r in claiming)
-        _claimed.extend(((), re2.compile(shape)) for shape in DECOY_SHAPES)
-    return _claimed
+    Compiled once per process (the rules are constants). One pattern per rule, not one
+    alternation of all: RE2's DFA runs out of memory on the union.
+    """
+    claiming = PROVIDER_RULES + tuple(r for r in CONTEXT_RULES if r.id in CLAIMING_IDS)
+    rules = tuple((c.keywords, c.regex) for c in compile_rules(claiming))
+    shapes = tuple(((), compile_regex(s, where="decoy shape")) for s in DECOY_SHAPES)
+    return rules + shapes
 
 
 def claimed_by_provider(candidate: Candidate) -> bool:
@@ -211,40 +212,15 @@ def private_key_data_decodes(candidate: Candidate) -> bool:
     return text is not None and "PRIVATE KEY" in text
 
 
-def rule(
-    id: str,
-    description: str,
-    regex: str,
-    keywords: tuple[str, ...],
-    validator: Any,
-    *,
-    group: int = 1,
-    path: str | None = None,
-    allowlists: tuple[Allowlist, ...] = (),
-) -> Rule:
-    """A secret rule; `group` is the secret's group in `regex`."""
-    return Rule(
-        id=id,
-        description=description,
-        kind="secret",
-        regex=regex,
-        secret_group=group,
-        keywords=keywords,
-        path=path,
-        allowlists=allowlists,
-        validator=validator,
-    )
-
-
 URL_RULES = (
-    rule(
+    secret_rule(
         "connection-url-password",
         "Password in a URL: database, broker, JDBC, FTP, SMTP, LDAP, HTTP basic auth",
         r"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:@/\"'<>]{0,}:([^\s@/\"'<>]{1,})@[^\s@/\"'<>]+",
         ("://",),
         url_password_is_real,
     ),
-    rule(
+    secret_rule(
         "connection-string-password",
         "Password in an ODBC, ADO.NET or JDBC connection string (Password=, Pwd=)",
         r"[;?&](?i:password|pwd|passwd)[ \t]*=[ \t]*([^;&\"'\s]{1,})",
@@ -259,7 +235,7 @@ CLAIMING_IDS = frozenset(
 )
 
 HEADER_RULES = (
-    rule(
+    secret_rule(
         "authorization-header",
         "Credentials in an Authorization header (Basic, Bearer, Token)",
         r"(?i:authorization)[\\\"'`]*[ \t]*[:=,][ \t]*[\\\"'`]*f?[\\\"'`]*"
@@ -267,14 +243,14 @@ HEADER_RULES = (
         ("authorization",),
         header_credential_is_real,
     ),
-    rule(
+    secret_rule(
         "curl-user-password",
         "user:password passed to curl -u / --user",
         r"\bcurl\b.*?[ \t](?:-u|--user)(?:=|[ \t]+)[\"']?([^\s\"':$]{1,}:[^\s\"']{3,})",
         ("curl",),
         user_password_is_real,
     ),
-    rule(
+    secret_rule(
         "cli-password-flag",
         "Password or token passed as a command-line flag's separate argument",
         r"(?m)(?:^|[ \t\"'])--(?i:password|passwd|token|secret|api-key|apikey|client-secret"
@@ -285,7 +261,7 @@ HEADER_RULES = (
         ),
         named_value_is_secret,
     ),
-    rule(
+    secret_rule(
         "mysql-password-argument",
         "Password glued to mysql's -p flag",
         r"\bmysql(?:dump|admin|sh)?\b.*?[ \t]-p([^\s\"']{4,})",
@@ -295,7 +271,7 @@ HEADER_RULES = (
 )
 
 CODE_RULES = (
-    rule(
+    secret_rule(
         "basic-auth-argument",
         "Password in a code's basic-auth pair: auth=(user, password), HTTPBasicAuth(...)",
         r"(?:\bauth[ \t]*=[ \t]*\(|BasicAuth\()[ \t]*[\"'][^\"'\n]*[\"'][ \t]*,[ \t]*"
@@ -303,14 +279,14 @@ CODE_RULES = (
         ("auth",),
         literal_password_is_real,
     ),
-    rule(
+    secret_rule(
         "sql-password",
         "Password in SQL: CREATE/ALTER USER ... PASSWORD '...', IDENTIFIED BY '...'",
         r"(?i:\bpassword|\bidentified[ \t]+by)[ \t]+'([^'\n]{6,})'",
         ("password '", "identified by"),
         literal_password_is_real,
     ),
-    rule(
+    secret_rule(
         "setter-secret",
         'Secret passed to a setter: setPassword("..."), setApiKey("...")',
         r"\bset(?:Password|Passwd|Secret|Token|ApiKey|AccessKey|ClientSecret|AuthToken)"
@@ -321,7 +297,7 @@ CODE_RULES = (
         ),
         literal_password_is_real,
     ),
-    rule(
+    secret_rule(
         "php-define-secret",
         "Secret defined as a PHP constant: define('DB_PASSWORD', '...'), WordPress keys",
         r"define\([ \t]*[\"']([A-Za-z_]+)[\"'][ \t]*,[ \t]*[\"']([^\"'\n]{6,})[\"']",
@@ -329,7 +305,7 @@ CODE_RULES = (
         named_value_is_secret,
         group=2,
     ),
-    rule(
+    secret_rule(
         "pgpass-password",
         "Password in a PostgreSQL .pgpass file (host:port:db:user:password)",
         r"(?m)^[^:#\s]+:[^:\s]+:[^:\s]+:[^:\s]+:(\S+)$",
@@ -337,7 +313,7 @@ CODE_RULES = (
         password_is_real,
         path=r"(?:^|/)\.pgpass$",
     ),
-    rule(
+    secret_rule(
         "netrc-password",
         "Password in a .netrc file (machine ... login ... password ...)",
         r"\bpassword[ \t]+(\S+)",
@@ -350,7 +326,7 @@ CODE_RULES = (
 XML_KEY_ATTRIBUTE = r"(?:key|name)=\"((?i:[^\"\n]*(?:" + SENSITIVE_KEY_NAMES + r")[^\"\n]*))\""
 
 FILE_FORMAT_RULES = (
-    rule(
+    secret_rule(
         "dotenv-secret",
         "Secret in a .env file (KEY=value where KEY names a password, token, key or secret)",
         r"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*[\"']?"
@@ -360,7 +336,7 @@ FILE_FORMAT_RULES = (
         group=2,
         path=DOTENV_PATH,
     ),
-    rule(
+    secret_rule(
         "framework-secret-key",
         "Framework signing key (Django/Flask SECRET_KEY, Rails secret_key_base, Laravel "
         "APP_KEY, Symfony APP_SECRET, NextAuth secret...)",
@@ -371,7 +347,7 @@ FILE_FORMAT_RULES = (
         ("secret_key", "secretkey", "app_key", "app_secret", "_secret", "master_key"),
         framework_key_is_real,
     ),
-    rule(
+    secret_rule(
         "kubernetes-secret-data",
         "Kubernetes Secret data value whose decoded text is a credential",
         r"(?m)^[ \t]+([\w.-]+):[ \t]+[\"']?([A-Za-z0-9+/]{12,}={0,2})[\"']?[ \t]*$",
@@ -380,21 +356,21 @@ FILE_FORMAT_RULES = (
         group=2,
         path=YAML_PATH,
     ),
-    rule(
+    secret_rule(
         "docker-config-auth",
         "Docker config.json registry credentials (auth: base64 of user:password)",
         r"\"auth\"[ \t]*:[ \t]*\"([A-Za-z0-9+/]{8,}={0,2})\"",
         ('"auth"',),
         basic_credentials_are_real,
     ),
-    rule(
+    secret_rule(
         "kubeconfig-client-key",
         "kubeconfig client-key-data (a base64 PEM private key)",
         r"client-key-data[\\\"']*[ \t]*:[ \t]*[\\\"']*([A-Za-z0-9+/]{40,}={0,2})",
         ("client-key-data",),
         private_key_data_decodes,
     ),
-    rule(
+    secret_rule(
         "xml-secret-element",
         "Secret in an XML element (<password>...</password>)",
         r"<((?i:[\w.:-]*(?:" + SENSITIVE_KEY_NAMES + r")[\w.:-]*))>[ \t]*([^<\s]{6,})[ \t]*</",
@@ -402,7 +378,7 @@ FILE_FORMAT_RULES = (
         named_value_is_secret,
         group=2,
     ),
-    rule(
+    secret_rule(
         "xml-secret-setting",
         "Secret in a key/value XML setting (NuGet ClearTextPassword, appSettings, Spring "
         "<property name=... value=...>)",
@@ -411,7 +387,7 @@ FILE_FORMAT_RULES = (
         named_value_is_secret,
         group=2,
     ),
-    rule(
+    secret_rule(
         "xml-secret-entry",
         "Secret as the text of an XML element named by an attribute "
         '(<entry key="password">...</entry>)',
@@ -428,7 +404,7 @@ GENERIC_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "auth", "cred", "pa
 NOT_IN_DOTENV = (Allowlist(description=".env files", paths=(DOTENV_PATH,)),)
 
 GENERIC_RULES = (
-    rule(
+    secret_rule(
         "generic-secret-assignment",
         "Password, token, secret or key assigned a literal (YAML, INI, properties, "
         "env, code, --flag=value)",
@@ -438,7 +414,7 @@ GENERIC_RULES = (
         group=2,
         allowlists=NOT_IN_DOTENV,
     ),
-    rule(
+    secret_rule(
         "generic-secret-assignment-quoted",
         "Password, token, secret or key assigned a quoted literal (JSON, YAML, code, XML "
         "attribute, JSON-escaped in notebooks), which may hold any punctuation",

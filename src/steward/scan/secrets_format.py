@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from steward.scan.models import Rule, Validator
+from steward.scan.models import Allowlist, Rule, Validator
 from steward.scan.secrets_checks import keyed_value_is_real, token_is_real
 
 # Where a token may end: not inside a longer run of token characters.
@@ -11,21 +11,27 @@ END = r"(?:[^A-Za-z0-9_-]|$)"
 ASSIGN = r"[\\\"'`\]]*[ \t]*(?:=|:|:=|=>|,|\|\|)[ \t]*[\\\"'`]*"
 
 
-def token(
+def secret_rule(
     id: str,
     description: str,
     regex: str,
     keywords: tuple[str, ...],
     validator: Validator = token_is_real,
+    *,
+    group: int = 1,
+    path: str | None = None,
+    allowlists: tuple[Allowlist, ...] = (),
 ) -> Rule:
-    """A rule whose secret is the first group of `regex`."""
+    """A secret rule; the secret is group `group` of `regex`."""
     return Rule(
         id=id,
         description=description,
         kind="secret",
         regex=regex,
-        secret_group=1,
+        secret_group=group,
         keywords=keywords,
+        path=path,
+        allowlists=allowlists,
         validator=validator,
     )
 
@@ -33,7 +39,7 @@ def token(
 def keyed(id: str, description: str, names: str, value: str, keywords: tuple[str, ...]) -> Rule:
     """A rule for a value only its key identifies: a key matching `names` (case-insensitive),
     an assignment in any config syntax, then `value`."""
-    return token(
+    return secret_rule(
         id,
         description,
         rf"(?i:{names})[\w.-]{{0,30}}{ASSIGN}({value}){END}",

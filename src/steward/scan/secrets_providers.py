@@ -15,11 +15,11 @@ from steward.scan.secrets_checks import (
     jwt_decodes,
     private_key_has_body,
 )
-from steward.scan.secrets_format import END, keyed, token
+from steward.scan.secrets_format import END, keyed, secret_rule
 from steward.scan.secrets_saas import SAAS_RULES
 
 CLOUD_RULES = (
-    token(
+    secret_rule(
         "aws-access-key-id",
         "AWS access key id",
         r"\b((?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16})\b",
@@ -32,45 +32,47 @@ CLOUD_RULES = (
         r"[A-Za-z0-9/+]{40}",
         ("secret", "secretaccesskey"),
     ),
-    token(
+    secret_rule(
         "gcp-api-key",
         "Google Cloud API key",
         rf"\b(AIza[0-9A-Za-z_-]{{35}}){END}",
         ("aiza",),
     ),
-    token(
+    secret_rule(
         "google-oauth-secret",
         "Google OAuth client secret, access token or refresh token",
         rf"\b(GOCSPX-[A-Za-z0-9_-]{{28}}|ya29\.[A-Za-z0-9_-]{{30,}}|1//0[A-Za-z0-9_-]{{40,}}){END}",
         ("gocspx-", "ya29.", "1//0"),
     ),
-    token(
+    secret_rule(
         "azure-sas-token",
         "Azure shared access signature (the sig= of a SAS URL or token)",
         r"[?&]sig=([A-Za-z0-9%+/=]{40,})",
         ("sig=",),
     ),
-    token(
+    secret_rule(
         "azure-storage-account-key",
         "Azure storage account key or shared access key in a connection string",
         r"(?i:AccountKey|SharedAccessKey|PrimaryKey|SecondaryKey)[ \t]*=[ \t]*"
         r"([A-Za-z0-9+/]{40,86}={0,2})",
         ("accountkey", "sharedaccesskey", "primarykey", "secondarykey"),
     ),
-    token(
+    secret_rule(
         "azure-ad-client-secret",
         "Azure AD (Entra ID) application client secret",
         r"(?m)(?:^|[\\'\"`\t >=:(,])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})"
         r"(?:[\\'\"`\s<),]|$)",
         ("q~",),
     ),
-    token(
+    secret_rule(
         "digitalocean-token",
         "DigitalOcean personal access, OAuth or refresh token",
         rf"\b(do[opr]_v1_[a-f0-9]{{64}}){END}",
         ("dop_v1_", "doo_v1_", "dor_v1_"),
     ),
-    token("heroku-api-key", "Heroku API key", rf"\b(HRKU-[A-Za-z0-9_-]{{60}}){END}", ("hrku-",)),
+    secret_rule(
+        "heroku-api-key", "Heroku API key", rf"\b(HRKU-[A-Za-z0-9_-]{{60}}){END}", ("hrku-",)
+    ),
     keyed(
         "heroku-api-key-legacy",
         "Heroku API key (UUID form, named by its key)",
@@ -78,7 +80,7 @@ CLOUD_RULES = (
         r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
         ("heroku",),
     ),
-    token(
+    secret_rule(
         "alibaba-access-key-id",
         "Alibaba Cloud AccessKey id",
         rf"\b(LTAI[A-Za-z0-9]{{12,20}}){END}",
@@ -101,20 +103,20 @@ CLOUD_RULES = (
 )
 
 FORGE_RULES = (
-    token(
+    secret_rule(
         "github-token",
         "GitHub token (personal, OAuth, user-to-server, server-to-server, refresh)",
         r"\b(gh[pousr]_[A-Za-z0-9]{36})\b",
         ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
         github_token_checksum_ok,
     ),
-    token(
+    secret_rule(
         "github-fine-grained-pat",
         "GitHub fine-grained personal access token",
         rf"\b(github_pat_[A-Za-z0-9]{{22}}_[A-Za-z0-9]{{59}}){END}",
         ("github_pat_",),
     ),
-    token(
+    secret_rule(
         "gitlab-token",
         "GitLab token (personal, project, group, deploy, runner, feed, OAuth, SCIM, agent)",
         r"\b((?:glpat|gldt|glrt|glft|glsoat|glffct|glimt|glagent|gloas|glcbt)-"
@@ -124,19 +126,19 @@ FORGE_RULES = (
             *("glagent-", "gloas-", "glcbt-"),
         ),
     ),
-    token(
+    secret_rule(
         "gitlab-pipeline-trigger-token",
         "GitLab pipeline trigger token",
         rf"\b(glptt-[0-9a-f]{{40}}){END}",
         ("glptt-",),
     ),
-    token(
+    secret_rule(
         "gitlab-runner-registration-token",
         "GitLab runner registration token",
         rf"\b(GR1348941[0-9A-Za-z_-]{{20}}){END}",
         ("gr1348941",),
     ),
-    token(
+    secret_rule(
         "atlassian-token",
         "Atlassian API token, Bitbucket app password or access token",
         rf"\b(AT(?:ATT|BB|CTT)[A-Za-z0-9_=-]{{24,}}){END}",
@@ -159,7 +161,7 @@ FORGE_RULES = (
 )
 
 CHAT_AND_PAYMENT_RULES = (
-    token(
+    secret_rule(
         "slack-token",
         "Slack bot, user, app or configuration token",
         r"\b((?:xox[bpa]-[0-9]{8,14}-[0-9]{8,14}(?:-[0-9]{8,14})?-[A-Za-z0-9]{20,40}"
@@ -168,32 +170,32 @@ CHAT_AND_PAYMENT_RULES = (
         r"|xapp-[0-9]-[A-Z0-9]{6,14}-[0-9]{8,14}-[a-f0-9]{40,80}))" + END,
         ("xoxb-", "xoxp-", "xoxa-", "xoxe", "xoxo-", "xoxr-", "xoxs-", "xapp-"),
     ),
-    token(
+    secret_rule(
         "slack-webhook-url",
         "Slack incoming webhook or workflow URL",
         r"(hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{30,})",
         ("hooks.slack.com",),
     ),
-    token(
+    secret_rule(
         "discord-bot-token",
         "Discord bot token",
         rf"\b([MNO][A-Za-z0-9_-]{{23,27}}\.[A-Za-z0-9_-]{{6}}\.[A-Za-z0-9_-]{{27,40}}){END}",
         ("discord", "bot", "token", ".run("),
         discord_bot_token_decodes,
     ),
-    token(
+    secret_rule(
         "discord-webhook-url",
         "Discord webhook URL",
         r"(discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,70})",
         ("discord",),
     ),
-    token(
+    secret_rule(
         "telegram-bot-token",
         "Telegram bot token",
         rf"\b([0-9]{{8,10}}:AA[A-Za-z0-9_-]{{33}}){END}",
         (":aa",),
     ),
-    token(
+    secret_rule(
         "microsoft-teams-webhook",
         "Microsoft Teams incoming webhook or workflow URL",
         r"(\.webhook\.office\.com/webhookb2/[A-Za-z0-9@/-]{60,}"
@@ -201,31 +203,31 @@ CHAT_AND_PAYMENT_RULES = (
         r"|\.logic\.azure\.com(?::443)?/workflows/[a-f0-9]{32}/triggers/[^\s\"'<>]{20,})",
         ("webhook.office.com", "outlook.office", "logic.azure.com"),
     ),
-    token(
+    secret_rule(
         "stripe-secret-key",
         "Stripe live secret or restricted key",
         rf"\b((?:sk|rk)_live_[A-Za-z0-9]{{20,}}){END}",
         ("sk_live_", "rk_live_"),
     ),
-    token(
+    secret_rule(
         "stripe-webhook-secret",
         "Stripe webhook signing secret",
         rf"\b(whsec_[A-Za-z0-9+/]{{32,64}}){END}",
         ("whsec_",),
     ),
-    token(
+    secret_rule(
         "square-token",
         "Square access token or OAuth secret",
         rf"\b((?:EAAA[A-Za-z0-9_-]{{60}}|sq0atp-[A-Za-z0-9_-]{{22}}|sq0csp-[A-Za-z0-9_-]{{43}})){END}",
         ("eaaa", "sq0atp-", "sq0csp-"),
     ),
-    token(
+    secret_rule(
         "braintree-access-token",
         "PayPal Braintree production access token",
         rf"\b(access_token\$production\$[0-9a-z]{{16}}\$[0-9a-f]{{32}}){END}",
         ("access_token$production$",),
     ),
-    token(
+    secret_rule(
         "twilio-api-key",
         "Twilio API key (SK...)",
         r"\b(SK[0-9a-f]{32})\b",
@@ -238,13 +240,13 @@ CHAT_AND_PAYMENT_RULES = (
         r"[0-9a-f]{32}",
         ("twilio",),
     ),
-    token(
+    secret_rule(
         "sendgrid-api-key",
         "SendGrid API key",
         rf"\b(SG\.[A-Za-z0-9_-]{{22}}\.[A-Za-z0-9_-]{{43}}){END}",
         ("sg.",),
     ),
-    token(
+    secret_rule(
         "mailgun-api-key",
         "Mailgun private API key",
         r"\b(key-[0-9a-f]{32})\b",
@@ -257,7 +259,7 @@ CHAT_AND_PAYMENT_RULES = (
         r"[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}",
         ("mailgun",),
     ),
-    token(
+    secret_rule(
         "mailchimp-api-key",
         "Mailchimp API key",
         r"\b([0-9a-f]{32}-us[0-9]{1,2})\b",
@@ -266,56 +268,56 @@ CHAT_AND_PAYMENT_RULES = (
 )
 
 REGISTRY_RULES = (
-    token(
+    secret_rule(
         "npm-token",
         "npm access token",
         rf"\b(npm_[A-Za-z0-9]{{36}}){END}",
         ("npm_",),
         github_token_checksum_ok,  # npm's format is GitHub's: 30 random + base62 CRC32
     ),
-    token(
+    secret_rule(
         "pypi-token",
         "PyPI (or TestPyPI) upload token",
         rf"\b(pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{{50,}}){END}",
         ("pypi-age",),
     ),
-    token(
+    secret_rule(
         "rubygems-api-key",
         "RubyGems API key",
         rf"\b(rubygems_[a-f0-9]{{48}}){END}",
         ("rubygems_",),
     ),
-    token("nuget-api-key", "NuGet API key", r"\b(oy2[a-z0-9]{43})\b", ("oy2",)),
-    token(
+    secret_rule("nuget-api-key", "NuGet API key", r"\b(oy2[a-z0-9]{43})\b", ("oy2",)),
+    secret_rule(
         "docker-hub-token",
         "Docker Hub personal or organisation access token",
         rf"\b(dckr_(?:pat|oat)_[A-Za-z0-9_-]{{27,40}}){END}",
         ("dckr_pat_", "dckr_oat_"),
     ),
-    token(
+    secret_rule(
         "artifactory-token",
         "JFrog Artifactory API key or reference token",
         r"\b(AKCp[A-Za-z0-9]{69}|cmVmdGtu[A-Za-z0-9]{56})\b",
         ("akcp", "cmvmdgtu"),
     ),
-    token("crates-io-token", "crates.io API token", r"\b(cio[A-Za-z0-9]{32})\b", ("cio",)),
+    secret_rule("crates-io-token", "crates.io API token", r"\b(cio[A-Za-z0-9]{32})\b", ("cio",)),
 )
 
 KEY_RULES = (
-    token(
+    secret_rule(
         "private-key",
         "Private key (PEM: RSA, EC, DSA, PKCS#8, encrypted; OpenSSH; PGP)",
         r"(-----BEGIN[ A-Z0-9]{0,30} PRIVATE KEY(?: BLOCK)?-----)",
         ("private key",),
         private_key_has_body,
     ),
-    token(
+    secret_rule(
         "putty-private-key",
         "PuTTY private key file",
         r"(PuTTY-User-Key-File-[23]: [a-z0-9-]+)",
         ("putty-user-key-file",),
     ),
-    token(
+    secret_rule(
         "jwt",
         "JSON Web Token",
         r"\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{16,})",
