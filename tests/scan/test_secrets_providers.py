@@ -161,6 +161,22 @@ PROVIDER_TOKENS: list[tuple[str, str, Callable[[], str]]] = [
     ("age-secret-key", "age_key", lambda: "AGE-SECRET-KEY-1" + M.chars(BECH32, 58).upper()),
     ("confluent-api-secret", "confluent_api_secret", lambda: M.chars(ALNUM + "+/", 64)),
     ("jwt", "id_token", M.jwt),
+    (
+        "discord-bot-token",
+        "DISCORD_TOKEN",
+        lambda: "M" + M.alnum(23) + "." + M.alnum(6) + "." + M.alnum(27),
+    ),
+    (
+        "slack-token",
+        "slack_legacy",
+        lambda: "xoxb-" + M.chars("0123456789", 12) + "-" + M.alnum(24),
+    ),
+    (
+        "telegram-bot-token",
+        "tg_bot",
+        lambda: M.chars("0123456789", 9) + ":A" + M.chars(URLSAFE, 34),
+    ),
+    ("sentry-token", "sentry_org_token", lambda: "sntrys_" + M.chars(BASE64, 120)),
     ("google-oauth-secret", "google_client_secret", lambda: "GOCSPX-" + M.chars(URLSAFE, 28)),
     ("google-oauth-secret", "access_token", lambda: "ya29." + M.chars(URLSAFE, 120)),
     (

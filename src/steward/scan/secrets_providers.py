@@ -164,8 +164,7 @@ CHAT_AND_PAYMENT_RULES = (
     secret_rule(
         "slack-token",
         "Slack bot, user, app or configuration token",
-        r"\b((?:xox[bpa]-[0-9]{8,14}-[0-9]{8,14}(?:-[0-9]{8,14})?-[A-Za-z0-9]{20,40}"
-        r"|xox[bpaeors]-[0-9]-[A-Za-z0-9-]{30,}"
+        r"\b((?:xox[abeoprs]-(?:[0-9]+-)+[A-Za-z0-9-]{8,}|xox[ar]-[A-Za-z0-9]{8,48}"
         r"|xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{100,}"
         r"|xapp-[0-9]-[A-Z0-9]{6,14}-[0-9]{8,14}-[a-f0-9]{40,80}))" + END,
         ("xoxb-", "xoxp-", "xoxa-", "xoxe", "xoxo-", "xoxr-", "xoxs-", "xapp-"),
@@ -192,8 +191,8 @@ CHAT_AND_PAYMENT_RULES = (
     secret_rule(
         "telegram-bot-token",
         "Telegram bot token",
-        rf"\b([0-9]{{8,10}}:AA[A-Za-z0-9_-]{{33}}){END}",
-        (":aa",),
+        rf"\b([0-9]{{5,16}}:A[A-Za-z0-9_-]{{34}}){END}",
+        (":a",),
     ),
     secret_rule(
         "microsoft-teams-webhook",

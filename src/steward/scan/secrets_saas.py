@@ -52,7 +52,7 @@ SAAS_RULES = (
     secret_rule(
         "sentry-token",
         "Sentry organisation or user auth token",
-        rf"\b(sntrys_eyJ[A-Za-z0-9+/=_]{{40,}}|sntryu_[a-f0-9]{{64}}){END}",
+        rf"\b(sntrys_[A-Za-z0-9+/=_]{{40,}}|sntryu_[a-f0-9]{{64}}){END}",
         ("sntrys_", "sntryu_"),
     ),
     secret_rule(
