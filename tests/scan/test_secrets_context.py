@@ -516,3 +516,23 @@ def test_unquoted_ampersands_dotted_framework_keys_and_pats_found(
     amp = M.alnum(4) + "&" + M.alnum(6) + "^" + M.alnum(3)
     filled = text.format(token=M.alnum(48), pat=pat, amp=amp)
     assert rule_ids(filled, path) == [rule_id], filled
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    :param client_secret: Client Secret, which you get from registration.",
+        "    PRIVATE_KEY_CLS = RSAPrivateKeyWithSerialization",
+        "    token_cls = JWTBearerToken",
+        "    secret_key = ConfigValue(credentials.secret_key,",
+        "    secret_key = upload_credentials['SecretAccessKey']",
+        '    downgrade_token="%s_downgrades" % name,',
+        "--config PasswordVerifier=" + b64("MyVerifierString").rstrip("="),
+        '"KmsKeyArn": "arn:aws:kms:us-west-2:123456789012:key/0a1b2c3d"',
+        '"AuthKey": "0x123456789abcdef0"',
+        '"Token": "abcd1234-efgh-5678"',
+        "AccessKeyId=ABCDE12345670EXAMPLE, SecretAccessKey=DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9X=",
+    ],
+)
+def test_code_names_resource_names_and_documentation_samples_are_decoys(line: str) -> None:
+    assert rule_ids(line, "src/module.py") == [], line
