@@ -296,6 +296,13 @@ def test_kubernetes_secret_data_found_by_key_or_by_what_it_decodes_to() -> None:
     ]
 
 
+def test_kubernetes_docker_registry_secret_found() -> None:
+    config = json.dumps({"auths": {"registry.corp": {"auth": b64("ci:" + PW)}}})
+    manifest = "kind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n"
+    manifest += f"  .dockerconfigjson: {b64(config)}\n"
+    assert rule_ids(manifest, "deploy/pull-secret.yaml") == ["kubernetes-secret-data"]
+
+
 def test_kubernetes_data_placeholders_and_prose_are_decoys() -> None:
     manifest = "\n".join(
         [

@@ -169,13 +169,9 @@ def url_password_is_real(candidate: Candidate) -> bool:
     )
 
 
-def connection_password_is_real(candidate: Candidate) -> bool:
-    """A `Password=...;` in a connection string that is a literal."""
-    return password_is_real(candidate) and looks_like_password(candidate.secret)
-
-
 def literal_password_is_real(candidate: Candidate) -> bool:
-    """A password written as a literal argument (SQL, a setter, an auth tuple)."""
+    """A password written as a literal (a connection string's `Password=...;`, SQL, a
+    setter, an auth tuple)."""
     return password_is_real(candidate) and looks_like_password(candidate.secret)
 
 
@@ -201,7 +197,7 @@ def kubernetes_data_is_secret(candidate: Candidate) -> bool:
     text = decode_base64_text(candidate.secret)
     if text is None:
         return False
-    if key == ".dockerconfigjson" or key == ".dockercfg":
+    if key in ("dockerconfigjson", "dockercfg"):  # `.dockerconfigjson`, dot dropped
         return '"auth' in text or '"password"' in text
     return credential_text(text)
 
@@ -225,7 +221,7 @@ URL_RULES = (
         "Password in an ODBC, ADO.NET or JDBC connection string (Password=, Pwd=)",
         r"[;?&](?i:password|pwd|passwd)[ \t]*=[ \t]*([^;&\"'\s]{1,})",
         ("password=", "pwd=", "passwd=", "password =", "pwd ="),
-        connection_password_is_real,
+        literal_password_is_real,
     ),
 )
 
