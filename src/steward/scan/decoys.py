@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import re
 import string
 
@@ -123,7 +124,7 @@ PLACEHOLDER_MARKERS = (
 # References to a value kept elsewhere: templating, interpolation, secret stores.
 TEMPLATE_PATTERN = re.compile(
     r"\$\{|\$\([A-Za-z_][\w.-]*(?:[ \t][^)]*)?\)|\{\{|\}\}|\{%|<%"
-    r"|%\([A-Za-z_]\w*\)[sdr]|^%[sd]$|\{[A-Za-z_][\w.]*\}"
+    r"|%\([A-Za-z_]\w*\)[sdr]|^%[sd]|\{[A-Za-z_][\w.]*\}"
     r"|^\{[A-Za-z_]|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Z_][A-Z0-9_]+(?:[^A-Za-z0-9_]|$)"
     r"|^%[A-Za-z_][\w]*%$|^@[A-Za-z_][\w.]*@$|^__[A-Z0-9_]+__$"
     r"|^ENC\[|^!vault|^vault:|^ref\+|^secretref:|^arn:aws:secretsmanager|^sm://|^op://"
@@ -173,8 +174,9 @@ UUID_PATTERN = re.compile(
 
 def is_placeholder(value: str) -> bool:
     """A value that stands in for a secret: a template, a mask, an example word, an
-    angle-bracket slot, a reference to where the real value is kept, or too uniform
-    (one character repeated) to be random."""
+    angle-bracket slot, a reference to where the real value is kept, a value spelling
+    "password" (`Pass@Word1`, `generatedpassword1`), or too uniform (one character
+    repeated, keys typed in order) to be random."""
     stripped = value.strip().strip("\"'`")
     lowered = stripped.lower()
     if not stripped:
@@ -188,9 +190,22 @@ def is_placeholder(value: str) -> bool:
     words = re.findall(r"[a-z]+|[0-9]+", lowered)
     if words and all(w in PLACEHOLDER_WORDS or is_filler_number(w) for w in words):
         return True
+    if has_keyboard_run(lowered) or "password" in re.sub(r"[^a-z]", "", lowered):
+        return True
     return any(marker in lowered for marker in PLACEHOLDER_MARKERS) or lowered.startswith(
         ("my-", "my_", "mysecret", "mypassword", "mytoken", "some-", "some_", "the-", "the_")
     )
+
+
+def has_keyboard_run(lowered: str) -> bool:
+    """Letters or digits typed in order (`abcd...` or `1234...` at the start, five in a
+    row anywhere, `a1b2c3`): how people type a stand-in, rare in a random string."""
+    run = 1
+    for n, (before, after) in enumerate(itertools.pairwise(lowered), 2):
+        run = run + 1 if after.isalnum() and ord(after) == ord(before) + 1 else 1
+        if run >= 5 or (run == 4 and n == 4):
+            return True
+    return "a1b2c3" in lowered or "1a2b3c" in lowered
 
 
 def is_filler_number(digits: str) -> bool:

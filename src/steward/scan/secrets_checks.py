@@ -41,7 +41,8 @@ def github_checksum(body: str) -> str:
 
 
 def github_token_checksum_ok(candidate: Candidate) -> bool:
-    """A `ghp_`-style token whose last six characters are the checksum of the rest."""
+    """A `ghp_`-style (or `npm_`) token whose last six characters are the checksum of
+    the 30 before them."""
     body = candidate.secret[4:]
     return github_checksum(body[:30]) == body[30:]
 
@@ -83,10 +84,12 @@ def jwt_decodes(candidate: Candidate) -> bool:
 
 
 def discord_bot_token_decodes(candidate: Candidate) -> bool:
-    """A Discord bot token's first part is the bot's numeric id in base64."""
+    """A Discord bot token: its first part is the bot's numeric id in base64, or the
+    line names Discord (a three-part token nobody labelled is too common a shape)."""
     first = candidate.secret.split(".")[0]
     text = decode_base64_text(first)
-    return text is not None and text.isdigit() and token_is_real(candidate)
+    is_bot_id = text is not None and text.isdigit()
+    return (is_bot_id or "discord" in candidate.line.lower()) and token_is_real(candidate)
 
 
 def basic_credentials_are_real(candidate: Candidate) -> bool:

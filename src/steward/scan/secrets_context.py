@@ -12,10 +12,11 @@ secret gives one finding and a provider's decoy is not reported by the back door
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
 
 from steward.scan.decoys import decode_base64_text
+from steward.scan.engine import Pattern, compile_regex, compile_rules
 from steward.scan.models import Allowlist, Candidate, Rule
 from steward.scan.secrets_checks import (
     basic_credentials_are_real,
@@ -23,6 +24,7 @@ from steward.scan.secrets_checks import (
     token_is_real,
     user_password_is_real,
 )
+from steward.scan.secrets_format import secret_rule
 from steward.scan.secrets_providers import PROVIDER_RULES
 from steward.scan.secrets_values import (
     credential_text,
@@ -46,29 +48,28 @@ DECOY_SHAPES = (
 
 # Characters a bare (unquoted) value may hold: anything but space, quotes, escapes and
 # the separators that end a value in URLs, connection strings and code.
-VALUE = r"[^\s\"'\\`<>,;&(){}\[\]]"
+VALUE = r"[^\s\"'\\`<>,;(){}\[\]]"
 # Between a key and a generic value: no comma (`f(url, token, x)` is not an assignment).
 GENERIC_ASSIGN_BARE = r"[\\\"'`\]]*[ \t]*(?:=|:|:=|=>)[ \t]*"
 
 # Key names worth a look; `key_names_secret` decides on the whole key's words.
-SENSITIVE_KEY_NAMES = r"pass|pwd|secret|token|auth|cred|key"
+SENSITIVE_KEY_NAMES = r"pass|pwd|secret|token|auth|cred|key|pat"
 
 DOTENV_PATH = r"(?:^|/)\.env(?:\.[\w.-]+)?$|(?:^|/)[\w.-]+\.env$"
 YAML_PATH = r"\.ya?ml$"
 
-_claimed: list[tuple[tuple[str, ...], Any]] = []
 
+@functools.cache
+def claimed_patterns() -> tuple[tuple[tuple[str, ...], Pattern], ...]:
+    """Each claiming rule's (keywords, compiled regex), then the decoy shapes.
 
-def claimed_patterns() -> list[tuple[tuple[str, ...], Any]]:
-    """Each provider rule's (keywords, RE2 pattern), and the decoy shapes."""
-    if not _claimed:  # compiled once per process: rules are data, this is their index
-        import re2  # type: ignore[import-untyped]
-
-        # One pattern each, not one alternation: RE2's DFA runs out of memory on the union.
-        claiming = PROVIDER_RULES + tuple(r for r in CONTEXT_RULES if r.id in CLAIMING_IDS)
-        _claimed.extend((r.keywords, re2.compile(r.regex)) for r in claiming)
-        _claimed.extend(((), re2.compile(shape)) for shape in DECOY_SHAPES)
-    return _claimed
+    Compiled once per process (the rules are constants). One pattern per rule, not one
+    alternation of all: RE2's DFA runs out of memory on the union.
+    """
+    claiming = PROVIDER_RULES + tuple(r for r in CONTEXT_RULES if r.id in CLAIMING_IDS)
+    rules = tuple((c.keywords, c.regex) for c in compile_rules(claiming))
+    shapes = tuple(((), compile_regex(s, where="decoy shape")) for s in DECOY_SHAPES)
+    return rules + shapes
 
 
 def claimed_by_provider(candidate: Candidate) -> bool:
@@ -124,19 +125,25 @@ def _key_of(match: str) -> str:
     return found.group(0) if found else ""
 
 
-def assignment_is_secret(candidate: Candidate) -> bool:
-    """`key = value` (any syntax) whose key names a secret and whose value is a literal
-    secret, not a framework key (own rule) nor a provider's token (own rule)."""
+def named_value_is_secret(candidate: Candidate) -> bool:
+    """A value named by a key (`<password>x</password>`, `--token x`, `define('K', 'x')`)
+    whose key names a secret and whose value is a literal secret, not a provider's
+    token (its own rule)."""
     key = _key_of(candidate.match)
     return (
         key_names_secret(key)
-        and not framework_key(key)
         and secret_value(key, candidate.secret, candidate.line)
         and not completed_elsewhere(candidate)
         and not inside_url(candidate)
         and not malformed_provider_token(candidate)
         and not claimed_by_provider(candidate)
     )
+
+
+def assignment_is_secret(candidate: Candidate) -> bool:
+    """`key = value` (any syntax) whose key names a secret and whose value is a literal
+    secret; a framework's signing key is left to the framework rule."""
+    return not framework_key(_key_of(candidate.match)) and named_value_is_secret(candidate)
 
 
 def framework_key_is_real(candidate: Candidate) -> bool:
@@ -162,13 +169,9 @@ def url_password_is_real(candidate: Candidate) -> bool:
     )
 
 
-def connection_password_is_real(candidate: Candidate) -> bool:
-    """A `Password=...;` in a connection string that is a literal."""
-    return password_is_real(candidate) and looks_like_password(candidate.secret)
-
-
 def literal_password_is_real(candidate: Candidate) -> bool:
-    """A password written as a literal argument (SQL, a setter, an auth tuple)."""
+    """A password written as a literal (a connection string's `Password=...;`, SQL, a
+    setter, an auth tuple)."""
     return password_is_real(candidate) and looks_like_password(candidate.secret)
 
 
@@ -194,7 +197,7 @@ def kubernetes_data_is_secret(candidate: Candidate) -> bool:
     text = decode_base64_text(candidate.secret)
     if text is None:
         return False
-    if key == ".dockerconfigjson" or key == ".dockercfg":
+    if key in ("dockerconfigjson", "dockercfg"):  # `.dockerconfigjson`, dot dropped
         return '"auth' in text or '"password"' in text
     return credential_text(text)
 
@@ -205,45 +208,20 @@ def private_key_data_decodes(candidate: Candidate) -> bool:
     return text is not None and "PRIVATE KEY" in text
 
 
-def rule(
-    id: str,
-    description: str,
-    regex: str,
-    keywords: tuple[str, ...],
-    validator: Any,
-    *,
-    group: int = 1,
-    path: str | None = None,
-    allowlists: tuple[Allowlist, ...] = (),
-) -> Rule:
-    """A secret rule; `group` is the secret's group in `regex`."""
-    return Rule(
-        id=id,
-        description=description,
-        kind="secret",
-        regex=regex,
-        secret_group=group,
-        keywords=keywords,
-        path=path,
-        allowlists=allowlists,
-        validator=validator,
-    )
-
-
 URL_RULES = (
-    rule(
+    secret_rule(
         "connection-url-password",
         "Password in a URL: database, broker, JDBC, FTP, SMTP, LDAP, HTTP basic auth",
         r"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s:@/\"'<>]{0,}:([^\s@/\"'<>]{1,})@[^\s@/\"'<>]+",
         ("://",),
         url_password_is_real,
     ),
-    rule(
+    secret_rule(
         "connection-string-password",
         "Password in an ODBC, ADO.NET or JDBC connection string (Password=, Pwd=)",
         r"[;?&](?i:password|pwd|passwd)[ \t]*=[ \t]*([^;&\"'\s]{1,})",
         ("password=", "pwd=", "passwd=", "password =", "pwd ="),
-        connection_password_is_real,
+        literal_password_is_real,
     ),
 )
 
@@ -253,7 +231,7 @@ CLAIMING_IDS = frozenset(
 )
 
 HEADER_RULES = (
-    rule(
+    secret_rule(
         "authorization-header",
         "Credentials in an Authorization header (Basic, Bearer, Token)",
         r"(?i:authorization)[\\\"'`]*[ \t]*[:=,][ \t]*[\\\"'`]*f?[\\\"'`]*"
@@ -261,14 +239,14 @@ HEADER_RULES = (
         ("authorization",),
         header_credential_is_real,
     ),
-    rule(
+    secret_rule(
         "curl-user-password",
         "user:password passed to curl -u / --user",
         r"\bcurl\b.*?[ \t](?:-u|--user)(?:=|[ \t]+)[\"']?([^\s\"':$]{1,}:[^\s\"']{3,})",
         ("curl",),
         user_password_is_real,
     ),
-    rule(
+    secret_rule(
         "cli-password-flag",
         "Password or token passed as a command-line flag's separate argument",
         r"(?m)(?:^|[ \t\"'])--(?i:password|passwd|token|secret|api-key|apikey|client-secret"
@@ -277,9 +255,9 @@ HEADER_RULES = (
             *("--password", "--passwd", "--token", "--secret", "--api-key", "--apikey"),
             *("--client-secret", "--auth-token", "--access-key", "--secret-key"),
         ),
-        assignment_is_secret,
+        named_value_is_secret,
     ),
-    rule(
+    secret_rule(
         "mysql-password-argument",
         "Password glued to mysql's -p flag",
         r"\bmysql(?:dump|admin|sh)?\b.*?[ \t]-p([^\s\"']{4,})",
@@ -289,7 +267,7 @@ HEADER_RULES = (
 )
 
 CODE_RULES = (
-    rule(
+    secret_rule(
         "basic-auth-argument",
         "Password in a code's basic-auth pair: auth=(user, password), HTTPBasicAuth(...)",
         r"(?:\bauth[ \t]*=[ \t]*\(|BasicAuth\()[ \t]*[\"'][^\"'\n]*[\"'][ \t]*,[ \t]*"
@@ -297,14 +275,14 @@ CODE_RULES = (
         ("auth",),
         literal_password_is_real,
     ),
-    rule(
+    secret_rule(
         "sql-password",
         "Password in SQL: CREATE/ALTER USER ... PASSWORD '...', IDENTIFIED BY '...'",
         r"(?i:\bpassword|\bidentified[ \t]+by)[ \t]+'([^'\n]{6,})'",
         ("password '", "identified by"),
         literal_password_is_real,
     ),
-    rule(
+    secret_rule(
         "setter-secret",
         'Secret passed to a setter: setPassword("..."), setApiKey("...")',
         r"\bset(?:Password|Passwd|Secret|Token|ApiKey|AccessKey|ClientSecret|AuthToken)"
@@ -315,15 +293,15 @@ CODE_RULES = (
         ),
         literal_password_is_real,
     ),
-    rule(
+    secret_rule(
         "php-define-secret",
         "Secret defined as a PHP constant: define('DB_PASSWORD', '...'), WordPress keys",
         r"define\([ \t]*[\"']([A-Za-z_]+)[\"'][ \t]*,[ \t]*[\"']([^\"'\n]{6,})[\"']",
         ("define(",),
-        assignment_is_secret,
+        named_value_is_secret,
         group=2,
     ),
-    rule(
+    secret_rule(
         "pgpass-password",
         "Password in a PostgreSQL .pgpass file (host:port:db:user:password)",
         r"(?m)^[^:#\s]+:[^:\s]+:[^:\s]+:[^:\s]+:(\S+)$",
@@ -331,7 +309,7 @@ CODE_RULES = (
         password_is_real,
         path=r"(?:^|/)\.pgpass$",
     ),
-    rule(
+    secret_rule(
         "netrc-password",
         "Password in a .netrc file (machine ... login ... password ...)",
         r"\bpassword[ \t]+(\S+)",
@@ -344,7 +322,7 @@ CODE_RULES = (
 XML_KEY_ATTRIBUTE = r"(?:key|name)=\"((?i:[^\"\n]*(?:" + SENSITIVE_KEY_NAMES + r")[^\"\n]*))\""
 
 FILE_FORMAT_RULES = (
-    rule(
+    secret_rule(
         "dotenv-secret",
         "Secret in a .env file (KEY=value where KEY names a password, token, key or secret)",
         r"(?m)^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*[\"']?"
@@ -354,18 +332,18 @@ FILE_FORMAT_RULES = (
         group=2,
         path=DOTENV_PATH,
     ),
-    rule(
+    secret_rule(
         "framework-secret-key",
         "Framework signing key (Django/Flask SECRET_KEY, Rails secret_key_base, Laravel "
         "APP_KEY, Symfony APP_SECRET, NextAuth secret...)",
-        r"(?m)(?:^|[^\w.\n])(?i:(?:app\.|(?:django|flask|laravel|rails)_)?secret_key(?:_base)?|secretkey"
+        r"(?m)(?:^|[^\w\n])(?i:(?:(?:django|flask|laravel|rails)_)?secret_key(?:_base)?|secretkey"
         r"|app_key|app_secret|(?:nextauth|auth|session|cookie|jwt)_secret(?:_key)?|secret_token"
         r"|rails_master_key|master_key)[\\\"'`\]]*[ \t]*(?:=|:|:=|=>)[ \t]*[\\\"'`]*"
         r"((?:base64:)?[^\s\"'\\`<>,;]{16,})",
         ("secret_key", "secretkey", "app_key", "app_secret", "_secret", "master_key"),
         framework_key_is_real,
     ),
-    rule(
+    secret_rule(
         "kubernetes-secret-data",
         "Kubernetes Secret data value whose decoded text is a credential",
         r"(?m)^[ \t]+([\w.-]+):[ \t]+[\"']?([A-Za-z0-9+/]{12,}={0,2})[\"']?[ \t]*$",
@@ -374,55 +352,55 @@ FILE_FORMAT_RULES = (
         group=2,
         path=YAML_PATH,
     ),
-    rule(
+    secret_rule(
         "docker-config-auth",
         "Docker config.json registry credentials (auth: base64 of user:password)",
         r"\"auth\"[ \t]*:[ \t]*\"([A-Za-z0-9+/]{8,}={0,2})\"",
         ('"auth"',),
         basic_credentials_are_real,
     ),
-    rule(
+    secret_rule(
         "kubeconfig-client-key",
         "kubeconfig client-key-data (a base64 PEM private key)",
         r"client-key-data[\\\"']*[ \t]*:[ \t]*[\\\"']*([A-Za-z0-9+/]{40,}={0,2})",
         ("client-key-data",),
         private_key_data_decodes,
     ),
-    rule(
+    secret_rule(
         "xml-secret-element",
         "Secret in an XML element (<password>...</password>)",
         r"<((?i:[\w.:-]*(?:" + SENSITIVE_KEY_NAMES + r")[\w.:-]*))>[ \t]*([^<\s]{6,})[ \t]*</",
         ("</",),
-        assignment_is_secret,
+        named_value_is_secret,
         group=2,
     ),
-    rule(
+    secret_rule(
         "xml-secret-setting",
         "Secret in a key/value XML setting (NuGet ClearTextPassword, appSettings, Spring "
         "<property name=... value=...>)",
         XML_KEY_ATTRIBUTE + r"[ \t]+value=\"([^\"\n]{6,})\"",
         ("value=",),
-        assignment_is_secret,
+        named_value_is_secret,
         group=2,
     ),
-    rule(
+    secret_rule(
         "xml-secret-entry",
         "Secret as the text of an XML element named by an attribute "
         '(<entry key="password">...</entry>)',
         XML_KEY_ATTRIBUTE + r"[^>\n]*>([^<\s]{6,})</",
         ("</",),
-        assignment_is_secret,
+        named_value_is_secret,
         group=2,
     ),
 )
 
 SENSITIVE_KEY = r"((?i:[\w.-]*(?:" + SENSITIVE_KEY_NAMES + r")[\w.-]*))"
-GENERIC_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "auth", "cred")
+GENERIC_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "auth", "cred", "pat")
 # In .env files the dotenv rule reports the same assignments.
 NOT_IN_DOTENV = (Allowlist(description=".env files", paths=(DOTENV_PATH,)),)
 
 GENERIC_RULES = (
-    rule(
+    secret_rule(
         "generic-secret-assignment",
         "Password, token, secret or key assigned a literal (YAML, INI, properties, "
         "env, code, --flag=value)",
@@ -432,7 +410,7 @@ GENERIC_RULES = (
         group=2,
         allowlists=NOT_IN_DOTENV,
     ),
-    rule(
+    secret_rule(
         "generic-secret-assignment-quoted",
         "Password, token, secret or key assigned a quoted literal (JSON, YAML, code, XML "
         "attribute, JSON-escaped in notebooks), which may hold any punctuation",

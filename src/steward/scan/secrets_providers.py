@@ -8,55 +8,18 @@ so a longer string that merely contains one is not reported.
 
 from __future__ import annotations
 
-from steward.scan.models import Rule, Validator
+from steward.scan.models import Rule
 from steward.scan.secrets_checks import (
     discord_bot_token_decodes,
     github_token_checksum_ok,
     jwt_decodes,
-    keyed_value_is_real,
     private_key_has_body,
-    token_is_real,
 )
-
-# Where a token may end: not inside a longer run of token characters.
-END = r"(?:[^A-Za-z0-9_-]|$)"
-# Between a key and its value: quotes (also JSON-escaped), spaces, one assignment sign.
-ASSIGN = r"[\\\"'`\]]*[ \t]*(?:=|:|:=|=>|,|\|\|)[ \t]*[\\\"'`]*"
-
-
-def token(
-    id: str,
-    description: str,
-    regex: str,
-    keywords: tuple[str, ...],
-    validator: Validator = token_is_real,
-) -> Rule:
-    """A rule whose secret is the first group of `regex`."""
-    return Rule(
-        id=id,
-        description=description,
-        kind="secret",
-        regex=regex,
-        secret_group=1,
-        keywords=keywords,
-        validator=validator,
-    )
-
-
-def keyed(id: str, description: str, names: str, value: str, keywords: tuple[str, ...]) -> Rule:
-    """A rule for a value only its key identifies: a key matching `names` (case-insensitive),
-    an assignment in any config syntax, then `value`."""
-    return token(
-        id,
-        description,
-        rf"(?i:{names})[\w.-]{{0,30}}{ASSIGN}({value}){END}",
-        keywords,
-        keyed_value_is_real,
-    )
-
+from steward.scan.secrets_format import END, keyed, secret_rule
+from steward.scan.secrets_saas import SAAS_RULES
 
 CLOUD_RULES = (
-    token(
+    secret_rule(
         "aws-access-key-id",
         "AWS access key id",
         r"\b((?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16})\b",
@@ -69,33 +32,47 @@ CLOUD_RULES = (
         r"[A-Za-z0-9/+]{40}",
         ("secret", "secretaccesskey"),
     ),
-    token(
+    secret_rule(
         "gcp-api-key",
         "Google Cloud API key",
         rf"\b(AIza[0-9A-Za-z_-]{{35}}){END}",
         ("aiza",),
     ),
-    token(
+    secret_rule(
+        "google-oauth-secret",
+        "Google OAuth client secret, access token or refresh token",
+        rf"\b(GOCSPX-[A-Za-z0-9_-]{{28}}|ya29\.[A-Za-z0-9_-]{{30,}}|1//0[A-Za-z0-9_-]{{40,}}){END}",
+        ("gocspx-", "ya29.", "1//0"),
+    ),
+    secret_rule(
+        "azure-sas-token",
+        "Azure shared access signature (the sig= of a SAS URL or token)",
+        r"[?&]sig=([A-Za-z0-9%+/=]{40,})",
+        ("sig=",),
+    ),
+    secret_rule(
         "azure-storage-account-key",
         "Azure storage account key or shared access key in a connection string",
         r"(?i:AccountKey|SharedAccessKey|PrimaryKey|SecondaryKey)[ \t]*=[ \t]*"
         r"([A-Za-z0-9+/]{40,86}={0,2})",
         ("accountkey", "sharedaccesskey", "primarykey", "secondarykey"),
     ),
-    token(
+    secret_rule(
         "azure-ad-client-secret",
         "Azure AD (Entra ID) application client secret",
         r"(?m)(?:^|[\\'\"`\t >=:(,])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})"
         r"(?:[\\'\"`\s<),]|$)",
         ("q~",),
     ),
-    token(
+    secret_rule(
         "digitalocean-token",
         "DigitalOcean personal access, OAuth or refresh token",
         rf"\b(do[opr]_v1_[a-f0-9]{{64}}){END}",
         ("dop_v1_", "doo_v1_", "dor_v1_"),
     ),
-    token("heroku-api-key", "Heroku API key", rf"\b(HRKU-[A-Za-z0-9_-]{{60}}){END}", ("hrku-",)),
+    secret_rule(
+        "heroku-api-key", "Heroku API key", rf"\b(HRKU-[A-Za-z0-9_-]{{60}}){END}", ("hrku-",)
+    ),
     keyed(
         "heroku-api-key-legacy",
         "Heroku API key (UUID form, named by its key)",
@@ -103,7 +80,7 @@ CLOUD_RULES = (
         r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
         ("heroku",),
     ),
-    token(
+    secret_rule(
         "alibaba-access-key-id",
         "Alibaba Cloud AccessKey id",
         rf"\b(LTAI[A-Za-z0-9]{{12,20}}){END}",
@@ -126,20 +103,20 @@ CLOUD_RULES = (
 )
 
 FORGE_RULES = (
-    token(
+    secret_rule(
         "github-token",
         "GitHub token (personal, OAuth, user-to-server, server-to-server, refresh)",
         r"\b(gh[pousr]_[A-Za-z0-9]{36})\b",
         ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
         github_token_checksum_ok,
     ),
-    token(
+    secret_rule(
         "github-fine-grained-pat",
         "GitHub fine-grained personal access token",
         rf"\b(github_pat_[A-Za-z0-9]{{22}}_[A-Za-z0-9]{{59}}){END}",
         ("github_pat_",),
     ),
-    token(
+    secret_rule(
         "gitlab-token",
         "GitLab token (personal, project, group, deploy, runner, feed, OAuth, SCIM, agent)",
         r"\b((?:glpat|gldt|glrt|glft|glsoat|glffct|glimt|glagent|gloas|glcbt)-"
@@ -149,19 +126,19 @@ FORGE_RULES = (
             *("glagent-", "gloas-", "glcbt-"),
         ),
     ),
-    token(
+    secret_rule(
         "gitlab-pipeline-trigger-token",
         "GitLab pipeline trigger token",
         rf"\b(glptt-[0-9a-f]{{40}}){END}",
         ("glptt-",),
     ),
-    token(
+    secret_rule(
         "gitlab-runner-registration-token",
         "GitLab runner registration token",
         rf"\b(GR1348941[0-9A-Za-z_-]{{20}}){END}",
         ("gr1348941",),
     ),
-    token(
+    secret_rule(
         "atlassian-token",
         "Atlassian API token, Bitbucket app password or access token",
         rf"\b(AT(?:ATT|BB|CTT)[A-Za-z0-9_=-]{{24,}}){END}",
@@ -184,41 +161,40 @@ FORGE_RULES = (
 )
 
 CHAT_AND_PAYMENT_RULES = (
-    token(
+    secret_rule(
         "slack-token",
         "Slack bot, user, app or configuration token",
-        r"\b((?:xox[bpa]-[0-9]{8,14}-[0-9]{8,14}(?:-[0-9]{8,14})?-[A-Za-z0-9]{20,40}"
-        r"|xox[bpaeors]-[0-9]-[A-Za-z0-9-]{30,}"
+        r"\b((?:xox[abeoprs]-(?:[0-9]+-)+[A-Za-z0-9-]{8,}|xox[ar]-[A-Za-z0-9]{8,48}"
         r"|xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{100,}"
         r"|xapp-[0-9]-[A-Z0-9]{6,14}-[0-9]{8,14}-[a-f0-9]{40,80}))" + END,
         ("xoxb-", "xoxp-", "xoxa-", "xoxe", "xoxo-", "xoxr-", "xoxs-", "xapp-"),
     ),
-    token(
+    secret_rule(
         "slack-webhook-url",
         "Slack incoming webhook or workflow URL",
         r"(hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{30,})",
         ("hooks.slack.com",),
     ),
-    token(
+    secret_rule(
         "discord-bot-token",
         "Discord bot token",
         rf"\b([MNO][A-Za-z0-9_-]{{23,27}}\.[A-Za-z0-9_-]{{6}}\.[A-Za-z0-9_-]{{27,40}}){END}",
         ("discord", "bot", "token", ".run("),
         discord_bot_token_decodes,
     ),
-    token(
+    secret_rule(
         "discord-webhook-url",
         "Discord webhook URL",
         r"(discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,70})",
         ("discord",),
     ),
-    token(
+    secret_rule(
         "telegram-bot-token",
         "Telegram bot token",
-        rf"\b([0-9]{{8,10}}:AA[A-Za-z0-9_-]{{33}}){END}",
-        (":aa",),
+        rf"\b([0-9]{{5,16}}:A[A-Za-z0-9_-]{{34}}){END}",
+        (":a",),
     ),
-    token(
+    secret_rule(
         "microsoft-teams-webhook",
         "Microsoft Teams incoming webhook or workflow URL",
         r"(\.webhook\.office\.com/webhookb2/[A-Za-z0-9@/-]{60,}"
@@ -226,31 +202,31 @@ CHAT_AND_PAYMENT_RULES = (
         r"|\.logic\.azure\.com(?::443)?/workflows/[a-f0-9]{32}/triggers/[^\s\"'<>]{20,})",
         ("webhook.office.com", "outlook.office", "logic.azure.com"),
     ),
-    token(
+    secret_rule(
         "stripe-secret-key",
         "Stripe live secret or restricted key",
         rf"\b((?:sk|rk)_live_[A-Za-z0-9]{{20,}}){END}",
         ("sk_live_", "rk_live_"),
     ),
-    token(
+    secret_rule(
         "stripe-webhook-secret",
         "Stripe webhook signing secret",
         rf"\b(whsec_[A-Za-z0-9+/]{{32,64}}){END}",
         ("whsec_",),
     ),
-    token(
+    secret_rule(
         "square-token",
         "Square access token or OAuth secret",
         rf"\b((?:EAAA[A-Za-z0-9_-]{{60}}|sq0atp-[A-Za-z0-9_-]{{22}}|sq0csp-[A-Za-z0-9_-]{{43}})){END}",
         ("eaaa", "sq0atp-", "sq0csp-"),
     ),
-    token(
+    secret_rule(
         "braintree-access-token",
         "PayPal Braintree production access token",
         rf"\b(access_token\$production\$[0-9a-z]{{16}}\$[0-9a-f]{{32}}){END}",
         ("access_token$production$",),
     ),
-    token(
+    secret_rule(
         "twilio-api-key",
         "Twilio API key (SK...)",
         r"\b(SK[0-9a-f]{32})\b",
@@ -263,13 +239,13 @@ CHAT_AND_PAYMENT_RULES = (
         r"[0-9a-f]{32}",
         ("twilio",),
     ),
-    token(
+    secret_rule(
         "sendgrid-api-key",
         "SendGrid API key",
         rf"\b(SG\.[A-Za-z0-9_-]{{22}}\.[A-Za-z0-9_-]{{43}}){END}",
         ("sg.",),
     ),
-    token(
+    secret_rule(
         "mailgun-api-key",
         "Mailgun private API key",
         r"\b(key-[0-9a-f]{32})\b",
@@ -282,7 +258,7 @@ CHAT_AND_PAYMENT_RULES = (
         r"[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}",
         ("mailgun",),
     ),
-    token(
+    secret_rule(
         "mailchimp-api-key",
         "Mailchimp API key",
         r"\b([0-9a-f]{32}-us[0-9]{1,2})\b",
@@ -291,180 +267,56 @@ CHAT_AND_PAYMENT_RULES = (
 )
 
 REGISTRY_RULES = (
-    token("npm-token", "npm access token", rf"\b(npm_[A-Za-z0-9]{{36}}){END}", ("npm_",)),
-    token(
+    secret_rule(
+        "npm-token",
+        "npm access token",
+        rf"\b(npm_[A-Za-z0-9]{{36}}){END}",
+        ("npm_",),
+        github_token_checksum_ok,  # npm's format is GitHub's: 30 random + base62 CRC32
+    ),
+    secret_rule(
         "pypi-token",
         "PyPI (or TestPyPI) upload token",
         rf"\b(pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{{50,}}){END}",
         ("pypi-age",),
     ),
-    token(
+    secret_rule(
         "rubygems-api-key",
         "RubyGems API key",
         rf"\b(rubygems_[a-f0-9]{{48}}){END}",
         ("rubygems_",),
     ),
-    token("nuget-api-key", "NuGet API key", r"\b(oy2[a-z0-9]{43})\b", ("oy2",)),
-    token(
+    secret_rule("nuget-api-key", "NuGet API key", r"\b(oy2[a-z0-9]{43})\b", ("oy2",)),
+    secret_rule(
         "docker-hub-token",
         "Docker Hub personal or organisation access token",
         rf"\b(dckr_(?:pat|oat)_[A-Za-z0-9_-]{{27,40}}){END}",
         ("dckr_pat_", "dckr_oat_"),
     ),
-    token(
+    secret_rule(
         "artifactory-token",
         "JFrog Artifactory API key or reference token",
         r"\b(AKCp[A-Za-z0-9]{69}|cmVmdGtu[A-Za-z0-9]{56})\b",
         ("akcp", "cmvmdgtu"),
     ),
-    token("crates-io-token", "crates.io API token", r"\b(cio[A-Za-z0-9]{32})\b", ("cio",)),
-)
-
-AI_AND_SAAS_RULES = (
-    token(
-        "openai-api-key",
-        "OpenAI API key (project, service account, admin or legacy)",
-        r"\b(sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"
-        r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}))" + END,
-        ("sk-proj-", "sk-svcacct-", "sk-admin-", "t3blbkfj"),
-    ),
-    token(
-        "anthropic-api-key",
-        "Anthropic API or admin key",
-        rf"\b(sk-ant-(?:api|admin|oat)[0-9]{{2}}-[A-Za-z0-9_-]{{32,}}){END}",
-        ("sk-ant-",),
-    ),
-    token(
-        "huggingface-token",
-        "Hugging Face access or organisation token",
-        rf"\b((?:hf|api_org)_[A-Za-z0-9]{{30,40}}){END}",
-        ("hf_", "api_org_"),
-    ),
-    token(
-        "databricks-token",
-        "Databricks personal access token",
-        rf"\b(dapi[a-f0-9]{{32}}(?:-[0-9])?){END}",
-        ("dapi",),
-    ),
-    token(
-        "dbt-cloud-token",
-        "dbt Cloud service or personal token",
-        rf"\b(dbt[cu]_[A-Za-z0-9_-]{{30,80}}){END}",
-        ("dbtc_", "dbtu_"),
-    ),
-    keyed(
-        "datadog-key",
-        "Datadog API or application key",
-        r"(?:datadog|\bdd)[\w.-]{0,20}(?:api|app|application)[_.-]?key",
-        r"[a-f0-9]{40}|[a-f0-9]{32}",
-        ("datadog", "dd_", "dd-", "dd."),
-    ),
-    token(
-        "new-relic-key",
-        "New Relic user API, insert or license key",
-        rf"\b(NRAK-[A-Z0-9]{{27}}|NRII-[A-Za-z0-9_-]{{32}}|[a-f0-9]{{36}}NRAL){END}",
-        ("nrak-", "nrii-", "nral"),
-    ),
-    token(
-        "sentry-token",
-        "Sentry organisation or user auth token",
-        rf"\b(sntrys_eyJ[A-Za-z0-9+/=_]{{40,}}|sntryu_[a-f0-9]{{64}}){END}",
-        ("sntrys_", "sntryu_"),
-    ),
-    token(
-        "sentry-dsn",
-        "Sentry DSN (project key in a URL)",
-        r"https?://([a-f0-9]{32})(?::[a-f0-9]{32})?@[A-Za-z0-9.-]*(?:sentry\.io|ingest\.[\w.-]+)/[0-9]+",
-        ("sentry", "ingest"),
-    ),
-    token(
-        "vault-token",
-        "HashiCorp Vault service, batch or recovery token",
-        rf"\b(hv[sbr]\.[A-Za-z0-9_-]{{24,}}){END}",
-        ("hvs.", "hvb.", "hvr."),
-    ),
-    token(
-        "terraform-cloud-token",
-        "Terraform Cloud / Enterprise API token",
-        rf"\b([A-Za-z0-9]{{14}}\.atlasv1\.[A-Za-z0-9_=-]{{60,70}}){END}",
-        ("atlasv1",),
-    ),
-    token(
-        "grafana-token",
-        "Grafana service account, cloud or legacy API token",
-        r"\b(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2}"
-        r"|eyJrIjoi[A-Za-z0-9+/]{50,}={0,2})" + r"(?:[^A-Za-z0-9+/=_-]|$)",
-        ("glsa_", "glc_", "eyjrijoi"),
-    ),
-    token(
-        "shopify-token",
-        "Shopify access token, custom or private app token, or shared secret",
-        r"\b(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})\b",
-        ("shpat_", "shpca_", "shppa_", "shpss_"),
-    ),
-    token(
-        "linear-api-key",
-        "Linear API key or OAuth token",
-        rf"\b(lin_(?:api|oauth)_[A-Za-z0-9]{{40}}){END}",
-        ("lin_api_", "lin_oauth_"),
-    ),
-    token(
-        "notion-token",
-        "Notion integration token",
-        rf"\b(ntn_[0-9]{{11}}[A-Za-z0-9]{{35}}|secret_[A-Za-z0-9]{{43}}){END}",
-        ("ntn_", "secret_"),
-    ),
-    keyed(
-        "okta-api-token",
-        "Okta API token",
-        r"okta[\w.-]{0,20}(?:token|key|secret)",
-        r"00[A-Za-z0-9_=-]{40}",
-        ("okta",),
-    ),
-    token(
-        "doppler-token",
-        "Doppler personal, service, service-account, CLI, SCIM or audit token",
-        rf"\b(dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9_.-]{{40,60}}){END}",
-        ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
-    ),
-    token("pulumi-token", "Pulumi access token", rf"\b(pul-[a-f0-9]{{40}}){END}", ("pul-",)),
-    token(
-        "1password-token",
-        "1Password secret key or service account token",
-        r"\b(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}"
-        r"-[A-Z0-9]{5}|ops_eyJ[A-Za-z0-9+/]{250,}={0,3})",
-        ("a3-", "ops_eyj"),
-    ),
-    token(
-        "age-secret-key",
-        "age encryption secret key",
-        r"(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})",
-        ("age-secret-key-1",),
-    ),
-    keyed(
-        "confluent-api-secret",
-        "Confluent Cloud API secret",
-        r"(?:confluent|ccloud|kafka)[\w.-]{0,20}(?:api[_.-]?)?secret",
-        r"[A-Za-z0-9+/]{64}",
-        ("confluent", "ccloud", "kafka"),
-    ),
+    secret_rule("crates-io-token", "crates.io API token", r"\b(cio[A-Za-z0-9]{32})\b", ("cio",)),
 )
 
 KEY_RULES = (
-    token(
+    secret_rule(
         "private-key",
         "Private key (PEM: RSA, EC, DSA, PKCS#8, encrypted; OpenSSH; PGP)",
         r"(-----BEGIN[ A-Z0-9]{0,30} PRIVATE KEY(?: BLOCK)?-----)",
         ("private key",),
         private_key_has_body,
     ),
-    token(
+    secret_rule(
         "putty-private-key",
         "PuTTY private key file",
         r"(PuTTY-User-Key-File-[23]: [a-z0-9-]+)",
         ("putty-user-key-file",),
     ),
-    token(
+    secret_rule(
         "jwt",
         "JSON Web Token",
         r"\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{16,})",
@@ -474,10 +326,5 @@ KEY_RULES = (
 )
 
 PROVIDER_RULES: tuple[Rule, ...] = (
-    CLOUD_RULES
-    + FORGE_RULES
-    + CHAT_AND_PAYMENT_RULES
-    + REGISTRY_RULES
-    + AI_AND_SAAS_RULES
-    + KEY_RULES
+    CLOUD_RULES + FORGE_RULES + CHAT_AND_PAYMENT_RULES + REGISTRY_RULES + SAAS_RULES + KEY_RULES
 )

@@ -38,7 +38,7 @@ SECRET_STEMS = (
     "creds",
 )
 # Words that name a secret only as the whole word.
-SECRET_WORDS = frozenset({"pass", "pw", "auth", "identitytoken", "sas", "psk", "salt"})
+SECRET_WORDS = frozenset({"pass", "pw", "auth", "pat", "identitytoken", "sas", "psk", "salt"})
 # "key" names a secret after one of these ("api key", "private key"); alone it does not.
 KEY_QUALIFIERS = frozenset(
     {
@@ -255,6 +255,9 @@ FILE_SUFFIXES = (".pem", ".key", ".json", ".txt", ".p12", ".pfx", ".jks", ".crt"
 SEALED_VALUE = re.compile(r"^Ag[A-D][A-Za-z0-9+/]{300,}={0,2}$")
 HOST_NAME = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 LOWER_WORDS = re.compile(r"^[a-z]+(?:[-_.][a-z]+)*$")
+HEX_NUMBER = re.compile(r"^0x[0-9a-fA-F]+$")
+# A call or subscript cut short at a quote: `ConfigValue(x.secret_key`, `creds[`.
+EXPRESSION = re.compile(r"^(?:(?:[A-Z][a-z]+)+|[a-z_]+(?:\.[a-z_]+)+)\(|^[A-Za-z_][\w.]*\[$")
 
 
 def key_words(key: str) -> list[str]:
@@ -312,7 +315,21 @@ def is_not_a_literal(value: str) -> bool:
         or lowered.endswith(FILE_SUFFIXES)
         or "://" in value
         or bool(SEALED_VALUE.match(value))
+        or lowered.startswith("arn:")  # an AWS resource name
+        or bool(HEX_NUMBER.match(value))
+        or bool(EXPRESSION.match(value))
+        or is_words(value)
     )
+
+
+def is_words(value: str) -> bool:
+    """Letters only, in words of three or more (`Client`, `RSAPrivateKeyWithSerialization`,
+    `MyVerifierString`): a name or a phrase, not a random string, whose capitals start
+    words far more often than in a random one."""
+    if not value.isalpha():
+        return False
+    parts = KEY_PART.findall(value)
+    return len(value) / max(len(parts), 1) >= 3.5 or value.istitle()
 
 
 def looks_like_password(value: str) -> bool:
@@ -348,9 +365,11 @@ def secret_value(key: str, value: str, line: str) -> bool:
     value = value.strip().strip("\"'`")
     if any(c.isspace() for c in value):  # prose ("put your unique phrase here")
         return False
+    if "EXAMPLE" in line:  # AWS's documentation style marks every sample on the line
+        return False
     if looks_like_hash(value, line) or is_base64_of_prose(value) or is_uuid(value):
         return False
-    decoded = decode_base64_text(value) if len(value) % 4 == 0 and len(value) >= 8 else None
+    decoded = decode_base64_text(value) if len(value) >= 8 else None
     if decoded is not None and decoded.strip():
         inner = decoded.strip()
         if "PRIVATE KEY" in inner:
