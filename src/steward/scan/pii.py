@@ -13,7 +13,7 @@ import re
 from functools import partial
 
 from steward.catalog import validators
-from steward.scan.models import Candidate, Rule, ScanOptions
+from steward.scan.models import Candidate, Rule, ScanOptions, Validator
 from steward.scan.surroundings import is_login, key_before, key_parts, surroundings, value_start
 
 # RFC 2606 and RFC 6761 reserve these for examples and tests; nobody's mailbox is there.
@@ -304,82 +304,90 @@ def nino_is_real(candidate: Candidate) -> bool:
     return digits != "123456" and validators.is_uk_national_insurance_number(candidate.secret)
 
 
+def _rule(
+    id: str,
+    description: str,
+    *,
+    cannot_precede: str,
+    value: str,
+    validator: Validator,
+    keywords: tuple[str, ...] = (),
+) -> Rule:
+    """A personal-data rule: `value` (one group, the reported value) after what may
+    precede a value."""
+    return Rule(
+        id=id,
+        description=description,
+        kind="pii",
+        regex="(?m)" + value_start(cannot_precede) + f"({value})",
+        secret_group=1,
+        keywords=keywords,
+        validator=validator,
+    )
+
+
 def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
     """The personal-data rules; `options.allowed_email_domains` are not reported."""
     allowed = tuple(d.strip().strip(".").lower() for d in options.allowed_email_domains)
     return (
-        Rule(
-            id="email-address",
-            description="Email address outside the allowed domains",
-            kind="pii",
-            regex=r"(?m)"
-            + value_start(r"A-Za-z0-9._%+-")
-            + r"([A-Za-z0-9._+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63})",
-            secret_group=1,
+        _rule(
+            "email-address",
+            "Email address outside the allowed domains",
+            cannot_precede=r"A-Za-z0-9._%+-",
+            value=r"[A-Za-z0-9._+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}",
             keywords=("@",),
             validator=partial(email_is_personal, allowed=allowed),
         ),
-        Rule(
-            id="phone-number",
-            description="Phone number in international form (+country), valid in its plan",
-            kind="pii",
-            regex=r"(?m)" + value_start(r"\w+") + r"(\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,5}\)?){2,6})",
-            secret_group=1,
+        _rule(
+            "phone-number",
+            "Phone number in international form (+country), valid in its plan",
+            cannot_precede=r"\w+",
+            value=r"\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,5}\)?){2,6}",
             keywords=("+",),
             validator=international_phone_is_valid,
         ),
-        Rule(
-            id="phone-number-national",
-            description="Phone number in national form on a line that names a phone",
-            kind="pii",
-            regex=r"(?m)" + value_start(r"\w+.-") + r"(\(?\d{2,5}\)?[ .-]?\d{3,4}[ .-]?\d{3,4})",
-            secret_group=1,
+        _rule(
+            "phone-number-national",
+            "Phone number in national form on a line that names a phone",
+            cannot_precede=r"\w+.-",
+            value=r"\(?\d{2,5}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}",
             keywords=("phone", "tel", "mobile", "cell", "fax", "msisdn", "whatsapp"),
             validator=national_phone_is_valid,
         ),
-        Rule(
-            id="phone-number-us",
-            description="Phone number written the US way: (415) 555-2671, 415-555-2671",
-            kind="pii",
-            regex=r"(?m)" + value_start(r"\w+.-") + r"(\(\d{3}\) ?\d{3}-\d{4}|\d{3}-\d{3}-\d{4})",
-            secret_group=1,
+        _rule(
+            "phone-number-us",
+            "Phone number written the US way: (415) 555-2671, 415-555-2671",
+            cannot_precede=r"\w+.-",
+            value=r"\(\d{3}\) ?\d{3}-\d{4}|\d{3}-\d{3}-\d{4}",
             validator=us_phone_is_valid,
         ),
-        Rule(
-            id="payment-card",
-            description="Payment card number (issuer range, length and Luhn check digit)",
-            kind="pii",
-            regex=(
-                r"(?m)" + value_start(r"\w.+-") + r"(\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}"
-                r"|\d{4}[ -]\d{6}[ -]\d{4,5}|\d{12,19})"
-            ),
-            secret_group=1,
+        _rule(
+            "payment-card",
+            "Payment card number (issuer range, length and Luhn check digit)",
+            cannot_precede=r"\w.+-",
+            # Grouped 4-4-4-4, Amex 4-6-5 and Diners 4-6-4, or whole.
+            value=r"\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}|\d{4}[ -]\d{6}[ -]\d{4,5}|\d{12,19}",
             validator=card_is_real,
         ),
-        Rule(
-            id="iban",
-            description="IBAN (country length and mod-97 check digits)",
-            kind="pii",
-            regex=r"(?m)"
-            + value_start(r"\w")
-            + r"([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)",
-            secret_group=1,
+        _rule(
+            "iban",
+            "IBAN (country length and mod-97 check digits)",
+            cannot_precede=r"\w",
+            value=r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?",
             validator=iban_is_real,
         ),
-        Rule(
-            id="us-ssn",
-            description="US Social Security Number the SSA could issue",
-            kind="pii",
-            regex=r"(?m)" + value_start(r"\w-") + r"(\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})",
-            secret_group=1,
+        _rule(
+            "us-ssn",
+            "US Social Security Number the SSA could issue",
+            cannot_precede=r"\w-",
+            value=r"\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9}",
             validator=ssn_is_real,
         ),
-        Rule(
-            id="uk-national-insurance-number",
-            description="UK National Insurance number",
-            kind="pii",
-            regex=r"(?m)" + value_start(r"\w") + r"([A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D])",
-            secret_group=1,
+        _rule(
+            "uk-national-insurance-number",
+            "UK National Insurance number",
+            cannot_precede=r"\w",
+            value=r"[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]",
             validator=nino_is_real,
         ),
     )
