@@ -36,15 +36,10 @@ def surroundings(candidate: Candidate) -> tuple[str, str]:
     that occurs twice on one line is read at its first occurrence.
     """
     line, match, secret = candidate.line, candidate.match, candidate.secret
-    start = line.find(match)
-    if start < 0:
-        start = line.find(secret)
-        offset = 0
-    else:
-        offset = match.find(secret)
-    if start < 0:
+    found = line.find(match)
+    begin = found + match.find(secret) if found >= 0 else line.find(secret)
+    if begin < 0:
         return "", ""
-    begin = start + max(offset, 0)
     return line[:begin], line[begin + len(secret) :]
 
 
