@@ -175,19 +175,21 @@ def _is_email_domain(before: str, after: str) -> bool:
     return not is_login(head[: user.start()] if user else head, after)
 
 
-def _reads_as_code_or_file(name: str, before: str, after: str) -> bool:
-    """A name that is a call, an attribute, a file (named by its key, or in a path), a
-    package or a module path."""
-    labels = name.lower().split(".")
+def _reads_as_file(before: str) -> bool:
+    """The value of a key that names a file (`env_file: app.local`), or part of a path."""
+    key = key_parts(key_before(before))
+    in_path = before.endswith("/") and not before.endswith("//")
+    return in_path or (bool(key) and key[-1] in FILE_KEY_WORDS)
+
+
+def _reads_as_code(labels: list[str], before: str, after: str) -> bool:
+    """A call, an attribute of a receiver word, a package or a module path."""
     if after.startswith("(") or labels[0] in CODE_AND_FILE_WORDS:
         return True
     if labels[0] in REVERSED_DOMAIN_ROOTS and len(labels) >= 3:
         return True
-    previous = before.split()[-1:] if before.strip() else []
+    previous = before.split()[-1:]
     if previous and previous[0].lower() in MODULE_WORDS:
-        return True
-    key = key_parts(key_before(before))
-    if (key and key[-1] in FILE_KEY_WORDS) or (before.endswith("/") and not before.endswith("//")):
         return True
     # `route.local` in `if not route.local and ...` is an attribute: a lone word before
     # the suffix, amid code, is not a host.
@@ -216,7 +218,9 @@ def host_is_internal(candidate: Candidate, *, skip_domains: tuple[str, ...] = ()
         return False
     if lowered in WELL_KNOWN_HOSTS or _under(lowered, skip_domains):
         return False
-    if _is_email_domain(before, after) or _reads_as_code_or_file(name, before, after):
+    if _is_email_domain(before, after) or _reads_as_file(before):
+        return False
+    if _reads_as_code(lowered.split("."), before, after):
         return False
     return not _is_placeholder(name)
 
