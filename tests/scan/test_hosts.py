@@ -149,6 +149,8 @@ def test_lookalikes_are_not_hosts(text: str) -> None:
         "kubernetes.default.svc",
         "kubernetes.default.svc.cluster.local",
         "localhost.localdomain",
+        "us-east-2.compute.internal",  # a cloud's zone, not a machine
+        "ec2.internal",
     ],
 )
 def test_well_known_names_every_installation_shares_are_not_reported(name: str) -> None:

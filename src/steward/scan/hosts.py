@@ -138,6 +138,8 @@ _CODE_BEFORE = re.compile(
     r"|[!=<>]=\s*|\(\s*)$"
 )
 _CODE_AFTER = re.compile(r"\s*(?:(?:and|or|is|in|if|else)\b|[!=<>]=|\)|:\s*$)")
+# A cloud's own internal zone, the same for every customer: `us-east-2.compute.internal`.
+_CLOUD_ZONE = re.compile(r"(?:[a-z]{2}(?:-[a-z]+)+-\d\.)?(?:compute|ec2)\.internal")
 _VERSION_PART = re.compile(r"[vV]?\d+")
 _USER_AT_END = re.compile(r"[\w.+%-]+$")
 _NAME_GOES_ON = re.compile(r"[A-Za-z0-9_-]|\.[A-Za-z0-9_-]")
@@ -216,7 +218,9 @@ def host_is_internal(candidate: Candidate, *, skip_domains: tuple[str, ...] = ()
     before, after = surroundings(candidate)
     if _NAME_GOES_ON.match(after) or not _is_host_name(name):
         return False
-    if lowered in WELL_KNOWN_HOSTS or _under(lowered, skip_domains):
+    if lowered in WELL_KNOWN_HOSTS or _CLOUD_ZONE.fullmatch(lowered):
+        return False
+    if _under(lowered, skip_domains):
         return False
     if _is_email_domain(before, after) or _reads_as_file(before):
         return False

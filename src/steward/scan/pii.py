@@ -23,6 +23,9 @@ ALWAYS_ALLOWED_EMAIL_DOMAINS = (
     "example.org",
     "example.net",
     "simulator.amazonses.com",
+    # SSH names its algorithms and extensions like addresses: chacha20-poly1305@openssh.com.
+    "openssh.com",
+    "libssh.org",
 )
 RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost"})
 # Domains docs write for "some domain": `ed@foo.com`, `jane@company.com`.
@@ -66,6 +69,8 @@ ROLE_MAILBOXES = frozenset(
         "git",
     }
 )
+# Mail headers whose `<...@host>` values are message ids, not addresses.
+MESSAGE_ID_HEADERS = frozenset({"message-id", "references", "in-reply-to", "content-id"})
 # Local parts that stand in for an address in docs and templates.
 PLACEHOLDER_MAILBOXES = frozenset(
     {
@@ -184,19 +189,22 @@ def _is_machine_or_example_mailbox(local: str, domain: str, allowed: tuple[str, 
         or lowered.split("+")[0] in ROLE_MAILBOXES
         or lowered in PLACEHOLDER_MAILBOXES
         or lowered.startswith("your")
+        or "example" in lowered
     )
 
 
 def email_is_personal(candidate: Candidate, *, allowed: tuple[str, ...] = ()) -> bool:
     """A valid address outside the allowed, example and reserved domains; not a role or
-    no-reply mailbox, a placeholder, an ssh remote (`git@host:repo`) or a URL's user
-    (`postgres://alice@db`)."""
+    no-reply mailbox, a placeholder, a message id (`Message-Id: <...@host>`), an ssh
+    remote (`git@host:repo`) or a URL's user (`postgres://alice@db`)."""
     whole = _whole(candidate)
     if whole is None or not validators.is_email(candidate.secret):
         return False
     before, after = whole
     local, domain = candidate.secret.rsplit("@", 1)
     if _is_machine_or_example_mailbox(local, domain.lower(), allowed):
+        return False
+    if key_before(before).lower() in MESSAGE_ID_HEADERS:
         return False
     return not is_login(before, after)
 
@@ -365,8 +373,9 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             "payment-card",
             "Payment card number (issuer range, length and Luhn check digit)",
             cannot_precede=r"\w.+-",
-            # Grouped 4-4-4-4, Amex 4-6-5 and Diners 4-6-4, or whole.
-            value=r"\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}|\d{4}[ -]\d{6}[ -]\d{4,5}|\d{12,19}",
+            # Grouped 4-4-4-4, Amex 4-6-5 and Diners 4-6-4, or whole; twelve digits
+            # (Maestro's shortest) are an AWS account id far more often than a card.
+            value=r"\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}|\d{4}[ -]\d{6}[ -]\d{4,5}|\d{13,19}",
             validator=card_is_real,
         ),
         _rule(
