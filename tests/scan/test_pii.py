@@ -27,7 +27,7 @@ def pii(text: str, path: str = "config.yaml", options: ScanOptions = ACME) -> li
         ("notify.py", 'send(to="olga.petrova@mail.ru")', "olga.petrova"),
         ("index.html", '<a href="mailto:lee.chen@proton.me">mail</a>', "lee.chen"),
         ("alerts.yaml", "receivers:\n  alice.b@hotmail.com: pager\n", "alice.b"),
-        ("reply.eml", "In-Reply-To: <x1@mail.gmail.com>\nTo: Rosa Diaz <rosa.diaz@gmail.com>", "rosa"),
+        ("reply.eml", "In-Reply-To: <x1@mail.gmail.com>\nTo: Rosa <rosa.diaz@gmail.com>", "rosa"),
     ],
 )
 def test_personal_email_is_reported(path: str, text: str, value: str) -> None:

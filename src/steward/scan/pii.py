@@ -175,10 +175,12 @@ def _whole(candidate: Candidate) -> tuple[str, str] | None:
 
 
 def _under(domain: str, domains: tuple[str, ...]) -> bool:
+    """`domain` is one of `domains` or under one."""
     return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
 def _is_machine_or_example_mailbox(local: str, domain: str, allowed: tuple[str, ...]) -> bool:
+    """An allowed, reserved or placeholder domain; a no-reply, role or placeholder mailbox."""
     lowered = local.lower()
     return (
         _under(domain, ALWAYS_ALLOWED_EMAIL_DOMAINS + allowed)
@@ -214,10 +216,9 @@ def _is_counting(digits: str) -> bool:
     return digits in COUNTING_UP or digits in COUNTING_UP[::-1] or len(set(digits)) == 1
 
 
-def _named(words: frozenset[str], before: str, line: str) -> bool:
-    """The value's key, or any word on its line, is one of `words`."""
-    if any(part in words for part in key_parts(key_before(before))):
-        return True
+def _named(words: frozenset[str], line: str) -> bool:
+    """A word of `line` (its keys in any convention: `mobilePhone`, `PHONE_NO`) is one of
+    `words`."""
     return not words.isdisjoint(key_parts(line))
 
 
@@ -237,7 +238,7 @@ def national_phone_is_valid(candidate: Candidate) -> bool:
     before, _after = whole
     if _US_PHONE_SHAPE.fullmatch(candidate.secret):
         return False  # the phone-number-us rule reports these, named or not
-    if _INTERNATIONAL_BEFORE.search(before) or not _named(PHONE_WORDS, before, candidate.line):
+    if _INTERNATIONAL_BEFORE.search(before) or not _named(PHONE_WORDS, candidate.line):
         return False
     if _is_counting(re.sub(r"\D", "", candidate.secret)):
         return False
@@ -291,11 +292,9 @@ def iban_is_real(candidate: Candidate) -> bool:
 def ssn_is_real(candidate: Candidate) -> bool:
     """A US SSN the SSA could issue: dashed anywhere, bare nine digits only where the key
     or line says SSN; not a documented example."""
-    whole = _whole(candidate)
-    if whole is None:
+    if _whole(candidate) is None:
         return False
-    before, _after = whole
-    if "-" not in candidate.secret and not _named(SSN_WORDS, before, candidate.line):
+    if "-" not in candidate.secret and not _named(SSN_WORDS, candidate.line):
         return False
     digits = re.sub(r"\D", "", candidate.secret)
     number = f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
