@@ -79,6 +79,7 @@ def test_allowed_email_domains_are_the_operators() -> None:
         ('"mobilePhone": "+1 (415) 555-2671"', "+1", "phone-number"),
         ("contact: tel:+33142685300", "+33", "phone-number"),
         ("fax = +49 30 901820", "+49", "phone-number"),
+        ("hotline: +1 415 555 2671 24/7", "+1", "phone-number"),  # a number after it
         ("phone_number: (415) 555-2671", "(415)", "phone-number-us"),
         ("Jane Roe,Sales,415-555-2671", "415-", "phone-number-us"),  # a CSV row
         ("phone_number: 415 555 2671", "415", "phone-number-national"),

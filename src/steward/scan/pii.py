@@ -222,11 +222,21 @@ def _named(words: frozenset[str], line: str) -> bool:
     return not words.isdisjoint(key_parts(line))
 
 
+def _without_trailing_groups(number: str) -> list[str]:
+    """`number`, then `number` less its last space-separated groups, one by one:
+    the regex may have taken a number that follows the phone (`+1 415 555 2671 24/7`)."""
+    groups = number.split(" ")
+    return [" ".join(groups[:end]) for end in range(len(groups), 0, -1)]
+
+
 def international_phone_is_valid(candidate: Candidate) -> bool:
     """A `+country` number valid in its country's numbering plan, not a counting placeholder."""
-    if _whole(candidate) is None or _is_counting(re.sub(r"\D", "", candidate.secret)):
+    if _whole(candidate) is None:
         return False
-    return validators.is_phone(candidate.secret, region=None)
+    return any(
+        validators.is_phone(number, region=None) and not _is_counting(re.sub(r"\D", "", number))
+        for number in _without_trailing_groups(candidate.secret)
+    )
 
 
 def national_phone_is_valid(candidate: Candidate) -> bool:
