@@ -54,6 +54,7 @@ def test_the_internal_domain_itself_and_lookalike_domains_are_not_hosts() -> Non
         ("remote: git@gitlab.corp:platform/deploy.git", "gitlab.corp"),
         ("<server>nas.home.arpa</server>", "nas.home.arpa"),
         ("printer = office-printer.local", "office-printer.local"),
+        ("airplay: Johns-MacBook-Pro.local", "Johns-MacBook-Pro.local"),
         ("proxy: http://squid.lan:3128", "squid.lan"),
         ("The metrics go to ip-10-0-1-23.ec2.internal.", "ip-10-0-1-23.ec2.internal"),
         ("share: \\\\fileserver.intranet\\finance", "fileserver.intranet"),

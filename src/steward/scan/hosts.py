@@ -156,13 +156,19 @@ def _suffix_regex(suffixes: tuple[str, ...]) -> str:
     return "(?im)" + _NAME_BEFORE_SUFFIX.format(suffixes=alternatives)
 
 
+def _is_identifier_case(label: str) -> bool:
+    """Mixed case without a hyphen, as code names things (`myObject`); host names are one
+    case, save macOS's `Johns-MacBook-Pro`."""
+    return label != label.lower() and label != label.upper() and "-" not in label
+
+
 def _is_host_name(name: str) -> bool:
-    """Host-name syntax: LDH labels of at most 63 characters, 253 in all, one case per
-    label (`myObject.internal` is code), not only version parts (`1.2.local`, `v1.2.internal`)."""
+    """Host-name syntax: LDH labels of at most 63 characters, 253 in all, none cased like
+    code (`myObject.internal`), not only version parts (`1.2.local`, `v1.2.internal`)."""
     labels = name.split(".")
     if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         return False
-    if any(label != label.lower() and label != label.upper() for label in labels):
+    if any(_is_identifier_case(label) for label in labels):
         return False
     return not all(_VERSION_PART.fullmatch(label) for label in labels[:-1])
 
