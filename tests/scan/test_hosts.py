@@ -28,6 +28,7 @@ def hosts(text: str, *, path: str = "config.yaml", options: ScanOptions | None =
         ("pom.xml", "<url>jdbc:postgresql://dw.corp.acme.io:5432/dw</url>", "dw.corp"),
         ("deploy.sh", "ssh deploy@bastion.corp.acme.io 'systemctl restart app'", "bastion"),
         ("README.md", "The wiki lives at wiki.corp.acme.io, ask in #infra.", "wiki.corp"),
+        ("hosts.ini", "[files]\nFileServer01.corp.acme.io\n", "FileServer01"),
     ],
 )
 def test_host_under_an_internal_domain_is_reported(path: str, text: str, name: str) -> None:

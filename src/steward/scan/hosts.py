@@ -162,13 +162,14 @@ def _is_identifier_case(label: str) -> bool:
     return label != label.lower() and label != label.upper() and "-" not in label
 
 
-def _is_host_name(name: str) -> bool:
+def _is_host_name(name: str, *, any_case: bool) -> bool:
     """Host-name syntax: LDH labels of at most 63 characters, 253 in all, none cased like
-    code (`myObject.internal`), not only version parts (`1.2.local`, `v1.2.internal`)."""
+    code (`myObject.internal`) unless `any_case`, not only version parts (`1.2.local`,
+    `v1.2.internal`)."""
     labels = name.split(".")
     if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         return False
-    if any(_is_identifier_case(label) for label in labels):
+    if not any_case and any(_is_identifier_case(label) for label in labels):
         return False
     return not all(_VERSION_PART.fullmatch(label) for label in labels[:-1])
 
@@ -216,13 +217,17 @@ def _under(name: str, domains: tuple[str, ...]) -> bool:
     return any(name.endswith("." + domain) for domain in domains)
 
 
-def host_is_internal(candidate: Candidate, *, skip_domains: tuple[str, ...] = ()) -> bool:
+def host_is_internal(
+    candidate: Candidate, *, skip_domains: tuple[str, ...] = (), any_case: bool = False
+) -> bool:
     """A whole host name, not code, a file, an email domain, a placeholder, a well-known
-    name, nor a name under `skip_domains` (another rule reports those)."""
+    name, nor a name under `skip_domains` (another rule reports those). `any_case` lets
+    labels be cased like code (`FileServer01.corp.acme.io`): under the operator's own
+    domains a name is a host whatever its case."""
     name = candidate.secret
     lowered = name.lower()
     before, after = surroundings(candidate)
-    if _NAME_GOES_ON.match(after) or not _is_host_name(name):
+    if _NAME_GOES_ON.match(after) or not _is_host_name(name, any_case=any_case):
         return False
     if lowered in WELL_KNOWN_HOSTS or _CLOUD_ZONE.fullmatch(lowered):
         return False
@@ -279,7 +284,7 @@ def host_rules(options: ScanOptions) -> tuple[Rule, ...]:
                 regex=_suffix_regex(domains),
                 secret_group=1,
                 keywords=tuple("." + domain for domain in domains),
-                validator=host_is_internal,
+                validator=partial(host_is_internal, any_case=True),
             )
         )
     special = (
