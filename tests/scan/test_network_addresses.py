@@ -62,6 +62,7 @@ def test_notebook_output_escapes_are_read_around_addresses() -> None:
         "gem 'rails', '~> 10.0.0.1'",
         "image: registry.acme.io/api:10.4.0.1",
         "build 10.0.0.1-rc1",
+        "User-Agent: MyApp/10.2.0.1 (Linux)",  # a product's version
         "v10.0.0.1",
         "pkg 1.10.0.0.1",  # dotted numbers in a longer sequence
         "oid 10.0.0.1.5",

@@ -52,6 +52,8 @@ IPV4_PREFIX_LENGTH = r"(?:/(?:3[0-2]|[12]?\d)\b)?"
 IPV6_PREFIX_LENGTH = r"(?:/(?:12[0-8]|1[01]\d|[1-9]?\d)\b)?"
 
 _NUMBER_GOES_ON = re.compile(r"\.?\w")
+# `User-Agent: MyApp/10.2.0.1`: a product's version, as user agents and banners write it.
+_PRODUCT_SLASH = re.compile(r"(?:^|[\s(;])[A-Za-z][\w.-]*/$")
 _LINE_KEY = re.compile(r"\s*(?:-\s+)?[\"']?([\w.-]+)[\"']?\s*[:=]")
 
 
@@ -65,8 +67,8 @@ def _is_image_tag(before: str) -> bool:
 
 
 def _names_a_version(before: str) -> bool:
-    """The key, operator or image right before a value says the value is a version."""
-    if before.rstrip(" \t\"'").endswith(VERSION_OPERATORS):
+    """The key, operator, product or image right before a value says it is a version."""
+    if before.rstrip(" \t\"'").endswith(VERSION_OPERATORS) or _PRODUCT_SLASH.search(before):
         return True
     parts = key_parts(key_before(before))
     return (bool(parts) and parts[-1] in VERSION_KEY_WORDS) or _is_image_tag(before)
