@@ -28,6 +28,7 @@ def hosts(text: str, *, path: str = "config.yaml", options: ScanOptions | None =
         ("pom.xml", "<url>jdbc:postgresql://dw.corp.acme.io:5432/dw</url>", "dw.corp"),
         ("deploy.sh", "ssh deploy@bastion.corp.acme.io 'systemctl restart app'", "bastion"),
         ("README.md", "The wiki lives at wiki.corp.acme.io, ask in #infra.", "wiki.corp"),
+        ("hosts.ini", "[files]\nFileServer01.corp.acme.io\n", "FileServer01"),
     ],
 )
 def test_host_under_an_internal_domain_is_reported(path: str, text: str, name: str) -> None:
@@ -54,6 +55,7 @@ def test_the_internal_domain_itself_and_lookalike_domains_are_not_hosts() -> Non
         ("remote: git@gitlab.corp:platform/deploy.git", "gitlab.corp"),
         ("<server>nas.home.arpa</server>", "nas.home.arpa"),
         ("printer = office-printer.local", "office-printer.local"),
+        ("airplay: Johns-MacBook-Pro.local", "Johns-MacBook-Pro.local"),
         ("proxy: http://squid.lan:3128", "squid.lan"),
         ("The metrics go to ip-10-0-1-23.ec2.internal.", "ip-10-0-1-23.ec2.internal"),
         ("share: \\\\fileserver.intranet\\finance", "fileserver.intranet"),
@@ -149,6 +151,8 @@ def test_lookalikes_are_not_hosts(text: str) -> None:
         "kubernetes.default.svc",
         "kubernetes.default.svc.cluster.local",
         "localhost.localdomain",
+        "us-east-2.compute.internal",  # a cloud's zone, not a machine
+        "ec2.internal",
     ],
 )
 def test_well_known_names_every_installation_shares_are_not_reported(name: str) -> None:

@@ -29,6 +29,7 @@ def addresses(text: str, path: str = "config.yaml") -> list[tuple[str, int, int]
         ("app.conf", "url jdbc:mysql://172.31.255.254:3306/app", "172.31.255.254"),
         ("rules.tf", 'cidr_blocks = ["10.42.0.0/16"]', "10.42.0.0/16"),
         ("notes.md", "the old box at 192.168.1.23.", "192.168.1.23"),
+        ("app.env", "API=http://10.0.0.5/8080/v1", "10.0.0.5"),  # a path, not a prefix length
     ],
 )
 def test_private_ipv4_is_reported(path: str, text: str, address: str) -> None:
@@ -61,6 +62,7 @@ def test_notebook_output_escapes_are_read_around_addresses() -> None:
         "gem 'rails', '~> 10.0.0.1'",
         "image: registry.acme.io/api:10.4.0.1",
         "build 10.0.0.1-rc1",
+        "User-Agent: MyApp/10.2.0.1 (Linux)",  # a product's version
         "v10.0.0.1",
         "pkg 1.10.0.0.1",  # dotted numbers in a longer sequence
         "oid 10.0.0.1.5",

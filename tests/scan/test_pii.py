@@ -27,6 +27,7 @@ def pii(text: str, path: str = "config.yaml", options: ScanOptions = ACME) -> li
         ("notify.py", 'send(to="olga.petrova@mail.ru")', "olga.petrova"),
         ("index.html", '<a href="mailto:lee.chen@proton.me">mail</a>', "lee.chen"),
         ("alerts.yaml", "receivers:\n  alice.b@hotmail.com: pager\n", "alice.b"),
+        ("reply.eml", "In-Reply-To: <x1@mail.gmail.com>\nTo: Rosa <rosa.diaz@gmail.com>", "rosa"),
     ],
 )
 def test_personal_email_is_reported(path: str, text: str, value: str) -> None:
@@ -55,6 +56,10 @@ def test_personal_email_is_reported(path: str, text: str, value: str) -> None:
         "alice%40gmail.com",
         "email: your.name@gmail.com",  # placeholders
         "email: user@gmail.com",
+        '"Email": "exampleUser1@site.awsapps.com",',
+        "Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com",  # ssh algorithm names
+        "Message-Id: <mail.1ab23c45.5de6@storage.mail.acme-corp.com>",
+        "ssh -i ~/.ssh/key.pem hadoop@ec2-52-52-41-150.us-west-2.compute.amazonaws.com",
     ],
 )
 def test_email_lookalikes_are_not_reported(text: str) -> None:
@@ -74,6 +79,7 @@ def test_allowed_email_domains_are_the_operators() -> None:
         ('"mobilePhone": "+1 (415) 555-2671"', "+1", "phone-number"),
         ("contact: tel:+33142685300", "+33", "phone-number"),
         ("fax = +49 30 901820", "+49", "phone-number"),
+        ("hotline: +1 415 555 2671 24/7", "+1", "phone-number"),  # a number after it
         ("phone_number: (415) 555-2671", "(415)", "phone-number-us"),
         ("Jane Roe,Sales,415-555-2671", "415-", "phone-number-us"),  # a CSV row
         ("phone_number: 415 555 2671", "415", "phone-number-national"),
@@ -132,6 +138,7 @@ def test_payment_cards_are_reported(text: str, value: str) -> None:
         "id: 45391488034364671234",  # a longer number
         "ts: 1700000000000000",
         "amount: 4539148803436467.50",
+        "arn:aws:greengrass:us-west-2:675946970638:components:x",  # an account id
     ],
 )
 def test_card_lookalikes_are_not_reported(text: str) -> None:

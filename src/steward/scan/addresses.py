@@ -47,7 +47,13 @@ VERSION_KEY_WORDS = frozenset(
 VERSION_OPERATORS = ("==", ">=", "<=", "~=", "!=", "~>", "^", "~")
 PRERELEASE_SUFFIXES = ("-rc", "-beta", "-alpha", "-snapshot", "-dev", "-final", "-release", "+")
 
+# A CIDR suffix, whole (`10.0.0.1/8080` is an address and a URL path, not a block).
+IPV4_PREFIX_LENGTH = r"(?:/(?:3[0-2]|[12]?\d)\b)?"
+IPV6_PREFIX_LENGTH = r"(?:/(?:12[0-8]|1[01]\d|[1-9]?\d)\b)?"
+
 _NUMBER_GOES_ON = re.compile(r"\.?\w")
+# `User-Agent: MyApp/10.2.0.1`: a product's version, as user agents and banners write it.
+_PRODUCT_SLASH = re.compile(r"(?:^|[\s(;])[A-Za-z][\w.-]*/$")
 _LINE_KEY = re.compile(r"\s*(?:-\s+)?[\"']?([\w.-]+)[\"']?\s*[:=]")
 
 
@@ -61,14 +67,14 @@ def _is_image_tag(before: str) -> bool:
 
 
 def _names_a_version(before: str) -> bool:
-    """The key, operator or image right before a value says the value is a version."""
-    if before.rstrip(" \t\"'").endswith(VERSION_OPERATORS):
+    """The key, operator, product or image right before a value says it is a version."""
+    if before.rstrip(" \t\"'").endswith(VERSION_OPERATORS) or _PRODUCT_SLASH.search(before):
         return True
     parts = key_parts(key_before(before))
     return (bool(parts) and parts[-1] in VERSION_KEY_WORDS) or _is_image_tag(before)
 
 
-def _in_context(candidate: Candidate) -> bool:
+def _reads_as_address(candidate: Candidate) -> bool:
     """The candidate is a whole number (not part of a longer dotted one) and not a version."""
     before, after = surroundings(candidate)
     if _NUMBER_GOES_ON.match(after) or after.lower().startswith(PRERELEASE_SUFFIXES):
@@ -93,7 +99,7 @@ def private_ipv4_in_context(candidate: Candidate) -> bool:
         return False
     if "/" in candidate.secret and network in PRIVATE_BLOCK_DEFINITIONS:
         return False
-    return _in_context(candidate)
+    return _reads_as_address(candidate)
 
 
 def unique_local_ipv6_in_context(candidate: Candidate) -> bool:
@@ -116,7 +122,11 @@ def address_rules() -> tuple[Rule, ...]:
             id="private-ipv4",
             description="Private or shared IPv4 address or block (RFC 1918, RFC 6598)",
             kind="private-ip",
-            regex=r"(?m)" + value_start(r"\w.") + r"((?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?)",
+            regex=r"(?m)"
+            + value_start(r"\w.")
+            + r"((?:\d{1,3}\.){3}\d{1,3}"
+            + IPV4_PREFIX_LENGTH
+            + ")",
             secret_group=1,
             keywords=("10.", "172.", "192.168.", "100."),
             validator=private_ipv4_in_context,
@@ -127,7 +137,9 @@ def address_rules() -> tuple[Rule, ...]:
             kind="private-ip",
             regex=r"(?im)"
             + value_start(r"\w:.")
-            + r"(f[cd][0-9a-f]{2}:[0-9a-f:]*(?:%[\w.]+)?(?:/\d{1,3})?)",
+            + r"(f[cd][0-9a-f]{2}:[0-9a-f:]*(?:%[\w.]+)?"
+            + IPV6_PREFIX_LENGTH
+            + ")",
             secret_group=1,
             keywords=("fc", "fd"),
             validator=unique_local_ipv6_in_context,

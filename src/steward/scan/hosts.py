@@ -138,6 +138,8 @@ _CODE_BEFORE = re.compile(
     r"|[!=<>]=\s*|\(\s*)$"
 )
 _CODE_AFTER = re.compile(r"\s*(?:(?:and|or|is|in|if|else)\b|[!=<>]=|\)|:\s*$)")
+# A cloud's own internal zone, the same for every customer: `us-east-2.compute.internal`.
+_CLOUD_ZONE = re.compile(r"(?:[a-z]{2}(?:-[a-z]+)+-\d\.)?(?:compute|ec2)\.internal")
 _VERSION_PART = re.compile(r"[vV]?\d+")
 _USER_AT_END = re.compile(r"[\w.+%-]+$")
 _NAME_GOES_ON = re.compile(r"[A-Za-z0-9_-]|\.[A-Za-z0-9_-]")
@@ -154,13 +156,20 @@ def _suffix_regex(suffixes: tuple[str, ...]) -> str:
     return "(?im)" + _NAME_BEFORE_SUFFIX.format(suffixes=alternatives)
 
 
-def _is_host_name(name: str) -> bool:
-    """Host-name syntax: LDH labels of at most 63 characters, 253 in all, one case per
-    label (`myObject.internal` is code), not only version parts (`1.2.local`, `v1.2.internal`)."""
+def _is_identifier_case(label: str) -> bool:
+    """Mixed case without a hyphen, as code names things (`myObject`); host names are one
+    case, save macOS's `Johns-MacBook-Pro`."""
+    return label != label.lower() and label != label.upper() and "-" not in label
+
+
+def _is_host_name(name: str, *, any_case: bool) -> bool:
+    """Host-name syntax: LDH labels of at most 63 characters, 253 in all, none cased like
+    code (`myObject.internal`) unless `any_case`, not only version parts (`1.2.local`,
+    `v1.2.internal`)."""
     labels = name.split(".")
     if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         return False
-    if any(label != label.lower() and label != label.upper() for label in labels):
+    if not any_case and any(_is_identifier_case(label) for label in labels):
         return False
     return not all(_VERSION_PART.fullmatch(label) for label in labels[:-1])
 
@@ -175,19 +184,21 @@ def _is_email_domain(before: str, after: str) -> bool:
     return not is_login(head[: user.start()] if user else head, after)
 
 
-def _reads_as_code_or_file(name: str, before: str, after: str) -> bool:
-    """A name that is a call, an attribute, a file (named by its key, or in a path), a
-    package or a module path."""
-    labels = name.lower().split(".")
+def _reads_as_file(before: str) -> bool:
+    """The value of a key that names a file (`env_file: app.local`), or part of a path."""
+    key = key_parts(key_before(before))
+    in_path = before.endswith("/") and not before.endswith("//")
+    return in_path or (bool(key) and key[-1] in FILE_KEY_WORDS)
+
+
+def _reads_as_code(labels: list[str], before: str, after: str) -> bool:
+    """A call, an attribute of a receiver word, a package or a module path."""
     if after.startswith("(") or labels[0] in CODE_AND_FILE_WORDS:
         return True
     if labels[0] in REVERSED_DOMAIN_ROOTS and len(labels) >= 3:
         return True
-    previous = before.split()[-1:] if before.strip() else []
+    previous = before.split()[-1:]
     if previous and previous[0].lower() in MODULE_WORDS:
-        return True
-    key = key_parts(key_before(before))
-    if (key and key[-1] in FILE_KEY_WORDS) or (before.endswith("/") and not before.endswith("//")):
         return True
     # `route.local` in `if not route.local and ...` is an attribute: a lone word before
     # the suffix, amid code, is not a host.
@@ -206,17 +217,25 @@ def _under(name: str, domains: tuple[str, ...]) -> bool:
     return any(name.endswith("." + domain) for domain in domains)
 
 
-def host_is_internal(candidate: Candidate, *, skip_domains: tuple[str, ...] = ()) -> bool:
+def host_is_internal(
+    candidate: Candidate, *, skip_domains: tuple[str, ...] = (), any_case: bool = False
+) -> bool:
     """A whole host name, not code, a file, an email domain, a placeholder, a well-known
-    name, nor a name under `skip_domains` (another rule reports those)."""
+    name, nor a name under `skip_domains` (another rule reports those). `any_case` lets
+    labels be cased like code (`FileServer01.corp.acme.io`): under the operator's own
+    domains a name is a host whatever its case."""
     name = candidate.secret
     lowered = name.lower()
     before, after = surroundings(candidate)
-    if _NAME_GOES_ON.match(after) or not _is_host_name(name):
+    if _NAME_GOES_ON.match(after) or not _is_host_name(name, any_case=any_case):
         return False
-    if lowered in WELL_KNOWN_HOSTS or _under(lowered, skip_domains):
+    if lowered in WELL_KNOWN_HOSTS or _CLOUD_ZONE.fullmatch(lowered):
         return False
-    if _is_email_domain(before, after) or _reads_as_code_or_file(name, before, after):
+    if _under(lowered, skip_domains):
+        return False
+    if _is_email_domain(before, after) or _reads_as_file(before):
+        return False
+    if _reads_as_code(lowered.split("."), before, after):
         return False
     return not _is_placeholder(name)
 
@@ -265,7 +284,7 @@ def host_rules(options: ScanOptions) -> tuple[Rule, ...]:
                 regex=_suffix_regex(domains),
                 secret_group=1,
                 keywords=tuple("." + domain for domain in domains),
-                validator=host_is_internal,
+                validator=partial(host_is_internal, any_case=True),
             )
         )
     special = (

@@ -13,7 +13,7 @@ import re
 from functools import partial
 
 from steward.catalog import validators
-from steward.scan.models import Candidate, Rule, ScanOptions
+from steward.scan.models import Candidate, Rule, ScanOptions, Validator
 from steward.scan.surroundings import is_login, key_before, key_parts, surroundings, value_start
 
 # RFC 2606 and RFC 6761 reserve these for examples and tests; nobody's mailbox is there.
@@ -23,6 +23,9 @@ ALWAYS_ALLOWED_EMAIL_DOMAINS = (
     "example.org",
     "example.net",
     "simulator.amazonses.com",
+    # SSH names its algorithms and extensions like addresses: chacha20-poly1305@openssh.com.
+    "openssh.com",
+    "libssh.org",
 )
 RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost"})
 # Domains docs write for "some domain": `ed@foo.com`, `jane@company.com`.
@@ -66,6 +69,8 @@ ROLE_MAILBOXES = frozenset(
         "git",
     }
 )
+# Mail headers whose `<...@host>` values are message ids, not addresses.
+MESSAGE_ID_HEADERS = frozenset({"message-id", "references", "in-reply-to", "content-id"})
 # Local parts that stand in for an address in docs and templates.
 PLACEHOLDER_MAILBOXES = frozenset(
     {
@@ -170,10 +175,12 @@ def _whole(candidate: Candidate) -> tuple[str, str] | None:
 
 
 def _under(domain: str, domains: tuple[str, ...]) -> bool:
+    """`domain` is one of `domains` or under one."""
     return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
 def _is_machine_or_example_mailbox(local: str, domain: str, allowed: tuple[str, ...]) -> bool:
+    """An allowed, reserved or placeholder domain; a no-reply, role or placeholder mailbox."""
     lowered = local.lower()
     return (
         _under(domain, ALWAYS_ALLOWED_EMAIL_DOMAINS + allowed)
@@ -184,19 +191,22 @@ def _is_machine_or_example_mailbox(local: str, domain: str, allowed: tuple[str, 
         or lowered.split("+")[0] in ROLE_MAILBOXES
         or lowered in PLACEHOLDER_MAILBOXES
         or lowered.startswith("your")
+        or "example" in lowered
     )
 
 
 def email_is_personal(candidate: Candidate, *, allowed: tuple[str, ...] = ()) -> bool:
     """A valid address outside the allowed, example and reserved domains; not a role or
-    no-reply mailbox, a placeholder, an ssh remote (`git@host:repo`) or a URL's user
-    (`postgres://alice@db`)."""
+    no-reply mailbox, a placeholder, a message id (`Message-Id: <...@host>`), an ssh
+    remote (`git@host:repo`) or a URL's user (`postgres://alice@db`)."""
     whole = _whole(candidate)
     if whole is None or not validators.is_email(candidate.secret):
         return False
     before, after = whole
     local, domain = candidate.secret.rsplit("@", 1)
     if _is_machine_or_example_mailbox(local, domain.lower(), allowed):
+        return False
+    if key_before(before).lower() in MESSAGE_ID_HEADERS:
         return False
     return not is_login(before, after)
 
@@ -206,18 +216,27 @@ def _is_counting(digits: str) -> bool:
     return digits in COUNTING_UP or digits in COUNTING_UP[::-1] or len(set(digits)) == 1
 
 
-def _named(words: frozenset[str], before: str, line: str) -> bool:
-    """The value's key, or any word on its line, is one of `words`."""
-    if any(part in words for part in key_parts(key_before(before))):
-        return True
+def _named(words: frozenset[str], line: str) -> bool:
+    """A word of `line` (its keys in any convention: `mobilePhone`, `PHONE_NO`) is one of
+    `words`."""
     return not words.isdisjoint(key_parts(line))
+
+
+def _without_trailing_groups(number: str) -> list[str]:
+    """`number`, then `number` less its last space-separated groups, one by one:
+    the regex may have taken a number that follows the phone (`+1 415 555 2671 24/7`)."""
+    groups = number.split(" ")
+    return [" ".join(groups[:end]) for end in range(len(groups), 0, -1)]
 
 
 def international_phone_is_valid(candidate: Candidate) -> bool:
     """A `+country` number valid in its country's numbering plan, not a counting placeholder."""
-    if _whole(candidate) is None or _is_counting(re.sub(r"\D", "", candidate.secret)):
+    if _whole(candidate) is None:
         return False
-    return validators.is_phone(candidate.secret, region=None)
+    return any(
+        validators.is_phone(number, region=None) and not _is_counting(re.sub(r"\D", "", number))
+        for number in _without_trailing_groups(candidate.secret)
+    )
 
 
 def national_phone_is_valid(candidate: Candidate) -> bool:
@@ -229,7 +248,7 @@ def national_phone_is_valid(candidate: Candidate) -> bool:
     before, _after = whole
     if _US_PHONE_SHAPE.fullmatch(candidate.secret):
         return False  # the phone-number-us rule reports these, named or not
-    if _INTERNATIONAL_BEFORE.search(before) or not _named(PHONE_WORDS, before, candidate.line):
+    if _INTERNATIONAL_BEFORE.search(before) or not _named(PHONE_WORDS, candidate.line):
         return False
     if _is_counting(re.sub(r"\D", "", candidate.secret)):
         return False
@@ -283,11 +302,9 @@ def iban_is_real(candidate: Candidate) -> bool:
 def ssn_is_real(candidate: Candidate) -> bool:
     """A US SSN the SSA could issue: dashed anywhere, bare nine digits only where the key
     or line says SSN; not a documented example."""
-    whole = _whole(candidate)
-    if whole is None:
+    if _whole(candidate) is None:
         return False
-    before, _after = whole
-    if "-" not in candidate.secret and not _named(SSN_WORDS, before, candidate.line):
+    if "-" not in candidate.secret and not _named(SSN_WORDS, candidate.line):
         return False
     digits = re.sub(r"\D", "", candidate.secret)
     number = f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
@@ -304,82 +321,91 @@ def nino_is_real(candidate: Candidate) -> bool:
     return digits != "123456" and validators.is_uk_national_insurance_number(candidate.secret)
 
 
+def _rule(
+    id: str,
+    description: str,
+    *,
+    cannot_precede: str,
+    value: str,
+    validator: Validator,
+    keywords: tuple[str, ...] = (),
+) -> Rule:
+    """A personal-data rule: `value` (one group, the reported value) after what may
+    precede a value."""
+    return Rule(
+        id=id,
+        description=description,
+        kind="pii",
+        regex="(?m)" + value_start(cannot_precede) + f"({value})",
+        secret_group=1,
+        keywords=keywords,
+        validator=validator,
+    )
+
+
 def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
     """The personal-data rules; `options.allowed_email_domains` are not reported."""
     allowed = tuple(d.strip().strip(".").lower() for d in options.allowed_email_domains)
     return (
-        Rule(
-            id="email-address",
-            description="Email address outside the allowed domains",
-            kind="pii",
-            regex=r"(?m)"
-            + value_start(r"A-Za-z0-9._%+-")
-            + r"([A-Za-z0-9._+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63})",
-            secret_group=1,
+        _rule(
+            "email-address",
+            "Email address outside the allowed domains",
+            cannot_precede=r"A-Za-z0-9._%+-",
+            value=r"[A-Za-z0-9._+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}",
             keywords=("@",),
             validator=partial(email_is_personal, allowed=allowed),
         ),
-        Rule(
-            id="phone-number",
-            description="Phone number in international form (+country), valid in its plan",
-            kind="pii",
-            regex=r"(?m)" + value_start(r"\w+") + r"(\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,5}\)?){2,6})",
-            secret_group=1,
+        _rule(
+            "phone-number",
+            "Phone number in international form (+country), valid in its plan",
+            cannot_precede=r"\w+",
+            value=r"\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,5}\)?){2,6}",
             keywords=("+",),
             validator=international_phone_is_valid,
         ),
-        Rule(
-            id="phone-number-national",
-            description="Phone number in national form on a line that names a phone",
-            kind="pii",
-            regex=r"(?m)" + value_start(r"\w+.-") + r"(\(?\d{2,5}\)?[ .-]?\d{3,4}[ .-]?\d{3,4})",
-            secret_group=1,
+        _rule(
+            "phone-number-national",
+            "Phone number in national form on a line that names a phone",
+            cannot_precede=r"\w+.-",
+            value=r"\(?\d{2,5}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}",
             keywords=("phone", "tel", "mobile", "cell", "fax", "msisdn", "whatsapp"),
             validator=national_phone_is_valid,
         ),
-        Rule(
-            id="phone-number-us",
-            description="Phone number written the US way: (415) 555-2671, 415-555-2671",
-            kind="pii",
-            regex=r"(?m)" + value_start(r"\w+.-") + r"(\(\d{3}\) ?\d{3}-\d{4}|\d{3}-\d{3}-\d{4})",
-            secret_group=1,
+        _rule(
+            "phone-number-us",
+            "Phone number written the US way: (415) 555-2671, 415-555-2671",
+            cannot_precede=r"\w+.-",
+            value=r"\(\d{3}\) ?\d{3}-\d{4}|\d{3}-\d{3}-\d{4}",
             validator=us_phone_is_valid,
         ),
-        Rule(
-            id="payment-card",
-            description="Payment card number (issuer range, length and Luhn check digit)",
-            kind="pii",
-            regex=(
-                r"(?m)" + value_start(r"\w.+-") + r"(\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}"
-                r"|\d{4}[ -]\d{6}[ -]\d{4,5}|\d{12,19})"
-            ),
-            secret_group=1,
+        _rule(
+            "payment-card",
+            "Payment card number (issuer range, length and Luhn check digit)",
+            cannot_precede=r"\w.+-",
+            # Grouped 4-4-4-4, Amex 4-6-5 and Diners 4-6-4, or whole; twelve digits
+            # (Maestro's shortest) are an AWS account id far more often than a card.
+            value=r"\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}|\d{4}[ -]\d{6}[ -]\d{4,5}|\d{13,19}",
             validator=card_is_real,
         ),
-        Rule(
-            id="iban",
-            description="IBAN (country length and mod-97 check digits)",
-            kind="pii",
-            regex=r"(?m)"
-            + value_start(r"\w")
-            + r"([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)",
-            secret_group=1,
+        _rule(
+            "iban",
+            "IBAN (country length and mod-97 check digits)",
+            cannot_precede=r"\w",
+            value=r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?",
             validator=iban_is_real,
         ),
-        Rule(
-            id="us-ssn",
-            description="US Social Security Number the SSA could issue",
-            kind="pii",
-            regex=r"(?m)" + value_start(r"\w-") + r"(\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})",
-            secret_group=1,
+        _rule(
+            "us-ssn",
+            "US Social Security Number the SSA could issue",
+            cannot_precede=r"\w-",
+            value=r"\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9}",
             validator=ssn_is_real,
         ),
-        Rule(
-            id="uk-national-insurance-number",
-            description="UK National Insurance number",
-            kind="pii",
-            regex=r"(?m)" + value_start(r"\w") + r"([A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D])",
-            secret_group=1,
+        _rule(
+            "uk-national-insurance-number",
+            "UK National Insurance number",
+            cannot_precede=r"\w",
+            value=r"[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]",
             validator=nino_is_real,
         ),
     )

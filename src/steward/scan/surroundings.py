@@ -13,8 +13,8 @@ import re
 from steward.scan.models import Candidate
 
 # The key a value is assigned to, read backwards from the value: `host: `, `"host": "`,
-# `HOST=`, `<host>`, `--host `, `host => `, `host(`.
-_KEY_BEFORE_VALUE = re.compile(r"([A-Za-z_][\w.\-]*)[\s\"'`=:>(\[,{\\-]*$")
+# `HOST=`, `<host>`, `--host `, `host => `, `host(`, `Message-Id: <`.
+_KEY_BEFORE_VALUE = re.compile(r"([A-Za-z_][\w.\-]*)[\s\"'`=:<>(\[,{\\-]*$")
 # How far back a key is looked for: keys are short, and minified lines are long.
 KEY_WINDOW = 80
 _KEY_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
@@ -36,15 +36,10 @@ def surroundings(candidate: Candidate) -> tuple[str, str]:
     that occurs twice on one line is read at its first occurrence.
     """
     line, match, secret = candidate.line, candidate.match, candidate.secret
-    start = line.find(match)
-    if start < 0:
-        start = line.find(secret)
-        offset = 0
-    else:
-        offset = match.find(secret)
-    if start < 0:
+    found = line.find(match)
+    begin = found + match.find(secret) if found >= 0 else line.find(secret)
+    if begin < 0:
         return "", ""
-    begin = start + max(offset, 0)
     return line[:begin], line[begin + len(secret) :]
 
 
@@ -68,11 +63,11 @@ _TOKEN_SEPARATORS = re.compile(r"[\s\"'<>(\[=,;`]")
 def is_login(before: str, after: str) -> bool:
     """`user@host` right after `before` is a login, not an email address: the user of a URL
     (`postgres://alice@db`), an scp-style remote (`git@host:repo`, `root@host:/etc`), or
-    the argument of `ssh`, `scp`, `rsync`."""
+    an argument of `ssh`, `scp`, `rsync` (`ssh -i key.pem hadoop@host`)."""
     token = _TOKEN_SEPARATORS.split(before)[-1]
     if "://" in token and not token.lower().startswith("mailto:"):
         return True
     if after.startswith(":") and len(after) > 1 and not after[1].isspace():
         return True
-    words = before[: len(before) - len(token)].split()
-    return bool(words) and words[-1].lower() in LOGIN_COMMANDS
+    words = before[: len(before) - len(token)].lower().split()
+    return not LOGIN_COMMANDS.isdisjoint(words)
