@@ -32,7 +32,7 @@ from tests.scan.corpus_plants import Planter, how_many, secret_types
 CORPUS_OPTIONS = ScanOptions(
     internal_domains=(v.INTERNAL_DOMAIN,), allowed_email_domains=(v.ALLOWED_EMAIL_DOMAIN,)
 )
-TARGETS: dict[str, int] = {"secret": 384, "internal-host": 123, "private-ip": 91, "pii": 110}
+TARGETS: dict[Kind, int] = {"secret": 384, "internal-host": 123, "private-ip": 91, "pii": 110}
 SERVICES = [
     "billing",
     "checkout",
@@ -327,7 +327,9 @@ def _doc_items(doc: Doc) -> list[Item]:
 
 
 def _counts(items: list[Item]) -> dict[tuple[str, bool], int]:
-    counts = {(kind, decoy): 0 for kind in TARGETS for decoy in (False, True)}
+    counts: dict[tuple[str, bool], int] = {
+        (kind, decoy): 0 for kind in TARGETS for decoy in (False, True)
+    }
     for item in items:
         counts[(item.kind, item.is_decoy)] += 1
     return counts

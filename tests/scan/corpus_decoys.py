@@ -225,14 +225,15 @@ class Decoys:
     def address_decoy(self, n: int) -> Plant:
         """An address that is public, documentation-only, loopback, or a version string."""
         rng = self.rng
-        kind, value = [
+        makers: list[Callable[[], tuple[str, str]]] = [
             lambda: ("documentation-ip", v.documentation_ip(rng)),
             lambda: ("public-neighbour-ip", v.public_neighbour_ip(rng)),
             lambda: ("version-string", v.version_string(rng)),
             lambda: ("loopback-or-any", rng.choice(["127.0.0.1", "0.0.0.0", "::1", "127.0.0.53"])),
             lambda: ("documentation-ip", v.documentation_ip(rng)),
             lambda: ("public-neighbour-ip", v.public_neighbour_ip(rng)),
-        ][n % 6]()
+        ]
+        kind, value = makers[n % len(makers)]()
         names = {"version-string": ("APP_VERSION", "DRIVER_VERSION", "FIRMWARE")}.get(
             kind, ("BIND_ADDRESS", "UPSTREAM_DNS", "EXAMPLE_PEER", "EGRESS_IP")
         )
@@ -241,7 +242,7 @@ class Decoys:
     def pii_decoy(self, n: int) -> Plant:
         """Something shaped like personal data that is not: example addresses, test cards..."""
         rng = self.rng
-        kind, name, value = [
+        pii_makers: list[Callable[[], tuple[str, str, str]]] = [
             lambda: (
                 "example-email",
                 "CONTACT",
@@ -292,5 +293,6 @@ class Decoys:
                 "REPO",
                 f"git@github.com:acme/{rng.choice(['billing', 'infra', 'web'])}.git",
             ),
-        ][n % 11]()
+        ]
+        kind, name, value = pii_makers[n % len(pii_makers)]()
         return Plant(name, value, (Item("pii", kind, value, True),))
