@@ -251,10 +251,12 @@ def place(doc: Doc, fmt: str, plant: Plant, indent: str = "") -> None:
 
 def fill(doc: Doc, rng: random.Random, pool: list[str], low: int = 1, high: int = 3) -> None:
     """A few ordinary lines between plants, so most of a file is what files hold; a
-    setting appears once per file (comments and blank lines may repeat)."""
+    setting appears once per file, a comment at most twice."""
     comment = ("#", "//", ";", "--", "<!--")
     fresh = [
-        ln for ln in pool if ln not in doc.lines or not ln.strip() or ln.strip().startswith(comment)
+        ln
+        for ln in pool
+        if ln not in doc.lines or (ln.strip().startswith(comment) and doc.lines.count(ln) < 2)
     ]
     for line in rng.sample(fresh, min(len(fresh), rng.randint(low, high))):
         doc.add(line)
