@@ -15,7 +15,7 @@ deleted) and Steward's `--history` runs beside `gitleaks git`; matches then also
 the commit. Aims (issue 15): secrets recall >= 95% at precision >= 95%; hosts,
 addresses and personal data each >= 90% at >= 90%.
 
-    python bench/scan_accuracy.py [--seed 0] [--history] [--keep DIR] [--details]
+    python bench/scan_accuracy.py [--seed 0] [--history] [--keep DIR] [--details] [--show TYPE]
 """
 
 from __future__ import annotations
@@ -36,10 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.scan.corpus import CORPUS_OPTIONS, Label, build_corpus, build_corpus_repo
 from tests.scan.scoring import (
     Hit,
+    decoys_reported,
     false_alarms,
     from_detect_secrets,
     from_findings,
     from_gitleaks,
+    missed,
     misses,
     score,
 )
@@ -130,6 +132,26 @@ def print_details(
         print(f"  {n:4}  {kind:<14} {what}")
 
 
+def print_examples(
+    root: Path, labels: Sequence[Label], hits: list[Hit], shown: str, by_commit: bool
+) -> None:
+    """Steward's misses and false positives of one label type, with the lines (the
+    corpus' values are generated fakes, safe to print)."""
+    for title, chosen in (
+        ("missed", missed(labels, hits, by_commit=by_commit)),
+        ("reported decoys", decoys_reported(labels, hits, by_commit=by_commit)),
+    ):
+        rows = [lb for lb in chosen if lb.type == shown]
+        print(f"\nsteward, {title} of type {shown}: {len(rows)}")
+        for label in rows[:15]:
+            data = (root / label.path).read_bytes() if (root / label.path).exists() else b""
+            lines = data.decode("utf-8", "replace").split("\n")
+            text = (
+                lines[label.line - 1].strip() if label.line <= len(lines) else "(in history only)"
+            )
+            print(f"  {label.path}:{label.line}  {text[:140]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -143,6 +165,7 @@ def main() -> None:
     parser.add_argument(
         "--top", type=int, default=40, help="rows of misses/false positives to print"
     )
+    parser.add_argument("--show", metavar="TYPE", help="Steward's misses/false positives of a type")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -178,6 +201,8 @@ def main() -> None:
         for name, hits in results.items():
             if args.details or name == "steward":
                 print_details(name, labels, hits, args.history, args.top)
+        if args.show:
+            print_examples(root, labels, results["steward"], args.show, args.history)
 
 
 if __name__ == "__main__":
