@@ -214,16 +214,28 @@ def _frontend(c: Corpus) -> None:
         m.package_lock(c.doc(f"frontend/{name}/package-lock.json"), c.rng, name, integrity)
 
 
-def _ci(c: Corpus, pool: list[Plant]) -> None:
-    """Workflows reading `${{ secrets.X }}`, one with a value pasted in; Helm templates."""
-    for name in ["ci", "deploy", "release"]:
-        plants = [c.planter.reference_decoy("actions") for _ in range(3)]
+WORKFLOWS = ("ci", "deploy", "release")
+CHARTS = ("billing", "gateway", "search")
+
+
+def _references(c: Corpus) -> dict[str, list[Plant]]:
+    """The deploy-time references the workflows and Helm templates will hold, drawn
+    before the pool so the pool's decoys make up the rest."""
+    refs = {name: [c.planter.reference_decoy("actions") for _ in range(3)] for name in WORKFLOWS}
+    for chart in CHARTS:
+        refs[chart] = [c.planter.reference_decoy(style) for style in ("helm", "helm-b64")]
+    return refs
+
+
+def _ci(c: Corpus, pool: list[Plant], refs: dict[str, list[Plant]]) -> None:
+    """Workflows reading `${{ secrets.X }}`, two with a value pasted in; Helm templates."""
+    for name in WORKFLOWS:
+        plants = list(refs[name])
         if name != "ci":
             plants.insert(1, _take(pool, "yaml", kind="secret"))
         m.workflow(c.doc(f".github/workflows/{name}.yml"), c.rng, plants)
-    for service in ["billing", "gateway", "search"]:
-        decoys = [c.planter.reference_decoy(style) for style in ("helm", "helm-b64")]
-        m.helm_template(c.doc(f"charts/{service}/templates/deployment.yaml"), decoys)
+    for chart in CHARTS:
+        m.helm_template(c.doc(f"charts/{chart}/templates/deployment.yaml"), refs[chart])
 
 
 def _legacy(c: Corpus, pool: list[Plant]) -> None:
@@ -238,19 +250,19 @@ def _legacy(c: Corpus, pool: list[Plant]) -> None:
 def _fixtures(c: Corpus) -> None:
     """CSV fixtures of personal data, one value per row, with look-alikes among them."""
     tables = {
-        "customers": ("email", [0, 1, 2]),
-        "contacts": ("phone", [7, 8]),
-        "payments": ("payment-card", [3, 4]),
-        "payouts": ("iban", [5]),
-        "employees": ("us-ssn", [6]),
+        "customers": ("email", "email", [0, 1, 2]),
+        "contacts": ("phone", "phone", [7, 8]),
+        "payments": ("payment-card", "card_number", [3, 4]),
+        "payouts": ("iban", "iban", [5]),
+        "employees": ("us-ssn", "national_id", [6]),
     }
-    for table, (pii_type, decoy_kinds) in tables.items():
+    for table, (pii_type, column, decoy_kinds) in tables.items():
         plants = [c.planter.personal(pii_type) for _ in range(8)]
         if table == "employees":
             plants += [c.planter.personal(rng_type) for rng_type in ("uk-nino", "es-dni") * 2]
         plants += [c.planter.pii_decoy(k) for k in decoy_kinds * 4][:8]
         c.rng.shuffle(plants)
-        t.write_csv(c.doc(f"data/fixtures/{table}.csv"), c.rng, plants, table)
+        t.write_csv(c.doc(f"data/fixtures/{table}.csv"), c.rng, plants, column)
 
 
 def _take(pool: list[Plant], fmt: str, kind: str | None = None) -> Plant:
@@ -268,16 +280,19 @@ def _bare_server(plant: Plant) -> Plant:
     return Plant(plant.name, bare, (replace(plant.items[0], value=bare),))
 
 
-def _general_pool(c: Corpus) -> list[Plant]:
+def _general_pool(c: Corpus, pending: list[Plant]) -> list[Plant]:
     """Every plant that any config or source file can hold, up to the targets: secrets of
-    each type, then hosts, addresses and personal data, then as many decoys."""
+    each type, then hosts, addresses and personal data, then as many decoys.
+    `pending` are plants drawn already for files written later; they count too.
+    """
     planter = c.planter
     pool: list[Plant] = []
     for secret_type in secret_types():
         if secret_type not in TEMPLATE_ONLY:
             pool += [planter.secret(secret_type) for _ in range(how_many(secret_type))]
     placed = _counts(
-        [item for d in c.docs for item in _doc_items(d)] + [i for p in pool for i in p.items]
+        [item for d in c.docs for item in _doc_items(d)]
+        + [i for p in pool + pending for i in p.items]
     )
     pool += [
         planter.host() for _ in range(TARGETS["internal-host"] - placed[("internal-host", False)])
@@ -292,13 +307,10 @@ def _general_pool(c: Corpus) -> list[Plant]:
     ]
     pool += [planter.pem_decoy(i) for i in range(20)]
     placed = _counts(
-        [item for d in c.docs for item in _doc_items(d)] + [i for p in pool for i in p.items]
+        [item for d in c.docs for item in _doc_items(d)]
+        + [i for p in pool + pending for i in p.items]
     )
-    ci_decoys = 15  # the workflows' and Helm templates' references, written after the pool
-    pool += [
-        planter.secret_decoy(i)
-        for i in range(TARGETS["secret"] - placed[("secret", True)] - ci_decoys)
-    ]
+    pool += [planter.secret_decoy(i) for i in range(TARGETS["secret"] - placed[("secret", True)])]
     pool += [
         planter.host_decoy(i)
         for i in range(TARGETS["internal-host"] - placed[("internal-host", True)])
@@ -404,8 +416,9 @@ def build_corpus(root: Path, seed: int = 0) -> list[Label]:
     _xml_configs(c)
     _frontend(c)
     _fixtures(c)
-    pool = _general_pool(c)
-    _ci(c, pool)
+    refs = _references(c)
+    pool = _general_pool(c, [p for group in refs.values() for p in group])
+    _ci(c, pool, refs)
     _legacy(c, pool)
     for stack in ("prod", "staging"):
         plants = _draw(pool, "json", 6, "tfstate")

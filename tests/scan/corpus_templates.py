@@ -489,18 +489,15 @@ def write_notebook(doc: Doc, rng: random.Random, plants: list[Plant], service: s
     )
 
 
-def write_csv(doc: Doc, rng: random.Random, plants: list[Plant], service: str) -> None:
-    """A fixture table, one row per plant, the value in the column its type names."""
-    doc.add("id,value,field,plan,created_at")
+def write_csv(doc: Doc, rng: random.Random, plants: list[Plant], column: str) -> None:
+    """A fixture table, one row per plant, its value in the table's `column`."""
+    doc.add(f"id,{column},plan,country,created_at")
     for i, plant in enumerate(plants, 1):
         created = f"2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
-        field_name = plant.items[0].type
-        doc.put(
-            f'{1000 + i},"{plant.text}",{field_name},{rng.choice(["basic", "premium"])},{created}',
-            plant,
-        )
+        plan, country = rng.choice(["basic", "premium"]), rng.choice(["US", "GB", "DE", "ES", "FR"])
+        doc.put(f'{1000 + i},"{plant.text}",{plan},{country},{created}', plant)
         if rng.random() < 0.3:
-            doc.add(f"{5000 + i},,none,basic,{created}")
+            doc.add(f"{5000 + i},,basic,{country},{created}")
 
 
 def write_deployment(doc: Doc, rng: random.Random, plants: list[Plant], service: str) -> None:
