@@ -220,7 +220,15 @@ class Decoys:
         text = value
         if style in (0, 1, 5) and rng.random() < 0.6:
             text = f"https://{value}/"
-        return Plant(name, text, (Item("internal-host", "public-or-example-host", value, True),))
+        kind = [
+            "public-host",
+            "example-host",
+            "file-name",
+            "java-package",
+            "well-known-name",
+            "public-host",
+        ][style]
+        return Plant(name, text, (Item("internal-host", kind, value, True),))
 
     def address_decoy(self, n: int) -> Plant:
         """An address that is public, documentation-only, loopback, or a version string."""
