@@ -238,6 +238,27 @@ def _ci(c: Corpus, pool: list[Plant], refs: dict[str, list[Plant]]) -> None:
         m.helm_template(c.doc(f"charts/{chart}/templates/deployment.yaml"), refs[chart])
 
 
+def _of_type(pool: list[Plant], secret_type: str) -> Plant:
+    """A positive of `secret_type` from the pool, removed."""
+    for i, plant in enumerate(pool):
+        item = plant.items[0]
+        if item.type == secret_type and not item.is_decoy:
+            return pool.pop(i)
+    raise LookupError(f"no {secret_type} left")
+
+
+def _dotfiles(c: Corpus, pool: list[Plant]) -> None:
+    """Credential files copied into the repository from someone's home directory or a CI
+    image: where tokens most often leak whole."""
+    home = "tools/dev-env/home"
+    m.npmrc(c.doc(f"{home}/.npmrc"), _of_type(pool, "npm-token"))
+    m.pypirc(c.doc(f"{home}/.pypirc"), _of_type(pool, "pypi-token"))
+    key_id, secret = _of_type(pool, "aws-access-key-id"), _of_type(pool, "aws-secret-access-key")
+    m.aws_credentials(c.doc(f"{home}/.aws/credentials"), key_id, secret)
+    m.git_credentials(c.doc(f"{home}/.git-credentials"), _of_type(pool, "github-pat"))
+    m.netrc(c.doc(f"{home}/.netrc"), _of_type(pool, "gitlab-pat"))
+
+
 def _legacy(c: Corpus, pool: list[Plant]) -> None:
     """A legacy Java service whose .properties files are Latin-1, as Java long wrote them:
     scanners that read only UTF-8 skip them."""
@@ -418,6 +439,7 @@ def build_corpus(root: Path, seed: int = 0) -> list[Label]:
     _fixtures(c)
     refs = _references(c)
     pool = _general_pool(c, [p for group in refs.values() for p in group])
+    _dotfiles(c, pool)
     _ci(c, pool, refs)
     _legacy(c, pool)
     for stack in ("prod", "staging"):
