@@ -119,7 +119,7 @@ def _general_pool(c: Corpus, pending: list[Plant]) -> list[Plant]:
         planter.personal(pii_types[i % len(pii_types)])
         for i in range(TARGETS["pii"] - placed[("pii", False)])
     ]
-    pool += [planter.pem_decoy(i) for i in range(20)]
+    pool += [planter.pem_decoy(i) for i in range(20)]  # certificates and public keys
     placed = _counts(
         [item for d in c.docs for item in _doc_items(d)]
         + [i for p in pool + pending for i in p.items]
@@ -149,7 +149,7 @@ TEMPLATE_ONLY = {
 
 
 def _doc_items(doc: Doc) -> list[Item]:
-    return [Item(p.kind, p.type, p.value, p.is_decoy) for p in doc.placed]  # type: ignore[arg-type]
+    return [Item(p.kind, p.type, p.value, p.is_decoy) for p in doc.placed]
 
 
 def _counts(items: list[Item]) -> dict[tuple[str, bool], int]:
@@ -209,6 +209,8 @@ def _services(c: Corpus, pool: list[Plant]) -> None:
 
 
 def _draw(pool: list[Plant], fmt: str, n: int, file_kind: str) -> list[Plant]:
+    """Up to `n` plants from the front of `pool` that a `file_kind` file in `fmt` syntax
+    can hold, removed from it."""
     drawn: list[Plant] = []
     for plant in list(pool):
         if len(drawn) == n:
@@ -276,7 +278,7 @@ def _commit(root: Path, message: str, when: int, paths: list[str]) -> str:
 
 def build_corpus_repo(root: Path, seed: int = 0) -> list[Label]:
     """The corpus committed over several commits, with secrets that were committed and
-    later deleted: a whole `.env.production` removed three commits after it was added,
+    later deleted: a whole `.env.production` deleted three commits after it was added,
     and lines appended to a config file and taken out again. Returns every label with
     the commit that added its line; the deleted ones are in history only."""
     labels = build_corpus(root, seed)
@@ -317,11 +319,11 @@ def build_corpus_repo(root: Path, seed: int = 0) -> list[Label]:
     commits.update(
         dict.fromkeys(batches[1], _commit(root, "import the monorepo (2/4)", 4, batches[1]))
     )
-    commits.update(
-        dict.fromkeys(batches[2], _commit(root, "import the monorepo (3/4)", 5, batches[2]))
-    )
     _git(root, "rm", "-q", "--", env.path)
-    _commit(root, "remove the cutover env file", 6, [])
+    _commit(root, "remove the cutover env file", 5, [])  # three commits after it came
+    commits.update(
+        dict.fromkeys(batches[2], _commit(root, "import the monorepo (3/4)", 6, batches[2]))
+    )
     (root / appended_to).write_bytes(original)
     commits.update(
         dict.fromkeys(

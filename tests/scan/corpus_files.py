@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape as xml_escape
 
+from steward.scan.models import Kind
 from tests.scan.corpus_model import Plant
 
 PEM_FORMATS = {"pem", "yaml", "json", "py", "env", "tf"}
@@ -60,7 +61,7 @@ class Placed:
     """Where one labelled value went: line number, and the value as the file spells it."""
 
     line: int
-    kind: str
+    kind: Kind
     type: str
     value: str
     is_decoy: bool

@@ -31,7 +31,7 @@ class Corpus:
 
     def labels(self) -> list[Label]:
         return [
-            Label(d.path, p.line, p.kind, p.type, p.value, p.is_decoy, opens=p.opens)  # type: ignore[arg-type]
+            Label(d.path, p.line, p.kind, p.type, p.value, p.is_decoy, opens=p.opens)
             for d in self.docs
             for p in d.placed
         ]
