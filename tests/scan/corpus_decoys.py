@@ -151,6 +151,17 @@ class Decoys:
         kind, name, value = makers[n % len(makers)]()
         return Plant(name, value, (Item("secret", kind, value, True),))
 
+    def integrity_decoy(self) -> Plant:
+        """An npm lock file's `integrity` hash."""
+        value = v.npm_integrity(self.rng)
+        return Plant("integrity", value, (Item("secret", "npm-integrity", value, True),))
+
+    def example_email_decoy(self) -> Plant:
+        """An address at a domain reserved for examples."""
+        rng = self.rng
+        value = rng.choice(people.FIRST) + "@" + rng.choice(["example.com", "example.org"])
+        return Plant("CONTACT", value, (Item("pii", "example-email", value, True),))
+
     def reference_decoy(self, style: str) -> Plant:
         """A value filled in at deploy time: a Helm value, a GitHub Actions secret, or an
         environment variable `envsubst` replaces."""

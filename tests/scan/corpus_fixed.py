@@ -53,6 +53,7 @@ def kubernetes_secrets(c: Corpus) -> None:
 
 
 def docker_configs(c: Corpus) -> None:
+    """Docker `config.json` files with registry logins (`auth` is base64 of user:password)."""
     rng = c.rng
     auths = []
     for registry in ["https://index.docker.io/v1/", "ghcr.io", "registry.gitlab.com", "quay.io"]:
@@ -65,6 +66,8 @@ def docker_configs(c: Corpus) -> None:
 
 
 def kubeconfigs(c: Corpus) -> None:
+    """Kubeconfigs: a private cluster address, certificates (public), a client key and a
+    token (a service-account JWT or a bootstrap token)."""
     rng = c.rng
     for i, cluster in enumerate(["prod-eu", "prod-us", "staging", "data"]):
         server = bare_server(c.planter.host() if i % 2 else c.planter.address())
@@ -86,6 +89,7 @@ def kubeconfigs(c: Corpus) -> None:
 
 
 def service_accounts(c: Corpus) -> None:
+    """GCP service-account key files; their `client_email` is a machine's, not a person's."""
     rng = c.rng
     for project in ["acme-analytics", "acme-billing-prod", "acme-ml", "acme-ci"]:
         key_text = keys.pkcs8_pem(rng)
@@ -100,6 +104,7 @@ def service_accounts(c: Corpus) -> None:
 
 
 def xml_configs(c: Corpus) -> None:
+    """Passwords in XML: Maven `<password>` elements, log4j's and Tomcat's attributes."""
     passwords = [v.password(c.rng) for _ in range(how_many("xml-password"))]
     xml = [
         Plant(f"repo-{i}", pw, (Item("secret", "xml-password", pw),))
@@ -115,9 +120,9 @@ def frontend(c: Corpus) -> None:
     """npm packages: an author (a person, or an example address) and lock files whose
     integrity hashes are high-entropy and harmless."""
     for i, name in enumerate(["web", "admin-ui", "sdk"]):
-        author = c.planter.personal("email") if i % 2 == 0 else c.planter.pii_decoy(0)
+        author = c.planter.personal("email") if i % 2 == 0 else c.planter.example_email_decoy()
         m.package_json(c.doc(f"frontend/{name}/package.json"), c.rng, name, author)
-        integrity = [c.planter.secret_decoy(13) for _ in range(6)]
+        integrity = [c.planter.integrity_decoy() for _ in range(6)]
         m.package_lock(c.doc(f"frontend/{name}/package-lock.json"), c.rng, name, integrity)
 
 
