@@ -144,7 +144,7 @@ def ci(c: Corpus, pool: list[Plant], refs: dict[str, list[Plant]]) -> None:
     for name in WORKFLOWS:
         plants = list(refs[name])
         if name != "ci":
-            plants.insert(1, take(pool, "yaml", kind="secret"))
+            plants.insert(1, take(pool, "yaml", "secret", positive=True))
         m.workflow(c.doc(f".github/workflows/{name}.yml"), c.rng, plants)
     for chart in CHARTS:
         m.helm_template(c.doc(f"charts/{chart}/templates/deployment.yaml"), refs[chart])
@@ -175,7 +175,7 @@ def legacy(c: Corpus, pool: list[Plant]) -> None:
     """A legacy Java service whose .properties files are Latin-1, as Java long wrote them:
     scanners that read only UTF-8 skip them."""
     for name in ("application.properties", "messages_fr.properties"):
-        plants = [take(pool, "properties", kind="secret") for _ in range(3)]
+        plants = [take(pool, "properties", "secret", positive=i < 2) for i in range(3)]
         document = c.doc(f"legacy/erp-bridge/src/main/resources/{name}", "latin-1")
         t.write_properties(document, c.rng, plants, "erp-bridge")
 
@@ -198,10 +198,12 @@ def fixtures(c: Corpus) -> None:
         t.write_csv(c.doc(f"data/fixtures/{table}.csv"), c.rng, plants, column)
 
 
-def take(pool: list[Plant], fmt: str, kind: str | None = None) -> Plant:
-    """The first plant in `pool` a file of `fmt` can hold (of `kind`, if given), removed."""
+def take(pool: list[Plant], fmt: str, kind: str, *, positive: bool = False) -> Plant:
+    """The first plant of `kind` (a positive one, if asked) in `pool` that a file of `fmt`
+    can hold, removed."""
     for i, plant in enumerate(pool):
-        if fits(fmt, plant) and (kind is None or plant.items[0].kind == kind):
+        item = plant.items[0]
+        if fits(fmt, plant) and item.kind == kind and not (positive and item.is_decoy):
             return pool.pop(i)
     raise LookupError(f"nothing left for {fmt}")
 
