@@ -15,7 +15,7 @@ deleted) and Steward's `--history` runs beside `gitleaks git`; matches then also
 the commit. Aims (issue 15): secrets recall >= 95% at precision >= 95%; hosts,
 addresses and personal data each >= 90% at >= 90%.
 
-    python bench/scan_accuracy.py [--seed 0] [--history] [--keep DIR] [--details]
+    python bench/scan_accuracy.py [--seed 0] [--history] [--keep DIR] [--details] [--show TYPE]
 """
 
 from __future__ import annotations
@@ -36,10 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.scan.corpus import CORPUS_OPTIONS, Label, build_corpus, build_corpus_repo
 from tests.scan.scoring import (
     Hit,
+    decoys_reported,
     false_alarms,
     from_detect_secrets,
     from_findings,
     from_gitleaks,
+    missed,
     misses,
     score,
 )
@@ -61,11 +63,12 @@ def run_steward(root: Path, history: bool) -> list[Hit]:
     return from_findings(findings)
 
 
-def run_gitleaks(root: Path, history: bool) -> list[Hit]:
+def run_gitleaks(root: Path, history: bool) -> list[Hit] | None:
     """gitleaks' default rules; it deletes its report file when it finds nothing."""
     gitleaks = shutil.which("gitleaks")
     if gitleaks is None:
-        raise FileNotFoundError("gitleaks not on PATH: pip install 'data-steward[bench]'")
+        print("\ngitleaks: not on PATH (pip install 'data-steward[bench]'), skipped")
+        return None
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "gitleaks.json"
         mode = ["git", str(root)] if history else ["dir", str(root)]
@@ -78,10 +81,12 @@ def run_gitleaks(root: Path, history: bool) -> list[Hit]:
 def run_detect_secrets(root: Path, history: bool) -> list[Hit] | None:
     """detect-secrets scans the working tree only (no history mode)."""
     if history:
+        print("\ndetect-secrets: no history mode, skipped")
         return None
     tool = shutil.which("detect-secrets")
     if tool is None:
-        raise FileNotFoundError("detect-secrets not on PATH: pip install 'data-steward[bench]'")
+        print("\ndetect-secrets: not on PATH (pip install 'data-steward[bench]'), skipped")
+        return None
     result = subprocess.run(
         [tool, "scan", "--all-files", "--no-verify"],
         cwd=root,
@@ -130,6 +135,26 @@ def print_details(
         print(f"  {n:4}  {kind:<14} {what}")
 
 
+def print_examples(
+    root: Path, labels: Sequence[Label], hits: list[Hit], shown: str, by_commit: bool
+) -> None:
+    """Steward's misses and false positives of one label type, with the lines (the
+    corpus' values are generated fakes, safe to print)."""
+    for title, chosen in (
+        ("missed", missed(labels, hits, by_commit=by_commit)),
+        ("reported decoys", decoys_reported(labels, hits, by_commit=by_commit)),
+    ):
+        rows = [lb for lb in chosen if lb.type == shown]
+        print(f"\nsteward, {title} of type {shown}: {len(rows)}")
+        for label in rows[:15]:
+            data = (root / label.path).read_bytes() if (root / label.path).exists() else b""
+            lines = data.decode("utf-8", "replace").split("\n")
+            text = (
+                lines[label.line - 1].strip() if label.line <= len(lines) else "(in history only)"
+            )
+            print(f"  {label.path}:{label.line}  {text[:140]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -143,6 +168,7 @@ def main() -> None:
     parser.add_argument(
         "--top", type=int, default=40, help="rows of misses/false positives to print"
     )
+    parser.add_argument("--show", metavar="TYPE", help="Steward's misses/false positives of a type")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -171,13 +197,14 @@ def main() -> None:
             started = time.perf_counter()
             hits = tool(root, args.history)
             if hits is None:
-                print(f"\n{name}: no history mode, skipped")
                 continue
             results[name] = hits
             print_scores(name, labels, hits, time.perf_counter() - started, args.history)
         for name, hits in results.items():
             if args.details or name == "steward":
                 print_details(name, labels, hits, args.history, args.top)
+        if args.show:
+            print_examples(root, labels, results["steward"], args.show, args.history)
 
 
 if __name__ == "__main__":

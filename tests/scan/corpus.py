@@ -13,26 +13,28 @@ added and deleted later, for `--history`.
 
 from __future__ import annotations
 
-import random
 import subprocess
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from steward.scan.models import Kind, ScanOptions
-from tests.scan import corpus_keys as keys
+from tests.scan import corpus_fixed as fixed
 from tests.scan import corpus_manifests as m
 from tests.scan import corpus_people as people
 from tests.scan import corpus_templates as t
 from tests.scan import corpus_values as v
 from tests.scan.corpus_files import Doc, fits
-from tests.scan.corpus_model import Item, Plant
+from tests.scan.corpus_fixed import Corpus
+from tests.scan.corpus_model import Item, Label, Plant
 from tests.scan.corpus_ordinary import ordinary_files
-from tests.scan.corpus_plants import Planter, how_many, secret_types
+from tests.scan.corpus_plants import how_many, secret_types
+
+__all__ = ["CORPUS_OPTIONS", "TARGETS", "Label", "build_corpus", "build_corpus_repo"]
 
 CORPUS_OPTIONS = ScanOptions(
     internal_domains=(v.INTERNAL_DOMAIN,), allowed_email_domains=(v.ALLOWED_EMAIL_DOMAIN,)
 )
-TARGETS: dict[str, int] = {"secret": 384, "internal-host": 123, "private-ip": 91, "pii": 110}
+TARGETS: dict[Kind, int] = {"secret": 384, "internal-host": 123, "private-ip": 91, "pii": 110}
 SERVICES = [
     "billing",
     "checkout",
@@ -92,192 +94,19 @@ OPTIONAL = {
 EXTRAS = ["ini", "properties", "tf", "xml", "json", "log", "sql", "http", "ipynb"]
 
 
-@dataclass(frozen=True)
-class Label:
-    """One planted value: where it is (path relative to the corpus root, 1-based line
-    where the value starts), what it is, and whether it is a near miss a scanner must not
-    report. `opens` is the line where the syntax holding the value opens, when that is
-    an earlier line (a YAML `key: |` block, a heredoc); a finding there counts too."""
-
-    path: str
-    line: int
-    kind: Kind
-    type: str
-    value: str
-    is_decoy: bool = False
-    commit: str | None = None
-    opens: int = 0
-
-
-class Corpus:
-    """The monorepo being written: its documents, and the pool of plants still to place."""
-
-    def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
-        self.planter = Planter(self.rng)
-        self.docs: list[Doc] = []
-
-    def doc(self, path: str, encoding: str = "utf-8") -> Doc:
-        document = Doc(path, encoding)
-        self.docs.append(document)
-        return document
-
-    def labels(self) -> list[Label]:
-        return [
-            Label(d.path, p.line, p.kind, p.type, p.value, p.is_decoy, opens=p.opens)  # type: ignore[arg-type]
-            for d in self.docs
-            for p in d.placed
-        ]
-
-
-def _kubernetes_secrets(c: Corpus) -> None:
-    """Secret manifests: base64 credentials under `data`, references under `stringData`."""
-    rng = c.rng
-    data = []
-    names = ["db-password", "api-token", "client-secret", "password", "redis-password"]
-    for name in names[: how_many("kubernetes-secret-data")]:
-        encoded = v.b64(v.password(rng).encode())
-        data.append(Plant(name, encoded, (Item("secret", "kubernetes-secret-data", encoded),)))
-    for i, service in enumerate(["billing", "identity", "ledger"]):
-        decoys = [c.planter.reference_decoy(style) for style in ("envsubst", "helm")]
-        m.kubernetes_secret(
-            c.doc(f"infra/k8s/{service}/secret.yaml"), rng, data[i * 2 : i * 2 + 2], decoys, service
-        )
-
-
-def _docker_configs(c: Corpus) -> None:
-    rng = c.rng
-    auths = []
-    for registry in ["https://index.docker.io/v1/", "ghcr.io", "registry.gitlab.com", "quay.io"]:
-        auth = v.b64(
-            f"{rng.choice(['acmebot', 'deploy', 'ci-pusher'])}:{v.url_password(rng)}".encode()
-        )
-        auths.append(Plant(registry, auth, (Item("secret", "docker-config-auth", auth),)))
-    m.docker_config(c.doc("deploy/docker/config.json"), rng, auths[:2])
-    m.docker_config(c.doc("tools/ci/.docker/config.json"), rng, auths[2:])
-
-
-def _kubeconfigs(c: Corpus) -> None:
-    rng = c.rng
-    for i, cluster in enumerate(["prod-eu", "prod-us", "staging", "data"]):
-        server = _bare_server(c.planter.host() if i % 2 else c.planter.address())
-        certs = []
-        for name in ("ca", "client"):
-            encoded = v.b64((keys.certificate_pem(rng, f"{cluster}-{name}") + "\n").encode())
-            certs.append(Plant(name, encoded, (Item("secret", "certificate", encoded, True),)))
-        key_data = v.b64((keys.ec_pem(rng) + "\n").encode())
-        key = Plant("key", key_data, (Item("secret", "kubeconfig-client-key-data", key_data),))
-        if i % 2:
-            token_text = keys.jwt(rng, "kubernetes/serviceaccount")
-        else:
-            token_text = (
-                f"{v.chars(rng, v.LOWER + v.DIGITS, 6)}.{v.chars(rng, v.LOWER + v.DIGITS, 16)}"
-            )
-        token = Plant("token", token_text, (Item("secret", "kubeconfig-token", token_text),))
-        path = f"deploy/kubeconfig-{cluster}.yaml" if i < 3 else "ops/.kube/config"
-        m.kubeconfig(c.doc(path), cluster, server, (certs[0], certs[1]), key, token)
-
-
-def _service_accounts(c: Corpus) -> None:
-    rng = c.rng
-    for project in ["acme-analytics", "acme-billing-prod", "acme-ml", "acme-ci"]:
-        key_text = keys.pkcs8_pem(rng)
-        key = Plant("private_key", key_text, (Item("secret", "gcp-service-account-key", key_text),))
-        address = (
-            f"{rng.choice(['etl', 'deployer', 'bq-reader'])}@{project}.iam.gserviceaccount.com"
-        )
-        email = Plant(
-            "client_email", address, (Item("pii", "service-account-email", address, True),)
-        )
-        m.service_account(c.doc(f"secrets/gcp/{project}.json"), rng, project, key, email)
-
-
-def _xml_configs(c: Corpus) -> None:
-    passwords = [v.password(c.rng) for _ in range(how_many("xml-password"))]
-    xml = [
-        Plant(f"repo-{i}", pw, (Item("secret", "xml-password", pw),))
-        for i, pw in enumerate(passwords)
-    ]
-    m.maven_settings(c.doc("build/maven/settings.xml"), xml[:2])
-    smtp = _bare_server(c.planter.host())
-    m.log4j(c.doc("services/ledger/src/main/resources/log4j2.xml"), smtp, xml[2])
-    m.tomcat_server(c.doc("legacy/erp-bridge/conf/server.xml"), xml[3:])
-
-
-def _frontend(c: Corpus) -> None:
-    """npm packages: an author (a person, or an example address) and lock files whose
-    integrity hashes are high-entropy and harmless."""
-    for i, name in enumerate(["web", "admin-ui", "sdk"]):
-        author = c.planter.personal("email") if i % 2 == 0 else c.planter.pii_decoy(0)
-        m.package_json(c.doc(f"frontend/{name}/package.json"), c.rng, name, author)
-        integrity = [c.planter.secret_decoy(13) for _ in range(6)]
-        m.package_lock(c.doc(f"frontend/{name}/package-lock.json"), c.rng, name, integrity)
-
-
-def _ci(c: Corpus, pool: list[Plant]) -> None:
-    """Workflows reading `${{ secrets.X }}`, one with a value pasted in; Helm templates."""
-    for name in ["ci", "deploy", "release"]:
-        plants = [c.planter.reference_decoy("actions") for _ in range(3)]
-        if name != "ci":
-            plants.insert(1, _take(pool, "yaml", kind="secret"))
-        m.workflow(c.doc(f".github/workflows/{name}.yml"), c.rng, plants)
-    for service in ["billing", "gateway", "search"]:
-        decoys = [c.planter.reference_decoy(style) for style in ("helm", "helm-b64")]
-        m.helm_template(c.doc(f"charts/{service}/templates/deployment.yaml"), decoys)
-
-
-def _legacy(c: Corpus, pool: list[Plant]) -> None:
-    """A legacy Java service whose .properties files are Latin-1, as Java long wrote them:
-    scanners that read only UTF-8 skip them."""
-    for name in ("application.properties", "messages_fr.properties"):
-        plants = [_take(pool, "properties", kind="secret") for _ in range(3)]
-        document = c.doc(f"legacy/erp-bridge/src/main/resources/{name}", "latin-1")
-        t.write_properties(document, c.rng, plants, "erp-bridge")
-
-
-def _fixtures(c: Corpus) -> None:
-    """CSV fixtures of personal data, one value per row, with look-alikes among them."""
-    tables = {
-        "customers": ("email", [0, 1, 2]),
-        "contacts": ("phone", [7, 8]),
-        "payments": ("payment-card", [3, 4]),
-        "payouts": ("iban", [5]),
-        "employees": ("us-ssn", [6]),
-    }
-    for table, (pii_type, decoy_kinds) in tables.items():
-        plants = [c.planter.personal(pii_type) for _ in range(8)]
-        if table == "employees":
-            plants += [c.planter.personal(rng_type) for rng_type in ("uk-nino", "es-dni") * 2]
-        plants += [c.planter.pii_decoy(k) for k in decoy_kinds * 4][:8]
-        c.rng.shuffle(plants)
-        t.write_csv(c.doc(f"data/fixtures/{table}.csv"), c.rng, plants, table)
-
-
-def _take(pool: list[Plant], fmt: str, kind: str | None = None) -> Plant:
-    """The first plant in `pool` a file of `fmt` can hold (of `kind`, if given), removed."""
-    for i, plant in enumerate(pool):
-        if fits(fmt, plant) and (kind is None or plant.items[0].kind == kind):
-            return pool.pop(i)
-    raise LookupError(f"nothing left for {fmt}")
-
-
-def _bare_server(plant: Plant) -> Plant:
-    """A host or address plant as a bare server name (no scheme, port or path)."""
-    value = plant.items[0].value
-    bare = value.split("/")[0].rsplit(":", 1)[0] if value.count(":") == 1 or "/" in value else value
-    return Plant(plant.name, bare, (replace(plant.items[0], value=bare),))
-
-
-def _general_pool(c: Corpus) -> list[Plant]:
+def _general_pool(c: Corpus, pending: list[Plant]) -> list[Plant]:
     """Every plant that any config or source file can hold, up to the targets: secrets of
-    each type, then hosts, addresses and personal data, then as many decoys."""
+    each type, then hosts, addresses and personal data, then as many decoys.
+    `pending` are plants drawn already for files written later; they count too.
+    """
     planter = c.planter
     pool: list[Plant] = []
     for secret_type in secret_types():
         if secret_type not in TEMPLATE_ONLY:
             pool += [planter.secret(secret_type) for _ in range(how_many(secret_type))]
     placed = _counts(
-        [item for d in c.docs for item in _doc_items(d)] + [i for p in pool for i in p.items]
+        [item for d in c.docs for item in _doc_items(d)]
+        + [i for p in pool + pending for i in p.items]
     )
     pool += [
         planter.host() for _ in range(TARGETS["internal-host"] - placed[("internal-host", False)])
@@ -290,15 +119,12 @@ def _general_pool(c: Corpus) -> list[Plant]:
         planter.personal(pii_types[i % len(pii_types)])
         for i in range(TARGETS["pii"] - placed[("pii", False)])
     ]
-    pool += [planter.pem_decoy(i) for i in range(20)]
+    pool += [planter.pem_decoy(i) for i in range(20)]  # certificates and public keys
     placed = _counts(
-        [item for d in c.docs for item in _doc_items(d)] + [i for p in pool for i in p.items]
+        [item for d in c.docs for item in _doc_items(d)]
+        + [i for p in pool + pending for i in p.items]
     )
-    ci_decoys = 15  # the workflows' and Helm templates' references, written after the pool
-    pool += [
-        planter.secret_decoy(i)
-        for i in range(TARGETS["secret"] - placed[("secret", True)] - ci_decoys)
-    ]
+    pool += [planter.secret_decoy(i) for i in range(TARGETS["secret"] - placed[("secret", True)])]
     pool += [
         planter.host_decoy(i)
         for i in range(TARGETS["internal-host"] - placed[("internal-host", True)])
@@ -323,11 +149,13 @@ TEMPLATE_ONLY = {
 
 
 def _doc_items(doc: Doc) -> list[Item]:
-    return [Item(p.kind, p.type, p.value, p.is_decoy) for p in doc.placed]  # type: ignore[arg-type]
+    return [Item(p.kind, p.type, p.value, p.is_decoy) for p in doc.placed]
 
 
 def _counts(items: list[Item]) -> dict[tuple[str, bool], int]:
-    counts = {(kind, decoy): 0 for kind in TARGETS for decoy in (False, True)}
+    counts: dict[tuple[str, bool], int] = {
+        (kind, decoy): 0 for kind in TARGETS for decoy in (False, True)
+    }
     for item in items:
         counts[(item.kind, item.is_decoy)] += 1
     return counts
@@ -381,6 +209,8 @@ def _services(c: Corpus, pool: list[Plant]) -> None:
 
 
 def _draw(pool: list[Plant], fmt: str, n: int, file_kind: str) -> list[Plant]:
+    """Up to `n` plants from the front of `pool` that a `file_kind` file in `fmt` syntax
+    can hold, removed from it."""
     drawn: list[Plant] = []
     for plant in list(pool):
         if len(drawn) == n:
@@ -395,16 +225,18 @@ def build_corpus(root: Path, seed: int = 0) -> list[Label]:
     """Write the labelled monorepo under `root` and return its labels (paths relative to
     `root`); the same seed writes the same files."""
     c = Corpus(seed)
-    _kubernetes_secrets(c)
-    _docker_configs(c)
-    _kubeconfigs(c)
-    _service_accounts(c)
-    _xml_configs(c)
-    _frontend(c)
-    _fixtures(c)
-    pool = _general_pool(c)
-    _ci(c, pool)
-    _legacy(c, pool)
+    fixed.kubernetes_secrets(c)
+    fixed.docker_configs(c)
+    fixed.kubeconfigs(c)
+    fixed.service_accounts(c)
+    fixed.xml_configs(c)
+    fixed.frontend(c)
+    fixed.fixtures(c)
+    refs = fixed.references(c)
+    pool = _general_pool(c, [p for group in refs.values() for p in group])
+    fixed.dotfiles(c, pool)
+    fixed.ci(c, pool, refs)
+    fixed.legacy(c, pool)
     for stack in ("prod", "staging"):
         plants = _draw(pool, "json", 6, "tfstate")
         m.terraform_state(c.doc(f"infra/terraform/{stack}/terraform.tfstate"), c.rng, plants, stack)
@@ -446,7 +278,7 @@ def _commit(root: Path, message: str, when: int, paths: list[str]) -> str:
 
 def build_corpus_repo(root: Path, seed: int = 0) -> list[Label]:
     """The corpus committed over several commits, with secrets that were committed and
-    later deleted: a whole `.env.production` removed three commits after it was added,
+    later deleted: a whole `.env.production` deleted three commits after it was added,
     and lines appended to a config file and taken out again. Returns every label with
     the commit that added its line; the deleted ones are in history only."""
     labels = build_corpus(root, seed)
@@ -487,11 +319,11 @@ def build_corpus_repo(root: Path, seed: int = 0) -> list[Label]:
     commits.update(
         dict.fromkeys(batches[1], _commit(root, "import the monorepo (2/4)", 4, batches[1]))
     )
-    commits.update(
-        dict.fromkeys(batches[2], _commit(root, "import the monorepo (3/4)", 5, batches[2]))
-    )
     _git(root, "rm", "-q", "--", env.path)
-    _commit(root, "remove the cutover env file", 6, [])
+    _commit(root, "remove the cutover env file", 5, [])  # three commits after it came
+    commits.update(
+        dict.fromkeys(batches[2], _commit(root, "import the monorepo (3/4)", 6, batches[2]))
+    )
     (root / appended_to).write_bytes(original)
     commits.update(
         dict.fromkeys(

@@ -151,6 +151,17 @@ class Decoys:
         kind, name, value = makers[n % len(makers)]()
         return Plant(name, value, (Item("secret", kind, value, True),))
 
+    def integrity_decoy(self) -> Plant:
+        """An npm lock file's `integrity` hash."""
+        value = v.npm_integrity(self.rng)
+        return Plant("integrity", value, (Item("secret", "npm-integrity", value, True),))
+
+    def example_email_decoy(self) -> Plant:
+        """An address at a domain reserved for examples."""
+        rng = self.rng
+        value = rng.choice(people.FIRST) + "@" + rng.choice(["example.com", "example.org"])
+        return Plant("CONTACT", value, (Item("pii", "example-email", value, True),))
+
     def reference_decoy(self, style: str) -> Plant:
         """A value filled in at deploy time: a Helm value, a GitHub Actions secret, or an
         environment variable `envsubst` replaces."""
@@ -220,19 +231,28 @@ class Decoys:
         text = value
         if style in (0, 1, 5) and rng.random() < 0.6:
             text = f"https://{value}/"
-        return Plant(name, text, (Item("internal-host", "public-or-example-host", value, True),))
+        kind = [
+            "public-host",
+            "example-host",
+            "file-name",
+            "java-package",
+            "well-known-name",
+            "public-host",
+        ][style]
+        return Plant(name, text, (Item("internal-host", kind, value, True),))
 
     def address_decoy(self, n: int) -> Plant:
         """An address that is public, documentation-only, loopback, or a version string."""
         rng = self.rng
-        kind, value = [
+        makers: list[Callable[[], tuple[str, str]]] = [
             lambda: ("documentation-ip", v.documentation_ip(rng)),
             lambda: ("public-neighbour-ip", v.public_neighbour_ip(rng)),
             lambda: ("version-string", v.version_string(rng)),
             lambda: ("loopback-or-any", rng.choice(["127.0.0.1", "0.0.0.0", "::1", "127.0.0.53"])),
             lambda: ("documentation-ip", v.documentation_ip(rng)),
             lambda: ("public-neighbour-ip", v.public_neighbour_ip(rng)),
-        ][n % 6]()
+        ]
+        kind, value = makers[n % len(makers)]()
         names = {"version-string": ("APP_VERSION", "DRIVER_VERSION", "FIRMWARE")}.get(
             kind, ("BIND_ADDRESS", "UPSTREAM_DNS", "EXAMPLE_PEER", "EGRESS_IP")
         )
@@ -241,7 +261,7 @@ class Decoys:
     def pii_decoy(self, n: int) -> Plant:
         """Something shaped like personal data that is not: example addresses, test cards..."""
         rng = self.rng
-        kind, name, value = [
+        pii_makers: list[Callable[[], tuple[str, str, str]]] = [
             lambda: (
                 "example-email",
                 "CONTACT",
@@ -292,5 +312,6 @@ class Decoys:
                 "REPO",
                 f"git@github.com:acme/{rng.choice(['billing', 'infra', 'web'])}.git",
             ),
-        ][n % 11]()
+        ]
+        kind, name, value = pii_makers[n % len(pii_makers)]()
         return Plant(name, value, (Item("pii", kind, value, True),))

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape as xml_escape
 
+from steward.scan.models import Kind
 from tests.scan.corpus_model import Plant
 
 PEM_FORMATS = {"pem", "yaml", "json", "py", "env", "tf"}
@@ -60,7 +61,7 @@ class Placed:
     """Where one labelled value went: line number, and the value as the file spells it."""
 
     line: int
-    kind: str
+    kind: Kind
     type: str
     value: str
     is_decoy: bool
@@ -251,10 +252,12 @@ def place(doc: Doc, fmt: str, plant: Plant, indent: str = "") -> None:
 
 def fill(doc: Doc, rng: random.Random, pool: list[str], low: int = 1, high: int = 3) -> None:
     """A few ordinary lines between plants, so most of a file is what files hold; a
-    setting appears once per file (comments and blank lines may repeat)."""
+    setting appears once per file, a comment at most twice."""
     comment = ("#", "//", ";", "--", "<!--")
     fresh = [
-        ln for ln in pool if ln not in doc.lines or not ln.strip() or ln.strip().startswith(comment)
+        ln
+        for ln in pool
+        if ln not in doc.lines or (ln.strip().startswith(comment) and doc.lines.count(ln) < 2)
     ]
     for line in rng.sample(fresh, min(len(fresh), rng.randint(low, high))):
         doc.add(line)

@@ -262,3 +262,33 @@ def terraform_state(doc: Doc, rng: random.Random, plants: list[Plant], stack: st
             "          }", "        }", "      ]", "    }" + ("," if i < len(plants) - 1 else "")
         )
     doc.add("  ],", '  "check_results": null', "}")
+
+
+def npmrc(doc: Doc, token: Plant) -> None:
+    """`.npmrc` with a registry auth token, as `npm login` writes it."""
+    doc.add("registry=https://registry.npmjs.org/", "@acme:registry=https://npm.pkg.github.com/")
+    doc.put(f"//registry.npmjs.org/:_authToken={token.text}", token)
+    doc.add("save-exact=true")
+
+
+def pypirc(doc: Doc, token: Plant) -> None:
+    """`.pypirc` for twine, with an API token as the password."""
+    doc.add("[distutils]", "index-servers =", "    pypi", "", "[pypi]", "username = __token__")
+    doc.put(f"password = {token.text}", token)
+
+
+def aws_credentials(doc: Doc, key_id: Plant, secret: Plant) -> None:
+    """`~/.aws/credentials`, a profile with its key pair."""
+    doc.add("[default]", "region = eu-west-1", "", "[deploy]")
+    doc.put(f"aws_access_key_id = {key_id.text}", key_id)
+    doc.put(f"aws_secret_access_key = {secret.text}", secret)
+
+
+def git_credentials(doc: Doc, token: Plant) -> None:
+    """`.git-credentials`, what git's `store` helper keeps: a URL with the token in it."""
+    doc.put(f"https://x-access-token:{token.text}@github.com", token)
+
+
+def netrc(doc: Doc, token: Plant) -> None:
+    doc.add("machine api.github.com login ci-bot password x-oauth-basic")
+    doc.put(f"machine gitlab.com login ci-bot password {token.text}", token)

@@ -34,3 +34,20 @@ class Plant:
     text: str
     items: tuple[Item, ...]
     shape: Shape = "assign"
+
+
+@dataclass(frozen=True)
+class Label:
+    """One planted value: where it is (path relative to the corpus root, 1-based line
+    where the value starts), what it is, and whether it is a near miss a scanner must not
+    report. `opens` is the line where the syntax holding the value opens, when that is
+    an earlier line (a YAML `key: |` block, a heredoc); a finding there counts too."""
+
+    path: str
+    line: int
+    kind: Kind
+    type: str
+    value: str
+    is_decoy: bool = False
+    commit: str | None = None
+    opens: int = 0

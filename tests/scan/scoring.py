@@ -108,15 +108,30 @@ def score(
     return scores
 
 
+def missed(labels: Sequence[Label], hits: Iterable[Hit], *, by_commit: bool = False) -> list[Label]:
+    """The positives no finding covered."""
+    covered = _covered(labels, hits, by_commit)
+    found = set().union(*covered.values()) if covered else set()
+    return [lb for key, lb in _positives(labels, by_commit).items() if key not in found]
+
+
+def decoys_reported(
+    labels: Sequence[Label], hits: Iterable[Hit], *, by_commit: bool = False
+) -> list[Label]:
+    """The decoys whose line a finding of their kind reported (and no positive was there)."""
+    wrong = {key for key, found in _covered(labels, hits, by_commit).items() if not found}
+    return [
+        lb
+        for lb in labels
+        if lb.is_decoy and _key(lb.path, lb.line, lb.kind, lb.commit, by_commit) in wrong
+    ]
+
+
 def misses(
     labels: Sequence[Label], hits: Iterable[Hit], *, by_commit: bool = False
 ) -> Counter[tuple[str, str]]:
     """(kind, type) of each positive no finding covered: what rule writers should fix."""
-    covered = _covered(labels, hits, by_commit)
-    found = set().union(*covered.values()) if covered else set()
-    return Counter(
-        (lb.kind, lb.type) for key, lb in _positives(labels, by_commit).items() if key not in found
-    )
+    return Counter((lb.kind, lb.type) for lb in missed(labels, hits, by_commit=by_commit))
 
 
 def false_alarms(

@@ -29,10 +29,14 @@ AIMS = {
 }
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Label]]:
+@pytest.fixture(scope="module", params=[0, 1], ids=lambda seed: f"seed{seed}")
+def corpus(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[Label]]:
+    """The corpus for two seeds, so rules meet the aims on the kinds of value, not on
+    one draw of them."""
     root = tmp_path_factory.mktemp("corpus")
-    return root, build_corpus(root, seed=0)
+    return root, build_corpus(root, seed=request.param)
 
 
 def _line(root: Path, label: Label) -> str:
