@@ -348,8 +348,8 @@ class Scanner:
         return [finding for _, finding in found]
 
     def _chunks_per_rule(self, batch: Batch) -> dict[int, list[int]]:
-        """For each rule to run, the chunks (in order) holding one of its keywords; every
-        chunk for a rule without keywords."""
+        """For each rule to run, the chunks (in order) holding one of its keywords (every
+        chunk for a rule without keywords) whose path the rule's path regex matches."""
         prefilter = self.prefilter
         lowered = prefilter.lowered(batch.buffer)
         everywhere = prefilter.keywords_in(lowered)
@@ -364,7 +364,20 @@ class Scanner:
         for index, keywords in enumerate(per_chunk):
             for rule_index in prefilter.rules_for(keywords):
                 selected.setdefault(rule_index, []).append(index)
-        return selected
+        return {
+            rule_index: kept
+            for rule_index, indexes in selected.items()
+            if (kept := self._on_its_paths(self.rules[rule_index], batch, indexes))
+        }
+
+    @staticmethod
+    def _on_its_paths(compiled: CompiledRule, batch: Batch, indexes: list[int]) -> list[int]:
+        # A rule with a path regex (`.env` files, say) skips other files before its regex
+        # runs, however often its keywords occur in them.
+        if compiled.path is None:
+            return indexes
+        path = compiled.path
+        return [index for index in indexes if path.search(batch.chunks[index].path)]
 
     def _judge(
         self,
@@ -374,13 +387,11 @@ class Scanner:
         match: Any,
         newlines: NewlineCounter,
     ) -> Finding | None:
-        """The finding `match` makes, or None when a check refuses it: path, inline allow
-        marker on the match's first line, entropy, allow-lists, validator."""
+        """The finding `match` makes, or None when a check refuses it: inline allow marker
+        on the match's first line, entropy, allow-lists, validator."""
         rule, chunk = compiled.rule, batch.chunks[index]
         start, end = match.span(rule.secret_group)
         if start < 0 or start == end:
-            return None
-        if compiled.path is not None and not compiled.path.search(chunk.path):
             return None
         line_bytes = batch.line_of(index, match.start())
         if any(marker in line_bytes.lower() for marker in _INLINE_ALLOW_BYTES):
