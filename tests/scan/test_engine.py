@@ -136,6 +136,15 @@ def test_findings_are_ordered_by_chunk_line_and_column() -> None:
     ]
 
 
+def test_a_rule_with_a_path_runs_only_on_the_files_it_names() -> None:
+    dotenv = Rule(
+        id="dotenv", description="", kind="secret", regex=r"=(\w+)", secret_group=1, path=r"\.env$"
+    )
+    chunks = [Chunk("app.py", "x=code"), Chunk("prod.env", "DB=hunter2"), Chunk("b.py", "y=z")]
+    found = list(scan_chunks(compile_rules([dotenv]), chunks))
+    assert where(found) == [("dotenv", "prod.env", 1, 4)]
+
+
 def test_a_path_only_rule_adds_no_content_findings() -> None:
     path_only = Rule(id="env-file", description="", kind="secret", regex="", path=r"\.env$")
     found = list(

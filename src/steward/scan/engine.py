@@ -288,9 +288,11 @@ class NewlineCounter:
         return self._count
 
 
-def matches(regex: Pattern, batch: Batch, first: int, last: int) -> Iterator[tuple[int, Any]]:
+def matches(
+    regex: Pattern, batch: Batch, first: int, last: int
+) -> Iterator[tuple[int, tuple[int, int], Any]]:
     """Every match of `regex` in chunks `first` to `last` of `batch`, as (chunk index,
-    match); spans are offsets in the buffer.
+    span of the whole match, match); spans are offsets in the buffer.
 
     The regex runs over those chunks' part of the buffer at once. A match running past its
     chunk's end is not one the chunk alone holds: that chunk is searched again bounded by
@@ -299,17 +301,18 @@ def matches(regex: Pattern, batch: Batch, first: int, last: int) -> Iterator[tup
     """
     buffer, pos, end = batch.buffer, batch.starts[first], batch.ends[last]
     while pos <= end:
-        match = regex.search(buffer, pos, end)
-        if match is None:
+        for match in regex.finditer(buffer, pos, end):
+            span = match.span()
+            index = batch.chunk_at(span[0])
+            if span[1] > batch.ends[index]:
+                bounded = regex.finditer(buffer, max(pos, batch.starts[index]), batch.ends[index])
+                yield from ((index, inside.span(), inside) for inside in bounded)
+                pos = batch.ends[index] + len(_JOIN)
+                break
+            yield index, span, match
+            pos = span[1]  # where a search of the chunk alone would go on
+        else:
             return
-        index = batch.chunk_at(match.start())
-        if match.end() > batch.ends[index]:
-            for inside in regex.finditer(buffer, max(pos, batch.starts[index]), batch.ends[index]):
-                yield index, inside
-            pos = batch.ends[index] + len(_JOIN)
-            continue
-        yield index, match
-        pos = match.end() if match.end() > match.start() else match.start() + 1
 
 
 def runs(indexes: Sequence[int]) -> Iterator[tuple[int, int]]:
@@ -340,16 +343,16 @@ class Scanner:
             compiled = self.rules[rule_index]
             newlines = NewlineCounter(batch.buffer)
             for first, last in runs(indexes):
-                for index, match in matches(compiled.regex, batch, first, last):
-                    finding = self._judge(compiled, batch, index, match, newlines)
+                for index, span, match in matches(compiled.regex, batch, first, last):
+                    finding = self._judge(compiled, batch, index, span, match, newlines)
                     if finding is not None:
                         found.append(((index, finding.line, finding.column, rule_index), finding))
         found.sort(key=lambda keyed: keyed[0])
         return [finding for _, finding in found]
 
     def _chunks_per_rule(self, batch: Batch) -> dict[int, list[int]]:
-        """For each rule to run, the chunks (in order) holding one of its keywords; every
-        chunk for a rule without keywords."""
+        """For each rule to run, the chunks (in order) holding one of its keywords (every
+        chunk for a rule without keywords) whose path the rule's path regex matches."""
         prefilter = self.prefilter
         lowered = prefilter.lowered(batch.buffer)
         everywhere = prefilter.keywords_in(lowered)
@@ -364,32 +367,44 @@ class Scanner:
         for index, keywords in enumerate(per_chunk):
             for rule_index in prefilter.rules_for(keywords):
                 selected.setdefault(rule_index, []).append(index)
-        return selected
+        return {
+            rule_index: kept
+            for rule_index, indexes in selected.items()
+            if (kept := self._on_its_paths(self.rules[rule_index], batch, indexes))
+        }
+
+    @staticmethod
+    def _on_its_paths(compiled: CompiledRule, batch: Batch, indexes: list[int]) -> list[int]:
+        # A rule with a path regex (`.env` files, say) skips other files before its regex
+        # runs, however often its keywords occur in them.
+        if compiled.path is None:
+            return indexes
+        path = compiled.path
+        return [index for index in indexes if path.search(batch.chunks[index].path)]
 
     def _judge(
         self,
         compiled: CompiledRule,
         batch: Batch,
         index: int,
+        span: tuple[int, int],
         match: Any,
         newlines: NewlineCounter,
     ) -> Finding | None:
-        """The finding `match` makes, or None when a check refuses it: path, inline allow
-        marker on the match's first line, entropy, allow-lists, validator."""
+        """The finding `match` makes, or None when a check refuses it: inline allow marker
+        on the match's first line, entropy, allow-lists, validator."""
         rule, chunk = compiled.rule, batch.chunks[index]
-        start, end = match.span(rule.secret_group)
+        start, end = match.span(rule.secret_group) if rule.secret_group else span
         if start < 0 or start == end:
             return None
-        if compiled.path is not None and not compiled.path.search(chunk.path):
-            return None
-        line_bytes = batch.line_of(index, match.start())
+        line_bytes = batch.line_of(index, span[0])
         if any(marker in line_bytes.lower() for marker in _INLINE_ALLOW_BYTES):
             return None
         buffer = batch.buffer
         secret = buffer[start:end].decode("utf-8", "replace")
         if rule.entropy and shannon_entropy(secret) < rule.entropy:
             return None
-        whole = buffer[match.start() : match.end()].decode("utf-8", "replace")
+        whole = buffer[span[0] : span[1]].decode("utf-8", "replace")
         line = line_bytes.decode("utf-8", "replace")
         if any(
             a.allows(secret, chunk.path, match=whole, line=line, commit=chunk.commit)
