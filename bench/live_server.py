@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+STEWARD_SERVE = [sys.executable, "-m", "steward.cli", "serve"]
+
 
 def free_port() -> int:
     """A port nothing listens on."""
@@ -20,8 +22,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(home: Path, database_url: str | None = None) -> tuple[subprocess.Popen[bytes], str, str]:
-    """A server on an emptied `home` (or `database_url`): the process, its URL, admin token."""
+def serve(
+    home: Path, database_url: str | None = None, *, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """A server on an emptied `home` (or `database_url`), with `workers` processes: the
+    process, its URL, admin token."""
     shutil.rmtree(home, ignore_errors=True)
     env = {**os.environ, "STEWARD_HOME": str(home)}
     env.pop("STEWARD_DATABASE_URL", None)
@@ -29,7 +34,7 @@ def serve(home: Path, database_url: str | None = None) -> tuple[subprocess.Popen
         env["STEWARD_DATABASE_URL"] = database_url
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "steward.cli", "serve", "--port", str(port)],
+        [*STEWARD_SERVE, "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

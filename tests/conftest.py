@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,23 +21,45 @@ from tests.postgres import find_server
 pytest_plugins = ["tests.airflow_env", "tests.dbt_env"]
 
 
+@contextmanager
+def new_database(admin_url: str, prefix: str, *, template: str | None = None) -> Iterator[str]:
+    """A database made for the block (a copy of `template`, else empty): its URL; then dropped."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     """An admin URL and a migrated template database to copy for each test."""
     url, server, reason = find_server()
     if url is None:
         pytest.skip(reason)
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    template = f"steward_template_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{template}"'))
-    store = open_store(str(sa.make_url(url).set(database=template).render_as_string(False)))
-    store.upgrade()
-    store.dispose()
-    yield f"{url}|{template}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}"'))
-    admin.dispose()
+    with new_database(url, "steward_template") as template_url:
+        store = open_store(template_url)
+        store.upgrade()
+        store.dispose()
+        yield f"{url}|{sa.make_url(template_url).database}"
+    if server is not None:
+        server.stop()
+
+
+@pytest.fixture
+def empty_database() -> Iterator[str]:
+    """A new, empty (unmigrated) PostgreSQL database, dropped afterwards; skipped without one."""
+    url, server, reason = find_server()
+    if url is None:
+        pytest.skip(reason)
+    with new_database(url, "steward_empty") as database_url:
+        yield database_url
     if server is not None:
         server.stop()
 
@@ -48,14 +71,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield None
         return
     admin_url, template = request.getfixturevalue("postgres_template").split("|")
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"steward_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield sa.make_url(admin_url).set(database=name).render_as_string(False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with new_database(admin_url, "steward_test", template=template) as url:
+        yield url
 
 
 @pytest.fixture

@@ -86,3 +86,17 @@ def test_processes_appending_at_once_keep_one_chain(
     assert seqs(steward) == list(range(1, 161))
     result = verify(steward.store, signer, steward.settings.home)
     assert result.ok, result.message
+
+
+def test_workers_starting_together_share_one_whole_signing_key(tmp_path: Path) -> None:
+    """Several `steward serve` workers load the key at once on a first start: one key, 0600."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from steward.audit.checkpoints import KEY_FILE, audit_home
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: Signer.load(tmp_path).key_id, range(32)))
+    assert len(set(keys)) == 1
+    key = audit_home(tmp_path) / KEY_FILE
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in key.parent.iterdir()) == [KEY_FILE]

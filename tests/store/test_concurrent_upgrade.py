@@ -5,32 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
-
 from steward.store import open_store
-from tests.postgres import find_server
-
-
-@pytest.fixture
-def empty_database() -> Iterator[str]:
-    url, server, reason = find_server()
-    if url is None:
-        pytest.skip(reason)
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"steward_empty_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.make_url(url).set(database=name).render_as_string(False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-    if server is not None:
-        server.stop()
 
 
 def test_four_upgrades_at_once_migrate_once_and_all_succeed(

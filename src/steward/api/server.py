@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -100,3 +101,20 @@ def create_app(steward: Steward) -> FastAPI:
 
     install(app)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The API for a `Steward` built from the environment: what each of `steward serve
+    --workers N`'s processes runs (uvicorn imports it by name in every worker)."""
+    tune_gc_for_serving()
+    return create_app(Steward())
+
+
+def tune_gc_for_serving() -> None:
+    """Make the garbage collector run rarely, in the process that serves requests.
+
+    Ingest allocates many short-lived objects; the default thresholds make the collector
+    scan the whole heap every few hundred events (measured: 4x slower validation).
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import tempfile
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -69,13 +70,7 @@ class Signer:
             path.parent.mkdir(parents=True, exist_ok=True)
             key = Ed25519PrivateKey.generate()
             pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass  # another process made it a moment ago: use theirs
-            else:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(pem)
+            _create_whole(path, pem)
         try:
             loaded = load_pem_private_key(path.read_bytes(), password=None)
         except (OSError, ValueError) as exc:
@@ -97,6 +92,24 @@ class Signer:
         except (InvalidSignature, ValueError):
             return False
         return True
+
+
+def _create_whole(path: Path, content: bytes) -> None:
+    """Create `path` (0600) holding `content`, unless another process created it first.
+
+    Written aside and linked into place, so a process reading the key at the same moment
+    (several `steward serve` workers start together) sees it whole or not at all.
+    """
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    aside = Path(name)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        pass  # another process made it a moment ago: use theirs
+    finally:
+        aside.unlink()
 
 
 def checkpoint_message(seq: int, head_hash: str, signed_at: datetime) -> bytes:

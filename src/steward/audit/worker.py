@@ -20,6 +20,7 @@ from steward.audit.rollup import refresh
 from steward.config import Settings
 from steward.errors import StewardError
 from steward.store import Store
+from steward.store.locks import exclusive
 
 log = logging.getLogger("steward.audit")
 
@@ -71,7 +72,12 @@ def run_duties(store: Store, settings: Settings) -> None:
 
 
 class AuditWorker:
-    """A daemon thread running `run_duties` every `audit_worker_seconds`."""
+    """A daemon thread running `run_duties` every `audit_worker_seconds`.
+
+    Every process of `steward serve --workers N` runs one; a round runs only in the
+    process holding the store's `audit duties` lock, the others skip it, so two
+    processes never export the same records or sign checkpoints out of order.
+    """
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store, self.settings = store, settings
@@ -92,6 +98,8 @@ class AuditWorker:
     def _run(self) -> None:
         while not self._stop.wait(self.settings.audit_worker_seconds):
             try:
-                run_duties(self.store, self.settings)
+                with exclusive(self.store, "audit duties") as ours:
+                    if ours:
+                        run_duties(self.store, self.settings)
             except Exception:  # the thread must outlive a bad round
                 log.exception("audit duties failed")

@@ -141,9 +141,18 @@ class DatabaseSource:
 
     def _reflect(self) -> dict[str, ReflectedTable]:
         found: dict[str, ReflectedTable] = {}
+        shown = self.url.render_as_string(hide_password=True)
         try:
             with self.engine.connect() as conn:
-                for schema in self._schemas or user_schemas(conn):
+                visible = user_schemas(conn)
+                for schema in self._schemas or visible:
+                    if schema not in visible:
+                        # Trino hides from `information_schema` the schemas a user may not
+                        # read: reflecting one would sync nothing, and say nothing.
+                        raise SourceError(
+                            f"source {self.name}: {shown} has no schema {schema!r}"
+                            " that this user may read"
+                        )
                     for table in reflect_schema(conn, schema):
                         name = f"{table.schema}.{table.name}"
                         if self._wanted(name):
@@ -151,8 +160,7 @@ class DatabaseSource:
         except StewardError:
             raise
         except Exception as exc:  # drivers raise their own kinds; all mean "cannot read it"
-            shown = self.url.render_as_string(hide_password=True)
-            raise SourceError(f"source {self.name}: cannot read {shown}: {exc}") from exc
+            raise SourceError(f"source {self.name}: cannot read {shown}: {reason(exc)}") from exc
         return found
 
     def _wanted(self, name: str) -> bool:
@@ -279,7 +287,20 @@ class DatabaseSource:
             with self.engine.connect() as conn:
                 return [dict(row._mapping) for row in conn.execute(query)]
         except Exception as exc:
-            raise SourceError(f"source {self.name}: cannot read {name!r}: {exc}") from exc
+            raise SourceError(f"source {self.name}: cannot read {name!r}: {reason(exc)}") from exc
+
+
+def reason(exc: Exception) -> str:
+    """What the database said, without the SQL SQLAlchemy appends (Steward wrote it, not the user).
+
+    Trino's errors carry a name and a message (`CATALOG_NOT_FOUND: Catalog 'x' not found`);
+    other drivers' first line says what went wrong.
+    """
+    cause = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    name, message = getattr(cause, "error_name", None), getattr(cause, "message", None)
+    if isinstance(name, str) and isinstance(message, str):
+        return f"{name}: {message}"
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
 
 def fingerprint(table: ReflectedTable) -> str:

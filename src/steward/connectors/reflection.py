@@ -113,7 +113,7 @@ def reflect_schema(conn: sa.Connection, schema: str) -> list[ReflectedTable]:
                 columns=tuple(
                     Column(
                         name=column["name"],
-                        type=str(column["type"]),
+                        type=_type_name(column["type"], conn.dialect),
                         description=column.get("comment"),
                         nullable=bool(column["nullable"]),
                     )
@@ -126,6 +126,20 @@ def reflect_schema(conn: sa.Connection, schema: str) -> list[ReflectedTable]:
             )
         )
     return found
+
+
+def _type_name(column_type: sa.types.TypeEngine[object], dialect: sa.Dialect) -> str:
+    """A column's type as the database spells it.
+
+    Trino's dialect parses `timestamp(6) with time zone` or `array(varchar)` into generic
+    types whose `str()` drops the precision, the zone and the element type; its own
+    compiler renders them whole. Other dialects keep `str()`, the spelling catalogs already
+    hold (changing it would mark every synced table as changed).
+    """
+    if dialect.name == "trino":
+        with contextlib.suppress(sa.exc.CompileError):
+            return str(column_type.compile(dialect=dialect))
+    return str(column_type)
 
 
 def _by_table(found: Mapping[tuple[str | None, str], V]) -> dict[str, V]:

@@ -17,6 +17,7 @@ from steward.identity.models import Principal
 from steward.lineage.apply import Applier, RunOfAnotherJob
 from steward.lineage.models import DatasetEvent, Event, RunEvent, event_kind, parse_event
 from steward.store import Store
+from steward.store.locks import one_writer_at_a_time
 from steward.store.schema import lineage_events
 from steward.store.upsert import insert_ignoring_conflicts
 
@@ -194,6 +195,10 @@ def store_events(
     The caller calls `commit_learned()` on the returned applier once its transaction
     committed, so that ids learned here are remembered only if they exist.
     """
+    # The applier reads jobs, runs and datasets, merges in memory and writes them back:
+    # concurrent writers (PostgreSQL, several workers) would overwrite each other's
+    # merges, and row locks taken in event order can deadlock; so one at a time, as on SQLite.
+    one_writer_at_a_time(conn, "lineage")
     unique: dict[str, ParsedEvent] = {}
     for item in events:
         unique.setdefault(item.digest, item)
