@@ -124,7 +124,7 @@ PLACEHOLDER_MARKERS = (
 # References to a value kept elsewhere: templating, interpolation, secret stores.
 TEMPLATE_PATTERN = re.compile(
     r"\$\{|\$\([A-Za-z_][\w.-]*(?:[ \t][^)]*)?\)|\{\{|\}\}|\{%|<%"
-    r"|%\([A-Za-z_]\w*\)[sdr]|^%[sd]|\{[A-Za-z_][\w.]*\}"
+    r"|%\([A-Za-z_]\w*\)[sdr]|^%[sd]|\{[A-Za-z_][\w.]*\}|\{\}"
     r"|^\{[A-Za-z_]|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Z_][A-Z0-9_]+(?:[^A-Za-z0-9_]|$)"
     r"|^%[A-Za-z_][\w]*%$|^@[A-Za-z_][\w.]*@$|^__[A-Z0-9_]+__$"
     r"|^ENC\[|^!vault|^vault:|^ref\+|^secretref:|^arn:aws:secretsmanager|^sm://|^op://"
@@ -234,6 +234,7 @@ IDENTIFIER_PATTERN = re.compile(
     r"|[a-z_][a-z0-9]*(?:_[a-z0-9]+)+(?:\(\))?"  # db_password, get_token()
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"  # DB_PASSWORD
     r"|(?:[A-Z][a-z]+){2,}|[a-z]+(?:[A-Z][a-z]+)+"  # SettingsSource, apiKey
+    r"|_?(?:[A-Z]{2,5}[0-9]?)*[A-Z][a-z]{2,}(?:[A-Z]{2,5}[0-9]?|[A-Z][a-z]{2,})*"  # SSHKeyTypes
     r"|[A-Za-z_][\w.]*\([^()]*\)"  # token(), base64(user:password)
 )
 
