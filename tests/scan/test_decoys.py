@@ -175,3 +175,8 @@ def test_class_names_with_acronyms_are_identifiers(value: str) -> None:
 
 def test_empty_format_fields_are_templates() -> None:
     assert is_templated("//{}{}:_authToken")
+
+
+def test_oauth_rfc_example_credentials_are_documented_examples() -> None:
+    assert is_documented_example("2YotnFZFEjr1zCsicMWpAA")
+    assert is_documented_example("hh5s93j4hdidpola")

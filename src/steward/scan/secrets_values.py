@@ -13,6 +13,7 @@ import re
 from steward.scan.decoys import (
     decode_base64_text,
     is_base64_of_prose,
+    is_camel_case_name,
     is_documented_example,
     is_identifier,
     is_placeholder,
@@ -256,9 +257,9 @@ SEALED_VALUE = re.compile(r"^Ag[A-D][A-Za-z0-9+/]{300,}={0,2}$")
 HOST_NAME = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 LOWER_WORDS = re.compile(r"^[a-z]+(?:[-_.][a-z]+)*$")
 HEX_NUMBER = re.compile(r"^0x[0-9a-fA-F]+$")
-PATH = re.compile(r"^(?:~|\.{1,2})?/")
+PATH = re.compile(r"^(?:~|\.{1,2})?/[\w.@%+-]*(?:/[\w.@%+-]*)*$")
 # A call or subscript cut short at a quote: `ConfigValue(x.secret_key`, `creds[`.
-EXPRESSION = re.compile(r"^(?:(?:[A-Z][a-z]+)+|[a-z_]+(?:\.[a-z_]+)+)[(\[]|^[A-Za-z_][\w.]*\[$")
+EXPRESSION = re.compile(r"^([A-Za-z_][\w.]*)[(\[]")
 
 
 def key_words(key: str) -> list[str]:
@@ -319,9 +320,19 @@ def is_not_a_literal(value: str) -> bool:
         or bool(SEALED_VALUE.match(value))
         or lowered.startswith("arn:")  # an AWS resource name
         or bool(HEX_NUMBER.match(value))
-        or bool(EXPRESSION.match(value))
+        or is_expression(value)
         or is_words(value)
     )
+
+
+def is_expression(value: str) -> bool:
+    """A call or subscript cut short at a quote (`ConfigValue(x.secret_key`,
+    `ConfigAttribute[t.Union`, `creds[`): code, not a literal."""
+    found = EXPRESSION.match(value)
+    if found is None:
+        return False
+    name = found.group(1)
+    return value.endswith("[") or is_camel_case_name(name) or is_identifier(name)
 
 
 def is_path(value: str) -> bool:
@@ -350,9 +361,11 @@ def is_words(value: str) -> bool:
     letters = len(name) - sum(map(len, digit_runs))
     words = len(parts) - len(digit_runs)
     vowels = sum(c in "aeiouAEIOU" for c in name)
+    titled = any(p[:1].isupper() and len(p) >= 3 and p[1:].islower() for p in parts)
     # Words hold a vowel in three letters or so; a random string one in five.
-    return (letters / max(words, 1) >= 3.5 and vowels >= 0.3 * letters) or (
-        not digit_runs and name.istitle()
+    return titled and (
+        (letters / max(words, 1) >= 3.5 and vowels >= 0.3 * letters)
+        or (not digit_runs and name.istitle())
     )
 
 
