@@ -164,3 +164,19 @@ def test_values_typed_in_keyboard_order_are_placeholders(value: str) -> None:
 @pytest.mark.parametrize("value", ["Pass@Word1", "generatedwebdavpassword1", "MyPassword2024!"])
 def test_values_spelling_password_are_placeholders(value: str) -> None:
     assert is_placeholder(value)
+
+
+@pytest.mark.parametrize(
+    "value", ["SSHPrivateKeyTypes", "PKCS7PrivateKeyTypes", "_AsyncStaticFieldProviderBuilder"]
+)
+def test_class_names_with_acronyms_are_identifiers(value: str) -> None:
+    assert is_identifier(value)
+
+
+def test_empty_format_fields_are_templates() -> None:
+    assert is_templated("//{}{}:_authToken")
+
+
+def test_oauth_rfc_example_credentials_are_documented_examples() -> None:
+    assert is_documented_example("2YotnFZFEjr1zCsicMWpAA")
+    assert is_documented_example("hh5s93j4hdidpola")

@@ -543,3 +543,21 @@ def test_unquoted_ampersands_dotted_framework_keys_and_pats_found(
 )
 def test_code_names_resource_names_and_documentation_samples_are_decoys(line: str) -> None:
     assert rule_ids(line, "src/module.py") == [], line
+
+
+def test_base64_keys_starting_with_a_slash_are_not_paths() -> None:
+    key = "/" + M.alnum(30) + "/" + M.alnum(11) + "="
+    assert rule_ids(f"encryption_key = {key}", "conf/app.ini") == ["generic-secret-assignment"]
+    assert rule_ids("encryption_key_path = /etc/keys/etl.key", "conf/app.ini") == []
+    assert rule_ids("encryption_key = /etc/keys/etl", "conf/app.ini") == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '"STATIC_TOKEN": _AsyncStaticFieldProviderBuilder,',
+        'secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")',
+    ],
+)
+def test_type_and_class_names_are_not_secrets(line: str) -> None:
+    assert rule_ids(line, "src/module.py") == [], line

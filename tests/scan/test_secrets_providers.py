@@ -297,6 +297,14 @@ def test_npm_token_checksum_is_githubs_scheme() -> None:
     assert github_checksum(body) == "0LsakP"
 
 
+def test_twilio_auth_token_beside_its_account_sid_found() -> None:
+    sid, token = "AC" + M.hex(32), M.hex(32)
+    assert rule_ids(f'client = Client("{sid}", "{token}")', "src/sms.py") == [
+        "twilio-credentials-pair"
+    ]
+    assert rule_ids(f'client = Client("{sid}", os.environ["TWILIO_TOKEN"])', "src/sms.py") == []
+
+
 def test_discord_token_whose_first_part_is_not_an_id_is_a_decoy() -> None:
     not_an_id = b64("not-a-number-at-all").rstrip("=") + ".Cl2FMQ." + "Z" * 27
     assert rule_ids(f"value: {not_an_id}") == []

@@ -124,7 +124,7 @@ PLACEHOLDER_MARKERS = (
 # References to a value kept elsewhere: templating, interpolation, secret stores.
 TEMPLATE_PATTERN = re.compile(
     r"\$\{|\$\([A-Za-z_][\w.-]*(?:[ \t][^)]*)?\)|\{\{|\}\}|\{%|<%"
-    r"|%\([A-Za-z_]\w*\)[sdr]|^%[sd]|\{[A-Za-z_][\w.]*\}"
+    r"|%\([A-Za-z_]\w*\)[sdr]|^%[sd]|\{[A-Za-z_][\w.]*\}|\{\}"
     r"|^\{[A-Za-z_]|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$[A-Z_][A-Z0-9_]+(?:[^A-Za-z0-9_]|$)"
     r"|^%[A-Za-z_][\w]*%$|^@[A-Za-z_][\w.]*@$|^__[A-Z0-9_]+__$"
     r"|^ENC\[|^!vault|^vault:|^ref\+|^secretref:|^arn:aws:secretsmanager|^sm://|^op://"
@@ -233,16 +233,33 @@ IDENTIFIER_PATTERN = re.compile(
     r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(\))?"  # self.token, a.b()
     r"|[a-z_][a-z0-9]*(?:_[a-z0-9]+)+(?:\(\))?"  # db_password, get_token()
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"  # DB_PASSWORD
-    r"|(?:[A-Z][a-z]+){2,}|[a-z]+(?:[A-Z][a-z]+)+"  # SettingsSource, apiKey
     r"|[A-Za-z_][\w.]*\([^()]*\)"  # token(), base64(user:password)
 )
 
 
 def is_identifier(value: str) -> bool:
     """A name as code writes one (`db_password`, `apiKey`, `self.token`, `DB_PASSWORD`,
-    `get_token()`, `SettingsSource`) or a call (`base64(user:password)`): a variable,
-    type or expression, not a literal."""
-    return bool(IDENTIFIER_PATTERN.fullmatch(value))
+    `get_token()`, `SettingsSource`, `SSHPrivateKeyTypes`) or a call
+    (`base64(user:password)`): a variable, type or expression, not a literal."""
+    return bool(IDENTIFIER_PATTERN.fullmatch(value)) or is_camel_case_name(value)
+
+
+CAMEL_PART = re.compile(r"[A-Z]{2,5}[0-9]?(?=[A-Z][a-z]|$)|[A-Z][a-z]+|^[a-z]+")
+
+
+def is_camel_case_name(value: str) -> bool:
+    """`SettingsSource`, `apiKey`, `SSHPrivateKeyTypes`, `_AsyncProviderBuilder`: two or
+    more capitalised words of three letters or more that hold a vowel (after their
+    capital), optionally after a lower-case word or acronyms. Random letters rarely
+    split that way."""
+    name = value.lstrip("_")
+    parts = CAMEL_PART.findall(name)
+    if not parts or "".join(parts) != name:
+        return False
+    words = [p for p in parts if p[:1].isupper() and p[1:].islower()]
+    return len(words) >= 2 - (name[:1].islower()) and all(
+        len(w) >= 3 and re.search("[aeiouy]", w[1:]) for w in words
+    )
 
 
 def looks_like_hash(value: str, line: str) -> bool:
@@ -320,5 +337,19 @@ DOCUMENTED_EXAMPLES = frozenset(
         "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
         # Slack's documentation webhook.
         "T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        # OAuth 2.0 (RFC 6749, 6750) and OAuth 1.0 (RFC 5849) example credentials.
+        "2YotnFZFEjr1zCsicMWpAA",
+        "tGzv3JOkF0XG5Qx2TlKWIA",
+        "SplxlOBeZQQYbYS6WxSbIA",
+        "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+        "gX1fBat3bV",
+        "mF_9.B5f-4.1JqM",
+        "h480djs93hd8",
+        "hh5s93j4hdidpola",
+        "hdhd0244k9j7ao03",
+        "kkk9d7dh3k39sjv7",
+        "dpf43f3p2l4k3l03",
+        "nnch734d00sl2jdk",
+        "45ghiukldjahdnhzdauz",
     }
 )

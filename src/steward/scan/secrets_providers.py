@@ -13,6 +13,7 @@ from steward.scan.secrets_checks import (
     discord_bot_token_decodes,
     github_token_checksum_ok,
     jwt_decodes,
+    keyed_value_is_real,
     private_key_has_body,
 )
 from steward.scan.secrets_format import END, keyed, secret_rule
@@ -238,6 +239,13 @@ CHAT_AND_PAYMENT_RULES = (
         r"twilio[\w.-]{0,20}(?:auth[_.-]?token|secret|token)",
         r"[0-9a-f]{32}",
         ("twilio",),
+    ),
+    secret_rule(
+        "twilio-credentials-pair",
+        'Twilio auth token written beside its account SID (`Client("AC...", "...")`)',
+        r"\bAC[0-9a-f]{32}\b[^\n]{0,60}?\b([0-9a-f]{32})\b",
+        ("ac",),
+        keyed_value_is_real,
     ),
     secret_rule(
         "sendgrid-api-key",

@@ -13,6 +13,7 @@ import re
 from steward.scan.decoys import (
     decode_base64_text,
     is_base64_of_prose,
+    is_camel_case_name,
     is_documented_example,
     is_identifier,
     is_placeholder,
@@ -256,8 +257,9 @@ SEALED_VALUE = re.compile(r"^Ag[A-D][A-Za-z0-9+/]{300,}={0,2}$")
 HOST_NAME = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 LOWER_WORDS = re.compile(r"^[a-z]+(?:[-_.][a-z]+)*$")
 HEX_NUMBER = re.compile(r"^0x[0-9a-fA-F]+$")
+PATH = re.compile(r"^(?:~|\.{1,2})?/[\w.@%+-]*(?:/[\w.@%+-]*)*$")
 # A call or subscript cut short at a quote: `ConfigValue(x.secret_key`, `creds[`.
-EXPRESSION = re.compile(r"^(?:(?:[A-Z][a-z]+)+|[a-z_]+(?:\.[a-z_]+)+)\(|^[A-Za-z_][\w.]*\[$")
+EXPRESSION = re.compile(r"^([A-Za-z_][\w.]*)[(\[]")
 
 
 def key_words(key: str) -> list[str]:
@@ -311,25 +313,60 @@ def is_not_a_literal(value: str) -> bool:
         or is_identifier(value)
         or is_documented_example(value)
         or value.replace(".", "").replace("-", "").isdigit()
-        or lowered.startswith(("/", "./", "../", "~/", "file:", "classpath:", "http", "s3:"))
+        or is_path(value)
+        or lowered.startswith(("file:", "classpath:", "http", "s3:"))
         or lowered.endswith(FILE_SUFFIXES)
         or "://" in value
         or bool(SEALED_VALUE.match(value))
         or lowered.startswith("arn:")  # an AWS resource name
         or bool(HEX_NUMBER.match(value))
-        or bool(EXPRESSION.match(value))
+        or is_expression(value)
         or is_words(value)
     )
 
 
-def is_words(value: str) -> bool:
-    """Letters only, in words of three or more (`Client`, `RSAPrivateKeyWithSerialization`,
-    `MyVerifierString`): a name or a phrase, not a random string, whose capitals start
-    words far more often than in a random one."""
-    if not value.isalpha():
+def is_expression(value: str) -> bool:
+    """A call or subscript cut short at a quote (`ConfigValue(x.secret_key`,
+    `ConfigAttribute[t.Union`, `creds[`): code, not a literal."""
+    found = EXPRESSION.match(value)
+    if found is None:
         return False
-    parts = KEY_PART.findall(value)
-    return len(value) / max(len(parts), 1) >= 3.5 or value.istitle()
+    name = found.group(1)
+    return value.endswith("[") or is_camel_case_name(name) or is_identifier(name)
+
+
+def is_path(value: str) -> bool:
+    """A file path (`/run/secrets/db`, `./key.pem`, `~/.ssh/id_rsa`), not base64 that
+    happens to start with a slash: no `=`/`+`, no random-looking segment."""
+    if not PATH.match(value) or "=" in value or "+" in value:
+        return False
+    return not any(
+        len(segment) >= 12 and character_classes(segment) >= 3 for segment in value.split("/")
+    )
+
+
+def is_words(value: str) -> bool:
+    """A name made of words of three letters or more (`Client`, `MyVerifierString`,
+    `RSAPrivateKeyWithSerialization`, `_AsyncProviderBuilder`, `PKCS7PrivateKeyTypes`):
+    a name or a phrase, not a random string, whose capitals start words far more often
+    than in a random one, and which holds vowels as words do. At most one short run of
+    digits is allowed."""
+    name = value.lstrip("_")
+    if not name.isalnum() or not name[:1].isalpha():
+        return False
+    parts = KEY_PART.findall(name)
+    digit_runs = [p for p in parts if p.isdigit()]
+    if len(digit_runs) > 1 or any(len(run) > 2 for run in digit_runs):
+        return False
+    letters = len(name) - sum(map(len, digit_runs))
+    words = len(parts) - len(digit_runs)
+    vowels = sum(c in "aeiouAEIOU" for c in name)
+    titled = any(p[:1].isupper() and len(p) >= 3 and p[1:].islower() for p in parts)
+    # Words hold a vowel in three letters or so; a random string one in five.
+    return titled and (
+        (letters / max(words, 1) >= 3.5 and vowels >= 0.3 * letters)
+        or (not digit_runs and name.istitle())
+    )
 
 
 def looks_like_password(value: str) -> bool:
