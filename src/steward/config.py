@@ -47,7 +47,30 @@ class _TomlSource(PydanticBaseSettingsSource):
         found = {key: value for key, value in table.items() if key in known}
         if "sources" in data:  # `[sources.NAME]` tables sit at the top level
             found["sources"] = data["sources"]
+        if "scan" in data:
+            found.update(_scan_table(self.path, data["scan"]))
         return found
+
+
+# The `[scan]` table's keys (docs/scan.md); each is the setting `scan_<key>`.
+SCAN_KEYS = ("internal_domains", "allowed_email_domains", "config", "baseline")
+
+
+def _scan_table(path: Path, table: Any) -> dict[str, Any]:
+    """`[scan]` as `scan_*` settings; its file paths are relative to steward.toml's folder."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [scan] must be a table")
+    unknown = sorted(set(table) - set(SCAN_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: [scan] has unknown key(s) {', '.join(unknown)}; known: {', '.join(SCAN_KEYS)}"
+        )
+    found = {f"scan_{key}": value for key, value in table.items()}
+    for key in ("config", "baseline"):
+        value = table.get(key)
+        if isinstance(value, str) and value:
+            found[f"scan_{key}"] = path.parent / Path(value).expanduser()
+    return found
 
 
 class Settings(BaseSettings):
@@ -126,6 +149,13 @@ class Settings(BaseSettings):
     web_oidc_scopes: list[str] = Field(
         default_factory=lambda: ["openid", "email", "profile", "groups"]
     )
+    # `steward scan` (docs/scan.md), `[scan]` in steward.toml: the organisation's own
+    # domains, and the operator's gitleaks config and baseline. Never read from the
+    # scanned tree.
+    scan_internal_domains: list[str] = Field(default_factory=list)
+    scan_allowed_email_domains: list[str] = Field(default_factory=list)
+    scan_config: Path | None = None
+    scan_baseline: Path | None = None
 
     @field_validator("oidc_algorithms")
     @classmethod

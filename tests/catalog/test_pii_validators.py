@@ -117,6 +117,22 @@ def test_ssn_issuing_rules() -> None:
     assert not v.is_ssn("536-904-399", dashed_only=False)
 
 
+def test_uk_national_insurance_numbers_follow_hmrc_allocation_rules() -> None:
+    for number in ["JG103759A", "JG 10 37 59 A", "ce 12 34 56 d", "AB123456C"]:
+        assert v.is_uk_national_insurance_number(number)
+    for never in [
+        "DA123456A",  # D is never a first letter
+        "AO123456A",  # O is never a second letter
+        "GB123456A",  # unallocated prefix
+        "ZZ123456A",
+        "JG103759E",  # suffix beyond D
+        "JG10375A",  # five digits
+        "",
+        123456,
+    ]:
+        assert not v.is_uk_national_insurance_number(never)
+
+
 def test_dates_of_birth_lie_in_a_plausible_past() -> None:
     for born in [date(1980, 5, 17), datetime(1999, 1, 1, 0, 0), "1970-01-31", "12/31/1985"]:
         assert v.is_date_of_birth(born, today=TODAY)

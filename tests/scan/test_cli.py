@@ -114,3 +114,121 @@ def test_unwritable_output_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "cannot write" in result.stderr
+
+
+ACME_CONFIG = """
+[extend]
+useDefault = true
+
+[[rules]]
+id = "acme-key"
+regex = '''acme_key\\s*=\\s*(\\w{16})'''
+secretGroup = 1
+keywords = ["acme_key"]
+"""
+
+
+def test_junit_output_parses_with_one_failure_per_finding(tmp_path: Path) -> None:
+    from xml.etree import ElementTree
+
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "a.env").write_text(f"T={TOKEN}\nhost=10.1.1.1\n")
+    out = tmp_path / "scan.xml"
+    result = steward_cli(
+        tmp_path / "home", "scan", str(tmp_path / "tree"), "--format", "junit", "--output", str(out)
+    )
+    assert result.returncode == 1, result.stderr
+    suite = ElementTree.fromstring(out.read_text())
+    assert suite.get("failures") == "2"
+    assert [c.get("name") for c in suite.findall("testcase")] == [
+        "github-token a.env:1",
+        "private-ipv4 a.env:2",
+    ]
+    assert TOKEN not in out.read_text()
+
+
+def test_config_option_reads_a_gitleaks_toml_and_a_tree_config_is_ignored_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "app.ini").write_text("acme_key = Qx7vN2pLm9Rt4Kz8\n")
+    # The scanned repository tries to silence everything; it is not the operator.
+    (tree / ".gitleaks.toml").write_text("[[allowlists]]\npaths = ['''.*''']\n")
+    config = tmp_path / "team.toml"
+    config.write_text(ACME_CONFIG)
+    result = steward_cli(
+        tmp_path / "home", "scan", str(tree), "--config", str(config), "--format", "json"
+    )
+    assert result.returncode == 1, result.stderr
+    assert [f["rule_id"] for f in json.loads(result.stdout)["findings"]] == ["acme-key"]
+    assert "warning:" in result.stderr
+    assert ".gitleaks.toml: present in the scanned tree and NOT read" in result.stderr
+    # Named by the operator, the tree's own config is read.
+    named = steward_cli(
+        tmp_path / "home", "scan", str(tree), "--config", str(tree / ".gitleaks.toml")
+    )
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert "NOT read" not in named.stderr
+
+
+def test_scan_table_in_steward_toml_names_the_config(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "team.toml").write_text(ACME_CONFIG)
+    (home / "steward.toml").write_text('[scan]\nconfig = "team.toml"\n')
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "app.ini").write_text("acme_key = Qx7vN2pLm9Rt4Kz8\n")
+    result = steward_cli(home, "scan", str(tmp_path / "tree"), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    assert [f["rule_id"] for f in json.loads(result.stdout)["findings"]] == ["acme-key"]
+
+
+def test_unknown_scan_key_in_steward_toml_exits_2(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "steward.toml").write_text('[scan]\nconfg = "team.toml"\n')
+    (tmp_path / "tree").mkdir()
+    result = steward_cli(home, "scan", str(tmp_path / "tree"))
+    assert result.returncode == 2
+    assert "[scan] has unknown key(s) confg" in result.stderr
+
+
+def test_bad_gitleaks_config_exits_2_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "bad.toml").write_text("[[rules]]\nid = 'x'\nregex = '(?<=a)b'\n")
+    result = steward_cli(
+        tmp_path / "home", "scan", str(tmp_path / "tree"), "--config", str(tmp_path / "bad.toml")
+    )
+    assert result.returncode == 2
+    assert "bad.toml: rule x: not a valid RE2 regex" in result.stderr
+
+
+def test_since_and_ignore_file_from_the_command_line(
+    tmp_path: Path, leaky_repo: tuple[Path, str]
+) -> None:
+    repo, leaked = leaky_repo
+    home = tmp_path / "home"
+    since = steward_cli(home, "scan", str(repo), "--since", leaked, "--format", "json")
+    assert since.returncode == 0, since.stderr
+    assert json.loads(since.stdout) == {"findings": []}
+    ignore = tmp_path / "ignore"
+    ignore.write_text(f"{leaked}:settings.py:github-token:2\n")
+    ignored = steward_cli(home, "scan", str(repo), "--history", "--ignore-file", str(ignore))
+    assert ignored.returncode == 0, ignored.stdout + ignored.stderr
+    bad = steward_cli(home, "scan", str(repo), "--since", "v9.9.9")
+    assert bad.returncode == 2
+    assert "--since: 'v9.9.9' is not a commit" in bad.stderr
+
+
+def test_scan_settings_come_from_the_environment_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from steward.config import load_settings
+
+    monkeypatch.setenv("STEWARD_HOME", str(tmp_path))
+    monkeypatch.setenv("STEWARD_SCAN_CONFIG", str(tmp_path / "team.toml"))
+    monkeypatch.setenv("STEWARD_SCAN_INTERNAL_DOMAINS", '["corp.example.com"]')
+    settings = load_settings()
+    assert settings.scan_config == tmp_path / "team.toml"
+    assert settings.scan_internal_domains == ["corp.example.com"]

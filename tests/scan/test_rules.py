@@ -34,7 +34,8 @@ def b64url(value: object) -> str:
 
 
 def test_aws_key_id_found_and_documented_example_is_a_decoy() -> None:
-    assert rule_ids("aws_access_key_id = AKIAZ3MHALQ4W7XPN2RT") == ["aws-access-key-id"]
+    key_id = "AKIA" + "Z3MHALQ4W7XPN2RT"
+    assert rule_ids(f"aws_access_key_id = {key_id}") == ["aws-access-key-id"]
     assert rule_ids("aws_access_key_id = AKIAIOSFODNN7EXAMPLE") == []
 
 
@@ -84,13 +85,13 @@ def test_jwt_io_sample_and_undecodable_tokens_are_decoys() -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "postgresql://app:S3cr3t-Pa55@db.example.com:5432/app",
-        "postgres://app:S3cr3t-Pa55@db/app",
-        "mysql://root:hunter2isbad@10.1.2.3/app",
-        "redis://:Zq8vR2mN@cache:6379/0",
-        "amqp://guest:Zq8vR2mNkk@rabbit:5672/",
-        "mongodb+srv://ops:Zq8vR2mN9@cluster0.mongodb.net/db",
-        "postgresql+psycopg://app:S3cr3t-Pa55@db/app",
+        "postgresql://app:S3cr3t-Pa55@db.example.com:5432/app",  # steward:allow
+        "postgres://app:S3cr3t-Pa55@db/app",  # steward:allow
+        "mysql://root:hunter2isbad@10.1.2.3/app",  # steward:allow
+        "redis://:Zq8vR2mN@cache:6379/0",  # steward:allow
+        "amqp://guest:Zq8vR2mNkk@rabbit:5672/",  # steward:allow
+        "mongodb+srv://ops:Zq8vR2mN9@cluster0.mongodb.net/db",  # steward:allow
+        "postgresql+psycopg://app:S3cr3t-Pa55@db/app",  # steward:allow
     ],
 )
 def test_connection_url_password_found(url: str) -> None:

@@ -1,4 +1,5 @@
-"""Targets: a directory walk (binary, non-UTF-8, .git) and git history from a real repository."""
+"""Targets: a directory walk (binary, non-UTF-8, .git), git history from a real repository,
+`--since`, and hunks as chunks."""
 
 from __future__ import annotations
 
@@ -6,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from steward.scan.engine import compile_rules, scan_lines
+from steward.scan.engine import compile_rules, scan_chunks
 from steward.scan.rules import DEFAULT_RULES
-from steward.scan.targets import directory_lines, history_lines, parse_log
+from steward.scan.targets import directory_chunks, history_chunks, parse_diff
 from tests.scan.conftest import TOKEN, commit, git
 
 
 def test_history_finds_a_deleted_secret_with_its_commit(leaky_repo: tuple[Path, str]) -> None:
     repo, leaked = leaky_repo
-    found = list(scan_lines(compile_rules(DEFAULT_RULES), history_lines(repo)))
+    found = list(scan_chunks(compile_rules(DEFAULT_RULES), history_chunks(repo)))
     assert [(f.rule_id, f.path, f.line, f.commit) for f in found] == [
         ("github-token", "settings.py", 2, leaked)
     ]
@@ -24,7 +25,7 @@ def test_working_tree_scan_does_not_find_the_deleted_secret(
     leaky_repo: tuple[Path, str],
 ) -> None:
     repo, _ = leaky_repo
-    assert list(scan_lines(compile_rules(DEFAULT_RULES), directory_lines(repo))) == []
+    assert list(scan_chunks(compile_rules(DEFAULT_RULES), directory_chunks(repo))) == []
 
 
 def test_history_covers_every_ref_not_only_the_checked_out_branch(
@@ -35,7 +36,7 @@ def test_history_covers_every_ref_not_only_the_checked_out_branch(
     (repo / "side.env").write_text("DATABASE_URL=postgresql://app:Zq8vR2mN9k@db/app\n")
     side = commit(repo, "side branch secret")
     git(repo, "checkout", "-q", "main")
-    found = list(scan_lines(compile_rules(DEFAULT_RULES), history_lines(repo)))
+    found = list(scan_chunks(compile_rules(DEFAULT_RULES), history_chunks(repo)))
     assert ("side.env", side) in {(f.path, f.commit) for f in found}
 
 
@@ -43,7 +44,7 @@ def test_history_of_a_directory_that_is_not_a_repository_is_an_error(tmp_path: P
     from steward.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="git log failed"):
-        list(history_lines(tmp_path))
+        list(history_chunks(tmp_path))
 
 
 def test_parse_log_reads_added_lines_starting_with_plus_plus_as_content() -> None:
@@ -61,10 +62,28 @@ def test_parse_log_reads_added_lines_starting_with_plus_plus_as_content() -> Non
         "@@ -1 +0,0 @@\n",
         "-old\n",
     ]
-    lines = list(parse_log(iter(output)))
-    assert [(x.path, x.number, x.text, x.commit) for x in lines] == [
-        ("x.txt", 4, "++ not a header", "abc123"),
-        ("x.txt", 5, "second", "abc123"),
+    chunks = list(parse_diff(iter(output)))
+    assert [(x.path, x.first_line, x.text, x.commit) for x in chunks] == [
+        ("x.txt", 4, "++ not a header\nsecond", "abc123"),
+    ]
+
+
+def test_parse_diff_makes_one_chunk_per_run_of_added_lines() -> None:
+    output = [
+        "diff --git a/app.env b/app.env\n",
+        "--- a/app.env\n",
+        "+++ b/app.env\n",
+        "@@ -2 +2,2 @@\n",
+        "-old\n",
+        "+new two\n",
+        "+new three\n",
+        "@@ -9,0 +10 @@\n",
+        "+new ten\n",
+    ]
+    chunks = list(parse_diff(output))
+    assert [(x.path, x.first_line, x.text, x.commit) for x in chunks] == [
+        ("app.env", 2, "new two\nnew three", None),
+        ("app.env", 10, "new ten", None),
     ]
 
 
@@ -76,9 +95,9 @@ def test_directory_walk_skips_git_and_binary_files_and_reads_latin1(tmp_path: Pa
     (tmp_path / "sub" / "latin1.conf").write_bytes(
         "# café\ntoken = ".encode("latin-1") + TOKEN.encode() + b"\n"
     )
-    lines = list(directory_lines(tmp_path))
-    assert {x.path for x in lines} == {"sub/latin1.conf"}
-    found = list(scan_lines(compile_rules(DEFAULT_RULES), lines))
+    chunks = list(directory_chunks(tmp_path))
+    assert {x.path for x in chunks} == {"sub/latin1.conf"}
+    found = list(scan_chunks(compile_rules(DEFAULT_RULES), chunks))
     assert [(f.path, f.line) for f in found] == [("sub/latin1.conf", 2)]
 
 
@@ -91,7 +110,7 @@ def test_history_reads_paths_with_spaces_and_non_ascii_and_latin1_content(
         "# réseau\nhost = ".encode("latin-1") + b"192.168.10.4\n"
     )
     added = commit(repo, "latin-1 inventory")
-    found = list(scan_lines(compile_rules(DEFAULT_RULES), history_lines(repo)))
+    found = list(scan_chunks(compile_rules(DEFAULT_RULES), history_chunks(repo)))
     assert ("private-ipv4", "deploy dir/hôtes.ini", 2, added) in {
         (f.rule_id, f.path, f.line, f.commit) for f in found
     }
@@ -102,7 +121,7 @@ def test_history_reads_paths_git_has_to_quote(leaky_repo: tuple[Path, str]) -> N
     (repo / 'say "hi"\\n.env').write_text("host = 10.20.30.40\n")
     (repo / "tab\there.env").write_text("host = 10.20.30.41\n")
     added = commit(repo, "awkward names")
-    found = list(scan_lines(compile_rules(DEFAULT_RULES), history_lines(repo)))
+    found = list(scan_chunks(compile_rules(DEFAULT_RULES), history_chunks(repo)))
     assert {(f.path, f.commit) for f in found if f.rule_id == "private-ipv4"} == {
         ('say "hi"\\n.env', added),
         ("tab\there.env", added),
@@ -120,11 +139,30 @@ def test_unquote_path_decodes_c_escapes_and_octal_utf8() -> None:
 
 def test_directory_lines_are_counted_as_git_counts_them(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_bytes(
-        b"one\x0cstill one\r\ntwo \xe2\x80\xa8 still two\nhost 10.0.0.9"
+        b"one\x0cstill one\r\ntwo \xe2\x80\xa8 still two\nhost 10.0.0.9\n"
     )
-    lines = list(directory_lines(tmp_path))
-    assert [(x.number, x.text) for x in lines] == [
-        (1, "one\x0cstill one"),
-        (2, "two \u2028 still two"),
-        (3, "host 10.0.0.9"),
-    ]
+    [chunk] = list(directory_chunks(tmp_path))
+    assert chunk.text == "one\x0cstill one\ntwo \u2028 still two\nhost 10.0.0.9"
+    found = list(scan_chunks(compile_rules(DEFAULT_RULES), [chunk]))
+    assert [(f.rule_id, f.line) for f in found] == [("private-ipv4", 3)]
+
+
+def test_since_scans_only_the_commits_after_it(leaky_repo: tuple[Path, str]) -> None:
+    repo, leaked = leaky_repo
+    (repo / "later.env").write_text("host = 10.1.2.3\n")
+    later = commit(repo, "later address")
+    rules = compile_rules(DEFAULT_RULES)
+    after_leak = {f.commit for f in scan_chunks(rules, history_chunks(repo, since=leaked))}
+    assert after_leak == {later}
+    before_leak = {f.commit for f in scan_chunks(rules, history_chunks(repo, since=f"{leaked}~1"))}
+    assert before_leak == {leaked, later}
+
+
+def test_since_an_unknown_commit_is_an_error_naming_it(leaky_repo: tuple[Path, str]) -> None:
+    from steward.errors import InvalidInput
+
+    repo, _ = leaky_repo
+    with pytest.raises(InvalidInput, match="--since: 'nosuchref' is not a commit"):
+        list(history_chunks(repo, since="nosuchref"))
+    with pytest.raises(InvalidInput, match="is not a commit"):
+        list(history_chunks(repo, since="--all"))

@@ -31,6 +31,13 @@ _TLD = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}")
 _PHONE_SHAPE = re.compile(r"\+?[0-9(][0-9 ().\-/]*[0-9](?:\s*(?:x|ext\.?|#)\s*[0-9]{1,6})?", re.I)
 _CARD_SHAPE = re.compile(r"[0-9]+(?:[ -][0-9]+)*")
 _SSN_DASHED = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}")
+# UK National Insurance number (HMRC's NIM39110): two prefix letters (D, F, I, Q, U, V
+# never; O never second), six digits, a suffix A-D; written whole or in pairs.
+_NINO = re.compile(
+    r"([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?([0-9]{2}) ?([0-9]{2}) ?([0-9]{2}) ?[A-D]"
+)
+# Prefixes HMRC never allocates (they read as country codes or are administrative).
+_NINO_UNALLOCATED = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
 # A person's name: words of letters, joined by spaces, hyphens or apostrophes; an initial
 # may carry a dot ("J. Smith"). Letters are any script's (\w minus digits and underscore).
 _NAME_WORD = r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?"
@@ -212,6 +219,16 @@ def is_ssn(value: object, *, dashed_only: bool) -> bool:
     if not (_SSN_DASHED.fullmatch(text) or (len(text) == 9 and text.isdigit())):
         return False
     return bool(ssn.is_valid(text))
+
+
+def is_uk_national_insurance_number(value: object) -> bool:
+    """A UK National Insurance number HMRC could allocate: `AB 12 34 56 C` or `AB123456C`,
+    with an allowed prefix and an A-D suffix."""
+    text = as_text(value)
+    if not text:
+        return False
+    found = _NINO.fullmatch(text.upper())
+    return found is not None and found.group(1) not in _NINO_UNALLOCATED
 
 
 def as_date(value: object) -> date | None:

@@ -1,4 +1,5 @@
-"""`steward scan`: secrets and private addresses in a tree or its git history.
+"""`steward scan`: secrets, internal hosts, private addresses and personal data in a tree,
+its git history or the lines staged for the next commit.
 
 Exit codes: 0 when nothing was found, 1 when something was, 2 when the scan could not run.
 """
@@ -15,13 +16,15 @@ import typer
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from steward.scan.models import Finding
+    from steward.config import Settings
+    from steward.scan.models import Finding, Rule, ScanOptions
 
 
 class Format(StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
+    junit = "junit"
 
 
 def scan_command(
@@ -30,41 +33,127 @@ def scan_command(
         bool,
         typer.Option("--history", help="Scan every line any commit on any ref added."),
     ] = False,
+    staged: Annotated[
+        bool,
+        typer.Option("--staged", help="Scan the lines staged in git's index (pre-commit)."),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="COMMIT",
+            help="History of the commits on any ref that COMMIT does not reach.",
+        ),
+    ] = None,
     output_format: Annotated[
-        Format, typer.Option("--format", help="text (a table), json or sarif.")
+        Format, typer.Option("--format", help="text (a table), json, sarif or junit.")
     ] = Format.text,
     output: Annotated[
         Path | None, typer.Option("--output", help="Write the report here, not to stdout.")
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help=r"A gitleaks TOML config (default: \[scan] config in steward.toml). "
+            "A .gitleaks.toml inside the scanned tree is read only when named here.",
+        ),
+    ] = None,
+    ignore_file: Annotated[
+        Path | None,
+        typer.Option("--ignore-file", help="A .gitleaksignore of finding fingerprints to skip."),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Report only findings not in this baseline file."),
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option("--write-baseline", help="Write the findings as a baseline here; exit 0."),
+    ] = None,
 ) -> None:
-    """Find secrets and private addresses; exit 0 clean, 1 findings, 2 error."""
-    import json
-
-    from steward import __version__
+    """Find secrets, internal hosts, private addresses, personal data; exit 0 clean, 1
+    findings, 2 error."""
     from steward.errors import InvalidInput
-    from steward.scan.report import findings_json, findings_sarif
-    from steward.scan.rules import DEFAULT_RULES
-    from steward.scan.run import scan
+    from steward.scan.baseline import read_baseline
+    from steward.scan.baseline import write_baseline as save_baseline
+    from steward.scan.gitleaks import read_ignore_file
+    from steward.scan.run import rule_set, run_scan
 
     if not path.is_dir():
         raise InvalidInput(f"path: {path} is not a directory")
-    findings = scan(path, history=history, rules=DEFAULT_RULES)
+    settings = _settings()
+    config = config or settings.scan_config
+    baseline = baseline or settings.scan_baseline
+    rules = rule_set(_options(settings), config)
+    named = [p for p in (config, ignore_file) if p is not None]
+    result = run_scan(
+        path,
+        history=history,
+        staged=staged,
+        since=since,
+        rules=rules,
+        ignored=read_ignore_file(ignore_file) if ignore_file else frozenset(),
+        baseline=read_baseline(baseline) if baseline and not write_baseline else frozenset(),
+        named_files=named,
+    )
+    for notice in result.notices:
+        sys.stderr.write(f"warning: {notice.path}: {notice.message}\n")
+    if write_baseline is not None:
+        save_baseline(write_baseline, result.findings)
+        sys.stderr.write(f"baseline: {len(result.findings)} findings written to {write_baseline}\n")
+        return
+    _emit(_render(result.findings, rules, output_format), output)
+    if result.findings:
+        raise typer.Exit(1)
+
+
+def _settings() -> Settings:
+    """Steward's settings; a bad `[scan]` table is an input error (exit 2) for this command."""
+    from steward.config import load_settings
+    from steward.errors import ConfigError, InvalidInput
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise InvalidInput(exc.message) from exc
+
+
+def _options(settings: Settings) -> ScanOptions:
+    from steward.scan.models import ScanOptions
+
+    return ScanOptions(
+        internal_domains=tuple(settings.scan_internal_domains),
+        allowed_email_domains=tuple(settings.scan_allowed_email_domains),
+    )
+
+
+def _render(findings: Sequence[Finding], rules: Sequence[Rule], output_format: Format) -> str:
+    """The report in the chosen format."""
+    import json
+
+    from steward import __version__
+    from steward.scan.report import findings_json, findings_junit, findings_sarif
+
     if output_format is Format.text:
-        report = _table(findings)
-    elif output_format is Format.json:
-        report = json.dumps(findings_json(findings), indent=2) + "\n"
-    else:
-        report = json.dumps(findings_sarif(findings, DEFAULT_RULES, version=__version__), indent=2)
-        report += "\n"
+        return _table(findings)
+    if output_format is Format.json:
+        return json.dumps(findings_json(findings), indent=2) + "\n"
+    if output_format is Format.junit:
+        return findings_junit(findings)
+    return json.dumps(findings_sarif(findings, rules, version=__version__), indent=2) + "\n"
+
+
+def _emit(report: str, output: Path | None) -> None:
+    from steward.errors import InvalidInput
+
     if output is None:
         sys.stdout.write(report)
-    else:
-        try:
-            output.write_text(report, encoding="utf-8")
-        except OSError as exc:
-            raise InvalidInput(f"--output: cannot write {output}: {exc}") from exc
-    if findings:
-        raise typer.Exit(1)
+        return
+    try:
+        output.write_text(report, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"--output: cannot write {output}: {exc}") from exc
 
 
 def _table(rows: Sequence[Finding]) -> str:

@@ -25,15 +25,27 @@ class Candidate:
 Validator = Callable[[Candidate], bool]
 
 
+AllowlistCondition = Literal["OR", "AND"]
+RegexTarget = Literal["secret", "match", "line"]
+
+
 @dataclass(frozen=True)
 class Allowlist:
-    """What silences a rule (gitleaks' `[[rules.allowlists]]`): any regex matching the
-    secret, any path regex matching the path, or a listed stop-word inside the secret."""
+    """What silences a rule (gitleaks' `[[rules.allowlists]]`).
+
+    With `condition` "OR" (the default) any one check silences: a regex matching the
+    `regex_target` (the secret, the whole match or the line), a path regex matching the
+    path, a stop-word inside the secret, or the finding's commit being listed. With "AND"
+    every check the allow-list sets must hold.
+    """
 
     description: str = ""
     regexes: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     stopwords: tuple[str, ...] = ()
+    condition: AllowlistCondition = "OR"
+    regex_target: RegexTarget = "secret"
+    commits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,8 @@ class Rule:
     `regex` and `path` are RE2 syntax (gitleaks is Go). `secret_group` 0 means the whole
     match is the secret. `keywords` are matched lower-cased before any regex runs; a rule
     without keywords runs on every line. `entropy` is the least Shannon entropy (bits per
-    character) the secret must have; 0 turns the check off.
+    character) the secret must have; 0 turns the check off. A rule whose `regex` is empty
+    is a path-only rule (gitleaks'): the file whose path matches `path` is the finding.
     """
 
     id: str
@@ -56,6 +69,7 @@ class Rule:
     path: str | None = None
     allowlists: tuple[Allowlist, ...] = ()
     validator: Validator | None = field(default=None, compare=False)
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,15 @@ class ScanOptions:
 
     internal_domains: tuple[str, ...] = ()
     allowed_email_domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the operator should know about a scan that is not a finding: a file left
+    unread (an archive over its size cap) or a config file in the tree that was ignored."""
+
+    path: str
+    message: str
 
 
 @dataclass(frozen=True)

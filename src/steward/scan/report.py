@@ -1,4 +1,4 @@
-"""Findings as JSON and as SARIF 2.1.0 (the shape GitHub code scanning accepts)."""
+"""Findings as JSON, as SARIF 2.1.0 (the shape GitHub code scanning accepts) and as JUnit XML."""
 
 from __future__ import annotations
 
@@ -6,15 +6,57 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
+from xml.etree import ElementTree
 
+from steward.scan.gitleaks import gitleaks_fingerprint
 from steward.scan.models import Finding, Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def findings_json(findings: Sequence[Finding]) -> dict[str, Any]:
-    """`{"findings": [...]}`, each finding's fields as they are (secrets already redacted)."""
-    return {"findings": [dataclasses.asdict(f) for f in findings]}
+    """`{"findings": [...]}`, each finding's fields as they are (secrets already redacted),
+    and its fingerprint as gitleaks writes it, the line a `.gitleaksignore` would hold."""
+    return {
+        "findings": [
+            {**dataclasses.asdict(f), "gitleaks_fingerprint": gitleaks_fingerprint(f)}
+            for f in findings
+        ]
+    }
+
+
+def findings_junit(findings: Sequence[Finding]) -> str:
+    """One JUnit `<testsuite>`: a failing `<testcase>` per finding, named by rule and place,
+    or one passing testcase when there is nothing, so CI shows the scan ran."""
+    suite = ElementTree.Element(
+        "testsuite",
+        name="steward scan",
+        tests=str(max(len(findings), 1)),
+        failures=str(len(findings)),
+        errors="0",
+        skipped="0",
+    )
+    if not findings:
+        ElementTree.SubElement(suite, "testcase", classname="steward.scan", name="no findings")
+    for finding in findings:
+        where = f"{finding.path}:{finding.line}"
+        case = ElementTree.SubElement(
+            suite,
+            "testcase",
+            classname=f"steward.scan.{finding.kind}",
+            name=f"{finding.rule_id} {where}",
+            file=finding.path,
+            line=str(finding.line),
+        )
+        failure = ElementTree.SubElement(
+            case, "failure", type=finding.rule_id, message=finding.description
+        )
+        commit = f"\ncommit: {finding.commit}" if finding.commit else ""
+        failure.text = (
+            f"{finding.kind} at {where}:{finding.column}: {finding.redacted}{commit}\n"
+            f"fingerprint: {finding.fingerprint}"
+        )
+    return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def findings_sarif(
@@ -50,7 +92,7 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
         "name": rule.id,
         "shortDescription": {"text": rule.description},
         "defaultConfiguration": {"level": "error"},
-        "properties": {"kind": rule.kind, "tags": ["security", rule.kind]},
+        "properties": {"kind": rule.kind, "tags": ["security", rule.kind, *rule.tags]},
     }
 
 

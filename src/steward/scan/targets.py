@@ -1,19 +1,32 @@
-"""What the scanner reads: the files under a directory, or every added line in git history."""
+"""What the scanner reads, as chunks of consecutive lines: the files under a directory
+(archives and notebooks read as their text), every line added in git history, or the
+lines staged in git's index."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from steward.errors import InvalidInput
-from steward.scan.models import Line
+from steward.scan.archives import archive_members, is_archive
+from steward.scan.models import Chunk, Notice
+from steward.scan.notebooks import is_notebook, notebook_text
 
 # git's own test for a binary file: a NUL byte in the first 8000 bytes.
 BINARY_SNIFF_BYTES = 8000
 COMMIT_MARKER = "\x00commit "
+# Options every diff Steward reads is produced with: no colour, no external diff or
+# textconv driver a repository could configure, no rename detection, no context lines.
+DIFF_OPTIONS = ("--unified=0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames")
+
+NoticeSink = Callable[[Notice], None]
+
+
+def _ignore_notice(notice: Notice) -> None:
+    """The default sink: a caller that does not ask for notices does not get them."""
 
 
 def is_binary(data: bytes) -> bool:
@@ -21,8 +34,9 @@ def is_binary(data: bytes) -> bool:
     return b"\0" in data[:BINARY_SNIFF_BYTES]
 
 
-def directory_lines(root: Path) -> Iterator[Line]:
-    """Every line of every text file under `root`, skipping `.git` and binary files.
+def directory_chunks(root: Path, *, notice: NoticeSink = _ignore_notice) -> Iterator[Chunk]:
+    """Every text file under `root` as one chunk, skipping `.git` and binary files;
+    archives yield one chunk per text member.
 
     Files that are not valid UTF-8 are read with replacement characters rather than
     skipped: a Latin-1 config file can hold a password too. Symbolic links are not
@@ -36,50 +50,84 @@ def directory_lines(root: Path) -> Iterator[Line]:
             path = Path(directory, name)
             if path.is_symlink() or not path.is_file():
                 continue
-            yield from file_lines(path, path.relative_to(root).as_posix())
+            yield from file_chunks(path, path.relative_to(root).as_posix(), notice=notice)
 
 
-def file_lines(path: Path, shown_as: str) -> Iterator[Line]:
-    """The lines of one file, named `shown_as`; nothing for a binary or unreadable file."""
+def file_chunks(
+    path: Path, shown_as: str, *, notice: NoticeSink = _ignore_notice
+) -> Iterator[Chunk]:
+    """One file named `shown_as` as chunks: the file itself, or each text member of an
+    archive; nothing for a binary or unreadable file."""
     try:
         data = path.read_bytes()
-    except OSError:
+    except OSError as exc:
+        notice(Notice(shown_as, f"not readable, not scanned: {exc.strerror}"))
         return
+    if is_archive(shown_as):
+        for member, content in archive_members(data, shown_as, notice):
+            yield from content_chunks(member, content)
+        return
+    yield from content_chunks(shown_as, data)
+
+
+def content_chunks(shown_as: str, data: bytes) -> Iterator[Chunk]:
+    """The bytes of one file as its chunk, unless they are binary."""
     if is_binary(data):
         return
-    text = data.decode("utf-8", errors="replace")
     # Split on "\n" only, as git and editors count lines: str.splitlines would also
     # break at form feeds and U+2028 and put findings on the wrong line.
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    for number, line in enumerate(lines, 1):
-        yield Line(shown_as, number, line.removesuffix("\r"))
+    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").removesuffix("\n")
+    yield Chunk(shown_as, notebook_text(text) if is_notebook(shown_as) else text)
 
 
-def history_lines(repository: Path) -> Iterator[Line]:
-    """Every line added by every commit reachable from any ref, with its commit and path.
+def history_chunks(repository: Path, *, since: str | None = None) -> Iterator[Chunk]:
+    """Every run of lines added by a commit reachable from any ref, with its commit and path;
+    with `since`, only commits not reachable from that commit (what came after it).
 
     Streamed from one `git log -p` without checking anything out. Merge commits show no
     diff (what they bring in was added by their parents, which are scanned); deleted
     files and binary diffs add no lines.
     """
-    command = [
-        "git",
-        "-c",
-        "core.quotePath=false",
-        "-C",
-        str(repository),
+    revisions = ["--all"]
+    if since is not None:
+        revisions += ["--not", resolve_commit(repository, since)]
+    log = [
         "log",
         "-p",
-        "--all",
-        "--unified=0",
-        "--no-color",
-        "--no-ext-diff",
-        "--no-textconv",
-        "--no-renames",
+        *DIFF_OPTIONS,
         "--format=%x00commit %H",  # COMMIT_MARKER, then the commit's full hash
+        *revisions,
     ]
+    return parse_diff(run_git(repository, log, what="history: git log"))
+
+
+def staged_chunks(repository: Path) -> Iterator[Chunk]:
+    """The lines staged in git's index (what the next commit would add), as pre-commit
+    sees them; paths are relative to the repository's root."""
+    return parse_diff(
+        run_git(repository, ["diff", "--cached", *DIFF_OPTIONS], what="--staged: git diff")
+    )
+
+
+def resolve_commit(repository: Path, revision: str) -> str:
+    """The full hash `revision` names in `repository`, or `InvalidInput` naming it."""
+    if revision.startswith("-"):
+        raise InvalidInput(f"--since: {revision!r} is not a commit")
+    command = ["git", "-C", str(repository), "rev-parse", "--verify", "--quiet", "--end-of-options"]
+    result = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
+        [*command, f"{revision}^{{commit}}"], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise InvalidInput(
+            f"--since: {revision!r} is not a commit of the repository at {repository}"
+        )
+    return result.stdout.strip()
+
+
+def run_git(repository: Path, arguments: list[str], *, what: str) -> Iterator[str]:
+    """The lines git prints for `arguments`, streamed; `InvalidInput` naming `what` when
+    git cannot run or fails."""
+    command = ["git", "-c", "core.quotePath=false", "-C", str(repository), *arguments]
     # git's messages go to a file, not a pipe: a pipe nobody reads while stdout is
     # streamed would stall git once it filled.
     with tempfile.TemporaryFile() as errors:
@@ -87,28 +135,39 @@ def history_lines(repository: Path) -> Iterator[Line]:
             # A fixed argument list, no shell: the repository path is one argument to -C.
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)  # noqa: S603
         except OSError as exc:
-            raise InvalidInput(f"history: cannot run git: {exc}") from exc
+            raise InvalidInput(f"{what}: cannot run git: {exc}") from exc
         with process:
             stdout = process.stdout
             if stdout is None:  # never: Popen with stdout=PIPE sets it; this narrows the type
-                raise InvalidInput("history: git log gave no output stream")
-            yield from parse_log(line.decode("utf-8", errors="replace") for line in stdout)
+                raise InvalidInput(f"{what}: git gave no output stream")
+            yield from (line.decode("utf-8", errors="replace") for line in stdout)
         if process.returncode != 0:
             errors.seek(0)
             message = errors.read().decode(errors="replace").strip()
-            raise InvalidInput(f"history: git log failed in {repository}: {message}")
+            raise InvalidInput(f"{what} failed in {repository}: {message}")
 
 
-def parse_log(output: Iterator[str]) -> Iterator[Line]:
-    """The added lines in `git log -p --unified=0` output whose commits start with
-    `COMMIT_MARKER`. A `+++ ` line is a file header only between `diff --git` and the
-    first hunk: inside a hunk it is an added line that begins with `++`."""
+def parse_diff(output: Iterable[str]) -> Iterator[Chunk]:
+    """Each run of consecutive added lines in `git log -p` or `git diff` output (unified=0)
+    as one chunk, with its path, first line and the commit (after `COMMIT_MARKER`, if any).
+
+    A `+++ ` line is a file header only between `diff --git` and the first hunk: inside a
+    hunk it is an added line that begins with `++`.
+    """
     commit: str | None = None
     path: str | None = None
     number = 0
     in_header = False
+    added: list[str] = []
     for raw in output:
         text = raw.rstrip("\n").removesuffix("\r")
+        if not in_header and path is not None and text.startswith("+"):
+            added.append(text[1:])
+            continue
+        if added and path is not None:
+            yield _hunk_chunk(path, added, number, commit)
+            number += len(added)
+            added = []
         if text.startswith(COMMIT_MARKER):
             commit = text[len(COMMIT_MARKER) :].strip()
             path, in_header = None, False
@@ -121,9 +180,13 @@ def parse_log(output: Iterator[str]) -> Iterator[Line]:
         elif text.startswith("@@ "):
             in_header = False
             number = _new_start(text)
-        elif not in_header and path is not None and text.startswith("+"):
-            yield Line(path, number, text[1:], commit)
-            number += 1
+    if added and path is not None:
+        yield _hunk_chunk(path, added, number, commit)
+
+
+def _hunk_chunk(path: str, lines: list[str], first_line: int, commit: str | None) -> Chunk:
+    text = "\n".join(lines)
+    return Chunk(path, notebook_text(text) if is_notebook(path) else text, first_line, commit)
 
 
 C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
