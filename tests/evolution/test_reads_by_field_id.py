@@ -18,6 +18,7 @@ from pyiceberg.types import LongType, StringType
 
 from steward.app import Steward
 from steward.catalog.sync import sync
+from steward.config import Settings
 from steward.connectors.iceberg import lake_catalog
 from steward.engines.iceberg_files import plan_iceberg
 from steward.errors import SourceError
@@ -44,8 +45,9 @@ ANALYST = Principal(user="ann", groups=frozenset({"analysts"}))
 
 
 @pytest.fixture
-def database_url() -> None:
-    return None
+def settings(tmp_path: Path, engine_name: str) -> Settings:
+    """On the embedded SQLite store, on each engine (`tests/conftest.py` ENGINES)."""
+    return Settings(home=tmp_path / "home", engine=engine_name)  # type: ignore[arg-type]
 
 
 @pytest.fixture
