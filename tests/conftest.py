@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from steward.api import create_app
 from steward.app import Steward
 from steward.config import Settings
+from steward.engines.base import Engine
 from steward.identity.tokens import create_token
 from steward.store import open_store
 from tests.postgres import find_server
@@ -73,6 +75,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     admin_url, template = request.getfixturevalue("postgres_template").split("|")
     with new_database(admin_url, "steward_test", template=template) as url:
         yield url
+
+
+# The engines that governed-query and quality tests run on (`engine_name`); another
+# engine joins by adding its name here, as a `pytest.param` marked to skip where it
+# cannot run.
+ENGINES: list[Any] = ["duckdb"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    """The name of the engine a test runs on; modules that test engines build their
+    `settings` with it (see tests/query/conftest.py)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def engine(steward: Steward) -> Engine:
+    """The engine the test's `Steward` is configured with."""
+    return steward.engine
 
 
 @pytest.fixture

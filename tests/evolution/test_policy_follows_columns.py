@@ -22,10 +22,11 @@ from pyiceberg.types import StringType
 from steward.app import Steward
 from steward.catalog.pii import classify
 from steward.catalog.sync import sync
+from steward.config import Settings
 from steward.connectors.iceberg import lake_catalog
 from steward.identity.models import Principal
 from steward.policy.drift import active_drift
-from steward.policy.query import forget_table_data, run_query
+from steward.policy.query import run_query
 from steward.policy.versions import apply
 from steward.policy.wiring import access_for
 from steward.store.schema import catalog_annotations
@@ -48,8 +49,9 @@ ANALYST = Principal(user="ann", groups=frozenset({"analysts"}))
 
 
 @pytest.fixture
-def database_url() -> None:
-    return None
+def settings(tmp_path: Path, engine_name: str) -> Settings:
+    """On the embedded SQLite store, on each engine (`tests/conftest.py` ENGINES)."""
+    return Settings(home=tmp_path / "home", engine=engine_name)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -67,7 +69,7 @@ def rename_ssn(catalog: Any) -> None:
 
 
 def ssn_values(steward: Steward) -> set[Any]:
-    forget_table_data()  # the tests change the lake between queries, faster than its TTL
+    steward.tables.forget()  # the tests change the lake between queries, faster than its TTL
     result = run_query(
         steward,
         "SELECT social_sec_no FROM lake.crm.customers",

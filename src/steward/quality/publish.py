@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from steward.engines.tables import IcebergSource, as_iceberg
 from steward.errors import InvalidInput, NotFound
 from steward.quality.incremental import find_increment, gate, keep
 from steward.quality.models import CheckResult, Dataset
@@ -52,11 +53,12 @@ class Published:
         )
 
 
-def _iceberg_table(steward: Steward, dataset: str) -> tuple[Any, Any]:
+def _iceberg_table(steward: Steward, dataset: str) -> tuple[IcebergSource, Any]:
     source_name, _, table = dataset.partition(".")
-    source: Any = steward.source(source_name)
-    if source.type != "iceberg":
-        source.close()
+    opened = steward.source(source_name)
+    source = as_iceberg(opened)
+    if source is None:
+        opened.close()
         raise InvalidInput(f"publish: {dataset} is not an Iceberg table; branches are Iceberg's")
     namespace, _, short = table.rpartition(".")
     try:
@@ -70,7 +72,7 @@ def publish(
     steward: Steward, checks: Dataset, branch: str, *, actor: Principal | None = None
 ) -> Published:
     """Gate `branch` of `checks.name` by its checks; move `main` to it when they pass."""
-    from steward.engines.duckdb import iceberg_plan
+    from steward.engines.iceberg_files import plan_iceberg_tasks
 
     source, table = _iceberg_table(steward, checks.name)
     try:
@@ -84,7 +86,7 @@ def publish(
         snapshot_id = int(ref.snapshot_id)
         current = table.current_snapshot()
         main_before = int(current.snapshot_id) if current is not None else None
-        planned = iceberg_plan(table, name=checks.name, snapshot_id=snapshot_id)
+        planned = plan_iceberg_tasks(table, name=checks.name, snapshot_id=snapshot_id)
         increment = find_increment(
             table,
             name=checks.name,
