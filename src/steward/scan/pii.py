@@ -260,7 +260,7 @@ def international_phone_is_valid(candidate: Candidate) -> bool:
 
 def national_phone_is_valid(candidate: Candidate) -> bool:
     """A number without `+country`, named as a phone on its line, valid in one of the
-    regions' plans; not the tail of an international number."""
+    regions' plans and fictional in none; not the tail of an international number."""
     whole = _whole(candidate)
     if whole is None:
         return False
@@ -269,7 +269,14 @@ def national_phone_is_valid(candidate: Candidate) -> bool:
         return False  # the phone-number-us rule reports these, named or not
     if _INTERNATIONAL_BEFORE.search(before) or not _named(PHONE_WORDS, candidate.line):
         return False
-    return any(_is_real_phone(candidate.secret, region=region) for region in NATIONAL_PHONE_REGIONS)
+    if is_counting(re.sub(r"\D", "", candidate.secret)):
+        return False
+    # Reserved for fiction in one region's plan (`020 7946 0123`, `07700 900461` in the
+    # UK's) is how it was meant, whatever it might be read as elsewhere.
+    number = candidate.secret
+    if any(validators.is_fictional_phone(number, region=r) for r in NATIONAL_PHONE_REGIONS):
+        return False
+    return any(validators.is_phone(number, region=r) for r in NATIONAL_PHONE_REGIONS)
 
 
 def _in_longer_grouping(before: str, after: str) -> bool:
