@@ -26,6 +26,10 @@ PLACEHOLDER_MOST_DISTINCT_DIGITS = 3
 # Words that name any national id on a line: `national_id`, `citizenId`, `identity_no`.
 NATIONAL_ID_WORDS = frozenset({"national", "citizen", "identity", "nationalid"})
 
+# Surname and name letters, birth year, month letter, day (+40 for women), place, check
+# letter; digits may be swapped for L-V when two people would share a code (omocodia).
+CODICE_FISCALE = r"[A-Z]{6}[\dLMNP-V]{2}[A-EHLMPR-T][\dLMNP-V]{2}[A-Z][\dLMNP-V]{3}[A-Z]"
+
 # What continues a number past the candidate: more word characters (`12345678Z9`), or a
 # separator then a digit (`796-34-6807-90`, `1.123456789`); the same before it.
 _GOES_ON_AFTER = re.compile(r"\.?\w|[-./:]\d")
@@ -101,8 +105,8 @@ NATIONAL_IDS = (
     NationalId(
         "it-codice-fiscale",
         "Italian codice fiscale (name letters, birth date and place, check letter)",
-        forms=r"[A-Z]{6}[\dLMNP-V]{2}[A-EHLMPR-T][\dLMNP-V]{2}[A-Z][\dLMNP-V]{3}[A-Z]",
-        distinctive=r".*",
+        forms=CODICE_FISCALE,
+        distinctive=CODICE_FISCALE,
         words=frozenset({"codice", "fiscale", "cf"}),
     ),
     NationalId(
