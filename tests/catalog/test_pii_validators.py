@@ -230,3 +230,83 @@ def test_huge_numbers_are_no_identifiers() -> None:
     assert not v.is_payment_card(Decimal("1E+999999"))
     assert not v.is_payment_card(10**5000)
     assert not v.is_ssn(10**5000, dashed_only=False)
+
+
+# Published examples (python-stdnum's and the issuers' documentation), then the same
+# number with its check digit or letter (or, for the CPR, its birth month) broken.
+NATIONAL_IDS = [
+    ("es-dni", "73920461W", "73920461A"),
+    ("es-nie", "X2482300W", "X2482300A"),
+    ("fr-nir", "2 55 08 14 168 025 38", "2 55 08 14 168 025 39"),
+    ("it-codice-fiscale", "RSSMRA85T10A562S", "RSSMRA85T10A562T"),
+    ("nl-bsn", "111222333", "111222334"),
+    ("de-tax-id", "36574261809", "36574261808"),
+    ("pl-pesel", "44051401359", "44051401358"),
+    ("se-personnummer", "811228-9874", "811228-9875"),
+    ("dk-cpr", "211062-5629", "211362-5629"),
+    ("be-national-number", "85.07.30-033.28", "85.07.30-033.29"),
+    ("pt-nif", "501964843", "501964844"),
+    ("ca-sin", "123-456-782", "123-456-783"),
+    ("in-aadhaar", "2341 2341 2346", "2341 2341 2347"),
+    ("br-cpf", "390.533.447-05", "390.533.447-06"),
+]
+
+
+@pytest.mark.parametrize(("kind", "valid", "broken"), NATIONAL_IDS)
+def test_national_ids_pass_their_countrys_check(kind: str, valid: str, broken: str) -> None:
+    assert v.is_national_id(valid, kind=kind)
+    assert v.is_national_id(valid.lower().encode(), kind=kind)
+    assert not v.is_national_id(broken, kind=kind)
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("fr-nir", "5 55 08 14 168 025 38"),  # no such sex digit
+        ("it-codice-fiscale", "01114601006"),  # a company's VAT number, not a person's
+        ("in-aadhaar", "1341 2341 2346"),  # never starts with 0 or 1
+        ("es-dni", 73920461),
+        ("nl-bsn", ""),
+        ("nl-bsn", True),
+    ],
+)
+def test_national_id_lookalikes(kind: str, value: object) -> None:
+    assert not v.is_national_id(value, kind=kind)
+
+
+def test_every_national_id_kind_is_tested() -> None:
+    assert {kind for kind, _, _ in NATIONAL_IDS} == set(v.NATIONAL_ID_CHECKS)
+
+
+@pytest.mark.parametrize(
+    ("number", "region"),
+    [
+        ("+1 312 555 0100", None),  # NANP: 555-0100 to 555-0199 in any area code
+        ("(415) 555-0199", "US"),
+        ("+44 20 7946 0958", None),  # Ofcom: London drama numbers
+        ("0113 496 0000", "GB"),  # Leeds
+        ("07700 900461", "GB"),  # Ofcom: mobiles
+        ("01632 960123", "GB"),  # Ofcom: no area
+        ("+61 491 570 156", None),  # ACMA: fictitious mobiles
+        ("(03) 5550 4321", "AU"),  # ACMA: landlines
+    ],
+)
+def test_phone_numbers_reserved_for_fiction(number: str, region: str | None) -> None:
+    assert v.is_fictional_phone(number, region=region)
+
+
+@pytest.mark.parametrize(
+    ("number", "region"),
+    [
+        ("+1 312 555 0200", None),
+        ("(415) 555-2671", "US"),
+        ("+44 20 7946 1958", None),
+        ("+44 20 7183 8750", None),
+        ("+61 412 345 678", None),
+        ("+33 1 42 68 53 00", None),
+        ("020 7946 0958", None),  # no region to read a national number in
+        ("phone", "GB"),
+    ],
+)
+def test_phone_numbers_not_reserved_for_fiction(number: str, region: str | None) -> None:
+    assert not v.is_fictional_phone(number, region=region)

@@ -459,6 +459,8 @@ def test_passwords_in_code_sql_and_credential_files_found(
         ("wp-config.php", "define('AUTH_KEY', 'put your unique phrase here');"),
         (".pgpass", "db.corp:5432:dw:etl:*"),
         (".netrc", "machine api.corp login etl password $NETRC_PASSWORD"),
+        # GitHub's fixed password when the token is the login (the token rule finds that).
+        (".netrc", "machine github.com login x-access-token password x-oauth-basic"),
         ("config/app.yaml", "password: test1234"),
         ("config/app.yaml", "password: admin2024"),
         ("config/app.yaml", "password: password123456789"),

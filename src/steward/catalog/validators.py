@@ -12,11 +12,26 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
 import phonenumbers
 from stdnum import iban, luhn
+from stdnum.be import nn as be_nn
+from stdnum.br import cpf as br_cpf
+from stdnum.ca import sin as ca_sin
+from stdnum.de import idnr as de_idnr
+from stdnum.dk import cpr as dk_cpr
+from stdnum.es import dni as es_dni
+from stdnum.es import nie as es_nie
+from stdnum.fr import nir as fr_nir
+from stdnum.in_ import aadhaar as in_aadhaar
+from stdnum.it import codicefiscale as it_codicefiscale
+from stdnum.nl import bsn as nl_bsn
+from stdnum.pl import pesel as pl_pesel
+from stdnum.pt import nif as pt_nif
+from stdnum.se import personnummer as se_personnummer
 from stdnum.us import ssn
 
 # RFC 5322 dot-atom local part: these characters, dots only between runs of them; RFC 6531
@@ -269,3 +284,122 @@ def is_person_name(value: object) -> bool:
     if not text or len(text) > 100:
         return False
     return bool(_PERSON_NAME.fullmatch(text))
+
+
+# National identifiers: the characters each may be written with, and python-stdnum's check
+# (check digit or letter, length, embedded birth date where the number has one).
+_ID_SEPARATORS = re.compile(r"[ .\-/+]")
+# France's NIR: sex digit (1-2; 3-4, 7-8 for provisional and foreign-born numbers), then a
+# birth month 01-12 or 20-99 (unknown or special); stdnum checks only the mod-97 key.
+_NIR_SEX_AND_MONTH = re.compile(r"[1-478]\d{2}(?:0[1-9]|1[0-2]|[2-9]\d)")
+# Italy's codice fiscale for a person is 16 characters; stdnum also accepts a company's
+# 11-digit VAT number, which is not personal data.
+_CODICE_FISCALE_LENGTH = 16
+
+
+def _checked_by(module: object) -> Callable[[str], bool]:
+    """A check that asks a python-stdnum module whether `text` is valid."""
+
+    def check(text: str) -> bool:
+        return bool(module.is_valid(text))  # type: ignore[attr-defined]
+
+    return check
+
+
+def _is_french_nir(text: str) -> bool:
+    """A French NIR (INSEE number): sex and birth month in range, mod-97 key."""
+    compact = _ID_SEPARATORS.sub("", text)
+    return bool(_NIR_SEX_AND_MONTH.match(compact)) and bool(fr_nir.is_valid(compact))
+
+
+def _is_italian_codice_fiscale(text: str) -> bool:
+    """An Italian person's codice fiscale: 16 characters, birth date, check letter."""
+    compact = _ID_SEPARATORS.sub("", text)
+    return len(compact) == _CODICE_FISCALE_LENGTH and bool(it_codicefiscale.is_valid(compact))
+
+
+NATIONAL_ID_CHECKS: dict[str, Callable[[str], bool]] = {
+    "es-dni": _checked_by(es_dni),  # 8 digits, mod-23 letter
+    "es-nie": _checked_by(es_nie),  # X/Y/Z, 7 digits, mod-23 letter
+    "fr-nir": _is_french_nir,
+    "it-codice-fiscale": _is_italian_codice_fiscale,
+    "nl-bsn": _checked_by(nl_bsn),  # 9 digits, 11-proof
+    "de-tax-id": _checked_by(de_idnr),  # Steuer-ID: 11 digits, ISO 7064 mod 11,10
+    "pl-pesel": _checked_by(pl_pesel),  # 11 digits, birth date, weighted check digit
+    "se-personnummer": _checked_by(se_personnummer),  # birth date, Luhn
+    "dk-cpr": _checked_by(dk_cpr),  # birth date (no check digit since 2007)
+    "be-national-number": _checked_by(be_nn),  # birth date, mod-97
+    "pt-nif": _checked_by(pt_nif),  # 9 digits, mod-11
+    "ca-sin": _checked_by(ca_sin),  # 9 digits, Luhn
+    "in-aadhaar": _checked_by(in_aadhaar),  # 12 digits, never 0/1 first, Verhoeff
+    "br-cpf": _checked_by(br_cpf),  # 11 digits, two mod-11 check digits
+}
+
+
+def is_national_id(value: object, *, kind: str) -> bool:
+    """A national identifier of `kind` (a key of NATIONAL_ID_CHECKS, such as "es-dni")
+    that passes its country's check: text only, as numbers lose leading zeros.
+
+    Raises KeyError for an unknown `kind`: that is the caller's mistake, not the value's.
+    """
+    check = NATIONAL_ID_CHECKS[kind]
+    text = as_text(value)
+    if not text or len(text) > 32:
+        return False
+    try:
+        return check(text.upper())
+    except Exception:  # stdnum raises its own errors, or ValueError on odd dates
+        return False
+
+
+# Numbers regulators reserve for films, books and examples; never anyone's phone. As
+# (country calling code, national significant number prefix):
+# - NANP: 555-0100 to 555-0199 in any area code (the only 555 block reserved for fiction).
+# - UK, Ofcom's numbers for drama: 020 7946 0xxx (London), 01xx 496 0xxx in the big
+#   cities, 0191 498 0xxx, 029 2018 0xxx, 01632 960xxx (no area), 07700 900xxx
+#   (mobile), 08081 570xxx (freephone), 0909 879 0xxx (premium), 03069 990xxx.
+# - Australia, ACMA's fictitious numbers: mobiles 0491 570 000 to 0491 579 999, and
+#   landlines 5550 xxxx and 7010 xxxx in every area code (02, 03, 07, 08).
+_FICTIONAL_UK_PREFIXES = (
+    "2079460",
+    "1134960",
+    "1144960",
+    "1154960",
+    "1164960",
+    "1174960",
+    "1184960",
+    "1214960",
+    "1314960",
+    "1414960",
+    "1514960",
+    "1614960",
+    "1914980",
+    "2920180",
+    "1632960",
+    "7700900",
+    "8081570",
+    "9098790",
+    "3069990",
+)
+_FICTIONAL_NANP = re.compile(r"\d{3}55501\d{2}")
+_FICTIONAL_AUSTRALIAN = re.compile(r"49157\d{4}|[2378](?:5550|7010)\d{4}")
+
+
+def is_fictional_phone(value: object, *, region: str | None) -> bool:
+    """A phone number in a range reserved for fiction and examples (NANP 555-01xx, Ofcom's
+    drama numbers, ACMA's fictitious numbers); read like `is_phone` reads it."""
+    text = as_text(value)
+    if not text or not _PHONE_SHAPE.fullmatch(text):
+        return False
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
+    except phonenumbers.NumberParseException:
+        return False
+    national = phonenumbers.national_significant_number(number)
+    if number.country_code == 1:
+        return bool(_FICTIONAL_NANP.fullmatch(national))
+    if number.country_code == 44:
+        return national.startswith(_FICTIONAL_UK_PREFIXES)
+    if number.country_code == 61:
+        return bool(_FICTIONAL_AUSTRALIAN.fullmatch(national))
+    return False

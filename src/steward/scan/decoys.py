@@ -351,5 +351,8 @@ DOCUMENTED_EXAMPLES = frozenset(
         "dpf43f3p2l4k3l03",
         "nnch734d00sl2jdk",
         "45ghiukldjahdnhzdauz",
+        # GitHub's fixed password for signing in over HTTPS with a token as the user name
+        # (`login <token> password x-oauth-basic`): the token is the secret, not this.
+        "x-oauth-basic",
     }
 )

@@ -2,9 +2,11 @@
 
 Each regex finds the shape; the validator applies the catalog's own check for the kind
 (`steward.catalog.validators`: Luhn and issuer ranges, mod-97, numbering plans, SSA
-issuing rules) and then refuses what is not a person's data: addresses at allowed or
-reserved domains, role and no-reply mailboxes, ssh remotes and connection-URL users;
-documented test cards and example IBANs; placeholders (`123-45-6789`).
+issuing rules, national ids' check digits in national_ids.py) and then refuses what is
+not a person's data: addresses at allowed or reserved domains, role and no-reply
+mailboxes, machine identities (service accounts, bots), ssh remotes and connection-URL
+users; numbers reserved for fiction (555-01xx, Ofcom's drama numbers); documented test
+cards and example IBANs; placeholders (`123-45-6789`); dates and longer numbers.
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ from functools import partial
 
 from steward.catalog import validators
 from steward.scan.models import Candidate, Rule, ScanOptions, Validator
+from steward.scan.national_ids import (
+    PLACEHOLDER_MOST_DISTINCT_DIGITS,
+    is_counting,
+    is_standalone,
+    national_id_rules,
+)
 from steward.scan.surroundings import is_login, key_before, key_parts, surroundings, value_start
 
 # RFC 2606 and RFC 6761 reserve these for examples and tests; nobody's mailbox is there.
@@ -26,6 +34,14 @@ ALWAYS_ALLOWED_EMAIL_DOMAINS = (
     # SSH names its algorithms and extensions like addresses: chacha20-poly1305@openssh.com.
     "openssh.com",
     "libssh.org",
+)
+# Machine identities, not people: Google Cloud service accounts
+# (`x@project.iam.gserviceaccount.com`, `n@developer.gserviceaccount.com`), GKE workload
+# identities (`project.svc.id.goog`), AWS service principals (`lambda.amazonaws.com`).
+MACHINE_EMAIL_DOMAINS = ("gserviceaccount.com", "svc.id.goog", "amazonaws.com")
+# Words of a local part that name a machine's mailbox: `ci-bot`, `svc-deploy`, `robot`.
+MACHINE_MAILBOX_WORDS = frozenset(
+    {"bot", "robot", "svc", "daemon", "serviceaccount", "noreply", "automation"}
 )
 RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost"})
 # Domains docs write for "some domain": `ed@foo.com`, `jane@company.com`.
@@ -96,8 +112,6 @@ PLACEHOLDER_MAILBOXES = frozenset(
     }
 )
 
-# A number of three distinct digits or fewer is made up: `4111 1111 1111 1111`, `111-22-3333`.
-PLACEHOLDER_MOST_DISTINCT_DIGITS = 3
 # Documented test cards (Stripe, Braintree, Adyen docs): valid Luhn and issuer, never a
 # person's card.
 TEST_CARD_NUMBERS = frozenset(
@@ -152,7 +166,6 @@ SSN_WORDS = frozenset({"ssn", "social", "ssa"})
 PHONE_WORDS = frozenset(
     {"phone", "telephone", "tel", "mobile", "cell", "cellphone", "fax", "msisdn", "whatsapp"}
 )
-COUNTING_UP = "0123456789" * 3
 # National numbers (written without +country) are read in these regions' plans.
 NATIONAL_PHONE_REGIONS = ("US", "GB", "DE", "FR", "AU", "IN")
 
@@ -180,10 +193,12 @@ def _under(domain: str, domains: tuple[str, ...]) -> bool:
 
 
 def _is_machine_or_example_mailbox(local: str, domain: str, allowed: tuple[str, ...]) -> bool:
-    """An allowed, reserved or placeholder domain; a no-reply, role or placeholder mailbox."""
+    """An allowed, reserved or placeholder domain, or a machine's (a service account's);
+    a no-reply, role, bot or placeholder mailbox."""
     lowered = local.lower()
     return (
-        _under(domain, ALWAYS_ALLOWED_EMAIL_DOMAINS + allowed)
+        _under(domain, ALWAYS_ALLOWED_EMAIL_DOMAINS + MACHINE_EMAIL_DOMAINS + allowed)
+        or not MACHINE_MAILBOX_WORDS.isdisjoint(re.split(r"[._+-]", lowered))
         or domain.rsplit(".", 1)[-1] in RESERVED_TLDS
         or not PLACEHOLDER_DOMAIN_LABELS.isdisjoint(domain.split(".")[:-1])
         or (len(lowered) == 1 and len(domain.split(".")[0]) == 1)
@@ -211,11 +226,6 @@ def email_is_personal(candidate: Candidate, *, allowed: tuple[str, ...] = ()) ->
     return not is_login(before, after)
 
 
-def _is_counting(digits: str) -> bool:
-    """Digits counted up or down (`1234567890`), or one digit repeated: placeholders."""
-    return digits in COUNTING_UP or digits in COUNTING_UP[::-1] or len(set(digits)) == 1
-
-
 def _named(words: frozenset[str], line: str) -> bool:
     """A word of `line` (its keys in any convention: `mobilePhone`, `PHONE_NO`) is one of
     `words`."""
@@ -229,19 +239,28 @@ def _without_trailing_groups(number: str) -> list[str]:
     return [" ".join(groups[:end]) for end in range(len(groups), 0, -1)]
 
 
+def _is_real_phone(number: str, *, region: str | None) -> bool:
+    """Valid in its plan (read in `region` without `+country`), not counting digits, not
+    in a range reserved for fiction (`+1 312 555 0119`, `020 7946 0958`)."""
+    return (
+        validators.is_phone(number, region=region)
+        and not is_counting(re.sub(r"\D", "", number))
+        and not validators.is_fictional_phone(number, region=region)
+    )
+
+
 def international_phone_is_valid(candidate: Candidate) -> bool:
-    """A `+country` number valid in its country's numbering plan, not a counting placeholder."""
+    """A `+country` number valid in its country's numbering plan, not a placeholder."""
     if _whole(candidate) is None:
         return False
     return any(
-        validators.is_phone(number, region=None) and not _is_counting(re.sub(r"\D", "", number))
-        for number in _without_trailing_groups(candidate.secret)
+        _is_real_phone(number, region=None) for number in _without_trailing_groups(candidate.secret)
     )
 
 
 def national_phone_is_valid(candidate: Candidate) -> bool:
     """A number without `+country`, named as a phone on its line, valid in one of the
-    regions' plans; not the tail of an international number."""
+    regions' plans and fictional in none; not the tail of an international number."""
     whole = _whole(candidate)
     if whole is None:
         return False
@@ -250,11 +269,14 @@ def national_phone_is_valid(candidate: Candidate) -> bool:
         return False  # the phone-number-us rule reports these, named or not
     if _INTERNATIONAL_BEFORE.search(before) or not _named(PHONE_WORDS, candidate.line):
         return False
-    if _is_counting(re.sub(r"\D", "", candidate.secret)):
+    if is_counting(re.sub(r"\D", "", candidate.secret)):
         return False
-    return any(
-        validators.is_phone(candidate.secret, region=region) for region in NATIONAL_PHONE_REGIONS
-    )
+    # Reserved for fiction in one region's plan (`020 7946 0123`, `07700 900461` in the
+    # UK's) is how it was meant, whatever it might be read as elsewhere.
+    number = candidate.secret
+    if any(validators.is_fictional_phone(number, region=r) for r in NATIONAL_PHONE_REGIONS):
+        return False
+    return any(validators.is_phone(number, region=r) for r in NATIONAL_PHONE_REGIONS)
 
 
 def _in_longer_grouping(before: str, after: str) -> bool:
@@ -269,8 +291,7 @@ def us_phone_is_valid(candidate: Candidate) -> bool:
     whole = _whole(candidate)
     if whole is None or _INTERNATIONAL_BEFORE.search(whole[0]):
         return False
-    digits = re.sub(r"\D", "", candidate.secret)
-    return not _is_counting(digits) and validators.is_phone(candidate.secret, region="US")
+    return _is_real_phone(candidate.secret, region="US")
 
 
 def card_is_real(candidate: Candidate) -> bool:
@@ -301,8 +322,9 @@ def iban_is_real(candidate: Candidate) -> bool:
 
 def ssn_is_real(candidate: Candidate) -> bool:
     """A US SSN the SSA could issue: dashed anywhere, bare nine digits only where the key
-    or line says SSN; not a documented example."""
-    if _whole(candidate) is None:
+    or line says SSN; not a documented example, not part of a longer number or date
+    (`796-34-6807-90`, `2024-123-45-6789`)."""
+    if not is_standalone(candidate):
         return False
     if "-" not in candidate.secret and not _named(SSN_WORDS, candidate.line):
         return False
@@ -346,6 +368,15 @@ def _rule(
 def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
     """The personal-data rules; `options.allowed_email_domains` are not reported."""
     allowed = tuple(d.strip().strip(".").lower() for d in options.allowed_email_domains)
+    return (
+        *_contact_and_payment_rules(allowed),
+        *_us_and_uk_id_rules(),
+        *national_id_rules(),
+    )
+
+
+def _contact_and_payment_rules(allowed: tuple[str, ...]) -> tuple[Rule, ...]:
+    """Emails (outside `allowed`), phones, payment cards and IBANs."""
     return (
         _rule(
             "email-address",
@@ -394,6 +425,12 @@ def pii_rules(options: ScanOptions) -> tuple[Rule, ...]:
             value=r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?",
             validator=iban_is_real,
         ),
+    )
+
+
+def _us_and_uk_id_rules() -> tuple[Rule, ...]:
+    """US Social Security and UK National Insurance numbers."""
+    return (
         _rule(
             "us-ssn",
             "US Social Security Number the SSA could issue",

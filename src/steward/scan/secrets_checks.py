@@ -110,9 +110,15 @@ def user_password_is_real(candidate: Candidate) -> bool:
 
 
 def password_is_real(candidate: Candidate) -> bool:
-    """A password in a URL or connection string that is not a placeholder or reference."""
+    """A password in a URL or connection string that is not a placeholder, a reference or
+    a documented fixed value."""
     secret = candidate.secret
-    return not is_placeholder(secret) and not is_reference(secret) and not secret.startswith("$")
+    return not (
+        is_placeholder(secret)
+        or is_reference(secret)
+        or is_documented_example(secret)
+        or secret.startswith("$")
+    )
 
 
 PEM_BODY = re.compile(r"PRIVATE KEY(?: BLOCK)?-----(.*?)-----END", re.DOTALL)
