@@ -17,7 +17,7 @@ from steward.identity.tokens import create_token
 from steward.store import open_store
 from tests.postgres import find_server
 
-pytest_plugins = ["tests.airflow_env", "tests.dbt_env"]
+pytest_plugins = ["tests.airflow_env", "tests.dbt_env", "tests.engines.spark_server"]
 
 
 @pytest.fixture(scope="session")

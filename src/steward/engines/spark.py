@@ -1,18 +1,19 @@
-"""Spark as Steward's engine: a Spark Connect server, or a local session, holding no state.
+"""Spark as Steward's engine, over Spark Connect, holding no state in Spark.
 
-`remote` is a Spark Connect URL (`sc://127.0.0.1:15002`) or `local[N]` (a Spark session in
-this process: needs the full `pyspark` and Java 17). Each statement carries the tables it
-reads as DataFrames bound by name into that one statement (`spark.sql(text, t0=frame)`;
-over Spark Connect they travel inside the request as `WithRelations`), so nothing is
-registered in the server's session: two statements, two Stewards or two callers cannot
-see each other's tables, and nothing is left to drop.
+`remote` is a Spark Connect URL (`sc://host:15002`) or `local[N]`: then Steward starts a
+Spark Connect server with that master beside it (`engines.spark_server`; the full
+`pyspark` and Java 17) and stops it on `close`, so both go through one client path.
+Each statement carries the tables it reads as DataFrames bound by name into that one
+statement (`spark.sql(text, t0=frame)`, which Spark Connect sends inside the request as
+`WithRelations`): nothing is registered in the server's session, so two statements, two
+Stewards or two callers cannot see each other's tables, and nothing is left to drop.
 
 Tables are Parquet files read by Iceberg field id (`engines.spark_tables`). The session
 reads SQL on files off (`spark.sql.runSQLOnFiles=false`), so a statement that got past
 every check still could not name a path. Limits: time by a tag per statement, cancelled
 with `interruptTag` when it is up; result size by the row limit and the bytes fetched,
-stopping the stream once over; memory is the Spark deployment's (`spark.driver.memory` of
-a local session is the `memory_limit`; a server's is its own configuration).
+stopping the stream once over; memory is the Spark deployment's (the `memory_limit` is
+the driver's memory of a `local[N]` server; a remote server's is its own configuration).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from steward.errors import ConfigError, InvalidInput, SourceError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+    from steward.engines.spark_server import LocalServer
 
 DIALECT = "spark"
 SESSION_CONF = {
@@ -70,6 +73,7 @@ class SparkEngine:
         self.remote = remote
         self.limits = limits or Limits()
         self._session: SparkSession | None = None
+        self._server: LocalServer | None = None
         self._lock = threading.Lock()
         self._reserved: frozenset[str] | None = None
 
@@ -78,15 +82,25 @@ class SparkEngine:
         """The Spark session, connected (or started) on first use."""
         with self._lock:
             if self._session is None:
-                self._session = open_session(self.remote, limits=self.limits)
+                url = self.remote
+                if not url.startswith("sc://"):
+                    from steward.engines.spark_server import LocalServer
+
+                    memory = _spark_size(self.limits.memory_limit)
+                    self._server = LocalServer(self.remote, memory=memory)
+                    url = self._server.start()
+                self._session = open_session(url)
             return self._session
 
     def close(self) -> None:
-        """End the Spark session (a local one stops its JVM)."""
+        """End the Spark session, and stop the local server if this engine started one."""
         with self._lock:
             if self._session is not None:
                 self._session.stop()
                 self._session = None
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
 
     def allowed_functions(self) -> frozenset[str]:
         """Spark's functions a caller may call (`engines.spark_functions`)."""
@@ -184,8 +198,8 @@ class SparkChecks:
         self._frames.clear()
 
 
-def open_session(remote: str, *, limits: Limits) -> SparkSession:
-    """A new Spark session on `remote`, configured to read Iceberg files by field id."""
+def open_session(remote: str) -> SparkSession:
+    """A new Spark Connect session on `remote`, set to read Iceberg files by field id."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -193,16 +207,7 @@ def open_session(remote: str, *, limits: Limits) -> SparkSession:
             "engine: spark needs pyspark; install it with pip install 'data-steward[spark]'"
         ) from None
     try:
-        if remote.startswith("sc://"):
-            session = SparkSession.builder.remote(remote).create()
-        else:
-            builder = SparkSession.builder.master(remote).appName("steward")
-            builder = builder.config("spark.driver.memory", _spark_size(limits.memory_limit))
-            builder = builder.config("spark.driver.bindAddress", "127.0.0.1")
-            builder = builder.config("spark.ui.enabled", "false")
-            for key, value in SESSION_CONF.items():
-                builder = builder.config(key, value)
-            session = builder.getOrCreate()
+        session = SparkSession.builder.remote(remote).create()
         for key, value in SESSION_CONF.items():
             session.conf.set(key, value)
     except Exception as exc:  # pyspark raises several kinds for a server it cannot reach
