@@ -142,7 +142,7 @@ def main() -> None:
     import sqlalchemy as sa
 
     from steward.connectors.iceberg import lake_catalog
-    from steward.engines.duckdb import iceberg_data
+    from steward.engines.iceberg_files import plan_iceberg
     from steward.quality.load import parse_checks
     from steward.quality.publish import publish
     from steward.quality.run import run_dataset
@@ -189,7 +189,7 @@ def main() -> None:
             appended = appended_rows(args.rows + 10, args.appended, defects=defects)
             catalog.load_table("shop.orders").append(appended, branch=scenario)
             snapshot = catalog.load_table("shop.orders").metadata.refs[scenario].snapshot_id
-            files = iceberg_data(
+            files = plan_iceberg(
                 catalog.load_table("shop.orders"), name="orders", snapshot_id=snapshot
             )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from steward.api import create_app
 from steward.app import Steward
 from steward.config import Settings
+from steward.engines.base import Engine
 from steward.identity.tokens import create_token
 from steward.store import open_store
 from tests.postgres import find_server
@@ -56,6 +58,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+# The engines that governed-query and quality tests run on (`engine_name`); another
+# engine joins by adding its name here, as a `pytest.param` marked to skip where it
+# cannot run.
+ENGINES: list[Any] = ["duckdb"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    """The name of the engine a test runs on; modules that test engines build their
+    `settings` with it (see tests/query/conftest.py)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def engine(steward: Steward) -> Engine:
+    """The engine the test's `Steward` is configured with."""
+    return steward.engine
 
 
 @pytest.fixture

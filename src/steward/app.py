@@ -5,38 +5,48 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from steward.config import Settings, load_settings
+from steward.engines.tables import TablePlans
 from steward.errors import NotFound
 from steward.store import Store, open_store
 from steward.store.private import make_private_dir
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from steward.catalog.models import Source
-    from steward.engines.duckdb import Engine
+    from steward.engines.base import Engine, TableData
 
 
 class Steward:
-    """An installation of Steward: its settings and its store."""
+    """An installation of Steward: its settings, its store, its engine and table plans."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
         self.store: Store = open_store(self.settings.sqlalchemy_url)
+        self.tables = TablePlans(self.source)
         self._engine: Engine | None = None
+        self._native: dict[str, Engine] = {}
 
     @property
     def engine(self) -> Engine:
-        """The engine governed queries run on, with the configured limits (made on first use)."""
+        """The configured engine (`engine` setting), with the query limits; made on first use."""
         if self._engine is None:
-            from steward.engines.duckdb import Engine, Limits
+            from steward.engines.registry import open_engine
 
-            self._engine = Engine(
-                Limits(
-                    timeout_seconds=self.settings.query_timeout_seconds,
-                    memory_limit=self.settings.query_memory_limit,
-                    threads=self.settings.query_threads,
-                    max_result_bytes=self.settings.query_max_result_bytes,
-                )
-            )
+            self._engine = open_engine(self.settings)
         return self._engine
+
+    def engine_for(self, tables: Mapping[str, TableData]) -> Engine:
+        """The engine that reads `tables`: a database source's own (PostgreSQL) for its
+        tables, else the configured engine."""
+        from steward.engines.registry import engine_class, native_backend
+
+        backend = native_backend(tables)
+        if backend is None:
+            return self.engine
+        if backend not in self._native:
+            self._native[backend] = engine_class(backend).from_settings(self.settings)
+        return self._native[backend]
 
     def upgrade(self) -> None:
         """Bring the store's schema up to date (idempotent)."""
@@ -62,7 +72,11 @@ class Steward:
         return open_source(name, configs[name], home=self.settings.home)
 
     def close(self) -> None:
-        """Release the store's connections and the engine's databases."""
-        if self._engine is not None:
-            self._engine.close()
+        """Release the store's connections and the engines' databases and sessions."""
+        for engine in [self._engine, *self._native.values()]:
+            if engine is not None:
+                engine.close()
+        self._native.clear()
+        self._engine = None
+        self.tables.forget()
         self.store.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     # The OpenLineage namespace of the Kafka cluster whose topics the schema registry's
     # subjects describe (`<topic>-value`, `<topic>-key` become datasets of that topic).
     schema_registry_kafka_namespace: str = "kafka://localhost:9092"
+    # The engine governed queries and quality checks run on (docs/engines.md): the
+    # embedded DuckDB, or Spark through Spark Connect at `spark_remote` (a Spark Connect
+    # URL such as `sc://127.0.0.1:15002`, or `local[2]` for a local session).
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_remote: str = "local[2]"
     # Limits on each governed query (docs/security.md).
     query_timeout_seconds: float = Field(default=30.0, gt=0)
     query_memory_limit: str = "1GB"

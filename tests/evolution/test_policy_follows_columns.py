@@ -25,7 +25,7 @@ from steward.catalog.sync import sync
 from steward.connectors.iceberg import lake_catalog
 from steward.identity.models import Principal
 from steward.policy.drift import active_drift
-from steward.policy.query import forget_table_data, run_query
+from steward.policy.query import run_query
 from steward.policy.versions import apply
 from steward.policy.wiring import access_for
 from steward.store.schema import catalog_annotations
@@ -67,7 +67,7 @@ def rename_ssn(catalog: Any) -> None:
 
 
 def ssn_values(steward: Steward) -> set[Any]:
-    forget_table_data()  # the tests change the lake between queries, faster than its TTL
+    steward.tables.forget()  # the tests change the lake between queries, faster than its TTL
     result = run_query(
         steward,
         "SELECT social_sec_no FROM lake.crm.customers",

@@ -19,10 +19,10 @@ from pyiceberg.types import LongType, StringType
 from steward.app import Steward
 from steward.catalog.sync import sync
 from steward.connectors.iceberg import lake_catalog
-from steward.engines.duckdb import iceberg_data
+from steward.engines.iceberg_files import plan_iceberg
 from steward.errors import SourceError
 from steward.identity.models import Principal
-from steward.policy.query import QueryResult, forget_table_data, run_query
+from steward.policy.query import QueryResult, run_query
 from steward.policy.versions import apply
 from steward.policy.wiring import access_for
 from steward.quality.load import parse_checks
@@ -58,7 +58,7 @@ def lake(steward: Steward) -> Iterator[Any]:
 
 
 def run(steward: Steward, sql: str) -> QueryResult:
-    forget_table_data()  # the tests change the lake between queries, faster than its TTL
+    steward.tables.forget()  # the tests change the lake between queries, faster than its TTL
     return run_query(steward, sql, ANALYST, access_for=access_for(steward, ANALYST))
 
 
@@ -239,7 +239,7 @@ def test_files_added_without_field_ids_read_through_the_name_mapping(
         update.rename_column("ssn", "social_sec_no")
         update.add_column("note", StringType())
     sync(steward.store, steward.source("lake"))
-    planned = iceberg_data(lake.load_table("crm.customers"), name="lake.crm.customers")
+    planned = plan_iceberg(lake.load_table("crm.customers"), name="lake.crm.customers")
     assert [f.path for f in planned.named] == [str(plain)]
 
     result = run(steward, "SELECT id, name, note FROM lake.crm.customers ORDER BY id")
@@ -274,8 +274,8 @@ class _ScanWithDeletes:
 def test_delete_files_are_refused_with_a_clear_error(lake: Any) -> None:
     table = _ScanWithDeletes(lake.load_table("crm.customers"))
 
-    with pytest.raises(SourceError, match="delete files, which the embedded engine cannot"):
-        iceberg_data(table, name="lake.crm.customers")
+    with pytest.raises(SourceError, match="delete files, which the engines here cannot"):
+        plan_iceberg(table, name="lake.crm.customers")
 
 
 def test_steward_query_and_quality_run_read_an_evolved_table(

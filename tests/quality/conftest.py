@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from steward.app import Steward
+from steward.config import Settings
 from steward.connectors.iceberg import lake_catalog
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None, engine_name: str) -> Settings:
+    """Quality runs on each engine (`tests/conftest.py` ENGINES), over either store."""
+    return Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        engine=engine_name,  # type: ignore[arg-type]
+    )
+
 
 NOW = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
 OLD = NOW - timedelta(days=10)

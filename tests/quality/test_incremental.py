@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 from steward.app import Steward
 from steward.catalog.sync import sync
 from steward.connectors.iceberg import lake_catalog
-from steward.engines.duckdb import iceberg_data
+from steward.engines.iceberg_files import plan_iceberg
 from steward.errors import InvalidInput
 from steward.quality.load import parse_checks
 from steward.quality.models import CheckResult, Dataset
 from steward.quality.publish import Published, publish
-from steward.quality.run import DuckDBEngine, run_checks, tables_needed
+from steward.quality.run import open_check_tables, run_checks, tables_needed
 from tests.cli_run import steward_cli
 
 # The chain test runs on both stores (numbers kept in PostgreSQL too); the rest on SQLite.
@@ -149,8 +149,8 @@ def publish_rows(
 def full_run(steward: Steward, catalog: Any, snapshot: int, declared: Dataset) -> list[CheckResult]:
     """Every check over the whole snapshot: the run a gate must agree with."""
     table = catalog.load_table("shop.orders")
-    data = iceberg_data(table, name=declared.name, snapshot_id=snapshot)
-    engine = DuckDBEngine(steward, tables_needed(declared), overrides={declared.name: data})
+    data = plan_iceberg(table, name=declared.name, snapshot_id=snapshot)
+    engine = open_check_tables(steward, tables_needed(declared), overrides={declared.name: data})
     try:
         return run_checks(engine, declared)
     finally:

@@ -6,7 +6,7 @@ import pytest
 
 from steward.app import Steward
 from steward.quality.load import parse_checks
-from steward.quality.run import open_engine, run_checks
+from steward.quality.run import open_checks, run_checks
 from tests.quality.conftest import EXPECTED, checks_text, make_shop
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 def _run(steward: Steward, table: str) -> tuple[dict[str, object], list[str]]:
     dataset = parse_checks(checks_text(table, "lake.shop.customers")).datasets[0]
-    engine = open_engine(steward, dataset)
+    engine = open_checks(steward, dataset)
     try:
         results = run_checks(engine, dataset)
     finally:
@@ -51,8 +51,9 @@ def test_a_clean_table_passes_in_one_scan_and_one_anti_join(steward: Steward) ->
     assert failed == {"schema": "qty is VARCHAR, not int; email is forbidden"}
     # One aggregate scan for every column metric, one grouped query per uniqueness key
     # (unique(order_id), duplicate_count(customer_id, status)), one anti-join, the sql
-    # check, DESCRIBE for schema; no samples (the schema failure has no rows to show).
-    scan, *grouped, anti, sql, describe = statements
+    # check; the schema check reads the engine's schema of the table, not a statement; no
+    # samples (the schema failure has no rows to show).
+    scan, *grouped, anti, sql = statements
     assert scan.count('FROM "t0"') == 1
     assert "JOIN" not in scan
     assert "DISTINCT" not in scan
@@ -63,16 +64,15 @@ def test_a_clean_table_passes_in_one_scan_and_one_anti_join(steward: Steward) ->
     ]
     assert anti.count("LEFT JOIN") == 1
     assert sql.startswith("SELECT COUNT(*) FROM (SELECT")
-    assert describe.startswith("DESCRIBE")
 
 
 def test_failing_rows_come_back_with_the_queries_not_from_more_scans(steward: Steward) -> None:
     make_shop(steward)
     results, statements = _run(steward, "lake.shop.orders")
-    # The same five queries and DESCRIBE; then only the orphans' rows looked up by their
-    # keys and the failing sql check's rows: no scan per failed check.
-    assert len(statements) == 8, statements
-    sql_rows, lookup = statements[6:]
+    # The same five queries; then only the orphans' rows looked up by their keys and the
+    # failing sql check's rows: no scan per failed check.
+    assert len(statements) == 7, statements
+    sql_rows, lookup = statements[5:]
     assert '"customer_id" IN (' in lookup
     assert "amount < 0" in sql_rows
     duplicates = results["unique(order_id)"].samples  # type: ignore[attr-defined]
@@ -103,7 +103,7 @@ datasets:
           - relationships: {to: lake.shop.customers, field: id}
 """
     dataset = parse_checks(text).datasets[0]
-    engine = open_engine(steward, dataset)
+    engine = open_checks(steward, dataset)
     try:
         results = {r.name: r for r in run_checks(engine, dataset)}
     finally:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from steward.app import Steward
 from steward.config import Settings
 from steward.quality.load import parse_checks
-from steward.quality.run import open_engine, run_checks
+from steward.quality.run import open_checks, run_checks
 from tests.postgres import find_server
 from tests.quality.conftest import EXPECTED, OLD, ORDERS, checks_text
 
@@ -62,7 +62,7 @@ def test_postgres_source_reports_the_same_counts(tmp_path: Path, shop_url: str) 
     try:
         text = checks_text("pg.public.orders", "pg.public.customers")
         dataset = parse_checks(text).datasets[0]
-        engine = open_engine(steward, dataset)
+        engine = open_checks(steward, dataset)
         try:
             results = run_checks(engine, dataset)
         finally:

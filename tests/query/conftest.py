@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from steward.app import Steward
 from steward.catalog.sync import sync
+from steward.config import Settings
 from steward.connectors.iceberg import lake_catalog
 from steward.identity.models import Principal
 from steward.policy.access import CallerAccess, ColumnAccess, TableAccess
 from steward.policy.query import QueryResult, run_query
 from steward.policy.rewrite import Catalog, Governed, govern
+from steward.policy.statement import AllowList
 
 # id, name, email, ssn, region, salary
 PEOPLE = [
@@ -97,9 +100,10 @@ ANALYST = Principal(user="ann@example.com", groups=frozenset({"analysts-eu"}))
 
 
 @pytest.fixture
-def database_url() -> None:
-    """The bypass tests run on the embedded SQLite store; the engine is what they test."""
-    return None
+def settings(tmp_path: Path, engine_name: str) -> Settings:
+    """The bypass tests run on the embedded SQLite store and on each engine: the engine is
+    what they test."""
+    return Settings(home=tmp_path / "home", engine=engine_name)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -146,5 +150,6 @@ def governed(
         catalog=static_catalog(tables),
         access=CallerAccess(access),
         salt="golden",
+        allowed=AllowList.named("duckdb"),
         materialize=materialize,
     )

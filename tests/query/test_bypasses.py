@@ -17,7 +17,7 @@ import pytest
 from steward.audit.log import AuditFilter, list_records
 from steward.errors import Forbidden, InvalidInput
 from steward.policy.access import TableAccess
-from steward.policy.query import forget_table_data, run_query
+from steward.policy.query import run_query
 from tests.query.conftest import (
     ANALYST,
     EMAILS,
@@ -600,7 +600,7 @@ def test_time_travel_reads_an_old_snapshot_of_a_table_without_masks_or_filters(
         )
     )
     catalog.close()
-    forget_table_data()  # the engine plans a table's current files at most every 2 s
+    lake.tables.forget()  # the engine plans a table's current files at most every 2 s
     now = query("SELECT count(*) FROM lake.crm.orders").rows
     then = query(f"SELECT count(*) FROM lake.crm.orders AT (VERSION => {first.snapshot_id})")
     assert then.rows == [[now[0][0] - 1]]

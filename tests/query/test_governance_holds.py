@@ -291,7 +291,8 @@ def test_the_engine_runs_under_the_configured_memory_and_thread_limits() -> None
     # connection a governed query runs on is set up, and locked, with the configured one.
     import duckdb
 
-    from steward.engines.duckdb import Limits, open_connection
+    from steward.engines.base import Limits
+    from steward.engines.duckdb import open_connection
 
     conn = open_connection({}, limits=Limits(memory_limit="64MB", threads=1))
     try:

@@ -46,21 +46,41 @@ def _steward() -> Any:
     return steward
 
 
+EngineName = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Check that masks and row filters run on this engine: duckdb or spark"
+        " (default: the configured engine).",
+    ),
+]
+
+
 @app.command("validate")
-def validate_command(path: PolicyPath, no_catalog: NoCatalog = False) -> None:
-    """Check a policy: its shape, roles, SQL, and the tables and columns it names."""
+def validate_command(
+    path: PolicyPath, no_catalog: NoCatalog = False, engine: EngineName = None
+) -> None:
+    """Check a policy: its shape, roles, SQL, the tables and columns it names, and that
+    the engine can run its masks and row filters."""
+    from steward.config import load_settings
+    from steward.errors import InvalidInput
     from steward.policy.drift import validation_warnings
     from steward.policy.load import load, read_sources
+    from steward.policy.statement import AllowList
     from steward.policy.versions import catalog_columns
 
+    chosen = engine or load_settings().engine
+    if chosen not in ("duckdb", "spark"):
+        raise InvalidInput(f"--engine: {chosen!r} is not an engine; choose duckdb or spark")
+    allowed = AllowList.named(chosen)
     sources = read_sources(path)
     warnings: list[str] = []
     if no_catalog:
-        policy = load(sources).policy
+        policy = load(sources, engine=allowed).policy
     else:
         steward = _steward()
         with steward.store.read() as conn:
-            policy = load(sources, columns_of=catalog_columns(conn)).policy
+            policy = load(sources, columns_of=catalog_columns(conn), engine=allowed).policy
         warnings = validation_warnings(steward.store, policy)
     for warning in warnings:
         err.print(f"warning: {warning}")

@@ -20,11 +20,11 @@ Domains receive an `Engine` from the `Steward` object and never import a concret
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from steward.errors import InvalidInput
+from steward.errors import Forbidden, InvalidInput
 
 if TYPE_CHECKING:
     from steward.engines.iceberg_files import IcebergField, NamedFile
@@ -84,6 +84,21 @@ class QueryRows:
     truncated: bool = False
 
 
+def result_bytes(rows: Sequence[Sequence[Any]]) -> int:
+    """About how many bytes `rows` take in a response (for `Limits.max_result_bytes`)."""
+    return sum(_size(value) for row in rows for value in row)
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, str | bytes | bytearray):
+        return len(value) + 8
+    if isinstance(value, list | tuple):
+        return sum(_size(v) for v in value) + 8
+    if isinstance(value, dict):
+        return sum(_size(k) + _size(v) for k, v in value.items()) + 8
+    return 8
+
+
 class QueryFailed(InvalidInput):
     """The statement failed while running, on some value; the engine's message is withheld.
 
@@ -105,7 +120,7 @@ class ResultTooLarge(InvalidInput):
     """The statement's result is larger than the byte limit."""
 
 
-class EngineUnsupported(InvalidInput):
+class EngineUnsupported(Forbidden):
     """The engine cannot read a table or express a statement (it names which and why)."""
 
 

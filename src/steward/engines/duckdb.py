@@ -6,7 +6,7 @@ file access is switched off (`enable_external_access=false`, only the set-up fil
 readable) and the configuration locked, so that nothing in the query can read another
 file, a URL, load an extension or turn access back on.
 
-`Engine` keeps a locked database per set of tables and runs each query on a cursor of
+`DuckDBEngine` keeps a locked database per set of tables and runs each query on a cursor of
 its own under the limits (time, memory, threads, result bytes) the settings give.
 """
 
@@ -14,144 +14,26 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Hashable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from steward.errors import InvalidInput, SourceError
+from steward.engines.base import (
+    Limits,
+    ParquetTable,
+    QueryFailed,
+    QueryRows,
+    QueryTimeout,
+    ResultTooLarge,
+    TableData,
+    result_bytes,
+)
+from steward.engines.duckdb_views import create_view, literal, quote
+from steward.errors import InvalidInput
 
 if TYPE_CHECKING:
     import duckdb
 
-    from steward.engines.iceberg_files import IcebergField, NamedFile
-
-
-@dataclass(frozen=True)
-class ParquetTable:
-    """A table read from Parquet files; `schema` (pyarrow) gives its shape when it has none.
-
-    `fields` is set for an Iceberg table: its files are then read by field id as its
-    current schema says (`iceberg_files`), and `named` lists the files without field
-    ids, read through the table's name mapping. Without `fields`, plain Parquet files
-    are read by column name.
-    """
-
-    files: tuple[str, ...]
-    schema: Any  # pyarrow.Schema
-    columns: tuple[str, ...]
-    fields: tuple[IcebergField, ...] = ()
-    named: tuple[NamedFile, ...] = ()
-
-
-@dataclass(frozen=True)
-class AttachedTable:
-    """A table of a DuckDB database file, attached read-only."""
-
-    database: str
-    schema: str
-    table: str
-
-
-TableData = ParquetTable | AttachedTable
-
-
-class QueryFailed(InvalidInput):
-    """The query failed while running, on some value; the engine's message is withheld."""
-
-
-@dataclass(frozen=True)
-class QueryRows:
-    """What a query returned: column names and rows."""
-
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    truncated: bool
-
-
-class IcebergTable(Protocol):
-    """The part of a pyiceberg `Table` this module reads."""
-
-    def scan(self, snapshot_id: int | None = None) -> Any: ...  # pragma: no cover
-    def schema(self) -> Any: ...  # pragma: no cover
-    def name_mapping(self) -> Any: ...  # pragma: no cover
-
-
-def iceberg_data(table: IcebergTable, *, name: str, snapshot_id: int | None = None) -> ParquetTable:
-    """The Parquet files of `table`'s current (or given) snapshot; refuses delete files."""
-    return iceberg_plan(table, name=name, snapshot_id=snapshot_id)[0]
-
-
-def iceberg_plan(
-    table: IcebergTable, *, name: str, snapshot_id: int | None = None
-) -> tuple[ParquetTable, list[Any]]:
-    """`iceberg_data`, and the planned scan tasks (one per file, in the same order).
-
-    Whatever the snapshot, the table reads as its current schema (columns by field id,
-    renamed, promoted, added ones NULL or their default): the names a policy and the
-    catalog know.
-    """
-    from steward.engines.iceberg_files import current_fields, files_without_ids
-
-    try:
-        tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
-        schema = table.schema()
-        arrow = schema.as_arrow()
-    except Exception as exc:
-        raise SourceError(f"{name}: cannot plan the Iceberg scan: {exc}") from exc
-    files = []
-    for task in tasks:
-        if task.delete_files:
-            raise SourceError(
-                f"{name}: has row-level delete files, which the embedded engine cannot apply"
-                " yet; compact the table (rewrite its data files) to query it here"
-            )
-        files.append(_local_path(task.file.file_path, name=name))
-    fields = current_fields(table, name=name)
-    data = ParquetTable(
-        files=tuple(files),
-        schema=arrow,
-        columns=tuple(f.name for f in fields),
-        fields=fields,
-        named=files_without_ids(table, files, fields, name=name),
-    )
-    return data, tasks
-
-
-def _local_path(location: str, *, name: str) -> str:
-    from urllib.parse import unquote, urlsplit
-
-    parts = urlsplit(location)
-    if parts.scheme in ("", "file"):
-        return unquote(parts.path) if parts.scheme else location
-    raise SourceError(
-        f"{name}: data files at {parts.scheme}:// are not readable by the embedded engine yet"
-    )
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one governed query may spend: time, memory, threads and result bytes."""
-
-    timeout_seconds: float = 30.0
-    memory_limit: str = "1GB"
-    threads: int = 2
-    max_result_bytes: int = 64 * 1024 * 1024
-
-
-class QueryTimeout(InvalidInput):
-    """The query ran past its time limit and was cancelled."""
-
-
-class ResultTooLarge(InvalidInput):
-    """The query's result is larger than the byte limit."""
+    from steward.config import Settings
 
 
 def open_connection(
@@ -180,11 +62,11 @@ def open_connection(
         if files:
             conn.execute("SET allowed_paths = ?", [files])
         for internal, data in tables.items():
-            _create(conn, internal, data)
+            create_view(conn, internal, data)
         # A name DuckDB cannot bind must never fall back to a Python object in scope.
         conn.execute("SET python_enable_replacements = false")
         if limits is not None:
-            conn.execute(f"SET memory_limit = {_literal(limits.memory_limit)}")
+            conn.execute(f"SET memory_limit = {literal(limits.memory_limit)}")
             conn.execute(f"SET threads = {int(limits.threads)}")
         conn.execute("SET enable_external_access = false")
         conn.execute("SET lock_configuration = true")
@@ -194,41 +76,9 @@ def open_connection(
     return conn
 
 
-def _create(conn: duckdb.DuckDBPyConnection, internal: str, data: TableData) -> None:
-    if isinstance(data, AttachedTable):
-        alias = internal + "_db"
-        conn.execute(f"ATTACH {_literal(data.database)} AS {_quote(alias)} (READ_ONLY)")
-        conn.execute(
-            f"CREATE VIEW {_quote(internal)} AS SELECT * FROM"
-            f" {_quote(alias)}.{_quote(data.schema)}.{_quote(data.table)}"
-        )
-        return
-    columns = ", ".join(_quote(c) for c in data.columns)
-    if not data.files:
-        import pyarrow as pa
-
-        conn.register(internal + "_empty", pa.Table.from_batches([], schema=data.schema))
-        conn.execute(
-            f"CREATE VIEW {_quote(internal)} AS SELECT {columns} FROM {_quote(internal + '_empty')}"
-        )
-        return
-    if data.fields:
-        from steward.engines.iceberg_files import view_select
-
-        select = view_select(
-            conn, files=data.files, schema=data.schema, fields=data.fields, named=data.named
-        )
-        conn.execute(f"CREATE VIEW {_quote(internal)} AS {select}")
-        return
-    paths = ", ".join(_literal(f) for f in data.files)
-    # No hive partitioning: a `region=EU` directory must not become a column.
-    conn.execute(
-        f"CREATE VIEW {_quote(internal)} AS SELECT {columns} FROM read_parquet([{paths}],"
-        " hive_partitioning = false, union_by_name = true)"
-    )
-
-
 POOL_SIZE = 16
+# No row limit for a session's statements (only the byte limit).
+UNLIMITED = 2**62
 
 
 def _key(tables: Mapping[str, TableData]) -> Hashable:
@@ -239,11 +89,11 @@ def _key(tables: Mapping[str, TableData]) -> Hashable:
             shape = str(data.schema) if data.fields else ""
             parts.append((internal, "parquet", data.files, data.columns, data.fields, shape))
         else:
-            parts.append((internal, "attached", data.database, data.schema, data.table))
+            parts.append((internal, "native", data.backend, data.location, data.schema, data.table))
     return tuple(parts)
 
 
-class Engine:
+class DuckDBEngine:
     """The embedded engine of one `Steward`: locked databases kept per set of tables.
 
     Setting a database up costs ~15-20 ms, so one is kept for each set of tables (the
@@ -252,12 +102,22 @@ class Engine:
     `POOL_SIZE` databases is closed, and `close` closes them all.
     """
 
+    name = "duckdb"
+    dialect = "duckdb"
+
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self._pool: OrderedDict[Hashable, duckdb.DuckDBPyConnection] = OrderedDict()
         self._columns: dict[Hashable, dict[str, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
         self._reserved: frozenset[str] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DuckDBEngine:
+        """The engine with the limits the `query_*` settings give."""
+        from steward.engines.registry import limits_from
+
+        return cls(limits_from(settings))
 
     def close(self) -> None:
         """Close every database this engine holds."""
@@ -266,6 +126,18 @@ class Engine:
                 _, conn = self._pool.popitem(last=False)
                 conn.close()
             self._columns.clear()
+
+    def allowed_functions(self) -> frozenset[str]:
+        """DuckDB's functions a caller may call (`engines.duckdb_functions`)."""
+        from steward.engines.duckdb_functions import ALLOWED_FUNCTIONS
+
+        return ALLOWED_FUNCTIONS
+
+    def open(
+        self, tables: Mapping[str, TableData], *, limits: Limits | None = None
+    ) -> DuckDBSession:
+        """A locked database of its own holding `tables`, for Steward's own statements."""
+        return DuckDBSession(open_connection(tables, limits=limits), limits)
 
     def reserved_names(self) -> frozenset[str]:
         """Names the engine resolves as tables on its own (`sqlite_master`, `duckdb_tables`)."""
@@ -301,7 +173,7 @@ class Engine:
                 try:
                     known = {
                         name: tuple(
-                            str(r[0]) for r in conn.execute(f"DESCRIBE {_quote(name)}").fetchall()
+                            str(r[0]) for r in conn.execute(f"DESCRIBE {quote(name)}").fetchall()
                         )
                         for name in attached
                     }
@@ -355,7 +227,7 @@ class Engine:
         try:
             result = conn.execute(sql, dict(params) if params else None)
             columns = [d[0] for d in result.description or ()]
-            rows = self._fetch(result, limit)
+            rows = _fetch(result, limit, self.limits.max_result_bytes)
         except duckdb.InterruptException:
             raise QueryTimeout(
                 f"sql: the query ran longer than {self.limits.timeout_seconds:g} s and was"
@@ -372,39 +244,31 @@ class Engine:
         except duckdb.Error as exc:
             raise QueryFailed(
                 f"sql: the query failed while running ({type(exc).__name__}); the engine's"
-                " message is withheld because it may quote values outside your view"
+                " message is withheld because it may quote values outside your view",
+                error_class=type(exc).__name__,
+                detail=str(exc),
             ) from None
         finally:
             timer.cancel()
             conn.close()
         return QueryRows(columns=columns, rows=rows[:limit], truncated=len(rows) > limit)
 
-    def _fetch(self, result: duckdb.DuckDBPyConnection, limit: int) -> list[tuple[Any, ...]]:
-        rows: list[tuple[Any, ...]] = []
-        size = 0
-        while len(rows) <= limit:
-            batch = result.fetchmany(min(1000, limit + 1 - len(rows)))
-            if not batch:
-                break
-            size += sum(_size(value) for row in batch for value in row)
-            if size > self.limits.max_result_bytes:
-                raise ResultTooLarge(
-                    f"sql: the result is larger than {self.limits.max_result_bytes} bytes;"
-                    " select fewer rows or columns"
-                )
-            rows.extend(batch)
-        return rows
 
-
-def _size(value: Any) -> int:
-    """About how many bytes a value takes in a response."""
-    if isinstance(value, str | bytes | bytearray):
-        return len(value) + 8
-    if isinstance(value, list | tuple):
-        return sum(_size(v) for v in value) + 8
-    if isinstance(value, dict):
-        return sum(_size(k) + _size(v) for k, v in value.items()) + 8
-    return 8
+def _fetch(result: duckdb.DuckDBPyConnection, limit: int, max_bytes: int) -> list[tuple[Any, ...]]:
+    """At most `limit + 1` rows of `result`; `ResultTooLarge` past `max_bytes`."""
+    rows: list[tuple[Any, ...]] = []
+    size = 0
+    while len(rows) <= limit:
+        batch = result.fetchmany(min(1000, limit + 1 - len(rows)))
+        if not batch:
+            break
+        size += result_bytes(batch)
+        if size > max_bytes:
+            raise ResultTooLarge(
+                f"sql: the result is larger than {max_bytes} bytes; select fewer rows or columns"
+            )
+        rows.extend(batch)
+    return rows
 
 
 def _rename(message: str, names: Mapping[str, str]) -> str:
@@ -413,6 +277,54 @@ def _rename(message: str, names: Mapping[str, str]) -> str:
     return message.strip().splitlines()[0] if message.strip() else message
 
 
-def run_raw(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-    """Rows of `sql` on `conn` as it is (for benchmarks and set-up, never callers' SQL)."""
-    return conn.execute(sql, list(params)).fetchall()
+class DuckDBSession:
+    """One locked in-memory database holding a quality run's or a gate's tables."""
+
+    dialect = "duckdb"
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, limits: Limits | None) -> None:
+        self._conn = conn
+        self._limits = limits
+
+    def execute(self, sql: str) -> QueryRows:
+        """Every row of `sql`, within the session's limits if it has any.
+
+        DuckDB's errors become `QueryFailed` naming their class; a statement past the
+        time limit is cancelled (`QueryTimeout`).
+        """
+        import duckdb
+
+        timer = None
+        if self._limits is not None:
+            timer = threading.Timer(self._limits.timeout_seconds, self._conn.interrupt)
+            timer.daemon = True
+            timer.start()
+        try:
+            result = self._conn.execute(sql)
+            columns = [d[0] for d in result.description or ()]
+            if self._limits is None:
+                return QueryRows(columns, result.fetchall())
+            return QueryRows(columns, _fetch(result, UNLIMITED, self._limits.max_result_bytes))
+        except duckdb.InterruptException:
+            seconds = self._limits.timeout_seconds if self._limits else 0
+            raise QueryTimeout(
+                f"the statement ran longer than {seconds:g} s and was cancelled"
+            ) from None
+        except duckdb.Error as exc:
+            raise QueryFailed(
+                f"the engine could not run the query ({type(exc).__name__})",
+                error_class=type(exc).__name__,
+                detail=str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+            ) from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def schema(self, internal: str) -> list[tuple[str, str]]:
+        """(name, DuckDB type) of each column of table `internal`."""
+        rows = self.execute(f"DESCRIBE SELECT * FROM {quote(internal)}").rows
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def close(self) -> None:
+        """Close the database."""
+        self._conn.close()

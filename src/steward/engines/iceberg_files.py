@@ -1,17 +1,17 @@
-"""Reading an Iceberg table's Parquet files as its current schema says: by field id.
+"""Planning an Iceberg table for any engine: its data files, read by field id.
 
 Iceberg names a column by its field id, not by its name: a rename changes only the
 table's metadata, an added column is absent from the files written before it, a
 promoted column (int -> long, float -> double, a wider decimal) keeps its old type in
-old files. So the engine's view over a table's data files reads each file's columns
-by the field ids the writer put in the Parquet schema (DuckDB's `read_parquet(...,
-schema = MAP {field_id: {name, type, default_value}})`), names them as the current
-schema does, casts them to the current type, and fills a column a file lacks with its
-initial default or NULL.
+old files. `plan_iceberg` turns a pyiceberg table (a snapshot of it) into a
+`ParquetTable`: the data files pyiceberg's scan planned, the current schema's columns
+with their field ids and initial defaults, and the files that carry no field ids with
+the names the table's name mapping gives their columns (`add_files` writes such files
+and sets `schema.name-mapping.default`). Each engine reads that plan its own way
+(DuckDB: `engines.duckdb_views`; Spark: Parquet field-id reads). Tables with row-level
+delete files are refused until an engine can apply them.
 
-Files without field ids (added with `add_files`) are read through the table's name
-mapping (`schema.name-mapping.default`, which `add_files` sets), as pyiceberg reads
-them. Fields inside a struct are read by their names (DuckDB's `schema` maps top-level
+Fields inside a struct are read by their names (DuckDB's `read_parquet` maps top-level
 field ids only), so a table where one was ever renamed is refused.
 """
 
@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from steward.errors import SourceError
 
 if TYPE_CHECKING:
-    import duckdb
+    from steward.engines.base import ParquetTable
 
 FIELD_ID = b"PARQUET:field_id"
 
@@ -45,6 +45,66 @@ class NamedFile:
 
     path: str
     columns: tuple[str | None, ...]  # in the order of the table's fields; None: absent
+
+
+class IcebergTable(Protocol):
+    """The part of a pyiceberg `Table` planning reads."""
+
+    def scan(self, snapshot_id: int | None = None) -> Any: ...  # pragma: no cover
+    def schema(self) -> Any: ...  # pragma: no cover
+    def name_mapping(self) -> Any: ...  # pragma: no cover
+
+
+def plan_iceberg(table: IcebergTable, *, name: str, snapshot_id: int | None = None) -> ParquetTable:
+    """The Parquet files of `table`'s current (or given) snapshot; refuses delete files."""
+    return plan_iceberg_tasks(table, name=name, snapshot_id=snapshot_id)[0]
+
+
+def plan_iceberg_tasks(
+    table: IcebergTable, *, name: str, snapshot_id: int | None = None
+) -> tuple[ParquetTable, list[Any]]:
+    """`plan_iceberg`, and the planned scan tasks (one per file, in the same order).
+
+    Whatever the snapshot, the table reads as its current schema (columns by field id,
+    renamed, promoted, added ones NULL or their default): the names a policy and the
+    catalog know.
+    """
+    from steward.engines.base import ParquetTable
+
+    try:
+        tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
+        schema = table.schema()
+        arrow = schema.as_arrow()
+    except Exception as exc:
+        raise SourceError(f"{name}: cannot plan the Iceberg scan: {exc}") from exc
+    files = []
+    for task in tasks:
+        if task.delete_files:
+            raise SourceError(
+                f"{name}: has row-level delete files, which the engines here cannot apply"
+                " yet; compact the table (rewrite its data files) to query it"
+            )
+        files.append(_local_path(task.file.file_path, name=name))
+    fields = current_fields(table, name=name)
+    data = ParquetTable(
+        files=tuple(files),
+        schema=arrow,
+        columns=tuple(f.name for f in fields),
+        fields=fields,
+        named=files_without_ids(table, files, fields, name=name),
+    )
+    return data, tasks
+
+
+def _local_path(location: str, *, name: str) -> str:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(location)
+    if parts.scheme in ("", "file"):
+        return unquote(parts.path) if parts.scheme else location
+    raise SourceError(
+        f"{name}: data files at {parts.scheme}:// are not readable by the engines here yet"
+    )
 
 
 def current_fields(table: Any, *, name: str) -> tuple[IcebergField, ...]:
@@ -108,61 +168,6 @@ def files_without_ids(
     return tuple(found)
 
 
-def view_select(
-    conn: duckdb.DuckDBPyConnection,
-    *,
-    files: Sequence[str],
-    schema: Any,
-    fields: Sequence[IcebergField],
-    named: Sequence[NamedFile],
-) -> str:
-    """The SELECT over `files` that gives the current schema's columns, by field id.
-
-    `schema` (pyarrow, the current schema) gives each column's type as DuckDB spells
-    it, so that an old file's narrower type reads as the current one.
-    """
-    types = _duckdb_types(conn, schema)
-    names = [f.name for f in fields]
-    parts = []
-    by_id = [p for p in files if p not in {n.path for n in named}]
-    if by_id:
-        entries = ", ".join(
-            f"{f.field_id}: {{name: {_literal(f.name)}, type: {_literal(types[f.name])},"
-            f" default_value: {_literal(f.default) if f.default is not None else 'NULL'}}}"
-            for f in fields
-        )
-        paths = ", ".join(_literal(p) for p in by_id)
-        columns = ", ".join(_quote(n) for n in names)
-        # No hive partitioning: a `region=EU` directory must not become a column.
-        parts.append(
-            f"SELECT {columns} FROM read_parquet([{paths}], hive_partitioning = false,"
-            f" schema = MAP {{{entries}}})"
-        )
-    for file in named:
-        selected = []
-        for field, column in zip(fields, file.columns, strict=True):
-            value = _quote(column) if column is not None else _value(field.default)
-            selected.append(f"CAST({value} AS {types[field.name]}) AS {_quote(field.name)}")
-        parts.append(
-            f"SELECT {', '.join(selected)} FROM read_parquet([{_literal(file.path)}],"
-            " hive_partitioning = false)"
-        )
-    return " UNION ALL ".join(parts)
-
-
-def _duckdb_types(conn: duckdb.DuckDBPyConnection, schema: Any) -> dict[str, str]:
-    """Each column's DuckDB type, as DuckDB converts the pyarrow type."""
-    import pyarrow as pa
-
-    empty = pa.Table.from_batches([], schema=schema)
-    conn.register("steward_schema_probe", empty)
-    try:
-        rows = conn.execute('DESCRIBE "steward_schema_probe"').fetchall()
-    finally:
-        conn.unregister("steward_schema_probe")
-    return {str(r[0]): str(r[1]) for r in rows}
-
-
 def _nested_rename(table: Any) -> tuple[str, str] | None:
     """(its full name now, its name then) for a field below the top level renamed once."""
     schemas = getattr(table, "schemas", None)
@@ -202,15 +207,3 @@ def _default(value: Any, *, column: str, table: str) -> str | None:
             " engine cannot fill in yet"
         )
     return str(value)
-
-
-def _value(default: str | None) -> str:
-    return _literal(default) if default is not None else "NULL"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

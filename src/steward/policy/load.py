@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from steward.errors import InvalidInput
 from steward.policy.models import Policy
+from steward.policy.statement import AllowList
 from steward.yaml_lines import NotYaml, compose, find_node, line_of
 
 # (column, tags) of a table, or None when the catalog has no such table.
@@ -86,8 +87,17 @@ def read_sources(path: str | Path) -> dict[str, str]:
     return {target.name: target.read_text(encoding="utf-8")}
 
 
-def load(sources: Mapping[str, str], *, columns_of: ColumnsOf | None = None) -> Located:
-    """Parse, merge and check policy files (name -> YAML text); raises `PolicyError`."""
+def load(
+    sources: Mapping[str, str],
+    *,
+    columns_of: ColumnsOf | None = None,
+    engine: AllowList | None = None,
+) -> Located:
+    """Parse, merge and check policy files (name -> YAML text); raises `PolicyError`.
+
+    With `engine`, every mask and row filter must also be expressible on that engine
+    (`engine_sql.engine_problems`): written in its dialect, calling only what it allows.
+    """
     problems: list[str] = []
     parts: list[_Part] = []
     merged: dict[str, Any] = {"roles": {}, **{name: [] for name in _LISTS}}
@@ -125,6 +135,10 @@ def load(sources: Mapping[str, str], *, columns_of: ColumnsOf | None = None) -> 
         raise PolicyError(problems)
     located = Located(Policy.model_validate(merged), parts)
     problems = check(located, columns_of=columns_of)
+    if engine is not None and not problems:
+        from steward.policy.engine_sql import engine_problems
+
+        problems = engine_problems(located.policy, allowed=engine, where=located.where)
     if problems:
         raise PolicyError(problems)
     return located
@@ -175,6 +189,9 @@ def check(located: Located, *, columns_of: ColumnsOf | None = None) -> list[str]
 
 
 CALLER_NAMES = frozenset({"current_user", "current_groups"})
+# The engine whose SQL policies are written in (`statement.DIALECT`): every mask and
+# filter calls only functions it allows; `load(..., engine=...)` checks another engine.
+POLICY_ENGINE = "duckdb"
 
 
 def sql_problem(sql: str, *, columns: Sequence[str] | None = None) -> str | None:
@@ -217,7 +234,7 @@ def _function_problem(function: exp.Func) -> str | None:
     ):
         return None  # bound to a literal per caller before the query runs
     try:
-        refuse_function(function)
+        refuse_function(function, allowed=AllowList.named(POLICY_ENGINE))
     except Forbidden as exc:
         return exc.message.removeprefix("sql: ")
     return None

@@ -10,7 +10,6 @@ and records the reads as lineage.
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,16 +20,18 @@ import sqlalchemy as sa
 
 from steward.audit.log import record
 from steward.audit.models import Resource
-from steward.errors import Forbidden, InvalidInput, PolicyDenied, SourceError, StewardError
+from steward.engines.base import QueryFailed
+from steward.errors import Forbidden, PolicyDenied, StewardError
 from steward.identity.models import Principal
 from steward.policy.access import CallerAccess, Columns, TableAccess
 from steward.policy.reads import ColumnsRead, columns_read
 from steward.policy.rewrite import Catalog, Governed, govern
+from steward.policy.statement import AllowList
 from steward.store.schema import catalog_entries
 
 if TYPE_CHECKING:
     from steward.app import Steward
-    from steward.engines.duckdb import QueryRows, TableData
+    from steward.engines.base import QueryRows, TableData
 
 AccessFor = Callable[[str, Sequence[tuple[str, frozenset[str]]]], TableAccess]
 PRODUCER = "https://github.com/steward-data/steward"
@@ -130,6 +131,7 @@ def _govern(
         catalog=catalog,
         access=access,
         salt=_SALT,
+        allowed=AllowList.of(steward.engine),
         max_depth=steward.settings.query_max_sql_depth,
         materialize=materialize,
     )
@@ -146,12 +148,10 @@ def _run(
 ) -> QueryRows:
     """The rows of a governed query; run again with the views materialized if it failed
     on a table with a row filter."""
-    from steward.engines.duckdb import QueryFailed
-
-    data = {governed.internal[name]: _table_data(steward, name) for name in governed.tables}
+    data = {governed.internal[name]: steward.tables.current(name) for name in governed.tables}
     for engine_table, (name, kind, value) in governed.snapshots.items():
-        data[engine_table] = catalog.planned.get(engine_table) or _snapshot_data(
-            steward, name, kind, value
+        data[engine_table] = catalog.planned.get(engine_table) or steward.tables.plan(
+            name, at=(kind, value)
         )
     names_back = {v: k for k, v in governed.internal.items()}
     engine = steward.engine
@@ -205,7 +205,7 @@ def query_catalog(steward: Steward) -> Catalog:
     def physical(name: str, engine_table: str, at: tuple[str, str] | None) -> Sequence[str]:
         if engine_table not in planned:
             planned[engine_table] = (
-                _table_data(steward, name) if at is None else _snapshot_data(steward, name, *at)
+                steward.tables.current(name) if at is None else steward.tables.plan(name, at=at)
             )
         return steward.engine.physical_columns({engine_table: planned[engine_table]})[engine_table]
 
@@ -223,86 +223,6 @@ def query_catalog(steward: Steward) -> Catalog:
 # Internal names are stable per table within a process (so the engine can keep a set-up
 # database for them) and unguessable from outside it.
 _SALT = secrets.token_hex(16)
-# Where a table's data lives, kept briefly: planning an Iceberg scan reads its metadata
-# and manifests (~10 ms); a query sees a table's new snapshot at most this much later.
-DATA_TTL_SECONDS = 2.0
-_data_cache: dict[str, tuple[float, TableData]] = {}
-
-
-def forget_table_data() -> None:
-    """Plan every table afresh on its next query (after writing to the lake, in tests)."""
-    _data_cache.clear()
-
-
-def _table_data(steward: Steward, name: str) -> TableData:
-    """Where the engine reads catalog table `name` from, planned at most every few seconds."""
-    key = f"{steward.settings.home}|{steward.settings.sqlalchemy_url}|{name}"
-    now = time.monotonic()
-    cached = _data_cache.get(key)
-    if cached is not None and now - cached[0] < DATA_TTL_SECONDS:
-        return cached[1]
-    data = plan_table_data(steward, name)
-    _data_cache[key] = (now, data)
-    return data
-
-
-def _snapshot_data(steward: Steward, name: str, kind: str, literal: str) -> TableData:
-    """The files of the snapshot `AT (VERSION => id)` or `AT (TIMESTAMP => t)` names."""
-    from steward.engines.duckdb import iceberg_data
-
-    source_name, _, table = name.partition(".")
-    source: Any = steward.source(source_name)
-    try:
-        if source.type != "iceberg":
-            raise Forbidden(f"sql: time travel on {name}: only Iceberg tables have snapshots")
-        namespace, _, short = table.rpartition(".")
-        loaded = source.catalog.load_table((*namespace.split("."), short))
-        if kind == "VERSION":
-            try:
-                snapshot = loaded.snapshot_by_id(int(literal))
-            except ValueError:
-                snapshot = None
-        else:
-            try:
-                when = datetime.fromisoformat(literal)
-            except ValueError:
-                raise InvalidInput(f"sql: {literal!r} is not a timestamp") from None
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            snapshot = loaded.snapshot_as_of_timestamp(int(when.timestamp() * 1000))
-        if snapshot is None:
-            raise InvalidInput(f"sql: {name} has no snapshot {kind.lower()} {literal}")
-        return iceberg_data(loaded, name=name, snapshot_id=snapshot.snapshot_id)
-    finally:
-        source.close()
-
-
-def plan_table_data(steward: Steward, name: str) -> TableData:
-    """Where the engine reads catalog table `name` (`source.schema.table`) from."""
-    from steward.engines.duckdb import AttachedTable, iceberg_data
-
-    source_name, _, table = name.partition(".")
-    source: Any = steward.source(source_name)
-    try:
-        if source.type == "iceberg":
-            namespace, _, short = table.rpartition(".")
-            loaded = source.catalog.load_table((*namespace.split("."), short))
-            return iceberg_data(loaded, name=name)
-        if source.type == "sqlalchemy" and source.backend == "duckdb" and source.url.database:
-            schema, _, short = table.rpartition(".")
-            return AttachedTable(str(source.url.database), schema or "main", short)
-    except StewardError:
-        raise
-    except Exception as exc:
-        raise SourceError(f"{name}: cannot be read: {exc}") from exc
-    finally:
-        close = getattr(source, "close", None)
-        if close is not None:
-            close()
-    raise Forbidden(
-        f"{name}: source {source_name} ({source.type}) is not queryable on the embedded engine"
-        " yet; only Iceberg tables and DuckDB database files are"
-    )
 
 
 def _applied(access: Mapping[str, TableAccess]) -> list[dict[str, str]]:

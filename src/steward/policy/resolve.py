@@ -115,7 +115,7 @@ def qualify_table(table: exp.Table, catalog: Collection[str]) -> str:
     raise Forbidden(f"sql: {written!r} is not a catalog table you may query")
 
 
-def render(expression: exp.Expr) -> str:
-    """`expression` as DuckDB SQL, without comments (the generator may change it: the last
-    use of an expression)."""
-    return expression.sql(dialect=DIALECT, comments=False, copy=False)
+def render(expression: exp.Expr, *, dialect: str = DIALECT) -> str:
+    """`expression` as SQL of `dialect` (the engine's), without comments (the generator may
+    change it: the last use of an expression)."""
+    return expression.sql(dialect=dialect, comments=False, copy=False)

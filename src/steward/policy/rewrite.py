@@ -33,7 +33,13 @@ from steward.policy.metadata import expand_information_schema, information_schem
 from steward.policy.reads import ReadQuery, read_query
 from steward.policy.resolve import referenced_tables, refuse_shadowing, render
 from steward.policy.secure import name_outputs, secure_tables, secure_view
-from steward.policy.statement import DIALECT, RESERVED_PREFIX, parse_query, refuse_unsafe
+from steward.policy.statement import (
+    DIALECT,
+    RESERVED_PREFIX,
+    AllowList,
+    parse_query,
+    refuse_unsafe,
+)
 from steward.policy.verify import verify
 
 __all__ = ["DIALECT", "Catalog", "Governed", "govern", "internal_name"]
@@ -85,11 +91,16 @@ def govern(
     catalog: Catalog,
     access: CallerAccess,
     salt: str,
+    allowed: AllowList,
     max_depth: int = 200,
     materialize: bool = False,
 ) -> Governed:
-    """`sql` parsed, checked and rewritten for one caller; refused with the reason."""
-    query = refuse_unsafe(parse_query(sql, max_depth=max_depth))
+    """`sql` parsed, checked and rewritten for one caller; refused with the reason.
+
+    `allowed` is the engine's allow-list: the caller's functions are checked against it,
+    and the SQL returned is in its dialect, checked again as the engine will read it.
+    """
+    query = refuse_unsafe(parse_query(sql, max_depth=max_depth), allowed=allowed)
     if information_schema_references(query):
         query = _expand_metadata(query, catalog, access)
     refuse_shadowing(query, catalog=catalog.names, engine_names=catalog.engine_names)
@@ -127,8 +138,8 @@ def govern(
     secured = secure_tables(
         query, references=references, views=views, materialize=materialize and not snapshots
     )
-    text = render(secured)
-    verify(text, internal=[*internal.values(), *snapshots])
+    text = render(secured, dialect=allowed.dialect)
+    verify(text, internal=[*internal.values(), *snapshots], allowed=allowed)
     uses_key = any(
         c.expression is not None and HASH_KEY_PARAMETER in c.expression
         for name in names

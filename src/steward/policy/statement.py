@@ -2,23 +2,84 @@
 
 `parse_query` accepts exactly one read-only statement, not nested deeper than a limit;
 `refuse_unsafe` checks it against allow-lists: the statement kinds a query may be, the
-functions the engine lets a caller call (`engines.duckdb_functions`), no parameters or
-variables, no time travel but `AT (VERSION => ...)` / `AT (TIMESTAMP => ...)`, and no
-name in the namespace Steward reserves for itself (`__steward...`).
+functions the engine that runs it lets a caller call (`Engine.allowed_functions`, as an
+`AllowList` in the engine's dialect), no parameters or variables, no time travel but
+`AT (VERSION => ...)` / `AT (TIMESTAMP => ...)`, and no name in the namespace Steward
+reserves for itself (`__steward...`).
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from steward.engines.duckdb_functions import ALLOWED_FUNCTIONS, SPECIAL_FORMS
 from steward.errors import Forbidden, InvalidInput
 
+if TYPE_CHECKING:
+    from steward.engines.base import Engine
+
+# The dialect callers and policies write SQL in; the engine's own is rendered from it.
 DIALECT = "duckdb"
+# Written as SQL special forms rather than functions, or parsed by sqlglot as calls: the
+# same on every engine, and allowed wherever the engine has them.
+SPECIAL_FORMS = frozenset(
+    {
+        "cast",
+        "try_cast",
+        "extract",
+        "coalesce",
+        "ifnull",
+        "columns",
+        "unnest",
+        "explode",
+        "grouping",
+        "grouping_id",
+        "case",
+        "exists",
+        "in",
+        "interval",
+        "array",
+        "struct",
+        "map",
+        "list",
+    }
+)
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """The functions an engine lets a caller call: names in `dialect`, lower case."""
+
+    engine: str
+    dialect: str
+    names: frozenset[str]
+
+    @classmethod
+    def of(cls, engine: Engine) -> AllowList:
+        """The allow-list `engine` gives."""
+        return cls(engine.name, engine.dialect, engine.allowed_functions() | SPECIAL_FORMS)
+
+    @classmethod
+    def named(cls, engine: str) -> AllowList:
+        """The allow-list of engine `engine` (by name), without starting it."""
+        from steward.engines.registry import allowed_functions, engine_dialect
+
+        return cls(engine, engine_dialect(engine), allowed_functions(engine) | SPECIAL_FORMS)
+
+    def allows(self, node: exp.Func) -> bool:
+        """Whether `node` is a function this allow-list names (or an operator)."""
+        if isinstance(node, _OPERATORS):
+            return True
+        return function_name(node) in self.names or type(node) in allowed_function_classes(
+            self.names, self.dialect
+        )
+
+
 RESERVED_PREFIX = "__steward"
 # The statement kinds a governed query may be, at the top and in every subquery.
 QUERY_KINDS: tuple[type[exp.Expr], ...] = (exp.Select, exp.Union, exp.Intersect, exp.Except)
@@ -90,13 +151,13 @@ def _refuse_deep(statement: exp.Expr, max_depth: int) -> None:
         stack.extend((child, depth + 1) for child in node.iter_expressions())
 
 
-def refuse_unsafe(expression: exp.Query) -> exp.Query:
+def refuse_unsafe(expression: exp.Query, *, allowed: AllowList) -> exp.Query:
     """`expression` unchanged, if every node and function in it is one a query may use."""
     for node in expression.walk():
         if isinstance(node, _NOT_READ_ONLY):
             raise Forbidden(f"sql: {_kind(node)} is not allowed in a read-only query")
         if isinstance(node, exp.Func):
-            refuse_function(node)
+            refuse_function(node, allowed=allowed)
         elif isinstance(node, exp.Table):
             _refuse_table_form(node)
         elif isinstance(node, exp.Identifier) and node.name.lower().startswith(RESERVED_PREFIX):
@@ -110,12 +171,12 @@ def _kind(node: exp.Expr) -> str:
     return node.key.upper()
 
 
-def refuse_function(node: exp.Func) -> None:
+def refuse_function(node: exp.Func, *, allowed: AllowList) -> None:
     """Forbidden unless `node` is an operator or a function on the allow-list."""
     if isinstance(node, _OPERATORS):
         return
     name = function_name(node)
-    if name not in ALLOWED_FUNCTIONS and type(node) not in allowed_function_classes():
+    if not allowed.allows(node):
         raise Forbidden(
             f"sql: function {name}() is not allowed here; see docs/security.md for the"
             " functions a governed query may call"
@@ -149,17 +210,17 @@ def function_name(node: exp.Func) -> str:
 
 
 @functools.cache
-def allowed_function_classes() -> frozenset[type[exp.Func]]:
+def allowed_function_classes(names: frozenset[str], dialect: str) -> frozenset[type[exp.Func]]:
     """The typed nodes sqlglot reads allowed engine functions into (`sha256` -> `SHA2`).
 
     Found by parsing a call of each allowed name, with one to three arguments, as the
     engine's dialect: so a node is allowed exactly when some allowed name produces it.
     """
     found: set[type[exp.Func]] = set()
-    for name in ALLOWED_FUNCTIONS - SPECIAL_FORMS:
+    for name in names - SPECIAL_FORMS:
         for arguments in ("a", "a, b", "a, b, c"):
             try:
-                parsed = sqlglot.parse_one(f"SELECT {name}({arguments})", read=DIALECT)
+                parsed = sqlglot.parse_one(f"SELECT {name}({arguments})", read=dialect)
             except (ParseError, TokenError):
                 continue
             call = parsed.expressions[0] if isinstance(parsed, exp.Select) else None

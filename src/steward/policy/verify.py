@@ -18,7 +18,7 @@ from sqlglot.errors import ParseError, TokenError
 
 from steward.errors import Forbidden
 from steward.policy.resolve import visible_ctes
-from steward.policy.statement import DIALECT, RESERVED_PREFIX, refuse_unsafe
+from steward.policy.statement import DIALECT, RESERVED_PREFIX, AllowList, refuse_unsafe
 
 PARAMETERS = frozenset({"steward_hash_key"})
 
@@ -27,13 +27,15 @@ class Unsafe(Forbidden):
     """The rewritten query does not hold the invariant; it is not run."""
 
 
-def verify(sql: str, *, internal: Collection[str]) -> None:
+def verify(sql: str, *, internal: Collection[str], allowed: AllowList) -> None:
     """Refuse `sql` unless it reads engine tables only through secure views.
 
-    `internal` holds the engine tables this query's secure views read.
+    `internal` holds the engine tables this query's secure views read; `sql` is read as
+    the engine reads it (`allowed.dialect`) and its functions checked against the
+    engine's allow-list.
     """
     try:
-        parsed = sqlglot.parse(sql, read=DIALECT)
+        parsed = sqlglot.parse(sql, read=allowed.dialect)
     except (ParseError, TokenError, RecursionError):
         raise Unsafe("sql: the rewritten query could not be checked; it was not run") from None
     if len(parsed) != 1 or parsed[0] is None:
@@ -51,7 +53,7 @@ def verify(sql: str, *, internal: Collection[str]) -> None:
             identifier.replace(exp.to_identifier("steward_internal"))
     if not isinstance(statement, exp.Query):
         raise Unsafe("sql: the rewritten query is not a query; it was not run")
-    refuse_unsafe(statement)
+    refuse_unsafe(statement, allowed=allowed)
 
 
 def _check_table(table: exp.Table, engine_tables: set[str], views: set[str]) -> None:

@@ -36,25 +36,27 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlglot import exp
 
-from steward.engines.duckdb import ParquetTable, iceberg_data
+from steward.engines.base import ParquetTable
+from steward.engines.iceberg_files import plan_iceberg
 from steward.errors import ChecksCouldNotRun, InvalidInput
 from steward.quality.compile import SAMPLE_ROWS, first_values, where_of
 from steward.quality.models import Check, CheckResult, Dataset
 from steward.quality.run import (
-    DuckDBEngine,
+    CheckTables,
     Measured,
     Numbers,
     conclude,
     error_message,
     evaluate,
     measure,
+    open_check_tables,
     tables_needed,
 )
 from steward.store.schema import quality_states
 
 if TYPE_CHECKING:
     from steward.app import Steward
-    from steward.engines.duckdb import TableData
+    from steward.engines.base import TableData
     from steward.store import Store
 
 # Under these names the gate's engine also sees main's rows and the appended rows alone.
@@ -123,7 +125,7 @@ def find_increment(
 ) -> Increment | str:
     """What the branch appended to main, or why it is not an append-only branch.
 
-    `branch` is the branch snapshot's planned files and scan tasks (`iceberg_plan`).
+    `branch` is the branch snapshot's planned files and scan tasks (`plan_iceberg_tasks`).
     Raises InvalidInput when main's current snapshot is not in the branch's history:
     moving main there would drop main's newer commits.
     """
@@ -151,7 +153,7 @@ def find_increment(
             return f"the branch's snapshot {step.snapshot_id} is an {operation}, not an append"
         if step.schema_id != main.schema_id:
             return "the branch changed the schema"
-    main_data = iceberg_data(table, name=name, snapshot_id=main_snapshot)
+    main_data = plan_iceberg(table, name=name, snapshot_id=main_snapshot)
     branch_data, branch_tasks = branch
     kept = set(main_data.files)
     if not kept <= set(branch_data.files):
@@ -212,7 +214,7 @@ def gate(
     if isinstance(increment, Increment):
         overrides.update({MAIN: increment.main, APPENDED: increment.appended})
         names += [MAIN, APPENDED]
-    engine = DuckDBEngine(steward, names, overrides=overrides)
+    engine = open_check_tables(steward, names, overrides=overrides)
     try:
         results: dict[str, CheckResult] = {}
         numbers: Numbers = {}
@@ -259,7 +261,7 @@ def run_current(steward: Steward, checks: Dataset) -> list[CheckResult] | None:
     parents = _parents(steward, checks)
     overrides: dict[str, TableData] = {checks.name: data}
     overrides.update({name: found for name, (found, _) in parents.items()})
-    engine = DuckDBEngine(steward, tables_needed(checks), overrides=overrides)
+    engine = open_check_tables(steward, tables_needed(checks), overrides=overrides)
     try:
         results, numbers = evaluate(engine, checks)
     finally:
@@ -301,14 +303,12 @@ def _why_full(
 
 def _parents(steward: Steward, checks: Dataset) -> dict[str, tuple[TableData, int | None]]:
     """The tables `relationships` checks read, each at a known snapshot where it has one."""
-    from steward.policy.query import plan_table_data
-
     out: dict[str, tuple[TableData, int | None]] = {}
     for check in checks.checks:
         target = str(check.args.get("to") or "")
         if check.kind != "relationships" or target == checks.name or target in out:
             continue
-        out[target] = _current(steward, target) or (plan_table_data(steward, target), None)
+        out[target] = _current(steward, target) or (steward.tables.plan(target), None)
     return out
 
 
@@ -333,13 +333,13 @@ def _current(steward: Steward, name: str) -> tuple[TableData, int] | None:
         if current is None:
             return None
         snapshot = int(current.snapshot_id)
-        return iceberg_data(table, name=name, snapshot_id=snapshot), snapshot
+        return plan_iceberg(table, name=name, snapshot_id=snapshot), snapshot
     finally:
         source.close()
 
 
 def _incremental(
-    engine: DuckDBEngine,
+    engine: CheckTables,
     checks: Dataset,
     increment: Increment,
     stored: Mapping[str, tuple[list[Any], int | None]],
@@ -442,13 +442,13 @@ def _key_columns(check: Check) -> list[str]:
 
 
 def _overlaps(
-    engine: DuckDBEngine, checks: list[Check], errors: dict[str, str]
+    engine: CheckTables, checks: list[Check], errors: dict[str, str]
 ) -> dict[str, tuple[int, list[dict[str, Any]]]]:
     """Per check, how many distinct appended keys main already has, and a few of them."""
     out: dict[str, tuple[int, list[dict[str, Any]]]] = {}
     for check in checks:
         try:
-            _, rows = engine.execute(_overlap(engine, check).sql("duckdb"))
+            _, rows = engine.execute(_overlap(engine, check).sql(engine.dialect))
         except ChecksCouldNotRun as exc:
             errors[check.name] = error_message(exc, check.name)
             continue
@@ -457,7 +457,7 @@ def _overlaps(
     return out
 
 
-def _keys(engine: DuckDBEngine, internal: str, check: Check) -> exp.Select:
+def _keys(engine: CheckTables, internal: str, check: Check) -> exp.Select:
     """The check's key columns of `internal`'s rows that `where` keeps (non-null for unique)."""
     columns = [exp.column(c, quoted=True) for c in _key_columns(check)]
     query = exp.select(*columns).from_(engine.table(internal))
@@ -467,7 +467,7 @@ def _keys(engine: DuckDBEngine, internal: str, check: Check) -> exp.Select:
     return query.where(where) if where is not None else query
 
 
-def _overlap(engine: DuckDBEngine, check: Check) -> exp.Select:
+def _overlap(engine: CheckTables, check: Check) -> exp.Select:
     """Distinct appended keys found in main; NULLs match NULLs, as in a distinct count."""
     new, old = "n", "m"
     columns = _key_columns(check)
@@ -498,7 +498,7 @@ def _overlap(engine: DuckDBEngine, check: Check) -> exp.Select:
 
 
 def _duplicate_samples(
-    engine: DuckDBEngine, check: Check, keys: list[dict[str, Any]]
+    engine: CheckTables, check: Check, keys: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """A few appended rows with the given keys (ones main has, or that repeat)."""
     columns = _key_columns(check)
@@ -515,7 +515,7 @@ def _duplicate_samples(
         return []
     query = exp.select("*").from_(engine.table(APPENDED)).where(exp.or_(*matches))
     try:
-        names, rows = engine.execute(query.limit(SAMPLE_ROWS).sql("duckdb"))
+        names, rows = engine.execute(query.limit(SAMPLE_ROWS).sql(engine.dialect))
     except ChecksCouldNotRun:
         return []
     return [dict(zip(names, row, strict=True)) for row in rows]

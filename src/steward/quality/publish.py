@@ -70,7 +70,7 @@ def publish(
     steward: Steward, checks: Dataset, branch: str, *, actor: Principal | None = None
 ) -> Published:
     """Gate `branch` of `checks.name` by its checks; move `main` to it when they pass."""
-    from steward.engines.duckdb import iceberg_plan
+    from steward.engines.iceberg_files import plan_iceberg_tasks
 
     source, table = _iceberg_table(steward, checks.name)
     try:
@@ -84,7 +84,7 @@ def publish(
         snapshot_id = int(ref.snapshot_id)
         current = table.current_snapshot()
         main_before = int(current.snapshot_id) if current is not None else None
-        planned = iceberg_plan(table, name=checks.name, snapshot_id=snapshot_id)
+        planned = plan_iceberg_tasks(table, name=checks.name, snapshot_id=snapshot_id)
         increment = find_increment(
             table,
             name=checks.name,

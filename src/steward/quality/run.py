@@ -1,9 +1,9 @@
 """Running a dataset's checks on an engine and judging the numbers that come back.
 
-Quality runs as the platform, not through the access policy: the embedded DuckDB reads
-a catalog table's files directly (`lake.shop.orders` -> its Iceberg snapshot's Parquet
-files), and a PostgreSQL source's tables are read over its own SQLAlchemy URL. Engines
-sit behind `Engine` (execute SQL, count the statements) so Spark can follow.
+Quality runs as the platform, not through the access policy: the configured engine
+reads a catalog table's files directly (`lake.shop.orders` -> its Iceberg snapshot's
+Parquet files), and a PostgreSQL source's tables are read by PostgreSQL itself. Either
+way the checks see `CheckTables`: the tables set up once on an `engines.Engine`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from steward.engines.base import QueryFailed
 from steward.errors import ChecksCouldNotRun, StewardError
 from steward.quality.compile import (
     GROUP_DISTINCT,
@@ -31,7 +32,7 @@ from steward.quality.models import BETWEEN, Check, CheckResult, Dataset, Status,
 
 if TYPE_CHECKING:
     from steward.app import Steward
-    from steward.engines.duckdb import TableData
+    from steward.engines.base import Session, TableData
 
 
 log = logging.getLogger("steward.quality")
@@ -52,42 +53,20 @@ class CheckQueryFailed(ChecksCouldNotRun):
         log.warning("a quality check query failed: %s: %s", error_class, engine_text)
 
 
-class Engine(Protocol):
-    """Where checks run: SQL in `dialect`, tables named as `table` spells them."""
+class CheckTables:
+    """The tables of one quality run, set up once on an engine: what the checks query.
 
-    dialect: str
-    statements: list[str]  # every statement sent, in order (tests count scans)
+    Each dataset is set up under an internal name (`t0`, `t1` ...) that `table` spells;
+    `execute` runs Steward's own statements (checks), counting them (tests count scans)
+    and turning the engine's errors into `CheckQueryFailed` with the datasets' names put
+    back into the operator's log.
+    """
 
-    def table(self, dataset: str) -> exp.Table: ...  # pragma: no cover
-    def execute(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...  # pragma: no cover
-    def columns(self, dataset: str) -> list[tuple[str, str]]: ...  # pragma: no cover
-    def close(self) -> None: ...  # pragma: no cover
-
-
-class DuckDBEngine:
-    """The embedded DuckDB over catalog tables' files, set up once for the tables needed."""
-
-    dialect = "duckdb"
-
-    def __init__(
-        self,
-        steward: Steward,
-        datasets: Sequence[str],
-        *,
-        overrides: Mapping[str, TableData] | None = None,
-    ) -> None:
-        """`overrides` gives some tables' data directly (a branch's snapshot, for a gate)."""
-        from steward.engines.duckdb import open_connection
-        from steward.policy.query import plan_table_data
-
-        given = overrides or {}
+    def __init__(self, session: Session, names: Mapping[str, str]) -> None:
         self.statements: list[str] = []
-        self._names = {name: f"t{i}" for i, name in enumerate(dict.fromkeys(datasets))}
-        data = {
-            internal: given[name] if name in given else plan_table_data(steward, name)
-            for name, internal in self._names.items()
-        }
-        self._conn = open_connection(data)
+        self.dialect = session.dialect
+        self._session = session
+        self._names = dict(names)
 
     def table(self, dataset: str) -> exp.Table:
         """The internal table `dataset` is set up under; KeyError when it is not."""
@@ -95,20 +74,19 @@ class DuckDBEngine:
 
     def execute(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Columns and rows of `sql`; engine errors become `CheckQueryFailed`."""
-        import duckdb
-
         self.statements.append(sql)
         try:
-            result = self._conn.execute(sql)
-            return [d[0] for d in result.description or ()], result.fetchall()
-        except duckdb.Error as exc:
-            text = self._rename(str(exc).strip().splitlines()[0])
-            raise CheckQueryFailed(type(exc).__name__, text) from None
+            rows = self._session.execute(sql)
+        except QueryFailed as exc:
+            raise CheckQueryFailed(exc.error_class, self._rename(exc.detail)) from None
+        return rows.columns, rows.rows
 
     def columns(self, dataset: str) -> list[tuple[str, str]]:
-        """(name, type) of each column of `dataset`."""
-        _, rows = self.execute(f'DESCRIBE SELECT * FROM "{self._names[dataset]}"')
-        return [(str(r[0]), str(r[1])) for r in rows]
+        """(name, type) of each column of `dataset`, as the engine types it."""
+        try:
+            return self._session.schema(self._names[dataset])
+        except QueryFailed as exc:
+            raise CheckQueryFailed(exc.error_class, self._rename(exc.detail)) from None
 
     def _rename(self, message: str) -> str:
         for name, internal in self._names.items():
@@ -116,63 +94,26 @@ class DuckDBEngine:
         return message
 
     def close(self) -> None:
-        """Close the DuckDB connection."""
-        self._conn.close()
+        """Release the engine's session."""
+        self._session.close()
 
 
-class PostgresEngine:
-    """A PostgreSQL catalog source, queried over its own URL; tables are `schema.table`."""
+def open_check_tables(
+    steward: Steward, datasets: Sequence[str], *, overrides: Mapping[str, TableData] | None = None
+) -> CheckTables:
+    """`datasets` set up on the engine that reads them (`Steward.engine_for`).
 
-    dialect = "postgres"
-
-    def __init__(self, source_name: str, url: Any) -> None:
-        import sqlalchemy as sa
-
-        self.statements: list[str] = []
-        self._source = source_name
-        self._engine = sa.create_engine(url)
-
-    def table(self, dataset: str) -> exp.Table:
-        """`pg.public.orders` -> `public.orders`; KeyError for another source's table."""
-        source, _, rest = dataset.partition(".")
-        schema, _, name = rest.rpartition(".")
-        if source != self._source or not name:
-            raise KeyError(dataset)
-        return exp.table_(name, db=schema or "public", quoted=True)
-
-    def execute(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Columns and rows of `sql`, in a read-only transaction rolled back at the end."""
-        import sqlalchemy as sa
-
-        self.statements.append(sql)
-        try:
-            with self._engine.connect() as conn:
-                conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-                result = conn.exec_driver_sql(sql.replace("%", "%%"))
-                rows = [tuple(r) for r in result.fetchall()]
-                columns = list(result.keys())
-                conn.rollback()
-            return columns, rows
-        except sa.exc.DBAPIError as exc:
-            text = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise CheckQueryFailed(type(exc.orig or exc).__name__, text) from None
-
-    def columns(self, dataset: str) -> list[tuple[str, str]]:
-        """(name, type) of each column of `dataset`, from information_schema."""
-        table = self.table(dataset)
-        query = (
-            exp.select("column_name", "data_type")
-            .from_("information_schema.columns")
-            .where(exp.column("table_schema").eq(exp.Literal.string(table.db)))
-            .where(exp.column("table_name").eq(exp.Literal.string(table.name)))
-            .order_by("ordinal_position")
-        )
-        _, rows = self.execute(query.sql("postgres"))
-        return [(str(r[0]), str(r[1])) for r in rows]
-
-    def close(self) -> None:
-        """Release the connection pool."""
-        self._engine.dispose()
+    `overrides` gives some tables' data directly (a branch's snapshot, for a gate); the
+    others are planned as the catalog says.
+    """
+    given = overrides or {}
+    names = {name: f"t{i}" for i, name in enumerate(dict.fromkeys(datasets))}
+    data = {
+        internal: given[name] if name in given else steward.tables.plan(name)
+        for name, internal in names.items()
+    }
+    session = steward.engine_for(data).open(data)
+    return CheckTables(session, names)
 
 
 def tables_needed(dataset: Dataset) -> list[str]:
@@ -193,28 +134,20 @@ def tables_needed(dataset: Dataset) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def open_engine(steward: Steward, dataset: Dataset) -> Engine:
-    """The engine that runs `dataset`'s checks: PostgreSQL for its sources, else DuckDB."""
-    source_name = dataset.name.partition(".")[0]
+def open_checks(steward: Steward, dataset: Dataset) -> CheckTables:
+    """`dataset`'s tables (and those its checks read) set up on the engine that reads them.
+
+    A database source's tables run on that database (PostgreSQL), the rest on the
+    configured engine; a table that cannot be read makes the checks unable to run.
+    """
     try:
-        source: Any = steward.source(source_name)
-    except StewardError as exc:
-        raise ChecksCouldNotRun(f"{dataset.name}: {exc.message}") from None
-    try:
-        if source.type == "sqlalchemy" and source.backend == "postgresql":
-            return PostgresEngine(source_name, source.url)
-    finally:
-        close = getattr(source, "close", None)
-        if close is not None:
-            close()
-    try:
-        return DuckDBEngine(steward, tables_needed(dataset))
+        return open_check_tables(steward, tables_needed(dataset))
     except StewardError as exc:
         raise ChecksCouldNotRun(f"{dataset.name}: {exc.message}") from None
 
 
 def run_checks(
-    engine: Engine, dataset: Dataset, *, now: datetime | None = None
+    engine: CheckTables, dataset: Dataset, *, now: datetime | None = None
 ) -> list[CheckResult]:
     """Run every check of `dataset` on `engine`: one scan, one anti-join, then samples."""
     return evaluate(engine, dataset, now=now)[0]
@@ -238,7 +171,7 @@ class Measured:
 
 
 def evaluate(
-    engine: Engine, dataset: Dataset, *, now: datetime | None = None
+    engine: CheckTables, dataset: Dataset, *, now: datetime | None = None
 ) -> tuple[list[CheckResult], Numbers]:
     """The results of `dataset`'s checks, and the numbers they were judged on."""
     measured = measure(engine, dataset, table_of=engine.table)
@@ -246,7 +179,7 @@ def evaluate(
     return results, measured.numbers
 
 
-def measure(engine: Engine, dataset: Dataset, *, table_of: TableOf) -> Measured:
+def measure(engine: CheckTables, dataset: Dataset, *, table_of: TableOf) -> Measured:
     """The numbers of the scan, the grouped queries, the anti-join and each `sql` check.
 
     `table_of` spells each dataset for the engine: a gate points the checked dataset at
@@ -296,7 +229,7 @@ def measure(engine: Engine, dataset: Dataset, *, table_of: TableOf) -> Measured:
 
 
 def conclude(
-    engine: Engine,
+    engine: CheckTables,
     dataset: Dataset,
     measured: Measured,
     *,
@@ -343,7 +276,7 @@ def _plain_rows(rows: list[Any]) -> list[dict[str, Any]]:
 
 
 def _collect(
-    engine: Engine,
+    engine: CheckTables,
     query: exp.Select,
     values: dict[str, Any],
     errors: dict[str, str],
@@ -519,7 +452,7 @@ def _type(text: str) -> str:
 
 
 def _samples(
-    engine: Engine, check: Check, table_of: TableOf, keys: list[Any] | None = None
+    engine: CheckTables, check: Check, table_of: TableOf, keys: list[Any] | None = None
 ) -> list[dict[str, Any]]:
     try:
         query = sample_query(check, table_of=table_of, dialect=engine.dialect, keys=keys)
@@ -570,15 +503,14 @@ def error_message(exc: Exception, check: str) -> str:
 
 
 __all__ = [
-    "DuckDBEngine",
-    "Engine",
-    "PostgresEngine",
+    "CheckTables",
     "conclude",
     "error_message",
     "evaluate",
     "judge",
     "measure",
-    "open_engine",
+    "open_check_tables",
+    "open_checks",
     "run_checks",
     "run_dataset",
     "user_query",
@@ -606,7 +538,7 @@ def run_dataset(steward: Steward, dataset: Dataset) -> list[CheckResult]:
     if done is not None:
         return done
     try:
-        engine = open_engine(steward, dataset)
+        engine = open_checks(steward, dataset)
     except ChecksCouldNotRun as exc:
         return _all_errored(dataset, exc)
     try:
