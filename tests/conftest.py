@@ -63,14 +63,30 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 # The engines that governed-query and quality tests run on (`engine_name`); another
 # engine joins by adding its name here, as a `pytest.param` marked to skip where it
 # cannot run.
-ENGINES: list[Any] = ["duckdb"]
+ENGINES: list[Any] = ["duckdb", pytest.param("spark", marks=pytest.mark.spark)]
 
 
 @pytest.fixture(params=ENGINES)
-def engine_name(request: pytest.FixtureRequest) -> str:
+def engine_name(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The name of the engine a test runs on; modules that test engines build their
-    `settings` with it (see tests/query/conftest.py)."""
+    `settings` with it (see tests/query/conftest.py). Spark is the session's server
+    (`tests/engines/spark_server.py`), given as `STEWARD_SPARK_REMOTE`."""
+    if request.param == "spark":
+        monkeypatch.setenv("STEWARD_SPARK_REMOTE", request.getfixturevalue("spark_remote"))
     return str(request.param)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Cases marked `engines(...)` run on those engines only (DuckDB's own syntax, an
+    engine's own table names); on the others they are skipped, saying so."""
+    for item in items:
+        marker = item.get_closest_marker("engines")
+        callspec = getattr(item, "callspec", None)
+        if marker is None or callspec is None or "engine_name" not in callspec.params:
+            continue
+        if callspec.params["engine_name"] not in marker.args:
+            only = ", ".join(marker.args)
+            item.add_marker(pytest.mark.skip(reason=f"this case is written for {only} only"))
 
 
 @pytest.fixture

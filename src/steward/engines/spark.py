@@ -34,12 +34,14 @@ from steward.engines.base import (
     QueryTimeout,
     ResultTooLarge,
     TableData,
+    result_bytes,
 )
 from steward.errors import ConfigError, InvalidInput, SourceError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+    from steward.config import Settings
     from steward.engines.spark_server import LocalServer
 
 DIALECT = "spark"
@@ -76,6 +78,13 @@ class SparkEngine:
         self._server: LocalServer | None = None
         self._lock = threading.Lock()
         self._reserved: frozenset[str] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SparkEngine:
+        """The engine at `spark_remote`, with the limits the `query_*` settings give."""
+        from steward.engines.registry import limits_from
+
+        return cls(settings.spark_remote, limits=limits_from(settings))
 
     @property
     def session(self) -> SparkSession:
@@ -240,7 +249,7 @@ def run_statement(
     remote: str,
 ) -> QueryRows:
     """Rows of `sql` with its tables bound to `frames`, under `limits` (None: no limits)."""
-    text, bound = bind_frames(sql, frames)
+    tree = _parse(sql)
     tag = f"steward-{uuid.uuid4().hex}"
     expired = threading.Event()
     timer = None
@@ -256,6 +265,7 @@ def run_statement(
     try:
         if timer is not None:
             timer.start()
+        text, bound = bind_frames(tree, _materialize(session, tree, frames))
         frame = session.sql(text, args=dict(params) or None, **bound)
         columns = list(frame.schema.fieldNames())
         rows = _fetch(frame, limit=limit, limits=limits)
@@ -274,21 +284,80 @@ def run_statement(
     return QueryRows(columns=columns, rows=rows[:limit], truncated=len(rows) > limit)
 
 
-def bind_frames(sql: str, frames: Mapping[str, DataFrame]) -> tuple[str, dict[str, DataFrame]]:
-    """`sql` with each reference to a table of `frames` made a `{placeholder}` for it.
+def _parse(sql: str) -> exp.Expr:
+    """`sql` as Spark reads it, with DuckDB's regex replacements written as Java's."""
+    import sqlglot
+
+    try:
+        tree = sqlglot.parse_one(sql, read=DIALECT)
+    except sqlglot.errors.SqlglotError as exc:
+        raise InvalidInput(f"sql: cannot be parsed as Spark SQL: {exc}") from None
+    for node in tree.find_all(exp.RegexpReplace):
+        replacement = node.args.get("replacement")
+        if isinstance(replacement, exp.Literal) and replacement.is_string:
+            node.set("replacement", exp.Literal.string(java_replacement(replacement.this)))
+    return tree
+
+
+def java_replacement(text: str) -> str:
+    """A `regexp_replace` replacement written for RE2 (`\\1`), as Java writes it (`$1`).
+
+    Steward's SQL is written in DuckDB's dialect (policy masks, the caller's query) and
+    sqlglot renders the replacement's text unchanged: Java would read `\\1` as a literal
+    `1`, and `$` as a group. So `\\N` becomes `$N`, a literal `$` or backslash is escaped.
+    """
+    out = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        following = text[index + 1] if index + 1 < len(text) else ""
+        if char == "\\" and following.isdigit():
+            out.append("$" + following)
+            index += 2
+            continue
+        if char == "\\" and following == "\\":
+            out.append("\\\\")
+            index += 2
+            continue
+        out.append("\\$" if char == "$" else "\\\\" if char == "\\" else char)
+        index += 1
+    return "".join(out)
+
+
+def _materialize(
+    session: SparkSession, tree: exp.Expr, frames: Mapping[str, DataFrame]
+) -> dict[str, DataFrame]:
+    """`frames`, and each `MATERIALIZED` CTE of `tree` computed first (removed from `tree`).
+
+    Spark has no `MATERIALIZED`: its optimizer may push the caller's predicates below a
+    secure view's row filter. A checkpoint is a barrier it cannot push through, so the
+    strict run of a governed query (`policy.query`) reads views whose rows are computed,
+    filter applied, before any of the caller's expressions runs.
+    """
+    found = dict(frames)
+    ctes = tree.args.get("with_")
+    if ctes is None:
+        return found
+    for cte in list(ctes.expressions):
+        if not cte.args.get("materialized"):
+            continue
+        text, bound = bind_frames(cte.this.copy(), found)
+        found[cte.alias] = session.sql(text, None, **bound).localCheckpoint(eager=True)
+        cte.pop()
+    if not ctes.expressions:
+        tree.set("with_", None)
+    return found
+
+
+def bind_frames(
+    tree: exp.Expr, frames: Mapping[str, DataFrame]
+) -> tuple[str, dict[str, DataFrame]]:
+    """`tree` as text where each reference to a table of `frames` is a `{placeholder}`.
 
     The text then goes through Python's formatter (`spark.sql(text, **frames)`), so
     every other brace is doubled; a reference keeps the table's name as its alias, so
     columns qualified by it still resolve.
     """
-    import sqlglot
-
-    if not frames:
-        return sql, {}
-    try:
-        tree = sqlglot.parse_one(sql, read=DIALECT)
-    except sqlglot.errors.SqlglotError as exc:
-        raise InvalidInput(f"sql: cannot be parsed as Spark SQL: {exc}") from None
     # Unguessable, so that no string the caller wrote can name a placeholder.
     token = uuid.uuid4().hex[:12]
     keys = {internal: f"{_FRAME_PREFIX}{token}_{i}" for i, internal in enumerate(frames)}
@@ -316,7 +385,7 @@ def _fetch(frame: DataFrame, *, limit: int | None, limits: Limits | None) -> lis
     size = 0
     for row in _stream(limited):
         value = _plain(row)
-        size += sum(_size(v) for v in value)
+        size += result_bytes([value])
         if size > limits.max_result_bytes:
             raise ResultTooLarge(
                 f"sql: the result is larger than {limits.max_result_bytes} bytes;"
@@ -347,17 +416,6 @@ def _value(value: Any) -> Any:
     if isinstance(value, bytearray):
         return bytes(value)
     return value
-
-
-def _size(value: Any) -> int:
-    """About how many bytes a value takes in a response."""
-    if isinstance(value, str | bytes):
-        return len(value) + 8
-    if isinstance(value, list | tuple):
-        return sum(_size(v) for v in value) + 8
-    if isinstance(value, dict):
-        return sum(_size(k) + _size(v) for k, v in value.items()) + 8
-    return 8
 
 
 def _statement_error(
