@@ -22,7 +22,7 @@ from steward.engines.base import (
     QueryTimeout,
     ResultTooLarge,
 )
-from steward.engines.duckdb import iceberg_data
+from steward.engines.iceberg_files import plan_iceberg
 from steward.engines.spark import SparkEngine
 from steward.errors import ConfigError, InvalidInput
 
@@ -78,7 +78,7 @@ def test_renamed_and_widened_iceberg_columns_read_right_on_spark(
     where: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     remote = request.getfixturevalue("spark_remote" if where == "connect" else "spark_local")
-    data = iceberg_data(evolved_table(tmp_path), name="lake.shop.people")
+    data = plan_iceberg(evolved_table(tmp_path), name="lake.shop.people")
     spark = SparkEngine(remote, limits=WIDE)
     try:
         rows = spark.run(
@@ -104,7 +104,7 @@ def test_partition_directories_do_not_become_columns(engine: SparkEngine, tmp_pa
         spec.add_identity("region")
     table = catalog.load_table("crm.people")
     table.append(pa.table({"id": pa.array([1, 2, 3], pa.int64()), "region": ["EU", "US", "EU"]}))
-    data = iceberg_data(catalog.load_table("crm.people"), name="lake.crm.people")
+    data = plan_iceberg(catalog.load_table("crm.people"), name="lake.crm.people")
     assert any("region=EU" in f for f in data.files)
 
     rows = engine.run({TABLE: data}, f"SELECT * FROM `{TABLE}` ORDER BY id", limit=10)
