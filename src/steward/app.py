@@ -20,11 +20,12 @@ if TYPE_CHECKING:
 class Steward:
     """An installation of Steward: its settings, its store, its engine and table plans."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, engine: Engine | None = None) -> None:
+        """`engine`, when given, replaces the configured one (embedding Steward, tests)."""
         self.settings = settings or load_settings()
         self.store: Store = open_store(self.settings.sqlalchemy_url)
         self.tables = TablePlans(self.source)
-        self._engine: Engine | None = None
+        self._engine: Engine | None = engine
         self._native: dict[str, Engine] = {}
 
     @property

@@ -57,11 +57,6 @@ BROWSER = Principal(user="bea", groups=frozenset({"browsers"}))
 
 
 @pytest.fixture
-def database_url() -> None:
-    return None
-
-
-@pytest.fixture
 def governed_lake(lake: Steward) -> Steward:
     apply(lake.store, POLICY, actor=None)
     return lake

@@ -97,7 +97,7 @@ class PostgresEngine:
         """Rows of `sql` (at most `limit`) over `tables`, within the engine's limits."""
         session = self.open(tables, limits=self.limits)
         try:
-            return session.query(sql, limit=limit, params=params, names=names)
+            return session.query(sql, limit=limit, params=params, names=names or {})
         finally:
             session.close()
 
@@ -157,7 +157,7 @@ class PostgresSession:
 
     def execute(self, sql: str) -> QueryRows:
         """Every row of `sql`; PostgreSQL's errors become `QueryFailed` naming their class."""
-        return self.query(sql, limit=2**62)
+        return self.query(sql, limit=2**62, names=None)
 
     def query(
         self,
@@ -167,7 +167,11 @@ class PostgresSession:
         params: Mapping[str, str] | None = None,
         names: Mapping[str, str] | None = None,
     ) -> QueryRows:
-        """At most `limit` rows of `sql`, with `names` put back into binding errors."""
+        """At most `limit` rows of `sql`.
+
+        With `names` (a caller's statement), a binding error is told with them put back;
+        without (Steward's own), every error is a `QueryFailed`.
+        """
         import sqlalchemy as sa
 
         if self._pool is None:
@@ -188,7 +192,7 @@ class PostgresSession:
                 rows = self._fetch(result, limit)
                 conn.rollback()
         except sa.exc.DBAPIError as exc:
-            raise self._failed(exc, names or {}) from None
+            raise self._failed(exc, names) from None
         return QueryRows(columns, rows[:limit], truncated=len(rows) > limit)
 
     def _fetch(self, result: Any, limit: int) -> list[tuple[Any, ...]]:
@@ -209,17 +213,18 @@ class PostgresSession:
             rows.extend(tuple(r) for r in batch)
         return rows
 
-    def _failed(self, exc: Any, names: Mapping[str, str]) -> InvalidInput:
+    def _failed(self, exc: Any, names: Mapping[str, str] | None) -> InvalidInput:
         original = exc.orig if exc.orig is not None else exc
         error_class = type(original).__name__
         detail = str(original).strip().splitlines()[0] if str(original).strip() else ""
-        state = str(getattr(original, "pgcode", "") or "")
+        # psycopg 3 calls the SQLSTATE `sqlstate`, psycopg2 `pgcode`.
+        state = str(getattr(original, "sqlstate", None) or getattr(original, "pgcode", "") or "")
         if state == QUERY_CANCELED and self._limits is not None:
             return QueryTimeout(
                 f"sql: the query ran longer than {self._limits.timeout_seconds:g} s and was"
                 " cancelled; add filters or a LIMIT"
             )
-        if state.startswith(BINDING_CLASSES) and names:
+        if names is not None and state.startswith(BINDING_CLASSES):
             for internal, name in names.items():
                 detail = detail.replace(internal, name)
             return InvalidInput(f"sql: {detail}")

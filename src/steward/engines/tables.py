@@ -53,6 +53,11 @@ class DatabaseSource(TableSource, Protocol):
 OpenSource = Callable[[str], TableSource]
 
 
+def as_iceberg(source: TableSource) -> IcebergSource | None:
+    """`source` as an Iceberg catalog source, or None when it is another kind."""
+    return cast("IcebergSource", source) if source.type == "iceberg" else None
+
+
 def plan_table(source: TableSource, name: str, *, at: tuple[str, str] | None = None) -> TableData:
     """Where catalog table `name` (`source.schema.table`) of `source` is read from.
 

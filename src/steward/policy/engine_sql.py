@@ -12,6 +12,7 @@ table on it at query time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import sqlglot
@@ -25,6 +26,9 @@ from steward.policy.statement import DIALECT, AllowList, first_line, function_na
 # Where a rule sits in the policy, as `file:line` (`Located.where`).
 Where = Callable[..., str]
 _SAMPLE_COLUMN = "value"
+# Dialects whose regexp_replace writes a group in the replacement as `$1` (Java, Trino),
+# where DuckDB writes `\1`; sqlglot keeps the text as it is, which would change meaning.
+_DOLLAR_GROUPS = frozenset({"spark", "databricks", "hive", "trino", "presto", "athena"})
 
 
 def render_expression(sql: str, *, dialect: str) -> str:
@@ -63,6 +67,13 @@ def expression_problem(sql: str, *, allowed: AllowList) -> str | None:
 def _function_problem(node: exp.Func, allowed: AllowList) -> str | None:
     """Why one function call cannot run on the engine: no spelling there, or not allowed."""
     written = function_name(node)
+    if isinstance(node, exp.RegexpReplace) and allowed.dialect in _DOLLAR_GROUPS:
+        replacement = node.args.get("replacement")
+        if isinstance(replacement, exp.Literal) and re.search(r"\\\d", replacement.name):
+            return (
+                f"function {written}() refers to a group as \\N in its replacement, which"
+                f" means a literal character on the {allowed.engine} engine"
+            )
     try:
         spelled = node.sql(dialect=allowed.dialect, unsupported_level=ErrorLevel.RAISE)
         rendered = sqlglot.parse_one(spelled, read=allowed.dialect)

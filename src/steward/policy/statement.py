@@ -71,13 +71,16 @@ class AllowList:
 
         return cls(engine, engine_dialect(engine), allowed_functions(engine) | SPECIAL_FORMS)
 
+    @functools.cached_property
+    def classes(self) -> frozenset[type[exp.Func]]:
+        """The typed sqlglot nodes the allowed names parse into (`allowed_function_classes`)."""
+        return allowed_function_classes(self.names, self.dialect)
+
     def allows(self, node: exp.Func) -> bool:
         """Whether `node` is a function this allow-list names (or an operator)."""
         if isinstance(node, _OPERATORS):
             return True
-        return function_name(node) in self.names or type(node) in allowed_function_classes(
-            self.names, self.dialect
-        )
+        return function_name(node) in self.names or type(node) in self.classes
 
 
 RESERVED_PREFIX = "__steward"

@@ -38,6 +38,7 @@ from sqlglot import exp
 
 from steward.engines.base import ParquetTable
 from steward.engines.iceberg_files import plan_iceberg
+from steward.engines.tables import as_iceberg
 from steward.errors import ChecksCouldNotRun, InvalidInput
 from steward.quality.compile import SAMPLE_ROWS, first_values, where_of
 from steward.quality.models import Check, CheckResult, Dataset
@@ -318,11 +319,12 @@ def _current(steward: Steward, name: str) -> tuple[TableData, int] | None:
 
     source_name, _, rest = name.partition(".")
     try:
-        source: Any = steward.source(source_name)
+        opened = steward.source(source_name)
     except StewardError:
         return None
     try:
-        if source.type != "iceberg":
+        source = as_iceberg(opened)
+        if source is None:
             return None
         namespace, _, short = rest.rpartition(".")
         try:
@@ -335,7 +337,7 @@ def _current(steward: Steward, name: str) -> tuple[TableData, int] | None:
         snapshot = int(current.snapshot_id)
         return plan_iceberg(table, name=name, snapshot_id=snapshot), snapshot
     finally:
-        source.close()
+        opened.close()
 
 
 def _incremental(

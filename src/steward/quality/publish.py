@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from steward.engines.tables import IcebergSource, as_iceberg
 from steward.errors import InvalidInput, NotFound
 from steward.quality.incremental import find_increment, gate, keep
 from steward.quality.models import CheckResult, Dataset
@@ -52,11 +53,12 @@ class Published:
         )
 
 
-def _iceberg_table(steward: Steward, dataset: str) -> tuple[Any, Any]:
+def _iceberg_table(steward: Steward, dataset: str) -> tuple[IcebergSource, Any]:
     source_name, _, table = dataset.partition(".")
-    source: Any = steward.source(source_name)
-    if source.type != "iceberg":
-        source.close()
+    opened = steward.source(source_name)
+    source = as_iceberg(opened)
+    if source is None:
+        opened.close()
         raise InvalidInput(f"publish: {dataset} is not an Iceberg table; branches are Iceberg's")
     namespace, _, short = table.rpartition(".")
     try:
