@@ -137,9 +137,7 @@ class SparkEngine:
         """Each table's columns as Spark reads them: the current schema's."""
         from steward.engines.spark_tables import physical_columns
 
-        return {
-            internal: physical_columns(data, name=internal) for internal, data in tables.items()
-        }
+        return {internal: physical_columns(data) for internal, data in tables.items()}
 
     def run(
         self,

@@ -64,12 +64,13 @@ def table_frame(session: SparkSession, data: TableData, *, name: str) -> DataFra
     return frame
 
 
-def physical_columns(data: TableData, *, name: str) -> tuple[str, ...]:
+def physical_columns(data: TableData) -> tuple[str, ...]:
     """The columns Spark reads of a table: its current schema's."""
     if isinstance(data, NativeTable):
+        # Named by its own schema and table: the internal name must not reach a caller.
         raise EngineUnsupported(
-            f"{name}: a {data.backend} table is read in its own database, which the Spark"
-            " engine cannot reach; query it on the duckdb engine"
+            f"{data.schema}.{data.table}: a {data.backend} table is read in its own database,"
+            " which the Spark engine cannot reach; query it on the duckdb engine"
         )
     return data.columns
 
