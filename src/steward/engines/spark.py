@@ -184,17 +184,30 @@ class SparkChecks:
         self._limits = limits
 
     def execute(self, sql: str) -> QueryRows:
-        """Every row of `sql`; `QueryFailed` (with Spark's error) when it fails."""
-        return run_statement(
-            self._engine.session,
-            sql,
-            self._frames,
-            params={},
-            names={},
-            limits=self._limits,
-            limit=None,
-            remote=self._engine.remote,
-        )
+        """Every row of `sql`; `QueryFailed` (with Spark's error) when it fails.
+
+        Binding errors too: these statements are Steward's own, so an unknown column is a
+        check that cannot run (its column is missing), not a caller's mistake.
+        """
+        try:
+            return run_statement(
+                self._engine.session,
+                sql,
+                self._frames,
+                params={},
+                names={},
+                limits=self._limits,
+                limit=None,
+                remote=self._engine.remote,
+            )
+        except (QueryFailed, QueryTimeout, ResultTooLarge, EngineUnsupported):
+            raise
+        except InvalidInput as exc:
+            raise QueryFailed(
+                "the engine could not run the query (AnalysisException)",
+                error_class="AnalysisException",
+                detail=str(exc).removeprefix("sql: "),
+            ) from None
 
     def schema(self, internal: str) -> list[tuple[str, str]]:
         """(name, Spark type) of each column of table `internal`."""
