@@ -216,3 +216,31 @@ def test_every_allowed_function_exists_on_spark_and_none_reaches_outside(
 def test_a_remote_that_is_not_spark_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError, match="spark_remote"):
         SparkEngine("http://127.0.0.1:15002")
+
+
+def test_files_added_without_field_ids_read_by_the_name_mapping(
+    engine: SparkEngine, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    catalog = SqlCatalog("t", uri=f"sqlite:///{tmp_path}/c.db", warehouse=f"file://{tmp_path}")
+    catalog.create_namespace("shop")
+    paths = []
+    for part in range(2):
+        path = tmp_path / f"orders-{part}.parquet"
+        rows = pa.table(
+            {"id": pa.array([part * 10 + 1, part * 10 + 2], pa.int64()), "who": ["a", "b"]}
+        )
+        pq.write_table(rows, path)
+        paths.append(str(path))
+    table = catalog.create_table("shop.orders", schema=pq.read_schema(paths[0]))
+    table.add_files(paths)
+    with table.update_schema() as update:
+        update.rename_column("who", "customer")
+    data = plan_iceberg(catalog.load_table("shop.orders"), name="lake.shop.orders")
+    assert len(data.named) == 2
+
+    rows = engine.run({TABLE: data}, f"SELECT id, customer FROM `{TABLE}` ORDER BY id", limit=10)
+
+    assert rows.rows == [(1, "a"), (2, "b"), (11, "a"), (12, "b")]

@@ -57,7 +57,11 @@ def table_frame(session: SparkSession, data: TableData, *, name: str) -> DataFra
     named = {f.path for f in data.named}
     by_id = [path for path in data.files if path not in named]
     parts = [session.read.schema(schema).parquet(*by_id)] if by_id else []
-    parts.extend(_named_file(session, data, index, schema) for index in range(len(data.named)))
+    # Files whose columns go by the same names are read as one (one scan, not one each).
+    groups: dict[tuple[str | None, ...], list[str]] = {}
+    for named_file in data.named:
+        groups.setdefault(named_file.columns, []).append(named_file.path)
+    parts.extend(_named_files(session, paths, columns, schema) for columns, paths in groups.items())
     frame = parts[0]
     for part in parts[1:]:
         frame = frame.union(part)
@@ -125,15 +129,21 @@ def _refuse_defaults(data: ParquetTable, *, name: str) -> None:
             )
 
 
-def _named_file(session: SparkSession, data: ParquetTable, index: int, schema: Any) -> DataFrame:
-    """A data file without field ids, read by its names and shaped as the current schema."""
+def _named_files(
+    session: SparkSession, paths: list[str], columns: tuple[str | None, ...], schema: Any
+) -> DataFrame:
+    """Data files without field ids, read by their names and shaped as the current schema.
+
+    `columns` gives, per current column, its name in these files (None: absent). Spark
+    takes the files' types from one footer; a file whose type differs fails the read
+    (an error, never a wrong value).
+    """
     from pyspark.sql import functions as F
 
-    named = data.named[index]
-    frame = session.read.parquet(named.path)
-    columns = []
-    for field, column in zip(schema.fields, named.columns, strict=True):
+    frame = session.read.parquet(*paths)
+    selected = []
+    for field, column in zip(schema.fields, columns, strict=True):
         quoted = "`" + column.replace("`", "``") + "`" if column is not None else None
         value = F.col(quoted) if quoted is not None else F.lit(None)
-        columns.append(value.cast(field.dataType).alias(field.name))
-    return frame.select(*columns)
+        selected.append(value.cast(field.dataType).alias(field.name))
+    return frame.select(*selected)
