@@ -66,6 +66,7 @@ def test_each_table_of_a_join_gets_its_own_columns(lake: Steward, query: Query) 
     ]
 
 
+@pytest.mark.engines("duckdb")
 def test_columns_matched_by_a_pattern_are_read(lake: Steward, query: Query) -> None:
     # DuckDB's COLUMNS('regex') reads every visible column the pattern matches.
     query("SELECT COLUMNS('^(id|name)$') FROM customers")

@@ -94,7 +94,14 @@ def test_knowing_the_internal_name_reaches_nothing(governed_lake: Steward, templ
 @pytest.mark.parametrize(
     "sql",
     [
-        "WITH sqlite_master AS (SELECT 1) SELECT * FROM sqlite_master",
+        pytest.param(
+            "WITH sqlite_master AS (SELECT 1) SELECT * FROM sqlite_master",
+            marks=pytest.mark.engines("duckdb"),
+        ),
+        pytest.param(
+            "WITH spark_catalog AS (SELECT 1) SELECT * FROM spark_catalog",
+            marks=pytest.mark.engines("spark"),
+        ),
         "SELECT * FROM (SELECT 1) AS duckdb_tables, duckdb_tables",
         "SELECT * FROM sqlite_master",
         "SELECT * FROM duckdb_views",
@@ -274,11 +281,17 @@ def test_a_query_past_its_time_limit_is_cancelled(limited: Steward) -> None:
 
 
 def test_a_result_past_its_byte_limit_is_refused(limited: Steward) -> None:
-    with pytest.raises(InvalidInput, match="larger than 2000 bytes"):
-        run(
-            limited,
-            "SELECT a.email, b.email FROM customers a, customers b, customers c, customers d",
-        )
+    # Time enough for any engine to get to the bytes (Spark's statements take seconds).
+    settings = limited.settings.model_copy(update={"query_timeout_seconds": 120})
+    steward = Steward(settings)
+    try:
+        with pytest.raises(InvalidInput, match="larger than 2000 bytes"):
+            run(
+                steward,
+                "SELECT a.email, b.email FROM customers a, customers b, customers c, customers d",
+            )
+    finally:
+        steward.close()
 
 
 def test_the_engine_runs_under_the_configured_memory_and_thread_limits() -> None:

@@ -6,8 +6,10 @@ purpose: whatever calls Java or Python (`java_method`, `reflect`, `try_reflect`)
 files or descriptors (`input_file_*`, `from_protobuf`/`to_protobuf`, `from_avro`,
 `to_avro`, `schema_of_avro`), tells the session, catalog or server (`current_catalog`,
 `current_database`, `current_schema`, `current_path`, `current_user`, `user`,
-`session_user`, `version`, `spark_partition_id`, `python_worker_logs`, `sql_keywords`,
-`collations`), parses XML with XPath (`xpath*`), raises errors with chosen text
+`session_user`, `version`, `current_timezone`, `spark_partition_id`,
+`monotonically_increasing_id`, `python_worker_logs`, `sql_keywords`, `collations`),
+parses XML (`xpath*`, `from_xml`, `schema_of_xml`, `to_xml`: a parser that might resolve
+external entities is not worth the risk), raises errors with chosen text
 (`raise_error`, `assert_true`), streaming windows and table functions (`window`,
 `session_window`, `window_time`, `range`, `measure`) and encryption with a caller's key
 (`aes_*`). A function missing here is refused with its name, and can be added once it is
@@ -120,7 +122,6 @@ ALLOWED_FUNCTIONS = frozenset(
         "current_date",
         "current_time",
         "current_timestamp",
-        "current_timezone",
         "date",
         "date_add",
         "date_diff",
@@ -172,7 +173,6 @@ ALLOWED_FUNCTIONS = frozenset(
         "from_json",
         "from_unixtime",
         "from_utc_timestamp",
-        "from_xml",
         "get",
         "get_json_object",
         "getbit",
@@ -285,7 +285,6 @@ ALLOWED_FUNCTIONS = frozenset(
         "minute",
         "mod",
         "mode",
-        "monotonically_increasing_id",
         "month",
         "monthname",
         "months_between",
@@ -360,7 +359,6 @@ ALLOWED_FUNCTIONS = frozenset(
         "schema_of_json",
         "schema_of_variant",
         "schema_of_variant_agg",
-        "schema_of_xml",
         "sec",
         "second",
         "sentences",
@@ -446,7 +444,6 @@ ALLOWED_FUNCTIONS = frozenset(
         "to_utc_timestamp",
         "to_varchar",
         "to_variant_object",
-        "to_xml",
         "transform",
         "transform_keys",
         "transform_values",
