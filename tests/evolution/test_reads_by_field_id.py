@@ -20,6 +20,7 @@ from steward.app import Steward
 from steward.catalog.sync import sync
 from steward.config import Settings
 from steward.connectors.iceberg import lake_catalog
+from steward.engines.base import EngineUnsupported
 from steward.engines.iceberg_files import plan_iceberg
 from steward.errors import SourceError
 from steward.identity.models import Principal
@@ -59,6 +60,11 @@ def lake(steward: Steward) -> Iterator[Any]:
     catalog.close()
 
 
+def type_names(row: Any) -> tuple[Any, ...]:
+    """A row with its `typeof` strings upper-cased: DuckDB says BIGINT, Spark bigint."""
+    return tuple(v.upper() if isinstance(v, str) else v for v in row)
+
+
 def run(steward: Steward, sql: str) -> QueryResult:
     steward.tables.forget()  # the tests change the lake between queries, faster than its TTL
     return run_query(steward, sql, ANALYST, access_for=access_for(steward, ANALYST))
@@ -93,6 +99,12 @@ def test_an_added_column_with_a_default_reads_it_in_old_files(steward: Steward, 
         update.add_column("level", IntegerType(), default_value=7)
     sync(steward.store, steward.source("lake"))
 
+    if steward.engine.dialect == "spark":
+        # Spark reads files by field id and cannot tell a column the file lacks from a
+        # null: it refuses the table, naming the column, rather than answer nulls.
+        with pytest.raises(EngineUnsupported, match="tier has an initial default"):
+            run(steward, "SELECT DISTINCT tier, level FROM lake.crm.customers")
+        return
     result = run(steward, "SELECT DISTINCT tier, level FROM lake.crm.customers")
 
     assert [tuple(r) for r in result.rows] == [("basic", 7)]
@@ -125,7 +137,7 @@ def test_a_promoted_column_reads_as_its_new_type(steward: Steward, lake: Any) ->
     sync(steward.store, steward.source("lake"))
     apply(steward.store, POLICY.replace("lake.crm.*", "lake.*"), actor=None)
     only_old = run(steward, "SELECT typeof(n) FROM lake.shop.counts LIMIT 1")
-    assert [tuple(r) for r in only_old.rows] == [("BIGINT",)]
+    assert [type_names(r) for r in only_old.rows] == [("BIGINT",)]
     table = catalog.load_table("shop.counts")
     table.append(pa.table({"n": pa.array([2**40], pa.int64())}))
     sync(steward.store, steward.source("lake"))
@@ -133,7 +145,7 @@ def test_a_promoted_column_reads_as_its_new_type(steward: Steward, lake: Any) ->
 
     result = run(steward, "SELECT n, typeof(n) FROM lake.shop.counts ORDER BY n")
 
-    assert [tuple(r) for r in result.rows] == [
+    assert [type_names(r) for r in result.rows] == [
         (1, "BIGINT"),
         (2**31 - 1, "BIGINT"),
         (2**40, "BIGINT"),
@@ -162,7 +174,7 @@ def test_float_and_decimal_promotions_read_as_the_new_type(steward: Steward, lak
 
     result = run(steward, "SELECT x, typeof(x), d, typeof(d) FROM lake.shop.prices")
 
-    assert [tuple(r) for r in result.rows] == [
+    assert [type_names(r) for r in result.rows] == [
         (0.5, "DOUBLE", Decimal("1234567.89"), "DECIMAL(18,2)")
     ]
 
