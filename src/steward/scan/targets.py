@@ -158,7 +158,9 @@ def parse_diff(output: Iterable[bytes]) -> Iterator[Chunk]:
 
     A regex over each block finds the runs of lines that are not added lines; only the
     few among them that are not removed lines (commit, `diff --git`, `@@` ...) are looked
-    at one by one. A run of added lines is decoded as a whole.
+    at one by one. A run of added lines is decoded as a whole. A `+++ ` line is a file
+    header only between `diff --git` and the first hunk: inside a hunk it is an added line
+    that begins with `++`.
     """
     diff = _DiffState()
     rest = b""
