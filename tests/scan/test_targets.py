@@ -40,6 +40,26 @@ def test_history_covers_every_ref_not_only_the_checked_out_branch(
     assert ("side.env", side) in {(f.path, f.commit) for f in found}
 
 
+def test_history_attributes_lines_a_merge_brings_in_to_the_commit_that_added_them(
+    leaky_repo: tuple[Path, str],
+) -> None:
+    repo, _ = leaky_repo
+    git(repo, "checkout", "-q", "-b", "side")
+    (repo / "side.ini").write_text("host = 10.1.2.3\n")
+    side = commit(repo, "side host")
+    git(repo, "checkout", "-q", "main")
+    (repo / "main.ini").write_text("# main\n")
+    commit(repo, "main change")
+    git(repo, "merge", "-q", "--no-ff", "--no-edit", "side")
+    merge = git(repo, "rev-parse", "HEAD")
+    (repo / "after.ini").write_text("\nhost = 10.4.5.6\n")
+    after = commit(repo, "after the merge")
+    found = list(scan_chunks(compile_rules(DEFAULT_RULES), history_chunks(repo)))
+    hosts = {(f.path, f.line, f.commit) for f in found if f.rule_id == "private-ipv4"}
+    assert hosts == {("side.ini", 1, side), ("after.ini", 2, after)}
+    assert merge not in {f.commit for f in found}
+
+
 def test_history_of_a_directory_that_is_not_a_repository_is_an_error(tmp_path: Path) -> None:
     from steward.errors import InvalidInput
 
