@@ -232,3 +232,28 @@ def test_scan_settings_come_from_the_environment_too(
     settings = load_settings()
     assert settings.scan_config == tmp_path / "team.toml"
     assert settings.scan_internal_domains == ["corp.example.com"]
+
+
+def test_jobs_2_reports_what_jobs_1_does_on_a_tree_big_enough_for_workers(
+    tmp_path: Path,
+) -> None:
+    # Over the engine's in-process threshold (4 MiB), so --jobs 2 really starts workers.
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    filler = "".join(f"value_{n} = compute({n}, 'ordinary text')\n" for n in range(5_000))
+    for n in range(12):
+        (tree / f"module_{n:02}.py").write_text(f"{filler}TOKEN_{n} = '{TOKEN}'\n{filler}")
+    reports = {
+        jobs: steward_cli(tmp_path / "home", "scan", str(tree), "--format", "json", "--jobs", jobs)
+        for jobs in ("1", "2")
+    }
+    assert [r.returncode for r in reports.values()] == [1, 1], reports["2"].stderr
+    assert reports["1"].stdout == reports["2"].stdout
+    paths = [f["path"] for f in json.loads(reports["2"].stdout)["findings"]]
+    assert paths == [f"module_{n:02}.py" for n in range(12)]
+
+
+def test_jobs_0_exits_2_naming_the_option(tmp_path: Path) -> None:
+    result = steward_cli(tmp_path / "home", "scan", str(tmp_path), "--jobs", "0")
+    assert result.returncode == 2
+    assert "--jobs" in result.stderr

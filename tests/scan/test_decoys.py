@@ -27,6 +27,7 @@ from steward.scan.decoys import (
     [
         "changeme",
         "CHANGE_ME",
+        "REPLACE-WITH-KUBESEAL-OUTPUT",
         "<password>",
         "<your-api-key>",
         "[redacted]",

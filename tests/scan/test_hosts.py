@@ -123,6 +123,7 @@ def test_notebook_json_escaped_source_is_read() -> None:
         "local = threading.local()",
         "return request.local",
         "data = myObject.internal",
+        "tables = {governed.internal[name]: plan for name in names}",  # a subscript
         "import com.acme.internal;",  # a Java package
         "from billing.internal import ledger",  # a Python module
         "contact: alice@corp.internal",  # an email (personal data, not a host)

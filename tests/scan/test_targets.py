@@ -40,6 +40,26 @@ def test_history_covers_every_ref_not_only_the_checked_out_branch(
     assert ("side.env", side) in {(f.path, f.commit) for f in found}
 
 
+def test_history_attributes_lines_a_merge_brings_in_to_the_commit_that_added_them(
+    leaky_repo: tuple[Path, str],
+) -> None:
+    repo, _ = leaky_repo
+    git(repo, "checkout", "-q", "-b", "side")
+    (repo / "side.ini").write_text("host = 10.1.2.3\n")
+    side = commit(repo, "side host")
+    git(repo, "checkout", "-q", "main")
+    (repo / "main.ini").write_text("# main\n")
+    commit(repo, "main change")
+    git(repo, "merge", "-q", "--no-ff", "--no-edit", "side")
+    merge = git(repo, "rev-parse", "HEAD")
+    (repo / "after.ini").write_text("\nhost = 10.4.5.6\n")
+    after = commit(repo, "after the merge")
+    found = list(scan_chunks(compile_rules(DEFAULT_RULES), history_chunks(repo)))
+    hosts = {(f.path, f.line, f.commit) for f in found if f.rule_id == "private-ipv4"}
+    assert hosts == {("side.ini", 1, side), ("after.ini", 2, after)}
+    assert merge not in {f.commit for f in found}
+
+
 def test_history_of_a_directory_that_is_not_a_repository_is_an_error(tmp_path: Path) -> None:
     from steward.errors import InvalidInput
 
@@ -49,18 +69,18 @@ def test_history_of_a_directory_that_is_not_a_repository_is_an_error(tmp_path: P
 
 def test_parse_log_reads_added_lines_starting_with_plus_plus_as_content() -> None:
     output = [
-        "\x00commit abc123\n",
-        "diff --git a/x.txt b/x.txt\n",
-        "--- a/x.txt\n",
-        "+++ b/x.txt\n",
-        "@@ -3,0 +4,2 @@ context\n",
-        "+++ not a header\n",
-        "+second\n",
-        "diff --git a/gone.txt b/gone.txt\n",
-        "--- a/gone.txt\n",
-        "+++ /dev/null\n",
-        "@@ -1 +0,0 @@\n",
-        "-old\n",
+        b"\x00commit abc123\n",
+        b"diff --git a/x.txt b/x.txt\n",
+        b"--- a/x.txt\n",
+        b"+++ b/x.txt\n",
+        b"@@ -3,0 +4,2 @@ context\n",
+        b"+++ not a header\n",
+        b"+second\n",
+        b"diff --git a/gone.txt b/gone.txt\n",
+        b"--- a/gone.txt\n",
+        b"+++ /dev/null\n",
+        b"@@ -1 +0,0 @@\n",
+        b"-old\n",
     ]
     chunks = list(parse_diff(iter(output)))
     assert [(x.path, x.first_line, x.text, x.commit) for x in chunks] == [
@@ -70,21 +90,66 @@ def test_parse_log_reads_added_lines_starting_with_plus_plus_as_content() -> Non
 
 def test_parse_diff_makes_one_chunk_per_run_of_added_lines() -> None:
     output = [
-        "diff --git a/app.env b/app.env\n",
-        "--- a/app.env\n",
-        "+++ b/app.env\n",
-        "@@ -2 +2,2 @@\n",
-        "-old\n",
-        "+new two\n",
-        "+new three\n",
-        "@@ -9,0 +10 @@\n",
-        "+new ten\n",
+        b"diff --git a/app.env b/app.env\n",
+        b"--- a/app.env\n",
+        b"+++ b/app.env\n",
+        b"@@ -2 +2,2 @@\n",
+        b"-old\n",
+        b"+new two\n",
+        b"+new three\n",
+        b"@@ -9,0 +10 @@\n",
+        b"+new ten\n",
     ]
     chunks = list(parse_diff(output))
     assert [(x.path, x.first_line, x.text, x.commit) for x in chunks] == [
         ("app.env", 2, "new two\nnew three", None),
         ("app.env", 10, "new ten", None),
     ]
+
+
+LOG = (
+    b"\x00commit 1111\n"
+    b"\n"
+    b"diff --git a/img.png b/img.png\n"
+    b"new file mode 100644\n"
+    b"index 0000000..e69de29\n"
+    b"Binary files /dev/null and b/img.png differ\n"
+    b'diff --git "a/caf\\303\\251 \\"x\\".env" "b/caf\\303\\251 \\"x\\".env"\n'
+    b"--- /dev/null\n"
+    b'+++ "b/caf\\303\\251 \\"x\\".env"\n'
+    b"@@ -0,0 +1,3 @@\n"
+    b"+one\r\n"
+    b"+h\xf4te = 10.0.0.1\r\n"
+    b"+three\n"
+    b"\\ No newline at end of file\n"
+    b"\x00commit 2222\n"
+    b"\n"
+    b"diff --git a/app.env b/app.env\n"
+    b"--- a/app.env\n"
+    b"+++ b/app.env\n"
+    b"@@ -2,2 +2,2 @@ context\n"
+    b"-old two\n"
+    b"-old three\n"
+    b"+\n"
+    b"+++ added, not a header\n"
+    b"@@ -9 +9 @@\n"
+    b"-nine\n"
+    b"+NINE"
+)
+
+
+def test_parse_diff_gives_the_same_chunks_wherever_git_output_is_cut_into_blocks() -> None:
+    expected = [
+        ('café "x".env', 1, "one\nh\ufffdte = 10.0.0.1\nthree", "1111"),
+        ("app.env", 2, "\n++ added, not a header", "2222"),
+        ("app.env", 9, "NINE", "2222"),
+    ]
+    for cut in range(len(LOG) + 1):
+        for cut_again in (cut, (cut + 7) % (len(LOG) + 1)):
+            first, second = sorted((cut, cut_again))
+            blocks = [LOG[:first], LOG[first:second], LOG[second:]]
+            chunks = list(parse_diff(blocks))
+            assert [(x.path, x.first_line, x.text, x.commit) for x in chunks] == expected, cut
 
 
 def test_directory_walk_skips_git_and_binary_files_and_reads_latin1(tmp_path: Path) -> None:

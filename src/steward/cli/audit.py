@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from steward.catalog.views import pii_columns
 from steward.cli.context import steward_from_env
 from steward.errors import InvalidInput
 
@@ -129,6 +128,7 @@ def report(
     """A report as a table, CSV or JSON."""
     from steward.audit import reports
     from steward.audit.log import parse_time
+    from steward.catalog.views import pii_columns
 
     start, end = parse_time("since", since), parse_time("until", until)
     steward = steward_from_env()
@@ -230,6 +230,7 @@ def export_report(
     """The audit report as a Parquet table for Superset, DuckDB or pandas."""
     from steward.audit.log import AuditFilter
     from steward.audit.report_export import export_report as write_report
+    from steward.catalog.views import pii_columns
 
     if format != "parquet":
         raise InvalidInput(f"--format: {format!r} is not supported; use parquet")

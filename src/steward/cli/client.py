@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 
 from steward.errors import (
@@ -25,6 +24,9 @@ TokenOption = Annotated[
     typer.Option("--token", envvar="STEWARD_TOKEN", help="An API token (steward token create)."),
 ]
 DEFAULT_URL = "http://127.0.0.1:5000"
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class ServerError(StewardError):
@@ -51,7 +53,11 @@ class Client:
     def __init__(self, url: str, token: str | None, timeout: float = 60.0) -> None:
         if not token:
             raise Unauthenticated("no token: pass --token or set STEWARD_TOKEN")
-        self.http = httpx.Client(
+        # Imported here: httpx costs the start-up of every command, most of which never
+        # talk to a server.
+        import httpx
+
+        self.http: httpx.Client = httpx.Client(
             base_url=url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
@@ -59,6 +65,8 @@ class Client:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a request; the JSON answer, or a `ServerError` carrying the server's message."""
+        import httpx
+
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:

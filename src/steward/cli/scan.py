@@ -71,6 +71,14 @@ def scan_command(
         Path | None,
         typer.Option("--write-baseline", help="Write the findings as a baseline here; exit 0."),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Worker processes (default: one per CPU); 1 scans in this process.",
+        ),
+    ] = None,
 ) -> None:
     """Find secrets, internal hosts, private addresses, personal data; exit 0 clean, 1
     findings, 2 error."""
@@ -96,6 +104,7 @@ def scan_command(
         ignored=read_ignore_file(ignore_file) if ignore_file else frozenset(),
         baseline=read_baseline(baseline) if baseline and not write_baseline else frozenset(),
         named_files=named,
+        jobs=jobs,
     )
     for notice in result.notices:
         sys.stderr.write(f"warning: {notice.path}: {notice.message}\n")

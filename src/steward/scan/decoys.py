@@ -88,6 +88,8 @@ PLACEHOLDER_MARKERS = (
     "replace_me",
     "replace-me",
     "replaceme",
+    "replace-with",
+    "replace_with",
     "your_",
     "your-",
     "your ",

@@ -192,8 +192,8 @@ def _reads_as_file(before: str) -> bool:
 
 
 def _reads_as_code(labels: list[str], before: str, after: str) -> bool:
-    """A call, an attribute of a receiver word, a package or a module path."""
-    if after.startswith("(") or labels[0] in CODE_AND_FILE_WORDS:
+    """A call, a subscript, an attribute of a receiver word, a package or a module path."""
+    if after.startswith(("(", "[")) or labels[0] in CODE_AND_FILE_WORDS:
         return True
     if labels[0] in REVERSED_DOMAIN_ROOTS and len(labels) >= 3:
         return True

@@ -5,9 +5,11 @@ lines staged in git's index."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 from steward.errors import InvalidInput
@@ -15,9 +17,11 @@ from steward.scan.archives import archive_members, is_archive
 from steward.scan.models import Chunk, Notice
 from steward.scan.notebooks import is_notebook, notebook_text
 
+# git's output is read in blocks of this many bytes.
+GIT_BLOCK_BYTES = 1 << 20
 # git's own test for a binary file: a NUL byte in the first 8000 bytes.
 BINARY_SNIFF_BYTES = 8000
-COMMIT_MARKER = "\x00commit "
+COMMIT_MARKER = b"\x00commit "
 # Options every diff Steward reads is produced with: no colour, no external diff or
 # textconv driver a repository could configure, no rename detection, no context lines.
 DIFF_OPTIONS = ("--unified=0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames")
@@ -124,9 +128,9 @@ def resolve_commit(repository: Path, revision: str) -> str:
     return result.stdout.strip()
 
 
-def run_git(repository: Path, arguments: list[str], *, what: str) -> Iterator[str]:
-    """The lines git prints for `arguments`, streamed; `InvalidInput` naming `what` when
-    git cannot run or fails."""
+def run_git(repository: Path, arguments: list[str], *, what: str) -> Iterator[bytes]:
+    """What git prints for `arguments`, streamed in blocks of bytes (a line can span two
+    blocks); `InvalidInput` naming `what` when git cannot run or fails."""
     command = ["git", "-c", "core.quotePath=false", "-C", str(repository), *arguments]
     # git's messages go to a file, not a pipe: a pipe nobody reads while stdout is
     # streamed would stall git once it filled.
@@ -140,52 +144,109 @@ def run_git(repository: Path, arguments: list[str], *, what: str) -> Iterator[st
             stdout = process.stdout
             if stdout is None:  # never: Popen with stdout=PIPE sets it; this narrows the type
                 raise InvalidInput(f"{what}: git gave no output stream")
-            yield from (line.decode("utf-8", errors="replace") for line in stdout)
+            yield from iter(partial(stdout.read, GIT_BLOCK_BYTES), b"")
         if process.returncode != 0:
             errors.seek(0)
             message = errors.read().decode(errors="replace").strip()
             raise InvalidInput(f"{what} failed in {repository}: {message}")
 
 
-def parse_diff(output: Iterable[str]) -> Iterator[Chunk]:
-    """Each run of consecutive added lines in `git log -p` or `git diff` output (unified=0)
-    as one chunk, with its path, first line and the commit (after `COMMIT_MARKER`, if any).
+def parse_diff(output: Iterable[bytes]) -> Iterator[Chunk]:
+    """Each run of consecutive added lines in `git log -p` or `git diff` output (unified=0),
+    given as blocks of bytes split anywhere, as one chunk, with its path, first line and
+    the commit (after `COMMIT_MARKER`, if any).
 
-    A `+++ ` line is a file header only between `diff --git` and the first hunk: inside a
-    hunk it is an added line that begins with `++`.
+    A regex over each block finds the runs of lines that are not added lines; only the
+    few among them that are not removed lines (commit, `diff --git`, `@@` ...) are looked
+    at one by one. A run of added lines is decoded as a whole. A `+++ ` line is a file
+    header only between `diff --git` and the first hunk: inside a hunk it is an added line
+    that begins with `++`.
     """
-    commit: str | None = None
-    path: str | None = None
-    number = 0
-    in_header = False
-    added: list[str] = []
-    for raw in output:
-        text = raw.rstrip("\n").removesuffix("\r")
-        if not in_header and path is not None and text.startswith("+"):
-            added.append(text[1:])
+    diff = _DiffState()
+    rest = b""
+    for block in output:
+        lines = rest + block
+        end = lines.rfind(b"\n")
+        if end < 0:
+            rest = lines
             continue
-        if added and path is not None:
-            yield _hunk_chunk(path, added, number, commit)
-            number += len(added)
-            added = []
-        if text.startswith(COMMIT_MARKER):
-            commit = text[len(COMMIT_MARKER) :].strip()
-            path, in_header = None, False
-        elif text.startswith("diff --git "):
-            path, in_header = None, True
-        elif in_header and text.startswith("+++ "):
-            # git ends the name with a tab when it holds a space, so the end is unambiguous.
-            target = unquote_path(text[4:].removesuffix("\t"))
-            path = target[2:] if target.startswith("b/") else None
-        elif text.startswith("@@ "):
-            in_header = False
-            number = _new_start(text)
-    if added and path is not None:
-        yield _hunk_chunk(path, added, number, commit)
+        rest = lines[end + 1 :]
+        yield from diff.read(b"\n" + lines[:end])
+    if rest:
+        yield from diff.read(b"\n" + rest)
+    yield from diff.flush()
 
 
-def _hunk_chunk(path: str, lines: list[str], first_line: int, commit: str | None) -> Chunk:
-    text = "\n".join(lines)
+# In text where every line is preceded by "\n": a run of lines that are not added lines
+# (headers, removed lines), the lines among them that move the state (not ---, +++, a
+# removed line or "\\ No newline"), and a header's new path. Each starts with "\n",
+# which the regex engine finds with a fast search rather than stepping through the text.
+NOT_ADDED = re.compile(rb"\n(?!\+)[^\n]*(?:\n(?!\+)[^\n]*)*")
+OTHER_LINE = re.compile(rb"\n(?![-+\\])([^\n]*)")
+NEW_PATH_LINE = re.compile(rb"\n\+\+\+ ([^\n]*)")
+
+
+class _DiffState:
+    """Where a diff being read is: commit, file, header or hunk, and the added lines
+    waiting for the run to end (a run can span two blocks)."""
+
+    def __init__(self) -> None:
+        self.commit: str | None = None
+        self.path: str | None = None
+        self.number = 0
+        self.in_header = False
+        self.added: list[bytes] = []
+
+    def read(self, lines: bytes) -> Iterator[Chunk]:
+        """The chunks that end in `lines`: complete lines, each preceded by "\\n"."""
+        done = 0
+        for others in NOT_ADDED.finditer(lines):
+            self.plus_lines(lines[done : others.start()])
+            yield from self.flush()
+            for other in OTHER_LINE.finditer(others[0]):
+                self.other_line(other[1].removesuffix(b"\r"))
+            done = others.end()
+        self.plus_lines(lines[done:])
+
+    def plus_lines(self, lines: bytes) -> None:
+        """A run of lines starting with `+`: a header's `+++` line, or added lines (which
+        wait for the run to end, perhaps in the next block)."""
+        if self.in_header:
+            for new_path in NEW_PATH_LINE.finditer(lines):
+                # git ends the name with a tab when it holds a space, so the end is unambiguous.
+                name = new_path[1].removesuffix(b"\r").decode("utf-8", errors="replace")
+                target = unquote_path(name.removesuffix("\t"))
+                self.path = target[2:] if target.startswith("b/") else None
+        elif lines and self.path is not None:
+            self.added.append(lines)
+
+    def other_line(self, line: bytes) -> None:
+        """A commit, `diff --git` or `@@` line moves the state; others (index, mode,
+        binary) do not."""
+        if line.startswith(COMMIT_MARKER):
+            self.commit = line[len(COMMIT_MARKER) :].strip().decode("utf-8", errors="replace")
+            self.path, self.in_header = None, False
+        elif line.startswith(b"diff --git "):
+            self.path, self.in_header = None, True
+        elif line.startswith(b"@@ "):
+            self.in_header = False
+            self.number = _new_start(line)
+
+    def flush(self) -> Iterator[Chunk]:
+        """The waiting run of added lines as one chunk."""
+        if not self.added or self.path is None:
+            return
+        run = b"".join(self.added)
+        self.added = []
+        if b"\r" in run:  # CRLF lines: the "\\r" is not part of the line's text
+            run = run.replace(b"\r\n", b"\n").removesuffix(b"\r")
+        lines = run.replace(b"\n+", b"\n")  # each line loses its "+"
+        text = lines[1:].decode("utf-8", errors="replace")
+        yield _hunk_chunk(self.path, text, self.number, self.commit)
+        self.number += len(run) - len(lines)
+
+
+def _hunk_chunk(path: str, text: str, first_line: int, commit: str | None) -> Chunk:
     return Chunk(path, notebook_text(text) if is_notebook(path) else text, first_line, commit)
 
 
@@ -217,7 +278,7 @@ def unquote_path(name: str) -> str:
     return out.decode("utf-8", errors="replace")
 
 
-def _new_start(hunk_header: str) -> int:
+def _new_start(hunk_header: bytes) -> int:
     # "@@ -12,3 +14,5 @@ context": the new side starts at line 14.
-    new_side = hunk_header.split(" ")[2]
-    return int(new_side[1:].split(",")[0])
+    new_side = hunk_header.split(b" ")[2]
+    return int(new_side[1:].split(b",")[0])
