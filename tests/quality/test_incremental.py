@@ -31,11 +31,6 @@ from tests.cli_run import steward_cli
 
 # The chain test runs on both stores (numbers kept in PostgreSQL too); the rest on SQLite.
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-# The gate's overlap query (`quality.incremental._overlap`) samples keys with DuckDB's
-# bounded `arg_min(value, 0, n)` over a table alias taken as a row; Spark has neither.
-GATE_ON_SPARK = "the incremental gate's overlap query is DuckDB SQL (arg_min over a row)"
-SPARK_GATES = pytest.mark.broken_on("spark", reason=GATE_ON_SPARK)
-SPARK_GATES_NOT_RUN = pytest.mark.broken_on("spark", reason=GATE_ON_SPARK, run=False)
 
 NOW = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 CHECKS = """\
@@ -202,7 +197,6 @@ BRANCHES = {
 }
 
 
-@SPARK_GATES
 @sqlite_only
 @pytest.mark.parametrize("case", list(BRANCHES))
 def test_incremental_and_full_runs_agree(steward: Steward, lake: Any, case: str) -> None:
@@ -211,7 +205,6 @@ def test_incremental_and_full_runs_agree(steward: Steward, lake: Any, case: str)
     assert "17 checks incremental on 1 appended files" in outcome.how
 
 
-@SPARK_GATES
 @sqlite_only
 def test_the_gate_reports_exact_counts_on_the_appended_defects(steward: Steward, lake: Any) -> None:
     rows = [order(1), order(1), order(None), order(700, customer=999, status="lost", email="x")]
@@ -231,7 +224,6 @@ def test_the_gate_reports_exact_counts_on_the_appended_defects(steward: Steward,
     assert unique.how == "incremental: appended rows joined to main's"
 
 
-@SPARK_GATES_NOT_RUN
 @sqlite_only
 @settings(
     max_examples=12,
@@ -262,7 +254,6 @@ def test_any_appended_rows_get_the_full_runs_verdict(
     gate_and_compare(steward, lake, f"b{uuid.uuid4().hex[:8]}", rows)
 
 
-@SPARK_GATES
 def test_a_chain_of_incremental_gates_builds_on_each_others_numbers(
     steward: Steward, lake: Any
 ) -> None:
@@ -289,7 +280,6 @@ def test_an_overwrite_on_the_branch_runs_everything_in_full(steward: Steward, la
     assert outcome.moved  # two clean rows replace the table
 
 
-@SPARK_GATES
 @sqlite_only
 def test_a_branch_from_an_older_main_is_refused(steward: Steward, lake: Any) -> None:
     old = lake.load_table("shop.orders").current_snapshot().snapshot_id
@@ -300,7 +290,6 @@ def test_a_branch_from_an_older_main_is_refused(steward: Steward, lake: Any) -> 
     assert lake.load_table("shop.orders").scan().to_arrow().num_rows == 33  # 300 stays
 
 
-@SPARK_GATES
 @sqlite_only
 def test_a_changed_check_and_a_changed_reference_table_run_in_full(
     steward: Steward, lake: Any
@@ -347,7 +336,6 @@ def test_steward_publish_says_which_checks_ran_how(
     assert "incremental: snapshot summary" in done.stdout
 
 
-@SPARK_GATES
 @sqlite_only
 def test_a_quality_run_on_main_keeps_numbers_for_the_next_gate(steward: Steward) -> None:
     from steward.quality.run import run_dataset

@@ -61,7 +61,7 @@ def compile_checks(dataset: Dataset, *, table_of: TableOf, dialect: str) -> Plan
     """
     plan = Plan(dataset=dataset.name)
     table = table_of(dataset.name)
-    samples = dialect == "duckdb"
+    samples = samples_in_aggregates(dialect)
     aggregates: list[exp.Expr] = []
     joins: list[tuple[Check, str]] = []
     for index, check in enumerate(dataset.checks):
@@ -104,8 +104,21 @@ _ROW = "__steward_row"
 GROUP_ROWS, GROUP_DISTINCT, GROUP_SAMPLES = "__rows", "__distinct", "__duplicated"
 
 
+def samples_in_aggregates(dialect: str) -> bool:
+    """Whether an aggregate can bring back a few rows besides the counts (`first_values`).
+
+    Only DuckDB has bounded `arg_min`/`arg_max`; other engines look failing rows up with
+    a small `LIMIT` query afterwards, and only for the checks that failed.
+    """
+    return dialect == "duckdb"
+
+
 def first_values(value: exp.Expr) -> exp.Expr:
-    """Up to SAMPLE_ROWS values of the rows aggregated (DuckDB's bounded `arg_min`)."""
+    """Up to SAMPLE_ROWS values of the rows aggregated (DuckDB's bounded `arg_min`).
+
+    DuckDB only (`samples_in_aggregates`): the three-argument form has no equivalent
+    elsewhere, and DuckDB takes a table alias as the row's value.
+    """
     return exp.Anonymous(
         this="arg_min",
         expressions=[value, exp.Literal.number(0), exp.Literal.number(SAMPLE_ROWS)],

@@ -40,7 +40,14 @@ from steward.engines.base import ParquetTable
 from steward.engines.iceberg_files import plan_iceberg
 from steward.engines.tables import as_iceberg
 from steward.errors import ChecksCouldNotRun, InvalidInput
-from steward.quality.compile import SAMPLE_ROWS, first_values, where_of
+from steward.quality.compile import (
+    SAMPLE_ROWS,
+    TableOf,
+    first_values,
+    sample_query,
+    samples_in_aggregates,
+    where_of,
+)
 from steward.quality.models import Check, CheckResult, Dataset
 from steward.quality.run import (
     CheckTables,
@@ -390,10 +397,7 @@ def _incremental(
         )
     repeated = {}  # sampled below: appended rows whose key main has, or that repeat
     for check in distinct:
-        again = [
-            {k: v for k, v in row.items() if k != "rows"}
-            for row in measured.samples.get(check.name, [])
-        ]
+        again = [_key_of(row) for row in measured.samples.get(check.name, [])]
         repeated[check.name] = overlaps.get(check.name, (0, []))[1] + again
         measured.samples[check.name] = []
     results = conclude(
@@ -402,7 +406,10 @@ def _incremental(
     for result in results:
         if result.status in ("fail", "warn") and result.kind in _DISTINCT:
             check = next(c for c in checks.checks if c.name == result.name)
-            result.samples.extend(_duplicate_samples(engine, check, repeated[check.name]))
+            keys = repeated[check.name]
+            if not samples_in_aggregates(engine.dialect):
+                keys = _repeated_keys(engine, check, appended)
+            result.samples.extend(_duplicate_samples(engine, check, keys))
     return results, numbers
 
 
@@ -446,16 +453,21 @@ def _key_columns(check: Check) -> list[str]:
 def _overlaps(
     engine: CheckTables, checks: list[Check], errors: dict[str, str]
 ) -> dict[str, tuple[int, list[dict[str, Any]]]]:
-    """Per check, how many distinct appended keys main already has, and a few of them."""
+    """Per check, how many distinct appended keys main already has, and (DuckDB) a few.
+
+    Other engines count them only; `_repeated_keys` looks a few up if the check fails.
+    """
     out: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+    sampled = samples_in_aggregates(engine.dialect)
     for check in checks:
         try:
-            _, rows = engine.execute(_overlap(engine, check).sql(engine.dialect))
+            query = _overlap(engine, check, sampled=sampled)
+            _, rows = engine.execute(query.sql(engine.dialect))
         except ChecksCouldNotRun as exc:
             errors[check.name] = error_message(exc, check.name)
             continue
-        count, keys = rows[0]
-        out[check.name] = (int(count), list(keys or []))
+        count, *keys = rows[0]
+        out[check.name] = (int(count), list(keys[0] or []) if keys else [])
     return out
 
 
@@ -469,34 +481,68 @@ def _keys(engine: CheckTables, internal: str, check: Check) -> exp.Select:
     return query.where(where) if where is not None else query
 
 
-def _overlap(engine: CheckTables, check: Check) -> exp.Select:
-    """Distinct appended keys found in main; NULLs match NULLs, as in a distinct count."""
-    new, old = "n", "m"
+_NEW, _OLD = "n", "m"  # the appended keys and main's, in the overlap queries
+
+
+def _semi_join(engine: CheckTables, check: Check) -> exp.Select:
+    """The appended keys found in main, to select from; NULLs match NULLs, as in a distinct
+    count of tuples (`duplicate_count`)."""
     columns = _key_columns(check)
     on = exp.and_(
         *[
             exp.NullSafeEQ(
-                this=exp.column(c, table=new, quoted=True),
-                expression=exp.column(c, table=old, quoted=True),
+                this=exp.column(c, table=_NEW, quoted=True),
+                expression=exp.column(c, table=_OLD, quoted=True),
             )
             if check.kind == "duplicate_count"
             else exp.EQ(
-                this=exp.column(c, table=new, quoted=True),
-                expression=exp.column(c, table=old, quoted=True),
+                this=exp.column(c, table=_NEW, quoted=True),
+                expression=exp.column(c, table=_OLD, quoted=True),
             )
             for c in columns
         ]
     )
-    keys = [exp.column(c, table=new, quoted=True) for c in columns]
-    row = keys[0] if len(keys) == 1 else exp.Tuple(expressions=keys)
     return (
-        exp.select(
-            exp.Count(this=exp.Distinct(expressions=[row])),
-            first_values(exp.column(new)),  # a few of those keys, as {column: value}
-        )
-        .from_(_keys(engine, APPENDED, check).subquery(new))
-        .join(_keys(engine, MAIN, check).subquery(old), on=on, join_type="semi")
+        exp.select()
+        .from_(_keys(engine, APPENDED, check).subquery(_NEW))
+        .join(_keys(engine, MAIN, check).subquery(_OLD), on=on, join_type="semi")
     )
+
+
+def _overlap(engine: CheckTables, check: Check, *, sampled: bool) -> exp.Select:
+    """How many distinct appended keys main has; `sampled`: and a few of them, as
+    {column: value} (DuckDB's bounded aggregate over the row, `first_values`)."""
+    keys = [exp.column(c, table=_NEW, quoted=True) for c in _key_columns(check)]
+    row = keys[0] if len(keys) == 1 else exp.Tuple(expressions=keys)
+    query = _semi_join(engine, check).select(exp.Count(this=exp.Distinct(expressions=[row])))
+    return query.select(first_values(exp.column(_NEW))) if sampled else query
+
+
+def _repeated_keys(engine: CheckTables, check: Check, table_of: TableOf) -> list[dict[str, Any]]:
+    """A few appended keys main already has, then a few the appended rows repeat.
+
+    For engines whose aggregates cannot bring them back with the counts: two small
+    `LIMIT` queries, run only for a check that failed. `table_of` spells the dataset as
+    its appended rows.
+    """
+    columns = [exp.column(c, table=_NEW, quoted=True) for c in _key_columns(check)]
+    found_in_main = _semi_join(engine, check).select(*columns).distinct().limit(SAMPLE_ROWS)
+    repeated = sample_query(check, table_of=table_of, dialect=engine.dialect)
+    keys: list[dict[str, Any]] = []
+    for query in (found_in_main, repeated):
+        if query is None:
+            continue
+        try:
+            names, rows = engine.execute(query.sql(engine.dialect))
+        except ChecksCouldNotRun:
+            continue
+        keys.extend(_key_of(dict(zip(names, row, strict=True))) for row in rows)
+    return keys
+
+
+def _key_of(row: dict[str, Any]) -> dict[str, Any]:
+    """A duplicated key's columns, without the count its grouped query gave it."""
+    return {k: v for k, v in row.items() if k != "rows"}
 
 
 def _duplicate_samples(
