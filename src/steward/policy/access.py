@@ -36,8 +36,9 @@ class ColumnAccess:
         None  # built-in mask name (redact, null, hash, email, last4, year, round) or "sql"
     )
     expression: str | None = None
-    # `expression` as parsed once per policy version (`Policy.parsed_rules`); None when
-    # the decision was not made from a parsed policy, and the text is parsed instead.
+    # The mask as parsed once per policy version (`Policy.parsed_rules`), written over
+    # `parsed.PLACEHOLDER` and shared (the secure view binds a copy to the column); None
+    # when the decision was not made from a parsed policy, and the text is parsed instead.
     parsed: exp.Expr | None = field(default=None, compare=False, repr=False)
 
 

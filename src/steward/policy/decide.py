@@ -26,7 +26,7 @@ from sqlglot import exp
 
 from steward.policy.access import Caller, ColumnAccess, TableAccess
 from steward.policy.models import Mask, Policy
-from steward.policy.parsed import mask_expression, parse_expression
+from steward.policy.parsed import PLACEHOLDER, parse_expression
 
 Columns = Sequence[tuple[str, frozenset[str]]]
 # The statement parameter that carries the policy's `hash` key to the engine.
@@ -244,13 +244,13 @@ def _column(
             return ColumnAccess(name, "clear", f"masks[{i}]")
         expression = mask_sql(mask, name, policy)
         template = policy.parsed_rules().masks[i]
-        parsed = mask_expression(template, name) if template is not None else None
-        named = columns_in(parsed) if parsed is not None else columns_named(expression)
-        missing = named - {name.lower(), *(c.lower() for c in table_columns)}
+        # The parsed mask names the placeholder where the text names this column.
+        named = columns_in(template) if template is not None else columns_named(expression)
+        missing = named - {PLACEHOLDER, name.lower(), *(c.lower() for c in table_columns)}
         if missing:
             return ColumnAccess(name, "denied", f"masks[{i}]")
         return ColumnAccess(
-            name, "masked", f"masks[{i}]", mask=mask.kind, expression=expression, parsed=parsed
+            name, "masked", f"masks[{i}]", mask=mask.kind, expression=expression, parsed=template
         )
     return ColumnAccess(name, "clear", grant)
 

@@ -19,7 +19,7 @@ from sqlglot.errors import ParseError, TokenError
 
 from steward.errors import Forbidden
 from steward.policy.access import ColumnAccess, TableAccess
-from steward.policy.parsed import parse_expression
+from steward.policy.parsed import mask_expression, parse_expression
 from steward.policy.statement import DIALECT, first_line
 
 
@@ -48,11 +48,11 @@ def _secure_view(access: TableAccess, internal: str, physical: tuple[str, ...]) 
 
 
 def _mask(column: ColumnAccess) -> exp.Expr:
-    """The value the view shows of a column: a copy of its parsed mask, or the column."""
+    """The value the view shows of a column: its parsed mask over it (a copy), or itself."""
     if column.expression is None:
         return exp.column(column.name, quoted=True)
     if column.parsed is not None:
-        return column.parsed.copy()
+        return mask_expression(column.parsed, column.name)
     quoted = exp.column(column.name, quoted=True).sql(dialect=DIALECT)
     return _parse(column.expression.replace("{column}", quoted), f"mask on {column.name}")
 
