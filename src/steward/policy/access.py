@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 ColumnVerdict = Literal["clear", "masked", "denied"]
 
@@ -33,6 +36,10 @@ class ColumnAccess:
         None  # built-in mask name (redact, null, hash, email, last4, year, round) or "sql"
     )
     expression: str | None = None
+    # The mask as parsed once per policy version (`Policy.parsed_rules`), written over
+    # `parsed.PLACEHOLDER` and shared (the secure view binds a copy to the column); None
+    # when the decision was not made from a parsed policy, and the text is parsed instead.
+    parsed: exp.Expr | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,9 @@ class TableAccess:
     # May the principal read the table's metadata (a `describe` or `select` grant): what
     # `information_schema` shows them.
     describe: bool = False
+    # `row_filters` as expressions, bound to the caller, from the parsed policy; empty
+    # when the decision was not made from one, and the text is parsed instead.
+    filter_expressions: tuple[exp.Expr, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def visible(self) -> tuple[ColumnAccess, ...]:

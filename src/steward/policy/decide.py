@@ -19,13 +19,14 @@ from __future__ import annotations
 import fnmatch
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import sqlglot
 from sqlglot import exp
 
 from steward.policy.access import Caller, ColumnAccess, TableAccess
 from steward.policy.models import Mask, Policy
+from steward.policy.parsed import PLACEHOLDER, parse_expression
 
 Columns = Sequence[tuple[str, frozenset[str]]]
 # The statement parameter that carries the policy's `hash` key to the engine.
@@ -36,9 +37,13 @@ HASH_KEY_PARAMETER = "steward_hash_key"
 def columns_named(sql: str) -> frozenset[str]:
     """The columns (lower case) a policy expression names, lambda parameters left out.
 
-    Every decision asks it of each filter and mask, so each text is parsed once.
+    Each text is parsed once; a decision asks `columns_in` of the parsed rule instead.
     """
-    parsed = sqlglot.parse_one(sql, read="duckdb")
+    return columns_in(parse_expression(sql))
+
+
+def columns_in(parsed: exp.Expr) -> frozenset[str]:
+    """The columns (lower case) a parsed policy expression names, lambda parameters left out."""
     lambdas = {
         p.name.lower()
         for node in parsed.find_all(exp.Lambda)
@@ -145,10 +150,10 @@ def _decide(
         _column(policy, caller, table, name, tags, table_grant or column_grants.get(name), names)
         for name, tags in columns
     )
-    filters, rules = _row_filters(policy, caller, table)
+    filters = _row_filters(policy, caller, table)
     known = {name.lower() for name, _ in columns}
-    for condition, rule in zip(filters, rules, strict=True):
-        missing = sorted(columns_named(condition) - known)
+    for named, rule in zip(filters.columns, filters.rules, strict=True):
+        missing = sorted(named - known)
         if columns and missing:
             # Unbound, the column would be taken from the caller's query around the view.
             return TableAccess(
@@ -174,9 +179,10 @@ def _decide(
         allowed=True,
         rule=table_grant or sorted(set(column_grants.values()))[0],
         columns=decided,
-        row_filters=filters,
-        row_filter_rules=rules,
+        row_filters=filters.texts,
+        row_filter_rules=filters.rules,
         policy_version=version,
+        filter_expressions=filters.expressions,
     )
 
 
@@ -237,10 +243,15 @@ def _column(
         if caller.roles.intersection(mask.except_):
             return ColumnAccess(name, "clear", f"masks[{i}]")
         expression = mask_sql(mask, name, policy)
-        missing = columns_named(expression) - {name.lower(), *(c.lower() for c in table_columns)}
+        template = policy.parsed_rules().masks[i]
+        # The parsed mask names the placeholder where the text names this column.
+        named = columns_in(template) if template is not None else columns_named(expression)
+        missing = named - {PLACEHOLDER, name.lower(), *(c.lower() for c in table_columns)}
         if missing:
             return ColumnAccess(name, "denied", f"masks[{i}]")
-        return ColumnAccess(name, "masked", f"masks[{i}]", mask=mask.kind, expression=expression)
+        return ColumnAccess(
+            name, "masked", f"masks[{i}]", mask=mask.kind, expression=expression, parsed=template
+        )
     return ColumnAccess(name, "clear", grant)
 
 
@@ -291,8 +302,13 @@ def mask_sql(mask: Mask, column: str, policy: Policy, *, dialect: str = "duckdb"
 
 def caller_sql(sql: str, caller: Caller) -> str:
     """A filter with the caller's user, groups and attributes written in as literals."""
+    return bind_caller(parse_expression(sql), caller).sql(dialect="duckdb")
 
-    def bind(node: exp.Expression) -> exp.Expression:
+
+def bind_caller(expression: exp.Expr, caller: Caller) -> exp.Expr:
+    """A copy of a filter with the caller's user, groups and attributes as literals."""
+
+    def bind(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.CurrentUser) or (
             isinstance(node, exp.Column) and not node.table and node.name.lower() == "current_user"
         ):
@@ -310,20 +326,38 @@ def caller_sql(sql: str, caller: Caller) -> str:
                 return exp.Literal.string(value) if value is not None else exp.Null()
         return node
 
-    parsed = sqlglot.parse_one(sql, read="duckdb")
-    return parsed.transform(bind).sql(dialect="duckdb")
+    return expression.transform(bind)
 
 
-def _row_filters(
-    policy: Policy, caller: Caller, table: str
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    filters: list[str] = []
+@dataclass(frozen=True)
+class _Filters:
+    """The row filters applying to one caller on one table, bound to the caller."""
+
+    texts: tuple[str, ...]
+    rules: tuple[str, ...]
+    expressions: tuple[exp.Expr, ...]
+    columns: tuple[frozenset[str], ...]  # the columns each names
+
+
+def _row_filters(policy: Policy, caller: Caller, table: str) -> _Filters:
+    """Each filter bound from its parsed expression (a copy); the text is rendered from it."""
+    texts: list[str] = []
     rules: list[str] = []
+    expressions: list[exp.Expr] = []
+    parsed = policy.parsed_rules().filters
     for i, rule in enumerate(policy.row_filters):
         if not matches(rule.table, table) or not caller.roles.intersection(rule.roles):
             continue
         if caller.roles.intersection(rule.except_):
             continue
-        filters.append(caller_sql(rule.where, caller))
+        # None when the SQL does not parse: parsing it again raises what is wrong.
+        template = parsed[i]
+        if template is None:
+            template = parse_expression(rule.where)
+        bound = bind_caller(template, caller)
+        expressions.append(bound)
+        texts.append(bound.sql(dialect="duckdb"))
         rules.append(f"row_filters[{i}]")
-    return tuple(filters), tuple(rules)
+    return _Filters(
+        tuple(texts), tuple(rules), tuple(expressions), tuple(columns_in(e) for e in expressions)
+    )

@@ -19,9 +19,10 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
 
-from steward.policy.decide import caller_for, caller_sql, mask_sql
+from steward.policy.decide import bind_caller, caller_for, mask_sql
 from steward.policy.models import Policy
-from steward.policy.statement import DIALECT, AllowList, first_line, function_name
+from steward.policy.parsed import mask_expression, parse_expression
+from steward.policy.statement import AllowList, first_line, function_name
 
 # Where a rule sits in the policy, as `file:line` (`Located.where`).
 Where = Callable[..., str]
@@ -34,29 +35,31 @@ _DOLLAR_GROUPS = frozenset({"spark", "databricks", "hive", "trino", "presto", "a
 def render_expression(sql: str, *, dialect: str) -> str:
     """Policy SQL (`statement.DIALECT`) written in `dialect`; `UnsupportedError` when sqlglot
     has no spelling for part of it there."""
-    parsed = sqlglot.parse_one(sql, read=DIALECT)
+    parsed = parse_expression(sql)
     return parsed.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
 
 
 def engine_problems(policy: Policy, *, allowed: AllowList, where: Where) -> list[str]:
     """What of `policy`'s masks and row filters the engine of `allowed` cannot run.
 
-    Each problem is `file:line: rule: ...`, naming the function and the engine.
+    Each problem is `file:line: rule: ...`, naming the function and the engine. The rules
+    are checked as the query path renders them: from the policy's parsed expressions.
     """
     problems = []
-    for rule, place, sql in _expressions(policy):
-        problem = expression_problem(sql, allowed=allowed)
+    for rule, place, parsed in _expressions(policy):
+        problem = expression_problem(parsed, allowed=allowed)
         if problem is not None:
             problems.append(f"{where(*place)}: {rule}: {problem}")
     return problems
 
 
-def expression_problem(sql: str, *, allowed: AllowList) -> str | None:
-    """Why policy expression `sql` cannot run on the engine of `allowed`, or None."""
-    try:
-        parsed = sqlglot.parse_one(sql, read=DIALECT)
-    except (ParseError, TokenError) as exc:
-        return f"cannot be parsed ({first_line(str(exc))})"
+def expression_problem(parsed: exp.Expr | str, *, allowed: AllowList) -> str | None:
+    """Why a policy expression (parsed, or its SQL) cannot run on the engine of `allowed`."""
+    if isinstance(parsed, str):
+        try:
+            parsed = parse_expression(parsed)
+        except (ParseError, TokenError) as exc:
+            return f"cannot be parsed ({first_line(str(exc))})"
     for node in parsed.find_all(exp.Func):
         problem = _function_problem(node, allowed)
         if problem is not None:
@@ -89,18 +92,20 @@ def _function_problem(node: exp.Func, allowed: AllowList) -> str | None:
     return f"function {written}(){also} is not allowed on the {allowed.engine} engine"
 
 
-def _expressions(policy: Policy) -> Iterator[tuple[str, tuple[str | int, ...], str]]:
-    """(rule, its place, its SQL as it runs) for each mask and row filter of `policy`.
+def _expressions(policy: Policy) -> Iterator[tuple[str, tuple[str | int, ...], exp.Expr | str]]:
+    """(rule, its place, its expression as it runs) for each mask and row filter of `policy`.
 
     A filter's caller functions are bound to literals before it runs, as at query time.
+    A rule whose SQL does not parse is given as its text, for `expression_problem` to name.
     """
     caller = caller_for(policy, "someone@example.com")
-    for i, mask in enumerate(policy.masks):
+    parsed = policy.parsed_rules()
+    for i, (mask, template) in enumerate(zip(policy.masks, parsed.masks, strict=True)):
         place: tuple[str | int, ...] = ("masks", i, "sql") if mask.sql else ("masks", i)
-        yield f"masks[{i}]", place, mask_sql(mask, _SAMPLE_COLUMN, policy)
-    for i, rule in enumerate(policy.row_filters):
-        try:
-            bound = caller_sql(rule.where, caller)
-        except (ParseError, TokenError):
-            bound = rule.where  # reported as unparseable by `expression_problem`
+        if template is None:
+            yield f"masks[{i}]", place, mask_sql(mask, _SAMPLE_COLUMN, policy)
+        else:
+            yield f"masks[{i}]", place, mask_expression(template, _SAMPLE_COLUMN)
+    for i, (rule, where) in enumerate(zip(policy.row_filters, parsed.filters, strict=True)):
+        bound = rule.where if where is None else bind_caller(where, caller)
         yield f"row_filters[{i}]", ("row_filters", i, "where"), bound

@@ -30,9 +30,12 @@ A column pattern without a dot (`email`) names that column in every table.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+if TYPE_CHECKING:
+    from steward.policy.parsed import ParsedRules
 
 BuiltinMask = Literal["redact", "null", "hash", "email", "last4", "year", "round"]
 MaskName = Literal["redact", "null", "hash", "email", "last4", "year", "round", "sql"]
@@ -160,6 +163,8 @@ class Policy(_Rule):
     deny: list[Deny] = []
     # The key `hash` masks use: set per applied version, never read from the file.
     _hash_key: str = PrivateAttr(default="")
+    # Its masks and row filters parsed, on first use (`parsed_rules`); never changed.
+    _parsed: ParsedRules | None = PrivateAttr(default=None)
 
     @property
     def hash_key(self) -> str:
@@ -171,3 +176,14 @@ class Policy(_Rule):
         keyed = self.model_copy()
         keyed._hash_key = key
         return keyed
+
+    def parsed_rules(self) -> ParsedRules:
+        """Its masks and row filters as expressions, parsed once for this object.
+
+        The key does not enter them, so a keyed copy shares them (`with_hash_key`).
+        """
+        if self._parsed is None:
+            from steward.policy.parsed import parse_policy
+
+            self._parsed = parse_policy(self)
+        return self._parsed

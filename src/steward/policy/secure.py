@@ -14,12 +14,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Mapping
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from steward.errors import Forbidden
-from steward.policy.access import TableAccess
+from steward.policy.access import ColumnAccess, TableAccess
+from steward.policy.parsed import mask_expression, parse_expression
 from steward.policy.statement import DIALECT, first_line
 
 
@@ -40,23 +40,28 @@ def _secure_view(access: TableAccess, internal: str, physical: tuple[str, ...]) 
     if not visible:
         raise Forbidden(f"{access.table}: no column of it is visible to you")
     source = exp.to_identifier(internal, quoted=True)
-    projections = [
-        exp.alias_(_qualified(_mask(c.name, c.expression), source), c.name, quoted=True)
-        for c in visible
-    ]
+    projections = [exp.alias_(_qualified(_mask(c), source), c.name, quoted=True) for c in visible]
     view = exp.select(*projections).from_(exp.Table(this=source.copy()))
-    for condition in access.row_filters:
-        where = _qualified(_parse(condition, f"{access.table} row filter"), source)
-        view = view.where(where, copy=False)
+    for where in _filters(access):
+        view = view.where(_qualified(where, source), copy=False)
     return view
 
 
-def _mask(column: str, expression: str | None) -> exp.Expr:
-    quoted = exp.column(column, quoted=True)
-    if expression is None:
-        return quoted
-    text = expression.replace("{column}", quoted.sql(dialect=DIALECT))
-    return _parse(text, f"mask on {column}")
+def _mask(column: ColumnAccess) -> exp.Expr:
+    """The value the view shows of a column: its parsed mask over it (a copy), or itself."""
+    if column.expression is None:
+        return exp.column(column.name, quoted=True)
+    if column.parsed is not None:
+        return mask_expression(column.parsed, column.name)
+    quoted = exp.column(column.name, quoted=True).sql(dialect=DIALECT)
+    return _parse(column.expression.replace("{column}", quoted), f"mask on {column.name}")
+
+
+def _filters(access: TableAccess) -> list[exp.Expr]:
+    """Copies of the row filters as parsed with the policy, or parsed from their text."""
+    if len(access.filter_expressions) == len(access.row_filters):
+        return [where.copy() for where in access.filter_expressions]
+    return [_parse(text, f"{access.table} row filter") for text in access.row_filters]
 
 
 def _qualified(expression: exp.Expr, source: exp.Identifier) -> exp.Expr:
@@ -78,7 +83,7 @@ def _qualified(expression: exp.Expr, source: exp.Identifier) -> exp.Expr:
 
 def _parse(text: str, what: str) -> exp.Expr:
     try:
-        return sqlglot.parse_one(text, read=DIALECT)
+        return parse_expression(text)
     except (ParseError, TokenError) as exc:
         # A policy error, not the caller's: refuse rather than run without the rule.
         problem = first_line(str(exc))

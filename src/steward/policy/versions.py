@@ -9,6 +9,7 @@ grows and the audit log says who rolled back to what.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -205,8 +206,20 @@ def active(store: Store) -> tuple[int, Policy] | None:
         ).first()
     if row is None:
         return None
-    policy = load(dict(row.sources)).policy
-    return int(row.version), policy.with_hash_key(row.hash_key)
+    sources = tuple(sorted(dict(row.sources).items()))
+    return int(row.version), _loaded(int(row.version), sources, row.hash_key)
+
+
+@functools.lru_cache(maxsize=16)
+def _loaded(version: int, sources: tuple[tuple[str, str], ...], hash_key: str) -> Policy:
+    """One applied version read and its rules parsed, once however many queries read it.
+
+    Keyed by the stored text too, so a store holding other text under the same number
+    (another database) never gets this one; the text stays the source of truth.
+    """
+    policy = load(dict(sources)).policy.with_hash_key(hash_key)
+    policy.parsed_rules()
+    return policy
 
 
 def diff(
