@@ -3,8 +3,6 @@ cannot run is refused at `steward policy validate --engine`, naming rule, functi
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -47,18 +45,11 @@ def _masks() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    """A local Spark session (pyspark and Java 17), bound to 127.0.0.1."""
-    if shutil.which("java") is None:
-        pytest.skip("no Java: Spark cannot start here")
+def spark(spark_remote: str) -> Iterator[Any]:
+    """A Spark Connect session on the test session's one Spark server (bound to 127.0.0.1;
+    a classic local session cannot live beside the Connect sessions other tests open)."""
     pyspark_sql = pytest.importorskip("pyspark.sql")
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    session = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
+    session = pyspark_sql.SparkSession.builder.remote(spark_remote).getOrCreate()
     yield session
     session.stop()
 
