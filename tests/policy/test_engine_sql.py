@@ -49,7 +49,7 @@ def spark(spark_remote: str) -> Iterator[Any]:
     """A Spark Connect session on the test session's one Spark server (bound to 127.0.0.1;
     a classic local session cannot live beside the Connect sessions other tests open)."""
     pyspark_sql = pytest.importorskip("pyspark.sql")
-    session = pyspark_sql.SparkSession.builder.remote(spark_remote).getOrCreate()
+    session = pyspark_sql.SparkSession.builder.remote(spark_remote).create()
     yield session
     session.stop()
 
