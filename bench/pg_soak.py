@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -39,7 +40,10 @@ from pathlib import Path
 
 import httpx
 import orjson
-import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.postgres import new_database  # the repository root is on sys.path (below)
 
 from events import events  # bench/ is on sys.path when run
 from live_server import serve
@@ -144,21 +148,6 @@ class Producer:
             self.tally.failed(kind, f"{answer.status_code} {answer.text[:160]}")
 
 
-@contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    """A new empty database on the server at `admin_url`, dropped afterwards."""
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"steward_soak_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def make_lake(home: Path, database_url: str) -> str:
     """`lake.shop.customers` (10,000 rows) synced and governed; an analyst's token."""
     import pyarrow as pa
@@ -187,7 +176,10 @@ def make_lake(home: Path, database_url: str) -> str:
 @contextmanager
 def running(admin_url: str, workers: int) -> Iterator[Target]:
     """A fresh database and `steward serve --workers N` on it, with a governed lake."""
-    with fresh_database(admin_url) as database_url, tempfile.TemporaryDirectory() as tmp:
+    with (
+        new_database(admin_url, "steward_soak") as database_url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         home = Path(tmp) / "home"
         process, url, admin = serve(home, database_url, workers=workers)
         try:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +16,9 @@ from steward.config import Settings
 from steward.engines.base import Engine
 from steward.identity.tokens import create_token
 from steward.store import open_store
-from tests.postgres import find_server
+from tests.postgres import find_server, new_database
 
 pytest_plugins = ["tests.airflow_env", "tests.dbt_env", "tests.engines.spark_server"]
-
-
-@contextmanager
-def new_database(admin_url: str, prefix: str, *, template: str | None = None) -> Iterator[str]:
-    """A database made for the block (a copy of `template`, else empty): its URL; then dropped."""
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    copy = f' TEMPLATE "{template}"' if template else ""
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

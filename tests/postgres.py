@@ -10,6 +10,9 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -122,3 +125,19 @@ def find_server() -> tuple[str | None, TemporaryServer | None, str]:
     except (OSError, subprocess.CalledProcessError) as exc:
         return None, None, f"could not start a PostgreSQL server from {bin_dir}: {exc}"
     return server.url, server, ""
+
+
+@contextmanager
+def new_database(admin_url: str, prefix: str, *, template: str | None = None) -> Iterator[str]:
+    """A database made for the block (a copy of `template`, else empty): its URL; then dropped."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
