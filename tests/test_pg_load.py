@@ -272,7 +272,7 @@ def _stored_runs(client: httpx.Client) -> dict[str, set[str]]:
         while True:
             answer = client.get(
                 f"/api/v1/jobs/etl/{quote(job, safe='')}/runs",
-                params={"limit": 1000, "offset": offset},
+                params={"limit": 1000, "offset": offset, "consistent": "true"},
             )
             assert answer.status_code == 200, answer.text
             runs = answer.json()["runs"]

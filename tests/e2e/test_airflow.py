@@ -154,7 +154,8 @@ def _get(server: Server, path: str, **params: Any) -> Any:
     answer = httpx.get(
         f"{server.url}{path}",
         headers={"Authorization": f"Bearer {server.token}"},
-        params=params,
+        # Wait for the normaliser to build every event acknowledged so far.
+        params={**params, "consistent": "true"},
         timeout=30,
     )
     assert answer.status_code == 200, answer.text

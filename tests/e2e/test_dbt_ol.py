@@ -63,6 +63,8 @@ def test_dbt_ol_build_becomes_lineage_in_steward(
             "nodeId": f"dataset:{namespace}:shop.main.revenue",
             "direction": "upstream",
             "depth": 1,
+            # Wait for the normaliser to build every event acknowledged so far.
+            "consistent": "true",
         },
     ).json()
     nodes = {node["id"]: node for node in answer["graph"]}

@@ -164,10 +164,17 @@ def test_openlineage_client_events_become_graph_and_column_lineage(server: Serve
     )
 
     headers = {"Authorization": f"Bearer {server.token}"}
+    # The graph is built behind the 201: this client (which keeps no cookie) asks for a
+    # read that waits for every event acknowledged so far.
     answer = httpx.get(
         f"{server.url}/api/v1/lineage",
         headers=headers,
-        params={"nodeId": "dataset:s3://lake:marts/customer_domains", "direction": "upstream"},
+        params={
+            "nodeId": "dataset:s3://lake:marts/customer_domains",
+            "direction": "upstream",
+            "consistent": "true",
+        },
+        timeout=30,
     ).json()
     nodes = {n["id"]: n for n in answer["graph"]}
     assert set(nodes) == {
