@@ -274,6 +274,8 @@ def normalise_command(
     steward = steward_from_env()
     try:
         if follow:
+            # One line, once the store is open: `steward serve` waits for it before listening.
+            print("following", flush=True)
             follow_log(
                 steward.store, stopping=lambda: parent is not None and os.getppid() != parent
             )

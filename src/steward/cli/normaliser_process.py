@@ -30,19 +30,28 @@ class NormaliserProcess:
         return self._child.pid if self._child else None
 
     def start(self) -> None:
-        """Start the child and the thread that restarts it."""
+        """Start the child, wait until it follows the raw log (so that a consistent read
+        just after the server starts does not wait for the child's start-up), and start
+        the thread that restarts it."""
         self._spawn()
+        assert self._child is not None
+        assert self._child.stdout is not None
+        self._child.stdout.readline()  # "following", or nothing if it ended
         self._watch.start()
 
     def _spawn(self) -> None:
         args = ["lineage", "normalise", "--follow", "--parent", str(os.getpid())]
         # Our own interpreter and fixed arguments: no input reaches this command line.
-        self._child = subprocess.Popen([sys.executable, "-m", "steward.cli", *args])  # noqa: S603
+        self._child = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "steward.cli", *args], stdout=subprocess.PIPE
+        )
 
     def _keep_running(self) -> None:
         while not self._stopping.is_set():
             assert self._child is not None
             code = self._child.wait()
+            if self._child.stdout is not None:
+                self._child.stdout.close()
             if self._stopping.wait(_RESTART_SECONDS):
                 return
             Console(stderr=True).print(
