@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from steward.app import Steward
+from steward.config import PrincipalMapping
 from steward.governance.evaluate import evaluate
 from steward.governance.models import Evaluation
 from steward.policy.versions import apply
@@ -96,3 +97,25 @@ def test_run_without_a_known_principal_is_unjudged(lake: Steward, run_etl: RunEt
     evaluation = evaluate(lake.store, TARGET, mappings=[])
     assert [s.verdict for s in evaluation.steps] == ["unjudged"]
     assert evaluation.findings == ()
+
+
+def test_poster_is_the_principal_unless_a_mapping_names_the_job(
+    lake: Steward, run_etl: RunEtl
+) -> None:
+    version = apply(lake.store, POLICY, actor=ADMIN)
+    run_id = run_etl()  # posted by svc-etl (group etl), mapped by nothing
+    evaluation = evaluate(lake.store, TARGET, mappings=[])
+    (step,) = evaluation.steps
+    assert (step.principal.user, step.principal.groups, step.principal.source) == (
+        "svc-etl",
+        ("etl",),
+        "poster",
+    )
+    assert _found(evaluation) == [
+        (run_id, "lake.crm.customers", "email", "masks[0]", version, "masked-read-clear")
+    ]
+    # A mapping to an analyst service account (no mask exception, no filter) comes first.
+    analyst = [PrincipalMapping(namespace="et*", user="svc-analytics", groups=["analysts"])]
+    mapped = evaluate(lake.store, TARGET, mappings=analyst)
+    assert mapped.steps[0].principal.user == "svc-analytics"
+    assert [f.kind for f in mapped.findings] == ["masked-read-clear"]

@@ -53,10 +53,7 @@ def _groups(value: Any) -> tuple[str, ...]:
 
 
 def _poster_columns() -> list[sa.Column[Any]]:
-    # `runs.principal_*` arrive with migration 0016 (the ingest path keeps the poster).
-    # Until then a run has no poster.
-    names = ("principal_user", "principal_groups", "principal_token")
-    return [runs.c[name] for name in names if name in runs.c]
+    return [runs.c.principal_user, runs.c.principal_groups, runs.c.principal_token]
 
 
 def run_principals(
@@ -90,7 +87,7 @@ def run_principals(
         mapped = mapped_principal(mappings, row.namespace, producers.get(row.run_id))
         if mapped is not None:
             out[row.run_id] = mapped
-        elif getattr(row, "principal_user", None) is not None:
+        elif row.principal_user is not None:
             out[row.run_id] = RunPrincipal(
                 user=row.principal_user,
                 groups=_groups(row.principal_groups),
