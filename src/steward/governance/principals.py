@@ -97,13 +97,3 @@ def run_principals(
         else:
             out[row.run_id] = UNKNOWN
     return out
-
-
-def principal_json(principal: RunPrincipal) -> dict[str, Any]:
-    """A run's principal as the API shows it."""
-    return {
-        "user": principal.user,
-        "groups": list(principal.groups),
-        "source": principal.source,
-        "mapping": principal.mapping,
-    }
