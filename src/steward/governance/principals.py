@@ -97,3 +97,13 @@ def run_principals(
         else:
             out[row.run_id] = UNKNOWN
     return out
+
+
+def principal_json(principal: RunPrincipal) -> dict[str, Any]:
+    """A run's principal and how it was known, as the API and reports show it."""
+    return {
+        "user": principal.user,
+        "groups": list(principal.groups),
+        "source": principal.source,
+        "mapping": principal.mapping,
+    }

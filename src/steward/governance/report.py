@@ -13,10 +13,10 @@ from steward.governance.models import (
     Finding,
     FlowEdge,
     PiiFlow,
-    RunPrincipal,
     Step,
     UpstreamNode,
 )
+from steward.governance.principals import principal_json
 
 
 def _time(value: datetime | None) -> str | None:
@@ -36,16 +36,6 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "kind": finding.kind,
         "message": finding.message,
         "target": finding.target,
-    }
-
-
-def principal_json(principal: RunPrincipal) -> dict[str, Any]:
-    """A run's principal and how it was known."""
-    return {
-        "user": principal.user,
-        "groups": list(principal.groups),
-        "source": principal.source,
-        "mapping": principal.mapping,
     }
 
 
