@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 from steward.app import Steward
 from steward.cli.main import app
 from steward.config import Settings
-from steward.governance.check import check
+from steward.governance.check import check, datasets_to_check
 from steward.policy.versions import apply
 from tests.cli_run import steward_cli
 from tests.governance.conftest import ADMIN, MASKED, POLICY, RunEtl
@@ -107,3 +108,16 @@ def test_a_finding_alerts_once_while_it_persists_and_resolves_once(
     ]
     assert "lake.crm.customers.email" in alerts[0]["labels"]["check"]
     assert "masks[0]" in alerts[0]["annotations"]["description"]
+
+
+def test_since_checks_only_the_datasets_a_run_wrote_since(lake: Steward, run_etl: RunEtl) -> None:
+    apply(lake.store, POLICY, actor=ADMIN)
+    before = datetime.now(UTC).replace(tzinfo=None)
+    run_etl()
+    after = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=1)
+    assert datasets_to_check(lake.store) == [TRAINING]
+    assert datasets_to_check(lake.store, since=before) == [TRAINING]
+    assert datasets_to_check(lake.store, since=after) == []
+    quiet = check(lake, since=after, alert=False)
+    assert (quiet.evaluations, quiet.exit_code) == ((), 0)
+    assert check(lake, since=before, alert=False).exit_code == 1
