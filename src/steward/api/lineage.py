@@ -13,6 +13,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
@@ -24,6 +25,7 @@ from steward.api.consistency import (
 )
 from steward.api.responses import Json
 from steward.errors import InvalidInput
+from steward.governance.principals import UNKNOWN, principal_json, run_principals
 from steward.identity.models import LINEAGE_WRITE
 from steward.lineage import graph, hierarchy, nodes, queries
 from steward.lineage.draw import draw
@@ -287,6 +289,7 @@ def get_job(request: Request, path: str, limit: Limit = 100, offset: Offset = 0)
             answer = queries.list_runs(
                 conn, namespace, name, limit=limit, offset=offset, sight=sight
             )
+            _with_principals(request, conn, answer["runs"])
         elif what == "graph":
             answer = hierarchy.job_graph(conn, namespace, name, sight)
         else:
@@ -303,7 +306,17 @@ def get_run(request: Request, runId: str) -> Response:
         raise InvalidInput(f"runId: {runId!r} is not a UUID") from None
     sight = _sight(request)
     with steward_of(request).store.read() as conn:
-        return Json(hierarchy.run_answer(conn, run_id, sight))
+        answer = hierarchy.run_answer(conn, run_id, sight)
+        _with_principals(request, conn, [answer])
+        return Json(answer)
+
+
+def _with_principals(request: Request, conn: Connection, answers: list[dict[str, Any]]) -> None:
+    """Each run's principal (`principal`): a `[[lineage.principals]]` mapping, else its poster."""
+    mappings = steward_of(request).settings.lineage_principals
+    found = run_principals(conn, [a["runId"] for a in answers], mappings)
+    for answer in answers:
+        answer["principal"] = principal_json(found.get(answer["runId"], UNKNOWN))
 
 
 @router.get("/search")

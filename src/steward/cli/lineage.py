@@ -12,12 +12,14 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from steward.cli.client import DEFAULT_URL, Client, TokenOption, UrlOption
+from steward.cli.lineage_check import check_command
 from steward.cli.lineage_sql import sql_command
 from steward.errors import InvalidInput, StewardError
 
 app = typer.Typer(help="OpenLineage events and the lineage graph.", no_args_is_help=True)
 BATCH = 500
 app.command("sql")(sql_command)
+app.command("check")(check_command)
 
 
 @app.command("send")
