@@ -31,6 +31,7 @@ from steward.lineage.models import (
     Event,
     Job,
     JobEvent,
+    Poster,
     RunEvent,
     facets_of,
     to_utc,
@@ -70,7 +71,7 @@ _DATASET_ROW = sa.select(
 _JOB_ROW = sa.select(
     jobs.c.facets, jobs.c.updated_at, jobs.c.io_run_id, jobs.c.io_time, jobs.c.current_version_id
 ).where(jobs.c.id == sa.bindparam("row_id"))
-_RUN_ROW = sa.select(runs.c.state_time, runs.c.facets, runs.c.job_id).where(
+_RUN_ROW = sa.select(runs.c.state_time, runs.c.facets, runs.c.job_id, runs.c.principal_user).where(
     runs.c.run_id == sa.bindparam("row_id")
 )
 _UPDATE_JOB = jobs.update().where(jobs.c.id == sa.bindparam("row_id"))
@@ -152,8 +153,11 @@ class Applier:
         """Remember the ids this transaction stored; call only after it committed."""
         self.known.absorb(self.learned)
 
-    def apply(self, event: Event, data: dict[str, Any]) -> None:
-        """Apply one event (a RunEvent, a DatasetEvent or a JobEvent); `data` is its raw JSON."""
+    def apply(self, event: Event, data: dict[str, Any], poster: Poster | None = None) -> None:
+        """Apply one event (a RunEvent, a DatasetEvent or a JobEvent); `data` is its raw JSON.
+
+        `poster` is who posted it; a run keeps the poster of the first event that names it.
+        """
         if isinstance(event, DatasetEvent):
             raw = data["dataset"]
             dataset_id, _ = self.dataset(event.dataset, raw, event.eventTime, run_id=None)
@@ -167,7 +171,7 @@ class Applier:
         run_id = None
         if isinstance(event, RunEvent):
             run_id = str(event.run.runId)
-            self._run(job_id, run_id, event, facets_of(data["run"])[0])
+            self._run(job_id, run_id, event, facets_of(data["run"])[0], poster)
             if when >= job.updated_at:
                 changes["latest_run_id"] = run_id
         self._io(job_id, job, event, data, run_id, changes)
@@ -353,7 +357,14 @@ class Applier:
             changes["source_code_location"] = (code.url or code.repoUrl) if code else None
         return changes
 
-    def _run(self, job_id: int, run_id: str, event: RunEvent, raw_facets: dict[str, Any]) -> None:
+    def _run(
+        self,
+        job_id: int,
+        run_id: str,
+        event: RunEvent,
+        raw_facets: dict[str, Any],
+        poster: Poster | None,
+    ) -> None:
         when, state = event.eventTime, event.eventType
         facets = event.run.facets
         row = self.runs.get(self.conn, run_id)
@@ -378,8 +389,12 @@ class Applier:
                 state_time=when if state else None,
                 facets=raw_facets,
             )
+            values.update((poster or Poster()).run_columns())
             self.runs.add(run_id, values)
         else:
+            if poster is not None and poster.user is not None and row.principal_user is None:
+                # A run made before posters were kept (or by Steward itself) learns one.
+                values.update(poster.run_columns())
             if state and (row.state_time is None or when >= row.state_time):
                 values.update(state=state, state_time=when)
             merged = {**row.facets, **raw_facets}

@@ -15,7 +15,14 @@ from steward.audit.log import record
 from steward.errors import Conflict, InvalidEvent, WriteConflict
 from steward.identity.models import Principal
 from steward.lineage.apply import Applier, RunOfAnotherJob
-from steward.lineage.models import DatasetEvent, Event, RunEvent, event_kind, parse_event
+from steward.lineage.models import (
+    DatasetEvent,
+    Event,
+    Poster,
+    RunEvent,
+    event_kind,
+    parse_event,
+)
 from steward.store import Store
 from steward.store.locks import one_writer_at_a_time
 from steward.store.schema import lineage_events
@@ -29,6 +36,8 @@ class IngestResult:
     received: int
     stored: int
     duplicates: int
+    # The raw ids of the events stored (their order of arrival).
+    ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,10 +174,10 @@ def _ingest_once(
     store: Store, events: list[ParsedEvent], *, actor: Principal | None, source: str
 ) -> IngestResult:
     with store.write() as conn:
-        result, applier = store_events(conn, events)
+        result, applier = store_events(conn, events, poster=Poster.of(actor))
         if result.received:
             # Last in the transaction: the audit head stays locked only until commit.
-            record(
+            seq = record(
                 conn,
                 actor=actor,
                 action="lineage.ingest",
@@ -182,13 +191,19 @@ def _ingest_once(
                     ],
                 },
             )
+            if result.ids:
+                conn.execute(
+                    lineage_events.update()
+                    .where(lineage_events.c.id.in_(result.ids))
+                    .values(audit_seq=seq)
+                )
     if applier is not None:
         applier.commit_learned()
     return result
 
 
 def store_events(
-    conn: Connection, events: list[ParsedEvent]
+    conn: Connection, events: list[ParsedEvent], *, poster: Poster | None = None
 ) -> tuple[IngestResult, Applier | None]:
     """Store `events` inside the caller's transaction (see `ingest`).
 
@@ -203,26 +218,30 @@ def store_events(
     for item in events:
         unique.setdefault(item.digest, item)
     received_at = datetime.now(UTC).replace(tzinfo=None)
-    rows = [_event_row(digest, item, received_at) for digest, item in unique.items()]
+    poster = poster or Poster()
+    rows = [_event_row(digest, item, received_at, poster) for digest, item in unique.items()]
     if not rows:
         return IngestResult(received=len(events), stored=0, duplicates=0), None
     insert = insert_ignoring_conflicts(conn, lineage_events, ["event_hash"])
-    result = conn.execute(insert.returning(lineage_events.c.event_hash), rows)
-    new = {row.event_hash for row in result}
+    result = conn.execute(insert.returning(lineage_events.c.id, lineage_events.c.event_hash), rows)
+    new = {row.event_hash: int(row.id) for row in result}
     fresh = [item for digest, item in unique.items() if digest in new]
     # Applying in event time order lets a later run replace an earlier run's edges.
     fresh.sort(key=lambda item: item.event.eventTime)
     applier = Applier(conn)
     for item in fresh:
         try:
-            applier.apply(item.event, item.data)
+            applier.apply(item.event, item.data, poster)
         except RunOfAnotherJob as exc:
             if not item.where:
                 raise
             raise Conflict(f"{item.where}{exc.message}") from None
     applier.flush()
     stored = IngestResult(
-        received=len(events), stored=len(fresh), duplicates=len(events) - len(fresh)
+        received=len(events),
+        stored=len(fresh),
+        duplicates=len(events) - len(fresh),
+        ids=tuple(sorted(new.values())),
     )
     return stored, applier
 
@@ -232,7 +251,9 @@ def _job_name(event: Event) -> str | None:
     return f"{job.namespace}:{job.name}" if job else None
 
 
-def _event_row(digest: str, item: ParsedEvent, received_at: datetime) -> dict[str, Any]:
+def _event_row(
+    digest: str, item: ParsedEvent, received_at: datetime, poster: Poster
+) -> dict[str, Any]:
     event = item.event
     run_id = str(event.run.runId) if isinstance(event, RunEvent) else None
     job = None if isinstance(event, DatasetEvent) else event.job
@@ -248,6 +269,9 @@ def _event_row(digest: str, item: ParsedEvent, received_at: datetime) -> dict[st
         "received_at": received_at,
         "size": len(item.canonical),
         "payload": zlib.compress(item.canonical, 1),
+        "principal_user": poster.user,
+        "principal_groups": poster.groups,
+        "principal_token": poster.token_id,
     }
 
 

@@ -6,10 +6,12 @@ A facet of the form `{"_deleted": true}` removes an earlier value (spec 1.x+).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, NotRequired
 from uuid import UUID
 
+import orjson
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -21,6 +23,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from steward.errors import InvalidEvent
+from steward.identity.models import Principal
 from steward.lineage.facets import (
     DataQualityAssertionsFacet,
     DataQualityMetricsFacet,
@@ -313,3 +316,28 @@ def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
 def event_kind(event: Event) -> str:
     """`RunEvent`, `DatasetEvent` or `JobEvent`."""
     return type(event).__name__
+
+
+@dataclass(frozen=True)
+class Poster:
+    """Who posted an event, as its raw row keeps it: user, groups as a JSON list, token id."""
+
+    user: str | None = None
+    groups: str | None = None
+    token_id: str | None = None
+
+    @classmethod
+    def of(cls, principal: Principal | None) -> Poster:
+        """The poster for `principal`; nobody proven (None) posts as Steward itself."""
+        if principal is None:
+            return cls()
+        groups = orjson.dumps(sorted(principal.groups)).decode()
+        return cls(user=principal.user, groups=groups, token_id=principal.token_id)
+
+    def run_columns(self) -> dict[str, str | None]:
+        """The `runs` columns naming this poster."""
+        return {
+            "principal_user": self.user,
+            "principal_groups": self.groups,
+            "principal_token": self.token_id,
+        }

@@ -56,6 +56,26 @@ lineage_events = sa.Table(
     sa.Column("size", sa.Integer, nullable=False),
     # The event exactly as received, zlib-compressed JSON.
     sa.Column("payload", sa.LargeBinary, nullable=False),
+    # Who posted it (migration 0016): the principal's user, groups (sorted JSON list) and
+    # token id, and the `lineage.ingest` audit record that covers it. The id is the order of
+    # arrival the normaliser applies events in.
+    sa.Column("principal_user", sa.Text),
+    sa.Column("principal_groups", sa.Text),
+    sa.Column("principal_token", sa.String(32)),
+    sa.Column("audit_seq", sa.BigInteger, index=True),
+    # Why the normaliser could not apply the event (NULL: applied, or not yet reached).
+    sa.Column("apply_error", sa.Text),
+)
+
+# How far the normaliser has built the graph from `lineage_events` (migration 0016): one
+# row, `applied_id` the last raw id applied, written in the transaction of the batch that
+# applied it, so a crash re-applies nothing and loses nothing.
+lineage_cursor = sa.Table(
+    "lineage_cursor",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("applied_id", sa.BigInteger, nullable=False),
+    sa.Column("applied_at", sa.DateTime),
 )
 
 namespaces = sa.Table(
@@ -218,6 +238,11 @@ runs = sa.Table(
     sa.Column("parent_job_id", sa.Integer, index=True),
     sa.Column("root_run_id", sa.String(36), index=True),
     sa.Column("root_job_id", sa.Integer),
+    # Who posted the event that made the run (migration 0016): user, groups (sorted JSON
+    # list) and token id, as on `lineage_events`.
+    sa.Column("principal_user", sa.Text),
+    sa.Column("principal_groups", sa.Text),
+    sa.Column("principal_token", sa.String(32)),
 )
 
 run_states = sa.Table(
