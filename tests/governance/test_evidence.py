@@ -1,0 +1,220 @@
+"""`steward evidence`: the report of a real chain, verified offline with only the public key.
+
+The chain: an ETL job posts its run with its own token (reading customers.email as an
+IDENTITY copy into the training table, against a policy that masks email for it), an
+analyst runs a governed query on customers, and the report is built, rendered, and
+verified by `steward audit verify --evidence` in a process with no store and no home.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from steward.api import create_app
+from steward.app import Steward
+from steward.audit.checkpoints import Signer
+from steward.governance.evidence import build_evidence
+from steward.governance.evidence_render import to_html, to_markdown
+from steward.identity.models import EVIDENCE_READ, LINEAGE_WRITE
+from steward.identity.tokens import authenticate, create_token
+from steward.policy.versions import apply
+from tests.governance.conftest import ADMIN, POLICY, RunEtl
+
+TRAINING = "dataset:ml:training_set"
+VERIFY = [sys.executable, "-m", "steward.cli", "audit", "verify", "--evidence"]
+
+
+@pytest.fixture
+def chain(lake: Steward, run_etl: RunEtl) -> Iterator[dict[str, Any]]:
+    """Policy applied, the ETL run posted with a token, an analyst's governed query."""
+    apply(lake.store, POLICY, actor=ADMIN)
+    issued = create_token(lake.store, user="svc-etl", groups=["etl"], scopes=[LINEAGE_WRITE])
+    run_id = run_etl(actor=authenticate(lake.store, issued.secret))
+    analyst = create_token(lake.store, user="ana", groups=["analysts"]).secret
+    with TestClient(create_app(lake)) as http:
+        answer = http.post(
+            "/api/v1/query",
+            json={"sql": "SELECT id, email FROM lake.crm.customers"},
+            headers={"Authorization": f"Bearer {analyst}"},
+        )
+        assert answer.status_code == 200, answer.text
+        yield {"http": http, "run_id": run_id}
+
+
+def _report(steward: Steward) -> dict[str, Any]:
+    report = build_evidence(steward, TRAINING, generated_by="test").to_json()
+    if os.environ.get("STEWARD_TEST_EVIDENCE_OUT"):  # to look at, or to quote in docs
+        Path(os.environ["STEWARD_TEST_EVIDENCE_OUT"]).write_bytes(orjson.dumps(report))
+    return report
+
+
+def test_report_names_the_run_its_principal_and_the_records_backing_it(
+    lake: Steward, chain: dict[str, Any]
+) -> None:
+    report = _report(lake)
+    assert report["verdict"] == "violation"
+    (step,) = [s for s in report["steps"] if s["run_id"] == chain["run_id"]]
+    assert step["principal"]["user"] == "svc-etl"
+    assert step["posted_by"] == ["svc-etl"]
+    assert step["policy_version"] == 1
+    finding = next(f for f in step["findings"] if f["column"] == "email")
+    assert finding["kind"] == "masked-read-clear"
+    assert finding["policy_version"] == 1
+    records = {r["seq"]: r for r in report["proof"]["records"]}
+    (ingest_seq,) = step["records"]
+    assert records[ingest_seq]["action"] == "lineage.ingest"
+    assert records[ingest_seq]["actor"]["user"] == "svc-etl"
+    (policy,) = report["policies"]
+    assert records[policy["records"][0]]["details"]["version"] == 1
+    assert any("lake.crm.customers" in text for text in policy["sources"].values())
+    (queries,) = [q for q in report["queries"] if q["dataset"] == "lake.crm.customers"]
+    assert queries["total"] == 1
+    assert queries["shown"][0]["user"] == "ana"
+    assert queries["shown"][0]["decision"] == "masked"
+    assert any(f["source"] == "lake.crm.customers.email" and f["clear"] for f in report["pii"])
+    # Every cited record is in the proof, and the proof ends at signed checkpoints.
+    cited = {s for item in report["steps"] + report["policies"] for s in item["records"]}
+    assert cited <= set(records)
+    assert report["proof"]["checkpoints"][-1]["seq"] == max(records)
+
+
+def test_markdown_and_html_render_the_same_report(lake: Steward, chain: dict[str, Any]) -> None:
+    report = _report(lake)
+    markdown = to_markdown(report)
+    page = to_html(report)
+    for text in (markdown, page):
+        assert chain["run_id"] in text
+        assert "svc-etl" in text
+        assert "masked-read-clear" in text
+        assert report["proof"]["key"]["fingerprint"] in text
+    assert "## Personal data reaching the dataset" in markdown
+    # Self-contained: no script, no stylesheet or image fetched from anywhere.
+    assert "<script" not in page
+    assert "src=" not in page
+    assert "href=" not in page
+
+
+def _verify(home: Path, report_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`steward audit verify --evidence` with an empty HOME and no Steward settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+    env["HOME"] = str(home)
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    return subprocess.run(
+        [*VERIFY, str(report_file), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=home,
+    )
+
+
+def test_report_verifies_offline_and_an_edited_record_does_not(
+    lake: Steward, chain: dict[str, Any], tmp_path: Path
+) -> None:
+    report = _report(lake)
+    auditor = tmp_path / "auditor"  # the auditor's machine: the file and the key, nothing else
+    auditor.mkdir()
+    key = auditor / "steward.pem"
+    key.write_text(Signer.load(lake.settings.home).public_pem)
+    good = auditor / "evidence.json"
+    good.write_bytes(orjson.dumps(report))
+
+    ok = _verify(auditor, good, "--public-key", str(key))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert f"{len(report['proof']['records'])} audit records chain to" in ok.stdout
+    assert sorted(auditor.iterdir()) == sorted([key, good])  # no store, no home made
+
+    step = next(s for s in report["steps"] if s["run_id"] == chain["run_id"])
+    seq = step["records"][0]
+    edited = copy.deepcopy(report)
+    record = next(r for r in edited["proof"]["records"] if r["seq"] == seq)
+    record["details"]["jobs"] = ["etl:something_else"]
+    bad = auditor / "edited.json"
+    bad.write_bytes(orjson.dumps(edited))
+    failed = _verify(auditor, bad, "--public-key", str(key))
+    assert failed.returncode == 1
+    assert f"FAILED: record {seq}: its fields no longer hash to its hash" in failed.stdout
+
+    forged = copy.deepcopy(report)
+    checkpoint = forged["proof"]["checkpoints"][-1]
+    signature = checkpoint["signature"]
+    checkpoint["signature"] = ("B" if signature[0] == "A" else "A") + signature[1:]
+    bad.write_bytes(orjson.dumps(forged))
+    failed = _verify(auditor, bad, "--fingerprint", report["proof"]["key"]["fingerprint"])
+    assert failed.returncode == 1
+    assert f"checkpoint at seq {checkpoint['seq']}: signature does not verify" in failed.stdout
+
+
+def test_rehashed_record_or_unpinned_key_fails(lake: Steward, chain: dict[str, Any]) -> None:
+    from steward.audit.proof import ProofFails
+    from steward.governance.evidence import verify_evidence
+
+    report = _report(lake)
+    fingerprint = report["proof"]["key"]["fingerprint"]
+    assert verify_evidence(report, fingerprint=fingerprint).fingerprint == fingerprint
+    with pytest.raises(ProofFails, match=f"no trusted key.*{fingerprint}"):
+        verify_evidence(report)
+    seq = report["steps"][0]["records"][0]
+    record = next(r for r in report["proof"]["records"] if r["seq"] == seq)
+    record["hash"] = "0" * 64
+    with pytest.raises(ProofFails, match=f"record {seq}: its fields no longer hash"):
+        verify_evidence(report, fingerprint=fingerprint)
+
+
+def test_statement_edited_without_its_record_fails(lake: Steward, chain: dict[str, Any]) -> None:
+    from steward.audit.proof import ProofFails
+    from steward.governance.evidence import verify_evidence
+
+    report = _report(lake)
+    pem = Signer.load(lake.settings.home).public_pem
+    assert verify_evidence(report, public_pem=pem).statements >= 3
+    edited = copy.deepcopy(report)
+    step = next(s for s in edited["steps"] if s["run_id"] == chain["run_id"])
+    step["principal"]["user"] = "someone-else"
+    step["posted_by"] = ["someone-else"]
+    with pytest.raises(ProofFails, match=f"record {step['records'][0]} says its poster"):
+        verify_evidence(edited, public_pem=pem)
+    policy = copy.deepcopy(report)
+    name = next(iter(policy["policies"][0]["sources"]))
+    policy["policies"][0]["sources"][name] += "\n# quietly changed\n"
+    with pytest.raises(ProofFails, match="sha256 of the files"):
+        verify_evidence(policy, public_pem=pem)
+
+
+def test_api_serves_the_report_to_evidence_readers_only(
+    lake: Steward, chain: dict[str, Any]
+) -> None:
+    http: TestClient = chain["http"]
+    reader = create_token(lake.store, user="auditor", scopes=[EVIDENCE_READ]).secret
+    other = create_token(lake.store, user="ana2", groups=["analysts"]).secret
+    path = "/api/v1/evidence/dataset:ml:training_set"
+    refused = http.get(path, headers={"Authorization": f"Bearer {other}"})
+    assert refused.status_code == 403
+    assert "evidence:read" in refused.json()["error"]
+    answer = http.get(path, headers={"Authorization": f"Bearer {reader}"})
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["generated_by"] == "auditor"
+    from steward.governance.evidence import verify_evidence
+
+    pem = Signer.load(lake.settings.home).public_pem
+    assert verify_evidence(report, public_pem=pem).records == len(report["proof"]["records"])
+    page = http.get(path, params={"format": "html"}, headers={"Authorization": f"Bearer {reader}"})
+    assert page.headers["content-type"].startswith("text/html")
+    unknown = http.get(
+        "/api/v1/evidence/lake.nowhere.table", headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert unknown.status_code == 404
+    assert "lake.nowhere.table" in unknown.json()["error"]
