@@ -7,7 +7,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from steward.errors import ConfigError
@@ -49,6 +56,8 @@ class _TomlSource(PydanticBaseSettingsSource):
             found["sources"] = data["sources"]
         if "scan" in data:
             found.update(_scan_table(self.path, data["scan"]))
+        if "lineage" in data:
+            found.update(_lineage_table(self.path, data["lineage"]))
         return found
 
 
@@ -71,6 +80,45 @@ def _scan_table(path: Path, table: Any) -> dict[str, Any]:
         if isinstance(value, str) and value:
             found[f"scan_{key}"] = path.parent / Path(value).expanduser()
     return found
+
+
+# The `[lineage]` table's keys; each is the setting `lineage_<key>`.
+LINEAGE_KEYS = ("principals",)
+
+
+def _lineage_table(path: Path, table: Any) -> dict[str, Any]:
+    """`[lineage]` (`[[lineage.principals]]` ...) as `lineage_*` settings."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [lineage] must be a table")
+    unknown = sorted(set(table) - set(LINEAGE_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: [lineage] has unknown key(s) {', '.join(unknown)};"
+            f" known: {', '.join(LINEAGE_KEYS)}"
+        )
+    return {f"lineage_{key}": value for key, value in table.items()}
+
+
+class PrincipalMapping(BaseModel):
+    """A service principal for the runs of some jobs (`[[lineage.principals]]`).
+
+    A run matches when its job's namespace matches `namespace` and its producer matches
+    `producer` (glob patterns; an absent one matches anything); the first mapping that
+    matches names the run's principal, else the token that posted its events does.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    namespace: str | None = None
+    producer: str | None = None
+    user: str = Field(min_length=1)
+    groups: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> PrincipalMapping:
+        if self.namespace is None and self.producer is None:
+            raise ValueError("give `namespace` or `producer` (a glob pattern), or both")
+        return self
 
 
 class Settings(BaseSettings):
@@ -124,6 +172,9 @@ class Settings(BaseSettings):
     # Who may report Trino queries to the audit log: these users, or members of these groups.
     trino_reporter_users: list[str] = Field(default_factory=list)
     trino_reporter_groups: list[str] = Field(default_factory=list)
+    # Service principals for jobs' runs (docs/governance-check.md), by job namespace or
+    # producer (globs), checked in order before the token that posted the events.
+    lineage_principals: list[PrincipalMapping] = Field(default_factory=list)
     # OpenLineage events timed further than this in the future are refused.
     lineage_max_future_seconds: float = Field(default=300.0, ge=0)
     # The OpenLineage namespace of the Kafka cluster whose topics the schema registry's
