@@ -133,7 +133,7 @@ def test_report_verifies_offline_and_an_edited_record_does_not(
 
     ok = _verify(auditor, good, "--public-key", str(key))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert f"{len(report['proof']['records'])} audit records chain to" in ok.stdout
+    assert f"{len(report["proof"]["records"])} audit records chain to" in ok.stdout
     assert sorted(auditor.iterdir()) == sorted([key, good])  # no store, no home made
 
     step = next(s for s in report["steps"] if s["run_id"] == chain["run_id"])

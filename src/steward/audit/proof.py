@@ -202,6 +202,9 @@ class ProofCheck:
     checkpoints: int
     fingerprint: str
     message: str
+    # Each run of consecutive records and the checkpoint that signs its end:
+    # (first seq, last seq, signed_at as written).
+    stretches: tuple[tuple[int, int, str], ...] = ()
 
 
 class ProofFails(Exception):
@@ -279,8 +282,11 @@ def check_proof(proof: Mapping[str, Any], public_pem: str) -> ProofCheck:
         checkpoints[seq] = cp
     records = sorted(_list(proof, "records"), key=_seq_of)
     previous: Mapping[str, Any] | None = None
+    starts: list[int] = []
     for item in records:
         seq = _seq_of(item)
+        if previous is None or _seq_of(previous) != seq - 1:
+            starts.append(seq)
         if previous is not None and _seq_of(previous) == seq:
             raise ProofFails(seq, f"record {seq}: appears twice")
         if previous is not None and _seq_of(previous) != seq - 1:
@@ -303,14 +309,21 @@ def check_proof(proof: Mapping[str, Any], public_pem: str) -> ProofCheck:
         previous = item
     if previous is not None:
         _check_run_end(previous, checkpoints)
+    seqs = [_seq_of(r) for r in records]
+    ends = [seq for seq, after in zip(seqs, [*seqs[1:], None], strict=True) if after != seq + 1]
+    stretches = tuple(
+        (first, last, str(checkpoints[last]["signed_at"]))
+        for first, last in zip(starts, ends, strict=True)
+    )
     return ProofCheck(
         records=len(records),
         checkpoints=len(checkpoints),
         fingerprint=fingerprint,
         message=(
-            f"{len(records)} records chain to {len(checkpoints)} signed checkpoints"
+            f"{len(records)} records chain to {len(checkpoints)} signed checkpoint(s)"
             f" (key {fingerprint})"
         ),
+        stretches=stretches,
     )
 
 

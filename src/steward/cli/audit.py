@@ -188,7 +188,7 @@ def public_key_command() -> None:
     steward.upgrade()
     signer = Signer.load(steward.settings.home)
     sys.stdout.write(signer.public_pem)
-    err.print(f"fingerprint (SHA-256): {key_fingerprint(signer.public_pem)}")
+    sys.stderr.write(f"fingerprint (SHA-256): {key_fingerprint(signer.public_pem)}\n")
 
 
 @app.command("report")

@@ -424,15 +424,21 @@ class EvidenceCheck:
     fingerprint: str
     statements: int
     unbacked: tuple[str, ...]
+    stretches: tuple[tuple[int, int, str], ...] = ()
 
     def lines(self) -> list[str]:
         """What `steward audit verify --evidence` prints."""
         out = [
             f"ok: evidence for {self.dataset}",
-            f"{self.records} audit records chain to {self.checkpoints} signed checkpoints,"
+            f"{self.records} audit records chain to {self.checkpoints} signed checkpoint(s),"
             f" key {self.fingerprint}",
-            f"{self.statements} statements match the records that back them",
         ]
+        out.extend(
+            f"  records {first}..{last}: hashes and links hold, checkpoint {last}"
+            f" (signed {signed_at}) verifies"
+            for first, last, signed_at in self.stretches
+        )
+        out.append(f"{self.statements} statements match the records that back them")
         out.extend(f"not backed by any record: {item}" for item in self.unbacked)
         return out
 
@@ -486,6 +492,7 @@ def verify_evidence(
         fingerprint=checked.fingerprint,
         statements=statements,
         unbacked=tuple(unbacked),
+        stretches=checked.stretches,
     )
 
 
