@@ -17,26 +17,48 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
 from steward.api import create_app
 from steward.app import Steward
 from steward.audit.checkpoints import Signer
+from steward.connectors.iceberg import lake_catalog
 from steward.governance.evidence import build_evidence
 from steward.governance.evidence_render import to_html, to_markdown
 from steward.identity.models import EVIDENCE_READ, LINEAGE_WRITE
 from steward.identity.tokens import authenticate, create_token
 from steward.policy.versions import apply
+from steward.quality.load import parse_checks
+from steward.quality.publish import publish
+from tests.cli_run import steward_cli
 from tests.governance.conftest import ADMIN, POLICY, RunEtl
 
 TRAINING = "dataset:ml:training_set"
+CHECKS = """\
+version: 1
+datasets:
+  - name: lake.crm.customers
+    columns:
+      - name: id
+        checks: [not_null, unique]
+"""
 VERIFY = [sys.executable, "-m", "steward.cli", "audit", "verify", "--evidence"]
 
 
 @pytest.fixture
 def chain(lake: Steward, run_etl: RunEtl) -> Iterator[dict[str, Any]]:
-    """Policy applied, the ETL run posted with a token, an analyst's governed query."""
+    """A snapshot of customers published through its quality gate, the policy applied, the
+    ETL run posted with its token, an analyst's governed query."""
+    catalog = lake_catalog(lake.settings.home)
+    table = catalog.load_table("crm.customers")
+    table.manage_snapshots().create_branch(table.current_snapshot().snapshot_id, "audit").commit()
+    more = {"id": [7], "email": ["c@example.com"], "region": ["EU"]}
+    table = catalog.load_table("crm.customers")
+    table.append(pa.table(more, schema=table.schema().as_arrow()), branch="audit")
+    published = publish(lake, parse_checks(CHECKS).datasets[0], "audit", actor=ADMIN)
+    assert published.moved
     apply(lake.store, POLICY, actor=ADMIN)
     issued = create_token(lake.store, user="svc-etl", groups=["etl"], scopes=[LINEAGE_WRITE])
     run_id = run_etl(actor=authenticate(lake.store, issued.secret))
@@ -48,7 +70,7 @@ def chain(lake: Steward, run_etl: RunEtl) -> Iterator[dict[str, Any]]:
             headers={"Authorization": f"Bearer {analyst}"},
         )
         assert answer.status_code == 200, answer.text
-        yield {"http": http, "run_id": run_id}
+        yield {"http": http, "run_id": run_id, "snapshot": published.main_after}
 
 
 def _report(steward: Steward) -> dict[str, Any]:
@@ -82,8 +104,14 @@ def test_report_names_the_run_its_principal_and_the_records_backing_it(
     assert queries["shown"][0]["user"] == "ana"
     assert queries["shown"][0]["decision"] == "masked"
     assert any(f["source"] == "lake.crm.customers.email" and f["clear"] for f in report["pii"])
+    (gate,) = report["quality_gates"]
+    assert gate["dataset"] == "lake.crm.customers"
+    assert gate["published"] is True
+    assert gate["snapshot"] == chain["snapshot"]
+    assert records[gate["records"][0]]["action"] == "quality.publish"
     # Every cited record is in the proof, and the proof ends at signed checkpoints.
-    cited = {s for item in report["steps"] + report["policies"] for s in item["records"]}
+    items = report["steps"] + report["policies"] + report["quality_gates"]
+    cited = {s for item in items for s in item["records"]}
     assert cited <= set(records)
     assert report["proof"]["checkpoints"][-1]["seq"] == max(records)
 
@@ -123,17 +151,22 @@ def _verify(home: Path, report_file: Path, *args: str) -> subprocess.CompletedPr
 def test_report_verifies_offline_and_an_edited_record_does_not(
     lake: Steward, chain: dict[str, Any], tmp_path: Path
 ) -> None:
-    report = _report(lake)
     auditor = tmp_path / "auditor"  # the auditor's machine: the file and the key, nothing else
     auditor.mkdir()
     key = auditor / "steward.pem"
-    key.write_text(Signer.load(lake.settings.home).public_pem)
     good = auditor / "evidence.json"
-    good.write_bytes(orjson.dumps(report))
+    home = lake.settings.home
+    made = steward_cli(home, "evidence", TRAINING, "--format", "json", "--output", str(good))
+    assert made.returncode == 0, made.stderr
+    assert "verdict: violation" in made.stderr
+    published = steward_cli(home, "audit", "public-key")
+    assert published.returncode == 0, published.stderr
+    key.write_text(published.stdout)
+    report = orjson.loads(good.read_bytes())
 
     ok = _verify(auditor, good, "--public-key", str(key))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert f"{len(report["proof"]["records"])} audit records chain to" in ok.stdout
+    assert f"{len(report['proof']['records'])} audit records chain to" in ok.stdout
     assert sorted(auditor.iterdir()) == sorted([key, good])  # no store, no home made
 
     step = next(s for s in report["steps"] if s["run_id"] == chain["run_id"])
@@ -147,22 +180,23 @@ def test_report_verifies_offline_and_an_edited_record_does_not(
     assert failed.returncode == 1
     assert f"FAILED: record {seq}: its fields no longer hash to its hash" in failed.stdout
 
-    forged = copy.deepcopy(report)
-    checkpoint = forged["proof"]["checkpoints"][-1]
-    signature = checkpoint["signature"]
-    checkpoint["signature"] = ("B" if signature[0] == "A" else "A") + signature[1:]
-    bad.write_bytes(orjson.dumps(forged))
-    failed = _verify(auditor, bad, "--fingerprint", report["proof"]["key"]["fingerprint"])
-    assert failed.returncode == 1
-    assert f"checkpoint at seq {checkpoint['seq']}: signature does not verify" in failed.stdout
 
-
-def test_rehashed_record_or_unpinned_key_fails(lake: Steward, chain: dict[str, Any]) -> None:
+def test_tampered_signature_rehashed_record_or_unpinned_key_fails(
+    lake: Steward, chain: dict[str, Any]
+) -> None:
     from steward.audit.proof import ProofFails
     from steward.governance.evidence import verify_evidence
 
     report = _report(lake)
     fingerprint = report["proof"]["key"]["fingerprint"]
+    forged = copy.deepcopy(report)
+    checkpoint = forged["proof"]["checkpoints"][-1]
+    signature = checkpoint["signature"]
+    checkpoint["signature"] = ("B" if signature[0] == "A" else "A") + signature[1:]
+    with pytest.raises(
+        ProofFails, match=f"checkpoint at seq {checkpoint['seq']}: signature does not verify"
+    ):
+        verify_evidence(forged, fingerprint=fingerprint)
     assert verify_evidence(report, fingerprint=fingerprint).fingerprint == fingerprint
     with pytest.raises(ProofFails, match=f"no trusted key.*{fingerprint}"):
         verify_evidence(report)
@@ -171,6 +205,29 @@ def test_rehashed_record_or_unpinned_key_fails(lake: Steward, chain: dict[str, A
     record["hash"] = "0" * 64
     with pytest.raises(ProofFails, match=f"record {seq}: its fields no longer hash"):
         verify_evidence(report, fingerprint=fingerprint)
+
+
+def test_as_of_a_time_the_report_holds_only_what_was_recorded_by_then(
+    lake: Steward, chain: dict[str, Any]
+) -> None:
+    from steward.audit.log import AuditFilter, list_records
+    from steward.governance.evidence import verify_evidence
+
+    with lake.store.read() as conn:
+        (etl_ingest,) = list_records(conn, AuditFilter(action="lineage.ingest", user="svc-etl"))
+    # After the ETL run was posted, before the analyst's query.
+    report = build_evidence(lake, TRAINING, as_of=etl_ingest.time).to_json()
+    assert report["as_of"] == etl_ingest.time.isoformat(timespec="microseconds") + "Z"
+    assert [s["run_id"] for s in report["steps"]] == [chain["run_id"]]
+    (customers,) = [q for q in report["queries"] if q["dataset"] == "lake.crm.customers"]
+    assert customers["total"] == 0
+    assert len(report["quality_gates"]) == 1
+    pem = Signer.load(lake.settings.home).public_pem
+    assert verify_evidence(report, public_pem=pem).statements == 3  # run, policy, gate
+    later = copy.deepcopy(report)
+    later["as_of"] = "2000-01-01T00:00:00.000000Z"
+    with pytest.raises(Exception, match="after the report's as-of time"):
+        verify_evidence(later, public_pem=pem)
 
 
 def test_statement_edited_without_its_record_fails(lake: Steward, chain: dict[str, Any]) -> None:
