@@ -185,7 +185,7 @@ def test_tampered_signature_rehashed_record_or_unpinned_key_fails(
     lake: Steward, chain: dict[str, Any]
 ) -> None:
     from steward.audit.proof import ProofFails
-    from steward.governance.evidence import verify_evidence
+    from steward.governance.evidence_verify import verify_evidence
 
     report = _report(lake)
     fingerprint = report["proof"]["key"]["fingerprint"]
@@ -211,7 +211,7 @@ def test_as_of_a_time_the_report_holds_only_what_was_recorded_by_then(
     lake: Steward, chain: dict[str, Any]
 ) -> None:
     from steward.audit.log import AuditFilter, list_records
-    from steward.governance.evidence import verify_evidence
+    from steward.governance.evidence_verify import verify_evidence
 
     with lake.store.read() as conn:
         (etl_ingest,) = list_records(conn, AuditFilter(action="lineage.ingest", user="svc-etl"))
@@ -232,7 +232,7 @@ def test_as_of_a_time_the_report_holds_only_what_was_recorded_by_then(
 
 def test_statement_edited_without_its_record_fails(lake: Steward, chain: dict[str, Any]) -> None:
     from steward.audit.proof import ProofFails
-    from steward.governance.evidence import verify_evidence
+    from steward.governance.evidence_verify import verify_evidence
 
     report = _report(lake)
     pem = Signer.load(lake.settings.home).public_pem
@@ -264,7 +264,7 @@ def test_api_serves_the_report_to_evidence_readers_only(
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert report["generated_by"] == "auditor"
-    from steward.governance.evidence import verify_evidence
+    from steward.governance.evidence_verify import verify_evidence
 
     pem = Signer.load(lake.settings.home).public_pem
     assert verify_evidence(report, public_pem=pem).records == len(report["proof"]["records"])

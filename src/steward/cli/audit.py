@@ -150,7 +150,7 @@ def _verify_evidence(
 ) -> None:
     """The offline check of an evidence report: reads only the file and the key."""
     from steward.audit.proof import ProofFails
-    from steward.governance.evidence import read_report, verify_evidence
+    from steward.governance.evidence_verify import read_report, verify_evidence
 
     try:
         text = path.read_bytes()
