@@ -12,6 +12,7 @@ from steward.store.private import make_private_dir
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from concurrent.futures import Executor
 
     from steward.catalog.models import Source
     from steward.engines.base import Engine, TableData
@@ -27,6 +28,7 @@ class Steward:
         self.tables = TablePlans(self.source)
         self._engine: Engine | None = engine
         self._native: dict[str, Engine] = {}
+        self._parse_pool: Executor | None = None
 
     @property
     def engine(self) -> Engine:
@@ -48,6 +50,21 @@ class Steward:
         if backend not in self._native:
             self._native[backend] = engine_class(backend).from_settings(self.settings)
         return self._native[backend]
+
+    def parse_pool(self) -> Executor | None:
+        """The processes that decode and validate lineage bodies beside the writer, when a
+        normaliser worker builds the graph (`lineage_parse_processes`); None: parse inline."""
+        processes = self.settings.lineage_parse_processes
+        if self.settings.lineage_normaliser != "worker" or processes == 0:
+            return None
+        if self._parse_pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # Spawned, not forked: the server's threads and connections stay its own.
+            context = multiprocessing.get_context("spawn")
+            self._parse_pool = ProcessPoolExecutor(processes, mp_context=context)
+        return self._parse_pool
 
     def upgrade(self) -> None:
         """Bring the store's schema up to date (idempotent)."""
@@ -78,6 +95,9 @@ class Steward:
             if engine is not None:
                 engine.close()
         self._native.clear()
+        if self._parse_pool is not None:
+            self._parse_pool.shutdown(wait=False, cancel_futures=True)
+            self._parse_pool = None
         self._engine = None
         self.tables.forget()
         self.store.dispose()

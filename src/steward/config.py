@@ -177,6 +177,18 @@ class Settings(BaseSettings):
     lineage_principals: list[PrincipalMapping] = Field(default_factory=list)
     # OpenLineage events timed further than this in the future are refused.
     lineage_max_future_seconds: float = Field(default=300.0, ge=0)
+    # Who builds the lineage graph from the raw log (docs/lineage.md): `inline`, each
+    # ingest call right after its append (library use, in-process apps); `worker`, the
+    # normaliser process `steward serve` starts beside the API (serve sets this itself).
+    lineage_normaliser: Literal["inline", "worker"] = "inline"
+    # Raw events not yet in the graph beyond which ingest answers 503 with Retry-After.
+    lineage_max_backlog: int = Field(default=200_000, ge=1)
+    # How long a consistent read (`?consistent=true`, a read-your-writes position) waits
+    # for the normaliser before answering 503 with Retry-After.
+    lineage_consistency_wait_seconds: float = Field(default=5.0, ge=0, le=300)
+    # Processes that decode and validate request bodies beside the writer (worker mode);
+    # 0 parses in the request's thread.
+    lineage_parse_processes: int = Field(default=1, ge=0, le=64)
     # The OpenLineage namespace of the Kafka cluster whose topics the schema registry's
     # subjects describe (`<topic>-value`, `<topic>-key` become datasets of that topic).
     schema_registry_kafka_namespace: str = "kafka://localhost:9092"

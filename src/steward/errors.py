@@ -78,6 +78,15 @@ class StoreBusy(StewardError):
     exit_code = 7
 
 
+class TryLater(StoreBusy):
+    """Steward cannot serve this now (ingest backlog, a consistent read that timed out);
+    nothing was written. Answered 503 with `Retry-After: retry_after`."""
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class WriteConflict(Conflict, StoreBusy):
     """A write the store refused on a unique key or a reference; the message names it.
 

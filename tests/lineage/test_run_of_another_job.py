@@ -62,14 +62,14 @@ def test_a_run_id_reused_by_another_job_is_a_409_naming_both(client: TestClient)
 def test_in_a_batch_the_409_names_the_event_and_nothing_is_stored(
     client: TestClient, earlier: str
 ) -> None:
-    """Whichever of the two comes first in event time, the batch is refused whole."""
+    """Whichever of the two comes first in event time, the batch is refused whole, naming
+    the event that arrived second (events are taken in order of arrival)."""
     late = "2024-05-01T10:05:00Z" if earlier == "existing" else "2024-05-01T09:55:00Z"
     batch = [first(), second(late)]
     before = counts(client)
     refused = client.post("/api/v1/lineage/batch", content=orjson.dumps(batch))
     assert refused.status_code == 409, refused.text
-    blamed = "events[1]." if earlier == "existing" else "events[0]."
-    assert blamed in refused.text
+    assert "events[1]." in refused.text
     assert "airflow/orders_dag.load" in refused.text
     assert "spark/orders_app.execute_insert" in refused.text
     assert counts(client) == before == (0, 0, 0)

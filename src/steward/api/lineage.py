@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from steward.api.auth import require_scope, steward_of
+from steward.api.consistency import (
+    POSITION_COOKIE,
+    POSITION_HEADER,
+    consistent_read,
+    refuse_when_behind,
+)
 from steward.api.responses import Json
 from steward.errors import InvalidInput
+from steward.governance.principals import UNKNOWN, principal_json, run_principals
 from steward.identity.models import LINEAGE_WRITE
 from steward.lineage import graph, hierarchy, nodes, queries
 from steward.lineage.draw import draw
 from steward.lineage.graph import Direction
-from steward.lineage.ingest import ingest_body
+from steward.lineage.ingest import IngestResult, append, prepare_body
 from steward.lineage.models import to_utc
+from steward.lineage.normaliser import normalise_pending
 from steward.policy.sight import PolicySight, sight_for
 
 router = APIRouter(prefix="/api/v1")
@@ -62,40 +73,62 @@ async def _body(request: Request) -> bytes:
 # Posting lineage changes what everyone reads, so it needs `lineage:write`, checked before
 # the body is read.
 _WRITES_LINEAGE = [Depends(require_scope(LINEAGE_WRITE))]
+# Graph reads wait for the normaliser when asked to (docs/lineage.md, "Consistency").
+_CONSISTENT = [Depends(consistent_read)]
 
 
 @router.post("/lineage", status_code=201, dependencies=_WRITES_LINEAGE)
 async def post_event(request: Request) -> Response:
     """One OpenLineage event (RunEvent, DatasetEvent or JobEvent), as the clients send it."""
-    body = await _body(request)
-    # Parsing runs beside the write, off the event loop, which stays free for other requests.
-    result = await run_in_threadpool(
-        ingest_body,
-        steward_of(request).store,
-        body,
-        batch=False,
-        actor=request.state.principal,
-        max_future_seconds=steward_of(request).settings.lineage_max_future_seconds,
+    result = await _ingest(request, batch=False)
+    return _acknowledged(
+        {"stored": result.stored, "duplicates": result.duplicates}, result.position
     )
-    return Json({"stored": result.stored, "duplicates": result.duplicates}, status_code=201)
 
 
 @router.post("/lineage/batch", status_code=201, dependencies=_WRITES_LINEAGE)
 async def post_batch(request: Request) -> Response:
     """Many events, as a JSON array or NDJSON, stored in one transaction: all or none."""
+    result = await _ingest(request, batch=True)
+    answer = {"received": result.received, "stored": result.stored}
+    return _acknowledged({**answer, "duplicates": result.duplicates}, result.position)
+
+
+async def _ingest(request: Request, *, batch: bool) -> IngestResult:
+    """Refuse when the normaliser is too far behind; decode and validate (in the parse
+    processes, beside other requests' writes); append; with no normaliser worker, build
+    the graph up to the append before answering."""
+    steward = steward_of(request)
+    settings = steward.settings
+    await run_in_threadpool(refuse_when_behind, steward.store, settings.lineage_max_backlog)
     body = await _body(request)
-    result = await run_in_threadpool(
-        ingest_body,
-        steward_of(request).store,
+    now = datetime.now(UTC).replace(tzinfo=None)
+    prepare = partial(
+        prepare_body,
         body,
-        batch=True,
-        actor=request.state.principal,
-        max_future_seconds=steward_of(request).settings.lineage_max_future_seconds,
+        batch=batch,
+        max_future_seconds=settings.lineage_max_future_seconds,
+        now=now,
     )
-    return Json(
-        {"received": result.received, "stored": result.stored, "duplicates": result.duplicates},
-        status_code=201,
-    )
+    pool = steward.parse_pool()
+    if pool is None:
+        received, rows = await run_in_threadpool(prepare)
+    else:
+        received, rows = await asyncio.get_running_loop().run_in_executor(pool, prepare)
+    actor = request.state.principal
+    result = await run_in_threadpool(append, steward.store, rows, received=received, actor=actor)
+    if settings.lineage_normaliser == "inline":
+        await run_in_threadpool(normalise_pending, steward.store)
+    return result
+
+
+def _acknowledged(answer: dict[str, Any], position: int) -> Response:
+    """The 201, with the raw log position a read must wait for to see these events: in
+    the JSON, the `Steward-Lineage-Position` header and a cookie (read-your-writes)."""
+    response = Json({**answer, "position": position}, status_code=201)
+    response.headers[POSITION_HEADER] = str(position)
+    response.set_cookie(POSITION_COOKIE, str(position), max_age=600, httponly=True, samesite="lax")
+    return response
 
 
 def _depth(value: str | None) -> int | None:
@@ -140,7 +173,7 @@ def _sight(request: Request) -> PolicySight | None:
     return sight_for(steward_of(request).store, request.state.principal)
 
 
-@router.get("/lineage")
+@router.get("/lineage", dependencies=_CONSISTENT)
 def get_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Response:
     """The graph around a dataset or job; `depth` in steps (default 20, or `all`).
 
@@ -159,7 +192,7 @@ def get_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Res
     return _answer(result, q.format)
 
 
-@router.get("/column-lineage")
+@router.get("/column-lineage", dependencies=_CONSISTENT)
 def get_column_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Response:
     """The graph of columns around a column, with transformations.
 
@@ -200,14 +233,14 @@ def get_events(
     return Json(answer)
 
 
-@router.get("/namespaces")
+@router.get("/namespaces", dependencies=_CONSISTENT)
 def get_namespaces(request: Request) -> Response:
     """Every namespace, with counts of datasets and jobs."""
     with steward_of(request).store.read() as conn:
         return Json({"namespaces": queries.list_namespaces(conn, _sight(request))})
 
 
-@router.get("/datasets")
+@router.get("/datasets", dependencies=_CONSISTENT)
 def get_datasets(
     request: Request, namespace: str | None = None, limit: Limit = 100, offset: Offset = 0
 ) -> Response:
@@ -219,7 +252,7 @@ def get_datasets(
         return Json(answer)
 
 
-@router.get("/jobs")
+@router.get("/jobs", dependencies=_CONSISTENT)
 def get_jobs(
     request: Request, namespace: str | None = None, limit: Limit = 100, offset: Offset = 0
 ) -> Response:
@@ -234,7 +267,7 @@ def get_jobs(
 _JOB_PATHS = (None, "runs", "graph")
 
 
-@router.get("/jobs/{path:path}")
+@router.get("/jobs/{path:path}", dependencies=_CONSISTENT)
 def get_job(request: Request, path: str, limit: Limit = 100, offset: Offset = 0) -> Response:
     """`/jobs/{namespace}/{name}`: one job with its facets, latest run, inputs, outputs,
     parent and child jobs; `/jobs/{namespace}/{name}/runs`: its runs, newest first;
@@ -259,6 +292,7 @@ def get_job(request: Request, path: str, limit: Limit = 100, offset: Offset = 0)
             answer = queries.list_runs(
                 conn, namespace, name, limit=limit, offset=offset, sight=sight
             )
+            _with_principals(request, conn, answer["runs"])
         elif what == "graph":
             answer = hierarchy.job_graph(conn, namespace, name, sight)
         else:
@@ -266,7 +300,7 @@ def get_job(request: Request, path: str, limit: Limit = 100, offset: Offset = 0)
         return Json(answer)
 
 
-@router.get("/runs/{runId}")
+@router.get("/runs/{runId}", dependencies=_CONSISTENT)
 def get_run(request: Request, runId: str) -> Response:
     """One run: facets, state history, inputs, outputs, job, parent and root runs, children."""
     try:
@@ -275,10 +309,20 @@ def get_run(request: Request, runId: str) -> Response:
         raise InvalidInput(f"runId: {runId!r} is not a UUID") from None
     sight = _sight(request)
     with steward_of(request).store.read() as conn:
-        return Json(hierarchy.run_answer(conn, run_id, sight))
+        answer = hierarchy.run_answer(conn, run_id, sight)
+        _with_principals(request, conn, [answer])
+        return Json(answer)
 
 
-@router.get("/search")
+def _with_principals(request: Request, conn: Connection, answers: list[dict[str, Any]]) -> None:
+    """Each run's principal (`principal`): a `[[lineage.principals]]` mapping, else its poster."""
+    mappings = steward_of(request).settings.lineage_principals
+    found = run_principals(conn, [a["runId"] for a in answers], mappings)
+    for answer in answers:
+        answer["principal"] = principal_json(found.get(answer["runId"], UNKNOWN))
+
+
+@router.get("/search", dependencies=_CONSISTENT)
 def get_search(
     request: Request, q: Annotated[str, Query(min_length=1, max_length=500)], limit: Limit = 50
 ) -> Response:

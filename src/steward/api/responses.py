@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from steward.errors import RegistryError, StewardError, Unauthenticated
+from steward.errors import RegistryError, StewardError, TryLater, Unauthenticated
 
 log = logging.getLogger("steward.api")
 
@@ -53,6 +53,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StewardError)
     async def _steward(request: Request, exc: StewardError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        if isinstance(exc, TryLater):
+            headers = {"Retry-After": str(exc.retry_after)}
         code = exc.error_code if isinstance(exc, RegistryError) else None
         return _answer(request, exc.http_status, exc.message, headers, code)
 

@@ -2,8 +2,10 @@
 
 `steward_audit_records_total{action,decision}`, `steward_queries_total{decision}`,
 `steward_query_denials_total`, `steward_lineage_ingest_requests_total`,
-`steward_lineage_events_total`, `steward_audit_chain_head` and
-`steward_audit_export_lag{exporter}` (records not yet exported).
+`steward_lineage_events_total`, `steward_lineage_backlog_events` and
+`steward_lineage_lag_seconds` (events not yet in the graph, and the oldest one's wait),
+`steward_audit_chain_head` and `steward_audit_export_lag{exporter}` (records not yet
+exported).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from steward.lineage.normaliser import backlog
 from steward.store import Store
 from steward.store.schema import audit_export_cursors, audit_head, audit_records, lineage_events
 
@@ -35,6 +38,7 @@ class _Collector:
             cursors = conn.execute(
                 sa.select(audit_export_cursors.c.name, audit_export_cursors.c.last_seq)
             ).all()
+            behind = backlog(conn)
         records = CounterMetricFamily(
             "steward_audit_records",
             "Audit records by action and decision",
@@ -58,6 +62,16 @@ class _Collector:
         )
         yield CounterMetricFamily(
             "steward_lineage_events", "OpenLineage events stored", value=int(events or 0)
+        )
+        yield GaugeMetricFamily(
+            "steward_lineage_backlog_events",
+            "Events stored but not yet built into the lineage graph",
+            value=behind.events,
+        )
+        yield GaugeMetricFamily(
+            "steward_lineage_lag_seconds",
+            "How long the oldest event not yet in the lineage graph has waited",
+            value=behind.lag_seconds,
         )
         yield GaugeMetricFamily(
             "steward_audit_chain_head", "Last audit sequence number", value=head

@@ -12,12 +12,14 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from steward.cli.client import DEFAULT_URL, Client, TokenOption, UrlOption
+from steward.cli.lineage_check import check_command
 from steward.cli.lineage_sql import sql_command
 from steward.errors import InvalidInput, StewardError
 
 app = typer.Typer(help="OpenLineage events and the lineage graph.", no_args_is_help=True)
 BATCH = 500
 app.command("sql")(sql_command)
+app.command("check")(check_command)
 
 
 @app.command("send")
@@ -248,3 +250,50 @@ def column(
 from steward.cli import lineage_jobs  # noqa: E402 (its commands join this app)
 
 lineage_jobs.register(app)
+
+
+@app.command("normalise")
+def normalise_command(
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow", help="Keep building the graph as events arrive (what `serve` runs)."
+        ),
+    ] = False,
+    parent: Annotated[
+        int | None,
+        typer.Option(hidden=True, help="Stop when this process (the server) is gone."),
+    ] = None,
+) -> None:
+    """Build the lineage graph from the raw events not yet applied (the local store)."""
+    import os
+
+    from steward.cli.context import steward_from_env
+    from steward.lineage.normaliser import follow as follow_log
+    from steward.lineage.normaliser import normalise_pending
+
+    steward = steward_from_env()
+    try:
+        if follow:
+            follow_log(
+                steward.store, stopping=lambda: parent is not None and os.getppid() != parent
+            )
+        else:
+            applied = normalise_pending(steward.store)
+            Console(stderr=True).print(f"applied {applied} raw events to the graph")
+    finally:
+        steward.close()
+
+
+@app.command("replay")
+def replay_command() -> None:
+    """Rebuild the lineage graph from the raw event log (stop the server first)."""
+    from steward.cli.context import steward_from_env
+    from steward.lineage.replay import replay
+
+    steward = steward_from_env()
+    try:
+        applied = replay(steward.store)
+    finally:
+        steward.close()
+    Console(stderr=True).print(f"replayed {applied} raw events into the graph")

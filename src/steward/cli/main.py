@@ -64,14 +64,28 @@ def serve(
             help="API processes to run; above 1 needs PostgreSQL (docs/postgresql.md).",
         ),
     ] = 1,
+    normaliser: Annotated[
+        bool,
+        typer.Option(
+            help="Run the lineage normaliser in a process beside the API (docs/lineage.md);"
+            " --no-normaliser builds the graph inside each ingest request instead.",
+        ),
+    ] = True,
 ) -> None:
     """Run the API server: migrates the store and, on first start, prints an admin token."""
+    import os
+
     import uvicorn
 
     from steward.api import create_app
     from steward.api.server import create_app_from_env, tune_gc_for_serving
+    from steward.cli.normaliser_process import NormaliserProcess
     from steward.identity.tokens import first_admin_token
 
+    if normaliser:
+        # Every API process (uvicorn's workers read the environment) leaves the graph to
+        # the normaliser process.
+        os.environ["STEWARD_LINEAGE_NORMALISER"] = "worker"
     steward = steward_from_env()
     if workers > 1 and steward.store.dialect != "postgresql":
         raise InvalidInput(
@@ -89,9 +103,13 @@ def serve(
         print(issued.secret, flush=True)
     host = host or steward.settings.host
     port = port or steward.settings.port
+    worker = NormaliserProcess() if normaliser else None
+    if worker is not None:
+        worker.start()
     err.print(
         f"Steward listening on http://{host}:{port} (store: {steward.store.dialect},"
-        f" workers: {workers})"
+        f" workers: {workers}, lineage normaliser: "
+        f"{f'process {worker.pid}' if worker else 'inline'})"
     )
     if workers == 1:
         tune_gc_for_serving()
@@ -102,15 +120,19 @@ def serve(
         # happened above, once.
         steward.close()
         app = f"{create_app_from_env.__module__}:{create_app_from_env.__name__}"
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        workers=workers,
-        factory=workers > 1,
-        log_level="warning",
-        access_log=False,
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            workers=workers,
+            factory=workers > 1,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if worker is not None:
+            worker.stop()
 
 
 @db.command("upgrade")

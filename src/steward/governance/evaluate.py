@@ -35,6 +35,7 @@ from steward.governance.models import (
 from steward.governance.pii_flow import trace_pii
 from steward.governance.principals import run_principals
 from steward.governance.reads import ColumnRead, transformations_of
+from steward.lineage.aliases import same_as
 from steward.lineage.graph import lineage_graph, valid_at
 from steward.lineage.nodes import Node, dataset_names, node_id
 from steward.policy.access import Caller, TableAccess
@@ -332,10 +333,18 @@ class _Judge:
         return node_id("dataset", found["namespace"], found["name"])
 
     def _catalog_name(self, dataset_id: int) -> str | None:
-        if dataset_id not in self.catalog:
-            self.catalog.update(describe_datasets(self.conn, [dataset_id]))
-        name = self.catalog.get(dataset_id, {}).get("name")
-        return str(name) if name else None
+        """The catalog name of a dataset, or of another name of the same table (a Spark
+        job's storage location for the metastore table the catalog holds)."""
+        group = same_as(self.conn, [dataset_id]).get(dataset_id, [dataset_id])
+        for member in [dataset_id, *(m for m in group if m != dataset_id)]:
+            if member not in self.catalog:
+                self.catalog.update(describe_datasets(self.conn, [member]))
+            name = self.catalog.get(member, {}).get("name")
+            if name:
+                if member != dataset_id:
+                    self.catalog[dataset_id] = self.catalog[member]
+                return str(name)
+        return None
 
     def _version_at(self, when: datetime) -> int | None:
         """The policy version in force at `when`: the newest applied at or before it."""

@@ -100,7 +100,7 @@ def run_principals(
 
 
 def principal_json(principal: RunPrincipal) -> dict[str, Any]:
-    """A run's principal as the API shows it."""
+    """A run's principal and how it was known, as the API and reports show it."""
     return {
         "user": principal.user,
         "groups": list(principal.groups),

@@ -1,20 +1,26 @@
-"""The write path: decode, validate and store OpenLineage events, one transaction per call."""
+"""The write path: decode, validate and append OpenLineage events to the raw log.
+
+An event is acknowledged once its raw row and the audit record covering it are durable
+(one short transaction); the normaliser (`lineage.normaliser`) builds the graph from the
+raw log behind it, in order of arrival.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.audit.log import record
-from steward.errors import Conflict, InvalidEvent, WriteConflict
+from steward.errors import Conflict, InvalidEvent
 from steward.identity.models import Principal
-from steward.lineage.apply import Applier, RunOfAnotherJob
+from steward.lineage.apply import Applier
 from steward.lineage.models import (
     DatasetEvent,
     Event,
@@ -38,6 +44,8 @@ class IngestResult:
     duplicates: int
     # The raw ids of the events stored (their order of arrival).
     ids: tuple[int, ...] = ()
+    # The newest raw id when they were stored: a read that waits for it sees them.
+    position: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,10 +60,6 @@ class ParsedEvent:
     @property
     def digest(self) -> str:
         return hashlib.sha256(self.canonical).hexdigest()
-
-
-# How often an ingest that lost a race to a concurrent writer of the same rows tries again.
-_RACE_ATTEMPTS = 5
 
 
 def decode_events(body: bytes) -> list[Any]:
@@ -121,18 +125,24 @@ def refuse_future_events(
             )
 
 
-def ingest_body(
-    store: Store,
-    body: bytes,
-    *,
-    batch: bool,
-    actor: Principal | None = None,
-    max_future_seconds: float | None = None,
-) -> IngestResult:
-    """Decode, validate and store a request body: one event, or (`batch`) many.
+def raw_rows(events: list[ParsedEvent]) -> list[dict[str, Any]]:
+    """The raw log's rows for `events` (the first of identical events only), without the
+    arrival time and poster the append adds; `where` names each event in errors."""
+    rows: dict[str, dict[str, Any]] = {}
+    for item in events:
+        digest = item.digest
+        if digest not in rows:
+            rows[digest] = _event_row(digest, item)
+    return list(rows.values())
 
-    With `max_future_seconds`, an event time further ahead than that refuses the whole
-    body, storing nothing.
+
+def prepare_body(
+    body: bytes, *, batch: bool, max_future_seconds: float | None, now: datetime
+) -> tuple[int, list[dict[str, Any]]]:
+    """Decode and validate a request body into raw rows: how many events it held, and them.
+
+    Pure (no store, no shared state), so it runs in a process pool beside the writer.
+    With `max_future_seconds`, an event time further ahead of `now` refuses the body.
     """
     decoded = decode_events(body)
     if not batch and len(decoded) != 1:
@@ -141,9 +151,32 @@ def ingest_body(
         )
     events = parse_events(decoded, batch=batch)
     if max_future_seconds is not None:
-        now = datetime.now(UTC).replace(tzinfo=None)
         refuse_future_events(events, max_future_seconds=max_future_seconds, batch=batch, now=now)
-    return ingest(store, events, actor=actor)
+    return len(events), raw_rows(events)
+
+
+def ingest_body(
+    store: Store,
+    body: bytes,
+    *,
+    batch: bool,
+    actor: Principal | None = None,
+    max_future_seconds: float | None = None,
+    normalise: bool = True,
+) -> IngestResult:
+    """Decode, validate and store a request body: one event, or (`batch`) many.
+
+    With `max_future_seconds`, an event time further ahead than that refuses the whole
+    body, storing nothing. `normalise` as in `ingest`.
+    """
+    now = datetime.now(UTC).replace(tzinfo=None)
+    received, rows = prepare_body(body, batch=batch, max_future_seconds=max_future_seconds, now=now)
+    result = append(store, rows, received=received, actor=actor)
+    if normalise:
+        from steward.lineage.normaliser import normalise_pending
+
+        normalise_pending(store)
+    return result
 
 
 def ingest(
@@ -152,30 +185,36 @@ def ingest(
     *,
     actor: Principal | None = None,
     source: str = "openlineage",
+    normalise: bool = True,
 ) -> IngestResult:
-    """Store `events` in one transaction; an event already stored changes nothing.
+    """Store `events` in the raw log in one transaction; an event already stored changes nothing.
 
-    The raw event is kept (compressed); namespaces, datasets, schema versions, jobs,
-    versions, runs, edges and column edges are derived from it in the same transaction,
-    with one `lineage.ingest` audit record summing up the call (not one per event).
+    The raw event is kept (compressed) with who posted it, and one `lineage.ingest` audit
+    record sums up the call (not one per event). With `normalise` (library and CLI
+    callers, which have no normaliser behind them) the graph is then built up to these
+    events before returning; `steward serve` passes False and its normaliser builds it.
     """
-    for attempt in range(_RACE_ATTEMPTS):
-        try:
-            return _ingest_once(store, events, actor=actor, source=source)
-        except WriteConflict:
-            # Two writers both saw a run or a dataset as new and the other stored it
-            # first; this transaction left nothing behind, and now finds the row.
-            if attempt == _RACE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    result = append(store, raw_rows(events), received=len(events), actor=actor, source=source)
+    if normalise:
+        from steward.lineage.normaliser import normalise_pending
+
+        normalise_pending(store)
+    return result
 
 
-def _ingest_once(
-    store: Store, events: list[ParsedEvent], *, actor: Principal | None, source: str
+def append(
+    store: Store,
+    rows: list[dict[str, Any]],
+    *,
+    received: int,
+    actor: Principal | None = None,
+    source: str = "openlineage",
 ) -> IngestResult:
+    """The acknowledged path: raw rows and their audit record, in one short transaction."""
     with store.write() as conn:
-        result, applier = store_events(conn, events, poster=Poster.of(actor))
+        result = append_rows(conn, rows, received=received, poster=Poster.of(actor))
         if result.received:
+            jobs = sorted({f"{r['job_namespace']}:{r['job_name']}" for r in rows if r["job_name"]})
             # Last in the transaction: the audit head stays locked only until commit.
             seq = record(
                 conn,
@@ -186,9 +225,7 @@ def _ingest_once(
                     "received": result.received,
                     "stored": result.stored,
                     "duplicates": result.duplicates,
-                    "jobs": sorted({job for item in events if (job := _job_name(item.event))})[
-                        :100
-                    ],
+                    "jobs": jobs[:100],
                 },
             )
             if result.ids:
@@ -197,53 +234,110 @@ def _ingest_once(
                     .where(lineage_events.c.id.in_(result.ids))
                     .values(audit_seq=seq)
                 )
-    if applier is not None:
-        applier.commit_learned()
     return result
+
+
+def append_rows(
+    conn: Connection, rows: list[dict[str, Any]], *, received: int, poster: Poster | None = None
+) -> IngestResult:
+    """Insert raw rows inside the caller's transaction; duplicates (by hash) are skipped.
+
+    Refuses (409, storing nothing) an event naming a run that the raw log, or an earlier
+    event of the same call, gives to another job: a run has one job.
+    """
+    if not rows:
+        return IngestResult(received=received, stored=0, duplicates=received)
+    # Appends one at a time, so raw ids commit in the order they are given: the normaliser
+    # reads past its cursor and must never find a smaller id committing after a larger one.
+    one_writer_at_a_time(conn, "lineage.append")
+    _refuse_runs_of_other_jobs(conn, rows)
+    poster = poster or Poster()
+    received_at = datetime.now(UTC).replace(tzinfo=None)
+    extra = {
+        "received_at": received_at,
+        "principal_user": poster.user,
+        "principal_groups": poster.groups,
+        "principal_token": poster.token_id,
+    }
+    params = [{k: v for k, v in row.items() if k != "where"} | extra for row in rows]
+    insert = insert_ignoring_conflicts(conn, lineage_events, ["event_hash"])
+    ids = sorted(
+        int(i) for i in conn.execute(insert.returning(lineage_events.c.id), params).scalars()
+    )
+    head = int(conn.execute(sa.select(sa.func.max(lineage_events.c.id))).scalar() or 0)
+    return IngestResult(
+        received=received,
+        stored=len(ids),
+        duplicates=received - len(ids),
+        ids=tuple(ids),
+        position=head,
+    )
+
+
+_RUN_JOBS = (
+    sa.select(lineage_events.c.run_id, lineage_events.c.job_namespace, lineage_events.c.job_name)
+    .where(lineage_events.c.run_id.in_(sa.bindparam("runs", expanding=True)))
+    .distinct()
+)
+
+
+def _refuse_runs_of_other_jobs(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    claimed: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        run_id = row["run_id"]
+        if run_id is None:
+            continue
+        job = (row["job_namespace"], row["job_name"])
+        owner = claimed.setdefault(run_id, job)
+        if owner != job:
+            raise run_of_another_job(row, owner)
+    if not claimed:
+        return
+    for run_id, namespace, name in conn.execute(_RUN_JOBS, {"runs": list(claimed)}):
+        if (namespace, name) != claimed[run_id]:
+            row = next(r for r in rows if r["run_id"] == run_id and r["job_name"] != name)
+            raise run_of_another_job(row, (namespace, name))
+
+
+def run_of_another_job(row: dict[str, Any], owner: tuple[str, str]) -> Conflict:
+    """The 409 for an event naming a run that belongs to another job."""
+    return Conflict(
+        f"{row['where']}run.runId: run {row['run_id']} belongs to job {owner[0]}/{owner[1]};"
+        f" this event names job {row['job_namespace']}/{row['job_name']}"
+        " (a run id may not be reused by another job; send a new runId)"
+    )
 
 
 def store_events(
     conn: Connection, events: list[ParsedEvent], *, poster: Poster | None = None
-) -> tuple[IngestResult, Applier | None]:
-    """Store `events` inside the caller's transaction (see `ingest`).
+) -> tuple[IngestResult, Learned]:
+    """Store `events` and build the graph up to them, inside the caller's transaction.
 
-    The caller calls `commit_learned()` on the returned applier once its transaction
-    committed, so that ids learned here are remembered only if they exist.
+    For writes that state lineage as part of another change (a catalog sync, a schema
+    registration). The caller calls `commit_learned()` on the returned value once its
+    transaction committed, so that ids learned here are remembered only if they exist.
     """
-    # The applier reads jobs, runs and datasets, merges in memory and writes them back:
-    # concurrent writers (PostgreSQL, several workers) would overwrite each other's
-    # merges, and row locks taken in event order can deadlock; so one at a time, as on SQLite.
-    one_writer_at_a_time(conn, "lineage")
-    unique: dict[str, ParsedEvent] = {}
-    for item in events:
-        unique.setdefault(item.digest, item)
-    received_at = datetime.now(UTC).replace(tzinfo=None)
-    poster = poster or Poster()
-    rows = [_event_row(digest, item, received_at, poster) for digest, item in unique.items()]
-    if not rows:
-        return IngestResult(received=len(events), stored=0, duplicates=0), None
-    insert = insert_ignoring_conflicts(conn, lineage_events, ["event_hash"])
-    result = conn.execute(insert.returning(lineage_events.c.id, lineage_events.c.event_hash), rows)
-    new = {row.event_hash: int(row.id) for row in result}
-    fresh = [item for digest, item in unique.items() if digest in new]
-    # Applying in event time order lets a later run replace an earlier run's edges.
-    fresh.sort(key=lambda item: item.event.eventTime)
-    applier = Applier(conn)
-    for item in fresh:
-        try:
-            applier.apply(item.event, item.data, poster)
-        except RunOfAnotherJob as exc:
-            if not item.where:
-                raise
-            raise Conflict(f"{item.where}{exc.message}") from None
-    applier.flush()
-    stored = IngestResult(
-        received=len(events),
-        stored=len(fresh),
-        duplicates=len(events) - len(fresh),
-        ids=tuple(sorted(new.values())),
-    )
-    return stored, applier
+    from steward.lineage.normaliser import apply_pending
+
+    result = append_rows(conn, raw_rows(events), received=len(events), poster=poster)
+    learned = Learned()
+    while True:
+        applied = apply_pending(conn, limit=5000)
+        learned.appliers.extend(applied.appliers)
+        if not applied.count:
+            return result, learned
+
+
+@dataclass
+class Learned:
+    """The appliers of a transaction, whose learned ids are kept once it commits."""
+
+    appliers: list[Applier] = field(default_factory=list)
+
+    def commit_learned(self) -> None:
+        """Remember the ids the transaction stored; call only after it committed."""
+        for applier in self.appliers:
+            applier.commit_learned()
 
 
 def _job_name(event: Event) -> str | None:
@@ -251,9 +345,7 @@ def _job_name(event: Event) -> str | None:
     return f"{job.namespace}:{job.name}" if job else None
 
 
-def _event_row(
-    digest: str, item: ParsedEvent, received_at: datetime, poster: Poster
-) -> dict[str, Any]:
+def _event_row(digest: str, item: ParsedEvent) -> dict[str, Any]:
     event = item.event
     run_id = str(event.run.runId) if isinstance(event, RunEvent) else None
     job = None if isinstance(event, DatasetEvent) else event.job
@@ -266,12 +358,9 @@ def _event_row(
         "job_namespace": job.namespace if job else None,
         "job_name": job.name if job else None,
         "producer": event.producer,
-        "received_at": received_at,
         "size": len(item.canonical),
         "payload": zlib.compress(item.canonical, 1),
-        "principal_user": poster.user,
-        "principal_groups": poster.groups,
-        "principal_token": poster.token_id,
+        "where": item.where,
     }
 
 

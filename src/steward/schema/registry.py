@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from steward.errors import RegistryError
 from steward.identity.models import Principal
-from steward.lineage.apply import Applier
+from steward.lineage.ingest import Learned
 from steward.schema.compatibility import SchemaDocument
 from steward.schema.registry_compat import Previous, canonical_text, expanded, incompatibilities
 from steward.schema.registry_models import (
@@ -239,7 +239,7 @@ def _register(
     wanted_id: int | None,
     actor: Principal | None,
     kafka_namespace: str | None,
-) -> tuple[Registration, Applier | None]:
+) -> tuple[Registration, Learned | None]:
     current_mode = refuse_read_only(conn, subject)
     if wanted_id is not None and current_mode is not Mode.IMPORT:
         raise RegistryError(

@@ -18,8 +18,7 @@ from sqlalchemy.engine import Connection
 
 from steward.audit.log import record
 from steward.identity.models import Principal
-from steward.lineage.apply import Applier
-from steward.lineage.ingest import parse_events, store_events
+from steward.lineage.ingest import Learned, parse_events, store_events
 from steward.schema.registry_models import SchemaKind, SubjectVersion
 
 PRODUCER = "https://github.com/steward-data/steward/schema-registry"
@@ -103,7 +102,7 @@ def topic_event(namespace: str, registered: SubjectVersion) -> dict[str, Any] | 
 
 def record_topic(
     conn: Connection, namespace: str, registered: SubjectVersion, actor: Principal | None
-) -> Applier | None:
+) -> Learned | None:
     """Record a registration on its Kafka topic's dataset, inside the caller's transaction.
 
     Audited as `lineage.ingest` (source `schema-registry`), as `lineage.ingest.ingest`

@@ -772,6 +772,32 @@ web_sign_ins = sa.Table(
 )
 
 
+# -- governance ---------------------------------------------------------------------------
+# What `steward lineage check` found (migration 0017): one row per finding key (the
+# evaluated dataset, the job, the table and column read, the kind), with the run, rule and
+# policy version it was last found with. Open while `resolved_at` is NULL: a check raises
+# a key once, and resolves it when a later check of the same dataset no longer finds it.
+governance_findings = sa.Table(
+    "governance_findings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("target", sa.Text, nullable=False, index=True),
+    sa.Column("job", sa.Text, nullable=False),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("column", sa.Text),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("policy_version", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(36), nullable=False),
+    sa.Column("principal", sa.Text),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("first_seen_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    sa.Column("resolved_at", sa.DateTime),
+)
+
+
 def declared_here(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:

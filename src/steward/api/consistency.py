@@ -1,0 +1,74 @@
+"""What graph reads wait for, and when ingest refuses: the edge of `lineage.normaliser`.
+
+A 201 from ingest carries the raw log position of its events (`Steward-Lineage-Position`
+header, `position` in the JSON, and a cookie). A graph read waits until the graph holds
+that position when the request echoes it (the header, or the cookie a client keeps), and
+until it holds everything stored so far with `?consistent=true`; for at most
+`lineage_consistency_wait_seconds`, then 503 with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import Request
+
+from steward.api.auth import steward_of
+from steward.errors import InvalidInput, TryLater
+from steward.lineage.normaliser import backlog, head_id, normalise_pending, wait_until
+from steward.store import Store
+
+POSITION_HEADER = "Steward-Lineage-Position"
+POSITION_COOKIE = "steward_lineage_position"
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no", ""}
+
+
+def _position(request: Request) -> int | None:
+    """The position the request echoes (header first, then cookie), or None."""
+    header = request.headers.get(POSITION_HEADER)
+    if header is not None:
+        if not header.strip().isdigit():
+            raise InvalidInput(f"{POSITION_HEADER}: {header!r} is not a raw log position")
+        return int(header)
+    cookie = request.cookies.get(POSITION_COOKIE, "")
+    # A cookie is the client's own memory; one that is not a number is ignored, not refused.
+    return int(cookie) if cookie.isdigit() else None
+
+
+def consistent_read(request: Request) -> None:
+    """Wait, before a graph read, for the graph to hold what the request asks it to."""
+    asked = request.query_params.get("consistent", "").strip().lower()
+    if asked not in _TRUE | _FALSE:
+        raise InvalidInput(f"consistent: {asked!r} is not true or false")
+    echoed = _position(request)
+    if asked not in _TRUE and echoed is None:
+        return
+    steward = steward_of(request)
+    store = steward.store
+    head = head_id(store)
+    # A position past the head is from another store (an old cookie): wait for the head.
+    target = head if asked in _TRUE or echoed is None else min(echoed, head)
+    if steward.settings.lineage_normaliser == "inline":
+        normalise_pending(store)
+    wait = steward.settings.lineage_consistency_wait_seconds
+    if not wait_until(store, target, timeout=wait):
+        raise TryLater(
+            f"lineage: the graph has not yet caught up to position {target} after"
+            f" {wait:g} s (the normaliser is behind); read again shortly, or without"
+            " consistent=true and the position header to read what is built",
+            retry_after=max(1, math.ceil(wait)),
+        )
+
+
+def refuse_when_behind(store: Store, max_backlog: int) -> None:
+    """503 with Retry-After when more than `max_backlog` events wait for the normaliser."""
+    with store.read() as conn:
+        behind = backlog(conn, at_most=max_backlog)
+    if behind.events >= max_backlog:
+        raise TryLater(
+            f"lineage: {behind.events} events wait to be built into the graph (the limit,"
+            f" lineage_max_backlog, is {max_backlog}; the oldest waits"
+            f" {behind.lag_seconds:.0f} s); nothing was stored, send the events again later",
+            retry_after=max(1, min(60, math.ceil(behind.lag_seconds / 4) or 1)),
+        )

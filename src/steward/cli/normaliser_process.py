@@ -1,0 +1,62 @@
+"""The lineage normaliser as a process beside `steward serve`, restarted if it dies."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+from rich.console import Console
+
+_RESTART_SECONDS = 1.0
+
+
+class NormaliserProcess:
+    """`steward lineage normalise --follow` in a child process, kept running.
+
+    The child stops by itself when this process is gone (even after a kill -9), so a
+    restarted server never finds an orphan building the graph beside its own.
+    """
+
+    def __init__(self) -> None:
+        self._child: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._watch = threading.Thread(target=self._keep_running, daemon=True)
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, None before it started."""
+        return self._child.pid if self._child else None
+
+    def start(self) -> None:
+        """Start the child and the thread that restarts it."""
+        self._spawn()
+        self._watch.start()
+
+    def _spawn(self) -> None:
+        command = "from steward.cli.main import main; main()"
+        args = ["lineage", "normalise", "--follow", "--parent", str(os.getpid())]
+        # Our own interpreter and fixed arguments: no input reaches this command line.
+        self._child = subprocess.Popen([sys.executable, "-c", command, *args])  # noqa: S603
+
+    def _keep_running(self) -> None:
+        while not self._stopping.is_set():
+            assert self._child is not None
+            code = self._child.wait()
+            if self._stopping.wait(_RESTART_SECONDS):
+                return
+            Console(stderr=True).print(
+                f"lineage normaliser (process {self._child.pid}) ended with {code}; restarting"
+            )
+            self._spawn()
+
+    def stop(self) -> None:
+        """Stop the child (what it applied is committed; the rest waits for the next)."""
+        self._stopping.set()
+        if self._child is not None and self._child.poll() is None:
+            self._child.terminate()
+            try:
+                self._child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._child.kill()
