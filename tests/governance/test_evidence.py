@@ -109,6 +109,10 @@ def test_report_names_the_run_its_principal_and_the_records_backing_it(
     assert gate["published"] is True
     assert gate["snapshot"] == chain["snapshot"]
     assert records[gate["records"][0]]["action"] == "quality.publish"
+    assert {(c["check"], c["status"]) for c in gate["checks"]} == {
+        ("not_null(id)", "pass"),
+        ("unique(id)", "pass"),
+    }
     # Every cited record is in the proof, and the proof ends at signed checkpoints.
     items = report["steps"] + report["policies"] + report["quality_gates"]
     cited = {s for item in items for s in item["records"]}

@@ -37,7 +37,12 @@ from steward.audit.models import AuditRecord
 from steward.audit.proof import prove
 from steward.governance.evidence_verify import FORMAT
 from steward.governance.models import Evaluation, PiiFlow, Step, UpstreamNode
-from steward.store.schema import audit_records, lineage_events, policy_versions
+from steward.store.schema import (
+    audit_records,
+    lineage_events,
+    policy_versions,
+    quality_results,
+)
 
 if TYPE_CHECKING:
     from steward.app import Steward
@@ -78,6 +83,9 @@ class GateEvidence:
 
     dataset: str
     record: AuditRecord
+    # The gate's check results from quality history (the run written just before the
+    # record): shown for reading, not backed by the record, which names only blockers.
+    checks: tuple[tuple[str, str, str], ...] = ()  # (name, severity, status)
 
 
 @dataclass(frozen=True)
@@ -269,8 +277,27 @@ def _gates(
     for name in names:
         where = AuditFilter(dataset=name, action="quality.publish", until=_after(as_of))
         found = list_records(conn, where, limit=1_000)
-        gates.extend(GateEvidence(name, r) for r in reversed(found))
+        gates.extend(GateEvidence(name, r, _gate_checks(conn, name, r)) for r in reversed(found))
     return tuple(gates)
+
+
+def _gate_checks(
+    conn: Connection, dataset: str, record: AuditRecord
+) -> tuple[tuple[str, str, str], ...]:
+    """The results `publish` stored in quality history just before writing `record`."""
+    t = quality_results.c
+    run_id = conn.execute(
+        sa.select(t.run_id)
+        .where(t.dataset == dataset, t.ran_at <= record.time)
+        .order_by(t.ran_at.desc(), t.id.desc())
+        .limit(1)
+    ).scalar()
+    if run_id is None:
+        return ()
+    rows = conn.execute(
+        sa.select(t.check_name, t.severity, t.status).where(t.run_id == run_id).order_by(t.id)
+    )
+    return tuple((row.check_name, row.severity, row.status) for row in rows)
 
 
 def _queries(conn: Connection, name: str, as_of: datetime | None, shown: int) -> QueryEvidence:
@@ -393,6 +420,10 @@ def _gate_json(gate: GateEvidence) -> dict[str, Any]:
         "published": record.decision == "allowed",
         "blocking": list(record.details.get("blocking", [])),
         "how": record.details.get("how"),
+        "checks": [
+            {"check": name, "severity": severity, "status": status}
+            for name, severity, status in gate.checks
+        ],
         "time": _time(record.time),
         "by": record.user,
         "records": [record.seq],

@@ -140,13 +140,14 @@ def sections(report: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[
         ),
         (
             "Quality gates per published snapshot",
-            ["dataset", "snapshot", "published", "blocking", "time", "by", "records"],
+            ["dataset", "snapshot", "published", "blocking", "checks", "time", "by", "records"],
             [
                 [
                     g["dataset"],
                     str(g["snapshot"] if g["published"] else g["branch_snapshot"]),
                     _yes(g["published"]),
                     ", ".join(g["blocking"]) or "-",
+                    ", ".join(f"{c['check']} {c['status']}" for c in g.get("checks", [])),
                     g["time"],
                     g["by"] or "",
                     _seqs(g),
