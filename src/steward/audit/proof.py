@@ -174,12 +174,14 @@ def record_hash(item: Mapping[str, Any]) -> str:
     actor = item["actor"]
     resource = item["resource"]
     time = str(item["time"])
-    if not (time.endswith("Z") and len(time) == 27):
+    if not (len(time) == 27 and time[10] == "T" and time.endswith("Z")):
         raise ValueError(f"time {time!r} is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
     return digest(
         canonical_form(
             seq=int(item["seq"]),
-            time=datetime.fromisoformat(time[:-1]),
+            # As SQLite stores it, which the canonical form writes back unchanged: the
+            # hash covers these exact characters.
+            time=f"{time[:10]} {time[11:26]}",
             user=actor["user"],
             groups_json=to_canonical_json(list(actor["groups"])),
             token_id=actor["token_id"],
