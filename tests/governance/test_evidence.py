@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from steward.api import create_app
 from steward.app import Steward
 from steward.audit.checkpoints import Signer
+from steward.catalog.edits import DatasetEdit, OwnerSpec, edit_dataset
 from steward.connectors.iceberg import lake_catalog
 from steward.governance.evidence import build_evidence
 from steward.governance.evidence_render import to_html, to_markdown
@@ -51,6 +52,8 @@ VERIFY = [sys.executable, "-m", "steward.cli", "audit", "verify", "--evidence"]
 def chain(lake: Steward, run_etl: RunEtl) -> Iterator[dict[str, Any]]:
     """A snapshot of customers published through its quality gate, the policy applied, the
     ETL run posted with its token, an analyst's governed query."""
+    owner = DatasetEdit(addOwners=[OwnerSpec(name="crm-team", kind="group")])
+    edit_dataset(lake.store, "lake.crm.customers", owner, ADMIN)
     catalog = lake_catalog(lake.settings.home)
     table = catalog.load_table("crm.customers")
     table.manage_snapshots().create_branch(table.current_snapshot().snapshot_id, "audit").commit()
@@ -85,6 +88,13 @@ def test_report_names_the_run_its_principal_and_the_records_backing_it(
 ) -> None:
     report = _report(lake)
     assert report["verdict"] == "violation"
+    nodes = {n["catalog_name"] or n["id"]: n for n in report["upstream"]["nodes"]}
+    assert nodes["lake.crm.customers"]["owners"] == [
+        {"name": "crm-team", "kind": "group", "role": "technical"}
+    ]
+    assert {"from": nodes["lake.crm.customers"]["id"], "to": "job:etl:build_training"} in (
+        report["upstream"]["edges"]
+    )
     (step,) = [s for s in report["steps"] if s["run_id"] == chain["run_id"]]
     assert step["principal"]["user"] == "svc-etl"
     assert step["posted_by"] == ["svc-etl"]
@@ -129,6 +139,7 @@ def test_markdown_and_html_render_the_same_report(lake: Steward, chain: dict[str
         assert "svc-etl" in text
         assert "masked-read-clear" in text
         assert report["proof"]["key"]["fingerprint"] in text
+        assert "crm-team" in text
     assert "## Personal data reaching the dataset" in markdown
     # Self-contained: no script, no stylesheet or image fetched from anywhere.
     assert "<script" not in page
