@@ -187,8 +187,9 @@ class Settings(BaseSettings):
     # for the normaliser before answering 503 with Retry-After.
     lineage_consistency_wait_seconds: float = Field(default=5.0, ge=0, le=300)
     # Processes that decode and validate request bodies beside the writer (worker mode);
-    # 0 parses in the request's thread.
-    lineage_parse_processes: int = Field(default=1, ge=0, le=64)
+    # 0, the default, parses in the request's thread, off the event loop (docs/performance.md
+    # compares the two).
+    lineage_parse_processes: int = Field(default=0, ge=0, le=64)
     # The OpenLineage namespace of the Kafka cluster whose topics the schema registry's
     # subjects describe (`<topic>-value`, `<topic>-key` become datasets of that topic).
     schema_registry_kafka_namespace: str = "kafka://localhost:9092"

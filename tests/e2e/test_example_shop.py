@@ -12,7 +12,7 @@ MART = "dataset:s3://lake:marts/revenue_by_country"
 
 def test_shop_example_tells_where_the_dashboard_comes_from(client: TestClient) -> None:
     sent = client.post("/api/v1/lineage/batch", content=EXAMPLE.read_bytes())
-    assert sent.json() == {"received": 20, "stored": 20, "duplicates": 0}
+    assert sent.json() == {"received": 20, "stored": 20, "duplicates": 0, "position": 20}
 
     dashboard = client.get(
         "/api/v1/lineage",

@@ -43,7 +43,8 @@ def test_run_event_is_stored_with_its_raw_json(client: TestClient, steward: Stew
     event = run_event("load", inputs=[dataset("pg://h:5432", "db.s.src", ["id"])])
     response = send(client, event)
     assert response.status_code == 201
-    assert response.json() == {"stored": 1, "duplicates": 0}
+    assert response.json() == {"stored": 1, "duplicates": 0, "position": 1}
+    assert response.headers["Steward-Lineage-Position"] == "1"
     with steward.store.read() as conn:
         payload = conn.execute(sa.select(lineage_events.c.payload)).scalar_one()
     assert raw_event(payload) == event
@@ -51,12 +52,12 @@ def test_run_event_is_stored_with_its_raw_json(client: TestClient, steward: Stew
 
 def test_same_event_delivered_twice_is_stored_once(client: TestClient, steward: Steward) -> None:
     event = run_event("load", outputs=[dataset("warehouse", "orders", ["id", "total"])])
-    assert send(client, event).json() == {"stored": 1, "duplicates": 0}
+    assert send(client, event).json() == {"stored": 1, "duplicates": 0, "position": 1}
     before = table_counts(steward)
-    assert send(client, event).json() == {"stored": 0, "duplicates": 1}
+    assert send(client, event).json() == {"stored": 0, "duplicates": 1, "position": 1}
     # Key order does not make it another event either.
     reordered = dict(reversed(list(event.items())))
-    assert send(client, reordered).json() == {"stored": 0, "duplicates": 1}
+    assert send(client, reordered).json() == {"stored": 0, "duplicates": 1, "position": 1}
     assert table_counts(steward) == before
 
 
@@ -236,10 +237,13 @@ def test_drop_marks_dataset_deleted_not_lost(client: TestClient) -> None:
 def test_batch_accepts_json_array_and_ndjson(client: TestClient) -> None:
     events = [run_event(f"job{i}", outputs=[dataset("wh", f"t{i}")]) for i in range(4)]
     response = client.post("/api/v1/lineage/batch", content=orjson.dumps(events[:2]))
-    assert response.json() == {"received": 2, "stored": 2, "duplicates": 0}
+    assert response.json() == {"received": 2, "stored": 2, "duplicates": 0, "position": 2}
     ndjson = b"\n".join(orjson.dumps(e) for e in events[1:]) + b"\n"
     response = client.post("/api/v1/lineage/batch", content=ndjson)
-    assert response.json() == {"received": 3, "stored": 2, "duplicates": 1}
+    answer = response.json()
+    # The position is the newest raw id: PostgreSQL's sequence also counts the duplicate.
+    assert answer.pop("position") > 2
+    assert answer == {"received": 3, "stored": 2, "duplicates": 1}
     assert client.get("/api/v1/datasets").json()["totalCount"] == 4
 
 

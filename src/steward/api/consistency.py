@@ -15,11 +15,12 @@ from fastapi import Request
 
 from steward.api.auth import steward_of
 from steward.errors import InvalidInput, TryLater
-from steward.lineage.normaliser import backlog, head_id, normalise_pending, wait_until
+from steward.lineage.normaliser import backlog, normalise_pending, position, wait_until
 from steward.store import Store
 
 POSITION_HEADER = "Steward-Lineage-Position"
 POSITION_COOKIE = "steward_lineage_position"
+_INGEST = frozenset({"/api/v1/lineage", "/api/v1/lineage/batch"})
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no", ""}
 
@@ -37,7 +38,13 @@ def _position(request: Request) -> int | None:
 
 
 def consistent_read(request: Request) -> None:
-    """Wait, before a graph read, for the graph to hold what the request asks it to."""
+    """Before any request but ingest, wait for the graph to hold what the request asks:
+    the position it echoes (read-your-writes), or with `?consistent=true` everything
+    stored so far. Ingest never waits (a producer keeping the cookie would queue each
+    event behind the normaliser), nor `/metrics` (it reports the backlog)."""
+    path = request.url.path.rstrip("/")
+    if (request.method == "POST" and path in _INGEST) or path == "/metrics":
+        return
     asked = request.query_params.get("consistent", "").strip().lower()
     if asked not in _TRUE | _FALSE:
         raise InvalidInput(f"consistent: {asked!r} is not true or false")
@@ -46,9 +53,12 @@ def consistent_read(request: Request) -> None:
         return
     steward = steward_of(request)
     store = steward.store
-    head = head_id(store)
+    with store.read() as conn:
+        at = position(conn)
     # A position past the head is from another store (an old cookie): wait for the head.
-    target = head if asked in _TRUE or echoed is None else min(echoed, head)
+    target = at.head_id if asked in _TRUE or echoed is None else min(echoed, at.head_id)
+    if at.applied_id >= target:
+        return
     if steward.settings.lineage_normaliser == "inline":
         normalise_pending(store)
     wait = steward.settings.lineage_consistency_wait_seconds

@@ -21,7 +21,6 @@ from steward.api.auth import require_scope, steward_of
 from steward.api.consistency import (
     POSITION_COOKIE,
     POSITION_HEADER,
-    consistent_read,
     refuse_when_behind,
 )
 from steward.api.responses import Json
@@ -73,8 +72,6 @@ async def _body(request: Request) -> bytes:
 # Posting lineage changes what everyone reads, so it needs `lineage:write`, checked before
 # the body is read.
 _WRITES_LINEAGE = [Depends(require_scope(LINEAGE_WRITE))]
-# Graph reads wait for the normaliser when asked to (docs/lineage.md, "Consistency").
-_CONSISTENT = [Depends(consistent_read)]
 
 
 @router.post("/lineage", status_code=201, dependencies=_WRITES_LINEAGE)
@@ -173,7 +170,7 @@ def _sight(request: Request) -> PolicySight | None:
     return sight_for(steward_of(request).store, request.state.principal)
 
 
-@router.get("/lineage", dependencies=_CONSISTENT)
+@router.get("/lineage")
 def get_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Response:
     """The graph around a dataset or job; `depth` in steps (default 20, or `all`).
 
@@ -192,7 +189,7 @@ def get_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Res
     return _answer(result, q.format)
 
 
-@router.get("/column-lineage", dependencies=_CONSISTENT)
+@router.get("/column-lineage")
 def get_column_lineage(request: Request, q: Annotated[GraphQuestion, Depends()]) -> Response:
     """The graph of columns around a column, with transformations.
 
@@ -233,14 +230,14 @@ def get_events(
     return Json(answer)
 
 
-@router.get("/namespaces", dependencies=_CONSISTENT)
+@router.get("/namespaces")
 def get_namespaces(request: Request) -> Response:
     """Every namespace, with counts of datasets and jobs."""
     with steward_of(request).store.read() as conn:
         return Json({"namespaces": queries.list_namespaces(conn, _sight(request))})
 
 
-@router.get("/datasets", dependencies=_CONSISTENT)
+@router.get("/datasets")
 def get_datasets(
     request: Request, namespace: str | None = None, limit: Limit = 100, offset: Offset = 0
 ) -> Response:
@@ -252,7 +249,7 @@ def get_datasets(
         return Json(answer)
 
 
-@router.get("/jobs", dependencies=_CONSISTENT)
+@router.get("/jobs")
 def get_jobs(
     request: Request, namespace: str | None = None, limit: Limit = 100, offset: Offset = 0
 ) -> Response:
@@ -267,7 +264,7 @@ def get_jobs(
 _JOB_PATHS = (None, "runs", "graph")
 
 
-@router.get("/jobs/{path:path}", dependencies=_CONSISTENT)
+@router.get("/jobs/{path:path}")
 def get_job(request: Request, path: str, limit: Limit = 100, offset: Offset = 0) -> Response:
     """`/jobs/{namespace}/{name}`: one job with its facets, latest run, inputs, outputs,
     parent and child jobs; `/jobs/{namespace}/{name}/runs`: its runs, newest first;
@@ -300,7 +297,7 @@ def get_job(request: Request, path: str, limit: Limit = 100, offset: Offset = 0)
         return Json(answer)
 
 
-@router.get("/runs/{runId}", dependencies=_CONSISTENT)
+@router.get("/runs/{runId}")
 def get_run(request: Request, runId: str) -> Response:
     """One run: facets, state history, inputs, outputs, job, parent and root runs, children."""
     try:
@@ -322,7 +319,7 @@ def _with_principals(request: Request, conn: Connection, answers: list[dict[str,
         answer["principal"] = principal_json(found.get(answer["runId"], UNKNOWN))
 
 
-@router.get("/search", dependencies=_CONSISTENT)
+@router.get("/search")
 def get_search(
     request: Request, q: Annotated[str, Query(min_length=1, max_length=500)], limit: Limit = 50
 ) -> Response:

@@ -16,12 +16,14 @@ from starlette.responses import Response
 from steward import __version__
 from steward.api import audit, catalog, evidence, lineage, policy, query, schema, schema_registry
 from steward.api.auth import principal
+from steward.api.consistency import consistent_read
 from steward.api.guards import refuse_nul
 from steward.api.limits import BodyLimit
 from steward.api.lineage_sql import router as sql_lineage_router
 from steward.api.responses import Json, install_error_handlers
 from steward.app import Steward
 from steward.audit.refusals import RefusedTokens, write
+from steward.lineage.ingest import warm_up
 
 # How often the summaries of refused tokens in minutes that are over are written.
 REFUSALS_FLUSH_SECONDS = 5.0
@@ -40,6 +42,10 @@ async def _refusal_summaries(app: FastAPI) -> AsyncIterator[None]:
             if due:
                 await run_in_threadpool(write, steward.store, due)
 
+    pool = steward.parse_pool()
+    if pool is not None:
+        # Start the lineage parse processes now, not on the first event.
+        pool.submit(warm_up)
     task = asyncio.create_task(every_few_seconds())
     try:
         yield
@@ -87,7 +93,9 @@ def create_app(steward: Steward) -> FastAPI:
             return Json({"status": "unavailable", "detail": detail}, status_code=503)
         return Json({"status": "ready", "version": __version__})
 
-    authenticated = [Depends(principal), Depends(refuse_nul)]
+    # A request that echoes a lineage position, or asks `?consistent=true`, waits for the
+    # normaliser to reach it first (docs/lineage.md, "Consistency").
+    authenticated = [Depends(principal), Depends(refuse_nul), Depends(consistent_read)]
     app.include_router(sql_lineage_router, dependencies=authenticated)
     app.include_router(lineage.router, dependencies=authenticated)
     app.include_router(catalog.router, dependencies=authenticated)

@@ -163,7 +163,8 @@ def _ask(
     params = {"nodeId": node, "depth": depth, "direction": "upstream" if upstream else "downstream"}
     if as_of:
         params["asOf"] = as_of
-    graph = client.request("GET", "/api/v1/lineage", params=params)
+    # Consistent: the graph holds every event the server has acknowledged (what was just sent).
+    graph = client.request("GET", "/api/v1/lineage", params={**params, "consistent": "true"})
     client.close()
     _show(graph, fmt, _tree(graph, graph["graph"][0]["id"], upstream))
 
@@ -242,7 +243,7 @@ def column(
     }
     if as_of:
         params["asOf"] = as_of
-    graph = client.request("GET", "/api/v1/column-lineage", params=params)
+    graph = client.request("GET", "/api/v1/column-lineage", params={**params, "consistent": "true"})
     client.close()
     _show(graph, chosen, _column_tree(graph, upstream=not downstream))
 

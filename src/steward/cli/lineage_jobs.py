@@ -112,7 +112,9 @@ def job(
     """One job: facets, latest run, inputs, outputs, parent and children; --graph for a DAG."""
     client = Client(url, token)
     path = _job_path(namespace, name)
-    answer = client.request("GET", path + "/graph" if graph else path)
+    answer = client.request(
+        "GET", path + "/graph" if graph else path, params={"consistent": "true"}
+    )
     client.close()
     _show(answer, _graph_tree(answer) if graph else _job_tree(answer), as_json)
 
@@ -125,7 +127,9 @@ def run(
 ) -> None:
     """One run: its state, facets, inputs, outputs, parent and root runs, child runs."""
     client = Client(url, token)
-    answer = client.request("GET", f"/api/v1/runs/{quote(run_id, safe='')}")
+    answer = client.request(
+        "GET", f"/api/v1/runs/{quote(run_id, safe='')}", params={"consistent": "true"}
+    )
     client.close()
     _show(answer, _run_tree(answer), as_json)
 

@@ -35,10 +35,9 @@ class NormaliserProcess:
         self._watch.start()
 
     def _spawn(self) -> None:
-        command = "from steward.cli.main import main; main()"
         args = ["lineage", "normalise", "--follow", "--parent", str(os.getpid())]
         # Our own interpreter and fixed arguments: no input reaches this command line.
-        self._child = subprocess.Popen([sys.executable, "-c", command, *args])  # noqa: S603
+        self._child = subprocess.Popen([sys.executable, "-m", "steward.cli", *args])  # noqa: S603
 
     def _keep_running(self) -> None:
         while not self._stopping.is_set():

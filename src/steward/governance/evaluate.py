@@ -36,7 +36,7 @@ from steward.governance.pii_flow import trace_pii
 from steward.governance.principals import run_principals
 from steward.governance.reads import ColumnRead, transformations_of
 from steward.lineage.aliases import same_as
-from steward.lineage.graph import lineage_graph, valid_at
+from steward.lineage.graph import lineage_graph
 from steward.lineage.nodes import Node, dataset_names, node_id
 from steward.policy.access import Caller, TableAccess
 from steward.policy.decide import caller_for, decide
@@ -103,6 +103,7 @@ def _evaluate(
     runs_found = _runs_toward(conn, upstream, as_of)
     principals = run_principals(conn, [r.run_id for r in runs_found], mappings)
     judge = _Judge(conn, catalog)
+    judge.load(runs_found)
     steps = tuple(
         judge.step(found, principals.get(found.run_id) or RunPrincipal(user=None), start)
         for found in runs_found
@@ -258,7 +259,9 @@ def _runs_toward(conn: Connection, upstream: _Upstream, as_of: datetime | None) 
 
 @dataclass
 class _Judge:
-    """Judges runs; policy versions, decisions and token attributes are read once each."""
+    """Judges runs. What every run needs is read once (`load`): the policy versions'
+    times, the column edges of the jobs; versions, decisions, catalog names and token
+    attributes are read once each, when first needed."""
 
     conn: Connection
     catalog: dict[int, dict[str, Any]]
@@ -266,6 +269,45 @@ class _Judge:
     decisions: dict[tuple[int, RunPrincipal, str], TableAccess] = field(default_factory=dict)
     columns: dict[int, list[tuple[str, frozenset[str]]]] = field(default_factory=dict)
     names: dict[int, dict[str, str]] = field(default_factory=dict)
+    catalog_names: dict[int, str | None] = field(default_factory=dict)
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # (created_at, version), oldest first.
+    versions: list[tuple[datetime, int]] = field(default_factory=list)
+    # Column edges by job: (in dataset, in field, out dataset, out field, transformations,
+    # valid from, valid to).
+    edges: dict[int, list[Any]] = field(default_factory=dict)
+
+    def load(self, found: Sequence[_FoundRun]) -> None:
+        """Read the policy versions' times and the column edges of the runs' jobs."""
+        self.versions = [
+            (row.created_at, int(row.version))
+            for row in self.conn.execute(
+                sa.select(policy_versions.c.created_at, policy_versions.c.version).order_by(
+                    policy_versions.c.version
+                )
+            )
+        ]
+        job_ids = sorted({run.job_id for run in found})
+        self.edges = defaultdict(list)
+        c = column_edges.c
+        for start in range(0, len(job_ids), 500):
+            rows = self.conn.execute(
+                sa.select(
+                    c.job_id,
+                    c.in_dataset_id,
+                    c.in_field,
+                    c.out_dataset_id,
+                    c.out_field,
+                    c.transformations,
+                    c.transformation_type,
+                    c.valid_from,
+                    c.valid_to,
+                )
+                .where(c.job_id.in_(job_ids[start : start + 500]))
+                .order_by(c.id)
+            )
+            for row in rows:
+                self.edges[row.job_id].append(row)
 
     def step(self, run: _FoundRun, principal: RunPrincipal, start: Node) -> Step:
         version = self._version_at(run.time)
@@ -335,6 +377,9 @@ class _Judge:
     def _catalog_name(self, dataset_id: int) -> str | None:
         """The catalog name of a dataset, or of another name of the same table (a Spark
         job's storage location for the metastore table the catalog holds)."""
+        if dataset_id in self.catalog_names:
+            return self.catalog_names[dataset_id]
+        found: str | None = None
         group = same_as(self.conn, [dataset_id]).get(dataset_id, [dataset_id])
         for member in [dataset_id, *(m for m in group if m != dataset_id)]:
             if member not in self.catalog:
@@ -343,34 +388,34 @@ class _Judge:
             if name:
                 if member != dataset_id:
                     self.catalog[dataset_id] = self.catalog[member]
-                return str(name)
-        return None
+                found = str(name)
+                break
+        self.catalog_names[dataset_id] = found
+        return found
 
     def _version_at(self, when: datetime) -> int | None:
         """The policy version in force at `when`: the newest applied at or before it."""
-        row = self.conn.execute(
-            sa.select(policy_versions.c.version, policy_versions.c.sources)
-            .where(policy_versions.c.created_at <= when)
-            .order_by(policy_versions.c.version.desc())
-            .limit(1)
-        ).first()
-        if row is None:
-            return None
-        version = int(row.version)
-        if version not in self.policies:
+        version = None
+        for created_at, number in self.versions:
+            if created_at > when:
+                break
+            version = number
+        if version is not None and version not in self.policies:
+            sources = self.conn.execute(
+                sa.select(policy_versions.c.sources).where(policy_versions.c.version == version)
+            ).scalar_one()
             # The hash key only changes a hash mask's value, never what a rule decides.
-            self.policies[version] = load(dict(row.sources)).policy
+            self.policies[version] = load(dict(sources)).policy
         return version
 
     def _caller(self, policy: Policy, principal: RunPrincipal) -> Caller:
-        attributes: dict[str, str] = {}
-        if principal.token_id is not None:
+        token = principal.token_id
+        if token is not None and token not in self.attributes:
             stored = self.conn.execute(
-                sa.select(api_tokens.c.attributes).where(
-                    api_tokens.c.token_id == principal.token_id
-                )
+                sa.select(api_tokens.c.attributes).where(api_tokens.c.token_id == token)
             ).scalar()
-            attributes = {str(k): str(v) for k, v in dict(stored or {}).items()}
+            self.attributes[token] = {str(k): str(v) for k, v in dict(stored or {}).items()}
+        attributes = self.attributes.get(token, {}) if token is not None else {}
         return caller_for(policy, principal.user or "", principal.groups, attributes)
 
     def _decide(
@@ -400,27 +445,13 @@ class _Judge:
         The column edges of the run's job into its outputs that held when its latest
         event stated them: a run that repeats the lineage before it keeps the same edges.
         """
-        if not run.outputs or not run.inputs:
-            return {}
-        c = column_edges.c
-        rows = self.conn.execute(
-            sa.select(
-                c.in_dataset_id,
-                c.in_field,
-                c.out_field,
-                c.transformations,
-                c.transformation_type,
-            )
-            .where(
-                c.job_id == run.job_id,
-                c.out_dataset_id.in_(run.outputs),
-                c.in_dataset_id.in_(run.inputs),
-                valid_at(column_edges, run.last_event),
-            )
-            .order_by(c.id)
-        ).all()
+        outputs, inputs, when = set(run.outputs), set(run.inputs), run.last_event
         out: dict[int, list[ColumnRead]] = defaultdict(list)
-        for row in rows:
+        for row in self.edges.get(run.job_id, []):
+            if row.out_dataset_id not in outputs or row.in_dataset_id not in inputs:
+                continue
+            if row.valid_from > when or (row.valid_to is not None and row.valid_to <= when):
+                continue
             transformations = transformations_of(row.transformations, row.transformation_type)
             indirect = row.out_field is None or any(
                 (t.type or "").upper() == "INDIRECT" for t in transformations

@@ -155,6 +155,10 @@ def prepare_body(
     return len(events), raw_rows(events)
 
 
+def warm_up() -> None:
+    """Nothing: submitted once to the parse processes so they start before the first body."""
+
+
 def ingest_body(
     store: Store,
     body: bytes,

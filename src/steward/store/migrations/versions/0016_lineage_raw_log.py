@@ -22,6 +22,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Plain ALTER TABLE ADD COLUMN on both backends (no batch copy of referenced tables).
     with op.batch_alter_table("lineage_events") as batch:
         batch.add_column(sa.Column("principal_user", sa.Text(), nullable=True))
         batch.add_column(sa.Column("principal_groups", sa.Text(), nullable=True))
@@ -49,14 +50,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("lineage_cursor")
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("principal_token")
-        batch.drop_column("principal_groups")
-        batch.drop_column("principal_user")
+    # Plain ALTER TABLE DROP COLUMN (SQLite 3.35+): a batch copy of `runs` would drop the
+    # table that run_states and run_io reference, which SQLite's foreign keys refuse.
+    for column in ("principal_token", "principal_groups", "principal_user"):
+        op.drop_column("runs", column)
     op.drop_index("ix_lineage_events_audit_seq", table_name="lineage_events")
-    with op.batch_alter_table("lineage_events") as batch:
-        batch.drop_column("apply_error")
-        batch.drop_column("audit_seq")
-        batch.drop_column("principal_token")
-        batch.drop_column("principal_groups")
-        batch.drop_column("principal_user")
+    for column in (
+        "apply_error",
+        "audit_seq",
+        "principal_token",
+        "principal_groups",
+        "principal_user",
+    ):
+        op.drop_column("lineage_events", column)
