@@ -28,6 +28,7 @@ from steward.catalog.edits import DatasetEdit, OwnerSpec, edit_dataset
 from steward.connectors.iceberg import lake_catalog
 from steward.governance.evidence import build_evidence
 from steward.governance.evidence_render import to_html, to_markdown
+from steward.governance.evidence_verify import verify_evidence
 from steward.identity.models import EVIDENCE_READ, LINEAGE_WRITE
 from steward.identity.tokens import authenticate, create_token
 from steward.policy.versions import apply
@@ -200,7 +201,6 @@ def test_tampered_signature_rehashed_record_or_unpinned_key_fails(
     lake: Steward, chain: dict[str, Any]
 ) -> None:
     from steward.audit.proof import ProofFails
-    from steward.governance.evidence_verify import verify_evidence
 
     report = _report(lake)
     fingerprint = report["proof"]["key"]["fingerprint"]
@@ -226,7 +226,6 @@ def test_as_of_a_time_the_report_holds_only_what_was_recorded_by_then(
     lake: Steward, chain: dict[str, Any]
 ) -> None:
     from steward.audit.log import AuditFilter, list_records
-    from steward.governance.evidence_verify import verify_evidence
 
     with lake.store.read() as conn:
         (etl_ingest,) = list_records(conn, AuditFilter(action="lineage.ingest", user="svc-etl"))
@@ -247,7 +246,6 @@ def test_as_of_a_time_the_report_holds_only_what_was_recorded_by_then(
 
 def test_statement_edited_without_its_record_fails(lake: Steward, chain: dict[str, Any]) -> None:
     from steward.audit.proof import ProofFails
-    from steward.governance.evidence_verify import verify_evidence
 
     report = _report(lake)
     pem = Signer.load(lake.settings.home).public_pem
@@ -279,7 +277,6 @@ def test_api_serves_the_report_to_evidence_readers_only(
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert report["generated_by"] == "auditor"
-    from steward.governance.evidence_verify import verify_evidence
 
     pem = Signer.load(lake.settings.home).public_pem
     assert verify_evidence(report, public_pem=pem).records == len(report["proof"]["records"])
@@ -290,3 +287,71 @@ def test_api_serves_the_report_to_evidence_readers_only(
     )
     assert unknown.status_code == 404
     assert "lake.nowhere.table" in unknown.json()["error"]
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path
+
+
+def _changed(value: Any) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    return "x"  # None, or an empty list or object
+
+
+def test_every_edit_to_a_proved_record_or_checkpoint_fails(
+    lake: Steward, chain: dict[str, Any]
+) -> None:
+    from steward.audit.proof import ProofFails
+
+    report = _report(lake)
+    fingerprint = report["proof"]["key"]["fingerprint"]
+    proved = [("proof", "records"), ("proof", "checkpoints")]
+    paths = [p for part in proved for p in _leaves(report[part[0]][part[1]], part)]
+    assert len(paths) > 100
+    for path in paths:
+        edited = copy.deepcopy(report)
+        target = edited
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = _changed(target[path[-1]])
+        try:
+            verify_evidence(edited, fingerprint=fingerprint)
+        except ProofFails:
+            continue
+        pytest.fail(f"editing {'.'.join(map(str, path))} still verifies")
+    # Anything else edited (a statement, a finding) verifies or fails by name, never crashes;
+    # a statement's backed field (run poster, policy sha256, gate snapshot ...) fails.
+    backed = {
+        ("policies", 0, "sha256"),
+        ("quality_gates", 0, "snapshot"),
+        ("steps", 0, "job"),
+        ("steps", 0, "policy_version"),
+        ("steps", 0, "findings", 0, "policy_version"),
+    }
+    others = [p for p in _leaves(report) if p[:2] not in proved]
+    assert backed <= set(others)
+    for path in others:
+        edited = copy.deepcopy(report)
+        target = edited
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = _changed(target[path[-1]])
+        try:
+            verify_evidence(edited, fingerprint=fingerprint)
+        except ProofFails:
+            continue
+        assert path not in backed, f"editing {'.'.join(map(str, path))} still verifies"
+        if os.environ.get("STEWARD_TEST_EVIDENCE_OUT"):
+            print("unproved:", ".".join(map(str, path)))

@@ -223,7 +223,8 @@ def trusted_key(
     """The PEM to check signatures with: `public_pem` when given, else the proof's own key
     if its fingerprint is `fingerprint`. Anything else is `ProofFails`: a key that only the
     proof vouches for proves nothing, since a forger embeds theirs."""
-    embedded = proof.get("key", {}).get("public_key") if isinstance(proof, Mapping) else None
+    key = proof.get("key")
+    embedded = key.get("public_key") if isinstance(key, Mapping) else None
     if public_pem is not None:
         return public_pem
     if fingerprint is None:

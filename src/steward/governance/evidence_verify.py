@@ -86,12 +86,17 @@ def verify_evidence(
             record = records.get(seq) if isinstance(seq, int) else None
             if record is None:
                 raise ProofFails(seq, f"{where}: cites record {seq}, which the proof lacks")
-            problem = rule(item, record, report)
+            try:
+                problem = rule(item, record, report)
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                # A statement edited into another shape: say which, never a traceback.
+                problem = f"cannot be compared with the statement ({type(exc).__name__}: {exc})"
             if problem:
                 raise ProofFails(seq, f"{where}: record {seq} {problem}")
         statements += 1
+    dataset = report.get("dataset")
     return EvidenceCheck(
-        dataset=str(report.get("dataset", {}).get("id")),
+        dataset=str(dataset.get("id") if isinstance(dataset, Mapping) else dataset),
         records=checked.records,
         checkpoints=checked.checkpoints,
         fingerprint=checked.fingerprint,
@@ -112,7 +117,10 @@ def _statements(report: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, A
     for item in _items(report, "quality_gates"):
         yield f"quality gate on {item.get('dataset')} at {item.get('time')}", item, _gate_rule
     for group in _items(report, "queries"):
-        for item in group.get("shown", []):
+        shown = group.get("shown")
+        if not isinstance(shown, list) or not all(isinstance(v, Mapping) for v in shown):
+            raise ProofFails(None, f"queries of {group.get('dataset')}: shown is not a list")
+        for item in shown:
             yield f"query by {item.get('user')} at {item.get('time')}", item, _query_rule
 
 
@@ -152,7 +160,33 @@ def _run_rule(
         return _differs(
             "the principal (its poster) was", principal.get("user"), record["actor"]["user"]
         )
-    return _within_as_of(record, report)
+    return _judged_by(item, record, report) or _within_as_of(record, report)
+
+
+def _judged_by(
+    item: Mapping[str, Any], record: Mapping[str, Any], report: Mapping[str, Any]
+) -> str | None:
+    """A run is judged by a version the report carries, applied before its events arrived
+    (both times the server's clock); its findings name that same version."""
+    version = item.get("policy_version")
+    if version is None:
+        return None
+    for finding in item.get("findings", []):
+        if finding.get("policy_version") != version:
+            return (
+                f"backs a run judged by policy v{version}, but a finding names"
+                f" v{finding.get('policy_version')}"
+            )
+    policy = next((p for p in _items(report, "policies") if p.get("version") == version), None)
+    if policy is None:
+        return f"backs a run judged by policy v{version}, which the report does not carry"
+    applied_at = policy.get("applied_at")
+    if isinstance(applied_at, str) and applied_at > str(record.get("time")):
+        return (
+            f"was written at {record.get('time')}, before policy v{version} was applied"
+            f" ({applied_at}): the run cannot have been under it"
+        )
+    return None
 
 
 def _policy_rule(
