@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,3 +99,14 @@ def test_embedded_key_is_trusted_only_when_pinned(steward: Steward, signer: Sign
         trusted_key(proof, public_pem=None, fingerprint=None)
     with pytest.raises(ProofFails, match="not the pinned"):
         trusted_key(proof, public_pem=None, fingerprint="0" * 64)
+
+
+def test_proof_refuses_a_home_whose_key_did_not_sign_the_store(
+    steward: Steward, signer: Signer, tmp_path: Path
+) -> None:
+    from steward.audit.proof import ProofUnavailable
+
+    _log_with_checkpoints(steward, signer)
+    elsewhere = tmp_path / "other-home"
+    with pytest.raises(ProofUnavailable, match=f"signed by key {signer.key_id}, not by"):
+        prove(steward.store, Signer.load(elsewhere), elsewhere, [4])

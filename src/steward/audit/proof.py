@@ -92,6 +92,15 @@ def prove(store: Store, signer: Signer, home: Path, seqs: Iterable[int]) -> dict
     with store.read() as conn:
         known = _checkpoints(conn, home)
         last_seq = known[-1].seq if known else 0
+    foreign = sorted({cp.key_id for cp in known} - {signer.key_id})
+    if foreign:
+        # Another home's key signed this store's checkpoints (a shared PostgreSQL store):
+        # a proof must be made, and checkpoints signed, where that key lives.
+        raise ProofUnavailable(
+            f"this store's checkpoints are signed by key {', '.join(foreign)}, not by this"
+            f" home's key {signer.key_id} ({home}): make the report where the server's"
+            " STEWARD_HOME is, or through the API"
+        )
     if wanted and wanted[-1] > last_seq:
         make_checkpoint(store, signer, home)
         with store.read() as conn:
