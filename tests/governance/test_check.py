@@ -121,3 +121,20 @@ def test_since_checks_only_the_datasets_a_run_wrote_since(lake: Steward, run_etl
     quiet = check(lake, since=after, alert=False)
     assert (quiet.evaluations, quiet.exit_code) == ((), 0)
     assert check(lake, since=before, alert=False).exit_code == 1
+
+
+def test_a_check_judges_each_jobs_latest_run_unless_asked_for_all(
+    lake: Steward, run_etl: RunEtl
+) -> None:
+    apply(lake.store, POLICY, actor=ADMIN)
+    first = run_etl()  # reads email clear under v1
+    apply(
+        lake.store,
+        POLICY.replace("    mask: email\n", "    mask: email\n    except: [etl]\n"),
+        actor=ADMIN,
+    )
+    run_etl()  # the same read, allowed under v2
+    assert check(lake, alert=False).exit_code == 0
+    history = check(lake, all_runs=True, alert=False)
+    assert history.exit_code == 1
+    assert [(f.run_id, f.policy_version) for f in history.findings] == [(first, 1)]

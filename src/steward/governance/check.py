@@ -24,6 +24,7 @@ from steward.governance.evaluate import evaluate
 from steward.governance.models import Evaluation, Finding
 from steward.lineage.graph import valid_at
 from steward.lineage.nodes import node_id
+from steward.lineage.scope import CONSUMER_NAMESPACE
 from steward.store import Store
 from steward.store.schema import datasets, governance_findings, lineage_edges, namespaces, run_io
 
@@ -87,17 +88,22 @@ def alert_check_name(job: str, dataset: str, column: str | None, kind: str) -> s
 def datasets_to_check(
     store: Store, *, since: datetime | None = None, as_of: datetime | None = None
 ) -> list[str]:
-    """Every dataset some job writes (as of `as_of`), or those a run wrote since `since`."""
+    """Every dataset some job writes (as of `as_of`), or those a run wrote since `since`.
+
+    Governed queries' consumers (`steward://consumer`) are left out: the query path
+    enforced the policy on what they read.
+    """
     with store.read() as conn:
         query = (
             sa.select(namespaces.c.name.label("namespace"), datasets.c.name)
             .join(namespaces, namespaces.c.id == datasets.c.namespace_id)
             .where(
+                namespaces.c.name != CONSUMER_NAMESPACE,
                 datasets.c.id.in_(
                     sa.select(lineage_edges.c.dataset_id).where(
                         lineage_edges.c.direction == "output", valid_at(lineage_edges, as_of)
                     )
-                )
+                ),
             )
         )
         if since is not None:
