@@ -233,11 +233,10 @@ def append(
                 },
             )
             if result.ids:
-                conn.execute(
-                    lineage_events.update()
-                    .where(lineage_events.c.id.in_(result.ids))
-                    .values(audit_seq=seq)
-                )
+                # Appends are one at a time: every id between this call's first and last
+                # is one of its rows.
+                first, last = result.ids[0], result.ids[-1]
+                conn.execute(_SET_AUDIT_SEQ, {"seq": seq, "first": first, "last": last})
     return result
 
 
@@ -268,7 +267,7 @@ def append_rows(
     ids = sorted(
         int(i) for i in conn.execute(insert.returning(lineage_events.c.id), params).scalars()
     )
-    head = int(conn.execute(sa.select(sa.func.max(lineage_events.c.id))).scalar() or 0)
+    head = int(conn.execute(_HEAD_ID).scalar() or 0)
     return IngestResult(
         received=received,
         stored=len(ids),
@@ -278,6 +277,12 @@ def append_rows(
     )
 
 
+_SET_AUDIT_SEQ = (
+    lineage_events.update()
+    .where(lineage_events.c.id.between(sa.bindparam("first"), sa.bindparam("last")))
+    .values(audit_seq=sa.bindparam("seq"))
+)
+_HEAD_ID = sa.select(sa.func.max(lineage_events.c.id))
 _RUN_JOBS = (
     sa.select(lineage_events.c.run_id, lineage_events.c.job_namespace, lineage_events.c.job_name)
     .where(lineage_events.c.run_id.in_(sa.bindparam("runs", expanding=True)))
@@ -342,11 +347,6 @@ class Learned:
         """Remember the ids the transaction stored; call only after it committed."""
         for applier in self.appliers:
             applier.commit_learned()
-
-
-def _job_name(event: Event) -> str | None:
-    job = None if isinstance(event, DatasetEvent) else event.job
-    return f"{job.namespace}:{job.name}" if job else None
 
 
 def _event_row(digest: str, item: ParsedEvent) -> dict[str, Any]:

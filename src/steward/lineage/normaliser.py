@@ -233,14 +233,18 @@ def follow(
                 continue
             while not stopping():
                 try:
-                    applied = normalise_once(store, limit=limit)
+                    # A read first: the write lock (SQLite's only one) is taken only when
+                    # there is something to apply, never to find out that there is not.
+                    with store.read() as conn:
+                        at = position(conn)
+                    if at.applied_id >= at.head_id:
+                        time.sleep(idle)
+                        continue
+                    normalise_once(store, limit=limit)
                 except (StewardError, sa.exc.OperationalError) as exc:
                     # The store is busy or unreachable for now: nothing was applied; retry.
                     log.warning("lineage normaliser: %s; retrying", exc)
                     time.sleep(1.0)
-                    continue
-                if not applied.count:
-                    time.sleep(idle)
 
 
 def _now() -> datetime:

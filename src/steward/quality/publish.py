@@ -184,7 +184,10 @@ def _record(steward: Steward, outcome: Published, actor: Principal | None) -> No
         ],
         "outputs": [],
     }
-    ingest(steward.store, parse_events([event], batch=False), actor=actor, source="quality")
+    # Under `steward serve` the normaliser process builds the graph from it.
+    inline = steward.settings.lineage_normaliser == "inline"
+    events = parse_events([event], batch=False)
+    ingest(steward.store, events, actor=actor, source="quality", normalise=inline)
 
 
 def _run_id() -> str:
