@@ -247,7 +247,9 @@ def read_report(text: bytes, *, where: str) -> dict[str, Any]:
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"{where}: not JSON ({exc}); verify the json format") from None
+        raise InvalidInput(
+            f"{where}: not JSON ({exc}); only the json form of a report can be verified"
+        ) from None
     if not isinstance(data, dict):
         raise InvalidInput(f"{where}: not a JSON object")
     return data
