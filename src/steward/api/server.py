@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from steward import __version__
-from steward.api import audit, catalog, lineage, policy, query, schema, schema_registry
+from steward.api import audit, catalog, evidence, lineage, policy, query, schema, schema_registry
 from steward.api.auth import principal
 from steward.api.consistency import consistent_read
 from steward.api.guards import refuse_nul
@@ -100,6 +100,7 @@ def create_app(steward: Steward) -> FastAPI:
     app.include_router(lineage.router, dependencies=authenticated)
     app.include_router(catalog.router, dependencies=authenticated)
     app.include_router(audit.router, dependencies=authenticated)
+    app.include_router(evidence.router, dependencies=authenticated)
     app.include_router(policy.router, dependencies=authenticated)
     app.include_router(query.router, dependencies=authenticated)
     app.include_router(schema.router, dependencies=authenticated)

@@ -93,11 +93,38 @@ def verify(
         typer.Option("--checkpoints", help="Exported checkpoints (JSON lines) to check too."),
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    evidence: Annotated[
+        Path | None,
+        typer.Option(
+            "--evidence", help="Check an evidence report (json) offline instead of the log."
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="With --evidence: the PEM public key to trust."),
+    ] = None,
+    fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            "--fingerprint",
+            help="With --evidence: trust the report's own key if its SHA-256 is this.",
+        ),
+    ] = None,
 ) -> None:
-    """Walk the chain and the checkpoints: exit 0 when intact, 1 naming the first bad record."""
+    """Walk the chain and the checkpoints: exit 0 when intact, 1 naming the first bad record.
+
+    With --evidence FILE, check an evidence report offline, with no store or home: its
+    records against their hashes, links and signed checkpoints, and its statements
+    against the records they cite.
+    """
     from steward.audit.checkpoints import Signer, read_exported
     from steward.audit.verify import verify as verify_log
 
+    if evidence is not None:
+        _verify_evidence(evidence, public_key, fingerprint, json=json)
+        return
+    if public_key is not None or fingerprint is not None:
+        raise InvalidInput("--public-key and --fingerprint go with --evidence FILE")
     steward = steward_from_env()
     steward.upgrade()
     home = steward.settings.home
@@ -116,6 +143,52 @@ def verify(
     else:
         print(f"seq {result.first_bad_seq}: {result.problem}: {result.message}")
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _verify_evidence(
+    path: Path, public_key: Path | None, fingerprint: str | None, *, json: bool
+) -> None:
+    """The offline check of an evidence report: reads only the file and the key."""
+    from steward.audit.proof import ProofFails
+    from steward.governance.evidence_verify import read_report, verify_evidence
+
+    try:
+        text = path.read_bytes()
+        pem = public_key.read_text(encoding="utf-8") if public_key is not None else None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {exc.filename} ({exc.strerror})") from None
+    report = read_report(text, where=str(path))
+    try:
+        checked = verify_evidence(report, public_pem=pem, fingerprint=fingerprint)
+    except ProofFails as failed:
+        if json:
+            print(
+                orjson.dumps({"ok": False, "seq": failed.seq, "message": failed.message}).decode()
+            )
+        else:
+            print(f"FAILED: {failed.message}")
+        raise typer.Exit(1) from None
+    if json:
+        print(orjson.dumps({"ok": True, **checked.to_json()}).decode())
+    else:
+        print("\n".join(checked.lines()))
+
+
+@app.command("public-key")
+def public_key_command() -> None:
+    """Print the installation's audit signing public key (PEM); its fingerprint to stderr.
+
+    Give it to whoever verifies evidence reports (`steward audit verify --evidence FILE
+    --public-key KEY.pem`), or just the fingerprint (`--fingerprint`).
+    """
+    from steward.audit.checkpoints import Signer
+    from steward.audit.proof import key_fingerprint
+
+    steward = steward_from_env()
+    steward.upgrade()
+    signer = Signer.load(steward.settings.home)
+    sys.stdout.write(signer.public_pem)
+    sys.stderr.write(f"fingerprint (SHA-256): {key_fingerprint(signer.public_pem)}\n")
 
 
 @app.command("report")

@@ -9,7 +9,19 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from steward.cli import audit, catalog, export, lineage, policy, quality, query, scan, schema, token
+from steward.cli import (
+    audit,
+    catalog,
+    evidence,
+    export,
+    lineage,
+    policy,
+    quality,
+    query,
+    scan,
+    schema,
+    token,
+)
 from steward.cli.context import steward_from_env
 from steward.errors import InvalidInput, StewardError
 
@@ -37,6 +49,7 @@ app.add_typer(schema.app, name="schema")
 app.command("publish")(quality.publish_command)
 app.command("query")(query.query_command)
 app.command("scan")(scan.scan_command)
+app.command("evidence")(evidence.evidence_command)
 err = Console(stderr=True)
 
 

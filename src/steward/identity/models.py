@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 LINEAGE_WRITE = "lineage:write"
 # Registering, deleting and configuring schemas in the schema registry.
 SCHEMA_WRITE = "schema:write"
-SCOPES: frozenset[str] = frozenset({LINEAGE_WRITE, SCHEMA_WRITE})
+# Reading evidence reports, which carry audit records in full (`steward evidence`).
+EVIDENCE_READ = "evidence:read"
+SCOPES: frozenset[str] = frozenset({LINEAGE_WRITE, SCHEMA_WRITE, EVIDENCE_READ})
 
 
 @dataclass(frozen=True)
