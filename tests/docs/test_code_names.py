@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import pkgutil
 import re
 from pathlib import Path
 
@@ -20,7 +19,12 @@ import steward
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ["docs/architecture.md", "docs/query.md", "CONTRIBUTING.md"]
-PACKAGES = {m.name for m in pkgutil.iter_modules(steward.__path__)}
+# From the folder: some packages (`catalog`) have no __init__.py, which pkgutil skips.
+PACKAGES = {
+    p.stem
+    for p in Path(steward.__file__).parent.iterdir()
+    if (p.suffix == ".py" or p.is_dir()) and not p.name.startswith("_")
+}
 _DOTTED = re.compile(r"`([a-z_]+(?:\.[A-Za-z_]\w*)+)`")
 
 

@@ -1,0 +1,96 @@
+"""Every `steward ...` command in the runbooks, postmortems and launch docs exists, with
+the options it is given: the command line's own parser is asked, not a list."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from steward.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = [
+    *sorted((ROOT / "docs/runbooks").glob("*.md")),
+    *sorted((ROOT / "docs/postmortems").glob("*.md")),
+    ROOT / "CONTRIBUTING.md",
+    ROOT / "SECURITY.md",
+]
+_FENCE = re.compile(r"^```(\w*)\s*$")
+_ENDS = {"|", ">", ">>", "&&", "||", ";", "2>&1"}
+
+
+def commands(doc: Path) -> list[tuple[int, list[str]]]:
+    """`steward` command lines of the shell blocks of a doc: (line number, arguments)."""
+    found: list[tuple[int, list[str]]] = []
+    shell = False
+    pending = ""
+    for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+        fence = _FENCE.match(line.strip())
+        if fence:
+            shell = not shell and fence.group(1) in ("sh", "bash", "console", "")
+            continue
+        if not shell:
+            continue
+        pending += line.rstrip().removesuffix("\\") + " "
+        if line.rstrip().endswith("\\"):
+            continue
+        try:
+            words = shlex.split(pending.strip().removeprefix("$ "), comments=True)
+        except ValueError:  # a quotation that goes on on the next line
+            continue
+        pending = ""
+        for start, word in enumerate(words):
+            if word == "steward" and (start == 0 or words[start - 1] in _ENDS):
+                rest = words[start + 1 :]
+                end = next((i for i, w in enumerate(rest) if w in _ENDS), len(rest))
+                found.append((number, rest[:end]))
+    return found
+
+
+def check(arguments: list[str]) -> str | None:
+    """What is wrong with `steward ARGUMENTS` (an unknown command or option), or None."""
+    # Typer may carry its own copy of click: groups are told by their `commands`.
+    command: Any = typer.main.get_command(app)
+    index = 0
+    while hasattr(command, "commands") and index < len(arguments):
+        sub = command.commands.get(arguments[index])
+        if sub is None:
+            return f"no command {' '.join(arguments[: index + 1])!r}"
+        command, index = sub, index + 1
+    if hasattr(command, "commands"):
+        return f"{' '.join(arguments)!r} is a group, not a command"
+    options = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+    for word in arguments[index:]:
+        name = word.split("=", 1)[0]
+        if name.startswith("-") and name not in options:
+            return f"{' '.join(arguments[:index])!r} has no option {name}"
+    return None
+
+
+CASES = [(doc, number, args) for doc in DOCS if doc.is_file() for number, args in commands(doc)]
+
+
+@pytest.mark.parametrize(
+    ("doc", "number", "arguments"),
+    CASES,
+    ids=[f"{d.relative_to(ROOT)}:{n}" for d, n, _ in CASES],
+)
+def test_documented_command_exists(doc: Path, number: int, arguments: list[str]) -> None:
+    assert check(arguments) is None, f"{doc.relative_to(ROOT)}:{number}: {check(arguments)}"
+
+
+def test_every_runbook_has_commands() -> None:
+    for doc in (ROOT / "docs/runbooks").glob("*.md"):
+        if doc.name != "README.md":
+            assert len(commands(doc)) >= 4, doc.name
+
+
+def test_a_wrong_command_or_option_is_named() -> None:
+    assert check(["lineage", "upstream", "x", "--depth", "all"]) is None
+    assert check(["lineage", "upstreams", "x"]) == "no command 'lineage upstreams'"
+    assert check(["audit", "log", "--users", "ann"]) == "'audit log' has no option --users"
