@@ -58,13 +58,16 @@ def check(arguments: list[str]) -> str | None:
     command: Any = typer.main.get_command(app)
     index = 0
     while hasattr(command, "commands") and index < len(arguments):
+        if arguments[index].startswith("-"):  # the group's own options: `steward --help`
+            break
         sub = command.commands.get(arguments[index])
         if sub is None:
             return f"no command {' '.join(arguments[: index + 1])!r}"
         command, index = sub, index + 1
-    if hasattr(command, "commands"):
+    if hasattr(command, "commands") and arguments[index:] != ["--help"]:
         return f"{' '.join(arguments)!r} is a group, not a command"
     options = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+    options.add("--help")
     for word in arguments[index:]:
         name = word.split("=", 1)[0]
         if name.startswith("-") and name not in options:

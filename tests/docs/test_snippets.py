@@ -2,13 +2,15 @@
 
 A block runs unless the line above its fence says why not
 (`<!-- snippet: not run: REASON -->`); `<!-- snippet: after FILE -->` runs FILE's examples
-first in the same home (an example that builds on another page's). Each block runs in its
-own interpreter, so a name one block uses must be defined in it: what a reader copies is
+first in the same home (an example that builds on another page's). Each block runs with
+its own fresh globals (one interpreter for a block and those it comes after, to pay the
+imports once), so a name one block uses must be defined in it: what a reader copies is
 what runs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -65,8 +67,20 @@ def snippets(doc: Path) -> list[Snippet]:
 ALL = [s for doc in sorted(DOCS.rglob("*.md")) for s in snippets(doc)]
 
 
-def run(snippet: Snippet, home: Path) -> None:
-    """Run one block in a new interpreter whose home (and Steward's) is `home`."""
+# Runs each block it is given in order, each with fresh globals, naming the failing one.
+_RUNNER = """
+import json, sys, traceback
+for name, code in json.load(sys.stdin):
+    try:
+        exec(compile(code, name, "exec"), {"__name__": "__main__"})
+    except BaseException:
+        traceback.print_exc()
+        sys.exit(f"{name} failed")
+"""
+
+
+def run(snippets: list[Snippet], home: Path) -> None:
+    """Run blocks in order in a new interpreter whose home (and Steward's) is `home`."""
     env = {
         **os.environ,
         "HOME": str(home),
@@ -75,25 +89,23 @@ def run(snippet: Snippet, home: Path) -> None:
     }
     env.pop("STEWARD_DATABASE_URL", None)
     done = subprocess.run(
-        [sys.executable, "-c", snippet.code],
+        [sys.executable, "-c", _RUNNER],
+        input=json.dumps([(s.name, s.code) for s in snippets]),
         cwd=home,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert done.returncode == 0, f"{snippet.name} failed:\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, done.stderr[-3000:]
 
 
 @pytest.mark.parametrize("snippet", ALL, ids=[s.name for s in ALL])
 def test_doc_example_runs(snippet: Snippet, tmp_path: Path) -> None:
     if snippet.skip_reason:
         pytest.skip(f"not run: {snippet.skip_reason}")
-    if snippet.after:
-        for earlier in snippets(DOCS / snippet.after):
-            if not earlier.skip_reason:
-                run(earlier, tmp_path)
-    run(snippet, tmp_path)
+    earlier = snippets(DOCS / snippet.after) if snippet.after else []
+    run([*(s for s in earlier if not s.skip_reason), snippet], tmp_path)
 
 
 def test_examples_are_found_and_most_run() -> None:
@@ -107,4 +119,4 @@ def test_an_example_with_an_undefined_name_fails(tmp_path: Path) -> None:
     doc.write_text("Try:\n\n```python\nprint(new_rows)\n```\n")
     (found,) = snippets(doc)
     with pytest.raises(AssertionError, match="NameError: name 'new_rows' is not defined"):
-        run(Snippet(doc, found.line, found.code, None, None), tmp_path)
+        run([Snippet(doc, found.line, found.code, None, None)], tmp_path)
