@@ -89,3 +89,18 @@ def test_the_drawing_is_svg_with_a_box_per_package() -> None:
     texts = {t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")}
     _, bands = diagram.load_bands((ROOT / diagram.SOURCE).read_text(encoding="utf-8"))
     assert set(diagram.packages(bands)) <= texts
+
+
+def test_the_references_examples_hold(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from steward.config import load_settings
+    from steward.errors import ConfigError
+
+    text = (ROOT / "docs/configuration.md").read_text(encoding="utf-8")
+    monkeypatch.setenv("STEWARD_HOME", str(tmp_path))
+    monkeypatch.setenv("STEWARD_OIDC_ADMIN_GROUPS", '["platform"]')
+    assert "`STEWARD_OIDC_ADMIN_GROUPS='[\"platform\"]'`" in text
+    assert load_settings().oidc_admin_groups == ["platform"]
+    monkeypatch.setenv("STEWARD_PORT", "70000")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert f"`{refused.value}`" in text
