@@ -1,5 +1,5 @@
-"""Every `steward ...` command in the runbooks, postmortems and launch docs exists, with
-the options it is given: the command line's own parser is asked, not a list."""
+"""Every `steward ...` command in the docs' shell blocks exists, with the options it is
+given: the command line's own parser is asked, not a list."""
 
 from __future__ import annotations
 
@@ -14,12 +14,7 @@ import typer
 from steward.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [
-    *sorted((ROOT / "docs/runbooks").glob("*.md")),
-    *sorted((ROOT / "docs/postmortems").glob("*.md")),
-    ROOT / "CONTRIBUTING.md",
-    ROOT / "SECURITY.md",
-]
+DOCS = [*sorted(ROOT.glob("*.md")), *sorted((ROOT / "docs").rglob("*.md"))]
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _ENDS = {"|", ">", ">>", "&&", "||", ";", "2>&1"}
 
@@ -27,15 +22,19 @@ _ENDS = {"|", ">", ">>", "&&", "||", ";", "2>&1"}
 def commands(doc: Path) -> list[tuple[int, list[str]]]:
     """`steward` command lines of the shell blocks of a doc: (line number, arguments)."""
     found: list[tuple[int, list[str]]] = []
-    shell = False
-    pending = ""
+    fenced = shell = False
+    pending, start = "", 0
     for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
         fence = _FENCE.match(line.strip())
         if fence:
-            shell = not shell and fence.group(1) in ("sh", "bash", "console", "")
+            fenced = not fenced
+            shell = fenced and fence.group(1) in ("sh", "bash", "console", "")
+            pending = ""
             continue
         if not shell:
             continue
+        if not pending:
+            start = number
         pending += line.rstrip().removesuffix("\\") + " "
         if line.rstrip().endswith("\\"):
             continue
@@ -44,11 +43,11 @@ def commands(doc: Path) -> list[tuple[int, list[str]]]:
         except ValueError:  # a quotation that goes on on the next line
             continue
         pending = ""
-        for start, word in enumerate(words):
-            if word == "steward" and (start == 0 or words[start - 1] in _ENDS):
-                rest = words[start + 1 :]
+        for at, word in enumerate(words):
+            if word == "steward" and (at == 0 or words[at - 1] in _ENDS):
+                rest = words[at + 1 :]
                 end = next((i for i, w in enumerate(rest) if w in _ENDS), len(rest))
-                found.append((number, rest[:end]))
+                found.append((start, rest[:end]))
     return found
 
 
@@ -97,3 +96,12 @@ def test_a_wrong_command_or_option_is_named() -> None:
     assert check(["lineage", "upstream", "x", "--depth", "all"]) is None
     assert check(["lineage", "upstreams", "x"]) == "no command 'lineage upstreams'"
     assert check(["audit", "log", "--users", "ann"]) == "'audit log' has no option --users"
+
+
+def test_commands_are_read_from_shell_blocks_only(tmp_path: Path) -> None:
+    doc = tmp_path / "page.md"
+    doc.write_text(
+        "```python\nsteward = 1\n```\n\n```sh\nsteward audit verify  # ok\n```\n\n"
+        "```yaml\nsteward: x\n```\n\n```sh\necho x | steward lineage send - \\\n  --url u\n```\n"
+    )
+    assert commands(doc) == [(6, ["audit", "verify"]), (14, ["lineage", "send", "-", "--url", "u"])]
