@@ -3,6 +3,7 @@ given: the command line's own parser is asked, not a list."""
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from pathlib import Path
@@ -51,10 +52,16 @@ def commands(doc: Path) -> list[tuple[int, list[str]]]:
     return found
 
 
+@functools.cache
+def _root() -> Any:
+    """The `steward` command tree, built once (Typer builds it anew on every call)."""
+    return typer.main.get_command(app)
+
+
 def check(arguments: list[str]) -> str | None:
     """What is wrong with `steward ARGUMENTS` (an unknown command or option), or None."""
     # Typer may carry its own copy of click: groups are told by their `commands`.
-    command: Any = typer.main.get_command(app)
+    command: Any = _root()
     index = 0
     while hasattr(command, "commands") and index < len(arguments):
         if arguments[index].startswith("-"):  # the group's own options: `steward --help`
