@@ -14,6 +14,11 @@ ARCHITECTURE = Path("docs/architecture.md")
 
 def generated(root: Path) -> dict[Path, str]:
     """Every generated file under `root` (the repository) with the text it should hold."""
+    if not (root / diagram.SOURCE).is_file() or not (root / "src" / "steward").is_dir():
+        raise SystemExit(
+            f"{root}: not a Steward checkout (no {diagram.SOURCE} or src/steward);"
+            " run this from the repository's root, or pass --root"
+        )
     source = (root / diagram.SOURCE).read_text(encoding="utf-8")
     _, bands = diagram.load_bands(source)
     package_root = root / "src" / "steward"
