@@ -40,16 +40,17 @@ def test_every_setting_has_a_row_naming_its_environment_variable() -> None:
         assert f"`STEWARD_{name.upper()}`" in text, name
 
 
-def test_check_fails_naming_the_stale_file_and_regeneration_fixes_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_check_fails_naming_the_stale_file_and_regeneration_fixes_it(tmp_path: Path) -> None:
     for part in ("docs", "src"):
         shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("node_modules"))
     doc = tmp_path / "docs/configuration.md"
     doc.write_text(doc.read_text().replace("`STEWARD_PORT`", "`STEWARD_PORTS`"))
-    assert main(["--check", "--root", str(tmp_path)]) == 1
-    assert "out of date: docs/configuration.md;" in capsys.readouterr().err
-    assert main(["--root", str(tmp_path)]) == 0
+    command = [sys.executable, "-m", "steward.docs_tools", "--root", str(tmp_path)]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+    checked = subprocess.run([*command, "--check"], capture_output=True, text=True, env=env)
+    assert checked.returncode == 1
+    assert "out of date: docs/configuration.md;" in checked.stderr
+    assert subprocess.run(command, capture_output=True, env=env).returncode == 0
     assert "`STEWARD_PORT`" in doc.read_text()
     assert "`STEWARD_PORTS`" not in doc.read_text()
 
@@ -78,8 +79,18 @@ def test_a_package_missing_from_the_drawing_source_is_named(tmp_path: Path) -> N
     shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("node_modules"))
     (tmp_path / "src/steward/billing").mkdir()
     (tmp_path / "src/steward/billing/__init__.py").write_text('"""Invoices."""\n')
-    with pytest.raises(SystemExit, match="missing: billing"):
-        generated(tmp_path)
+    command = [sys.executable, "-m", "steward.docs_tools", "--check", "--root", str(tmp_path)]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+    checked = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert checked.returncode == 1
+    assert "place every package of src/steward in a band; missing: billing" in checked.stderr
+
+
+def test_the_settings_come_from_the_checkout_being_generated(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    (tmp_path / "src/steward").mkdir(parents=True)
+    with pytest.raises(SystemExit, match="run with PYTHONPATH="):
+        main(["--check", "--root", str(tmp_path)])
 
 
 def test_the_drawing_is_svg_with_a_box_per_package() -> None:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import steward
 from steward.docs_tools import configuration, diagram, modules
 
 CONFIGURATION = Path("docs/configuration.md")
@@ -18,6 +19,12 @@ def generated(root: Path) -> dict[Path, str]:
         raise SystemExit(
             f"{root}: not a Steward checkout (no {diagram.SOURCE} or src/steward);"
             " run this from the repository's root, or pass --root"
+        )
+    imported = Path(steward.__file__).resolve().parent
+    if imported != (root / "src" / "steward").resolve():
+        raise SystemExit(
+            f"the settings would be read from {imported}, not from {root}/src/steward;"
+            f" run with PYTHONPATH={root.resolve()}/src"
         )
     source = (root / diagram.SOURCE).read_text(encoding="utf-8")
     _, bands = diagram.load_bands(source)
