@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     # Where `steward quality run` and `publish` send alerts on a check's state change.
     quality_alertmanager_url: str | None = None
     quality_webhook_url: str | None = None
+    # The audit log's JSON lines export: the file, rotated past `audit_jsonl_max_bytes`
+    # keeping `audit_jsonl_keep` old files; how often `serve` runs the audit duties
+    # (0: never); the OpenLineage namespace of queries Trino reports.
     audit_jsonl_path: Path | None = None
     audit_jsonl_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     audit_jsonl_keep: int = Field(default=10, ge=0)

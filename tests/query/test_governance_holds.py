@@ -271,10 +271,10 @@ def limited(governed_lake: Steward) -> Iterator[Steward]:
 
 
 def test_a_query_past_its_time_limit_is_cancelled(limited: Steward) -> None:
+    # A cross join of the table with itself two dozen times: billions of rows on any
+    # engine, with no recursion limit or shortcut to end it before the clock does.
+    names = [f"t{i}" for i in range(24)]
     with pytest.raises(InvalidInput, match=r"longer than 0\.5 s"):
-        # A cross join of the table with itself two dozen times: billions of rows on any
-        # engine, with no recursion limit or shortcut to end it before the clock does.
-        names = [f"t{i}" for i in range(24)]
         run(
             limited,
             "SELECT count(*) FROM "
