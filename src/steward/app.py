@@ -89,4 +89,5 @@ class Steward:
         self._engine = None
         self.tables.forget()
         self.query_cache.clear()
+        self.audit.close()
         self.store.dispose()

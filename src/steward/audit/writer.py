@@ -67,9 +67,18 @@ class AuditWriter:
         self._turn = threading.Condition(threading.Lock())
         self._pending: list[_Waiting] = []
         self._writing = False
+        # The leader's connection, kept between groups (only the leader uses it).
+        self._conn: Connection | None = None
         # How many groups and records were committed (benchmarks, /metrics).
         self.groups = 0
         self.records = 0
+
+    def close(self) -> None:
+        """Return the kept connection to the pool (before the store is disposed)."""
+        with self._turn:
+            if self._conn is not None and not self._writing:
+                self._conn.close()
+                self._conn = None
 
     @property
     def writing(self) -> bool:
@@ -138,8 +147,11 @@ class AuditWriter:
 
     def _write(self, group: list[_Waiting]) -> None:
         after: list[Callable[[], None]] = []
+        held = self._conn
+        if held is None:
+            held = self._conn = self._store.writer_connection()
         try:
-            with self._store.write() as conn:
+            with self._store.write(held=held) as conn:
                 for waiting in group:
                     if waiting.before is not None:
                         hook = waiting.before(conn)
@@ -147,6 +159,9 @@ class AuditWriter:
                             after.append(hook)
                 seqs = append(conn, [waiting.draft for waiting in group])
         except Exception as exc:
+            # Start the next group on a fresh connection, whatever state this one is in.
+            held.close()
+            self._conn = None
             cause: BaseException = exc
             if not isinstance(exc, StewardError):
                 cause = StewardError(f"{type(exc).__name__}: {_first_line(exc)}")
