@@ -185,11 +185,16 @@ def _query_catalog(steward: Steward) -> tuple[Catalog, Callable[[Sequence[str]],
     cache = steward.query_cache
     with steward.store.read() as conn:
         ids = live_names(conn)
+    seen: FactsOf = {}
 
     def facts(names: Sequence[str]) -> FactsOf:
-        with steward.store.read() as conn:
-            found = cache.table_facts(conn, [ids[name] for name in names])
-        return {name: found[ids[name]] for name in names}
+        # Read (or probed) once per query: the rewrite and the lineage event share them.
+        missing = [name for name in names if name not in seen]
+        if missing:
+            with steward.store.read() as conn:
+                found = cache.table_facts(conn, [ids[name] for name in missing])
+            seen.update({name: found[ids[name]] for name in missing})
+        return {name: seen[name] for name in names}
 
     def columns(names: Sequence[str]) -> dict[str, Columns]:
         return {name: list(f.columns) for name, f in facts(names).items()}
