@@ -92,6 +92,7 @@ def one_at_a_time(steward: Steward, count: int, threads: int) -> float:
 
 def raw_sqlite_append(directory: Path, count: int) -> float:
     """Records/s of the floor: stdlib sqlite3, one INSERT and one COMMIT a record."""
+    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "raw.db"
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")

@@ -164,7 +164,9 @@ def append(conn: Connection, drafts: Sequence[Draft]) -> list[int]:
         )
         access += [{"seq": seq, "dataset": d, "column": c} for d, c in item.reads]
         prev = record_hash
-    fast.run(conn, _INSERT_RECORD, rows)
+    # One row goes by `execute`: a driver's `executemany` costs more for a lone row
+    # (psycopg opens a pipeline).
+    fast.run(conn, _INSERT_RECORD, rows if len(rows) > 1 else rows[0])
     fast.run(conn, _SET_HEAD, {"seq": seq, "hash": prev})
     fast.run(conn, _INSERT_ACCESS, access)
     first = seq - len(drafts) + 1
