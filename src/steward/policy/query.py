@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
+from steward.audit.log import record
 from steward.audit.models import Resource
 from steward.audit.writer import Before
 from steward.engines.base import QueryFailed
@@ -298,24 +299,39 @@ def _audit_answered(
         decision=decision,
         policy=", ".join(rules) or None,
         details={"sql": sql, "inputs": inputs},
-        before=_store_lineage(lineage) if lineage is not None else None,
+        before=_store_lineage(lineage, principal) if lineage is not None else None,
     )
 
 
-def _store_lineage(event: dict[str, Any]) -> Before:
+def _store_lineage(event: dict[str, Any], principal: Principal) -> Before:
     """Writes that store the query's lineage event inside the audit group's transaction.
 
     The event goes through `lineage.ingest.store_events`, the in-transaction half of the
     public `ingest`, so it is kept and applied to the graph exactly as an event posted
-    to `/api/v1/lineage` would be, and is visible once the query has answered. The
-    query's own audit record stands for it (no separate `lineage.ingest` record).
+    to `/api/v1/lineage` would be, and is visible once the query has answered. Its
+    `lineage.ingest` record (source `query`) is written with it, as `ingest` writes one:
+    it is what makes the raw event its sender's (`lineage.scope.posted_jobs`). It chains
+    just before the query's own record, in the same transaction.
     """
     from steward.lineage.ingest import parse_events, store_events
 
     parsed = parse_events([event], batch=False)
+    job = f"{event['job']['namespace']}:{event['job']['name']}"
 
     def write(conn: Connection) -> Callable[[], None] | None:
-        _, applier = store_events(conn, parsed)
+        result, applier = store_events(conn, parsed)
+        record(
+            conn,
+            actor=principal,
+            action="lineage.ingest",
+            details={
+                "source": "query",
+                "received": result.received,
+                "stored": result.stored,
+                "duplicates": result.duplicates,
+                "jobs": [job],
+            },
+        )
         return applier.commit_learned if applier is not None else None
 
     return write
