@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from steward.audit.writer import AuditWriter
 from steward.config import Settings, load_settings
 from steward.engines.tables import TablePlans
 from steward.errors import NotFound
+from steward.policy.cache import QueryCache
 from steward.store import Store, open_store
 from steward.store.private import make_private_dir
 
@@ -29,6 +31,12 @@ class Steward:
         self._engine: Engine | None = engine
         self._native: dict[str, Engine] = {}
         self._parse_pool: Executor | None = None
+        # The audit log's group-commit writer for records that are not part of another
+        # change (queries, refusals): one per process.
+        self.audit = AuditWriter(self.store)
+        # Policies, table facts and decisions the query path worked out, keyed by what
+        # they were derived from (see `policy.cache`).
+        self.query_cache = QueryCache()
 
     @property
     def engine(self) -> Engine:
@@ -100,4 +108,6 @@ class Steward:
             self._parse_pool = None
         self._engine = None
         self.tables.forget()
+        self.query_cache.clear()
+        self.audit.close()
         self.store.dispose()

@@ -35,12 +35,12 @@ def test_one_record_per_client_per_minute_then_one_summary(steward: Steward) -> 
     clock = Clock()
     refusals = RefusedTokens(clock=clock)
     for _ in range(500):
-        write(steward.store, refusals.account(refusal("10.0.0.1")))
-    write(steward.store, refusals.account(refusal("10.0.0.2")))
+        write(steward.audit, refusals.account(refusal("10.0.0.1")))
+    write(steward.audit, refusals.account(refusal("10.0.0.2")))
     assert len(records(steward)) == 2
     assert not refusals.finished()  # the minute is not over
     clock.now += 60
-    write(steward.store, refusals.finished())
+    write(steward.audit, refusals.finished())
     first, second, summary = records(steward)
     assert first["details"]["client"] == "10.0.0.1"  # type: ignore[index]
     assert second["details"]["client"] == "10.0.0.2"  # type: ignore[index]
@@ -57,20 +57,20 @@ def test_a_new_minute_starts_a_new_count_and_writes_the_old_one(steward: Steward
     clock = Clock()
     refusals = RefusedTokens(clock=clock)
     for _ in range(3):
-        write(steward.store, refusals.account(refusal("10.0.0.1")))
+        write(steward.audit, refusals.account(refusal("10.0.0.1")))
     clock.now += 60
     writes = refusals.account(refusal("10.0.0.1"))
     assert writes.first is not None
     assert [s.count for s in writes.summaries] == [2]
-    write(steward.store, writes)
+    write(steward.audit, writes)
     assert len(records(steward)) == 3
 
 
 def test_what_is_left_is_written_at_shutdown(steward: Steward) -> None:
     refusals = RefusedTokens(clock=Clock())
     for _ in range(3):
-        write(steward.store, refusals.account(refusal(None)))
-    write(steward.store, refusals.everything())
+        write(steward.audit, refusals.account(refusal(None)))
+    write(steward.audit, refusals.everything())
     first, summary = records(steward)
     assert first["details"]["client"] is None  # type: ignore[index]
     assert summary["details"]["more"] == 2  # type: ignore[index]
@@ -91,7 +91,7 @@ def test_many_clients_share_one_count_past_the_cap(monkeypatch: pytest.MonkeyPat
 
 def test_a_long_path_is_cut_and_marked(steward: Steward) -> None:
     refusals = RefusedTokens(clock=Clock())
-    write(steward.store, refusals.account(refusal("10.0.0.1", "/" + "a" * 10_000)))
+    write(steward.audit, refusals.account(refusal("10.0.0.1", "/" + "a" * 10_000)))
     (found,) = records(steward)
     details = found["details"]
     assert details["path"] == "/" + "a" * 199 + "…"  # type: ignore[index]

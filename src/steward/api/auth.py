@@ -133,4 +133,4 @@ async def _audit_refusal(
     details = {"method": request.method, "path": request.url.path, **extra}
     writes = refusals_of(request).account(Refusal(client, token_id, reason, details))
     if writes:
-        await run_in_threadpool(write, steward.store, writes)
+        await run_in_threadpool(write, steward.audit, writes)

@@ -40,7 +40,7 @@ async def _refusal_summaries(app: FastAPI) -> AsyncIterator[None]:
             await asyncio.sleep(REFUSALS_FLUSH_SECONDS)
             due = refusals.finished()
             if due:
-                await run_in_threadpool(write, steward.store, due)
+                await run_in_threadpool(write, steward.audit, due)
 
     pool = steward.parse_pool()
     if pool is not None:
@@ -55,7 +55,7 @@ async def _refusal_summaries(app: FastAPI) -> AsyncIterator[None]:
             await task
         left = refusals.everything()
         if left:
-            await run_in_threadpool(write, steward.store, left)
+            await run_in_threadpool(write, steward.audit, left)
 
 
 def create_app(steward: Steward) -> FastAPI:

@@ -25,7 +25,7 @@ and the PII report read along with `resource`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,7 +38,7 @@ from steward.audit.chain import canonical_form, digest, to_canonical_json
 from steward.audit.models import DECISIONS, AuditRecord, Resource
 from steward.errors import InvalidInput
 from steward.identity.models import Principal
-from steward.store import Store, fast
+from steward.store import fast
 from steward.store.schema import audit_access, audit_head, audit_records
 
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -54,6 +54,125 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """One record checked and written as JSON, waiting for its place in the chain.
+
+    `draft` makes one; `append` gives each its sequence number and hash. Building it
+    is the caller's work (validation, canonical JSON), outside any transaction.
+    """
+
+    actor_user: str | None
+    actor_groups: str
+    actor_token_id: str | None
+    action: str
+    dataset: str | None
+    columns: str
+    decision: str
+    policy: str | None
+    details: str
+    reads: tuple[tuple[str, str | None], ...]
+
+
+def draft(
+    *,
+    actor: Principal | None,
+    action: str,
+    resource: Resource | None = None,
+    decision: str = "allowed",
+    policy: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Draft:
+    """A record as `record` would write it, checked; errors name the field at fault."""
+    if not _ACTION.match(action):
+        raise InvalidInput(f"action: {action!r} is not a dotted lower-case name like 'query'")
+    if decision not in DECISIONS:
+        raise InvalidInput(f"decision: {decision!r} is not one of {', '.join(DECISIONS)}")
+    resource = resource or Resource()
+    try:
+        details_json = to_canonical_json(dict(details or {}))
+    except TypeError as exc:
+        raise InvalidInput(f"details: cannot be written as JSON ({exc})") from None
+    user = actor.user if actor else None
+    for name, text in (("user", user), ("dataset", resource.dataset)):
+        if text is not None and "\x00" in text:
+            raise InvalidInput(f"{name}: NUL characters are not allowed")
+    return Draft(
+        actor_user=user,
+        actor_groups=to_canonical_json(sorted(actor.groups) if actor else []),
+        actor_token_id=actor.token_id if actor else None,
+        action=action,
+        dataset=resource.dataset,
+        columns=to_canonical_json(list(resource.columns)),
+        decision=decision,
+        policy=policy,
+        details=details_json,
+        reads=tuple(_reads(resource, details)),
+    )
+
+
+def append(conn: Connection, drafts: Sequence[Draft]) -> list[int]:
+    """Chain `drafts` after the head, in order, inside the caller's transaction; their seqs.
+
+    Reads the head row FOR UPDATE (PostgreSQL queues other writers on it until commit;
+    SQLite writers are serialized by BEGIN IMMEDIATE), writes every record and every
+    access row with one statement each, and moves the head once.
+    """
+    if not drafts:
+        return []
+    head = fast.one(conn, _HEAD, {})
+    seq = int(head.seq)
+    prev = str(head.hash)
+    # One time for the statement's records: they were written together.
+    at = now()
+    rows: list[dict[str, Any]] = []
+    access: list[dict[str, Any]] = []
+    for item in drafts:
+        seq += 1
+        record_hash = digest(
+            canonical_form(
+                seq=seq,
+                time=at,
+                user=item.actor_user,
+                groups_json=item.actor_groups,
+                token_id=item.actor_token_id,
+                action=item.action,
+                dataset=item.dataset,
+                columns_json=item.columns,
+                decision=item.decision,
+                policy=item.policy,
+                details_json=item.details,
+                prev=prev,
+            )
+        )
+        rows.append(
+            {
+                "seq": seq,
+                "recorded_at": at,
+                "actor_user": item.actor_user,
+                "actor_groups": item.actor_groups,
+                "actor_token_id": item.actor_token_id,
+                "action": item.action,
+                "dataset": item.dataset,
+                "columns": item.columns,
+                "decision": item.decision,
+                "policy": item.policy,
+                "details": item.details,
+                "prev_hash": prev,
+                "hash": record_hash,
+            }
+        )
+        access += [{"seq": seq, "dataset": d, "column": c} for d, c in item.reads]
+        prev = record_hash
+    # One row goes by `execute`: a driver's `executemany` costs more for a lone row
+    # (psycopg opens a pipeline).
+    fast.run(conn, _INSERT_RECORD, rows if len(rows) > 1 else rows[0])
+    fast.run(conn, _SET_HEAD, {"seq": seq, "hash": prev})
+    fast.run(conn, _INSERT_ACCESS, access)
+    first = seq - len(drafts) + 1
+    return list(range(first, seq + 1))
+
+
 def record(
     conn: Connection,
     *,
@@ -66,76 +185,31 @@ def record(
 ) -> int:
     """Append one record to the chain inside the caller's transaction; its sequence number.
 
-    `actor` None means Steward itself, or nobody proven (a failed token).
+    `actor` None means Steward itself, or nobody proven (a failed token). A record that
+    is not part of another change goes through `AuditWriter` instead (group commit).
     """
-    if not _ACTION.match(action):
-        raise InvalidInput(f"action: {action!r} is not a dotted lower-case name like 'query'")
-    if decision not in DECISIONS:
-        raise InvalidInput(f"decision: {decision!r} is not one of {', '.join(DECISIONS)}")
-    resource = resource or Resource()
-    try:
-        details_json = to_canonical_json(dict(details or {}))
-    except TypeError as exc:
-        raise InvalidInput(f"details: cannot be written as JSON ({exc})") from None
-    groups_json = to_canonical_json(sorted(actor.groups) if actor else [])
-    columns_json = to_canonical_json(list(resource.columns))
-    for name, text in (("user", actor.user if actor else None), ("dataset", resource.dataset)):
-        if text is not None and "\x00" in text:
-            raise InvalidInput(f"{name}: NUL characters are not allowed")
-    head = fast.one(conn, _HEAD, {})
-    seq = int(head.seq) + 1
-    row: dict[str, Any] = {
-        "seq": seq,
-        "recorded_at": now(),
-        "actor_user": actor.user if actor else None,
-        "actor_groups": groups_json,
-        "actor_token_id": actor.token_id if actor else None,
-        "action": action,
-        "dataset": resource.dataset,
-        "columns": columns_json,
-        "decision": decision,
-        "policy": policy,
-        "details": details_json,
-        "prev_hash": head.hash,
-    }
-    row["hash"] = digest(
-        canonical_form(
-            seq=seq,
-            time=row["recorded_at"],
-            user=row["actor_user"],
-            groups_json=groups_json,
-            token_id=row["actor_token_id"],
-            action=action,
-            dataset=resource.dataset,
-            columns_json=columns_json,
-            decision=decision,
-            policy=policy,
-            details_json=details_json,
-            prev=head.hash,
-        )
+    made = draft(
+        actor=actor,
+        action=action,
+        resource=resource,
+        decision=decision,
+        policy=policy,
+        details=details,
     )
-    fast.run(conn, _INSERT_RECORD, row)
-    fast.run(conn, _SET_HEAD, {"seq": seq, "hash": row["hash"]})
-    access = [
-        {"seq": seq, "dataset": dataset, "column": column}
-        for dataset, column in _reads(resource, details)
-    ]
-    fast.run(conn, _INSERT_ACCESS, access)
-    return seq
+    return append(conn, [made])[0]
 
 
 # A refused request chooses its own path and method; the log keeps this much of each.
 FAILED_TEXT_CHARS = 200
 
 
-def record_failed_token(
-    store: Store, *, token_id: str | None, reason: str, details: Mapping[str, Any]
-) -> int:
-    """Record a token that was presented and refused (`auth.failed`), in its own transaction.
+def failed_token(*, token_id: str | None, reason: str, details: Mapping[str, Any]) -> Draft:
+    """The record of a token that was presented and refused (`auth.failed`).
 
     The secret is never recorded: only the token id it claims, if it has the shape of one.
     Text the caller chose (the path, the method) is cut to `FAILED_TEXT_CHARS`; a cut value
-    ends with `…` and its full length is kept beside it as `<name>_chars`.
+    ends with `…` and its full length is kept beside it as `<name>_chars`. It is not part
+    of another change: append it with the `AuditWriter` (group commit).
     """
     bounded: dict[str, Any] = {}
     for name, value in {**details, "token_id": token_id, "reason": reason}.items():
@@ -144,8 +218,7 @@ def record_failed_token(
             bounded[f"{name}_chars"] = len(value)
         else:
             bounded[name] = value
-    with store.write() as conn:
-        return record(conn, actor=None, action="auth.failed", decision="failed", details=bounded)
+    return draft(actor=None, action="auth.failed", decision="failed", details=bounded)
 
 
 def _reads(resource: Resource, details: Mapping[str, Any] | None) -> list[tuple[str, str | None]]:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from steward.audit.log import record, record_failed_token
-from steward.store import Store
+from steward.audit.log import failed_token
+from steward.audit.writer import AuditWriter
 
 # Past this many distinct clients in one minute, new clients share one count, so memory stays
 # bounded even when the refused requests come from everywhere.
@@ -109,28 +109,27 @@ class RefusedTokens:
         return tuple(t for t in taken if t.count > 0)
 
 
-def write(store: Store, writes: Writes) -> None:
+def write(audit: AuditWriter, writes: Writes) -> None:
     """Write what `account`, `finished` or `everything` returned to the audit log."""
     for summary in writes.summaries:
-        with store.write() as conn:
-            record(
-                conn,
-                actor=None,
-                action="auth.failed",
-                decision="failed",
-                details={
-                    "client": summary.client,
-                    "minute": summary.minute_text,
-                    "more": summary.count,
-                    "summary": f"{summary.count} more refused tokens from client"
-                    f" {summary.client} in minute {summary.minute_text}",
-                },
-            )
+        audit.append(
+            actor=None,
+            action="auth.failed",
+            decision="failed",
+            details={
+                "client": summary.client,
+                "minute": summary.minute_text,
+                "more": summary.count,
+                "summary": f"{summary.count} more refused tokens from client"
+                f" {summary.client} in minute {summary.minute_text}",
+            },
+        )
     if writes.first is not None:
         first = writes.first
-        record_failed_token(
-            store,
-            token_id=first.token_id,
-            reason=first.reason,
-            details={**first.details, "client": first.client},
+        audit.submit(
+            failed_token(
+                token_id=first.token_id,
+                reason=first.reason,
+                details={**first.details, "client": first.client},
+            )
         )

@@ -16,23 +16,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from steward.audit.log import record
 from steward.audit.models import Resource
+from steward.audit.writer import Before
 from steward.engines.base import QueryFailed
 from steward.errors import Forbidden, PolicyDenied, StewardError
 from steward.identity.models import Principal
 from steward.policy.access import CallerAccess, Columns, TableAccess
+from steward.policy.cache import TableFacts, live_names
 from steward.policy.reads import ColumnsRead, columns_read
 from steward.policy.rewrite import Catalog, Governed, govern
 from steward.policy.statement import AllowList
-from steward.store.schema import catalog_entries
 
 if TYPE_CHECKING:
     from steward.app import Steward
     from steward.engines.base import QueryRows, TableData
 
+FactsOf = dict[str, "TableFacts"]
 AccessFor = Callable[[str, Sequence[tuple[str, frozenset[str]]]], TableAccess]
 PRODUCER = "https://github.com/steward-data/steward"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
@@ -93,7 +95,7 @@ def run_query(
     which becomes the lineage job's name (default: the user).
     """
     access = access_for if isinstance(access_for, CallerAccess) else CallerAccess(access_for)
-    catalog = query_catalog(steward)
+    catalog, facts = _query_catalog(steward)
     try:
         governed = _govern(steward, sql, catalog, access)
         rows = _run(steward, sql, governed, catalog, access, limit=limit)
@@ -108,8 +110,8 @@ def run_query(
         raise
     applied = _applied(governed.access)
     read = columns_read(governed.reading)
-    _audit_answered(steward, principal, sql, governed, applied, read.columns)
-    _record_lineage(steward, principal, governed.tables, read, client=client)
+    lineage = _lineage_event(facts(governed.tables), principal, read, client=client)
+    _audit_answered(steward, principal, sql, governed, applied, read.columns, lineage)
     return QueryResult(
         columns=rows.columns,
         rows=[list(row) for row in rows.rows],
@@ -172,35 +174,34 @@ def _run(
 
 def query_catalog(steward: Steward) -> Catalog:
     """The live catalog as `govern` reads it: names, columns with tags, physical columns."""
-    from steward.catalog.views import describe_datasets, resolve_dataset
+    return _query_catalog(steward)[0]
 
+
+def _query_catalog(steward: Steward) -> tuple[Catalog, Callable[[Sequence[str]], FactsOf]]:
+    """The catalog for `govern`, and the facts of named tables (for the lineage event).
+
+    Names are read per query; a table's columns, tags and types come from
+    `steward.query_cache`, which reads them again only when their rows changed.
+    """
+    cache = steward.query_cache
     with steward.store.read() as conn:
-        rows = conn.execute(
-            sa.select(catalog_entries.c.name, catalog_entries.c.dataset_id).where(
-                catalog_entries.c.deleted_at.is_(None)
-            )
-        ).all()
-    ids = {str(row.name): int(row.dataset_id) for row in rows}
+        ids = live_names(conn)
+    seen: FactsOf = {}
+
+    def facts(names: Sequence[str]) -> FactsOf:
+        # Read (or probed) once per query: the rewrite and the lineage event share them.
+        missing = [name for name in names if name not in seen]
+        if missing:
+            with steward.store.read() as conn:
+                found = cache.table_facts(conn, [ids[name] for name in missing])
+            seen.update({name: found[ids[name]] for name in missing})
+        return {name: seen[name] for name in names}
 
     def columns(names: Sequence[str]) -> dict[str, Columns]:
-        with steward.store.read() as conn:
-            views = describe_datasets(conn, [ids[name] for name in names])
-        return {
-            name: [
-                (str(c["name"]), frozenset(str(t["tag"]) for t in c["tags"]))
-                for c in views[ids[name]]["columns"]
-            ]
-            for name in names
-        }
+        return {name: list(f.columns) for name, f in facts(names).items()}
 
     def types(names: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
-        with steward.store.read() as conn:
-            found = {name: resolve_dataset(conn, name) for name in names}
-            views = describe_datasets(conn, list(found.values()))
-        return {
-            name: [(str(c["name"]), str(c["type"] or "")) for c in views[dataset_id]["columns"]]
-            for name, dataset_id in found.items()
-        }
+        return {name: list(f.types) for name, f in facts(names).items()}
 
     def physical(name: str, engine_table: str, at: tuple[str, str] | None) -> Sequence[str]:
         if engine_table not in planned:
@@ -210,7 +211,7 @@ def query_catalog(steward: Steward) -> Catalog:
         return steward.engine.physical_columns({engine_table: planned[engine_table]})[engine_table]
 
     planned: dict[str, TableData] = {}
-    return Catalog(
+    catalog = Catalog(
         names=list(ids),
         columns=columns,
         physical=physical,
@@ -218,6 +219,7 @@ def query_catalog(steward: Steward) -> Catalog:
         engine_names=steward.engine.reserved_names(),
         planned=planned,
     )
+    return catalog, facts
 
 
 # Internal names are stable per table within a process (so the engine can keep a set-up
@@ -253,16 +255,14 @@ def _audit_refused(
     rule: str | None,
 ) -> None:
     """A query that did not answer: `denied` by the policy or `failed`, with the full SQL."""
-    with steward.store.write() as conn:
-        record(
-            conn,
-            actor=principal,
-            action="query",
-            resource=Resource(dataset),
-            decision=decision,
-            policy=rule,
-            details={"sql": sql, "reason": reason},
-        )
+    steward.audit.append(
+        actor=principal,
+        action="query",
+        resource=Resource(dataset),
+        decision=decision,
+        policy=rule,
+        details={"sql": sql, "reason": reason},
+    )
 
 
 def _audit_answered(
@@ -272,7 +272,11 @@ def _audit_answered(
     governed: Governed,
     applied: list[dict[str, str]],
     read: Mapping[str, Sequence[str]],
+    lineage: dict[str, Any] | None,
 ) -> None:
+    """The answered query's record (`allowed`, `masked` or `filtered`) and its lineage,
+    written together through the group commit: the lineage event is stored in the same
+    transaction as the record, before it (the head row is locked last, as in ingest)."""
     masked = any("mask" in item for item in applied)
     filtered = any("filter" in item for item in applied)
     decision = "masked" if masked else "filtered" if filtered else "allowed"
@@ -288,26 +292,58 @@ def _audit_answered(
         for table in access
     ]
     first = next(iter(access), None)
-    with steward.store.write() as conn:
+    steward.audit.append(
+        actor=principal,
+        action="query",
+        resource=Resource(first, tuple(read[first]) if first else ()),
+        decision=decision,
+        policy=", ".join(rules) or None,
+        details={"sql": sql, "inputs": inputs},
+        before=_store_lineage(lineage, principal) if lineage is not None else None,
+    )
+
+
+def _store_lineage(event: dict[str, Any], principal: Principal) -> Before:
+    """Writes that store the query's lineage event inside the audit group's transaction.
+
+    The event goes through `lineage.ingest.store_events`, the in-transaction half of the
+    public `ingest`, so it is kept and applied to the graph exactly as an event posted
+    to `/api/v1/lineage` would be, and is visible once the query has answered. Its
+    `lineage.ingest` record (source `query`) is written with it, as `ingest` writes one:
+    it is what makes the raw event its sender's (`lineage.scope.posted_jobs`). It chains
+    just before the query's own record, in the same transaction.
+    """
+    from steward.lineage.ingest import parse_events, store_events
+
+    parsed = parse_events([event], batch=False)
+    job = f"{event['job']['namespace']}:{event['job']['name']}"
+
+    def write(conn: Connection) -> Callable[[], None] | None:
+        result, applier = store_events(conn, parsed)
         record(
             conn,
             actor=principal,
-            action="query",
-            resource=Resource(first, tuple(read[first]) if first else ()),
-            decision=decision,
-            policy=", ".join(rules) or None,
-            details={"sql": sql, "inputs": inputs},
+            action="lineage.ingest",
+            details={
+                "source": "query",
+                "received": result.received,
+                "stored": result.stored,
+                "duplicates": result.duplicates,
+                "jobs": [job],
+            },
         )
+        return applier.commit_learned if applier is not None else None
+
+    return write
 
 
-def _record_lineage(
-    steward: Steward,
+def _lineage_event(
+    tables: FactsOf,
     principal: Principal,
-    names: Sequence[str],
     read: ColumnsRead,
     *,
     client: str | None,
-) -> None:
+) -> dict[str, Any] | None:
     """The query as an OpenLineage run of job `steward://query` / the user or client.
 
     Its inputs are the tables read; its output is the consumer (a dataset named after
@@ -318,23 +354,17 @@ def _record_lineage(
     result (IDENTITY, TRANSFORMATION, AGGREGATION), INDIRECT when it only decides rows
     (FILTER, JOIN, GROUP_BY, SORT ...).
     """
-    if not names:
-        return
-    from steward.catalog.views import describe_datasets, resolve_dataset
-    from steward.lineage.ingest import ingest, parse_events
-
-    with steward.store.read() as conn:
-        ids = [resolve_dataset(conn, name) for name in names]
-        views = describe_datasets(conn, ids)
-    inputs = [{"namespace": views[i]["namespace"], "name": views[i]["datasetName"]} for i in ids]
+    if not tables:
+        return None
+    inputs = [{"namespace": t.namespace, "name": t.dataset_name} for t in tables.values()]
     consumer = client or principal.user
     # One field of the consumer per column read, named `table.column`, fed by that column.
     fields = {
         f"{name}.{column}": {
             "inputFields": [
                 {
-                    "namespace": views[dataset_id]["namespace"],
-                    "name": views[dataset_id]["datasetName"],
+                    "namespace": table.namespace,
+                    "name": table.dataset_name,
                     "field": column,
                     "transformations": [
                         {"type": kind, "subtype": subtype, "description": "read by a query"}
@@ -343,7 +373,7 @@ def _record_lineage(
                 }
             ]
         }
-        for name, dataset_id in zip(names, ids, strict=True)
+        for name, table in tables.items()
         for column in read.columns.get(name, ())
     }
     output: dict[str, Any] = {"namespace": CONSUMER_NAMESPACE, "name": consumer}
@@ -355,7 +385,7 @@ def _record_lineage(
                 "fields": fields,
             }
         }
-    event = {
+    return {
         "eventType": "COMPLETE",
         "eventTime": datetime.now(UTC).isoformat(),
         "producer": PRODUCER,
@@ -365,4 +395,3 @@ def _record_lineage(
         "inputs": inputs,
         "outputs": [output],
     }
-    ingest(steward.store, parse_events([event], batch=False), actor=principal, source="query")

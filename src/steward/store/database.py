@@ -41,17 +41,19 @@ class Store:
         return self.engine.dialect.name
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, held: Connection | None = None) -> Iterator[Connection]:
         """One write transaction, committed on success and rolled back on any error.
 
         On SQLite it starts with BEGIN IMMEDIATE, so two writers queue on the lock
-        instead of failing half-way with 'database is locked'.
+        instead of failing half-way with 'database is locked'. `held` is a connection
+        from `writer_connection` that a long-lived writer keeps (the audit group writer),
+        sparing it a pool checkout per transaction; one thread at a time may use it.
         """
         lock = self._writer or nullcontext()
         try:
             with (
                 lock,
-                self.engine.connect().execution_options(**{_WRITE: True}) as conn,
+                nullcontext(held) if held is not None else self.writer_connection() as conn,
                 conn.begin(),
             ):
                 yield conn
@@ -67,6 +69,10 @@ class Store:
             raise StoreBusy(
                 f"the store could not take this write now ({_first_line(orig)}); send it again"
             ) from exc
+
+    def writer_connection(self) -> Connection:
+        """A connection whose transactions are writes (BEGIN IMMEDIATE on SQLite)."""
+        return self.engine.connect().execution_options(**{_WRITE: True})
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -62,7 +62,7 @@ async def _audit_refusal(request: Request, token: str, reason: str) -> None:
     refusal = Refusal(client, claimed_token_id(token), reason, details)
     writes = request.app.state.refusals.account(refusal)
     if writes:
-        await run_in_threadpool(write, steward_of(request).store, writes)
+        await run_in_threadpool(write, steward_of(request).audit, writes)
 
 
 def _signed_in_response(request: Request, secret: str, next_path: str) -> Response:

@@ -1,0 +1,169 @@
+"""Group commit: records from many threads share transactions, still one gap-free chain,
+interleaved with records written inside other changes' transactions; a failed group
+records nothing of itself and the chain goes on."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from steward.app import Steward
+from steward.audit.checkpoints import Signer
+from steward.audit.log import list_records, record
+from steward.audit.models import Resource
+from steward.audit.verify import verify
+from steward.audit.writer import AuditNotWritten
+from steward.errors import StoreBusy
+from steward.store.schema import audit_head, audit_records
+from tests.audit.conftest import ANA, BOB
+
+THREADS = 6
+EACH = 30
+IN_TRANSACTION = 20
+
+
+def stored(steward: Steward) -> dict[int, dict[str, Any]]:
+    """Every record's details, by seq."""
+    with steward.store.read() as conn:
+        return {r.seq: r.details for r in list_records(conn, limit=100_000)}
+
+
+def test_threads_and_in_transaction_records_share_one_gap_free_chain(
+    steward: Steward, signer: Signer
+) -> None:
+    """Threads appending one record at a time through the group writer, and a writer
+    recording changes in its own transactions, make one chain that verifies, and each
+    caller's seq is the record it wrote."""
+    returned: dict[int, tuple[str, int]] = {}
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def query_records(index: int) -> None:
+        try:
+            for i in range(EACH):
+                seq = steward.audit.append(
+                    actor=ANA if index % 2 else BOB,
+                    action="query",
+                    resource=Resource("lake.crm.customers", ("id", "email")),
+                    details={"writer": f"t{index}", "i": i},
+                )
+                with lock:
+                    returned[seq] = (f"t{index}", i)
+        except BaseException as exc:
+            failures.append(exc)
+
+    def changes() -> None:
+        try:
+            for i in range(IN_TRANSACTION):
+                for _attempt in range(20):
+                    try:
+                        with steward.store.write() as conn:
+                            seq = record(
+                                conn,
+                                actor=ANA,
+                                action="catalog.tag",
+                                details={"writer": "tx", "i": i},
+                            )
+                        break
+                    except StoreBusy:
+                        continue
+                with lock:
+                    returned[seq] = ("tx", i)
+        except BaseException as exc:
+            failures.append(exc)
+
+    workers = [threading.Thread(target=query_records, args=(i,)) for i in range(THREADS)]
+    workers.append(threading.Thread(target=changes))
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert failures == []
+    total = THREADS * EACH + IN_TRANSACTION
+    records = stored(steward)
+    assert sorted(records) == list(range(1, total + 1))
+    assert {seq: (d["writer"], d["i"]) for seq, d in records.items()} == returned
+    assert steward.audit.records == THREADS * EACH
+    # Concurrent callers shared transactions.
+    assert steward.audit.groups < THREADS * EACH
+    result = verify(steward.store, signer, steward.settings.home)
+    assert result.ok, result.message
+
+
+def test_a_failing_insert_fails_its_whole_group_and_the_chain_goes_on(
+    steward: Steward, signer: Signer
+) -> None:
+    """One record's write fails inside a group: every caller of that group is told, none
+    of the group is stored, and the next record follows the last one committed."""
+    first = steward.audit.append(actor=ANA, action="query", details={"n": "before"})
+    release = threading.Event()
+    outcomes: dict[str, Any] = {}
+
+    def hold(conn: Connection) -> None:
+        release.wait(timeout=30)
+
+    def failing_insert(conn: Connection) -> None:
+        # The head row exists: inserting it again breaks its primary key.
+        conn.execute(audit_head.insert().values(id=1, seq=0, hash="0" * 64))
+
+    def submit(name: str, before: Any = None) -> None:
+        try:
+            outcomes[name] = steward.audit.append(
+                actor=BOB, action="query", details={"n": name}, before=before
+            )
+        except BaseException as exc:
+            outcomes[name] = exc
+
+    holder = threading.Thread(target=submit, args=("held", hold))
+    holder.start()
+    deadline = time.monotonic() + 30
+    while not steward.audit.writing and time.monotonic() < deadline:
+        time.sleep(0.001)
+    group = [
+        threading.Thread(target=submit, args=("b",)),
+        threading.Thread(target=submit, args=("c", failing_insert)),
+        threading.Thread(target=submit, args=("d",)),
+    ]
+    for thread in group:
+        thread.start()
+    while steward.audit.waiting < 3 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    release.set()
+    for thread in [holder, *group]:
+        thread.join()
+
+    assert outcomes["held"] == first + 1
+    for name in ("b", "c", "d"):
+        error = outcomes[name]
+        assert isinstance(error, AuditNotWritten), error
+        assert isinstance(error, StoreBusy)  # a 503: nothing was written, send it again
+        assert "the audit record could not be written" in str(error)
+        assert "audit_head" in str(error)
+    after = steward.audit.append(actor=ANA, action="query", details={"n": "after"})
+    assert after == first + 2
+    names = [details["n"] for _, details in sorted(stored(steward).items())]
+    assert names == ["before", "held", "after"]
+    result = verify(steward.store, signer, steward.settings.home)
+    assert result.ok, result.message
+
+
+def test_a_record_is_stored_when_append_returns(steward: Steward) -> None:
+    """The seq a caller gets back is already committed: another connection reads it."""
+    seq = steward.audit.append(actor=ANA, action="query", details={"sql": "SELECT 1"})
+    with steward.store.engine.connect() as conn:
+        found = conn.execute(
+            sa.select(audit_records.c.action).where(audit_records.c.seq == seq)
+        ).scalar_one()
+    assert found == "query"
+
+
+def test_bad_fields_are_refused_before_anything_is_queued(steward: Steward) -> None:
+    with pytest.raises(Exception, match="action: 'Query!' is not a dotted lower-case name"):
+        steward.audit.append(actor=ANA, action="Query!")
+    assert steward.audit.records == 0
