@@ -9,12 +9,26 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from steward.cli import audit, catalog, export, lineage, policy, quality, query, scan, schema, token
+from steward.cli import (
+    audit,
+    catalog,
+    demo,
+    export,
+    lineage,
+    policy,
+    quality,
+    query,
+    scan,
+    schema,
+    token,
+)
 from steward.cli.context import steward_from_env
 from steward.errors import InvalidInput, StewardError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from steward.app import Steward
 
 app = typer.Typer(
     name="steward",
@@ -37,6 +51,7 @@ app.add_typer(schema.app, name="schema")
 app.command("publish")(quality.publish_command)
 app.command("query")(query.query_command)
 app.command("scan")(scan.scan_command)
+app.command("demo")(demo.demo_command)
 err = Console(stderr=True)
 
 
@@ -53,13 +68,17 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the API server: migrates the store and, on first start, prints an admin token."""
+    serve_steward(steward_from_env(), host=host, port=port, workers=workers)
+
+
+def serve_steward(steward: Steward, *, host: str | None, port: int | None, workers: int) -> None:
+    """Serve `steward`'s API and web UI until interrupted (`steward serve`, `demo --serve`)."""
     import uvicorn
 
     from steward.api import create_app
     from steward.api.server import create_app_from_env, tune_gc_for_serving
     from steward.identity.tokens import first_admin_token
 
-    steward = steward_from_env()
     if workers > 1 and steward.store.dialect != "postgresql":
         raise InvalidInput(
             f"--workers: {workers} processes need the store on PostgreSQL (set"
