@@ -46,7 +46,7 @@ PERSONAS = (
         user="eva",
         groups=("analysts-eu",),
         is_admin=False,
-        query="SELECT name, email, region FROM lake.crm.users ORDER BY user_id",
+        query="SELECT country, commits FROM lake.marts.commits_by_country ORDER BY country",
         expect="filtered",
     ),
     Persona(
