@@ -75,12 +75,25 @@ def engine_name(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     return str(request.param)
 
 
+# What makes a test slow (over ~10 s here): a Spark session or Spark Connect server, a
+# real dbt or Airflow run (each in its own venv), a browser, a shop served for a browser.
+# A test using any of these is marked `slow`, so `pytest -m "not slow"` is the fast suite.
+SLOW_FIXTURES = frozenset(
+    {"spark_remote", "spark_local", "dbt_bin", "airflow_bin", "browser", "page", "shop"}
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Cases marked `engines(...)` run on those engines only (DuckDB's own syntax, an
     engine's own table names); on the others they are skipped, saying so. Cases marked
     `broken_on(engine, reason=...)` are expected to fail on that engine until fixed
     (strictly: a fix makes them fail as XPASS, so the mark is removed with it), or
-    skipped with the reason when marked `run=False`."""
+    skipped with the reason when marked `run=False`. Cases on Spark, or using one of
+    `SLOW_FIXTURES`, are marked `slow`."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("spark") is not None or fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
     for item in items:
         marker = item.get_closest_marker("engines")
         callspec = getattr(item, "callspec", None)
