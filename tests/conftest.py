@@ -75,11 +75,23 @@ def engine_name(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     return str(request.param)
 
 
-# What makes a test slow (over ~10 s here): a Spark session or Spark Connect server, a
-# real dbt or Airflow run (each in its own venv), a browser, a shop served for a browser.
-# A test using any of these is marked `slow`, so `pytest -m "not slow"` is the fast suite.
+# What makes a test slow: a Spark session or Spark Connect server, a real dbt or Airflow
+# run (each in its own venv), a browser, a shop served for a browser (each over ~10 s
+# here), and a PostgreSQL database made for the test (seconds of set-up and tear-down per
+# case, on every store test). A test using any of these is marked `slow`, so `pytest -m
+# "not slow"` is the fast suite: SQLite and DuckDB only. `pytest` (CI) runs them all.
 SLOW_FIXTURES = frozenset(
-    {"spark_remote", "spark_local", "dbt_bin", "airflow_bin", "browser", "page", "shop"}
+    {
+        "spark_remote",
+        "spark_local",
+        "dbt_bin",
+        "airflow_bin",
+        "browser",
+        "page",
+        "shop",
+        "postgres_template",
+        "empty_database",
+    }
 )
 
 
@@ -92,7 +104,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     `SLOW_FIXTURES`, are marked `slow`."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if item.get_closest_marker("spark") is not None or fixtures & SLOW_FIXTURES:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        if item.get_closest_marker("spark") is not None or fixtures & SLOW_FIXTURES or on_postgres:
             item.add_marker(pytest.mark.slow)
     for item in items:
         marker = item.get_closest_marker("engines")
