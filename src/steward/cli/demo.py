@@ -97,7 +97,7 @@ def _report(steward: Steward, demo: Demo, host: str | None, port: int | None) ->
     out.print(
         f"demo ready: {s.tables} Iceberg tables ({s.rows} rows), {s.lineage_events} lineage"
         f" events over {s.datasets} datasets and {s.jobs} jobs, {s.pii_columns} PII columns,"
-        f" policy version {s.policy_versions}, {s.audit_records} audit records",
+        f" {s.policy_versions} policy versions, {s.audit_records} audit records",
         highlight=False,
     )
     url = f"http://{host or steward.settings.host}:{port or steward.settings.port}"
