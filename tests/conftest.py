@@ -75,12 +75,39 @@ def engine_name(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     return str(request.param)
 
 
+# What makes a test slow: a Spark session or Spark Connect server, a real dbt or Airflow
+# run (each in its own venv), a browser, a shop served for a browser (each over ~10 s
+# here), and a PostgreSQL database made for the test (seconds of set-up and tear-down per
+# case, on every store test). A test using any of these is marked `slow`, so `pytest -m
+# "not slow"` is the fast suite: SQLite and DuckDB only. `pytest` (CI) runs them all.
+SLOW_FIXTURES = frozenset(
+    {
+        "spark_remote",
+        "spark_local",
+        "dbt_bin",
+        "airflow_bin",
+        "browser",
+        "page",
+        "shop",
+        "postgres_template",
+        "empty_database",
+    }
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Cases marked `engines(...)` run on those engines only (DuckDB's own syntax, an
     engine's own table names); on the others they are skipped, saying so. Cases marked
     `broken_on(engine, reason=...)` are expected to fail on that engine until fixed
     (strictly: a fix makes them fail as XPASS, so the mark is removed with it), or
-    skipped with the reason when marked `run=False`."""
+    skipped with the reason when marked `run=False`. Cases on Spark, or using one of
+    `SLOW_FIXTURES`, are marked `slow`."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        if item.get_closest_marker("spark") is not None or fixtures & SLOW_FIXTURES or on_postgres:
+            item.add_marker(pytest.mark.slow)
     for item in items:
         marker = item.get_closest_marker("engines")
         callspec = getattr(item, "callspec", None)

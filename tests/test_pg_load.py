@@ -283,6 +283,7 @@ def _stored_runs(client: httpx.Client) -> dict[str, set[str]]:
     return found
 
 
+@pytest.mark.slow  # three server processes on PostgreSQL under eight producers
 def test_three_workers_under_eight_producers_lose_nothing_and_keep_one_chain(
     server: Server,
 ) -> None:

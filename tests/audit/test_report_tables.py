@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from steward.app import Steward
@@ -163,6 +164,7 @@ def test_parquet_export_reads_back_as_the_report(steward: Steward, tmp_path: Pat
     assert len(view_access) == len(read_access)
 
 
+@pytest.mark.slow  # the CLI in a subprocess, building its own store and lake
 def test_cli_export_report_writes_parquet(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}

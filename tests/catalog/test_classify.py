@@ -192,6 +192,7 @@ PII_NAMES = st.sampled_from(
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.decimals(), st.text())
 
 
+@pytest.mark.slow  # 200 generated examples
 @settings(database=None, deadline=None, max_examples=200)
 @given(name=NEUTRAL_NAMES, values=st.lists(scalars, max_size=30))
 def test_findings_only_where_most_values_validate(name: str, values: list[object]) -> None:
@@ -231,6 +232,7 @@ def test_numbers_are_at_most_card_numbers_or_ssns(
             assert sum(map(is_payment_card, values)) >= 0.95 * len(values)
 
 
+@pytest.mark.slow  # 100 generated lists of up to 20 emails
 @settings(database=None, deadline=None, max_examples=100)
 @given(emails=st.lists(st.emails(), min_size=1, max_size=20))
 def test_reasons_never_repeat_an_email(emails: list[str]) -> None:

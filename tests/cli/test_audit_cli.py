@@ -6,7 +6,12 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_token_cli import run
+
+# Each case runs several `steward` processes in a row (~30 s here under load).
+pytestmark = pytest.mark.slow
 
 
 def test_verify_exits_0_when_intact_and_1_naming_the_bad_record(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 import yaml
 from pyiceberg.schema import Schema
 from pyiceberg.types import LongType, NestedField, StringType
@@ -22,6 +23,7 @@ def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return steward_cli(home, *args)
 
 
+@pytest.mark.slow  # a dozen `steward` processes in a row (~2 minutes here under load)
 def test_a_catalog_session_from_the_command_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
     catalog = lake_catalog(home)

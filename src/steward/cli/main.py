@@ -12,6 +12,7 @@ from rich.markup import escape
 from steward.cli import (
     audit,
     catalog,
+    demo,
     evidence,
     export,
     lineage,
@@ -27,6 +28,8 @@ from steward.errors import InvalidInput, StewardError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from steward.app import Steward
 
 app = typer.Typer(
     name="steward",
@@ -50,6 +53,7 @@ app.command("publish")(quality.publish_command)
 app.command("query")(query.query_command)
 app.command("scan")(scan.scan_command)
 app.command("evidence")(evidence.evidence_command)
+app.command("demo")(demo.demo_command)
 err = Console(stderr=True)
 
 
@@ -75,6 +79,21 @@ def serve(
     """Run the API server: migrates the store and, on first start, prints an admin token."""
     import os
 
+    if normaliser:
+        # Every API process (uvicorn's workers read the environment) leaves the graph to
+        # the normaliser process.
+        os.environ["STEWARD_LINEAGE_NORMALISER"] = "worker"
+    serve_steward(steward_from_env(), host=host, port=port, workers=workers, normaliser=normaliser)
+
+
+def serve_steward(
+    steward: Steward, *, host: str | None, port: int | None, workers: int, normaliser: bool = True
+) -> None:
+    """Serve `steward`'s API and web UI until interrupted (`steward serve`, `demo --serve`).
+
+    With `normaliser`, `steward` must have been built with `lineage_normaliser = "worker"`
+    (as `serve` does), or the API would build the graph inline beside the worker.
+    """
     import uvicorn
 
     from steward.api import create_app
@@ -82,11 +101,12 @@ def serve(
     from steward.cli.normaliser_process import NormaliserProcess
     from steward.identity.tokens import first_admin_token
 
-    if normaliser:
-        # Every API process (uvicorn's workers read the environment) leaves the graph to
-        # the normaliser process.
-        os.environ["STEWARD_LINEAGE_NORMALISER"] = "worker"
-    steward = steward_from_env()
+    if normaliser and steward.settings.lineage_normaliser != "worker":
+        from steward.app import Steward
+
+        settings = steward.settings.model_copy(update={"lineage_normaliser": "worker"})
+        steward.close()
+        steward = Steward(settings)
     if workers > 1 and steward.store.dialect != "postgresql":
         raise InvalidInput(
             f"--workers: {workers} processes need the store on PostgreSQL (set"

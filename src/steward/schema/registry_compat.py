@@ -79,10 +79,16 @@ def incompatibilities(
         raise RegistryError(RegistryError.INVALID_SCHEMA, f"Invalid schema: {exc.message}") from exc
     messages = []
     for item in found:
-        against = "" if item.version is None else f" version {previous[item.version][0]}"
+        message = item.message
+        against = ""
+        if item.version is not None:
+            number = previous[item.version][0]
+            against = f" version {number}"
+            # The rules number the schemas they were given from 0; a subject's from 1.
+            message = message.replace(f"version {item.version}", f"version {number}", 1)
         reading = {"backward": "the new schema reading", "forward": "reading the new schema with"}
         how = reading.get(item.direction or "", "against")
-        messages.append(f"{item.rule} at {item.path or '/'}: {item.message} ({how}{against})")
+        messages.append(f"{item.rule} at {item.path or '/'}: {message} ({how}{against})")
     return messages
 
 
