@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 LINEAGE_WRITE = "lineage:write"
 # Registering, deleting and configuring schemas in the schema registry.
 SCHEMA_WRITE = "schema:write"
-SCOPES: frozenset[str] = frozenset({LINEAGE_WRITE, SCHEMA_WRITE})
+# Reading Prometheus `/metrics` (a scraper's token), without the audit log's other reads.
+METRICS_READ = "metrics:read"
+SCOPES: frozenset[str] = frozenset({LINEAGE_WRITE, SCHEMA_WRITE, METRICS_READ})
 
 
 @dataclass(frozen=True)
