@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=5000, ge=1, le=65535)
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # What `steward serve` logs on stderr (docs/security.md): Steward's messages at this
+    # level or above, as `text` or `json` lines; `request_log` adds one line per request
+    # (method, path without its query, status, duration, user, token id, request id).
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    request_log: bool = True
     # Catalog sources by name (`[sources.lake]` in steward.toml); each has a `type`
     # (iceberg, sqlalchemy, dbt) and that type's keys. See docs/catalog.md.
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
