@@ -74,8 +74,9 @@ def test_reads_against_a_server_match_the_local_store(server: Server, tmp_path: 
     assert statuses["row_count"] == "pass"
     shown = _cli(elsewhere, "catalog", "show", "lake.shop.orders", "--url", server.url,
                  "--token", server.token)  # fmt: skip
-    assert "quality (latest results)" in shown.stdout
-    assert "not_null(order_id)" in shown.stdout
+    quality = shown.stdout.split("quality (latest results)")[1]
+    assert "fail" in quality  # the table is narrow off a terminal: names may wrap
+    assert "pass" in quality
 
     refused = _cli(elsewhere, "audit", "log", "--url", server.url, "--token", "stw_nope_nope")
     assert refused.returncode == 5

@@ -46,7 +46,7 @@ def steward_from_env(*, may_create: bool = False) -> Steward:
         empty = steward.store.current_revision() is None
     except SQLAlchemyError as exc:
         steward.close()
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise ConfigError(f"cannot open the store at {where}: {reason}") from None
     if empty and not may_create:
         steward.close()
