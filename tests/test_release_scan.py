@@ -16,25 +16,30 @@ BASELINE = ROOT / "tests" / "scan-baseline.json"
 ADD_FIXTURE = "steward scan --history --ref HEAD --write-baseline tests/scan-baseline.json ."
 
 
-def _git_root() -> Path | None:
-    """The checkout's root when it is a git repository with history, else None."""
+def _no_history() -> str | None:
+    """Why this checkout has no whole history to scan, or None when it has."""
     try:
         result = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--show-toplevel", "HEAD"],
+            ["git", "-C", str(ROOT), "rev-parse", "--show-toplevel", "--is-shallow-repository"],
             capture_output=True,
             text=True,
             check=False,
         )
     except FileNotFoundError:
-        return None
-    if result.returncode != 0:
-        return None
-    return Path(result.stdout.splitlines()[0]).resolve()
+        return "git is not installed"
+    lines = result.stdout.splitlines()
+    if result.returncode != 0 or len(lines) != 2 or Path(lines[0]).resolve() != ROOT:
+        return "this checkout is not a git repository (e.g. an sdist or a tarball)"
+    if lines[1] == "true":
+        # A shallow clone's first commit adds the whole tree at once: not the history.
+        return "this is a shallow clone; `git fetch --unshallow` to scan the whole history"
+    return None
 
 
 def test_history_reachable_from_head_has_no_finding_outside_the_baseline(tmp_path: Path) -> None:
-    if _git_root() != ROOT:
-        pytest.skip("this checkout has no git history (e.g. an sdist or a tarball) to scan")
+    reason = _no_history()
+    if reason is not None:
+        pytest.skip(reason)
     result = steward_cli(
         tmp_path / "home",
         "scan",
