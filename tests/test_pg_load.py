@@ -95,18 +95,21 @@ def server(tmp_path: Path, empty_database: str) -> Iterator[Server]:
         STEWARD_AUDIT_JSONL_PATH=str(tmp_path / "audit.jsonl"),
     )
     port = _free_port()
-    process = subprocess.Popen(
-        [*STEWARD, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # stderr (the request log) goes to a file: a pipe nobody reads would stall the server.
+    with (tmp_path / "serve.log").open("w") as log:
+        command = [*STEWARD, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        process = subprocess.Popen(
+            [*command, "--workers", str(WORKERS)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
     assert process.stdout is not None
     admin = process.stdout.readline().strip()
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_workers(url, process)
+        _wait_for_workers(url, process, tmp_path / "serve.log")
         yield Server(url, admin, env, empty_database, home, tmp_path / "audit.jsonl")
     finally:
         process.terminate()
@@ -117,13 +120,12 @@ def server(tmp_path: Path, empty_database: str) -> Iterator[Server]:
             process.communicate()
 
 
-def _wait_for_workers(url: str, process: subprocess.Popen[str]) -> None:
+def _wait_for_workers(url: str, process: subprocess.Popen[str], log: Path) -> None:
     """Until /health answers; the workers start one import each, on two shared cores."""
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            stderr = process.stderr.read() if process.stderr else ""
-            raise RuntimeError(f"steward serve exited: {stderr}")
+            raise RuntimeError(f"steward serve exited: {log.read_text()}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return

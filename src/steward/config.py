@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -49,9 +51,17 @@ class _TomlSource(PydanticBaseSettingsSource):
             data = tomllib.loads(self.path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{self.path}: {exc}") from exc
-        table = data.get("steward", data)
         known = set(self.settings_cls.model_fields)
-        found = {key: value for key, value in table.items() if key in known}
+        if "steward" in data:
+            table = data["steward"]
+            if not isinstance(table, dict):
+                raise ConfigError(f"{self.path}: steward must be a table ([steward])")
+            _refuse_unknown(self.path, "", data, set(TABLES), known)
+            _refuse_unknown(self.path, "steward.", table, known, known)
+        else:
+            table = {key: value for key, value in data.items() if key not in TABLES}
+            _refuse_unknown(self.path, "", table, known, known)
+        found = dict(table)
         if "sources" in data:  # `[sources.NAME]` tables sit at the top level
             found["sources"] = data["sources"]
         if "scan" in data:
@@ -61,8 +71,41 @@ class _TomlSource(PydanticBaseSettingsSource):
         return found
 
 
+# The tables steward.toml may hold besides the settings themselves (docs/configuration.md).
+TABLES = ("steward", "sources", "scan")
 # The `[scan]` table's keys (docs/scan.md); each is the setting `scan_<key>`.
 SCAN_KEYS = ("internal_domains", "allowed_email_domains", "config", "baseline")
+
+
+def _refuse_unknown(
+    path: Path, prefix: str, table: dict[str, Any], allowed: set[str], fields: set[str]
+) -> None:
+    """A `ConfigError` naming the file and the first key of `table` not in `allowed`, with
+    a "did you mean": the setting a nested table's key flattens to (`[audit]
+    checkpoint_every` is `audit_checkpoint_every`), else the closest spelling."""
+    unknown = sorted(set(table) - allowed)
+    if not unknown:
+        return
+    key = unknown[0]
+    flattened = _flattened(key, table[key], fields)
+    if key in fields:
+        hint = " at the top level: this file has a [steward] table, so put it there"
+    elif flattened is not None:
+        hint = f"; did you mean {flattened}? (settings are flat: {key}_... not [{key}])"
+    else:
+        close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else " (not a Steward setting)"
+    raise ConfigError(f"{path}: unknown setting {prefix}{key}{hint}")
+
+
+def _flattened(table: str, value: Any, fields: set[str]) -> str | None:
+    """The setting a key of table `table` would be when written flat, if there is one."""
+    if not isinstance(value, dict):
+        return None
+    for key in sorted(value):
+        if f"{table}_{key}" in fields:
+            return f"{table}_{key}"
+    return None
 
 
 def _scan_table(path: Path, table: Any) -> dict[str, Any]:
@@ -71,8 +114,11 @@ def _scan_table(path: Path, table: Any) -> dict[str, Any]:
         raise ConfigError(f"{path}: [scan] must be a table")
     unknown = sorted(set(table) - set(SCAN_KEYS))
     if unknown:
+        close = difflib.get_close_matches(unknown[0], SCAN_KEYS, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
         raise ConfigError(
-            f"{path}: [scan] has unknown key(s) {', '.join(unknown)}; known: {', '.join(SCAN_KEYS)}"
+            f"{path}: [scan] has unknown key(s) {', '.join(unknown)}{hint}"
+            f" (known: {', '.join(SCAN_KEYS)})"
         )
     found = {f"scan_{key}": value for key, value in table.items()}
     for key in ("config", "baseline"):
@@ -131,6 +177,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=5000, ge=1, le=65535)
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # What `steward serve` logs on stderr (docs/security.md): Steward's messages at this
+    # level or above, as `text` or `json` lines; `request_log` adds one line per request
+    # (method, path without its query, status, duration, user, token id, request id).
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    request_log: bool = True
     # Catalog sources by name (`[sources.lake]` in steward.toml); each has a `type`
     # (iceberg, sqlalchemy, dbt) and that type's keys. See docs/catalog.md.
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -286,8 +338,35 @@ class Settings(BaseSettings):
         return not self.database_url
 
 
+# `STEWARD_*` variables that are not settings: the CLI's server and token, and the
+# test suite's own (tests/postgres.py and others).
+OTHER_VARIABLES = frozenset({"STEWARD_URL", "STEWARD_TOKEN"})
+OTHER_PREFIXES = ("STEWARD_TEST_",)
+
+
+def misspelt_variables(environ: Mapping[str, str]) -> list[str]:
+    """`STEWARD_*` variables that are no setting but so close to one that they must be a
+    typo (`STEWARD_DATABSE_URL`), each as "NAME: did you mean STEWARD_SETTING?"."""
+    names = [f"STEWARD_{field.upper()}" for field in Settings.model_fields]
+    found = []
+    for name in sorted(environ):
+        if not name.startswith("STEWARD_") or name in names or name in OTHER_VARIABLES:
+            continue
+        if name.startswith(OTHER_PREFIXES):
+            continue
+        # A high bar: only an unambiguous misspelling is an error, not any other variable.
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.9)
+        if close:
+            found.append(f"{name}: did you mean {close[0]}?")
+    return found
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings once, turning validation errors into a `ConfigError` that names the key."""
+    """Read settings once, turning validation errors into a `ConfigError` that names the
+    key, and refusing an environment variable that misspells a setting."""
+    misspelt = misspelt_variables(os.environ)
+    if misspelt:
+        raise ConfigError(f"environment: unknown setting {'; '.join(misspelt)}")
     try:
         return Settings(**overrides)
     except ValidationError as exc:

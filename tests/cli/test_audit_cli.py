@@ -50,8 +50,12 @@ def test_log_and_reports_print_json_and_csv(tmp_path: Path) -> None:
     run(tmp_path, "token", "create", "--user", "ana")
     shown = run(tmp_path, "audit", "log", "--action", "token.*", "--format", "json")
     assert shown.returncode == 0, shown.stderr
-    (line,) = shown.stdout.splitlines()
-    assert json.loads(line)["details"]["user"] == "ana"
+    document = json.loads(shown.stdout)  # one JSON document, paged like the API's
+    (record,) = document["records"]
+    assert record["details"]["user"] == "ana"
+    assert document["next_offset"] is None
+    lines = run(tmp_path, "audit", "log", "--action", "token.*", "--format", "jsonl")
+    assert [json.loads(line) for line in lines.stdout.splitlines()] == [record]
     report = run(tmp_path, "audit", "report", "queries-per-day", "--format", "csv")
     assert report.returncode == 0, report.stderr
     assert report.stdout.splitlines()[0] == "day,user,queries,denied"

@@ -30,23 +30,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(env: dict[str, str], port: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*STEWARD, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[str]:
+    # stderr (the request log) goes to a file: a pipe nobody reads would stall the server.
+    with log.open("w") as stderr:
+        return subprocess.Popen(
+            [*STEWARD, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[str]) -> None:
+def _wait_healthy(url: str, process: subprocess.Popen[str], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"steward serve exited: {process.stderr.read() if process.stderr else ''}"
-            )
+            raise RuntimeError(f"steward serve exited: {log.read_text()}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return
@@ -74,9 +74,10 @@ def server(tmp_path: Path, database_url: str | None) -> Iterator[Server]:
         env["STEWARD_DATABASE_URL"] = database_url
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    process = _start(env, port)
+    log = tmp_path / "serve.log"
+    process = _start(env, port, log)
     assert process.stdout is not None
     token = process.stdout.readline().strip()
-    _wait_healthy(url, process)
+    _wait_healthy(url, process, log)
     yield Server(url, token, env)
     _stop(process)

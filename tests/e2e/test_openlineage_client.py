@@ -41,8 +41,8 @@ def test_second_start_prints_no_token(tmp_path: Path) -> None:
     outputs = []
     for _ in range(2):
         port = _free_port()
-        process = _start(env, port)
-        _wait_healthy(f"http://127.0.0.1:{port}", process)
+        process = _start(env, port, tmp_path / "serve.log")
+        _wait_healthy(f"http://127.0.0.1:{port}", process, tmp_path / "serve.log")
         outputs.append(_stop(process))
     assert outputs[0].strip().startswith("stw_")
     assert outputs[1] == ""
@@ -60,8 +60,8 @@ def test_first_start_after_a_user_token_still_prints_an_admin_token(tmp_path: Pa
     )
     assert user.returncode == 0
     port = _free_port()
-    process = _start(env, port)
-    _wait_healthy(f"http://127.0.0.1:{port}", process)
+    process = _start(env, port, tmp_path / "serve.log")
+    _wait_healthy(f"http://127.0.0.1:{port}", process, tmp_path / "serve.log")
     printed = _stop(process).strip()
     steward = Steward(Settings(home=tmp_path / "home"))
     assert authenticate(steward.store, printed).is_admin

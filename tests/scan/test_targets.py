@@ -231,3 +231,21 @@ def test_since_an_unknown_commit_is_an_error_naming_it(leaky_repo: tuple[Path, s
         list(history_chunks(repo, since="nosuchref"))
     with pytest.raises(InvalidInput, match="is not a commit"):
         list(history_chunks(repo, since="--all"))
+
+
+def test_ref_scans_only_the_commits_that_ref_reaches(leaky_repo: tuple[Path, str]) -> None:
+    from steward.errors import InvalidInput
+
+    repo, leaked = leaky_repo
+    git(repo, "switch", "-q", "-c", "elsewhere")
+    (repo / "elsewhere.env").write_text("host = 10.9.8.7\n")
+    elsewhere = commit(repo, "an address on another branch")
+    git(repo, "switch", "-q", "main")
+    rules = compile_rules(DEFAULT_RULES)
+    every_ref = {f.commit for f in scan_chunks(rules, history_chunks(repo))}
+    assert elsewhere in every_ref
+    from_main = {f.commit for f in scan_chunks(rules, history_chunks(repo, ref="HEAD"))}
+    assert leaked in from_main
+    assert elsewhere not in from_main
+    with pytest.raises(InvalidInput, match="--ref: 'nosuchref' is not a commit"):
+        list(history_chunks(repo, ref="nosuchref"))

@@ -1,5 +1,6 @@
 """Audit routes: read and filter the log, verify it, reports, checkpoints, Trino's event
-listener, and Prometheus `/metrics`. Reads are for admins; Trino's listener posts with an
+listener, and Prometheus `/metrics`. Reads are for admins (`/metrics` also for a token with
+the `metrics:read` scope); Trino's listener posts with an
 admin token, or as a user in `trino_reporter_users` or a member of `trino_reporter_groups`."""
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from steward.audit.verify import verify
 from steward.audit.worker import AuditWorker
 from steward.catalog.views import pii_columns
 from steward.errors import Forbidden, InvalidInput
-from steward.identity.models import Principal
+from steward.identity.models import METRICS_READ, Principal
 
 _DATETIME = TypeAdapter(datetime)
 
@@ -168,7 +169,13 @@ async def post_trino(request: Request) -> Response:
 
 @router.get("/metrics", include_in_schema=False)
 def get_metrics(request: Request) -> Response:
-    """Prometheus metrics: queries, denials, ingestion counts, export lag."""
-    _admin(request)
+    """Prometheus metrics: queries, denials, ingestion counts, export lag; for admins and
+    tokens with the `metrics:read` scope (a scraper needs no admin token)."""
+    caller: Principal = request.state.principal
+    if not caller.may(METRICS_READ):
+        raise Forbidden(
+            f"/metrics needs the {METRICS_READ!r} scope: a token made with"
+            f" `steward token create --user prometheus --scope {METRICS_READ}`, or an admin token"
+        )
     text, content_type = metrics_text(steward_of(request).store)
     return Response(text, media_type=content_type)

@@ -20,6 +20,7 @@ from steward.api.consistency import consistent_read
 from steward.api.guards import refuse_nul
 from steward.api.limits import BodyLimit
 from steward.api.lineage_sql import router as sql_lineage_router
+from steward.api.request_log import RequestLog, configure_logging
 from steward.api.responses import Json, install_error_handlers
 from steward.app import Steward
 from steward.audit.refusals import RefusedTokens, write
@@ -73,6 +74,8 @@ def create_app(steward: Steward) -> FastAPI:
     install_error_handlers(app)
     # Before routing and authentication: no route reads a body larger than this.
     app.add_middleware(BodyLimit, max_bytes=steward.settings.max_body_bytes)
+    # Outermost: every request is logged once, refusals by the body limit included.
+    app.add_middleware(RequestLog)
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:
@@ -116,7 +119,9 @@ def create_app_from_env() -> FastAPI:
     """The API for a `Steward` built from the environment: what each of `steward serve
     --workers N`'s processes runs (uvicorn imports it by name in every worker)."""
     tune_gc_for_serving()
-    return create_app(Steward())
+    steward = Steward()
+    configure_logging(steward.settings)
+    return create_app(steward)
 
 
 def tune_gc_for_serving() -> None:

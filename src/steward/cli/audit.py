@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from steward.cli.client import RemoteUrlOption, TokenOption, remote
 from steward.cli.context import steward_from_env
 from steward.errors import InvalidInput
 
@@ -21,6 +22,20 @@ err = Console(stderr=True)
 Since = Annotated[str | None, typer.Option(help="From this ISO 8601 time (UTC).")]
 Until = Annotated[str | None, typer.Option(help="Before this ISO 8601 time (UTC).")]
 Format = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+LogFormat = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="table, csv, json (one document: records and paging) or jsonl (a record a line).",
+    ),
+]
+LOG_FORMATS = ("table", "csv", "json", "jsonl")
+REPORT_FORMATS = ("table", "csv", "json")
+
+
+def _check_format(fmt: str, known: tuple[str, ...]) -> None:
+    if fmt not in known:
+        raise InvalidInput(f"--format: {fmt!r} is not one of {', '.join(known)}")
 
 
 def _print_table(title: str, columns: list[str], rows: list[list[object]]) -> None:
@@ -41,41 +56,63 @@ def log(
     until: Until = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
-    format: Format = "table",
+    format: LogFormat = "table",
+    url: RemoteUrlOption = None,
+    token: TokenOption = None,
 ) -> None:
-    """Records, newest first, filtered like GET /api/v1/audit."""
+    """Records, newest first, filtered like GET /api/v1/audit (which `--url` asks)."""
     from steward.audit.log import AuditFilter, list_records
 
-    where = AuditFilter.parse(
-        user=user,
-        dataset=dataset,
-        column=column,
-        action=action,
-        decision=decision,
-        since=since,
-        until=until,
-    )
-    steward = steward_from_env()
-    steward.upgrade()
-    with steward.store.read() as conn:
-        found = list_records(conn, where, limit=limit, offset=offset)
+    _check_format(format, LOG_FORMATS)
+    filters = {
+        "user": user,
+        "dataset": dataset,
+        "column": column,
+        "action": action,
+        "decision": decision,
+        "since": since,
+        "until": until,
+    }
+    where = AuditFilter.parse(**filters)
+    client = remote(url, token)
+    if client is not None:
+        params = {k: v for k, v in filters.items() if v is not None}
+        page = client.request("GET", "/api/v1/audit", params=params | _page(limit, offset))
+        records: list[dict[str, Any]] = page["records"]
+        next_offset = page["next_offset"]
+    else:
+        steward = steward_from_env()
+        steward.upgrade()
+        with steward.store.read() as conn:
+            found = list_records(conn, where, limit=limit + 1, offset=offset)
+        records = [r.to_json() for r in found[:limit]]
+        next_offset = offset + limit if len(found) > limit else None
     if format == "json":
-        for item in found:
-            sys.stdout.write(orjson.dumps(item.to_json()).decode() + "\n")
+        document = {
+            "records": records,
+            "limit": limit,
+            "offset": offset,
+            "next_offset": next_offset,
+        }
+        sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    if format == "jsonl":
+        for item in records:
+            sys.stdout.write(orjson.dumps(item).decode() + "\n")
         return
     columns = ["seq", "time", "user", "action", "dataset", "columns", "decision", "policy"]
     rows: list[list[object]] = [
         [
-            r.seq,
-            r.time.isoformat(timespec="seconds"),
-            r.user,
-            r.action,
-            r.dataset,
-            ",".join(r.columns),
-            r.decision,
-            r.policy,
+            r["seq"],
+            r["time"][:19],
+            r["actor"]["user"],
+            r["action"],
+            r["resource"]["dataset"],
+            ",".join(r["resource"]["columns"]),
+            r["decision"],
+            r["policy"],
         ]
-        for r in found
+        for r in records
     ]
     if format == "csv":
         from steward.audit.reports import Report
@@ -83,6 +120,13 @@ def log(
         sys.stdout.write(Report("log", tuple(columns), [tuple(r) for r in rows]).to_csv())
         return
     _print_table("Audit log", columns, rows)
+
+
+def _page(limit: int, offset: int) -> dict[str, int]:
+    """The API's paging parameters: it serves at most 1000 records a request."""
+    if limit > 1000:
+        raise InvalidInput(f"--limit: a server gives at most 1000 records a request, not {limit}")
+    return {"limit": limit, "offset": offset}
 
 
 @app.command("verify")
@@ -110,6 +154,8 @@ def verify(
             help="With --evidence: trust the report's own key if its SHA-256 is this.",
         ),
     ] = None,
+    url: RemoteUrlOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Walk the chain and the checkpoints: exit 0 when intact, 1 naming the first bad record.
 
@@ -125,24 +171,36 @@ def verify(
         return
     if public_key is not None or fingerprint is not None:
         raise InvalidInput("--public-key and --fingerprint go with --evidence FILE")
-    steward = steward_from_env()
-    steward.upgrade()
-    home = steward.settings.home
-    extra = []
-    for path in checkpoints or []:
-        try:
-            lines = path.read_bytes().splitlines()
-        except OSError as exc:
-            raise InvalidInput(f"--checkpoints: cannot read {path} ({exc.strerror})") from None
-        extra.extend(read_exported(lines, where=str(path)))
-    result = verify_log(steward.store, Signer.load(home), home, archive=archive, checkpoints=extra)
-    if json:
-        print(orjson.dumps(result.to_json()).decode())
-    elif result.ok:
-        print(f"ok: {result.message}")
+    client = remote(url, token)
+    if client is not None:
+        if checkpoints:
+            raise InvalidInput(
+                "--checkpoints: exported checkpoints are checked against the local store"
+                " only; drop --url, or verify them where the store is"
+            )
+        shown = client.request("GET", "/api/v1/audit/verify", params={"archive": archive})
     else:
-        print(f"seq {result.first_bad_seq}: {result.problem}: {result.message}")
-    raise typer.Exit(0 if result.ok else 1)
+        steward = steward_from_env()
+        steward.upgrade()
+        home = steward.settings.home
+        extra = []
+        for path in checkpoints or []:
+            try:
+                lines = path.read_bytes().splitlines()
+            except OSError as exc:
+                raise InvalidInput(f"--checkpoints: cannot read {path} ({exc.strerror})") from None
+            extra.extend(read_exported(lines, where=str(path)))
+        result = verify_log(
+            steward.store, Signer.load(home), home, archive=archive, checkpoints=extra
+        )
+        shown = result.to_json()
+    if json:
+        print(orjson.dumps(shown).decode())
+    elif shown["ok"]:
+        print(f"ok: {shown['message']}")
+    else:
+        print(f"seq {shown['first_bad_seq']}: {shown['problem']}: {shown['message']}")
+    raise typer.Exit(0 if shown["ok"] else 1)
 
 
 def _verify_evidence(
@@ -197,26 +255,40 @@ def report(
     since: Since = None,
     until: Until = None,
     format: Format = "table",
+    url: RemoteUrlOption = None,
+    token: TokenOption = None,
 ) -> None:
     """A report as a table, CSV or JSON."""
     from steward.audit import reports
     from steward.audit.log import parse_time
     from steward.catalog.views import pii_columns
 
+    _check_format(format, REPORT_FORMATS)
     start, end = parse_time("since", since), parse_time("until", until)
-    steward = steward_from_env()
-    steward.upgrade()
     if name not in reports.REPORTS:
         raise InvalidInput(f"report: {name!r} is not one of {', '.join(reports.REPORTS)}")
-    with steward.store.read() as conn:
-        result = reports.build_report(conn, name, pii_columns=pii_columns, since=start, until=end)
+    client = remote(url, token)
+    if client is not None:
+        params = {k: v for k, v in {"since": since, "until": until}.items() if v is not None}
+        shown = client.request("GET", f"/api/v1/audit/reports/{name}", params=params)
+        rows = [tuple(row[c] for c in shown["columns"]) for row in shown["rows"]]
+        result = reports.Report(shown["title"], tuple(shown["columns"]), rows)
+    else:
+        steward = steward_from_env()
+        steward.upgrade()
+        with steward.store.read() as conn:
+            result = reports.build_report(
+                conn, name, pii_columns=pii_columns, since=start, until=end
+            )
+        shown = result.to_json()
     if format == "json":
-        print(orjson.dumps(result.to_json()).decode())
+        print(orjson.dumps(shown).decode())
     elif format == "csv":
         sys.stdout.write(result.to_csv())
     else:
-        shown = result.to_json()
-        _print_table(result.title, list(result.columns), [list(r.values()) for r in shown["rows"]])
+        _print_table(
+            shown["title"], list(shown["columns"]), [list(r.values()) for r in shown["rows"]]
+        )
 
 
 @app.command("export")

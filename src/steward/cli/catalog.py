@@ -1,7 +1,8 @@
 """`steward catalog`: sync sources, show, describe, own, tag, term, classify; `steward search`.
 
 These commands administer the local installation directly, as its administrator: the
-author recorded with an edit is `--author`, else the operating-system user.
+author recorded with an edit is `--author`, else the operating-system user. `show` and
+`search` read a running server instead with `--url`/`--token` (what that token may see).
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 import getpass
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from steward.cli.client import RemoteUrlOption, TokenOption, remote
 from steward.cli.context import steward_from_env
 
 app = typer.Typer(
@@ -61,7 +64,8 @@ def sync_command(
     from steward.policy.drift import active_drift
     from steward.schema.catalog_sync import sync_source
 
-    steward = steward_from_env()
+    # Filling the catalog from its sources is setting up: it may create the store.
+    steward = steward_from_env(may_create=True)
     steward.upgrade()
     admin = _local_admin(None)
     names = [source] if source else steward.source_names()
@@ -106,20 +110,15 @@ def sync_command(
 def show(
     dataset: Annotated[str, typer.Argument(help="A catalog name or a dataset node id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    url: RemoteUrlOption = None,
+    token: TokenOption = None,
 ) -> None:
-    """Everything the catalog knows of one dataset."""
-    from steward.catalog.views import dataset_page
-    from steward.schema.deprecations import deprecations, shown_with
-    from steward.schema.history import dataset_id_of
-
-    steward = steward_from_env()
-    steward.upgrade()
-    with steward.store.read() as conn:
-        page = dataset_page(conn, dataset)
-        dataset_id = dataset_id_of(conn, dataset)
-        found = deprecations(conn, [dataset_id])[dataset_id]
-        shown = shown_with(found, [c["name"] for c in page["columns"]])
-    page["deprecations"] = [d.to_json() for d in shown]
+    """Everything the catalog knows of one dataset, with its latest quality results."""
+    client = remote(url, token)
+    if client is not None:
+        page = client.request("GET", f"/api/v1/datasets/{quote(dataset, safe='/:')}")
+    else:
+        page = _local_page(dataset)
     if as_json:
         print(json.dumps(page, indent=2))
         return
@@ -137,13 +136,65 @@ def show(
             escape(column["name"]), escape(column["type"] or ""), escape(text), escape(tags)
         )
     out.print(table)
-    for d in shown:
-        what = f"column {d.column}" if d.column else "dataset"
-        instead = f"; use {d.replacement}" if d.replacement else ""
-        out.print(f"[yellow]deprecated[/yellow] {escape(what)}: sunset {d.sunset}{escape(instead)}")
+    for d in page["deprecations"]:
+        what = f"column {d['column']}" if d.get("column") else "dataset"
+        instead = f"; use {d['replacement']}" if d.get("replacement") else ""
+        out.print(
+            f"[yellow]deprecated[/yellow] {escape(what)}: sunset {d['sunset']}{escape(instead)}"
+        )
+    _print_quality(page.get("quality") or [])
     for direction in ("upstream", "downstream"):
         names = [n["name"] or n["nodeId"] for n in page[direction]]
         out.print(f"{direction}: {escape(', '.join(names) or '-')}")
+
+
+def _local_page(dataset: str) -> dict[str, Any]:
+    """The dataset's page from the local store, as GET /api/v1/datasets/{ref} shows an admin."""
+    from steward.catalog.views import dataset_page
+    from steward.quality.openlineage import dataset_quality_view
+    from steward.schema.deprecations import deprecations, shown_with
+    from steward.schema.history import dataset_id_of
+
+    steward = steward_from_env()
+    steward.upgrade()
+    with steward.store.read() as conn:
+        page: dict[str, Any] = dataset_page(conn, dataset)
+        dataset_id = dataset_id_of(conn, dataset)
+        page.update(dataset_quality_view(conn, page["id"], dataset_id))
+        found = deprecations(conn, [dataset_id])[dataset_id]
+        shown = shown_with(found, [c["name"] for c in page["columns"]])
+    page["deprecations"] = [d.to_json() for d in shown]
+    return page
+
+
+QUALITY_COLORS = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta"}
+
+
+def _print_quality(checks: list[dict[str, Any]]) -> None:
+    """Each check's latest result (Steward's runs and what producers reported)."""
+    if not checks:
+        out.print("quality: no results yet (steward quality run)")
+        return
+    table = Table("check", "source", "column", "status", "failures", "ran at", "message")
+    for check in checks:
+        status = str(check.get("status") or "")
+        color = QUALITY_COLORS.get(status)
+        shown_status = f"[{color}]{status}[/]" if color else escape(status)
+        if check.get("flapping"):
+            shown_status += " (flapping)"
+        message = check.get("withheld") or check.get("message") or ""
+        failures = check.get("failures")
+        table.add_row(
+            escape(str(check.get("check") or "")),
+            escape(str(check.get("source") or "")),
+            escape(str(check.get("column") or "")),
+            shown_status,
+            "" if failures is None else str(failures),
+            escape(str(check.get("ranAt") or "")[:19]),
+            escape(str(message)),
+        )
+    out.print("quality (latest results):")
+    out.print(table)
 
 
 @app.command("describe")
@@ -253,20 +304,17 @@ def search_command(
     domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many results.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    url: RemoteUrlOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Search the catalog: names, descriptions, columns, tags and owners; best first."""
-    from steward.catalog.search import SearchFilters, search
-    from steward.schema.deprecations import by_catalog_name
-
-    steward = steward_from_env()
-    steward.upgrade()
-    filters = SearchFilters(source=source, tag=tag, owner=owner, domain=domain)
-    found = search(steward.store, query, filters=filters, limit=limit)
-    with steward.store.read() as conn:
-        marks = by_catalog_name(conn, [item["name"] for item in found])
-    for item in found:
-        own = [d for d in marks.get(item["name"], []) if d.column is None]
-        item["deprecation"] = own[0].to_json() if own else None
+    client = remote(url, token)
+    if client is not None:
+        filters = {"source": source, "tag": tag, "owner": owner, "domain": domain}
+        params = {"q": query, "limit": limit} | {k: v for k, v in filters.items() if v}
+        found = client.request("GET", "/api/v1/catalog/search", params=params)["results"]
+    else:
+        found = _local_search(query, source, tag, owner, domain, limit)
     if as_json:
         print(json.dumps(found, indent=2))
         return
@@ -280,3 +328,26 @@ def search_command(
             sunset,
         )
     out.print(table)
+
+
+def _local_search(
+    query: str,
+    source: str | None,
+    tag: str | None,
+    owner: str | None,
+    domain: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    from steward.catalog.search import SearchFilters, search
+    from steward.schema.deprecations import by_catalog_name
+
+    steward = steward_from_env()
+    steward.upgrade()
+    filters = SearchFilters(source=source, tag=tag, owner=owner, domain=domain)
+    found: list[dict[str, Any]] = search(steward.store, query, filters=filters, limit=limit)
+    with steward.store.read() as conn:
+        marks = by_catalog_name(conn, [item["name"] for item in found])
+    for item in found:
+        own = [d for d in marks.get(item["name"], []) if d.column is None]
+        item["deprecation"] = own[0].to_json() if own else None
+    return found

@@ -24,6 +24,15 @@ TokenOption = Annotated[
     typer.Option("--token", envvar="STEWARD_TOKEN", help="An API token (steward token create)."),
 ]
 DEFAULT_URL = "http://127.0.0.1:5000"
+# For commands that read the local store unless told a server: no default URL.
+RemoteUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="STEWARD_URL",
+        help="Ask this Steward server's API instead of the local store (needs --token).",
+    ),
+]
 
 if TYPE_CHECKING:
     import httpx
@@ -83,3 +92,10 @@ class Client:
     def close(self) -> None:
         """Close the connection pool."""
         self.http.close()
+
+
+def remote(url: str | None, token: str | None) -> Client | None:
+    """A client for the server at `url`, or None when the command reads the local store."""
+    if not url:
+        return None
+    return Client(url, token)

@@ -75,7 +75,7 @@ def demo_command(
     # Marked before the store is opened (which creates files in the home), so that a
     # home the demo did not make is refused while it is still untouched.
     open_demo_home(settings.home)
-    steward = steward_from_env()
+    steward = steward_from_env(may_create=True)
     err.print(f"building the demo in {escape(str(steward.settings.home))}")
     demo = build_demo(steward, progress=lambda what: err.print(f"  {escape(what)}"))
     _report(steward, demo, host, port)

@@ -83,7 +83,13 @@ def serve(
         # Every API process (uvicorn's workers read the environment) leaves the graph to
         # the normaliser process.
         os.environ["STEWARD_LINEAGE_NORMALISER"] = "worker"
-    serve_steward(steward_from_env(), host=host, port=port, workers=workers, normaliser=normaliser)
+    serve_steward(
+        steward_from_env(may_create=True),
+        host=host,
+        port=port,
+        workers=workers,
+        normaliser=normaliser,
+    )
 
 
 def serve_steward(
@@ -91,15 +97,17 @@ def serve_steward(
 ) -> None:
     """Serve `steward`'s API and web UI until interrupted (`steward serve`, `demo --serve`).
 
-    With `normaliser`, `steward` must have been built with `lineage_normaliser = "worker"`
-    (as `serve` does), or the API would build the graph inline beside the worker.
+    With `normaliser`, a normaliser process builds the lineage graph beside the API, which
+    then leaves it to that process (`lineage_normaliser = "worker"`).
     """
     import uvicorn
 
     from steward.api import create_app
+    from steward.api.request_log import configure_logging
     from steward.api.server import create_app_from_env, tune_gc_for_serving
     from steward.cli.normaliser_process import NormaliserProcess
     from steward.identity.tokens import first_admin_token
+    from steward.store.database import describe_url
 
     if normaliser and steward.settings.lineage_normaliser != "worker":
         from steward.app import Steward
@@ -113,6 +121,9 @@ def serve_steward(
             f" STEWARD_DATABASE_URL); this one is {steward.store.dialect}, whose single"
             " writer more processes would only queue on"
         )
+    host = host or steward.settings.host
+    port = port or steward.settings.port
+    refuse_taken_port(host, port)
     steward.upgrade()
     issued = first_admin_token(steward.store)
     if issued is not None:
@@ -121,15 +132,16 @@ def serve_steward(
             " keep it somewhere safe.[/bold]"
         )
         print(issued.secret, flush=True)
-    host = host or steward.settings.host
-    port = port or steward.settings.port
+    configure_logging(steward.settings)
     worker = NormaliserProcess() if normaliser else None
     if worker is not None:
         worker.start()
     err.print(
-        f"Steward listening on http://{host}:{port} (store: {steward.store.dialect},"
-        f" workers: {workers}, lineage normaliser: "
-        f"{f'process {worker.pid}' if worker else 'inline'})"
+        f"Steward listening on http://{host}:{port} (store:"
+        f" {describe_url(steward.settings.sqlalchemy_url)}, workers: {workers}, lineage"
+        f" normaliser: {f'process {worker.pid}' if worker else 'inline'})",
+        highlight=False,
+        markup=False,
     )
     if workers == 1:
         tune_gc_for_serving()
@@ -155,10 +167,38 @@ def serve_steward(
             worker.stop()
 
 
+def refuse_taken_port(host: str, port: int) -> None:
+    """`InvalidInput` (exit 2) naming the address when nothing new can listen on it, so
+    `serve` never claims to listen where another process already does."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise InvalidInput(f"--host: cannot listen on {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: an address in TIME_WAIT is free, a listening one is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InvalidInput(
+                    f"--port: {host}:{port} is already in use (another Steward or another"
+                    " program listens there); stop it, or choose a free port with --port or"
+                    " STEWARD_PORT"
+                ) from None
+            raise InvalidInput(
+                f"--host/--port: cannot listen on {host}:{port}: {exc.strerror}"
+            ) from None
+
+
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply the store's migrations."""
-    steward = steward_from_env()
+    """Apply the store's migrations (creating the store when there is none)."""
+    steward = steward_from_env(may_create=True)
     steward.upgrade()
     err.print(f"store at revision {steward.store.current_revision()}")
 

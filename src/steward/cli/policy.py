@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from steward.cli.client import RemoteUrlOption, TokenOption, remote
 from steward.cli.context import steward_from_env
 
 app = typer.Typer(
@@ -40,8 +41,8 @@ def _local_admin(author: str | None) -> Any:
     return Principal(user=author or f"local:{getpass.getuser()}", is_admin=True)
 
 
-def _steward() -> Any:
-    steward = steward_from_env()
+def _steward(*, may_create: bool = False) -> Any:
+    steward = steward_from_env(may_create=may_create)
     steward.upgrade()
     return steward
 
@@ -115,7 +116,7 @@ def apply_command(path: PolicyPath, author: Author = None, no_catalog: NoCatalog
     from steward.policy.load import load, read_sources
     from steward.policy.versions import active, apply, diff
 
-    steward = _steward()
+    steward = _steward(may_create=True)
     sources = read_sources(path)
     current = active(steward.store)
     version = apply(
@@ -159,20 +160,31 @@ def list_command() -> None:
 @app.command("show")
 def show_command(
     version: Annotated[int | None, typer.Argument(help="Default: the active version.")] = None,
+    url: RemoteUrlOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Print a version's files exactly as applied."""
-    from steward.errors import NotFound
+    from steward.errors import InvalidInput, NotFound
     from steward.policy.versions import active, get
 
-    steward = _steward()
-    if version is None:
-        current = active(steward.store)
-        if current is None:
-            raise NotFound("no policy has been applied yet")
-        version = current[0]
-    item = get(steward.store, version)
-    for name, text in sorted(item.sources.items()):
-        if len(item.sources) > 1:
+    client = remote(url, token)
+    if client is not None:
+        if version is not None:
+            raise InvalidInput(
+                "version: a server shows its active version only (GET /api/v1/policy);"
+                " drop the version, or run this where the store is"
+            )
+        sources: dict[str, str] = client.request("GET", "/api/v1/policy")["sources"]
+    else:
+        steward = _steward()
+        if version is None:
+            current = active(steward.store)
+            if current is None:
+                raise NotFound("no policy has been applied yet")
+            version = current[0]
+        sources = get(steward.store, version).sources
+    for name, text in sorted(sources.items()):
+        if len(sources) > 1:
             print(f"# --- {name}")
         print(text, end="" if text.endswith("\n") else "\n")
 
@@ -191,9 +203,60 @@ def explain_command(
         Path | None, typer.Option("--file", help="Explain this policy instead of the active one.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    url: RemoteUrlOption = None,
+    token: TokenOption = None,
 ) -> None:
     """What one principal sees of a table, and which rule decided each column."""
     from steward.errors import InvalidInput
+
+    group_list = [g.strip() for item in groups or [] for g in item.split(",") if g.strip()]
+    client = remote(url, token)
+    if client is not None:
+        if attribute or file is not None:
+            raise InvalidInput(
+                "--attribute/--file: a server explains its active policy for a user and"
+                " groups only (GET /api/v1/policy/effective); drop them, or run this where"
+                " the store is"
+            )
+        params: dict[str, Any] = {"table": table, "user": user}
+        if group_list:
+            params["groups"] = ",".join(group_list)
+        shown = client.request("GET", "/api/v1/policy/effective", params=params)
+    else:
+        shown = _local_explanation(table, user, group_list, attribute, file)
+    if as_json:
+        print(json.dumps(shown, indent=2))
+        return
+    roles = ", ".join(shown["roles"]) or "none"
+    verdict = "may select" if shown["allowed"] else "may NOT select"
+    reason = f": {escape(shown['reason'])}" if shown["reason"] else ""
+    out.print(
+        f"{escape(user)} (roles: {escape(roles)}) {verdict} {escape(table)}"
+        f" — {shown['rule']}{reason}",
+        highlight=False,
+    )
+    if shown["columns"]:
+        grid = Table("column", "verdict", "mask", "rule")
+        for column in shown["columns"]:
+            grid.add_row(
+                escape(column["name"]), column["verdict"], column["mask"] or "", column["rule"]
+            )
+        out.print(grid)
+    for row_filter in shown["rowFilters"]:
+        out.print(f"row filter ({row_filter['rule']}): {escape(row_filter['where'])}")
+
+
+def _local_explanation(
+    table: str,
+    user: str,
+    group_list: list[str],
+    attribute: list[str] | None,
+    file: Path | None,
+) -> dict[str, Any]:
+    """`access_json` of the decision for `user` on `table`, from the local store; drift
+    warnings on stderr."""
+    from steward.errors import InvalidInput
+    from steward.policy.drift import active_drift
     from steward.policy.effective import access_json, effective_access
     from steward.policy.load import load, read_sources
     from steward.policy.models import Policy
@@ -205,7 +268,6 @@ def explain_command(
         if not sep or not name:
             raise InvalidInput(f"--attribute: {item!r} is not name=value")
         attributes[name] = value
-    group_list = [g.strip() for item in groups or [] for g in item.split(",") if g.strip()]
     chosen: tuple[int | None, Policy] | None = None
     if file is not None:
         chosen = (None, load(read_sources(file)).policy)
@@ -219,32 +281,12 @@ def explain_command(
         policy = current[1] if current else Policy()
     else:
         policy = chosen[1]
-    shown = access_json(caller, access, policy)
-    from steward.policy.drift import active_drift
-
+    shown: dict[str, Any] = access_json(caller, access, policy)
     # A column in clear only because a rule still names its old name is said so.
     for drift in active_drift(steward.store, policy if file is not None else None):
         if drift.table == table:
             err.print(f"warning: {escape(drift.message)}", highlight=False)
-    if as_json:
-        print(json.dumps(shown, indent=2))
-        return
-    roles = ", ".join(shown["roles"]) or "none"
-    verdict = "may select" if access.allowed else "may NOT select"
-    out.print(
-        f"{escape(user)} (roles: {escape(roles)}) {verdict} {escape(table)}"
-        f" — {access.rule}" + (f": {escape(access.reason)}" if access.reason else ""),
-        highlight=False,
-    )
-    if access.columns:
-        grid = Table("column", "verdict", "mask", "rule")
-        for column in shown["columns"]:
-            grid.add_row(
-                escape(column["name"]), column["verdict"], column["mask"] or "", column["rule"]
-            )
-        out.print(grid)
-    for row_filter in shown["rowFilters"]:
-        out.print(f"row filter ({row_filter['rule']}): {escape(row_filter['where'])}")
+    return shown
 
 
 @app.command("export")

@@ -59,7 +59,7 @@ def run_command(
     from steward.quality.run import run_dataset
 
     path = Path(target)
-    steward = steward_from_env()
+    steward = steward_from_env(may_create=True)  # records results: may set the store up
     steward.upgrade()
     if path.is_file():
         datasets = list(read_checks(path).datasets)
@@ -121,7 +121,7 @@ def publish_command(
     from steward.quality.publish import publish
     from steward.quality.report import exit_code
 
-    steward = steward_from_env()
+    steward = steward_from_env(may_create=True)  # records results: may set the store up
     steward.upgrade()
     if checks.is_file():
         declared = read_checks(checks).dataset(dataset)
@@ -179,7 +179,7 @@ def import_dbt(
             artifacts[name] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InvalidInput(f"{path}: cannot be read as JSON ({exc})") from None
-    steward = steward_from_env()
+    steward = steward_from_env(may_create=True)  # records results: may set the store up
     steward.upgrade()
     imported = import_dbt_results(artifacts["manifest.json"], artifacts["run_results.json"])
     results = dbt_results(steward.store, imported)
@@ -239,7 +239,7 @@ def attach_command(
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"{file}: cannot be read ({exc})") from None
-    steward = steward_from_env()
+    steward = steward_from_env(may_create=True)  # records results: may set the store up
     steward.upgrade()
     actor = Principal(user=f"local:{getpass.getuser()}", is_admin=True)
 

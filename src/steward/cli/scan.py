@@ -45,6 +45,14 @@ def scan_command(
             help="History of the commits on any ref that COMMIT does not reach.",
         ),
     ] = None,
+    ref: Annotated[
+        str | None,
+        typer.Option(
+            "--ref",
+            metavar="REF",
+            help="History of the commits REF (e.g. HEAD) reaches, not of every ref.",
+        ),
+    ] = None,
     output_format: Annotated[
         Format, typer.Option("--format", help="text (a table), json, sarif or junit.")
     ] = Format.text,
@@ -100,6 +108,7 @@ def scan_command(
         history=history,
         staged=staged,
         since=since,
+        ref=ref,
         rules=rules,
         ignored=read_ignore_file(ignore_file) if ignore_file else frozenset(),
         baseline=read_baseline(baseline) if baseline and not write_baseline else frozenset(),

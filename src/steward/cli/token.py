@@ -33,7 +33,8 @@ def create(
 
     names = [g.strip() for g in groups.split(",") if g.strip()]
     attributes = [parse_attribute(text) for text in attribute or ()]
-    steward = steward_from_env()
+    # Tokens are made while setting up (before the first `serve`), so this may create it.
+    steward = steward_from_env(may_create=True)
     steward.upgrade()
     issued = create_token(
         steward.store,

@@ -10,7 +10,9 @@ LINEAGE_WRITE = "lineage:write"
 SCHEMA_WRITE = "schema:write"
 # Reading evidence reports, which carry audit records in full (`steward evidence`).
 EVIDENCE_READ = "evidence:read"
-SCOPES: frozenset[str] = frozenset({LINEAGE_WRITE, SCHEMA_WRITE, EVIDENCE_READ})
+# Reading Prometheus `/metrics` (a scraper's token), without the audit log's other reads.
+METRICS_READ = "metrics:read"
+SCOPES: frozenset[str] = frozenset({LINEAGE_WRITE, SCHEMA_WRITE, EVIDENCE_READ, METRICS_READ})
 
 
 @dataclass(frozen=True)

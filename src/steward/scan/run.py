@@ -65,16 +65,20 @@ def scan(
     history: bool = False,
     staged: bool = False,
     since: str | None = None,
+    ref: str | None = None,
     rules: Sequence[Rule] | None = None,
     options: ScanOptions | None = None,
     jobs: int | None = None,
 ) -> list[Finding]:
     """The findings in the files under `root`; with `history` in every line any commit on
-    any ref added (with `since`, commits after that one); with `staged` in the lines
+    any ref added (with `ref`, any commit reachable from that one; with `since`, commits
+    after that one); with `staged` in the lines
     staged in git's index. `rules` default to the built-in rules for `options`; `jobs`
     worker processes (default: one per CPU) scan while the target is read."""
     chosen = default_rules(options or ScanOptions()) if rules is None else rules
-    found = run_scan(root, history=history, staged=staged, since=since, rules=chosen, jobs=jobs)
+    found = run_scan(
+        root, history=history, staged=staged, since=since, ref=ref, rules=chosen, jobs=jobs
+    )
     return found.findings
 
 
@@ -84,6 +88,7 @@ def run_scan(
     history: bool = False,
     staged: bool = False,
     since: str | None = None,
+    ref: str | None = None,
     rules: Sequence[Rule],
     ignored: frozenset[str] = frozenset(),
     baseline: frozenset[str] = frozenset(),
@@ -93,13 +98,15 @@ def run_scan(
     """`scan` with the operator's silencers: `ignored` (`.gitleaksignore` fingerprints),
     `baseline` (accepted fingerprints); `named_files` are the config files the operator
     named, so that one at the tree's root is not reported as ignored; `jobs` as in `scan`."""
-    if staged and (history or since is not None):
-        raise InvalidInput("--staged: cannot be combined with --history or --since")
+    if staged and (history or since is not None or ref is not None):
+        raise InvalidInput("--staged: cannot be combined with --history, --since or --ref")
     notices = tree_config_notices(root, named_files)
     content_rules = [rule for rule in rules if rule.regex]
     path_rules = [_path_rule(rule) for rule in rules if not rule.regex]
     path_found: list[Finding] = []
-    chunks = _target(root, history=history, staged=staged, since=since, notice=notices.append)
+    chunks = _target(
+        root, history=history, staged=staged, since=since, ref=ref, notice=notices.append
+    )
     found = list(
         scan_chunks(
             compile_rules(content_rules),
@@ -112,12 +119,18 @@ def run_scan(
 
 
 def _target(
-    root: Path, *, history: bool, staged: bool, since: str | None, notice: NoticeSink
+    root: Path,
+    *,
+    history: bool,
+    staged: bool,
+    since: str | None,
+    ref: str | None,
+    notice: NoticeSink,
 ) -> Iterator[Chunk]:
     if staged:
         return staged_chunks(root)
-    if history or since is not None:
-        return history_chunks(root, since=since)
+    if history or since is not None or ref is not None:
+        return history_chunks(root, since=since, ref=ref)
     return directory_chunks(root, notice=notice)
 
 

@@ -84,15 +84,18 @@ def content_chunks(shown_as: str, data: bytes) -> Iterator[Chunk]:
     yield Chunk(shown_as, notebook_text(text) if is_notebook(shown_as) else text)
 
 
-def history_chunks(repository: Path, *, since: str | None = None) -> Iterator[Chunk]:
-    """Every run of lines added by a commit reachable from any ref, with its commit and path;
-    with `since`, only commits not reachable from that commit (what came after it).
+def history_chunks(
+    repository: Path, *, since: str | None = None, ref: str | None = None
+) -> Iterator[Chunk]:
+    """Every run of lines added by a commit reachable from any ref (with `ref`, from that
+    one only), with its commit and path; with `since`, only commits not reachable from
+    that commit (what came after it).
 
     Streamed from one `git log -p` without checking anything out. Merge commits show no
     diff (what they bring in was added by their parents, which are scanned); deleted
     files and binary diffs add no lines.
     """
-    revisions = ["--all"]
+    revisions = ["--all"] if ref is None else [resolve_commit(repository, ref, option="--ref")]
     if since is not None:
         revisions += ["--not", resolve_commit(repository, since)]
     log = [
@@ -113,17 +116,18 @@ def staged_chunks(repository: Path) -> Iterator[Chunk]:
     )
 
 
-def resolve_commit(repository: Path, revision: str) -> str:
-    """The full hash `revision` names in `repository`, or `InvalidInput` naming it."""
+def resolve_commit(repository: Path, revision: str, *, option: str = "--since") -> str:
+    """The full hash `revision` names in `repository`, or `InvalidInput` naming it and
+    the `option` it came from."""
     if revision.startswith("-"):
-        raise InvalidInput(f"--since: {revision!r} is not a commit")
+        raise InvalidInput(f"{option}: {revision!r} is not a commit")
     command = ["git", "-C", str(repository), "rev-parse", "--verify", "--quiet", "--end-of-options"]
     result = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
         [*command, f"{revision}^{{commit}}"], capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         raise InvalidInput(
-            f"--since: {revision!r} is not a commit of the repository at {repository}"
+            f"{option}: {revision!r} is not a commit of the repository at {repository}"
         )
     return result.stdout.strip()
 

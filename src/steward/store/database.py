@@ -149,12 +149,36 @@ def alembic_config(url: str) -> Any:
     return config
 
 
-def open_store(url: str) -> Store:
-    """Connect to the store at `url` (sqlite:/// or postgresql://), without migrating it."""
+def describe_url(url: str) -> str:
+    """Where the store at `url` is, for people: the SQLite file's path, or the URL with
+    any password hidden (`postgresql+psycopg://steward:***@db:5432/steward`)."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a `sqlite:///` URL names; None for another database or an in-memory one."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _parse(url: str) -> sa.URL:
     try:
-        parsed = sa.engine.make_url(url)
+        return sa.engine.make_url(url)
     except sa.exc.ArgumentError as exc:
         raise ConfigError(f"database_url: cannot parse {url!r}") from exc
+
+
+def open_store(url: str) -> Store:
+    """Connect to the store at `url` (sqlite:/// or postgresql://), without migrating it."""
+    parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
         return Store(_sqlite_engine(parsed))
     if parsed.get_backend_name() == "postgresql":

@@ -26,8 +26,13 @@ API_PREFIX = "/api/v1"
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
+# Paths outside /api/v1 that machines read: their errors stay JSON (a scraper gets a 401
+# or 403 with a message, not a sign-in redirect).
+MACHINE_PATHS = frozenset({"/api/openapi.json", "/metrics"})
+
+
 def _is_page(request: Request) -> bool:
-    return not request.url.path.startswith(API_PREFIX) and request.url.path != "/api/openapi.json"
+    return not request.url.path.startswith(API_PREFIX) and request.url.path not in MACHINE_PATHS
 
 
 def install(app: FastAPI) -> None:
