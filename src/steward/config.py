@@ -72,7 +72,7 @@ class _TomlSource(PydanticBaseSettingsSource):
 
 
 # The tables steward.toml may hold besides the settings themselves (docs/configuration.md).
-TABLES = ("steward", "sources", "scan")
+TABLES = ("steward", "sources", "scan", "lineage")
 # The `[scan]` table's keys (docs/scan.md); each is the setting `scan_<key>`.
 SCAN_KEYS = ("internal_domains", "allowed_email_domains", "config", "baseline")
 
