@@ -232,12 +232,16 @@ def append(
                     "jobs": jobs[:100],
                 },
             )
-            if result.ids:
-                # Appends are one at a time: every id between this call's first and last
-                # is one of its rows.
-                first, last = result.ids[0], result.ids[-1]
-                conn.execute(_SET_AUDIT_SEQ, {"seq": seq, "first": first, "last": last})
+            mark_audited(conn, result, seq)
     return result
+
+
+def mark_audited(conn: Connection, result: IngestResult, seq: int) -> None:
+    """Note on the raw rows `result` stored the audit record (`seq`) that covers them."""
+    if result.ids:
+        # Appends are one at a time: every id between a call's first and last is its own.
+        first, last = result.ids[0], result.ids[-1]
+        conn.execute(_SET_AUDIT_SEQ, {"seq": seq, "first": first, "last": last})
 
 
 def append_rows(

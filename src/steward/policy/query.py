@@ -313,14 +313,15 @@ def _store_lineage(event: dict[str, Any], principal: Principal) -> Before:
     it is what makes the raw event its sender's (`lineage.scope.posted_jobs`). It chains
     just before the query's own record, in the same transaction.
     """
-    from steward.lineage.ingest import parse_events, store_events
+    from steward.lineage.ingest import mark_audited, parse_events, store_events
+    from steward.lineage.models import Poster
 
     parsed = parse_events([event], batch=False)
     job = f"{event['job']['namespace']}:{event['job']['name']}"
 
     def write(conn: Connection) -> Callable[[], None] | None:
-        result, applier = store_events(conn, parsed)
-        record(
+        result, learned = store_events(conn, parsed, poster=Poster.of(principal))
+        seq = record(
             conn,
             actor=principal,
             action="lineage.ingest",
@@ -332,7 +333,8 @@ def _store_lineage(event: dict[str, Any], principal: Principal) -> Before:
                 "jobs": [job],
             },
         )
-        return applier.commit_learned if applier is not None else None
+        mark_audited(conn, result, seq)
+        return learned.commit_learned
 
     return write
 
