@@ -219,7 +219,7 @@ def follow(
     *,
     stopping: Callable[[], bool] = lambda: False,
     limit: int = BATCH,
-    idle: float = 0.01,
+    idle: float = 0.05,
     gather: float = 0.05,
 ) -> None:
     """The normaliser worker: apply batches as raw events arrive, until `stopping()`.
