@@ -276,6 +276,12 @@ def normalise_command(
     steward = steward_from_env()
     try:
         if follow:
+            import gc
+
+            # Batches allocate many short-lived objects: collect rarely, as `serve` does
+            # (api.server.tune_gc_for_serving, not imported here to start without FastAPI).
+            gc.freeze()
+            gc.set_threshold(50_000, 50, 100)
             # One line, once the store is open: `steward serve` waits for it before listening.
             print("following", flush=True)
             follow_log(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -10,6 +11,7 @@ import threading
 from rich.console import Console
 
 _RESTART_SECONDS = 1.0
+_READY_SECONDS = 15.0
 
 
 class NormaliserProcess:
@@ -36,7 +38,11 @@ class NormaliserProcess:
         self._spawn()
         assert self._child is not None
         assert self._child.stdout is not None
-        self._child.stdout.readline()  # "following", or nothing if it ended
+        # "following" (or the end of the pipe if it died); a slow start-up delays the
+        # server by at most _READY_SECONDS, then reads wait for it as for any backlog.
+        ready, _, _ = select.select([self._child.stdout], [], [], _READY_SECONDS)
+        if ready:
+            self._child.stdout.readline()
         self._watch.start()
 
     def _spawn(self) -> None:

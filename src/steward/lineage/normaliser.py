@@ -219,7 +219,8 @@ def follow(
     *,
     stopping: Callable[[], bool] = lambda: False,
     limit: int = BATCH,
-    idle: float = 0.01,
+    idle: float = 0.05,
+    gather: float = 0.05,
 ) -> None:
     """The normaliser worker: apply batches as raw events arrive, until `stopping()`.
 
@@ -240,7 +241,11 @@ def follow(
                     if at.applied_id >= at.head_id:
                         time.sleep(idle)
                         continue
-                    normalise_once(store, limit=limit)
+                    applied = normalise_once(store, limit=limit)
+                    if applied.count < limit:
+                        # Caught up: let appends take the write lock and events gather
+                        # into the next batch, rather than take it for every few events.
+                        time.sleep(gather)
                 except (StewardError, sa.exc.OperationalError) as exc:
                     # The store is busy or unreachable for now: nothing was applied; retry.
                     log.warning("lineage normaliser: %s; retrying", exc)
