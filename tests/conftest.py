@@ -79,7 +79,8 @@ def engine_name(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 # run (each in its own venv), a browser, a shop served for a browser (each over ~10 s
 # here), and a PostgreSQL database made for the test (seconds of set-up and tear-down per
 # case, on every store test). A test using any of these is marked `slow`, so `pytest -m
-# "not slow"` is the fast suite: SQLite and DuckDB only. `pytest` (CI) runs them all.
+# "not slow"` is the fast suite: SQLite and DuckDB only. The whole flows of tests/e2e
+# (servers and CLIs in subprocesses) are slow too. `pytest` (CI) runs them all.
 SLOW_FIXTURES = frozenset(
     {
         "spark_remote",
@@ -106,7 +107,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
         on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
-        if item.get_closest_marker("spark") is not None or fixtures & SLOW_FIXTURES or on_postgres:
+        whole_flow = "e2e" in item.path.relative_to(Path(__file__).parent).parts
+        if (
+            item.get_closest_marker("spark") is not None
+            or fixtures & SLOW_FIXTURES
+            or on_postgres
+            or whole_flow
+        ):
             item.add_marker(pytest.mark.slow)
     for item in items:
         marker = item.get_closest_marker("engines")

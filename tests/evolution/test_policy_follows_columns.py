@@ -114,6 +114,7 @@ def test_a_tag_recorded_by_name_only_follows_the_rename(steward: Steward, lake: 
         assert list(bound) == [4]
 
 
+@pytest.mark.slow  # the CLI in subprocesses: export, sync, validate, explain, apply
 def test_a_mask_naming_the_old_name_is_reported_everywhere(
     steward: Steward, lake: Any, tmp_path: Path
 ) -> None:
@@ -159,6 +160,7 @@ def test_a_mask_naming_the_old_name_is_reported_everywhere(
     assert not ssn_values(steward) & SSNS
 
 
+@pytest.mark.slow  # `steward catalog sync` and `policy export` in subprocesses
 def test_a_new_column_whose_values_are_pii_is_reported_at_sync(steward: Steward, lake: Any) -> None:
     home = steward.settings.home
     apply(steward.store, BY_TAG, actor=None)

@@ -292,6 +292,7 @@ def test_delete_files_are_refused_with_a_clear_error(lake: Any) -> None:
         plan_iceberg(table, name="lake.crm.customers")
 
 
+@pytest.mark.slow  # `steward query` and `steward quality run` in subprocesses
 def test_steward_query_and_quality_run_read_an_evolved_table(
     steward: Steward, lake: Any, tmp_path: Path
 ) -> None:

@@ -126,6 +126,7 @@ row_filters:
         load({"policy.yaml": text}, engine=AllowList.named("spark"))
 
 
+@pytest.mark.slow  # `steward policy validate` in subprocesses
 def test_policy_validate_takes_the_engine_from_the_option_or_the_settings(tmp_path: Path) -> None:
     file = tmp_path / "policy.yaml"
     file.write_text(POLICY.format(mask="list_reverse({column})"), encoding="utf-8")

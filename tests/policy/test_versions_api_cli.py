@@ -111,6 +111,7 @@ def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return steward_cli(home, *args)
 
 
+@pytest.mark.slow  # a dozen `steward policy` processes in a row
 def test_policy_from_the_command_line(lake: Steward, database_url: str | None) -> None:
     if database_url is not None:
         pytest.skip("the CLI session runs on the embedded SQLite store")

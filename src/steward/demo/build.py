@@ -81,7 +81,12 @@ def checks_text() -> str:
 
 
 def build_demo(steward: Steward, *, progress: Callable[[str], None] | None = None) -> Demo:
-    """Build (or finish building) the demo in `steward`'s embedded home."""
+    """Build (or finish building) the demo in `steward`'s embedded home.
+
+    The home must already carry the demo's mark (`open_demo_home`, called before the
+    store is opened, as `steward demo` does): opening a store writes to the home, and a
+    home with files but no mark is refused as someone's own installation.
+    """
     if not steward.settings.is_embedded:
         raise InvalidInput(
             "STEWARD_DATABASE_URL: the demo builds its own embedded home; unset it (and set"
