@@ -24,7 +24,14 @@ from steward.cli.main import app
 from steward.config import Settings
 from steward.errors import StewardError
 from tests.demo.conftest import BuiltDemo
-from tests.demo.tour import EXPECTED, README, expected_for, never_for, tour_commands
+from tests.demo.tour import (
+    EXPECTED,
+    README,
+    asks_the_server,
+    expected_for,
+    never_for,
+    tour_commands,
+)
 
 REPO = README.parent
 
@@ -63,7 +70,11 @@ def run_in_process(text: str) -> tuple[int, str]:
     """`steward ...` as written, through the CLI's app: (exit code, output)."""
     words = [os.path.expanduser(w) if w.startswith("~") else w for w in shlex.split(text)]
     assert words[0] == "steward", f"the tour runs only steward commands here: {text!r}"
-    result = CliRunner().invoke(app, words[1:])
+    # A reader's shell has no STEWARD_URL: commands that can only ask a server use their
+    # default URL (here the test's server, given as STEWARD_URL), and commands that read the
+    # local store unless given --url read it.
+    env = {} if asks_the_server(words[1:]) else {"STEWARD_URL": None}
+    result = CliRunner().invoke(app, words[1:], env=env)
     if isinstance(result.exception, StewardError):
         # `main()` prints the message and exits with the error's code.
         return result.exception.exit_code, result.output + result.exception.message

@@ -19,7 +19,7 @@ EXPORT = re.compile(r"^export (?P<name>[A-Z_]+)=\$\((?P<command>[^)]*)\)$")
 # Every entry must match a tour command, so the tour keeps showing each part of the demo.
 EXPECTED = (
     ("steward catalog show lake.crm.users", "pii.email"),
-    ("steward search commits", "lake.git.commits"),
+    ("steward search commits", "lake.marts.commits_by_country"),
     ("steward lineage upstream 'job:superset:engineering_dashboard'", "flink-jobs:ingest_commits"),
     ("steward lineage upstream 'job:superset:engineering_dashboard'", "kafka://"),
     ("steward lineage column lake.marts.commits_by_country.country", "crm/users.country"),
@@ -31,6 +31,9 @@ EXPECTED = (
     ("steward quality run", "pass"),
     ("steward publish lake.sales.orders --branch audit", "blocked"),
     ("steward schema check lake.git.commits", "BREAKS"),
+    ("steward lineage check lake.marts.commits_by_country", "unfiltered-read"),
+    ("steward evidence lake.marts.commits_by_country", "violation"),
+    ("steward audit verify --evidence", "statements match the records"),
     ("steward scan", "github-token"),
 )
 # What must never show: the analyst's query returns no clear email, no row outside the EU.
@@ -82,3 +85,20 @@ def expected_for(command: TourCommand) -> list[str]:
 def never_for(command: TourCommand) -> list[str]:
     """Texts this command must not print."""
     return [text for start, texts in NEVER if command.text.startswith(start) for text in texts]
+
+
+def asks_the_server(words: list[str]) -> bool:
+    """Whether the `steward` command `words` (without `steward`) can only ask a server: its
+    `--url` has a default. A reader's shell has no STEWARD_URL, so the tests give theirs
+    only to these commands; the others read the local store, as the reader's do."""
+    import typer.main
+
+    from steward.cli.main import app
+
+    command = typer.main.get_command(app)
+    for word in words:
+        subcommands = getattr(command, "commands", {})
+        if word not in subcommands:
+            break
+        command = subcommands[word]
+    return any(p.name == "url" and p.default for p in command.params)

@@ -233,7 +233,11 @@ def _verify_evidence(
 
 
 @app.command("public-key")
-def public_key_command() -> None:
+def public_key_command(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the PEM to this file.")
+    ] = None,
+) -> None:
     """Print the installation's audit signing public key (PEM); its fingerprint to stderr.
 
     Give it to whoever verifies evidence reports (`steward audit verify --evidence FILE
@@ -245,7 +249,13 @@ def public_key_command() -> None:
     steward = steward_from_env()
     steward.upgrade()
     signer = Signer.load(steward.settings.home)
-    sys.stdout.write(signer.public_pem)
+    if output is None:
+        sys.stdout.write(signer.public_pem)
+    else:
+        try:
+            output.write_text(signer.public_pem, encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"--output: cannot write {output} ({exc.strerror})") from None
     sys.stderr.write(f"fingerprint (SHA-256): {key_fingerprint(signer.public_pem)}\n")
 
 

@@ -40,6 +40,17 @@ def things_to_try(home: str) -> list[tuple[str, str]]:
             "steward publish lake.sales.orders --branch audit",
         ),
         (
+            "was the mart built as the policy allows? (the dbt job's EU-only account"
+            " read all regions)",
+            "steward lineage check lake.marts.commits_by_country",
+        ),
+        (
+            "the evidence for the mart, and its proof checked offline",
+            "steward evidence lake.marts.commits_by_country -o evidence.json"
+            " && steward audit public-key -o key.pem"
+            " && steward audit verify --evidence evidence.json --public-key key.pem",
+        ),
+        (
             "the token leaked in a repository's history",
             f"steward scan {shlex.quote(home + '/demo-repo')} --history",
         ),
@@ -108,7 +119,7 @@ def _report(steward: Steward, demo: Demo, host: str | None, port: int | None) ->
             f"  {persona.title:<15} {persona.user} ({persona.groups_option}): {token}",
             highlight=False,
         )
-    out.print("five things to try:")
+    out.print("things to try:")
     home = str(steward.settings.home)
     for what, command in things_to_try(home):
         out.print(f"  # {escape(what)}\n  {escape(command)}", highlight=False)

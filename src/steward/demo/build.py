@@ -99,8 +99,8 @@ def build_demo(steward: Steward, *, progress: Callable[[str], None] | None = Non
     steps: tuple[tuple[str, str, Callable[[Steward, DemoHome], None]], ...] = (
         ("lake", "Iceberg tables: commits, users, orders, a mart", _lake),
         ("catalog", "catalog sync, PII classified, owners and descriptions", _catalog),
-        ("lineage", "lineage: Kafka -> Flink -> Iceberg -> dbt -> API -> dashboard", _lineage),
         ("policy", "access policy for three personas", _policy),
+        ("lineage", "lineage: Kafka -> Flink -> Iceberg -> dbt -> API -> dashboard", _lineage),
         ("tokens", "a token for each persona", _tokens),
         ("quality", "quality checks; the planted defect blocks publishing", _quality),
         ("queries", "governed queries: masked, filtered, denied", _queries),
@@ -149,7 +149,7 @@ def _catalog(steward: Steward, home: DemoHome) -> None:
 def _lineage(steward: Steward, home: DemoHome) -> None:
     from steward.demo.lineage import send_lineage
 
-    result = send_lineage(steward.store, home.facts["locations"], actor=ACTOR)
+    result = send_lineage(steward.store, home.facts["locations"])
     home.finish("lineage", lineage_events=result.received)
 
 
