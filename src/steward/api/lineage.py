@@ -28,10 +28,9 @@ from steward.errors import InvalidInput
 from steward.governance.principals import UNKNOWN, principal_json, run_principals
 from steward.identity.models import LINEAGE_WRITE
 from steward.lineage import graph, hierarchy, nodes, queries
-from steward.lineage.appends import append_grouped
 from steward.lineage.draw import draw
 from steward.lineage.graph import Direction
-from steward.lineage.ingest import IngestResult, prepare_body
+from steward.lineage.ingest import IngestResult, append, prepare_body
 from steward.lineage.models import to_utc
 from steward.lineage.normaliser import normalise_pending
 from steward.policy.sight import PolicySight, sight_for
@@ -114,10 +113,7 @@ async def _ingest(request: Request, *, batch: bool) -> IngestResult:
     else:
         received, rows = await asyncio.get_running_loop().run_in_executor(pool, prepare)
     actor = request.state.principal
-    # Appends arriving together share one commit (a savepoint each: one refused is alone).
-    result = await run_in_threadpool(
-        append_grouped, steward.store, rows, received=received, actor=actor
-    )
+    result = await run_in_threadpool(append, steward.store, rows, received=received, actor=actor)
     if settings.lineage_normaliser == "inline":
         await run_in_threadpool(normalise_pending, steward.store)
     return result

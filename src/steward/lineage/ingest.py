@@ -216,35 +216,23 @@ def append(
 ) -> IngestResult:
     """The acknowledged path: raw rows and their audit record, in one short transaction."""
     with store.write() as conn:
-        return append_in(conn, rows, received=received, actor=actor, source=source)
-
-
-def append_in(
-    conn: Connection,
-    rows: list[dict[str, Any]],
-    *,
-    received: int,
-    actor: Principal | None = None,
-    source: str = "openlineage",
-) -> IngestResult:
-    """`append` inside the caller's transaction (a group of appends shares one)."""
-    result = append_rows(conn, rows, received=received, poster=Poster.of(actor))
-    if result.received:
-        jobs = sorted({f"{r['job_namespace']}:{r['job_name']}" for r in rows if r["job_name"]})
-        # Last in the transaction: the audit head stays locked only until commit.
-        seq = record(
-            conn,
-            actor=actor,
-            action="lineage.ingest",
-            details={
-                "source": source,
-                "received": result.received,
-                "stored": result.stored,
-                "duplicates": result.duplicates,
-                "jobs": jobs[:100],
-            },
-        )
-        mark_audited(conn, result, seq)
+        result = append_rows(conn, rows, received=received, poster=Poster.of(actor))
+        if result.received:
+            jobs = sorted({f"{r['job_namespace']}:{r['job_name']}" for r in rows if r["job_name"]})
+            # Last in the transaction: the audit head stays locked only until commit.
+            seq = record(
+                conn,
+                actor=actor,
+                action="lineage.ingest",
+                details={
+                    "source": source,
+                    "received": result.received,
+                    "stored": result.stored,
+                    "duplicates": result.duplicates,
+                    "jobs": jobs[:100],
+                },
+            )
+            mark_audited(conn, result, seq)
     return result
 
 
