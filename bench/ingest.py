@@ -117,8 +117,11 @@ def drained(url: str, token: str) -> float:
     return time.perf_counter() - began
 
 
-def sustained(url: str, token: str, stream: list[dict[str, Any]], seconds: float) -> list[float]:
-    """Post 1,000 events/s (50 every 50 ms) for `seconds`; the lag sampled every 0.5 s."""
+def sustained(
+    url: str, token: str, stream: list[dict[str, Any]], seconds: float
+) -> tuple[list[float], float]:
+    """Post 1,000 events/s (50 every 50 ms) for `seconds`; the lag sampled every 0.5 s,
+    and the rate the server took (below 1,000/s when ingest cannot keep up)."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     lags: list[float] = []
     done = threading.Event()
@@ -148,7 +151,7 @@ def sustained(url: str, token: str, stream: list[dict[str, Any]], seconds: float
     done.set()
     sampler.join()
     print(f"  (sent {sent:,.0f} events/s for {seconds:g} s)")
-    return lags
+    return lags, sent
 
 
 def _rerun(event: dict[str, Any], cycle: int) -> dict[str, Any]:
@@ -254,12 +257,14 @@ def main() -> None:
             f"{rate / 10000:.2f}x the 10,000/s aim  {rate / ceiling:.3f}x the ceiling   "
             f"graph built {built:,.0f}/s  ({args.batched:,} events)"
         )
-        lags = sustained(url, token, stream, args.seconds)
+        lags, sent = sustained(url, token, stream, args.seconds)
         worst = max(lags)
         p95 = statistics.quantiles(lags, n=20)[-1] if len(lags) > 1 else worst
         print(
             f"lag at 1,000 events/s sustained: p95 {p95:5.2f} s, max {worst:5.2f} s   "
-            f"aim under 1 s: {'met' if worst < 1 else 'NOT met'}  ({len(lags)} samples)"
+            # Met only at the rate asked: a lag kept short by taking fewer events is not.
+            f"aim under 1 s: {'met' if worst < 1 and sent >= 950 else 'NOT met'}"
+            f"  ({len(lags)} samples at {sent:,.0f} events/s)"
         )
     finally:
         process.terminate()

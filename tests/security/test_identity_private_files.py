@@ -40,6 +40,8 @@ def test_home_store_and_its_wal_files_are_private(tmp_path: Path) -> None:
         "steward.db": 0o600,
         "steward.db-wal": 0o600,
         "steward.db-shm": 0o600,
+        # The writers' cross-process lock (empty; its lock is all it holds).
+        "steward.db-writer.lock": 0o600,
     }
     assert db.exists()
     steward.close()

@@ -271,7 +271,8 @@ def append_rows(
     ids = sorted(
         int(i) for i in conn.execute(insert.returning(lineage_events.c.id), params).scalars()
     )
-    head = int(conn.execute(_HEAD_ID).scalar() or 0)
+    # Appends are one at a time: the ids just stored are the newest (no query for them).
+    head = ids[-1] if ids else int(conn.execute(_HEAD_ID).scalar() or 0)
     return IngestResult(
         received=received,
         stored=len(ids),

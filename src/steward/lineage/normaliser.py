@@ -32,9 +32,13 @@ from steward.store.schema import lineage_cursor, lineage_events
 
 log = logging.getLogger("steward.lineage.normaliser")
 
-# Events applied per transaction: large enough that a commit serves many events, small
-# enough that an append waiting for the SQLite write lock waits a fraction of a second.
+# Events applied per transaction at most: large enough that a commit serves many events.
 BATCH = 1000
+# What the worker aims a batch's write transaction at: SQLite has one write lock, and an
+# append waiting behind a batch waits this long (plus SQLite's busy-wait step) at most.
+BATCH_SECONDS = 0.08
+# The fewest events a batch of the worker takes, however slow applying them is.
+MIN_BATCH = 16
 
 _CURSOR = sa.select(lineage_cursor.c.applied_id).where(lineage_cursor.c.id == 1)
 _PENDING = (
@@ -60,6 +64,8 @@ class Applied:
     applied_id: int = 0
     appliers: list[Applier] = field(default_factory=list)
     failed: int = 0
+    # How long the write transaction applying it took (normalise_once only).
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -90,17 +96,38 @@ def _apply(conn: Connection, items: list[_Pending]) -> Applier:
     return applier
 
 
-def apply_pending(conn: Connection, *, limit: int = BATCH) -> Applied:
+def read_pending(conn: Connection, *, limit: int = BATCH) -> tuple[int, list[_Pending]]:
+    """The cursor and up to `limit` raw events past it, decompressed, decoded and validated.
+
+    Needs no write lock: the worker prepares a batch in a read snapshot, then applies it in
+    a short write transaction (`apply_pending(prepared=...)`). Appends commit raw ids in
+    order, so the events past a cursor never gain a smaller id later.
+    """
+    after = int(conn.execute(_CURSOR).scalar_one())
+    rows = conn.execute(_PENDING, {"after": after, "limit": limit}).all()
+    return after, [_pending(row) for row in rows]
+
+
+def apply_pending(
+    conn: Connection,
+    *,
+    limit: int = BATCH,
+    prepared: tuple[int, list[_Pending]] | None = None,
+) -> Applied:
     """Apply up to `limit` raw events past the cursor inside the caller's transaction.
 
     The cursor row is locked (PostgreSQL) or the write lock held (SQLite) until the caller
-    commits: two appliers never build the graph at once.
+    commits: two appliers never build the graph at once. `prepared` is what `read_pending`
+    read before the transaction; it is used only if the cursor has not moved since.
     """
     after = int(conn.execute(_CURSOR.with_for_update()).scalar_one())
-    rows = conn.execute(_PENDING, {"after": after, "limit": limit}).all()
-    if not rows:
+    if prepared is not None and prepared[0] == after:
+        items = prepared[1]
+    else:
+        rows = conn.execute(_PENDING, {"after": after, "limit": limit}).all()
+        items = [_pending(row) for row in rows]
+    if not items:
         return Applied(applied_id=after)
-    items = [_pending(row) for row in rows]
     readable = [item for item in items if item.event is not None]
     errors = {item.raw_id: item.error for item in items if item.error is not None}
     appliers: list[Applier] = []
@@ -134,9 +161,19 @@ def apply_pending(conn: Connection, *, limit: int = BATCH) -> Applied:
 
 
 def normalise_once(store: Store, *, limit: int = BATCH) -> Applied:
-    """One batch in one transaction; ids it learned are remembered once it committed."""
+    """One batch in one transaction; ids it learned are remembered once it committed.
+
+    The batch is read, decoded and validated first, in a read snapshot, so the write
+    transaction (SQLite's one write lock) holds only the applying and the cursor's move.
+    """
+    with store.read() as conn:
+        prepared = read_pending(conn, limit=limit)
+    if not prepared[1]:
+        return Applied(applied_id=prepared[0])
+    began = time.perf_counter()
     with store.write() as conn:
-        applied = apply_pending(conn, limit=limit)
+        applied = apply_pending(conn, limit=limit, prepared=prepared)
+    applied.seconds = time.perf_counter() - began
     for applier in applied.appliers:
         applier.commit_learned()
     return applied
@@ -221,12 +258,16 @@ def follow(
     limit: int = BATCH,
     idle: float = 0.05,
     gather: float = 0.05,
+    batch_seconds: float = BATCH_SECONDS,
 ) -> None:
     """The normaliser worker: apply batches as raw events arrive, until `stopping()`.
 
+    A batch is sized by time, not count: as many events (up to `limit`) as the last
+    batches applied in `batch_seconds`, so an append never waits long for the write lock.
     On PostgreSQL one process holds the normaliser lock; any other waits for it, so with
     several servers exactly one normalises at a time.
     """
+    size = min(limit, 100)
     while not stopping():
         with exclusive(store, "lineage.normaliser") as mine:
             if not mine:
@@ -241,8 +282,13 @@ def follow(
                     if at.applied_id >= at.head_id:
                         time.sleep(idle)
                         continue
-                    applied = normalise_once(store, limit=limit)
-                    if applied.count < limit:
+                    asked = size
+                    applied = normalise_once(store, limit=asked)
+                    if applied.count and applied.seconds > 0:
+                        fits = int(applied.count * batch_seconds / applied.seconds)
+                        # Grow gently (a cold batch is slow), shrink at once.
+                        size = max(MIN_BATCH, min(limit, fits, size * 2))
+                    if applied.count < asked:
                         # Caught up: let appends take the write lock and events gather
                         # into the next batch, rather than take it for every few events.
                         time.sleep(gather)

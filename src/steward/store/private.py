@@ -11,8 +11,9 @@ from pathlib import Path
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-# SQLite's companions of a database file in WAL mode (and the rollback journal).
-SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+# SQLite's companions of a database file in WAL mode (and the rollback journal), and
+# the writers' cross-process lock file (`Store`).
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal", "-writer.lock")
 
 
 def make_private_dir(path: Path) -> Path:
