@@ -240,7 +240,7 @@ def start_server(
             stderr=subprocess.STDOUT,
             text=True,
         )
-    _wait_healthy(url, process)
+    _wait_healthy(url, process, home / "serve.log")
     return url, process, env
 
 
