@@ -270,6 +270,9 @@ def limited(governed_lake: Steward) -> Iterator[Steward]:
     steward.close()
 
 
+# Spark plans the two-dozen-way join before the clock can cancel it: seconds when the
+# machine is quiet, longer than pytest's default timeout when it is loaded.
+@pytest.mark.timeout(600)
 def test_a_query_past_its_time_limit_is_cancelled(limited: Steward) -> None:
     # A cross join of the table with itself two dozen times: billions of rows on any
     # engine, with no recursion limit or shortcut to end it before the clock does.
