@@ -1,0 +1,218 @@
+"""The demo's dbt step for real: `dbt-ol run` of the dbt project shipped in `files/dbt`.
+
+When `dbt-ol` and `dbt` are on PATH (dbt-core with dbt-duckdb and openlineage-dbt), the
+demo copies its dbt project into the home and runs it. The project reads the demo's
+Iceberg tables `lake.git.commits` and `lake.crm.users` as DuckDB views over the data files
+of their current snapshots (passed in `--vars`), and writes `commits_by_country` as one
+Parquet file inside the Iceberg mart's data folder, which the demo then commits as the
+mart's new snapshot: the mart's rows are dbt's.
+
+openlineage-dbt's file transport writes the events to a file in the project; the demo
+stores them unchanged through Steward's ingest, as the dbt job's service principal
+(`steward demo` runs no server for dbt-ol's HTTP transport to reach). dbt-ol names the
+tables by DuckDB's relations (`duckdb:///HOME/dbt/lake.duckdb` + `lake.git.commits`),
+the Iceberg source by their locations; `warehouse_names` states, as the platform, the
+`symlinks` that make each pair one dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import orjson
+
+from steward.errors import StewardError
+
+PRODUCER = "https://github.com/steward-data/steward/demo"
+# What the dbt project reads, and the table its model builds: catalog names.
+READS = ("lake.git.commits", "lake.crm.users")
+MART = "lake.marts.commits_by_country"
+PROJECT = "dbt"  # the project's folder in the home and in the package's files
+DATABASE_FILE = "lake.duckdb"  # its stem is the database name: lake.git.commits ...
+EVENTS_FILE = "openlineage-events.ndjson"
+TIMEOUT = 600  # seconds; a cold dbt start on a loaded machine takes tens of seconds
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """What a real `dbt-ol run` gave: its events as dbt-ol wrote them, and how long it took."""
+
+    events: list[dict[str, Any]]
+    namespace: str
+    seconds: float
+    dbt_ol: Path
+
+
+def find_dbt_ol() -> Path | None:
+    """`dbt-ol` on PATH, when `dbt` is there too (dbt-ol runs it); else None."""
+    dbt_ol, dbt = shutil.which("dbt-ol"), shutil.which("dbt")
+    return Path(dbt_ol) if dbt_ol and dbt else None
+
+
+def dbt_namespace(home: Path) -> str:
+    """The OpenLineage namespace dbt-ol gives the demo's DuckDB database (its profile's path)."""
+    return f"duckdb://{Path(home).resolve() / PROJECT / DATABASE_FILE}"
+
+
+def run_dbt_ol(home: Path, dbt_ol: Path) -> DbtRun:
+    """Run the demo's dbt project with `dbt-ol run` in `home`, commit the mart dbt built
+    as the Iceberg mart's new snapshot, and return the events dbt-ol wrote.
+
+    Raises `StewardError` with the end of dbt's output when the run fails.
+    """
+    from steward.connectors.iceberg import lake_catalog
+
+    started = time.perf_counter()
+    project = _fresh_project(Path(home).resolve())
+    events_file = project / EVENTS_FILE
+    (project / "openlineage.yml").write_text(
+        f"transport:\n  type: file\n  log_file_path: {json.dumps(str(events_file))}\n"
+        "  append: true\n",
+        encoding="utf-8",
+    )
+    catalog = lake_catalog(home)
+    try:
+        mart = catalog.load_table(MART.removeprefix("lake."))
+        mart_file = _local_path(mart.location()) / "data" / f"dbt-{uuid.uuid4()}.parquet"
+        variables = {
+            "lake_files": {name: _data_files(catalog, name) for name in READS},
+            "mart_file": str(mart_file),
+        }
+        _run(dbt_ol, project, variables)
+        if not mart_file.is_file():
+            raise StewardError(f"demo: dbt-ol run wrote no {mart_file}")
+        _replace_rows(mart, mart_file)
+    finally:
+        catalog.close()
+    text = events_file.read_bytes() if events_file.is_file() else b""
+    events = [orjson.loads(line) for line in text.splitlines() if line.strip()]
+    if not events:
+        raise StewardError(f"demo: dbt-ol run wrote no OpenLineage events to {events_file}")
+    return DbtRun(
+        events=events,
+        namespace=dbt_namespace(home),
+        seconds=time.perf_counter() - started,
+        dbt_ol=dbt_ol,
+    )
+
+
+def _fresh_project(home: Path) -> Path:
+    """The shipped project copied to `home/dbt` (what an earlier run left is replaced)."""
+    project = home / PROJECT
+    shutil.rmtree(project, ignore_errors=True)
+    _copy(files("steward.demo").joinpath("files", PROJECT), project)
+    return project
+
+
+def _copy(shipped: Traversable, to: Path) -> None:
+    # Package data is a Traversable, not always a folder on disk (and Python 3.11's
+    # `as_file` takes no folders).
+    to.mkdir(parents=True, exist_ok=True)
+    for item in shipped.iterdir():
+        if item.is_dir():
+            _copy(item, to / item.name)
+        else:
+            (to / item.name).write_bytes(item.read_bytes())
+
+
+def _run(dbt_ol: Path, project: Path, variables: Mapping[str, Any]) -> None:
+    env = {
+        **os.environ,
+        "STEWARD_DEMO_DUCKDB": str(project / DATABASE_FILE),
+        "OPENLINEAGE_CONFIG": str(project / "openlineage.yml"),
+        # The job namespace that `lineage.JOB_PRINCIPALS` maps to the dbt service principal.
+        "OPENLINEAGE_NAMESPACE": "dbt",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    for key in ("OPENLINEAGE_URL", "OPENLINEAGE_API_KEY", "OPENLINEAGE_DISABLED"):
+        env.pop(key, None)  # the file transport above, whatever the caller's shell sets
+    command = [
+        str(dbt_ol),
+        "run",
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--vars",
+        json.dumps(variables),
+    ]
+    try:
+        done = subprocess.run(  # noqa: S603 - dbt-ol from PATH, a fixed argument list, no shell
+            command,
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise StewardError(f"demo: {dbt_ol} run did not finish in {TIMEOUT} s") from None
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr)[-2000:]
+        raise StewardError(
+            f"demo: {dbt_ol} run failed (exit {done.returncode}); rerun with --recorded to"
+            f" use the recorded dbt events. dbt said:\n{tail}"
+        )
+
+
+def _local_path(location: str) -> Path:
+    """A `file:` location of the embedded lake as a path."""
+    parts = urlsplit(location)
+    if parts.scheme not in ("", "file"):
+        raise StewardError(f"demo: expected a local lake, got the location {location}")
+    return Path(unquote(parts.path))
+
+
+def _data_files(catalog: Any, name: str) -> list[str]:
+    """The data files of table `name`'s current snapshot, as paths DuckDB reads."""
+    table = catalog.load_table(name.removeprefix("lake."))
+    return sorted(str(_local_path(task.file.file_path)) for task in table.scan().plan_files())
+
+
+def _replace_rows(mart: Any, mart_file: Path) -> None:
+    """Make the file dbt wrote the mart's only data file, in one snapshot."""
+    from pyiceberg.expressions import AlwaysTrue
+
+    with mart.transaction() as change:
+        change.delete(AlwaysTrue())
+        change.add_files([mart_file.as_uri()])
+
+
+def warehouse_names(namespace: str, locations: Mapping[str, str]) -> list[dict[str, Any]]:
+    """DatasetEvents naming each DuckDB relation of the dbt project (in `namespace`) with
+    the Iceberg table it reads or is (catalog name -> location), by a `symlinks` facet."""
+    from steward.connectors.iceberg import location_identity
+
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stated = []
+    for name in (*READS, MART):
+        identity = location_identity(locations[name])
+        symlink = {"namespace": identity.namespace, "name": identity.name, "type": "LOCATION"}
+        facet = {
+            "_producer": PRODUCER,
+            "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/SymlinksDatasetFacet.json",
+            "identifiers": [symlink],
+        }
+        stated.append(
+            {
+                "eventTime": now,
+                "producer": PRODUCER,
+                "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
+                "dataset": {"namespace": namespace, "name": name, "facets": {"symlinks": facet}},
+            }
+        )
+    return stated
