@@ -67,6 +67,8 @@ def _dbt_path(demo: Demo, *, recorded: bool) -> str:
         )
     if "lineage" not in demo.built_now:
         why = "stored when the demo was built; `steward demo --reset` builds it anew"
+    elif facts.get("dbt_failure"):
+        why = f"the real run failed: {facts['dbt_failure']}"
     elif recorded:
         why = "--recorded"
     else:

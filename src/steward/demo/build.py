@@ -170,6 +170,7 @@ def _lineage(steward: Steward, home: DemoHome, *, dbt_ol: Path | None) -> None:
         dbt_from=sent.dbt_from,
         dbt_seconds=sent.dbt_seconds,
         dbt_producer=sent.dbt_producer,
+        dbt_failure=sent.dbt_failure,
     )
 
 

@@ -86,6 +86,7 @@ class LineageSent:
     dbt_from: str  # "dbt-ol" (a real run) or "recorded"
     dbt_seconds: float | None = None  # how long the real run took
     dbt_producer: str | None = None
+    dbt_failure: str | None = None  # why a real run was tried and the recording stored
 
 
 def send_lineage(
@@ -100,27 +101,33 @@ def send_lineage(
     nothing.
 
     With `dbt_ol`, the dbt model's events are those of a real `dbt-ol run` (`demo.dbt`);
-    else the recorded ones. Recorded events are moved to happen from `now` on (those
-    after the dbt model's, after the real run), so that the policy applied before them
-    judges them. The platform states which DuckDB relation of the dbt project is which
-    Iceberg table (`demo.dbt.warehouse_names`) either way.
+    else, or when that run fails (`dbt_failure` says why), the recorded ones. Recorded
+    events are moved to happen from `now` on (those after the dbt model's, after the real
+    run), so that the policy applied before them judges them. The platform states which
+    DuckDB relation of the dbt project is which Iceberg table (`demo.dbt.warehouse_names`)
+    either way.
     """
-    from steward.demo.dbt import dbt_namespace, run_dbt_ol, warehouse_names
+    from steward.demo.dbt import DbtRunFailed, dbt_namespace, run_dbt_ol, warehouse_names
 
     namespace = dbt_namespace(home)
     recorded = recorded_events(locations, dbt_namespace=namespace)
+    names = warehouse_names(namespace, locations)
     start = now or datetime.now(UTC)
-    if dbt_ol is None:
+    run, failure = None, None
+    if dbt_ol is not None:
+        try:
+            run = run_dbt_ol(home, dbt_ol)
+        except DbtRunFailed as exc:
+            failure = exc.message
+    if run is None:
         events = _recent(recorded, start)
-        names = warehouse_names(namespace, locations)
-        return LineageSent(_ingest(store, [*events, *names]), dbt_from="recorded")
+        result = _ingest(store, [*events, *names])
+        return LineageSent(result, dbt_from="recorded", dbt_failure=failure)
     first_dbt = next(i for i, e in enumerate(recorded) if is_dbt_event(e))
     before = [e for e in recorded[:first_dbt] if not is_dbt_event(e)]
     after = [e for e in recorded[first_dbt:] if not is_dbt_event(e)]
-    run = run_dbt_ol(home, dbt_ol)
     end = max(datetime.now(UTC), start)
     events = [*_recent(before, start), *run.events, *_recent(after, end)]
-    names = warehouse_names(namespace, locations)
     return LineageSent(
         _ingest(store, [*events, *names]),
         dbt_from="dbt-ol",
