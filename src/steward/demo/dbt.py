@@ -7,12 +7,13 @@ of their current snapshots (passed in `--vars`), and writes `commits_by_country`
 Parquet file inside the Iceberg mart's data folder, which the demo then commits as the
 mart's new snapshot: the mart's rows are dbt's.
 
-openlineage-dbt's file transport writes the events to a file in the project; the demo
-stores them unchanged through Steward's ingest, as the dbt job's service principal
-(`steward demo` runs no server for dbt-ol's HTTP transport to reach). dbt-ol names the
-tables by DuckDB's relations (`duckdb:///HOME/dbt/lake.duckdb` + `lake.git.commits`),
-the Iceberg source by their locations; `warehouse_names` states, as the platform, the
-`symlinks` that make each pair one dataset.
+dbt-ol names a table by the DuckDB relation dbt reads or builds; the lake, the Flink
+job and Steward's catalog name it by its Iceberg location. The project's openlineage.yml
+wraps dbt-ol's file transport in OpenLineage's `transform` transport with the project's
+`steward_lake_names.LakeNames`, which gives each lake table its Iceberg identity and keeps
+dbt-ol's DuckDB name as a `symlinks` identifier. The demo stores the events as dbt-ol
+wrote them, through Steward's ingest, as the dbt job's service principal (`steward demo`
+runs no server for dbt-ol's HTTP transport to reach).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -36,7 +36,6 @@ import orjson
 
 from steward.errors import StewardError
 
-PRODUCER = "https://github.com/steward-data/steward/demo"
 # What the dbt project reads, and the table its model builds: catalog names.
 READS = ("lake.git.commits", "lake.crm.users")
 MART = "lake.marts.commits_by_country"
@@ -83,13 +82,9 @@ def run_dbt_ol(home: Path, dbt_ol: Path) -> DbtRun:
     started = time.perf_counter()
     project = _fresh_project(Path(home).resolve())
     events_file = project / EVENTS_FILE
-    (project / "openlineage.yml").write_text(
-        f"transport:\n  type: file\n  log_file_path: {json.dumps(str(events_file))}\n"
-        "  append: true\n",
-        encoding="utf-8",
-    )
     catalog = lake_catalog(home)
     try:
+        _configure_openlineage(project, events_file, home, catalog)
         mart = catalog.load_table(MART.removeprefix("lake."))
         mart_file = _local_path(mart.location()) / "data" / f"dbt-{uuid.uuid4()}.parquet"
         variables = {
@@ -118,6 +113,26 @@ def run_dbt_ol(home: Path, dbt_ol: Path) -> DbtRun:
     )
 
 
+def _configure_openlineage(project: Path, events_file: Path, home: Path, catalog: Any) -> None:
+    """dbt-ol's openlineage.yml: the lake's names for its tables, written to `events_file`."""
+    from steward.connectors.iceberg import location_identity
+
+    tables = {}
+    for name in (*READS, MART):
+        identity = location_identity(catalog.load_table(name.removeprefix("lake.")).location())
+        tables[name] = [identity.namespace, identity.name]
+    config = {
+        "transport": {
+            "type": "transform",
+            "transformer_class": "steward_lake_names.LakeNames",
+            "transformer_properties": {"namespace": dbt_namespace(home), "tables": tables},
+            "transport": {"type": "file", "log_file_path": str(events_file), "append": True},
+        }
+    }
+    # JSON is YAML.
+    (project / "openlineage.yml").write_text(json.dumps(config, indent=2), encoding="utf-8")
+
+
 def _fresh_project(home: Path) -> Path:
     """The shipped project copied to `home/dbt` (what an earlier run left is replaced)."""
     project = home / PROJECT
@@ -142,6 +157,10 @@ def _run(dbt_ol: Path, project: Path, variables: Mapping[str, Any]) -> None:
         **os.environ,
         "STEWARD_DEMO_DUCKDB": str(project / DATABASE_FILE),
         "OPENLINEAGE_CONFIG": str(project / "openlineage.yml"),
+        # Where openlineage.yml's transformer is.
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(project), os.environ.get("PYTHONPATH", "")) if p
+        ),
         # The job namespace that `lineage.JOB_PRINCIPALS` maps to the dbt service principal.
         "OPENLINEAGE_NAMESPACE": "dbt",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -199,29 +218,3 @@ def _replace_rows(mart: Any, mart_file: Path) -> None:
     with mart.transaction() as change:
         change.delete(AlwaysTrue())
         change.add_files([mart_file.as_uri()])
-
-
-def warehouse_names(namespace: str, locations: Mapping[str, str]) -> list[dict[str, Any]]:
-    """DatasetEvents naming each DuckDB relation of the dbt project (in `namespace`) with
-    the Iceberg table it reads or is (catalog name -> location), by a `symlinks` facet."""
-    from steward.connectors.iceberg import location_identity
-
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    stated = []
-    for name in (*READS, MART):
-        identity = location_identity(locations[name])
-        symlink = {"namespace": identity.namespace, "name": identity.name, "type": "LOCATION"}
-        facet = {
-            "_producer": PRODUCER,
-            "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/SymlinksDatasetFacet.json",
-            "identifiers": [symlink],
-        }
-        stated.append(
-            {
-                "eventTime": now,
-                "producer": PRODUCER,
-                "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
-                "dataset": {"namespace": namespace, "name": name, "facets": {"symlinks": facet}},
-            }
-        )
-    return stated

@@ -103,15 +103,11 @@ def send_lineage(
     With `dbt_ol`, the dbt model's events are those of a real `dbt-ol run` (`demo.dbt`);
     else, or when that run fails (`dbt_failure` says why), the recorded ones. Recorded
     events are moved to happen from `now` on (those after the dbt model's, after the real
-    run), so that the policy applied before them judges them. The platform states which
-    DuckDB relation of the dbt project is which Iceberg table (`demo.dbt.warehouse_names`)
-    either way.
+    run), so that the policy applied before them judges them.
     """
-    from steward.demo.dbt import DbtRunFailed, dbt_namespace, run_dbt_ol, warehouse_names
+    from steward.demo.dbt import DbtRunFailed, dbt_namespace, run_dbt_ol
 
-    namespace = dbt_namespace(home)
-    recorded = recorded_events(locations, dbt_namespace=namespace)
-    names = warehouse_names(namespace, locations)
+    recorded = recorded_events(locations, dbt_namespace=dbt_namespace(home))
     start = now or datetime.now(UTC)
     run, failure = None, None
     if dbt_ol is not None:
@@ -121,7 +117,7 @@ def send_lineage(
             failure = exc.message
     if run is None:
         events = _recent(recorded, start)
-        result = _ingest(store, [*events, *names])
+        result = _ingest(store, events)
         return LineageSent(result, dbt_from="recorded", dbt_failure=failure)
     first_dbt = next(i for i, e in enumerate(recorded) if is_dbt_event(e))
     before = [e for e in recorded[:first_dbt] if not is_dbt_event(e)]
@@ -129,7 +125,7 @@ def send_lineage(
     end = max(datetime.now(UTC), start)
     events = [*_recent(before, start), *run.events, *_recent(after, end)]
     return LineageSent(
-        _ingest(store, [*events, *names]),
+        _ingest(store, events),
         dbt_from="dbt-ol",
         dbt_seconds=run.seconds,
         dbt_producer=str(run.events[0].get("producer", "")),

@@ -35,7 +35,7 @@ from steward.governance.models import (
 from steward.governance.pii_flow import trace_pii
 from steward.governance.principals import run_principals
 from steward.governance.reads import ColumnRead, transformations_of
-from steward.lineage.aliases import any_grouped, same_as
+from steward.lineage.aliases import same_as
 from steward.lineage.graph import lineage_graph
 from steward.lineage.nodes import Node, dataset_names, node_id
 from steward.policy.access import Caller, TableAccess
@@ -127,10 +127,6 @@ class _Upstream:
     jobs: dict[int, str]
     start: int
     job_names: dict[int, tuple[str, str]] = field(default_factory=dict)
-    # Every name of each dataset on the way (itself included): the graph shows one name
-    # of a table that has several, and a run may have written it under another (dbt-ol's
-    # DuckDB relation for the Iceberg table it is).
-    names: frozenset[int] = frozenset()
 
 
 def _upstream(conn: Connection, start: Node, as_of: datetime | None) -> _Upstream:
@@ -140,14 +136,11 @@ def _upstream(conn: Connection, start: Node, as_of: datetime | None) -> _Upstrea
         wanted[item["type"]].append((item["data"]["namespace"], item["data"]["name"]))
     found_datasets = _ids(conn, datasets, wanted["DATASET"])
     found_jobs = _ids(conn, jobs, wanted["JOB"])
-    shown = set(found_datasets.values())
-    groups = same_as(conn, sorted(shown)) if any_grouped(conn) else {}
     return _Upstream(
         datasets={i: node_id("dataset", ns, n) for (ns, n), i in found_datasets.items()},
         jobs={i: node_id("job", ns, n) for (ns, n), i in found_jobs.items()},
         start=start.id,
         job_names={i: pair for pair, i in found_jobs.items()},
-        names=frozenset(shown.union(*groups.values())),
     )
 
 
@@ -223,7 +216,7 @@ def _runs_toward(conn: Connection, upstream: _Upstream, as_of: datetime | None) 
     toward = {
         run_id: item
         for run_id, item in by_run.items()
-        if any(d in upstream.names for d in item["output"])
+        if any(d in upstream.datasets for d in item["output"])
     }
     if not toward:
         return []
@@ -252,7 +245,7 @@ def _runs_toward(conn: Connection, upstream: _Upstream, as_of: datetime | None) 
                 time=when,
                 last_event=min(last, as_of) if as_of is not None else last,
                 inputs=tuple(sorted(set(item["input"]))),
-                outputs=tuple(sorted({d for d in item["output"] if d in upstream.names})),
+                outputs=tuple(sorted({d for d in item["output"] if d in upstream.datasets})),
                 latest=False,
             )
         )
