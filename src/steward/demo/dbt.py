@@ -30,7 +30,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -86,7 +86,8 @@ def run_dbt_ol(home: Path, dbt_ol: Path) -> DbtRun:
     try:
         _configure_openlineage(project, events_file, home, catalog)
         mart = catalog.load_table(MART.removeprefix("lake."))
-        mart_file = _local_path(mart.location()) / "data" / f"dbt-{uuid.uuid4()}.parquet"
+        mart_uri = f"{mart.location().rstrip('/')}/data/dbt-{uuid.uuid4()}.parquet"
+        mart_file = _local_path(mart_uri)
         variables = {
             "lake_files": {name: _data_files(catalog, name) for name in READS},
             "mart_file": str(mart_file),
@@ -102,7 +103,7 @@ def run_dbt_ol(home: Path, dbt_ol: Path) -> DbtRun:
         except DbtRunFailed:
             mart_file.unlink(missing_ok=True)
             raise
-        _replace_rows(mart, mart_file)
+        _replace_rows(mart, mart_uri)
     finally:
         catalog.close()
     return DbtRun(
@@ -198,11 +199,15 @@ def _run(dbt_ol: Path, project: Path, variables: Mapping[str, Any]) -> None:
 
 
 def _local_path(location: str) -> Path:
-    """A `file:` location of the embedded lake as a path."""
+    """A `file:` location of the embedded lake as the path pyiceberg reads and writes.
+
+    Not percent-decoded: pyiceberg's file IO takes the path of its locations as written,
+    so a home `it's here` holds its tables under `it%27s%20here`.
+    """
     parts = urlsplit(location)
     if parts.scheme not in ("", "file"):
         raise StewardError(f"demo: expected a local lake, got the location {location}")
-    return Path(unquote(parts.path))
+    return Path(parts.path)
 
 
 def _data_files(catalog: Any, name: str) -> list[str]:
@@ -211,10 +216,10 @@ def _data_files(catalog: Any, name: str) -> list[str]:
     return sorted(str(_local_path(task.file.file_path)) for task in table.scan().plan_files())
 
 
-def _replace_rows(mart: Any, mart_file: Path) -> None:
-    """Make the file dbt wrote the mart's only data file, in one snapshot."""
+def _replace_rows(mart: Any, mart_uri: str) -> None:
+    """Make the file dbt wrote the mart's only data file."""
     from pyiceberg.expressions import AlwaysTrue
 
     with mart.transaction() as change:
         change.delete(AlwaysTrue())
-        change.add_files([mart_file.as_uri()])
+        change.add_files([mart_uri])

@@ -4,7 +4,7 @@
     {% set parts = name.split('.') %}
     create schema if not exists {{ parts[1] }};
     create or replace view {{ parts[1] }}.{{ parts[2] }} as
-      select * from read_parquet([{% for file in files %}'{{ file }}'{{ ", " if not loop.last }}{% endfor %}]);
+      select * from read_parquet([{% for file in files %}'{{ file | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %}]);
   {% endfor %}
 {% endmacro %}
 
