@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from steward.demo.home import DemoHome, open_demo_home
@@ -80,12 +82,19 @@ def checks_text() -> str:
     return files("steward.demo").joinpath("files", "checks.yaml").read_text(encoding="utf-8")
 
 
-def build_demo(steward: Steward, *, progress: Callable[[str], None] | None = None) -> Demo:
+def build_demo(
+    steward: Steward,
+    *,
+    progress: Callable[[str], None] | None = None,
+    dbt_ol: Path | None = None,
+) -> Demo:
     """Build (or finish building) the demo in `steward`'s embedded home.
 
     The home must already carry the demo's mark (`open_demo_home`, called before the
     store is opened, as `steward demo` does): opening a store writes to the home, and a
-    home with files but no mark is refused as someone's own installation.
+    home with files but no mark is refused as someone's own installation. With `dbt_ol`
+    (a `dbt-ol` command, `demo.dbt.find_dbt_ol`), the dbt model is built by a real
+    `dbt-ol run` and its lineage is that run's; without, its lineage is recorded.
     """
     if not steward.settings.is_embedded:
         raise InvalidInput(
@@ -100,7 +109,12 @@ def build_demo(steward: Steward, *, progress: Callable[[str], None] | None = Non
         ("lake", "Iceberg tables: commits, users, orders, a mart", _lake),
         ("catalog", "catalog sync, PII classified, owners and descriptions", _catalog),
         ("policy", "access policy for three personas", _policy),
-        ("lineage", "lineage: Kafka -> Flink -> Iceberg -> dbt -> API -> dashboard", _lineage),
+        (
+            "lineage",
+            "lineage: Kafka -> Flink -> Iceberg -> dbt -> API -> dashboard"
+            + (f" (dbt: a real `dbt-ol run`, {dbt_ol})" if dbt_ol else " (dbt: recorded)"),
+            partial(_lineage, dbt_ol=dbt_ol),
+        ),
         ("tokens", "a token for each persona", _tokens),
         ("quality", "quality checks; the planted defect blocks publishing", _quality),
         ("queries", "governed queries: masked, filtered, denied", _queries),
@@ -146,11 +160,18 @@ def _catalog(steward: Steward, home: DemoHome) -> None:
     home.finish("catalog")
 
 
-def _lineage(steward: Steward, home: DemoHome) -> None:
+def _lineage(steward: Steward, home: DemoHome, *, dbt_ol: Path | None) -> None:
     from steward.demo.lineage import send_lineage
 
-    result = send_lineage(steward.store, home.facts["locations"])
-    home.finish("lineage", lineage_events=result.received)
+    sent = send_lineage(steward.store, home.path, home.facts["locations"], dbt_ol=dbt_ol)
+    home.finish(
+        "lineage",
+        lineage_events=sent.result.received,
+        dbt_from=sent.dbt_from,
+        dbt_seconds=sent.dbt_seconds,
+        dbt_producer=sent.dbt_producer,
+        dbt_failure=sent.dbt_failure,
+    )
 
 
 def _policy(steward: Steward, home: DemoHome) -> None:
