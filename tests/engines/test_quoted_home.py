@@ -42,9 +42,8 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / request.param)
 
 
-@pytest.fixture
-def lake(steward: Steward) -> Steward:
-    """The quality tests' shop lake, synced, with the policy applied."""
+def make_governed_shop(steward: Steward) -> None:
+    """The quality tests' shop lake, synced, with `POLICY` applied."""
     make_shop(steward)
     source = steward.source("lake")
     try:
@@ -52,6 +51,11 @@ def lake(steward: Steward) -> Steward:
     finally:
         source.close()
     apply(steward.store, POLICY, actor=ADMIN)
+
+
+@pytest.fixture
+def lake(steward: Steward) -> Steward:
+    make_governed_shop(steward)
     return steward
 
 
