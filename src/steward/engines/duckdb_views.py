@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from steward.engines.base import EngineUnsupported, NativeTable, TableData
+from steward.errors import SourceError
 
 if TYPE_CHECKING:
     import duckdb
@@ -40,14 +41,29 @@ def create_view(conn: duckdb.DuckDBPyConnection, internal: str, data: TableData)
         select = view_select(
             conn, files=data.files, schema=data.schema, fields=data.fields, named=data.named
         )
-        conn.execute(f"CREATE VIEW {quote(internal)} AS {select}")
+        _create_file_view(conn, internal, select)
         return
     paths = ", ".join(literal(f) for f in data.files)
     # No hive partitioning: a `region=EU` directory must not become a column.
-    conn.execute(
-        f"CREATE VIEW {quote(internal)} AS SELECT {columns} FROM read_parquet([{paths}],"
-        " hive_partitioning = false, union_by_name = true)"
+    _create_file_view(
+        conn,
+        internal,
+        f"SELECT {columns} FROM read_parquet([{paths}], hive_partitioning = false,"
+        " union_by_name = true)",
     )
+
+
+def _create_file_view(conn: duckdb.DuckDBPyConnection, internal: str, select: str) -> None:
+    """The view over data files; a file that is not there is a `SourceError` naming it."""
+    import duckdb
+
+    try:
+        conn.execute(f"CREATE VIEW {quote(internal)} AS {select}")
+    except duckdb.IOException as exc:
+        # DuckDB lists the files when the view is made: its first line names the missing one.
+        raise SourceError(
+            f"a table's data files cannot be read: {str(exc).splitlines()[0]}"
+        ) from None
 
 
 def _attach(conn: duckdb.DuckDBPyConnection, internal: str, data: NativeTable) -> None:

@@ -97,14 +97,19 @@ def plan_iceberg_tasks(
 
 
 def _local_path(location: str, *, name: str) -> str:
-    from urllib.parse import unquote, urlsplit
+    """The path of a local data file: where pyiceberg's file IO reads and writes it.
 
-    parts = urlsplit(location)
-    if parts.scheme in ("", "file"):
-        return unquote(parts.path) if parts.scheme else location
-    raise SourceError(
-        f"{name}: data files at {parts.scheme}:// are not readable by the engines here yet"
-    )
+    Not percent-decoded: Iceberg's file IOs (pyiceberg's, as Hadoop's) take a location's
+    path as written, so a warehouse `file:///srv/it%27s%20home/...` (the URI of the
+    folder `it's home`) holds its files in a folder named `it%27s%20home`; the decoded
+    path is not where they are.
+    """
+    from pyiceberg.io.pyarrow import PyArrowFileIO
+
+    scheme, _, path = PyArrowFileIO.parse_location(location)
+    if scheme == "file":
+        return path
+    raise SourceError(f"{name}: data files at {scheme}:// are not readable by the engines here yet")
 
 
 def current_fields(table: Any, *, name: str) -> tuple[IcebergField, ...]:

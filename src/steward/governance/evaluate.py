@@ -35,7 +35,7 @@ from steward.governance.models import (
 from steward.governance.pii_flow import trace_pii
 from steward.governance.principals import run_principals
 from steward.governance.reads import ColumnRead, transformations_of
-from steward.lineage.aliases import same_as
+from steward.lineage.aliases import any_grouped, same_as
 from steward.lineage.graph import lineage_graph
 from steward.lineage.nodes import Node, dataset_names, node_id
 from steward.policy.access import Caller, TableAccess
@@ -126,6 +126,10 @@ class _Upstream:
     datasets: dict[int, str]
     jobs: dict[int, str]
     start: int
+    # Every name of each dataset on the way (itself included): the graph shows one name
+    # of a table that has several (`lineage.aliases`), and a run may have written it
+    # under another (dbt-ol's warehouse relation, Spark's storage location).
+    names: frozenset[int]
     job_names: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
@@ -136,10 +140,13 @@ def _upstream(conn: Connection, start: Node, as_of: datetime | None) -> _Upstrea
         wanted[item["type"]].append((item["data"]["namespace"], item["data"]["name"]))
     found_datasets = _ids(conn, datasets, wanted["DATASET"])
     found_jobs = _ids(conn, jobs, wanted["JOB"])
+    shown = set(found_datasets.values())
+    groups = same_as(conn, sorted(shown)) if any_grouped(conn) else {}
     return _Upstream(
         datasets={i: node_id("dataset", ns, n) for (ns, n), i in found_datasets.items()},
         jobs={i: node_id("job", ns, n) for (ns, n), i in found_jobs.items()},
         start=start.id,
+        names=frozenset(shown.union(*groups.values())),
         job_names={i: pair for pair, i in found_jobs.items()},
     )
 
@@ -196,7 +203,8 @@ class _FoundRun:
 
 
 def _runs_toward(conn: Connection, upstream: _Upstream, as_of: datetime | None) -> list[_FoundRun]:
-    """Every run of an upstream job that wrote an upstream dataset, up to `as_of`, in time order."""
+    """Every run of an upstream job that wrote an upstream dataset (under any of its names),
+    up to `as_of`, in time order."""
     if not upstream.jobs:
         return []
     io = run_io.c
@@ -216,7 +224,7 @@ def _runs_toward(conn: Connection, upstream: _Upstream, as_of: datetime | None) 
     toward = {
         run_id: item
         for run_id, item in by_run.items()
-        if any(d in upstream.datasets for d in item["output"])
+        if any(d in upstream.names for d in item["output"])
     }
     if not toward:
         return []
@@ -245,7 +253,7 @@ def _runs_toward(conn: Connection, upstream: _Upstream, as_of: datetime | None) 
                 time=when,
                 last_event=min(last, as_of) if as_of is not None else last,
                 inputs=tuple(sorted(set(item["input"]))),
-                outputs=tuple(sorted({d for d in item["output"] if d in upstream.datasets})),
+                outputs=tuple(sorted({d for d in item["output"] if d in upstream.names})),
                 latest=False,
             )
         )

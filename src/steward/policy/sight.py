@@ -2,9 +2,12 @@
 
 The same decisions as the query path (`policy.decide`), made once per request:
 - a dataset is described (page, search hit, graph node details) only to a caller the
-  policy lets `describe` or `select` it; a dataset outside the catalog has no name the
-  policy can grant, so only admins see its details (but a caller's own query consumer
-  is theirs);
+  policy lets `describe` or `select` it. A dataset outside the catalog is decided by its
+  catalog name when it is another name of a catalog table (`lineage.aliases`: Spark's
+  storage location, dbt-ol's warehouse relation), as the governance check judges it;
+  else it has no name the policy can grant, so only admins see its details (but a
+  caller's own query consumer is theirs). A name that stands for several catalog tables
+  is hidden too: deny is the default;
 - of a described dataset, the columns denied to the caller are left out;
 - other users' query lineage (`steward://query`, `steward://consumer`) is left out.
 Admins administer Steward and see all metadata: `sight_for` gives them None. With no
@@ -19,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.identity.models import Principal
+from steward.lineage.aliases import any_grouped, same_as
 from steward.lineage.scope import Hidden, others_query_lineage, own_consumer
 from steward.policy.access import Caller, TableAccess
 from steward.policy.decide import caller_for, decide, may_describe, selects_column
@@ -82,17 +86,9 @@ class PolicySight:
         return self._access[table]
 
     def _decide_datasets(self, conn: Connection, ids: list[int]) -> None:
-        names: dict[int, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = conn.execute(
-                sa.select(catalog_entries.c.dataset_id, catalog_entries.c.name).where(
-                    catalog_entries.c.dataset_id.in_(chunk)
-                )
-            ).all()
-            names.update({int(r.dataset_id): str(r.name) for r in rows})
-        shown = [i for i in ids if i in names and self.may_describe(names[i])]
-        columns = _columns(conn, shown)
+        entries = _catalog_entries(conn, ids)
+        shown = [i for i in ids if i in entries and self.may_describe(entries[i][1])]
+        columns = _columns(conn, sorted({entries[i][0] for i in shown}))
         for dataset_id in ids:
             self._withheld[dataset_id] = None
         # Their own consumer lists the columns their queries read: theirs to see.
@@ -100,8 +96,8 @@ class PolicySight:
         if mine in self._withheld:
             self._withheld[mine] = frozenset()
         for dataset_id in shown:
-            name = names[dataset_id]
-            of_table = columns.get(dataset_id, [])
+            entry, name = entries[dataset_id]
+            of_table = columns.get(entry, [])
             access = decide(self.policy, self.caller, name, of_table, version=self.version)
             self._access[name] = access
             self._withheld[dataset_id] = self._denied(name, of_table, access)
@@ -117,6 +113,35 @@ class PolicySight:
             if self.caller.roles.intersection(deny.roles)
             and any(selects_column(p, table, name, tags) for p in deny.columns)
         )
+
+
+def _catalog_entries(conn: Connection, ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Each dataset's catalog entry (its dataset id and catalog name): its own, else the one
+    among its other names; a dataset with none, or with several among its names, has none."""
+    named = _catalog_names(conn, ids)
+    out = {i: (i, named[i]) for i in ids if i in named}
+    unnamed = [i for i in ids if i not in named]
+    if not unnamed or not any_grouped(conn):
+        return out
+    groups = same_as(conn, unnamed)
+    members = _catalog_names(conn, sorted({m for g in groups.values() for m in g}))
+    for dataset_id, group in groups.items():
+        found = {(m, members[m]) for m in group if m in members}
+        if len({name for _, name in found}) == 1:
+            out[dataset_id] = min(found)
+    return out
+
+
+def _catalog_names(conn: Connection, ids: list[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            sa.select(catalog_entries.c.dataset_id, catalog_entries.c.name).where(
+                catalog_entries.c.dataset_id.in_(ids[start : start + 500])
+            )
+        ).all()
+        names.update({int(r.dataset_id): str(r.name) for r in rows})
+    return names
 
 
 def _columns(conn: Connection, dataset_ids: list[int]) -> dict[int, Columns]:
