@@ -2,14 +2,14 @@
 are read where pyiceberg wrote their data files, by the governed query path and by a
 quality run.
 
-The embedded lake's warehouse is a `file:` URI, so `it's home` is spelled `it%27s%20home`
-there; pyiceberg's file IO (as Iceberg's Hadoop one) takes a location's path as written,
-so the data files land in a folder of that literal name. Reading them elsewhere (the
-percent-decoded path) finds no files.
+Pyiceberg's file IO (as Iceberg's Hadoop one) takes a location's path as written, not
+percent-decoded: the lake's warehouse is given so (`file://` and the path as it is), so
+the data files land inside the home's private warehouse, and are read where they are.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -70,3 +70,14 @@ def test_quality_run_checks_a_table_of_a_home_with_a_quote_in_its_path(lake: Ste
     dataset = parse_checks(checks_text("lake.shop.orders", "lake.shop.customers")).datasets[0]
     found = {r.name: (r.status, r.failures) for r in run_dataset(lake, dataset)}
     assert found == {n.format(customers="lake.shop.customers"): v for n, v in EXPECTED.items()}
+
+
+def test_a_home_with_a_quote_in_its_path_keeps_its_lake_inside_it(lake: Steward) -> None:
+    """Every data file is under the home's owner-only warehouse, none beside the home."""
+    home = lake.settings.home
+    warehouse = home / "lakehouse" / "warehouse"
+    data_files = list(home.parent.rglob("*.parquet"))
+    assert data_files
+    assert all(warehouse in p.parents for p in data_files)
+    assert os.stat(warehouse).st_mode & 0o777 == 0o700
+    assert sorted(p.name for p in home.parent.iterdir()) == [home.name]

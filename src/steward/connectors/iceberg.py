@@ -57,10 +57,14 @@ def lake_catalog(home: Path) -> Catalog:
     lakehouse = make_private_dir(Path(home).resolve() / "lakehouse")
     warehouse = make_private_dir(lakehouse / "warehouse")
     catalog_db = make_private_sqlite_file(lakehouse / "catalog.db")
+    # Iceberg locations are not percent-decoded (pyiceberg's file IO, like Iceberg's Hadoop
+    # one, takes a location's path as written), so the warehouse is `file://` and the path
+    # as it is: `Path.as_uri()` would spell `it's home` as `it%27s%20home`, and the data
+    # would land in a folder of that name beside the private home, readable by all.
     return SqlCatalog(
         LAKE_CATALOG_NAME,
         uri=f"sqlite:///{catalog_db}",
-        warehouse=warehouse.as_uri(),
+        warehouse=f"file://{warehouse}",
     )
 
 
