@@ -219,3 +219,19 @@ def test_a_group_of_records_alone_that_fails_stores_nothing_and_the_chain_goes_o
     assert names == ["first", "after"]
     result = verify(steward.store, signer, steward.settings.home)
     assert result.ok, result.message
+
+
+def test_the_writer_chains_after_a_record_another_change_wrote_since_its_last_group(
+    steward: Steward, signer: Signer
+) -> None:
+    """The group writer remembers the head it left; a record written inside another
+    change's transaction moves it, and the writer's next record follows that one."""
+    first = steward.audit.append(actor=ANA, action="query", details={"n": "group"})
+    with steward.store.write() as conn:
+        changed = record(conn, actor=BOB, action="catalog.tag", details={"n": "change"})
+    after = steward.audit.append(actor=ANA, action="query", details={"n": "group again"})
+    assert [first, changed, after] == [1, 2, 3]
+    names = [details["n"] for _, details in sorted(stored(steward).items())]
+    assert names == ["group", "change", "group again"]
+    result = verify(steward.store, signer, steward.settings.home)
+    assert result.ok, result.message

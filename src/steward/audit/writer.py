@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from steward.audit.log import Draft, append, draft
+from steward.audit.log import Draft, append, append_after, append_to_head, draft
 from steward.audit.models import Resource
 from steward.errors import StewardError, StoreBusy
 from steward.identity.models import Principal
@@ -69,6 +69,9 @@ class AuditWriter:
         self._writing = False
         # The leader's connection, kept between groups (only the leader uses it).
         self._conn: Connection | None = None
+        # The chain's head as the last group left it (seq, hash): a guess the next group
+        # checks as it moves the head (`append_after`); None when not known.
+        self._head: tuple[int, str] | None = None
         # How many groups and records were committed (benchmarks, /metrics).
         self.groups = 0
         self.records = 0
@@ -179,23 +182,44 @@ class AuditWriter:
             hook()
 
     def _append_on_driver(self, held: Connection, drafts: list[Draft]) -> list[int]:
-        """`append` in a transaction begun and committed on the driver's connection.
+        """`drafts` chained in a transaction begun and committed on the driver's connection.
 
-        A group of records alone (no `before` writes) is a few statements, and SQLAlchemy's
-        begin and commit (events, a statement for BEGIN) cost as much again as they do;
-        the locks and the BEGIN IMMEDIATE are the ones `store.write` takes.
+        A group of records alone is a few statements, and SQLAlchemy's begin and commit
+        (events, a statement for BEGIN) cost as much again as they do; the locks and the
+        BEGIN IMMEDIATE are the ones `store.write` takes.
+
+        On PostgreSQL, where each statement is a round trip, the head as this writer last
+        left it is tried first: `append_after` sends the head's move and the records in
+        one pipeline (one round trip before the commit's); if another writer moved the head
+        since, that attempt is rolled back and the group chained after the head as read.
+        SQLite has no round trips to save, and its UPDATE ... RETURNING costs more than
+        the read it would spare, so it reads the head each time.
         """
         driver: Any = held.connection.driver_connection
+        sqlite = self._store.dialect == "sqlite"
         with self._store.writer_turn():
-            if self._store.dialect == "sqlite":
+            guess, self._head = self._head, None
+            if guess is not None and not sqlite:
+                try:
+                    with driver.pipeline():
+                        moved = append_after(held, drafts, guess)
+                except Exception:
+                    moved = None
+                if moved is not None:
+                    driver.commit()
+                    self._head = moved
+                    return list(range(moved[0] - len(drafts) + 1, moved[0] + 1))
+                driver.rollback()
+            if sqlite:
                 driver.execute("BEGIN IMMEDIATE")
             try:
-                seqs = append(held, drafts)
+                moved = append_to_head(held, drafts)
             except BaseException:
                 driver.rollback()
                 raise
             driver.commit()
-        return seqs
+            self._head = moved
+        return list(range(moved[0] - len(drafts) + 1, moved[0] + 1))
 
 
 def _first_line(exc: BaseException) -> str:
