@@ -17,10 +17,10 @@ query). Prints each time and the ratio governed/raw (aim: under 1.05 on these qu
 Last, what a governed query costs beyond parse and rewrite and beyond the engine, the
 figure issue 17 aims under 2 ms: `run_query` exactly as `POST /api/v1/query` calls it
 (`access_for` of an applied policy: email masked, SSN redacted, a row filter), timing
-the engine's `run` inside each call; fixed = the call - the engine (the least of
-`--fixed` calls, as the other figures take the best of `--repeat`) - `govern` with
-everything in memory (parse and rewrite) - the columns-read analysis (SQL lineage of
-the query, printed on its own). What remains is the catalog and policy lookups, the
+the engine's `run` and the columns-read analysis (SQL lineage of the query, for the
+record) inside each call; fixed = the call - its engine run - its analysis (the least
+of `--fixed` calls, as the other figures take the best of `--repeat`) - `govern` with
+everything in memory (parse and rewrite). What remains is the catalog and policy lookups, the
 decisions (remembered), and the audit record with the query's lineage (group commit).
 It runs as `steward serve` runs it: the lineage normaliser is a process of its own
 (`lineage_normaliser = "worker"`), so the query's lineage event is appended to the raw
@@ -55,6 +55,7 @@ from steward.catalog.sync import sync
 from steward.config import Settings
 from steward.connectors.iceberg import lake_catalog
 from steward.identity.models import Principal
+from steward.policy import query as query_module
 from steward.policy.access import CallerAccess, ColumnAccess, TableAccess
 from steward.policy.query import query_catalog, run_query
 from steward.policy.reads import columns_read
@@ -204,6 +205,19 @@ def fixed_cost_of(
             recorded[0] += time.perf_counter() - started
 
     steward.audit.append = timed_append  # type: ignore[method-assign]
+    # The columns-read analysis as run inside each call: measured apart, on one parsed
+    # query again and again, it comes out faster than on each call's fresh one.
+    analyse = query_module.columns_read
+    analysed = [0.0]
+
+    def timed_columns_read(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return analyse(*args, **kwargs)
+        finally:
+            analysed[0] += time.perf_counter() - started
+
+    query_module.columns_read = timed_columns_read
     mode = steward.settings.lineage_normaliser
     how = "as steward serve" if mode == "worker" else "graph built in each query"
     print(
@@ -219,29 +233,28 @@ def fixed_cost_of(
     for name, sql in QUERIES.items():
         run_query(steward, sql, ANALYST, access_for=access_for(steward, ANALYST))  # warm
         access = access_for(steward, ANALYST)
-        calls, engines, records = [], [], []
+        calls, engines, records, analyses = [], [], [], []
         for _ in range(count):
-            spent[0] = recorded[0] = 0.0
+            spent[0] = recorded[0] = analysed[0] = 0.0
             started = time.perf_counter()
             run_query(steward, sql, ANALYST, access_for=access_for(steward, ANALYST))
             calls.append(time.perf_counter() - started)
             engines.append(spent[0])
             records.append(recorded[0])
-        rewrites, analyses = [], []
+            analyses.append(analysed[0])
+        rewrites = []
         for _ in range(count):
             started = time.perf_counter()
-            governed = govern(sql, catalog=catalog, access=access, salt="bench", allowed=allowed)
+            govern(sql, catalog=catalog, access=access, salt="bench", allowed=allowed)
             rewrites.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            columns_read(governed.reading)
-            analyses.append(time.perf_counter() - started)
-        beyond = [call - ran for call, ran in zip(calls, engines, strict=True)]
+        # Each call less its own engine run and its own columns-read analysis.
+        beyond = [c - e - a for c, e, a in zip(calls, engines, analyses, strict=True)]
         call_ms = min(calls) * 1000
         engine_ms = min(engines) * 1000
         rewrite_ms = min(rewrites) * 1000
         reads_ms = min(analyses) * 1000
         record_ms = min(records) * 1000
-        fixed_ms = min(beyond) * 1000 - rewrite_ms - reads_ms
+        fixed_ms = min(beyond) * 1000 - rewrite_ms
         remains.append(fixed_ms)
         print(
             f"{name:<10} {call_ms:8.2f} {engine_ms:8.2f} {rewrite_ms:8.2f} {reads_ms:8.2f}"
@@ -249,6 +262,7 @@ def fixed_cost_of(
         )
     engine.run = engine_run  # type: ignore[method-assign]
     steward.audit.append = audit_append  # type: ignore[method-assign]
+    query_module.columns_read = analyse
     mean = statistics.mean(remains)
     print(
         f"fixed cost beyond parse, rewrite and the engine ({mode}): {mean:.2f} ms per query"
