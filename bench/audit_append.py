@@ -75,9 +75,10 @@ def append(steward: Steward, count: int, per_transaction: int) -> float:
     return time.perf_counter() - started
 
 
-def one_at_a_time(steward: Steward, count: int, threads: int) -> float:
+def one_at_a_time(steward: Steward, count: int, threads: int) -> tuple[float, float]:
     """Seconds for `threads` threads to append `count` records in all, each one record
-    at a time through the group-commit writer, as queries are audited."""
+    at a time through the group-commit writer, as queries are audited; and the process's
+    CPU seconds meanwhile (steadier than the wall clock on a shared machine)."""
     each = count // threads
 
     def work(index: int) -> None:
@@ -86,11 +87,12 @@ def one_at_a_time(steward: Steward, count: int, threads: int) -> float:
 
     workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
     started = time.perf_counter()
+    cpu = time.process_time()
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def raw_sqlite_append(directory: Path, count: int) -> float:
@@ -216,12 +218,16 @@ def main() -> None:
             f"  ({floor / ceiling:.2f}x raw SQLite; what one commit a record costs here)"
         )
     count = args.single - args.single % args.threads
-    seconds = one_at_a_time(steward, count, args.threads)
+    seconds, cpu = one_at_a_time(steward, count, args.threads)
     groups = steward.audit.groups
     show(f"one at a time, {args.threads} threads (group commit)", count / seconds, ceiling, floor)
-    print(f"{'':<44} {count / max(groups, 1):9.1f} records a commit on average")
-    seconds = one_at_a_time(steward, args.single, 1)
+    print(
+        f"{'':<44} {count / max(groups, 1):9.1f} records a commit on average,"
+        f" {cpu / count * 1e6:.0f} us CPU a record"
+    )
+    seconds, cpu = one_at_a_time(steward, args.single, 1)
     show("one at a time, 1 thread (group commit)", args.single / seconds, ceiling, floor)
+    print(f"{'':<44} {cpu / args.single * 1e6:9.0f} us CPU a record")
     seconds = append(steward, args.single, 1)
     show("record(conn) in its own transaction", args.single / seconds, ceiling, floor)
     seconds = append(steward, args.single * 4, 100)
