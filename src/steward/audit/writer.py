@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from steward.audit.log import Draft, append, append_after, append_to_head, draft
+from steward.audit.log import Draft, append_after, append_to_head, draft
 from steward.audit.models import Resource
 from steward.errors import StewardError, StoreBusy
 from steward.identity.models import Principal
@@ -154,16 +154,20 @@ class AuditWriter:
         if held is None:
             held = self._conn = self._store.writer_connection()
         try:
+            drafts = [waiting.draft for waiting in group]
             if any(waiting.before is not None for waiting in group):
+                self._head = None
                 with self._store.write(held=held) as conn:
                     for waiting in group:
                         if waiting.before is not None:
                             hook = waiting.before(conn)
                             if hook is not None:
                                 after.append(hook)
-                    seqs = append(conn, [waiting.draft for waiting in group])
+                    moved = append_to_head(conn, drafts)
+                self._head = moved
             else:
-                seqs = self._append_on_driver(held, [waiting.draft for waiting in group])
+                moved = self._append_on_driver(held, drafts)
+            seqs = range(moved[0] - len(drafts) + 1, moved[0] + 1)
         except Exception as exc:
             # Start the next group on a fresh connection, whatever state this one is in.
             held.close()
@@ -181,8 +185,9 @@ class AuditWriter:
         for hook in after:
             hook()
 
-    def _append_on_driver(self, held: Connection, drafts: list[Draft]) -> list[int]:
-        """`drafts` chained in a transaction begun and committed on the driver's connection.
+    def _append_on_driver(self, held: Connection, drafts: list[Draft]) -> tuple[int, str]:
+        """`drafts` chained in a transaction begun and committed on the driver's
+        connection; the new head.
 
         A group of records alone is a few statements, and SQLAlchemy's begin and commit
         (events, a statement for BEGIN) cost as much again as they do; the locks and the
@@ -208,7 +213,7 @@ class AuditWriter:
                 if moved is not None:
                     driver.commit()
                     self._head = moved
-                    return list(range(moved[0] - len(drafts) + 1, moved[0] + 1))
+                    return moved
                 driver.rollback()
             if sqlite:
                 driver.execute("BEGIN IMMEDIATE")
@@ -219,7 +224,7 @@ class AuditWriter:
                 raise
             driver.commit()
             self._head = moved
-        return list(range(moved[0] - len(drafts) + 1, moved[0] + 1))
+        return moved
 
 
 def _first_line(exc: BaseException) -> str:
