@@ -24,6 +24,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,25 @@ def one_at_a_time(steward: Steward, count: int, threads: int) -> tuple[float, fl
     return time.perf_counter() - started, time.process_time() - cpu
 
 
+def raw_row(n: int, at: object, prev: str, digest: str) -> tuple[object, ...]:
+    """The `n`th record of the raw appends, with its time as the driver takes it."""
+    return (
+        n + 1,
+        at,
+        f"user{n % 50}",
+        '["analysts"]',
+        f"{n % 50:012x}",
+        "query",
+        f"lake.sales.t{n % 200}",
+        '["email","id","total"]',
+        "allowed",
+        None,
+        f'{{"engine":"duckdb","rows":{n % 1000},"sql":"SELECT id FROM t WHERE id > {n}"}}',
+        prev,
+        digest,
+    )
+
+
 def raw_sqlite_append(directory: Path, count: int) -> float:
     """Records/s of the floor: stdlib sqlite3, one INSERT and one COMMIT a record."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -118,21 +138,7 @@ def raw_sqlite_append(directory: Path, count: int) -> float:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute(
             "INSERT INTO r VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                n + 1,
-                "2026-11-29 10:00:00.123456",
-                f"user{n % 50}",
-                '["analysts"]',
-                f"{n % 50:012x}",
-                "query",
-                f"lake.sales.t{n % 200}",
-                '["email","id","total"]',
-                "allowed",
-                None,
-                f'{{"engine":"duckdb","rows":{n % 1000},"sql":"SELECT id FROM t WHERE id > {n}"}}',
-                prev,
-                digest,
-            ),
+            raw_row(n, "2026-11-29 10:00:00.123456", prev, digest),
         )
         conn.execute("COMMIT")
         prev = digest
@@ -164,21 +170,8 @@ def raw_postgres_append(url: str, count: int) -> float:
             digest = hashlib.sha256(f"{prev}{n}".encode()).hexdigest()
             conn.execute(
                 "INSERT INTO bench_raw_append VALUES"
-                " (%s, now(), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    n + 1,
-                    f"user{n % 50}",
-                    '["analysts"]',
-                    f"{n % 50:012x}",
-                    "query",
-                    f"lake.sales.t{n % 200}",
-                    '["email","id","total"]',
-                    "allowed",
-                    None,
-                    f'{{"engine":"duckdb","rows":{n % 1000}}}',
-                    prev,
-                    digest,
-                ),
+                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                raw_row(n, datetime(2026, 11, 29, 10, 0, 0, 123456), prev, digest),
             )
             conn.commit()
             prev = digest

@@ -178,46 +178,34 @@ def fixed_cost(
         fixed_cost_of(steward, catalog, allowed, count, raw_append_ms)
 
 
+class Timed:
+    """`function`, adding the seconds each call takes to `seconds`."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.seconds = 0.0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
 def fixed_cost_of(
     steward: Steward, catalog: Catalog, allowed: AllowList, count: int, raw_append_ms: float
 ) -> None:
     """The fixed cost with the lineage normaliser as `steward.settings` has it."""
     engine = steward.engine
-    engine_run = engine.run
-    spent = [0.0]
-
-    def timed_run(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return engine_run(*args, **kwargs)
-        finally:
-            spent[0] += time.perf_counter() - started
-
-    engine.run = timed_run  # type: ignore[method-assign]
-    audit_append = steward.audit.append
-    recorded = [0.0]
-
-    def timed_append(*args: Any, **kwargs: Any) -> int:
-        started = time.perf_counter()
-        try:
-            return audit_append(*args, **kwargs)
-        finally:
-            recorded[0] += time.perf_counter() - started
-
-    steward.audit.append = timed_append  # type: ignore[method-assign]
+    engine_run, audit_append, analyse = engine.run, steward.audit.append, query_module.columns_read
+    spent, recorded = Timed(engine_run), Timed(audit_append)
     # The columns-read analysis as run inside each call: measured apart, on one parsed
     # query again and again, it comes out faster than on each call's fresh one.
-    analyse = query_module.columns_read
-    analysed = [0.0]
-
-    def timed_columns_read(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return analyse(*args, **kwargs)
-        finally:
-            analysed[0] += time.perf_counter() - started
-
-    query_module.columns_read = timed_columns_read
+    analysed = Timed(analyse)
+    engine.run = spent  # type: ignore[method-assign]
+    steward.audit.append = recorded  # type: ignore[method-assign]
+    query_module.columns_read = analysed
     mode = steward.settings.lineage_normaliser
     how = "as steward serve" if mode == "worker" else "graph built in each query"
     print(
@@ -235,13 +223,13 @@ def fixed_cost_of(
         access = access_for(steward, ANALYST)
         calls, engines, records, analyses = [], [], [], []
         for _ in range(count):
-            spent[0] = recorded[0] = analysed[0] = 0.0
+            spent.seconds = recorded.seconds = analysed.seconds = 0.0
             started = time.perf_counter()
             run_query(steward, sql, ANALYST, access_for=access_for(steward, ANALYST))
             calls.append(time.perf_counter() - started)
-            engines.append(spent[0])
-            records.append(recorded[0])
-            analyses.append(analysed[0])
+            engines.append(spent.seconds)
+            records.append(recorded.seconds)
+            analyses.append(analysed.seconds)
         rewrites = []
         for _ in range(count):
             started = time.perf_counter()
