@@ -24,6 +24,7 @@ the cause, and the chain continues from the unchanged head with the next group.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -72,6 +73,8 @@ class AuditWriter:
         # The chain's head as the last group left it (seq, hash): a guess the next group
         # checks as it moves the head (`append_after`); None when not known.
         self._head: tuple[int, str] | None = None
+        # How many records the last group carried (more than one: callers are concurrent).
+        self._last_group = 0
         # How many groups and records were committed (benchmarks, /metrics).
         self.groups = 0
         self.records = 0
@@ -128,9 +131,17 @@ class AuditWriter:
                 if mine.done:
                     break
                 self._writing = True
-                group = self._pending[: self._max_group]
-                del self._pending[: self._max_group]
+            group: list[_Waiting] = []
             try:
+                if self._last_group > 1:
+                    # Others append too: hand the interpreter over once, so that callers
+                    # about to submit (just woken by the last commit) join this group
+                    # rather than wait for the next. A lone caller does not wait.
+                    time.sleep(0)
+                with self._turn:
+                    group = self._pending[: self._max_group]
+                    del self._pending[: self._max_group]
+                    self._last_group = len(group)
                 self._write(group)
             finally:
                 with self._turn:
