@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from steward.audit.models import Resource
 from steward.audit.verify import verify
 from steward.audit.writer import AuditNotWritten
 from steward.errors import StoreBusy
-from steward.store.schema import audit_head, audit_records
+from steward.store.schema import audit_export_cursors, audit_head, audit_records
 from tests.audit.conftest import ANA, BOB
 
 THREADS = 6
@@ -167,3 +168,70 @@ def test_bad_fields_are_refused_before_anything_is_queued(steward: Steward) -> N
     with pytest.raises(Exception, match="action: 'Query!' is not a dotted lower-case name"):
         steward.audit.append(actor=ANA, action="Query!")
     assert steward.audit.records == 0
+
+
+def test_records_alone_and_records_with_writes_alternate_on_one_connection(
+    steward: Steward, signer: Signer
+) -> None:
+    """Groups of records alone (begun and committed on the driver) and groups bringing
+    writes of their own (the query's lineage) follow each other on the writer's kept
+    connection: every record and every write is stored, in one chain that verifies."""
+
+    def write_cursor(name: str) -> Any:
+        def write(conn: Connection) -> None:
+            values = {"name": name, "last_seq": 0, "updated_at": datetime(2026, 11, 29)}
+            conn.execute(audit_export_cursors.insert().values(**values))
+
+        return write
+
+    seqs = []
+    for i in range(6):
+        before = write_cursor(f"c{i}") if i % 2 else None
+        seqs.append(
+            steward.audit.append(actor=ANA, action="query", details={"i": i}, before=before)
+        )
+    assert seqs == list(range(1, 7))
+    with steward.store.read() as conn:
+        names = conn.execute(sa.select(audit_export_cursors.c.name)).scalars().all()
+    assert sorted(names) == ["c1", "c3", "c5"]
+    assert [details["i"] for _, details in sorted(stored(steward).items())] == list(range(6))
+    result = verify(steward.store, signer, steward.settings.home)
+    assert result.ok, result.message
+
+
+def test_a_group_of_records_alone_that_fails_stores_nothing_and_the_chain_goes_on(
+    steward: Steward, signer: Signer
+) -> None:
+    """A group without writes of its own fails in the database (here the head was moved
+    back by hand, so its seq is taken): the caller is told, nothing of it is stored, the
+    lock is released, and once the head is right again the next record follows."""
+    first = steward.audit.append(actor=ANA, action="query", details={"n": "first"})
+    with steward.store.write() as conn:
+        conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=first - 1))
+    with pytest.raises(AuditNotWritten, match="the audit record could not be written"):
+        steward.audit.append(actor=BOB, action="query", details={"n": "refused"})
+    # The writer lock was released: another writer gets its turn at once.
+    with steward.store.write() as conn:
+        conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=first))
+    after = steward.audit.append(actor=ANA, action="query", details={"n": "after"})
+    assert after == first + 1
+    names = [details["n"] for _, details in sorted(stored(steward).items())]
+    assert names == ["first", "after"]
+    result = verify(steward.store, signer, steward.settings.home)
+    assert result.ok, result.message
+
+
+def test_the_writer_chains_after_a_record_another_change_wrote_since_its_last_group(
+    steward: Steward, signer: Signer
+) -> None:
+    """The group writer remembers the head it left; a record written inside another
+    change's transaction moves it, and the writer's next record follows that one."""
+    first = steward.audit.append(actor=ANA, action="query", details={"n": "group"})
+    with steward.store.write() as conn:
+        changed = record(conn, actor=BOB, action="catalog.tag", details={"n": "change"})
+    after = steward.audit.append(actor=ANA, action="query", details={"n": "group again"})
+    assert [first, changed, after] == [1, 2, 3]
+    names = [details["n"] for _, details in sorted(stored(steward).items())]
+    assert names == ["group", "change", "group again"]
+    result = verify(steward.store, signer, steward.settings.home)
+    assert result.ok, result.message

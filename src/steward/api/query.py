@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from steward.api.auth import steward_of
+from steward.api.consistency import POSITION_COOKIE, POSITION_HEADER
 from steward.api.responses import Json
 from steward.policy.query import run_query
 from steward.policy.wiring import access_for
@@ -39,4 +40,11 @@ async def post_query(request: Request, body: QueryRequest) -> Response:
         limit=body.limit,
         client=client,
     )
-    return Json(result.to_json())
+    response = Json(result.to_json())
+    if result.lineage_position is not None:
+        # As ingest's 201 does: a graph read echoing it sees the query's lineage, even
+        # while the normaliser process (`steward serve`) is still building it.
+        position = str(result.lineage_position)
+        response.headers[POSITION_HEADER] = position
+        response.set_cookie(POSITION_COOKIE, position, max_age=600, httponly=True, samesite="lax")
+    return response

@@ -44,6 +44,16 @@ from steward.store.schema import audit_access, audit_head, audit_records
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _HEAD = sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
 _SET_HEAD = audit_head.update().where(audit_head.c.id == 1)
+_MOVE_HEAD = (
+    audit_head.update()
+    .where(
+        audit_head.c.id == 1,
+        audit_head.c.seq == sa.bindparam("was_seq"),
+        audit_head.c.hash == sa.bindparam("was_hash"),
+    )
+    .values(seq=sa.bindparam("seq"), hash=sa.bindparam("hash"))
+    .returning(audit_head.c.seq)
+)
 # Built once: `store.fast` caches a compiled statement by the statement object.
 _INSERT_RECORD = audit_records.insert()
 _INSERT_ACCESS = audit_access.insert()
@@ -120,9 +130,48 @@ def append(conn: Connection, drafts: Sequence[Draft]) -> list[int]:
     """
     if not drafts:
         return []
+    last = append_to_head(conn, drafts)[0]
+    return list(range(last - len(drafts) + 1, last + 1))
+
+
+def append_to_head(conn: Connection, drafts: Sequence[Draft]) -> tuple[int, str]:
+    """`append`, returning the new head (seq, hash) instead of the seqs."""
     head = fast.one(conn, _HEAD, {})
-    seq = int(head.seq)
-    prev = str(head.hash)
+    rows, access, new = _chain(drafts, int(head.seq), str(head.hash))
+    _insert(conn, rows, access)
+    fast.run(conn, _SET_HEAD, {"seq": new[0], "hash": new[1]})
+    return new
+
+
+def append_after(
+    conn: Connection, drafts: Sequence[Draft], head: tuple[int, str]
+) -> tuple[int, str] | None:
+    """Chain `drafts` after `head`, the head as this writer last left it: the new head, or
+    None when the head has moved since (another writer's record), and the caller must
+    roll back and `append` (which reads it).
+
+    The head is moved first, by a conditional update that locks its row (as `append`'s
+    read FOR UPDATE does) only if it is still `head`, so there is no separate statement
+    to read it; the records follow. On PostgreSQL the three statements go in one round
+    trip when the caller sends them in a pipeline.
+    """
+    rows, access, new = _chain(drafts, *head)
+    plan = fast.prepared(conn, _MOVE_HEAD)
+    cursor = conn.connection.cursor()
+    try:
+        values = {"was_seq": head[0], "was_hash": head[1], "seq": new[0], "hash": new[1]}
+        cursor.execute(plan.sql, plan.params(values))
+        _insert(conn, rows, access)
+        moved = cursor.fetchone()
+    finally:
+        cursor.close()
+    return new if moved is not None else None
+
+
+def _chain(
+    drafts: Sequence[Draft], seq: int, prev: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], tuple[int, str]]:
+    """The rows of `drafts` chained after (`seq`, `prev`), their access rows, the new head."""
     # One time for the statement's records: they were written together.
     at = now()
     rows: list[dict[str, Any]] = []
@@ -164,13 +213,14 @@ def append(conn: Connection, drafts: Sequence[Draft]) -> list[int]:
         )
         access += [{"seq": seq, "dataset": d, "column": c} for d, c in item.reads]
         prev = record_hash
+    return rows, access, (seq, prev)
+
+
+def _insert(conn: Connection, rows: list[dict[str, Any]], access: list[dict[str, Any]]) -> None:
     # One row goes by `execute`: a driver's `executemany` costs more for a lone row
     # (psycopg opens a pipeline).
     fast.run(conn, _INSERT_RECORD, rows if len(rows) > 1 else rows[0])
-    fast.run(conn, _SET_HEAD, {"seq": seq, "hash": prev})
     fast.run(conn, _INSERT_ACCESS, access)
-    first = seq - len(drafts) + 1
-    return list(range(first, seq + 1))
 
 
 def record(

@@ -24,12 +24,13 @@ the cause, and the chain continues from the unchanged head with the next group.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from steward.audit.log import Draft, append, draft
+from steward.audit.log import Draft, append_after, append_to_head, draft
 from steward.audit.models import Resource
 from steward.errors import StewardError, StoreBusy
 from steward.identity.models import Principal
@@ -69,6 +70,11 @@ class AuditWriter:
         self._writing = False
         # The leader's connection, kept between groups (only the leader uses it).
         self._conn: Connection | None = None
+        # The chain's head as the last group left it (seq, hash): a guess the next group
+        # checks as it moves the head (`append_after`); None when not known.
+        self._head: tuple[int, str] | None = None
+        # How many records the last group carried (more than one: callers are concurrent).
+        self._last_group = 0
         # How many groups and records were committed (benchmarks, /metrics).
         self.groups = 0
         self.records = 0
@@ -125,9 +131,17 @@ class AuditWriter:
                 if mine.done:
                     break
                 self._writing = True
-                group = self._pending[: self._max_group]
-                del self._pending[: self._max_group]
+            group: list[_Waiting] = []
             try:
+                if self._last_group > 1:
+                    # Others append too: hand the interpreter over once, so that callers
+                    # about to submit (just woken by the last commit) join this group
+                    # rather than wait for the next. A lone caller does not wait.
+                    time.sleep(0)
+                with self._turn:
+                    group = self._pending[: self._max_group]
+                    del self._pending[: self._max_group]
+                    self._last_group = len(group)
                 self._write(group)
             finally:
                 with self._turn:
@@ -151,13 +165,20 @@ class AuditWriter:
         if held is None:
             held = self._conn = self._store.writer_connection()
         try:
-            with self._store.write(held=held) as conn:
-                for waiting in group:
-                    if waiting.before is not None:
-                        hook = waiting.before(conn)
-                        if hook is not None:
-                            after.append(hook)
-                seqs = append(conn, [waiting.draft for waiting in group])
+            drafts = [waiting.draft for waiting in group]
+            if any(waiting.before is not None for waiting in group):
+                self._head = None
+                with self._store.write(held=held) as conn:
+                    for waiting in group:
+                        if waiting.before is not None:
+                            hook = waiting.before(conn)
+                            if hook is not None:
+                                after.append(hook)
+                    moved = append_to_head(conn, drafts)
+                self._head = moved
+            else:
+                moved = self._append_on_driver(held, drafts)
+            seqs = range(moved[0] - len(drafts) + 1, moved[0] + 1)
         except Exception as exc:
             # Start the next group on a fresh connection, whatever state this one is in.
             held.close()
@@ -174,6 +195,47 @@ class AuditWriter:
         self.records += len(group)
         for hook in after:
             hook()
+
+    def _append_on_driver(self, held: Connection, drafts: list[Draft]) -> tuple[int, str]:
+        """`drafts` chained in a transaction begun and committed on the driver's
+        connection; the new head.
+
+        A group of records alone is a few statements, and SQLAlchemy's begin and commit
+        (events, a statement for BEGIN) cost as much again as they do; the locks and the
+        BEGIN IMMEDIATE are the ones `store.write` takes.
+
+        On PostgreSQL, where each statement is a round trip, the head as this writer last
+        left it is tried first: `append_after` sends the head's move and the records in
+        one pipeline (one round trip before the commit's); if another writer moved the head
+        since, that attempt is rolled back and the group chained after the head as read.
+        SQLite has no round trips to save, and its UPDATE ... RETURNING costs more than
+        the read it would spare, so it reads the head each time.
+        """
+        driver: Any = held.connection.driver_connection
+        sqlite = self._store.dialect == "sqlite"
+        with self._store.writer_turn():
+            guess, self._head = self._head, None
+            if guess is not None and not sqlite:
+                try:
+                    with driver.pipeline():
+                        moved = append_after(held, drafts, guess)
+                except Exception:
+                    moved = None
+                if moved is not None:
+                    driver.commit()
+                    self._head = moved
+                    return moved
+                driver.rollback()
+            if sqlite:
+                driver.execute("BEGIN IMMEDIATE")
+            try:
+                moved = append_to_head(held, drafts)
+            except BaseException:
+                driver.rollback()
+                raise
+            driver.commit()
+            self._head = moved
+        return moved
 
 
 def _first_line(exc: BaseException) -> str:

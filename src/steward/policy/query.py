@@ -20,7 +20,6 @@ from sqlalchemy.engine import Connection
 
 from steward.audit.log import record
 from steward.audit.models import Resource
-from steward.audit.writer import Before
 from steward.engines.base import QueryFailed
 from steward.errors import Forbidden, PolicyDenied, StewardError
 from steward.identity.models import Principal
@@ -51,6 +50,9 @@ class QueryResult:
     rows: list[list[Any]]
     applied: list[dict[str, str]] = field(default_factory=list)
     truncated: bool = False
+    # The raw log position of the query's lineage event: a graph read echoing it (the
+    # `Steward-Lineage-Position` header) sees the event once the normaliser has built it.
+    lineage_position: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The API's shape: `{"columns": [...], "rows": [[...]], "applied": [...]}`."""
@@ -110,13 +112,16 @@ def run_query(
         raise
     applied = _applied(governed.access)
     read = columns_read(governed.reading)
-    lineage = _lineage_event(facts(governed.tables), principal, read, client=client)
-    _audit_answered(steward, principal, sql, governed, applied, read.columns, lineage)
+    event = _lineage_event(facts(governed.tables), principal, read, client=client)
+    normalise = steward.settings.lineage_normaliser == "inline"
+    lineage = _StoreLineage(event, principal, normalise=normalise) if event else None
+    position = _audit_answered(steward, principal, sql, governed, applied, read.columns, lineage)
     return QueryResult(
         columns=rows.columns,
         rows=[list(row) for row in rows.rows],
         applied=applied,
         truncated=rows.truncated,
+        lineage_position=position,
     )
 
 
@@ -272,11 +277,12 @@ def _audit_answered(
     governed: Governed,
     applied: list[dict[str, str]],
     read: Mapping[str, Sequence[str]],
-    lineage: dict[str, Any] | None,
-) -> None:
+    lineage: _StoreLineage | None,
+) -> int | None:
     """The answered query's record (`allowed`, `masked` or `filtered`) and its lineage,
     written together through the group commit: the lineage event is stored in the same
-    transaction as the record, before it (the head row is locked last, as in ingest)."""
+    transaction as the record, before it (the head row is locked last, as in ingest).
+    Returns the raw log position of the lineage event, if there was one."""
     masked = any("mask" in item for item in applied)
     filtered = any("filter" in item for item in applied)
     decision = "masked" if masked else "filtered" if filtered else "allowed"
@@ -299,44 +305,60 @@ def _audit_answered(
         decision=decision,
         policy=", ".join(rules) or None,
         details={"sql": sql, "inputs": inputs},
-        before=_store_lineage(lineage, principal) if lineage is not None else None,
+        before=lineage,
     )
+    return lineage.position if lineage is not None else None
 
 
-def _store_lineage(event: dict[str, Any], principal: Principal) -> Before:
+class _StoreLineage:
     """Writes that store the query's lineage event inside the audit group's transaction.
 
-    The event goes through `lineage.ingest.store_events`, the in-transaction half of the
-    public `ingest`, so it is kept and applied to the graph exactly as an event posted
-    to `/api/v1/lineage` would be, and is visible once the query has answered. Its
-    `lineage.ingest` record (source `query`) is written with it, as `ingest` writes one:
-    it is what makes the raw event its sender's (`lineage.scope.posted_jobs`). It chains
-    just before the query's own record, in the same transaction.
+    The event goes through the in-transaction halves of the public `ingest`, so it is kept
+    exactly as an event posted to `/api/v1/lineage` would be: appended to the raw log and,
+    with `normalise` (no normaliser process behind: library and CLI callers), applied to
+    the graph there and then, as `ingest(normalise=True)` does. Under `steward serve` the
+    normaliser process builds it behind, as it does for posted events, and a graph read
+    that echoes the answer's `position` waits for it. Its `lineage.ingest` record (source
+    `query`) is written with it, as `ingest` writes one: it is what makes the raw event
+    its sender's (`lineage.scope.posted_jobs`). It chains just before the query's own
+    record, in the same transaction.
     """
-    from steward.lineage.ingest import mark_audited, parse_events, store_events
-    from steward.lineage.models import Poster
 
-    parsed = parse_events([event], batch=False)
-    job = f"{event['job']['namespace']}:{event['job']['name']}"
+    def __init__(self, event: dict[str, Any], principal: Principal, *, normalise: bool) -> None:
+        from steward.lineage.ingest import parse_events
+        from steward.lineage.models import Poster
 
-    def write(conn: Connection) -> Callable[[], None] | None:
-        result, learned = store_events(conn, parsed, poster=Poster.of(principal))
+        self._parsed = parse_events([event], batch=False)
+        self._job = f"{event['job']['namespace']}:{event['job']['name']}"
+        self._principal = principal
+        self._poster = Poster.of(principal)
+        self._normalise = normalise
+        # The raw log position a graph read waits for to see the event, once written.
+        self.position: int | None = None
+
+    def __call__(self, conn: Connection) -> Callable[[], None] | None:
+        from steward.lineage.ingest import append_rows, mark_audited, raw_rows, store_events
+
+        learned = None
+        if self._normalise:
+            result, learned = store_events(conn, self._parsed, poster=self._poster)
+        else:
+            result = append_rows(conn, raw_rows(self._parsed), received=1, poster=self._poster)
         seq = record(
             conn,
-            actor=principal,
+            actor=self._principal,
             action="lineage.ingest",
             details={
                 "source": "query",
                 "received": result.received,
                 "stored": result.stored,
                 "duplicates": result.duplicates,
-                "jobs": [job],
+                "jobs": [self._job],
             },
         )
         mark_audited(conn, result, seq)
-        return learned.commit_learned
-
-    return write
+        self.position = result.position
+        return learned.commit_learned if learned is not None else None
 
 
 def _lineage_event(

@@ -100,6 +100,14 @@ class Store:
         finally:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
 
+    @contextmanager
+    def writer_turn(self) -> Iterator[None]:
+        """The writer locks `write` takes (this process's, then the file's, on SQLite; none
+        elsewhere), for a writer that begins and commits on the driver itself: the audit
+        group writer, whose every microsecond a transaction is a record's."""
+        with self._writer or nullcontext(), self._file_lock():
+            yield
+
     def writer_connection(self) -> Connection:
         """A connection whose transactions are writes (BEGIN IMMEDIATE on SQLite)."""
         return self.engine.connect().execution_options(**{_WRITE: True})
