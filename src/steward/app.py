@@ -114,4 +114,5 @@ class Steward:
         self.tables.forget()
         self.query_cache.clear()
         self.audit.close()
+        self.lineage_appender.close()
         self.store.dispose()

@@ -136,15 +136,18 @@ def _accept(
     now: datetime,
     prepared: tuple[int, list[dict[str, Any]]] | None = None,
 ) -> IngestResult:
-    """Check the backlog, decode and validate `body` (unless `prepared`), append it."""
+    """Decode and validate `body` (unless `prepared`), append it unless the normaliser is
+    too far behind."""
     settings = steward.settings
     if prepared is None:
-        refuse_when_behind(steward.store, settings.lineage_max_backlog)
         prepared = prepare_body(
             body, batch=batch, max_future_seconds=settings.lineage_max_future_seconds, now=now
         )
     received, rows = prepared
-    result = steward.lineage_appender.append(Call(rows, received, actor))
+    # The backlog is checked again in the append's transaction (without parse processes,
+    # only there).
+    call = Call(rows, received, actor, max_backlog=settings.lineage_max_backlog)
+    result = steward.lineage_appender.append(call)
     if settings.lineage_normaliser == "inline":
         normalise_pending(steward.store)
     return result

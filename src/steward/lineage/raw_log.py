@@ -28,6 +28,7 @@ from steward.audit.log import draft
 from steward.errors import Conflict, StewardError
 from steward.identity.models import Principal
 from steward.lineage.models import Poster
+from steward.lineage.normaliser import refusal_when_behind
 from steward.store import Store, fast
 from steward.store.locks import one_writer_at_a_time
 from steward.store.schema import lineage_events
@@ -60,6 +61,8 @@ class Call:
     source: str = "openlineage"
     # Who posted the rows, when not `actor` (a poster kept from an earlier write).
     poster: Poster | None = None
+    # Refuse (503, storing nothing) when more events than this wait for the normaliser.
+    max_backlog: int | None = None
     # False for writes that record the change in an audit record of their own.
     audited: bool = True
 
@@ -73,6 +76,11 @@ def append_calls(conn: Connection, calls: list[Call]) -> list[IngestResult | Ste
     # Appends one at a time, so raw ids commit in the order they are given: the normaliser
     # reads past its cursor and must never find a smaller id committing after a larger one.
     one_writer_at_a_time(conn, "lineage.append")
+    before = int(fast.one(conn, _HEAD_ID, {}).head or 0)
+    limits = [call.max_backlog for call in calls if call.max_backlog is not None]
+    behind = refusal_when_behind(conn, min(limits), head=before) if limits else None
+    if behind is not None:
+        return [behind] * len(calls)
     refusals = _refusals(conn, calls)
     received_at = datetime.now(UTC).replace(tzinfo=None)
     params: list[dict[str, Any]] = []
@@ -87,13 +95,14 @@ def append_calls(conn: Connection, calls: list[Call]) -> list[IngestResult | Ste
                 owner[row["event_hash"]] = index
                 params.append({k: v for k, v in row.items() if k != "where"} | extra)
     ids_of: dict[int, list[int]] = {}
+    head = before
     if params:
-        insert = insert_ignoring_conflicts(conn, lineage_events, ["event_hash"])
-        returning = insert.returning(lineage_events.c.id, lineage_events.c.event_hash)
-        for raw_id, digest in conn.execute(returning, params):
+        # Plain statements on the driver's cursor (an executemany for many rows); under the
+        # append lock the rows past the head before the insert are exactly this insert's.
+        fast.run(conn, insert_ignoring_conflicts(conn, lineage_events, ["event_hash"]), params)
+        for raw_id, digest in fast.tuples(conn, _STORED_AFTER, {"after": before}):
             ids_of.setdefault(owner[digest], []).append(int(raw_id))
-    stored = [raw_id for ids in ids_of.values() for raw_id in ids]
-    head = max(stored) if stored else int(fast.one(conn, _HEAD_ID, {}).head or 0)
+            head = max(head, int(raw_id))
     outcomes: list[IngestResult | StewardError] = []
     for index, call in enumerate(calls):
         if index in refusals:
@@ -171,7 +180,12 @@ def _refusals(conn: Connection, calls: list[Call]) -> dict[int, StewardError]:
     if not runs:
         return {}
     stored: dict[str, tuple[str, str]] = {}
-    for run_id, namespace, name in conn.execute(_RUN_JOBS, {"runs": runs}):
+    if len(runs) <= _FEW_RUNS:
+        # A lookup by key each on the driver's cursor: cheaper than one IN for a few.
+        found = [row for run in runs for row in fast.tuples(conn, _RUN_JOB, {"run": run})]
+    else:
+        found = list(conn.execute(_RUN_JOBS, {"runs": runs}))
+    for run_id, namespace, name in found:
         stored.setdefault(run_id, (namespace, name))
     refusals: dict[int, StewardError] = {}
     claimed = dict(stored)  # run -> job, growing with each call accepted
@@ -206,6 +220,17 @@ _SET_AUDIT_SEQ = (
     .values(audit_seq=sa.bindparam("seq"))
 )
 _HEAD_ID = sa.select(sa.func.max(lineage_events.c.id).label("head"))
+_STORED_AFTER = (
+    sa.select(lineage_events.c.id, lineage_events.c.event_hash)
+    .where(lineage_events.c.id > sa.bindparam("after"))
+    .order_by(lineage_events.c.id)
+)
+_FEW_RUNS = 16
+_RUN_JOB = (
+    sa.select(lineage_events.c.run_id, lineage_events.c.job_namespace, lineage_events.c.job_name)
+    .where(lineage_events.c.run_id == sa.bindparam("run"))
+    .limit(1)
+)
 _RUN_JOBS = (
     sa.select(lineage_events.c.run_id, lineage_events.c.job_namespace, lineage_events.c.job_name)
     .where(lineage_events.c.run_id.in_(sa.bindparam("runs", expanding=True)))
@@ -231,9 +256,18 @@ class Appender:
         self._turn = threading.Condition(threading.Lock())
         self._pending: list[_Waiting] = []
         self._writing = False
+        # The leader's connection, kept between groups (only the leader uses it).
+        self._conn: Connection | None = None
         # How many groups and calls were committed (benchmarks, tests).
         self.groups = 0
         self.calls = 0
+
+    def close(self) -> None:
+        """Return the kept connection to the pool (before the store is disposed)."""
+        with self._turn:
+            if self._conn is not None and not self._writing:
+                self._conn.close()
+                self._conn = None
 
     def append(self, call: Call) -> IngestResult:
         """Store `call` (raw rows and audit record) and return once it is committed.
@@ -281,11 +315,17 @@ class Appender:
             self._turn.notify_all()
 
     def _write(self, calls: list[Call]) -> list[IngestResult | BaseException]:
+        held = self._conn
+        if held is None:
+            held = self._conn = self._store.writer_connection()
         try:
-            with self._store.write() as conn:
+            with self._store.write(held=held) as conn:
                 return list(append_calls(conn, calls))
-        except StewardError:
-            if len(calls) == 1:
+        except BaseException as exc:
+            # Start the next group on a fresh connection, whatever state this one is in.
+            held.close()
+            self._conn = None
+            if len(calls) == 1 or not isinstance(exc, StewardError):
                 raise
         # The group's transaction failed (nothing of it stored): each call alone, so one
         # call's failure is its own.
