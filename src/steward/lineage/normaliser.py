@@ -92,6 +92,7 @@ def _pending(row: Any) -> _Pending:
 
 def _apply(conn: Connection, items: list[_Pending]) -> Applier:
     applier = Applier(conn)
+    applier.prefetch([item.event for item in items if item.event is not None])
     for item in items:
         assert item.event is not None
         applier.apply(item.event, item.data, item.poster)
