@@ -89,7 +89,7 @@ def append_calls(conn: Connection, calls: list[Call]) -> list[IngestResult | Ste
         if index in refusals:
             continue
         poster = call.poster or Poster.of(call.actor)
-        extra = {"received_at": received_at, **_poster_columns(poster)}
+        extra = {"received_at": received_at, **poster.run_columns()}
         for row in call.rows:
             if row["event_hash"] not in owner:
                 owner[row["event_hash"]] = index
@@ -120,14 +120,6 @@ def append_calls(conn: Connection, calls: list[Call]) -> list[IngestResult | Ste
         )
     _audit(conn, calls, outcomes)
     return outcomes
-
-
-def _poster_columns(poster: Poster) -> dict[str, str | None]:
-    return {
-        "principal_user": poster.user,
-        "principal_groups": poster.groups,
-        "principal_token": poster.token_id,
-    }
 
 
 def _audit(
