@@ -10,6 +10,8 @@ warehouse's 500 jobs and 2,000 tables known:
 
 - single events from 4 producer processes (stdlib http.client, keep-alive);
 - batches of 1,000 from one;
+- before the server starts, the acknowledged path without HTTP: 4 threads decoding,
+  validating and appending single events through the group commit, in-process;
 - 1,000 events/s (batches of 50 every 50 ms) for `--seconds`, sampling
   `steward_lineage_lag_seconds` and `steward_lineage_backlog_events` from /metrics.
 
@@ -161,6 +163,41 @@ def _rerun(event: dict[str, Any], cycle: int) -> dict[str, Any]:
     return {**event, "run": {**event["run"], "runId": run_id}}
 
 
+def appended_in_process(sample: list[dict[str, Any]], threads: int = 4) -> tuple[float, float]:
+    """Single events/s through the acknowledged path without HTTP: `threads` threads each
+    decoding, validating and appending one event a call through a `Steward`'s group
+    commit (as the ingest route does), on a fresh SQLite store; and events per commit."""
+    from steward.api.server import tune_gc_for_serving
+    from steward.app import Steward
+    from steward.config import Settings
+    from steward.lineage.raw_log import Call
+
+    tune_gc_for_serving()  # as `steward serve` does
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    bodies = [orjson.dumps(e) for e in sample]
+    with tempfile.TemporaryDirectory() as tmp:
+        steward = Steward(Settings(home=Path(tmp) / "home"))
+        steward.upgrade()
+
+        def send(share: list[bytes]) -> None:
+            for body in share:
+                received, rows = prepare_body(body, batch=False, max_future_seconds=300, now=now)
+                steward.lineage_appender.append(Call(rows, received))
+
+        shares = [bodies[i::threads] for i in range(threads)]
+        workers = [threading.Thread(target=send, args=(share,)) for share in shares]
+        began = time.perf_counter()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        elapsed = time.perf_counter() - began
+        per_commit = steward.lineage_appender.calls / max(1, steward.lineage_appender.groups)
+        steward.close()
+    return len(bodies) / elapsed, per_commit
+
+
 def raw_append_ceiling(sample: list[dict[str, Any]]) -> float:
     """Rows/s of stdlib sqlite3 executemany of the raw rows, 1,000 a transaction."""
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -233,6 +270,12 @@ def main() -> None:
     print(
         f"raw SQLite append ceiling:       {ceiling:8,.0f} events/s   "
         "(stdlib sqlite3 executemany of the same raw rows, 1,000 a transaction)"
+    )
+    rate, per_commit = appended_in_process(one)
+    print(
+        f"single events in-process, 4 threads: {rate:8,.0f} events/s   "
+        f"{rate / 1000:.2f}x the 1,000/s aim   {rate / ceiling:.3f}x the ceiling   "
+        f"(no HTTP, SQLite; {per_commit:.1f} events a commit)"
     )
     process, url, token = serve(OUT, args.database_url)
     store = "PostgreSQL" if args.database_url else "SQLite"

@@ -8,6 +8,7 @@ from steward.audit.writer import AuditWriter
 from steward.config import Settings, load_settings
 from steward.engines.tables import TablePlans
 from steward.errors import NotFound
+from steward.lineage.raw_log import Appender
 from steward.policy.cache import QueryCache
 from steward.store import Store, open_store
 from steward.store.private import make_private_dir
@@ -34,6 +35,9 @@ class Steward:
         # The audit log's group-commit writer for records that are not part of another
         # change (queries, refusals): one per process.
         self.audit = AuditWriter(self.store)
+        # Ingest's group commit: concurrent requests' raw rows and audit records share a
+        # transaction (one per process).
+        self.lineage_appender = Appender(self.store)
         # Policies, table facts and decisions the query path worked out, keyed by what
         # they were derived from (see `policy.cache`).
         self.query_cache = QueryCache()
@@ -110,4 +114,5 @@ class Steward:
         self.tables.forget()
         self.query_cache.clear()
         self.audit.close()
+        self.lineage_appender.close()
         self.store.dispose()

@@ -15,7 +15,12 @@ from fastapi import Request
 
 from steward.api.auth import steward_of
 from steward.errors import InvalidInput, TryLater
-from steward.lineage.normaliser import backlog, normalise_pending, position, wait_until
+from steward.lineage.normaliser import (
+    normalise_pending,
+    position,
+    refusal_when_behind,
+    wait_until,
+)
 from steward.store import Store
 
 POSITION_HEADER = "Steward-Lineage-Position"
@@ -74,16 +79,6 @@ def consistent_read(request: Request) -> None:
 def refuse_when_behind(store: Store, max_backlog: int) -> None:
     """503 with Retry-After when more than `max_backlog` events wait for the normaliser."""
     with store.read() as conn:
-        at = position(conn)
-        # Raw ids past the cursor bound the backlog from above (PostgreSQL skips ids a
-        # duplicate took): below the limit, nothing to count, one index lookup a request.
-        if at.head_id - at.applied_id < max_backlog:
-            return
-        behind = backlog(conn, at_most=max_backlog)
-    if behind.events >= max_backlog:
-        raise TryLater(
-            f"lineage: {behind.events} events wait to be built into the graph (the limit,"
-            f" lineage_max_backlog, is {max_backlog}; the oldest waits"
-            f" {behind.lag_seconds:.0f} s); nothing was stored, send the events again later",
-            retry_after=max(1, min(60, math.ceil(behind.lag_seconds / 4) or 1)),
-        )
+        refusal = refusal_when_behind(conn, max_backlog)
+    if refusal is not None:
+        raise refusal

@@ -7,7 +7,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import unquote
 from uuid import UUID
 
@@ -26,14 +26,18 @@ from steward.api.consistency import (
 from steward.api.responses import Json
 from steward.errors import InvalidInput
 from steward.governance.principals import UNKNOWN, principal_json, run_principals
-from steward.identity.models import LINEAGE_WRITE
+from steward.identity.models import LINEAGE_WRITE, Principal
 from steward.lineage import graph, hierarchy, nodes, queries
 from steward.lineage.draw import draw
 from steward.lineage.graph import Direction
-from steward.lineage.ingest import IngestResult, append, prepare_body
+from steward.lineage.ingest import IngestResult, prepare_body
 from steward.lineage.models import to_utc
 from steward.lineage.normaliser import normalise_pending
+from steward.lineage.raw_log import Call
 from steward.policy.sight import PolicySight, sight_for
+
+if TYPE_CHECKING:
+    from steward.app import Steward
 
 router = APIRouter(prefix="/api/v1")
 
@@ -93,29 +97,59 @@ async def post_batch(request: Request) -> Response:
 
 async def _ingest(request: Request, *, batch: bool) -> IngestResult:
     """Refuse when the normaliser is too far behind; decode and validate (in the parse
-    processes, beside other requests' writes); append; with no normaliser worker, build
-    the graph up to the append before answering."""
+    processes when configured, beside other requests' writes); append through the
+    group commit; with no normaliser worker, build the graph up to the append before
+    answering. Everything after the body is read runs off the event loop, in one hop to
+    a thread when there are no parse processes."""
     steward = steward_of(request)
     settings = steward.settings
-    await run_in_threadpool(refuse_when_behind, steward.store, settings.lineage_max_backlog)
     body = await _body(request)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    accept = partial(
+        _accept,
+        steward,
+        body,
+        batch=batch,
+        actor=request.state.principal,
+        now=datetime.now(UTC).replace(tzinfo=None),
+    )
+    pool = steward.parse_pool()
+    if pool is None:
+        return await run_in_threadpool(accept)
+    await run_in_threadpool(refuse_when_behind, steward.store, settings.lineage_max_backlog)
     prepare = partial(
         prepare_body,
         body,
         batch=batch,
         max_future_seconds=settings.lineage_max_future_seconds,
-        now=now,
+        now=accept.keywords["now"],
     )
-    pool = steward.parse_pool()
-    if pool is None:
-        received, rows = await run_in_threadpool(prepare)
-    else:
-        received, rows = await asyncio.get_running_loop().run_in_executor(pool, prepare)
-    actor = request.state.principal
-    result = await run_in_threadpool(append, steward.store, rows, received=received, actor=actor)
+    prepared = await asyncio.get_running_loop().run_in_executor(pool, prepare)
+    return await run_in_threadpool(accept, prepared=prepared)
+
+
+def _accept(
+    steward: Steward,
+    body: bytes,
+    *,
+    batch: bool,
+    actor: Principal | None,
+    now: datetime,
+    prepared: tuple[int, list[dict[str, Any]]] | None = None,
+) -> IngestResult:
+    """Decode and validate `body` (unless `prepared`), append it unless the normaliser is
+    too far behind."""
+    settings = steward.settings
+    if prepared is None:
+        prepared = prepare_body(
+            body, batch=batch, max_future_seconds=settings.lineage_max_future_seconds, now=now
+        )
+    received, rows = prepared
+    # The backlog is checked again in the append's transaction (without parse processes,
+    # only there).
+    call = Call(rows, received, actor, max_backlog=settings.lineage_max_backlog)
+    result = steward.lineage_appender.append(call)
     if settings.lineage_normaliser == "inline":
-        await run_in_threadpool(normalise_pending, steward.store)
+        normalise_pending(steward.store)
     return result
 
 

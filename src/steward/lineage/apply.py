@@ -74,6 +74,16 @@ _JOB_ROW = sa.select(
 _RUN_ROW = sa.select(runs.c.state_time, runs.c.facets, runs.c.job_id, runs.c.principal_user).where(
     runs.c.run_id == sa.bindparam("row_id")
 )
+# The same rows for many keys at once (`PendingRows.prefetch`).
+_DATASET_ROWS = sa.select(*_DATASET_ROW.selected_columns, datasets.c.id.label("key")).where(
+    datasets.c.id.in_(sa.bindparam("keys", expanding=True))
+)
+_JOB_ROWS = sa.select(*_JOB_ROW.selected_columns, jobs.c.id.label("key")).where(
+    jobs.c.id.in_(sa.bindparam("keys", expanding=True))
+)
+_RUN_ROWS = sa.select(*_RUN_ROW.selected_columns, runs.c.run_id.label("key")).where(
+    runs.c.run_id.in_(sa.bindparam("keys", expanding=True))
+)
 _UPDATE_JOB = jobs.update().where(jobs.c.id == sa.bindparam("row_id"))
 _UPDATE_DATASET = datasets.update().where(datasets.c.id == sa.bindparam("row_id"))
 _UPDATE_RUN = runs.update().where(runs.c.run_id == sa.bindparam("row_id"))
@@ -152,6 +162,28 @@ class Applier:
     def commit_learned(self) -> None:
         """Remember the ids this transaction stored; call only after it committed."""
         self.known.absorb(self.learned)
+
+    def prefetch(self, events: list[Event]) -> None:
+        """Read the rows of the known jobs and datasets and of the runs `events` name, a few
+        queries for the batch (rather than a query for each on first use); what is not
+        known yet is read on first use as before."""
+        job_ids: set[int] = set()
+        dataset_ids: set[int] = set()
+        run_ids: set[str] = set()
+        for event in events:
+            refs = [event.dataset] if isinstance(event, DatasetEvent) else []
+            if not isinstance(event, DatasetEvent):
+                refs = [*event.inputs, *event.outputs]
+                job_ids.add(self.known.get("job", (event.job.namespace, event.job.name)) or 0)
+            if isinstance(event, RunEvent):
+                run_ids.add(str(event.run.runId))
+            for ref in refs:
+                dataset_ids.add(self.known.get("dataset", (ref.namespace, ref.name)) or 0)
+        job_ids.discard(0)
+        dataset_ids.discard(0)
+        self.jobs.prefetch(self.conn, job_ids, _JOB_ROWS)
+        self.datasets.prefetch(self.conn, dataset_ids, _DATASET_ROWS)
+        self.runs.prefetch(self.conn, run_ids, _RUN_ROWS)
 
     def apply(self, event: Event, data: dict[str, Any], poster: Poster | None = None) -> None:
         """Apply one event (a RunEvent, a DatasetEvent or a JobEvent); `data` is its raw JSON.

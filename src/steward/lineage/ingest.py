@@ -14,11 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from steward.audit.log import record
-from steward.errors import Conflict, InvalidEvent
+from steward.errors import InvalidEvent, StewardError
 from steward.identity.models import Principal
 from steward.lineage.apply import Applier
 from steward.lineage.models import (
@@ -29,23 +27,11 @@ from steward.lineage.models import (
     event_kind,
     parse_event,
 )
+from steward.lineage.raw_log import Call, IngestResult, append_calls, mark_audited
 from steward.store import Store
-from steward.store.locks import one_writer_at_a_time
-from steward.store.schema import lineage_events
-from steward.store.upsert import insert_ignoring_conflicts
 
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What one call stored: `duplicates` were already there, byte for byte in meaning."""
-
-    received: int
-    stored: int
-    duplicates: int
-    # The raw ids of the events stored (their order of arrival).
-    ids: tuple[int, ...] = ()
-    # The newest raw id when they were stored: a read that waits for it sees them.
-    position: int = 0
+# Defined with the raw log's writes; callers import them from here.
+__all__ = ["IngestResult", "mark_audited"]
 
 
 @dataclass(frozen=True)
@@ -214,112 +200,32 @@ def append(
     actor: Principal | None = None,
     source: str = "openlineage",
 ) -> IngestResult:
-    """The acknowledged path: raw rows and their audit record, in one short transaction."""
+    """The acknowledged path: raw rows and their audit record, in one short transaction.
+
+    `steward serve` goes through its `Appender` instead (group commit, the same writes).
+    """
     with store.write() as conn:
-        result = append_rows(conn, rows, received=received, poster=Poster.of(actor))
-        if result.received:
-            jobs = sorted({f"{r['job_namespace']}:{r['job_name']}" for r in rows if r["job_name"]})
-            # Last in the transaction: the audit head stays locked only until commit.
-            seq = record(
-                conn,
-                actor=actor,
-                action="lineage.ingest",
-                details={
-                    "source": source,
-                    "received": result.received,
-                    "stored": result.stored,
-                    "duplicates": result.duplicates,
-                    "jobs": jobs[:100],
-                },
-            )
-            mark_audited(conn, result, seq)
-    return result
-
-
-def mark_audited(conn: Connection, result: IngestResult, seq: int) -> None:
-    """Note on the raw rows `result` stored the audit record (`seq`) that covers them."""
-    if result.ids:
-        # Appends are one at a time: every id between a call's first and last is its own.
-        first, last = result.ids[0], result.ids[-1]
-        conn.execute(_SET_AUDIT_SEQ, {"seq": seq, "first": first, "last": last})
+        outcome = append_calls(conn, [Call(rows, received, actor, source)])[0]
+    if isinstance(outcome, StewardError):
+        raise outcome
+    return outcome
 
 
 def append_rows(
     conn: Connection, rows: list[dict[str, Any]], *, received: int, poster: Poster | None = None
 ) -> IngestResult:
-    """Insert raw rows inside the caller's transaction; duplicates (by hash) are skipped.
+    """Insert raw rows inside the caller's transaction, without an audit record (the
+    caller's change records itself); duplicates (by hash) are skipped.
 
     Refuses (409, storing nothing) an event naming a run that the raw log, or an earlier
     event of the same call, gives to another job: a run has one job.
     """
     if not rows:
         return IngestResult(received=received, stored=0, duplicates=received)
-    # Appends one at a time, so raw ids commit in the order they are given: the normaliser
-    # reads past its cursor and must never find a smaller id committing after a larger one.
-    one_writer_at_a_time(conn, "lineage.append")
-    _refuse_runs_of_other_jobs(conn, rows)
-    poster = poster or Poster()
-    received_at = datetime.now(UTC).replace(tzinfo=None)
-    extra = {
-        "received_at": received_at,
-        "principal_user": poster.user,
-        "principal_groups": poster.groups,
-        "principal_token": poster.token_id,
-    }
-    params = [{k: v for k, v in row.items() if k != "where"} | extra for row in rows]
-    insert = insert_ignoring_conflicts(conn, lineage_events, ["event_hash"])
-    ids = sorted(
-        int(i) for i in conn.execute(insert.returning(lineage_events.c.id), params).scalars()
-    )
-    # Appends are one at a time: the ids just stored are the newest (no query for them).
-    head = ids[-1] if ids else int(conn.execute(_HEAD_ID).scalar() or 0)
-    return IngestResult(
-        received=received,
-        stored=len(ids),
-        duplicates=received - len(ids),
-        ids=tuple(ids),
-        position=head,
-    )
-
-
-_SET_AUDIT_SEQ = (
-    lineage_events.update()
-    .where(lineage_events.c.id.between(sa.bindparam("first"), sa.bindparam("last")))
-    .values(audit_seq=sa.bindparam("seq"))
-)
-_HEAD_ID = sa.select(sa.func.max(lineage_events.c.id))
-_RUN_JOBS = (
-    sa.select(lineage_events.c.run_id, lineage_events.c.job_namespace, lineage_events.c.job_name)
-    .where(lineage_events.c.run_id.in_(sa.bindparam("runs", expanding=True)))
-    .distinct()
-)
-
-
-def _refuse_runs_of_other_jobs(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    claimed: dict[str, tuple[str, str]] = {}
-    for row in rows:
-        run_id = row["run_id"]
-        if run_id is None:
-            continue
-        job = (row["job_namespace"], row["job_name"])
-        owner = claimed.setdefault(run_id, job)
-        if owner != job:
-            raise run_of_another_job(row, owner)
-    if not claimed:
-        return
-    for run_id, namespace, name in conn.execute(_RUN_JOBS, {"runs": list(claimed)}):
-        if (namespace, name) != claimed[run_id]:
-            row = next(r for r in rows if r["run_id"] == run_id and r["job_name"] != name)
-            raise run_of_another_job(row, (namespace, name))
-
-
-def run_of_another_job(row: dict[str, Any], owner: tuple[str, str]) -> Conflict:
-    """The 409 for an event naming a run that belongs to another job."""
-    return Conflict(
-        f"{row['where']}run.runId: run {row['run_id']} belongs to job {owner[0]}/{owner[1]};"
-        f" this event names job {row['job_namespace']}/{row['job_name']}"
-        " (a run id may not be reused by another job; send a new runId)"
-    )
+    outcome = append_calls(conn, [Call(rows, received, poster=poster, audited=False)])[0]
+    if isinstance(outcome, StewardError):
+        raise outcome
+    return outcome
 
 
 def store_events(

@@ -12,6 +12,7 @@ callers call `normalise_pending` inline; `wait_until` gives reads their consiste
 from __future__ import annotations
 
 import logging
+import math
 import time
 import zlib
 from collections.abc import Callable
@@ -23,10 +24,10 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from steward.errors import StewardError
+from steward.errors import StewardError, TryLater
 from steward.lineage.apply import Applier
 from steward.lineage.models import Event, Poster, parse_event
-from steward.store import Store
+from steward.store import Store, fast
 from steward.store.locks import exclusive
 from steward.store.schema import lineage_cursor, lineage_events
 
@@ -54,6 +55,8 @@ _PENDING = (
     .limit(sa.bindparam("limit"))
 )
 _HEAD = sa.select(sa.func.max(lineage_events.c.id))
+_CURSOR_ROW = sa.select(lineage_cursor.c.applied_id).where(lineage_cursor.c.id == 1)
+_HEAD_ROW = sa.select(sa.func.max(lineage_events.c.id).label("head"))
 
 
 @dataclass
@@ -89,6 +92,7 @@ def _pending(row: Any) -> _Pending:
 
 def _apply(conn: Connection, items: list[_Pending]) -> Applier:
     applier = Applier(conn)
+    applier.prefetch([item.event for item in items if item.event is not None])
     for item in items:
         assert item.event is not None
         applier.apply(item.event, item.data, item.poster)
@@ -231,6 +235,29 @@ def backlog(conn: Connection, *, at_most: int | None = None) -> Backlog:
     ).scalar()
     lag = max(0.0, (_now() - oldest).total_seconds()) if oldest is not None else 0.0
     return Backlog(events, lag)
+
+
+def refusal_when_behind(
+    conn: Connection, max_backlog: int, *, head: int | None = None
+) -> TryLater | None:
+    """The 503 (with Retry-After) for ingest when more than `max_backlog` events wait for
+    the normaliser, else None; `head` is the newest raw id when the caller knows it."""
+    applied = int(fast.one(conn, _CURSOR_ROW, {}).applied_id)
+    if head is None:
+        head = int(fast.one(conn, _HEAD_ROW, {}).head or 0)
+    # Raw ids past the cursor bound the backlog from above (PostgreSQL skips ids a
+    # duplicate took): below the limit, nothing to count, two index lookups a call.
+    if head - applied < max_backlog:
+        return None
+    behind = backlog(conn, at_most=max_backlog)
+    if behind.events < max_backlog:
+        return None
+    return TryLater(
+        f"lineage: {behind.events} events wait to be built into the graph (the limit,"
+        f" lineage_max_backlog, is {max_backlog}; the oldest waits"
+        f" {behind.lag_seconds:.0f} s); nothing was stored, send the events again later",
+        retry_after=max(1, min(60, math.ceil(behind.lag_seconds / 4) or 1)),
+    )
 
 
 def wait_until(store: Store, raw_id: int, *, timeout: float, poll: float = 0.01) -> bool:

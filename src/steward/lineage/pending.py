@@ -8,13 +8,16 @@ one `executemany` per shape of change, replaces a read and a write per event.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from steward.store import fast
+
+# Keys a prefetch query names at most (well under every backend's parameter limit).
+_PREFETCH_CHUNK = 500
 
 
 class PendingRows:
@@ -39,6 +42,20 @@ class PendingRows:
             found = fast.first(conn, self.select, self.where(key))
             self.rows[key] = None if found is None else SimpleNamespace(**found._asdict())
         return self.rows[key]
+
+    def prefetch(self, conn: Connection, keys: Iterable[Any], many: Any) -> None:
+        """Read the rows of `keys` not yet held, with `many` (the same columns as `select`
+        and the key labelled `key`, for the keys in the expanding parameter `keys`): one
+        query per few hundred rows rather than one a row, where a query is a round trip."""
+        wanted = sorted({key for key in keys if key not in self.rows})
+        for start in range(0, len(wanted), _PREFETCH_CHUNK):
+            chunk = wanted[start : start + _PREFETCH_CHUNK]
+            found = {}
+            for row in conn.execute(many, {"keys": chunk}):
+                values = row._asdict()
+                found[values.pop("key")] = SimpleNamespace(**values)
+            for key in chunk:
+                self.rows[key] = found.get(key)
 
     def add(self, key: Any, values: dict[str, Any]) -> SimpleNamespace:
         """A new row, inserted at `flush`."""
