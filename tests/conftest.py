@@ -79,11 +79,14 @@ def engine_name(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
 
 # What makes a test slow: a Spark session or Spark Connect server, a real dbt or Airflow
-# run (each in its own venv), a browser, a shop served for a browser (each over ~10 s
-# here), and a PostgreSQL database made for the test (seconds of set-up and tear-down per
-# case, on every store test). A test using any of these is marked `slow`, so `pytest -m
-# "not slow"` is the fast suite: SQLite and DuckDB only. The whole flows of tests/e2e
-# (servers and CLIs in subprocesses) are slow too. `pytest` (CI) runs them all.
+# run (each in its own venv), a browser, a shop served for a browser, a live `steward
+# serve` (`server`; each over ~10 s here), and a PostgreSQL database made for the test
+# (seconds of set-up and tear-down per case, on every store test). A test using any of
+# these is marked `slow`, so `pytest -m "not slow" -n auto` is the fast suite: SQLite and
+# DuckDB only. The whole flows of tests/e2e (servers and CLIs in subprocesses) are slow
+# too, and so is any other case over ~2 s on an idle machine (marked by hand: several
+# `steward` commands in subprocesses, a live server started in the test, a long property
+# run). `pytest -n auto` (CI) runs them all.
 SLOW_FIXTURES = frozenset(
     {
         "spark_remote",
@@ -93,6 +96,7 @@ SLOW_FIXTURES = frozenset(
         "browser",
         "page",
         "shop",
+        "server",
         "postgres_template",
         "empty_database",
     }

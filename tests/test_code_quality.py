@@ -27,6 +27,7 @@ def test_ruff_format() -> None:
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.slow
 def test_mypy_strict() -> None:
     pytest.importorskip("mypy", reason="mypy is not installed ([dev] extra)")
     result = run(sys.executable, "-m", "mypy")

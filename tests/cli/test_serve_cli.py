@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli_run import steward_cli
 
 
+@pytest.mark.slow
 def test_several_workers_on_the_embedded_sqlite_store_are_refused_naming_why(
     tmp_path: Path,
 ) -> None:

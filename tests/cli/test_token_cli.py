@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from steward.app import Steward
 from steward.config import Settings
 from steward.identity.tokens import authenticate
@@ -32,6 +34,7 @@ def test_token_create_prints_only_the_token(tmp_path: Path) -> None:
     steward.close()
 
 
+@pytest.mark.slow
 def test_admin_token_and_listing(tmp_path: Path) -> None:
     secret = run(tmp_path, "token", "create", "--user", "root", "--admin").stdout.strip()
     listing = run(tmp_path, "token", "list")
@@ -86,6 +89,7 @@ def test_token_create_with_scopes_and_attributes(tmp_path: Path) -> None:
     assert "region=EU,team=data" in listing.stdout
 
 
+@pytest.mark.slow
 def test_unknown_scope_exits_2_naming_it(tmp_path: Path) -> None:
     result = run(tmp_path, "token", "create", "--user", "airflow", "--scope", "lineage:admin")
     assert result.returncode == 2

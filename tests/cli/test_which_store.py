@@ -6,6 +6,8 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
+
 from steward.store.database import describe_url
 from tests.cli_run import steward_cli
 
@@ -20,6 +22,7 @@ def test_a_read_where_there_is_no_store_says_so_and_creates_nothing(tmp_path: Pa
     assert not home.exists()
 
 
+@pytest.mark.slow
 def test_commands_name_the_store_on_stderr_and_keep_stdout_parseable(tmp_path: Path) -> None:
     created = steward_cli(tmp_path, "db", "upgrade")
     assert created.returncode == 0, created.stderr
@@ -37,6 +40,7 @@ def test_a_store_url_is_shown_without_its_password() -> None:
     assert describe_url("sqlite:////srv/steward/steward.db") == "/srv/steward/steward.db"
 
 
+@pytest.mark.slow
 def test_serve_on_a_taken_port_exits_2_before_claiming_to_listen(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -235,6 +235,7 @@ def test_trinos_query_lineage_lands_on_the_synced_datasets(
     assert [r["name"] for r in search["results"]] == ["trino_lake.sales.daily_revenue"]
 
 
+@pytest.mark.slow
 def test_a_schema_trino_hides_from_the_user_is_a_clear_sync_error(
     tmp_path: Path, trino: FakeTrino
 ) -> None:
@@ -247,6 +248,7 @@ def test_a_schema_trino_hides_from_the_user_is_a_clear_sync_error(
     assert "no schema 'hr' that this user may read" in ran.stderr
 
 
+@pytest.mark.slow
 def test_a_catalog_trino_does_not_have_is_trinos_error_without_a_traceback(
     tmp_path: Path, trino: FakeTrino
 ) -> None:

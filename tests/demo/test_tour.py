@@ -83,6 +83,7 @@ def run_in_process(text: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.mark.slow
 def test_every_tour_command_works_on_the_demo(
     built_demo: BuiltDemo, served_demo: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

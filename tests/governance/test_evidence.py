@@ -164,6 +164,7 @@ def _verify(home: Path, report_file: Path, *args: str) -> subprocess.CompletedPr
     )
 
 
+@pytest.mark.slow
 def test_report_verifies_offline_and_an_edited_record_does_not(
     lake: Steward, chain: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,6 +82,7 @@ def columns(dataset: str, field: str, description: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(names, names, names, names)
 def test_any_dataset_and_job_names_draw_valid_dot_and_mermaid(
@@ -95,6 +97,7 @@ def test_any_dataset_and_job_names_draw_valid_dot_and_mermaid(
     assert edges == [("n0", "n1"), ("n1", "n2")]
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(names, names, names)
 def test_any_column_names_and_transformations_draw_valid_grouped_diagrams(

@@ -149,6 +149,7 @@ def test_policy_from_the_command_line(lake: Steward, database_url: str | None) -
     assert "rollback" in run(home, "policy", "list").stdout
 
 
+@pytest.mark.slow
 def test_validate_warns_of_tables_a_filter_will_refuse_and_refuses_unsafe_functions(
     lake: Steward, database_url: str | None
 ) -> None:

@@ -35,6 +35,7 @@ def test_validate_names_the_line_of_each_mistake(tmp_path: Path) -> None:
     assert "'lots' is not a threshold" in done.stderr
 
 
+@pytest.mark.slow
 @SQLITE_ONLY
 def test_run_exits_1_on_failure_and_writes_junit(steward: Steward, tmp_path: Path) -> None:
     make_shop(steward)
@@ -54,6 +55,7 @@ def test_run_exits_1_on_failure_and_writes_junit(steward: Steward, tmp_path: Pat
     assert suite.get("failures") == str(len(failed))
 
 
+@pytest.mark.slow
 @SQLITE_ONLY
 def test_run_exit_codes_for_clean_warn_and_unrunnable(steward: Steward, tmp_path: Path) -> None:
     make_shop(steward)
@@ -78,6 +80,7 @@ def test_run_exit_codes_for_clean_warn_and_unrunnable(steward: Steward, tmp_path
     assert ET.parse(junit).getroot().find("testsuite/testcase/error") is not None
 
 
+@pytest.mark.slow
 @SQLITE_ONLY
 def test_checks_held_in_the_catalog_run_and_gate_without_a_file(
     steward: Steward, tmp_path: Path

@@ -245,6 +245,7 @@ def test_the_gate_reports_exact_counts_on_the_appended_defects(steward: Steward,
         max_size=15,
     )
 )
+@pytest.mark.slow
 def test_any_appended_rows_get_the_full_runs_verdict(
     steward: Steward, lake: Any, rows: list[Row]
 ) -> None:
@@ -312,6 +313,7 @@ def test_a_changed_check_and_a_changed_reference_table_run_in_full(
     assert ran["not_null(order_id)"].startswith("incremental")
 
 
+@pytest.mark.slow
 @sqlite_only
 def test_steward_publish_says_which_checks_ran_how(
     steward: Steward, lake: Any, tmp_path: Path

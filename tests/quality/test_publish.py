@@ -111,6 +111,7 @@ def test_an_unknown_branch_is_named(steward: Steward, payments: Any) -> None:
         publish(steward, parse_checks(CHECKS).datasets[0], "nope")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_steward_publish_exits_1_when_blocked(
     steward: Steward, payments: Any, tmp_path: Path

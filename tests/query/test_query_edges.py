@@ -110,6 +110,7 @@ def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return steward_cli(home, *args)
 
 
+@pytest.mark.slow
 def test_steward_query_json_as_a_granted_user(lake: Steward) -> None:
     apply(lake.store, PLATFORM_POLICY, actor=None)
     result = run_cli(
@@ -129,6 +130,7 @@ def test_steward_query_json_as_a_granted_user(lake: Steward) -> None:
     assert records[0].user == "local"
 
 
+@pytest.mark.slow
 def test_steward_query_refuses_a_user_without_a_grant(lake: Steward) -> None:
     result = run_cli(lake.settings.home, "query", "SELECT * FROM customers", "--user", "ann")
     assert result.returncode == 6
@@ -181,6 +183,7 @@ row_filters:
 """
 
 
+@pytest.mark.slow
 def test_steward_query_takes_the_callers_attributes_for_row_filters(lake: Steward) -> None:
     apply(lake.store, ATTRIBUTE_POLICY, actor=None)
     sql = "SELECT id FROM customers ORDER BY id"

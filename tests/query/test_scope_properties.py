@@ -9,6 +9,7 @@ no filtered row.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp, parse_one
@@ -109,6 +110,7 @@ def assert_reads_only_secure_views(sql: str, internal: set[str]) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(sql=queries())
 def test_no_name_or_scope_trick_reaches_a_raw_table(query: Query, sql: str) -> None:
     try:

@@ -74,6 +74,7 @@ def test_a_bad_baseline_is_an_error_naming_the_file(
     assert "base.json" in error.value.message
 
 
+@pytest.mark.slow
 def test_cli_write_baseline_then_baseline(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     tree.mkdir()

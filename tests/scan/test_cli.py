@@ -43,6 +43,7 @@ def test_history_outside_a_repository_exits_2(tmp_path: Path) -> None:
     assert "git log failed" in result.stderr
 
 
+@pytest.mark.slow
 def test_history_json_names_the_commit_the_working_tree_does_not(
     tmp_path: Path, leaky_repo: tuple[Path, str]
 ) -> None:
@@ -147,6 +148,7 @@ def test_junit_output_parses_with_one_failure_per_finding(tmp_path: Path) -> Non
     assert TOKEN not in out.read_text()
 
 
+@pytest.mark.slow
 def test_config_option_reads_a_gitleaks_toml_and_a_tree_config_is_ignored_with_a_warning(
     tmp_path: Path,
 ) -> None:
@@ -204,6 +206,7 @@ def test_bad_gitleaks_config_exits_2_naming_it(tmp_path: Path) -> None:
     assert "bad.toml: rule x: not a valid RE2 regex" in result.stderr
 
 
+@pytest.mark.slow
 def test_since_and_ignore_file_from_the_command_line(
     tmp_path: Path, leaky_repo: tuple[Path, str]
 ) -> None:
@@ -234,6 +237,7 @@ def test_scan_settings_come_from_the_environment_too(
     assert settings.scan_internal_domains == ["corp.example.com"]
 
 
+@pytest.mark.slow
 def test_jobs_2_reports_what_jobs_1_does_on_a_tree_big_enough_for_workers(
     tmp_path: Path,
 ) -> None:

@@ -101,6 +101,7 @@ def test_the_page_and_search_show_deprecations_the_caller_may_see(
         assert [d["column"] for d in listed.json()["deprecations"]] == [None, "email"]
 
 
+@pytest.mark.slow
 def test_catalog_show_and_search_print_deprecations(tmp_path: Path) -> None:
     home = tmp_path / "home"
     catalog = lake_catalog(home)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from pyiceberg.schema import Schema
 from pyiceberg.types import LongType, NestedField, StringType
 
@@ -12,6 +13,7 @@ from steward.connectors.iceberg import lake_catalog
 from tests.cli_run import steward_cli
 
 
+@pytest.mark.slow
 def test_a_schema_session_from_the_command_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
     catalog = lake_catalog(home)

@@ -20,6 +20,9 @@ from tests.e2e.conftest import Server, server  # noqa: F401 - the live-server fi
 from tests.openlineage_events import dataset, run_event
 from tests.security.identity_live import resident_bytes, server_pid, start_live
 
+# Slow: a live `steward serve` for each case.
+pytestmark = pytest.mark.slow
+
 MB = 1024 * 1024
 
 

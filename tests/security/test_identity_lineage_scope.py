@@ -13,6 +13,9 @@ from tests.identity.conftest import AUDIENCE, ISSUER, Issuer, issuer, signing_ke
 from tests.openlineage_events import dataset, run_event
 from tests.security.identity_live import start_live, steward_command
 
+# Slow: a live `steward serve` for each case.
+pytestmark = pytest.mark.slow
+
 EVENT = run_event("nightly", inputs=[dataset("wh", "orders")], outputs=[dataset("wh", "daily")])
 
 

@@ -18,6 +18,9 @@ from steward.config import Settings
 from tests.e2e.conftest import server  # noqa: F401 - the live-server fixture
 from tests.security.identity_live import server_pid, start_live
 
+# Slow: a live `steward serve` for each case.
+pytestmark = pytest.mark.slow
+
 REQUESTS = 1000
 LONG_PATH = "/api/v1/jobs/" + "a" * 5000  # a route that needs a token, with a 5 KB path
 

@@ -12,6 +12,9 @@ import pytest
 from tests.e2e.conftest import server  # noqa: F401 - the live-server fixture
 from tests.security.identity_live import start_live, steward_command
 
+# Slow: a live `steward serve` for each case.
+pytestmark = pytest.mark.slow
+
 EVENT = json.loads(
     (Path(__file__).parents[1] / "audit" / "fixtures" / "trino_insert.json").read_text()
 )

@@ -48,6 +48,7 @@ def _columns(page: dict[str, object]) -> list[str]:
     return [str(c["name"]) for c in page["columns"]]  # type: ignore[attr-defined, index]
 
 
+@pytest.mark.slow
 def test_admin_and_analyst_see_every_column(http: TestClient, tokens: dict[str, str]) -> None:
     for role in ("admin", "analyst"):
         columns = _columns(_page(http, tokens[role]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from fastapi.testclient import TestClient
 
 from steward.app import Steward
@@ -63,6 +64,7 @@ def test_audit_report_csv_from_the_api_neutralises_hostile_cells(
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
 
 
+@pytest.mark.slow
 def test_audit_log_csv_from_the_cli_neutralises_hostile_cells(steward: Steward) -> None:
     _audit_hostile_names(steward)
     steward.close()

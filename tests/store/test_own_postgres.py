@@ -11,6 +11,9 @@ from steward.config import Settings
 from steward.identity.tokens import authenticate, create_token
 from tests.postgres import TemporaryServer, _binaries
 
+# Slow: starts a PostgreSQL server of its own.
+pytestmark = pytest.mark.slow
+
 
 def test_suite_can_start_a_postgresql_server_and_steward_runs_on_it(tmp_path: Path) -> None:
     bin_dir = _binaries()

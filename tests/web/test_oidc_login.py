@@ -135,6 +135,7 @@ def test_oidc_user_outside_the_admin_groups_is_not_an_admin(oidc: Provider, page
     assert response.status == 403
 
 
+@pytest.mark.slow
 def test_a_callback_this_browser_did_not_start_is_refused(oidc: Provider) -> None:
     # Someone else's sign-in (their state, their code) replayed in another browser.
     with httpx.Client(base_url=oidc.steward) as other:

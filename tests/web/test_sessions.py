@@ -204,6 +204,7 @@ def test_sign_out_ends_the_session_on_the_server(browser: TestClient, admin: str
 @pytest.mark.parametrize(
     "limit", [{"web_session_idle_minutes": 0.04}, {"web_session_max_hours": 0.0007}]
 )
+@pytest.mark.slow
 def test_sessions_expire_when_idle_and_after_their_lifetime(
     settings: Settings, limit: dict[str, float]
 ) -> None:
