@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,16 @@ class Callers:
         thread.start()
         self.threads.append(thread)
 
+    @classmethod
+    def run(cls, writer: Items, leader: str, followers: list[str]) -> Callers:
+        """`leader` leads; `followers` queue behind it, in this order; all are answered."""
+        callers = cls(writer)
+        callers.start_leader(leader)
+        for item in followers:
+            callers.queue(item)
+        callers.finish()
+        return callers
+
     def finish(self) -> None:
         self.writer.hold.set()
         for thread in self.threads:
@@ -115,25 +126,15 @@ def test_many_threads_each_item_written_exactly_once_and_answered_with_its_own(
 ) -> None:
     writer = Items(store, most=7)
     threads, each = 8, 40
-    answers: dict[str, int] = {}
-    failures: list[BaseException] = []
 
-    def call(thread: int) -> None:
-        try:
-            for i in range(each):
-                item = f"t{thread}-{i:03d}"
-                answer = writer.commit(item)
-                assert isinstance(answer, int), answer
-                answers[item] = answer
-        except BaseException as exc:
-            failures.append(exc)
+    def call(thread: int) -> dict[str, int | BaseException]:
+        items = [f"t{thread}-{i:03d}" for i in range(each)]
+        return {item: writer.commit(item) for item in items}
 
-    running = [threading.Thread(target=call, args=(t,)) for t in range(threads)]
-    for thread in running:
-        thread.start()
-    for thread in running:
-        thread.join(timeout=120)
-    assert not failures
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        answers = {
+            item: a for answered in pool.map(call, range(threads)) for item, a in answered.items()
+        }
     rows = stored(store)
     assert sorted(rows) == sorted(answers)
     assert len(rows) == threads * each
@@ -152,11 +153,7 @@ def test_callers_queued_behind_a_leader_are_written_in_order_of_arrival_by_count
     store: Store,
 ) -> None:
     writer = Items(store, most=3)
-    callers = Callers(writer)
-    callers.start_leader("a")
-    for item in ["b", "c", "d", "e", "f"]:
-        callers.queue(item)
-    callers.finish()
+    Callers.run(writer, "a", ["b", "c", "d", "e", "f"])
     assert writer.groups == [["a", "b", "c"], ["d", "e", "f"]]
     assert stored(store) == ["a", "b", "c", "d", "e", "f"]
     assert writer.waiting == 0
@@ -167,11 +164,7 @@ def test_a_group_holds_at_most_its_weight_and_an_item_heavier_than_that_alone(
     store: Store,
 ) -> None:
     writer = Items(store, most=4, weight=len)
-    callers = Callers(writer)
-    callers.start_leader("aa")
-    for item in ["bb", "c", "dddd", "eeeeee", "f", "g"]:
-        callers.queue(item)
-    callers.finish()
+    Callers.run(writer, "aa", ["bb", "c", "dddd", "eeeeee", "f", "g"])
     assert writer.groups == [["aa", "bb"], ["c"], ["dddd"], ["eeeeee"], ["f", "g"]]
     assert stored(store) == ["aa", "bb", "c", "dddd", "eeeeee", "f", "g"]
 
@@ -180,11 +173,7 @@ def test_an_interrupted_leader_answers_its_group_with_an_error_and_the_next_grou
     store: Store,
 ) -> None:
     writer = Items(store, most=3)
-    callers = Callers(writer)
-    callers.start_leader("crash")
-    for item in ["b", "c", "d", "e"]:
-        callers.queue(item)
-    callers.finish()
+    callers = Callers.run(writer, "crash", ["b", "c", "d", "e"])
     assert writer.groups == [["crash", "b", "c"], ["d", "e"]]
     # The leader's own interruption reaches the leader; its group's other callers get an
     # error saying so; the next group's callers are written.
