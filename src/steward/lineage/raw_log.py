@@ -7,9 +7,10 @@ several calls in ONE transaction with a handful of statements whatever their num
 rows' audit seqs), each call still with its own audit record and its own answer; a call
 refused (a run of another job) stores nothing and leaves the others be.
 
-`Appender` is the group commit over it (leader and followers, no thread of its own, as
-the audit log's `AuditWriter`): whoever finds no group being written writes everything
-waiting, in arrival order, and wakes each caller with its answer once committed.
+`Appender` is the group commit over it (`store.group_commit`: leader and followers, no
+thread of its own, as the audit log's `AuditWriter`): whoever finds no group being
+written writes everything waiting, in arrival order, and wakes each caller with its
+answer once committed.
 Nothing is acknowledged before its commit; under load a commit carries many calls.
 """
 
