@@ -23,10 +23,9 @@ the cause, and the chain continues from the unchanged head with the next group.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection
 
@@ -35,6 +34,7 @@ from steward.audit.models import Resource
 from steward.errors import StewardError, StoreBusy
 from steward.identity.models import Principal
 from steward.store import Store
+from steward.store.group_commit import GroupCommit
 
 # Extra writes for a record, in the group's transaction; what they return (if anything)
 # runs once the group has committed.
@@ -48,54 +48,24 @@ class AuditNotWritten(StoreBusy):
     """The group a record was written with failed: nothing of it was recorded."""
 
 
-class _Waiting:
-    __slots__ = ("before", "done", "draft", "error", "seq")
-
-    def __init__(self, item: Draft, before: Before | None) -> None:
-        self.draft = item
-        self.before = before
-        self.seq = 0
-        self.error: BaseException | None = None
-        self.done = False
+class _Queued(NamedTuple):
+    draft: Draft
+    before: Before | None
 
 
-class AuditWriter:
+class AuditWriter(GroupCommit[_Queued, int]):
     """Appends records to the chain with group commit; one per `Steward` (per process)."""
 
     def __init__(self, store: Store, *, max_group: int = MAX_GROUP) -> None:
-        self._store = store
-        self._max_group = max_group
-        self._turn = threading.Condition(threading.Lock())
-        self._pending: list[_Waiting] = []
-        self._writing = False
-        # The leader's connection, kept between groups (only the leader uses it).
-        self._conn: Connection | None = None
+        super().__init__(store, name="audit writer", most=max_group)
         # The chain's head as the last group left it (seq, hash): a guess the next group
         # checks as it moves the head (`append_after`); None when not known.
         self._head: tuple[int, str] | None = None
-        # How many records the last group carried (more than one: callers are concurrent).
-        self._last_group = 0
+        # What the records' `before` returned, run once their group has committed.
+        self._after: list[Callable[[], None]] = []
         # How many groups and records were committed (benchmarks, /metrics).
         self.groups = 0
         self.records = 0
-
-    def close(self) -> None:
-        """Return the kept connection to the pool (before the store is disposed)."""
-        with self._turn:
-            if self._conn is not None and not self._writing:
-                self._conn.close()
-                self._conn = None
-
-    @property
-    def writing(self) -> bool:
-        """Whether a group is being written now."""
-        return self._writing
-
-    @property
-    def waiting(self) -> int:
-        """How many records wait for the next group."""
-        with self._turn:
-            return len(self._pending)
 
     def append(
         self,
@@ -121,57 +91,33 @@ class AuditWriter:
 
     def submit(self, item: Draft, *, before: Before | None = None) -> int:
         """Append a checked record; blocks until its group committed, then its seq."""
-        mine = _Waiting(item, before)
-        with self._turn:
-            self._pending.append(mine)
-        while True:
-            with self._turn:
-                while self._writing and not mine.done:
-                    self._turn.wait()
-                if mine.done:
-                    break
-                self._writing = True
-            group: list[_Waiting] = []
-            try:
-                if self._last_group > 1:
-                    # Others append too: hand the interpreter over once, so that callers
-                    # about to submit (just woken by the last commit) join this group
-                    # rather than wait for the next. A lone caller does not wait.
-                    time.sleep(0)
-                with self._turn:
-                    group = self._pending[: self._max_group]
-                    del self._pending[: self._max_group]
-                    self._last_group = len(group)
-                self._write(group)
-            finally:
-                with self._turn:
-                    for waiting in group:
-                        if not waiting.seq and waiting.error is None:
-                            # The writing thread was interrupted before it knew.
-                            waiting.error = StewardError("the audit writer was interrupted")
-                        waiting.done = True
-                    self._writing = False
-                    self._turn.notify_all()
-        if mine.error is not None:
+        outcome = self._commit(_Queued(item, before))
+        if isinstance(outcome, BaseException):
             raise AuditNotWritten(
-                f"the audit record could not be written ({mine.error}); nothing was"
+                f"the audit record could not be written ({outcome}); nothing was"
                 " recorded and the request was not answered; send it again"
-            ) from mine.error
-        return mine.seq
+            ) from outcome
+        return outcome
 
-    def _write(self, group: list[_Waiting]) -> None:
+    def _before_group(self) -> None:
+        if self._last_group > 1:
+            # Others append too: hand the interpreter over once, so that callers about to
+            # submit (just woken by the last commit) join this group rather than wait for
+            # the next. A lone caller does not wait.
+            time.sleep(0)
+
+    def _write_group(self, items: list[_Queued]) -> list[int | BaseException]:
         after: list[Callable[[], None]] = []
-        held = self._conn
-        if held is None:
-            held = self._conn = self._store.writer_connection()
+        self._after = []
+        held = self._kept()
         try:
-            drafts = [waiting.draft for waiting in group]
-            if any(waiting.before is not None for waiting in group):
+            drafts = [queued.draft for queued in items]
+            if any(queued.before is not None for queued in items):
                 self._head = None
                 with self._store.write(held=held) as conn:
-                    for waiting in group:
-                        if waiting.before is not None:
-                            hook = waiting.before(conn)
+                    for queued in items:
+                        if queued.before is not None:
+                            hook = queued.before(conn)
                             if hook is not None:
                                 after.append(hook)
                     moved = append_to_head(conn, drafts)
@@ -181,18 +127,18 @@ class AuditWriter:
             seqs = range(moved[0] - len(drafts) + 1, moved[0] + 1)
         except Exception as exc:
             # Start the next group on a fresh connection, whatever state this one is in.
-            held.close()
-            self._conn = None
+            self._drop_kept()
             cause: BaseException = exc
             if not isinstance(exc, StewardError):
                 cause = StewardError(f"{type(exc).__name__}: {_first_line(exc)}")
-            for waiting in group:
-                waiting.error = cause
-            return
-        for waiting, seq in zip(group, seqs, strict=True):
-            waiting.seq = seq
+            return [cause] * len(items)
         self.groups += 1
-        self.records += len(group)
+        self.records += len(items)
+        self._after = after
+        return list(seqs)
+
+    def _after_group(self) -> None:
+        after, self._after = self._after, []
         for hook in after:
             hook()
 

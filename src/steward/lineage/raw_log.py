@@ -7,15 +7,15 @@ several calls in ONE transaction with a handful of statements whatever their num
 rows' audit seqs), each call still with its own audit record and its own answer; a call
 refused (a run of another job) stores nothing and leaves the others be.
 
-`Appender` is the group commit over it (leader and followers, no thread of its own, as
-the audit log's `AuditWriter`): whoever finds no group being written writes everything
-waiting, in arrival order, and wakes each caller with its answer once committed.
+`Appender` is the group commit over it (`store.group_commit`: leader and followers, no
+thread of its own, as the audit log's `AuditWriter`): whoever finds no group being
+written writes everything waiting, in arrival order, and wakes each caller with its
+answer once committed.
 Nothing is acknowledged before its commit; under load a commit carries many calls.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +30,7 @@ from steward.identity.models import Principal
 from steward.lineage.models import Poster
 from steward.lineage.normaliser import refusal_when_behind
 from steward.store import Store, fast
+from steward.store.group_commit import GroupCommit
 from steward.store.locks import one_writer_at_a_time
 from steward.store.schema import lineage_events
 from steward.store.upsert import insert_ignoring_conflicts
@@ -230,36 +231,16 @@ _RUN_JOBS = (
 )
 
 
-class _Waiting:
-    __slots__ = ("call", "done", "outcome")
-
-    def __init__(self, call: Call) -> None:
-        self.call = call
-        self.outcome: IngestResult | BaseException | None = None
-        self.done = False
-
-
-class Appender:
+class Appender(GroupCommit[Call, IngestResult]):
     """Group commit of ingest calls; one per `Steward` (per process)."""
 
     def __init__(self, store: Store, *, max_rows: int = MAX_GROUP_ROWS) -> None:
-        self._store = store
-        self._max_rows = max_rows
-        self._turn = threading.Condition(threading.Lock())
-        self._pending: list[_Waiting] = []
-        self._writing = False
-        # The leader's connection, kept between groups (only the leader uses it).
-        self._conn: Connection | None = None
-        # How many groups and calls were committed (benchmarks, tests).
+        super().__init__(
+            store, name="lineage appender", most=max_rows, weight=lambda call: len(call.rows)
+        )
+        # How many groups and calls were written (benchmarks, tests).
         self.groups = 0
         self.calls = 0
-
-    def close(self) -> None:
-        """Return the kept connection to the pool (before the store is disposed)."""
-        with self._turn:
-            if self._conn is not None and not self._writing:
-                self._conn.close()
-                self._conn = None
 
     def append(self, call: Call) -> IngestResult:
         """Store `call` (raw rows and audit record) and return once it is committed.
@@ -267,56 +248,28 @@ class Appender:
         Raises what refused it (409), or what failed its group's transaction (nothing of
         it stored).
         """
-        waiting = _Waiting(call)
-        with self._turn:
-            self._pending.append(waiting)
-            while self._writing and not waiting.done:
-                self._turn.wait()
-            if waiting.done:
-                return _answer(waiting)
-            self._writing = True
-        try:
-            while not waiting.done:
-                self._write_next_group()
-        finally:
-            with self._turn:
-                self._writing = False
-                self._turn.notify_all()
-        return _answer(waiting)
+        outcome = self._commit(call)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
-    def _write_next_group(self) -> None:
-        with self._turn:
-            group: list[_Waiting] = []
-            rows = 0
-            while self._pending and (
-                not group or rows + len(self._pending[0].call.rows) <= self._max_rows
-            ):
-                item = self._pending.pop(0)
-                rows += len(item.call.rows)
-                group.append(item)
+    def _write_group(self, items: list[Call]) -> list[IngestResult | BaseException]:
         try:
-            outcomes = self._write([item.call for item in group])
+            outcomes = self._write(items)
         except BaseException as exc:
-            outcomes = [exc] * len(group)
-        with self._turn:
-            for item, outcome in zip(group, outcomes, strict=True):
-                item.outcome = outcome
-                item.done = True
-            self.groups += 1
-            self.calls += len(group)
-            self._turn.notify_all()
+            outcomes = [exc] * len(items)
+        self.groups += 1
+        self.calls += len(items)
+        return outcomes
 
     def _write(self, calls: list[Call]) -> list[IngestResult | BaseException]:
-        held = self._conn
-        if held is None:
-            held = self._conn = self._store.writer_connection()
+        held = self._kept()
         try:
             with self._store.write(held=held) as conn:
                 return list(append_calls(conn, calls))
         except BaseException as exc:
             # Start the next group on a fresh connection, whatever state this one is in.
-            held.close()
-            self._conn = None
+            self._drop_kept()
             if len(calls) == 1 or not isinstance(exc, StewardError):
                 raise
         # The group's transaction failed (nothing of it stored): each call alone, so one
@@ -329,11 +282,3 @@ class Appender:
             except StewardError as exc:
                 outcomes.append(exc)
         return outcomes
-
-
-def _answer(waiting: _Waiting) -> IngestResult:
-    outcome = waiting.outcome
-    if isinstance(outcome, BaseException):
-        raise outcome
-    assert outcome is not None
-    return outcome
