@@ -7,9 +7,13 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.cli_run import STEWARD, steward_cli
+
+# Slow: each case runs `steward` in subprocesses (about a second each).
+pytestmark = pytest.mark.slow
 
 
 def test_a_file_with_a_yaml_schema_and_defaults(tmp_path: Path) -> None:

@@ -14,6 +14,9 @@ from steward.identity.tokens import authenticate
 from tests.cli_run import steward_cli
 from tests.store.test_store import newest_revision
 
+# Slow: each case runs `steward` in subprocesses (about a second each).
+pytestmark = pytest.mark.slow
+
 STEWARD = [sys.executable, "-m", "steward.cli"]
 
 
@@ -34,7 +37,6 @@ def test_token_create_prints_only_the_token(tmp_path: Path) -> None:
     steward.close()
 
 
-@pytest.mark.slow
 def test_admin_token_and_listing(tmp_path: Path) -> None:
     secret = run(tmp_path, "token", "create", "--user", "root", "--admin").stdout.strip()
     listing = run(tmp_path, "token", "list")
@@ -89,7 +91,6 @@ def test_token_create_with_scopes_and_attributes(tmp_path: Path) -> None:
     assert "region=EU,team=data" in listing.stdout
 
 
-@pytest.mark.slow
 def test_unknown_scope_exits_2_naming_it(tmp_path: Path) -> None:
     result = run(tmp_path, "token", "create", "--user", "airflow", "--scope", "lineage:admin")
     assert result.returncode == 2
