@@ -18,12 +18,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from steward.cli.client import RemoteUrlOption, TokenOption, remote
-from steward.cli.context import steward_from_env
+from steward.cli.context import out, steward_from_env
 
 app = typer.Typer(
     help="The data catalog: sources, descriptions, owners, tags, PII.", no_args_is_help=True
 )
-out = Console()
+
+
 err = Console(stderr=True)
 
 Author = Annotated[
@@ -123,11 +124,11 @@ def show(
         print(json.dumps(page, indent=2))
         return
     description = (page["description"] or {}).get("text") or "(no description)"
-    out.print(f"[bold]{escape(page['id'])}[/bold]  {page['kind'] or 'dataset'}")
-    out.print(escape(description))
+    out().print(f"[bold]{escape(page['id'])}[/bold]  {page['kind'] or 'dataset'}")
+    out().print(escape(description))
     owners = ", ".join(f"{o['name']} ({o['role']})" for o in page["owners"]) or "-"
-    out.print(f"owners: {escape(owners)}   domain: {escape(page['domain'] or '-')}")
-    out.print(f"tags: {escape(', '.join(t['tag'] for t in page['tags']) or '-')}")
+    out().print(f"owners: {escape(owners)}   domain: {escape(page['domain'] or '-')}")
+    out().print(f"tags: {escape(', '.join(t['tag'] for t in page['tags']) or '-')}")
     table = Table("column", "type", "description", "tags")
     for column in page["columns"]:
         text = (column["description"] or {}).get("text") or ""
@@ -135,17 +136,17 @@ def show(
         table.add_row(
             escape(column["name"]), escape(column["type"] or ""), escape(text), escape(tags)
         )
-    out.print(table)
+    out().print(table)
     for d in page["deprecations"]:
         what = f"column {d['column']}" if d.get("column") else "dataset"
         instead = f"; use {d['replacement']}" if d.get("replacement") else ""
-        out.print(
+        out().print(
             f"[yellow]deprecated[/yellow] {escape(what)}: sunset {d['sunset']}{escape(instead)}"
         )
     _print_quality(page.get("quality") or [])
     for direction in ("upstream", "downstream"):
         names = [n["name"] or n["nodeId"] for n in page[direction]]
-        out.print(f"{direction}: {escape(', '.join(names) or '-')}")
+        out().print(f"{direction}: {escape(', '.join(names) or '-')}")
 
 
 def _local_page(dataset: str) -> dict[str, Any]:
@@ -173,7 +174,7 @@ QUALITY_COLORS = {"pass": "green", "warn": "yellow", "fail": "red", "error": "ma
 def _print_quality(checks: list[dict[str, Any]]) -> None:
     """Each check's latest result (Steward's runs and what producers reported)."""
     if not checks:
-        out.print("quality: no results yet (steward quality run)")
+        out().print("quality: no results yet (steward quality run)")
         return
     table = Table("check", "source", "column", "status", "failures", "ran at", "message")
     for check in checks:
@@ -193,8 +194,8 @@ def _print_quality(checks: list[dict[str, Any]]) -> None:
             escape(str(check.get("ranAt") or "")[:19]),
             escape(str(message)),
         )
-    out.print("quality (latest results):")
-    out.print(table)
+    out().print("quality (latest results):")
+    out().print(table)
 
 
 @app.command("describe")
@@ -293,7 +294,7 @@ def classify_command(
                 f"{f.confidence:.2f}",
                 escape(f.reason),
             )
-    out.print(table)
+    out().print(table)
 
 
 def search_command(
@@ -327,7 +328,7 @@ def search_command(
             escape(item["description"] or ""),
             sunset,
         )
-    out.print(table)
+    out().print(table)
 
 
 def _local_search(

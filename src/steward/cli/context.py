@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from rich.console import Console
+
 from steward.errors import ConfigError, NotFound
 
 if TYPE_CHECKING:
@@ -66,3 +68,9 @@ def _missing(where: str, settings: Settings) -> str:
         f"no Steward store at {where} ({looked}): point STEWARD_HOME or"
         f" STEWARD_DATABASE_URL at your installation, or create one with {CREATORS}"
     )
+
+
+def out() -> Console:
+    """Standard output, as wide as the terminal (or `COLUMNS`) is when the command runs:
+    a console made at import would keep the width it found then."""
+    return Console()

@@ -17,12 +17,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from steward.cli.client import RemoteUrlOption, TokenOption, remote
-from steward.cli.context import steward_from_env
+from steward.cli.context import out, steward_from_env
 
 app = typer.Typer(
     help="Access policies as code: grants, masks, row filters, denies.", no_args_is_help=True
 )
-out = Console()
 err = Console(stderr=True)
 
 PolicyPath = Annotated[Path, typer.Argument(help="A policy YAML file, or a folder of them.")]
@@ -154,7 +153,7 @@ def list_command() -> None:
             escape(", ".join(sorted(item.sources))),
             item.sha256[:12],
         )
-    out.print(table)
+    out().print(table)
 
 
 @app.command("show")
@@ -230,7 +229,7 @@ def explain_command(
     roles = ", ".join(shown["roles"]) or "none"
     verdict = "may select" if shown["allowed"] else "may NOT select"
     reason = f": {escape(shown['reason'])}" if shown["reason"] else ""
-    out.print(
+    out().print(
         f"{escape(user)} (roles: {escape(roles)}) {verdict} {escape(table)}"
         f" — {shown['rule']}{reason}",
         highlight=False,
@@ -241,9 +240,9 @@ def explain_command(
             grid.add_row(
                 escape(column["name"]), column["verdict"], column["mask"] or "", column["rule"]
             )
-        out.print(grid)
+        out().print(grid)
     for row_filter in shown["rowFilters"]:
-        out.print(f"row filter ({row_filter['rule']}): {escape(row_filter['where'])}")
+        out().print(f"row filter ({row_filter['rule']}): {escape(row_filter['where'])}")
 
 
 def _local_explanation(

@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.markup import escape
 
 app = typer.Typer(help="Quality checks that gate publishing.", no_args_is_help=True)
-out = Console()
 err = Console(stderr=True)
 
 
@@ -81,7 +80,7 @@ def run_command(
     steward.upgrade()
     record_results(steward.store, results)
     for missed in alert(steward.store, results, steward.settings):
-        out.print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
+        Console().print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
     if junit is not None:
         junit.write_text(junit_xml(results), encoding="utf-8")
     if as_json:
@@ -99,7 +98,7 @@ def run_command(
                 escape(r.threshold),
                 escape(r.message),
             )
-        out.print(table)
+        Console().print(table)
     code = exit_code(results)
     if code:
         raise typer.Exit(code)
@@ -139,20 +138,20 @@ def publish_command(
     from steward.quality.history import alert
 
     for missed in alert(steward.store, list(outcome.results), steward.settings):
-        out.print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
+        Console().print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
     for result in outcome.results:
-        out.print(
+        Console().print(
             f"{result.status:<5} {escape(result.name)}  {escape(result.message)}"
             f"  [dim]({escape(result.how)})[/dim]"
         )
-    out.print(f"checked: {escape(outcome.how)}")
+    Console().print(f"checked: {escape(outcome.how)}")
     if outcome.moved:
-        out.print(
+        Console().print(
             f"published: main of {escape(dataset)} is now snapshot {outcome.main_after}"
             f" (was {outcome.main_before})"
         )
         return
-    out.print(
+    Console().print(
         f"[red]blocked[/red]: main of {escape(dataset)} stays at snapshot {outcome.main_before};"
         f" branch {escape(branch)} kept for inspection"
     )
@@ -185,9 +184,9 @@ def import_dbt(
     results = dbt_results(steward.store, imported)
     record_results(steward.store, results)
     for missed in alert(steward.store, results, steward.settings):
-        out.print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
+        Console().print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
     for r in results:
-        out.print(f"{r.status:<5} {escape(r.dataset)}  {escape(r.name)}")
+        Console().print(f"{r.status:<5} {escape(r.dataset)}  {escape(r.name)}")
     code = exit_code(results)
     if code:
         raise typer.Exit(code)
@@ -248,4 +247,4 @@ def attach_command(
             record(conn, actor=actor, action="quality.attach", resource=Resource(name, ()))
 
     names = attach(steward.store, text, name=str(file), author=actor.user, record=audited)
-    out.print(f"the catalog now holds the checks of {escape(', '.join(names))}")
+    Console().print(f"the catalog now holds the checks of {escape(', '.join(names))}")

@@ -17,12 +17,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from steward.cli.context import steward_from_env
+from steward.cli.context import out, steward_from_env
 
 app = typer.Typer(
     help="Schema versions, diffs, who a change breaks, deprecations.", no_args_is_help=True
 )
-out = Console()
 err = Console(stderr=True)
 
 Dataset = Annotated[
@@ -65,11 +64,11 @@ def history_command(dataset: Dataset, as_json: AsJson = False) -> None:
     for e in entries:
         v = e.version
         summary = f"{len(v.fields)} fields" if e.changes is None else f"{len(e.changes)} changes"
-        out.print(
+        out().print(
             f"[bold]v{v.version}[/bold]  {v.recorded_at:%Y-%m-%d %H:%M}  {v.origin}  {summary}"
         )
         for c in e.changes or []:
-            out.print(f"  {escape(c.describe())}")
+            out().print(f"  {escape(c.describe())}")
 
 
 @app.command("diff")
@@ -92,9 +91,9 @@ def diff_command(
         print(json.dumps([c.to_json() for c in changes], indent=2))
         return
     if not changes:
-        out.print("no changes")
+        out().print("no changes")
         return
-    out.print(_change_rows(changes))
+    out().print(_change_rows(changes))
 
 
 def _read_proposed(path: Path, dbt_contract: bool) -> Any:
@@ -146,19 +145,19 @@ def check_command(
     if as_json:
         print(json.dumps({"dataset": dataset, **result.to_json()}, indent=2))
     else:
-        out.print(f"{escape(dataset)} against schema v{result.against_version}:")
+        out().print(f"{escape(dataset)} against schema v{result.against_version}:")
         for finding in result.findings:
             mark = "[red]BREAKS[/red]" if finding.breaking else "[green]ok[/green]"
-            out.print(f"{mark} {escape(finding.message)}")
+            out().print(f"{mark} {escape(finding.message)}")
             for r in finding.readers:
                 column = f".{r.column}" if r.column else " (whole dataset)"
                 owners = ", ".join(r.owners) or "no owner"
-                out.print(
+                out().print(
                     f"    {r.kind} {escape(r.dataset + column)} via {escape(r.job)}"
                     f" (owners: {escape(owners)})"
                 )
         if not result.findings:
-            out.print("no changes")
+            out().print("no changes")
     if result.breaking:
         raise typer.Exit(1)
 
