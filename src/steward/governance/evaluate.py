@@ -35,7 +35,7 @@ from steward.governance.models import (
 from steward.governance.pii_flow import trace_pii
 from steward.governance.principals import run_principals
 from steward.governance.reads import ColumnRead, transformations_of
-from steward.lineage.aliases import any_grouped, same_as
+from steward.lineage.aliases import any_grouped, catalog_entries_of, same_as
 from steward.lineage.graph import lineage_graph
 from steward.lineage.nodes import Node, dataset_names, node_id
 from steward.policy.access import Caller, TableAccess
@@ -384,20 +384,18 @@ class _Judge:
 
     def _catalog_name(self, dataset_id: int) -> str | None:
         """The catalog name of a dataset, or of another name of the same table (a Spark
-        job's storage location for the metastore table the catalog holds)."""
+        job's storage location for the metastore table the catalog holds); None for a
+        name standing for several catalog tables, as the metadata views decide."""
         if dataset_id in self.catalog_names:
             return self.catalog_names[dataset_id]
+        entry = catalog_entries_of(self.conn, [dataset_id]).get(dataset_id)
         found: str | None = None
-        group = same_as(self.conn, [dataset_id]).get(dataset_id, [dataset_id])
-        for member in [dataset_id, *(m for m in group if m != dataset_id)]:
+        if entry is not None:
+            member, found = entry
             if member not in self.catalog:
                 self.catalog.update(describe_datasets(self.conn, [member]))
-            name = self.catalog.get(member, {}).get("name")
-            if name:
-                if member != dataset_id:
-                    self.catalog[dataset_id] = self.catalog[member]
-                found = str(name)
-                break
+            if member != dataset_id and member in self.catalog:
+                self.catalog[dataset_id] = self.catalog[member]
         self.catalog_names[dataset_id] = found
         return found
 

@@ -23,7 +23,13 @@ from collections.abc import Collection, Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from steward.store.schema import dataset_aliases, dataset_symlinks, datasets, namespaces
+from steward.store.schema import (
+    catalog_entries,
+    dataset_aliases,
+    dataset_symlinks,
+    datasets,
+    namespaces,
+)
 from steward.store.sets import among_parameter, id_list
 
 Identity = tuple[str, str]  # (namespace, name)
@@ -115,3 +121,34 @@ def same_as(conn: Connection, ids: Collection[int]) -> dict[int, list[int]]:
 def any_grouped(conn: Connection) -> bool:
     """Whether any dataset has several names (a walk skips group lookups when none has)."""
     return conn.execute(sa.select(dataset_aliases.c.dataset_id).limit(1)).first() is not None
+
+
+def catalog_entries_of(conn: Connection, ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Each dataset's catalog entry (its dataset id and catalog name): its own, else the one
+    among its other names (a Spark job's storage location for the metastore table the
+    catalog holds). A dataset with none has none; so has one whose names stand for several
+    catalog tables (a crafted symlink must not pick the more open one: deny by default)."""
+    named = _catalog_names(conn, ids)
+    out = {i: (i, named[i]) for i in ids if i in named}
+    unnamed = [i for i in ids if i not in named]
+    if not unnamed or not any_grouped(conn):
+        return out
+    groups = same_as(conn, unnamed)
+    members = _catalog_names(conn, sorted({m for g in groups.values() for m in g}))
+    for dataset_id, group in groups.items():
+        found = {(m, members[m]) for m in group if m in members}
+        if len({name for _, name in found}) == 1:
+            out[dataset_id] = min(found)
+    return out
+
+
+def _catalog_names(conn: Connection, ids: list[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            sa.select(catalog_entries.c.dataset_id, catalog_entries.c.name).where(
+                catalog_entries.c.dataset_id.in_(ids[start : start + 500])
+            )
+        ).all()
+        names.update({int(r.dataset_id): str(r.name) for r in rows})
+    return names

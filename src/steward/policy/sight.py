@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from steward.identity.models import Principal
-from steward.lineage.aliases import any_grouped, same_as
+from steward.lineage.aliases import catalog_entries_of
 from steward.lineage.scope import Hidden, others_query_lineage, own_consumer
 from steward.policy.access import Caller, TableAccess
 from steward.policy.decide import caller_for, decide, may_describe, selects_column
@@ -86,7 +86,7 @@ class PolicySight:
         return self._access[table]
 
     def _decide_datasets(self, conn: Connection, ids: list[int]) -> None:
-        entries = _catalog_entries(conn, ids)
+        entries = catalog_entries_of(conn, ids)
         shown = [i for i in ids if i in entries and self.may_describe(entries[i][1])]
         columns = _columns(conn, sorted({entries[i][0] for i in shown}))
         for dataset_id in ids:
@@ -113,35 +113,6 @@ class PolicySight:
             if self.caller.roles.intersection(deny.roles)
             and any(selects_column(p, table, name, tags) for p in deny.columns)
         )
-
-
-def _catalog_entries(conn: Connection, ids: list[int]) -> dict[int, tuple[int, str]]:
-    """Each dataset's catalog entry (its dataset id and catalog name): its own, else the one
-    among its other names; a dataset with none, or with several among its names, has none."""
-    named = _catalog_names(conn, ids)
-    out = {i: (i, named[i]) for i in ids if i in named}
-    unnamed = [i for i in ids if i not in named]
-    if not unnamed or not any_grouped(conn):
-        return out
-    groups = same_as(conn, unnamed)
-    members = _catalog_names(conn, sorted({m for g in groups.values() for m in g}))
-    for dataset_id, group in groups.items():
-        found = {(m, members[m]) for m in group if m in members}
-        if len({name for _, name in found}) == 1:
-            out[dataset_id] = min(found)
-    return out
-
-
-def _catalog_names(conn: Connection, ids: list[int]) -> dict[int, str]:
-    names: dict[int, str] = {}
-    for start in range(0, len(ids), 500):
-        rows = conn.execute(
-            sa.select(catalog_entries.c.dataset_id, catalog_entries.c.name).where(
-                catalog_entries.c.dataset_id.in_(ids[start : start + 500])
-            )
-        ).all()
-        names.update({int(r.dataset_id): str(r.name) for r in rows})
-    return names
 
 
 def _columns(conn: Connection, dataset_ids: list[int]) -> dict[int, Columns]:
