@@ -10,8 +10,10 @@ until it holds everything stored so far with `?consistent=true`; for at most
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from steward.api.auth import steward_of
 from steward.errors import InvalidInput, TryLater
@@ -22,6 +24,9 @@ from steward.lineage.normaliser import (
     wait_until,
 )
 from steward.store import Store
+
+if TYPE_CHECKING:
+    from steward.app import Steward
 
 POSITION_HEADER = "Steward-Lineage-Position"
 POSITION_COOKIE = "steward_lineage_position"
@@ -42,11 +47,15 @@ def _position(request: Request) -> int | None:
     return int(cookie) if cookie.isdigit() else None
 
 
-def consistent_read(request: Request) -> None:
+async def consistent_read(request: Request) -> None:
     """Before any request but ingest, wait for the graph to hold what the request asks:
     the position it echoes (read-your-writes), or with `?consistent=true` everything
     stored so far. Ingest never waits (a producer keeping the cookie would queue each
-    event behind the normaliser), nor `/metrics` (it reports the backlog)."""
+    event behind the normaliser), nor `/metrics` (it reports the backlog).
+
+    Deciding whether to wait runs on the event loop; only a read of the store (when the
+    request asks for a position) goes to a worker thread, so most requests make no hop.
+    """
     path = request.url.path.rstrip("/")
     if (request.method == "POST" and path in _INGEST) or path == "/metrics":
         return
@@ -56,12 +65,16 @@ def consistent_read(request: Request) -> None:
     echoed = _position(request)
     if asked not in _TRUE and echoed is None:
         return
-    steward = steward_of(request)
+    await run_in_threadpool(_wait_for, steward_of(request), echoed, everything=asked in _TRUE)
+
+
+def _wait_for(steward: Steward, echoed: int | None, *, everything: bool) -> None:
+    """Wait until the graph holds `echoed` (or, with `everything`, all stored so far)."""
     store = steward.store
     with store.read() as conn:
         at = position(conn)
     # A position past the head is from another store (an old cookie): wait for the head.
-    target = at.head_id if asked in _TRUE or echoed is None else min(echoed, at.head_id)
+    target = at.head_id if everything or echoed is None else min(echoed, at.head_id)
     if at.applied_id >= target:
         return
     if steward.settings.lineage_normaliser == "inline":
