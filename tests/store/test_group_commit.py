@@ -4,6 +4,7 @@ leaves none of its group's callers waiting."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,9 @@ class Items(GroupCommit[str, int]):
 
     def commit(self, item: str) -> int | BaseException:
         return self._commit(item)
+
+    async def commit_async(self, item: str) -> int | BaseException:
+        return await self._commit_async(item)
 
 
 @pytest.fixture
@@ -207,3 +211,62 @@ def test_the_kept_connection_is_reused_between_groups_and_returned_by_close(
 def test_a_group_must_be_allowed_at_least_one_item(store: Store) -> None:
     with pytest.raises(ValueError, match="at least one item"):
         Items(store, most=0)
+
+
+def test_coroutines_items_are_written_once_each_in_shared_groups_and_answered_with_their_own(
+    store: Store,
+) -> None:
+    writer = Items(store, most=1000)
+    names = [f"item-{i}" for i in range(200)]
+
+    async def everyone() -> list[int | BaseException]:
+        return await asyncio.gather(*(writer.commit_async(name) for name in names))
+
+    outcomes = asyncio.run(everyone())
+    writer.close()
+    with store.read() as conn:
+        ids = dict(conn.execute(sa.select(ITEMS.c.item, ITEMS.c.id)).all())
+    assert sorted(stored(store)) == sorted(names)
+    assert outcomes == [ids[name] for name in names]
+    # The courier carries what arrived together: far fewer groups than items.
+    assert sum(len(group) for group in writer.groups) == len(names)
+    assert len(writer.groups) < len(names) / 10
+
+
+def test_a_coroutine_whose_group_failed_gets_the_failure_and_later_items_are_written(
+    store: Store,
+) -> None:
+    writer = Items(store, most=1)
+
+    async def three() -> list[int | BaseException]:
+        return await asyncio.gather(*(writer.commit_async(item) for item in ["a", "crash", "b"]))
+
+    first, crashed, last = asyncio.run(three())
+    writer.close()
+    # The item whose group was interrupted is answered so; the courier goes on, and the
+    # items written before and after it are answered with their own ids.
+    assert isinstance(first, int)
+    assert isinstance(crashed, StewardError)
+    assert str(crashed) == "the test writer was interrupted"
+    assert isinstance(last, int)
+    assert stored(store) == ["a", "b"]
+
+
+def test_close_stops_the_courier_after_what_it_carries_and_the_writer_stays_usable(
+    store: Store,
+) -> None:
+    writer = Items(store, most=10)
+
+    async def one(item: str) -> int | BaseException:
+        return await writer.commit_async(item)
+
+    assert isinstance(asyncio.run(one("a")), int)
+    courier = writer._courier
+    assert courier is not None and courier.is_alive()
+    writer.close()
+    assert not courier.is_alive()
+    # A coroutine after close starts a courier again; a thread's call needs none.
+    assert isinstance(asyncio.run(one("b")), int)
+    assert isinstance(writer.commit("c"), int)
+    writer.close()
+    assert stored(store) == ["a", "b", "c"]

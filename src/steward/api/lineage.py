@@ -96,35 +96,46 @@ async def post_batch(request: Request) -> Response:
 
 
 async def _ingest(request: Request, *, batch: bool) -> IngestResult:
-    """Refuse when the normaliser is too far behind; decode and validate (in the parse
-    processes when configured, beside other requests' writes); append through the
-    group commit; with no normaliser worker, build the graph up to the append before
-    answering. Everything after the body is read runs off the event loop, in one hop to
-    a thread when there are no parse processes."""
+    """Decode and validate the body, append it through the group commit, and (with no
+    normaliser worker) build the graph up to the append before answering.
+
+    Under `steward serve` (a normaliser worker builds the graph), a small body is decoded
+    and validated on the event loop, where it costs less than a hop to a thread would
+    (~0.3 ms for a 14 KB event); a larger one in a worker thread, or in the parse
+    processes when configured, beside other requests' writes. The append then goes
+    through the group commit's courier thread, which wakes the loop once per group.
+    """
     steward = steward_of(request)
     settings = steward.settings
     body = await _body(request)
-    accept = partial(
-        _accept,
-        steward,
-        body,
-        batch=batch,
-        actor=request.state.principal,
-        now=datetime.now(UTC).replace(tzinfo=None),
-    )
-    pool = steward.parse_pool()
-    if pool is None:
+    actor = request.state.principal
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if settings.lineage_normaliser == "inline":
+        accept = partial(_accept, steward, body, batch=batch, actor=actor, now=now)
         return await run_in_threadpool(accept)
-    await run_in_threadpool(refuse_when_behind, steward.store, settings.lineage_max_backlog)
     prepare = partial(
         prepare_body,
         body,
         batch=batch,
         max_future_seconds=settings.lineage_max_future_seconds,
-        now=accept.keywords["now"],
+        now=now,
     )
-    prepared = await asyncio.get_running_loop().run_in_executor(pool, prepare)
-    return await run_in_threadpool(accept, prepared=prepared)
+    pool = steward.parse_pool()
+    if pool is not None:
+        # Not worth parsing what would be refused: check the backlog first (it is checked
+        # again in the append's transaction).
+        await run_in_threadpool(refuse_when_behind, steward.store, settings.lineage_max_backlog)
+        received, rows = await asyncio.get_running_loop().run_in_executor(pool, prepare)
+    elif len(body) <= INLINE_PARSE_BYTES:
+        received, rows = prepare()
+    else:
+        received, rows = await run_in_threadpool(prepare)
+    call = Call(rows, received, actor, max_backlog=settings.lineage_max_backlog)
+    return await steward.lineage_appender.append_async(call)
+
+
+# Bodies up to this size are decoded and validated on the event loop (~1.5 ms at most).
+INLINE_PARSE_BYTES = 64 * 1024
 
 
 def _accept(
@@ -134,22 +145,16 @@ def _accept(
     batch: bool,
     actor: Principal | None,
     now: datetime,
-    prepared: tuple[int, list[dict[str, Any]]] | None = None,
 ) -> IngestResult:
-    """Decode and validate `body` (unless `prepared`), append it unless the normaliser is
-    too far behind."""
+    """Decode, validate and append `body`, then build the graph up to it (no normaliser
+    worker: library use, in-process apps)."""
     settings = steward.settings
-    if prepared is None:
-        prepared = prepare_body(
-            body, batch=batch, max_future_seconds=settings.lineage_max_future_seconds, now=now
-        )
-    received, rows = prepared
-    # The backlog is checked again in the append's transaction (without parse processes,
-    # only there).
+    received, rows = prepare_body(
+        body, batch=batch, max_future_seconds=settings.lineage_max_future_seconds, now=now
+    )
     call = Call(rows, received, actor, max_backlog=settings.lineage_max_backlog)
     result = steward.lineage_appender.append(call)
-    if settings.lineage_normaliser == "inline":
-        normalise_pending(steward.store)
+    normalise_pending(steward.store)
     return result
 
 

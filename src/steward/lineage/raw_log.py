@@ -253,6 +253,14 @@ class Appender(GroupCommit[Call, IngestResult]):
             raise outcome
         return outcome
 
+    async def append_async(self, call: Call) -> IngestResult:
+        """`append` from a coroutine, on the event loop: through the courier thread, so
+        the caller makes no thread hop of its own."""
+        outcome = await self._commit_async(call)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
     def _write_group(self, items: list[Call]) -> list[IngestResult | BaseException]:
         try:
             outcomes = self._write(items)

@@ -9,6 +9,11 @@ load a transaction carries many items, and a lone caller pays one transaction as
 An item whose leader was interrupted before it knew the outcome is answered with an
 error, so no caller waits for ever.
 
+A coroutine hands its item to the courier, a thread of the group commit's own started on
+first use (`_commit_async`): it takes everything that arrived together, waits for it as one
+caller, and wakes the event loop once per group. So a request that appends makes no thread
+hop of its own (a hop costs ~0.2 ms of CPU, more than a small append).
+
 A subclass says how a group is written (`_write_group`), and may hand the interpreter
 over before a group is taken (`_before_group`); it reads the outcome its caller gets
 from `_commit`.
@@ -16,10 +21,13 @@ from `_commit`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import queue
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -37,6 +45,11 @@ class _Waiting(Generic[ItemT, ResultT]):
         self.item = item
         self.outcome: ResultT | BaseException | None = None
         self.done = False
+
+    def answer(self) -> ResultT | BaseException:
+        """The outcome, once done."""
+        assert self.outcome is not None
+        return self.outcome
 
 
 class GroupCommit(ABC, Generic[ItemT, ResultT]):
@@ -70,9 +83,20 @@ class GroupCommit(ABC, Generic[ItemT, ResultT]):
         self._conn: Connection | None = None
         # How many items the last group taken held (more than one: callers are concurrent).
         self._last_group = 0
+        # Coroutines' items and their futures, for the courier thread (`_commit_async`).
+        self._inbox: queue.SimpleQueue[tuple[ItemT, asyncio.Future[Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._courier: threading.Thread | None = None
 
     def close(self) -> None:
-        """Return the kept connection to the pool (before the store is disposed)."""
+        """Stop the courier once what it carries is written, and return the kept
+        connection to the pool (before the store is disposed)."""
+        courier = self._courier
+        if courier is not None:
+            self._inbox.put(None)
+            courier.join(timeout=30)
+            self._courier = None
         with self._turn:
             if self._conn is not None and not self._writing:
                 self._conn.close()
@@ -91,26 +115,36 @@ class GroupCommit(ABC, Generic[ItemT, ResultT]):
 
     def _commit(self, item: ItemT) -> ResultT | BaseException:
         """Queue `item` and block until its group was written; its outcome."""
-        mine: _Waiting[ItemT, ResultT] = _Waiting(item)
+        return self._commit_all([item])[0]
+
+    def _commit_all(self, items: Sequence[ItemT]) -> list[ResultT | BaseException]:
+        """Queue `items` (in order) and block until every one was written; their outcomes."""
+        mine: list[_Waiting[ItemT, ResultT]] = [_Waiting(item) for item in items]
+        self._wait_for(mine)
+        return [waiting.answer() for waiting in mine]
+
+    def _wait_for(
+        self, mine: list[_Waiting[ItemT, ResultT]], *, leader_raises: bool = True
+    ) -> None:
+        """Queue `mine` and lead or follow until each has its outcome. A group this caller
+        led that raised out of its write is answered as interrupted; the exception goes on
+        to the caller, unless not `leader_raises` (the courier: it writes the rest).
+        """
         with self._turn:
-            self._pending.append(mine)
+            self._pending.extend(mine)
         while True:
             with self._turn:
-                while self._writing and not mine.done:
+                while self._writing and not all(waiting.done for waiting in mine):
                     self._turn.wait()
-                if mine.done:
+                if all(waiting.done for waiting in mine):
                     break
                 self._writing = True
             group: list[_Waiting[ItemT, ResultT]] = []
             try:
-                self._before_group()
-                with self._turn:
-                    group = self._take()
-                    self._last_group = len(group)
-                outcomes = self._write_group([waiting.item for waiting in group])
-                for waiting, outcome in zip(group, outcomes, strict=True):
-                    waiting.outcome = outcome
-                self._after_group()
+                self._lead_one(group)
+            except BaseException:
+                if leader_raises:
+                    raise
             finally:
                 with self._turn:
                     for waiting in group:
@@ -120,8 +154,57 @@ class GroupCommit(ABC, Generic[ItemT, ResultT]):
                         waiting.done = True
                     self._writing = False
                     self._turn.notify_all()
-        assert mine.outcome is not None
-        return mine.outcome
+
+    def _lead_one(self, group: list[_Waiting[ItemT, ResultT]]) -> None:
+        """As the leader: take one group (into `group`), write it, set its outcomes."""
+        self._before_group()
+        with self._turn:
+            group.extend(self._take())
+            self._last_group = len(group)
+        outcomes = self._write_group([waiting.item for waiting in group])
+        for waiting, outcome in zip(group, outcomes, strict=True):
+            waiting.outcome = outcome
+        self._after_group()
+
+    async def _commit_async(self, item: ItemT) -> ResultT | BaseException:
+        """`_commit` for a coroutine, without a thread of its own: the item goes to the
+        courier thread, which waits for everything that arrived together as one caller and
+        wakes the event loop once per group, not once per item."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[ResultT | BaseException] = loop.create_future()
+        with self._turn:
+            if self._courier is None:
+                self._courier = threading.Thread(
+                    target=self._carry, name=f"{self._name} courier", daemon=True
+                )
+                self._courier.start()
+        self._inbox.put((item, future))
+        return await future
+
+    def _carry(self) -> None:
+        """The courier: take what waits in the inbox, commit it, settle its futures."""
+        while True:
+            first = self._inbox.get()
+            if first is None:
+                return
+            parcels = [first]
+            while True:
+                try:
+                    more = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._inbox.put(None)  # stop once these are written
+                    break
+                parcels.append(more)
+            mine: list[_Waiting[ItemT, ResultT]] = [_Waiting(item) for item, _ in parcels]
+            self._wait_for(mine, leader_raises=False)
+            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any]]] = {}
+            for (_, future), waiting in zip(parcels, mine, strict=True):
+                by_loop.setdefault(future.get_loop(), []).append((future, waiting.answer()))
+            for loop, settled in by_loop.items():
+                with contextlib.suppress(RuntimeError):  # a loop already closed
+                    loop.call_soon_threadsafe(_settle, settled)
 
     def _take(self) -> list[_Waiting[ItemT, ResultT]]:
         """The next group off the front of the queue (the caller holds `_turn`)."""
@@ -158,3 +241,10 @@ class GroupCommit(ABC, Generic[ItemT, ResultT]):
 
     def _after_group(self) -> None:
         """Run by the leader once the group's outcomes are set (nothing by default)."""
+
+
+def _settle(settled: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    """On the futures' loop: each future its outcome (a caller gone meanwhile is skipped)."""
+    for future, outcome in settled:
+        if not future.done():
+            future.set_result(outcome)
