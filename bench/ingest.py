@@ -16,12 +16,15 @@ warehouse's 500 jobs and 2,000 tables known:
   `steward_lineage_lag_seconds` and `steward_lineage_backlog_events` from /metrics.
 
 After the single and batched phases it also times the graph catching up (the normaliser's
-drain), so "graph built" is events/s from the first request to the last event applied.
+drain), so "graph built" is events/s from the first request to the last event applied,
+and prints the CPU one event cost in each process (the API, the normaliser, the
+producers), read from /proc: their sum against the machine's cores is the most events/s
+any schedule of this work could reach here.
 The ceiling: stdlib sqlite3 `executemany` of the same raw rows (hash, times, compressed
 payload) into a table shaped like `lineage_events`, 1,000 rows a transaction, WAL.
 
     python bench/ingest.py [--single 4000] [--batched 40000] [--seconds 60]
-                           [--database-url postgresql://...]
+                           [--database-url postgresql://...] [--workers N]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import multiprocessing
+import os
 import sqlite3
 import statistics
 import sys
@@ -98,6 +102,68 @@ def batched(url: str, token: str, all_events: list[dict[str, Any]], size: int = 
         for body in bodies:
             _post_batch(client, body)
         return len(all_events) / (time.perf_counter() - began)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) of `pid` and every living process under it."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+        pending += [int(child) for child in children]
+    return total
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and its reaped children (the producer processes)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+class Budget:
+    """The CPU a phase cost, per event: the API (uvicorn and its workers), the normaliser,
+    and this process with its producers; their sum against the machine's cores bounds
+    the rate (and says where to cut)."""
+
+    def __init__(self, server: int, normaliser: int | None) -> None:
+        self.server, self.normaliser = server, normaliser
+
+    def __enter__(self) -> Budget:
+        self._began = self._read()
+        return self
+
+    def _read(self) -> tuple[float, float, float]:
+        worker = cpu_seconds(self.normaliser) if self.normaliser else 0.0
+        return cpu_seconds(self.server) - worker, worker, own_cpu_seconds()
+
+    def __exit__(self, *_: object) -> None:
+        self._ended = self._read()
+
+    def line(self, events: int) -> str:
+        spans = zip(self._began, self._ended, strict=True)
+        api, worker, producers = ((end - start) / events * 1000 for start, end in spans)
+        total = api + worker + producers
+        cores = os.cpu_count() or 1
+        return (
+            f"  CPU an event: API {api:.2f} ms, normaliser {worker:.2f} ms, producers"
+            f" {producers:.2f} ms; {total:.2f} ms in all, so {cores} cores take at most"
+            f" {cores / total * 1000:,.0f} events/s"
+        )
+
+
+def normaliser_pid(server: int) -> int | None:
+    """The lineage normaliser: the child of the serve process running `lineage normalise`."""
+    for child in Path(f"/proc/{server}/task/{server}/children").read_text().split():
+        if b"normalise" in Path(f"/proc/{child}/cmdline").read_bytes():
+            return int(child)
+    return None
 
 
 def backlog(client: httpx.Client) -> tuple[float, float]:
@@ -257,6 +323,7 @@ def main() -> None:
     parser.add_argument(
         "--database-url", "--url", help="an empty PostgreSQL database to run against instead"
     )
+    parser.add_argument("--workers", type=int, default=1, help="API processes (steward serve)")
     args = parser.parse_args()
     warm = 2000
     sustained_count = 20000
@@ -277,29 +344,34 @@ def main() -> None:
         f"{rate / 1000:.2f}x the 1,000/s aim   {rate / ceiling:.3f}x the ceiling   "
         f"(no HTTP, SQLite; {per_commit:.1f} events a commit)"
     )
-    process, url, token = serve(OUT, args.database_url)
+    process, url, token = serve(OUT, args.database_url, workers=args.workers)
     store = "PostgreSQL" if args.database_url else "SQLite"
-    print(f"store: {store}; events {size / 1024:.1f} KB each")
+    print(f"store: {store}; events {size / 1024:.1f} KB each; API processes: {args.workers}")
     try:
         # Steady state: the warehouse's jobs and tables are known, as after a day of running.
         batched(url, token, first)
         drained(url, token)
+        budget = Budget(process.pid, normaliser_pid(process.pid))
         began = time.perf_counter()
-        rate = single(url, token, [orjson.dumps(e) for e in one])
-        built = len(one) / (time.perf_counter() - began + drained(url, token))
+        with budget:
+            rate = single(url, token, [orjson.dumps(e) for e in one])
+            built = len(one) / (time.perf_counter() - began + drained(url, token))
         print(
             f"single events, 4 producers:      {rate:8,.0f} events/s   "
             f"{rate / 1000:.2f}x the 1,000/s aim   {rate / ceiling:.3f}x the ceiling   "
             f"graph built {built:,.0f}/s  ({args.single:,} events)"
         )
+        print(budget.line(len(one)))
         began = time.perf_counter()
-        rate = batched(url, token, many)
-        built = len(many) / (time.perf_counter() - began + drained(url, token))
+        with budget:
+            rate = batched(url, token, many)
+            built = len(many) / (time.perf_counter() - began + drained(url, token))
         print(
             f"batches of 1,000:                {rate:8,.0f} events/s   "
             f"{rate / 10000:.2f}x the 10,000/s aim  {rate / ceiling:.3f}x the ceiling   "
             f"graph built {built:,.0f}/s  ({args.batched:,} events)"
         )
+        print(budget.line(len(many)))
         lags, sent = sustained(url, token, stream, args.seconds)
         worst = max(lags)
         p95 = statistics.quantiles(lags, n=20)[-1] if len(lags) > 1 else worst
