@@ -8,7 +8,6 @@ raw log behind it, in order of arrival.
 from __future__ import annotations
 
 import hashlib
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from steward.lineage.models import (
     event_kind,
     parse_event,
 )
+from steward.lineage.payload import pack, unpack
 from steward.lineage.raw_log import Call, IngestResult, append_calls, mark_audited
 from steward.store import Store
 
@@ -274,11 +274,11 @@ def _event_row(digest: str, item: ParsedEvent) -> dict[str, Any]:
         "job_name": job.name if job else None,
         "producer": event.producer,
         "size": len(item.canonical),
-        "payload": zlib.compress(item.canonical, 1),
+        "payload": pack(item.canonical),
         "where": item.where,
     }
 
 
 def raw_event(payload: bytes) -> Any:
     """A stored event's JSON, decompressed and decoded."""
-    return orjson.loads(zlib.decompress(payload))
+    return orjson.loads(unpack(payload))

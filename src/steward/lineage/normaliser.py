@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from sqlalchemy.engine import Connection
 from steward.errors import StewardError, TryLater
 from steward.lineage.apply import Applier
 from steward.lineage.models import Event, Poster, parse_event
+from steward.lineage.payload import unpack
 from steward.store import Store, fast
 from steward.store.locks import exclusive
 from steward.store.schema import lineage_cursor, lineage_events
@@ -83,9 +83,9 @@ class _Pending:
 def _pending(row: Any) -> _Pending:
     poster = Poster(row.principal_user, row.principal_groups, row.principal_token)
     try:
-        data = orjson.loads(zlib.decompress(row.payload))
+        data = orjson.loads(unpack(row.payload))
         return _Pending(int(row.id), parse_event(data), data, poster, None)
-    except (StewardError, ValueError, zlib.error) as exc:
+    except (StewardError, ValueError) as exc:  # PayloadError is a ValueError
         message = exc.message if isinstance(exc, StewardError) else str(exc)
         return _Pending(int(row.id), None, {}, poster, f"cannot be read: {message}")
 

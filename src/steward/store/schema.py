@@ -54,7 +54,7 @@ lineage_events = sa.Table(
     sa.Column("producer", sa.Text),
     sa.Column("received_at", sa.DateTime, nullable=False),
     sa.Column("size", sa.Integer, nullable=False),
-    # The event exactly as received, zlib-compressed JSON.
+    # The event's canonical JSON, compressed (`lineage.payload`: Zstandard; zlib before).
     sa.Column("payload", sa.LargeBinary, nullable=False),
     # Who posted it (migration 0016): the principal's user, groups (sorted JSON list) and
     # token id, and the `lineage.ingest` audit record that covers it. The id is the order of
