@@ -262,7 +262,8 @@ def test_close_stops_the_courier_after_what_it_carries_and_the_writer_stays_usab
 
     assert isinstance(asyncio.run(one("a")), int)
     courier = writer._courier
-    assert courier is not None and courier.is_alive()
+    assert courier is not None
+    assert courier.is_alive()
     writer.close()
     assert not courier.is_alive()
     # A coroutine after close starts a courier again; a thread's call needs none.

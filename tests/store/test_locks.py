@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import sqlalchemy as sa
 
 from steward.app import Steward
@@ -25,8 +28,9 @@ def test_only_one_process_holds_the_audit_duties_and_a_second_skips(steward: Ste
         exclusive(steward.store, "audit duties") as second,
     ):
         assert first
-        # SQLite has one serving process, so nothing to share; PostgreSQL says "not you".
-        assert second is (steward.store.dialect == "sqlite")
+        # Whoever asks second is told "not you": a PostgreSQL session lock, a file lock
+        # beside the SQLite database (held per open file, so within a process too).
+        assert not second
     with exclusive(steward.store, "audit duties") as again:
         assert again
     if steward.store.dialect == "postgresql":
@@ -48,3 +52,29 @@ def test_a_lineage_writer_holds_its_lock_until_its_transaction_ends(steward: Ste
 def test_names_are_different_locks() -> None:
     assert lock_key("lineage") != lock_key("audit duties")
     assert lock_key("lineage") == lock_key("lineage")
+
+
+def test_an_exclusive_lock_is_released_when_its_process_dies(steward: Steward) -> None:
+    """A process killed while it holds the lock does not keep it from the others."""
+    code = (
+        "import os, sys\n"
+        "from steward.app import Steward\n"
+        "from steward.config import Settings\n"
+        "from steward.store.locks import exclusive\n"
+        "steward = Steward(Settings(home=sys.argv[1], database_url=sys.argv[2] or None))\n"
+        "with exclusive(steward.store, 'audit duties') as mine:\n"
+        "    print(mine, flush=True)\n"
+        "    os.kill(os.getpid(), 9)\n"
+    )
+    url = steward.settings.database_url or ""
+    child = subprocess.run(
+        [sys.executable, "-c", code, str(steward.settings.home), url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert child.stdout.strip() == "True", child.stderr
+    assert child.returncode == -9
+    with exclusive(steward.store, "audit duties") as mine:
+        assert mine

@@ -65,7 +65,7 @@ def serve(
         int,
         typer.Option(
             min=1,
-            help="API processes to run; above 1 needs PostgreSQL (docs/postgresql.md).",
+            help="API processes to run, on SQLite or PostgreSQL (docs/performance.md).",
         ),
     ] = 1,
     normaliser: Annotated[
@@ -115,11 +115,10 @@ def serve_steward(
         settings = steward.settings.model_copy(update={"lineage_normaliser": "worker"})
         steward.close()
         steward = Steward(settings)
-    if workers > 1 and steward.store.dialect != "postgresql":
+    if workers > 1 and steward.store.engine.url.database in (None, "", ":memory:"):
         raise InvalidInput(
-            f"--workers: {workers} processes need the store on PostgreSQL (set"
-            f" STEWARD_DATABASE_URL); this one is {steward.store.dialect}, whose single"
-            " writer more processes would only queue on"
+            f"--workers: {workers} processes cannot share an in-memory store; use a file"
+            " (STEWARD_HOME) or PostgreSQL (STEWARD_DATABASE_URL)"
         )
     host = host or steward.settings.host
     port = port or steward.settings.port

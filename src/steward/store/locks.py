@@ -1,20 +1,22 @@
-"""Named locks that hold across processes: several `steward serve` workers on PostgreSQL.
-
-On SQLite there is nothing to do: `BEGIN IMMEDIATE` already makes every write
-transaction the only one, and `steward serve` runs one process on it. On PostgreSQL two
-kinds of lock stand in for that, keyed by a name (advisory locks, which lock no row):
+"""Named locks that hold across processes: several `steward serve` workers, their
+lineage normaliser and the CLI, on one store.
 
 - `one_writer_at_a_time(conn, name)`: until the caller's transaction ends, other
   transactions taking the same name wait. For writes that read rows, change them in
   memory and write them back (lineage ingest), where row locks taken in event order
-  can deadlock and no locks at all lose one writer's changes.
+  can deadlock and no locks at all lose one writer's changes. On PostgreSQL an advisory
+  lock keyed by the name (it locks no row); on SQLite nothing: `BEGIN IMMEDIATE` already
+  makes every write transaction the only one.
 - `exclusive(store, name)`: at most one process does something at a time (a round of the
-  audit log's background duties); the others skip it rather than wait.
+  audit log's background duties, the normaliser); the others skip it rather than wait.
+  On PostgreSQL a session advisory lock; on SQLite a file lock beside the database.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -43,7 +45,8 @@ def exclusive(store: Store, name: str) -> Iterator[bool]:
     length; PostgreSQL releases it if the process dies, so no crash leaves it held.
     """
     if store.dialect != "postgresql":
-        yield True
+        with _exclusive_file(store, name) as taken:
+            yield taken
         return
     key = {"key": lock_key(name)}
     with store.engine.connect() as conn:
@@ -55,3 +58,27 @@ def exclusive(store: Store, name: str) -> Iterator[bool]:
             if taken:
                 conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), key)
                 conn.commit()
+
+
+@contextmanager
+def _exclusive_file(store: Store, name: str) -> Iterator[bool]:
+    """`exclusive` on SQLite: a non-blocking lock on a file beside the database, which the
+    system releases if the process dies. An in-memory database has one process: True."""
+    database = store.engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield True
+        return
+    path = f"{database}-{lock_key(name) & 0xFFFFFFFF:08x}.lock"
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)

@@ -1,4 +1,5 @@
-"""PostgreSQL under load: `steward serve --workers 3` as a real process, 8 producers at once.
+"""Several API processes under load: `steward serve --workers 3` as a real process, on
+PostgreSQL and on the embedded SQLite store, 8 producers at once.
 
 Producers post OpenLineage events one at a time and in batches, run governed queries and
 post Trino query events (audit appends) for ~20 s, all against the same few jobs and
@@ -81,14 +82,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path, empty_database: str) -> Iterator[Server]:
-    """`steward serve --workers 3` on a fresh database, its audit duties every second."""
+@pytest.fixture(params=["postgresql", "sqlite"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """`steward serve --workers 3` on a fresh database (PostgreSQL, or the home's SQLite
+    file), its audit duties every second."""
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+    if request.param == "postgresql":
+        database_url = str(request.getfixturevalue("empty_database"))
+        env["STEWARD_DATABASE_URL"] = database_url
+    else:
+        database_url = Settings(home=home).sqlalchemy_url
     env.update(
         STEWARD_HOME=str(home),
-        STEWARD_DATABASE_URL=empty_database,
         # Every process runs the audit duties every second: checkpoints and exports race.
         STEWARD_AUDIT_WORKER_SECONDS="1",
         STEWARD_AUDIT_CHECKPOINT_EVERY="10",
@@ -110,7 +116,7 @@ def server(tmp_path: Path, empty_database: str) -> Iterator[Server]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_workers(url, process, tmp_path / "serve.log")
-        yield Server(url, admin, env, empty_database, home, tmp_path / "audit.jsonl")
+        yield Server(url, admin, env, database_url, home, tmp_path / "audit.jsonl")
     finally:
         process.terminate()
         try:
@@ -285,7 +291,7 @@ def _stored_runs(client: httpx.Client) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.slow  # three server processes on PostgreSQL under eight producers
+@pytest.mark.slow  # three server processes under eight producers
 def test_three_workers_under_eight_producers_lose_nothing_and_keep_one_chain(
     server: Server,
 ) -> None:
