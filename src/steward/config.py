@@ -242,8 +242,8 @@ class Settings(BaseSettings):
     # for the normaliser before answering 503 with Retry-After.
     lineage_consistency_wait_seconds: float = Field(default=5.0, ge=0, le=300)
     # Processes that decode and validate request bodies beside the writer (worker mode);
-    # 0, the default, parses in the request's thread, off the event loop (docs/performance.md
-    # compares the two).
+    # 0, the default, parses off the event loop in this process: a small body in the
+    # append's courier thread, a larger one in a worker thread (docs/lineage.md).
     lineage_parse_processes: int = Field(default=0, ge=0, le=64)
     # The OpenLineage namespace of the Kafka cluster whose topics the schema registry's
     # subjects describe (`<topic>-value`, `<topic>-key` become datasets of that topic).

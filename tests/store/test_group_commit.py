@@ -56,7 +56,10 @@ class Items(GroupCommit[str, int]):
         return self._commit(item)
 
     async def commit_async(self, item: str) -> int | BaseException:
-        return await self._commit_async(item)
+        return await self._commit_async(lambda: item)
+
+    async def commit_made(self, make: Callable[[], str]) -> int | BaseException:
+        return await self._commit_async(make)
 
 
 @pytest.fixture
@@ -271,3 +274,31 @@ def test_close_stops_the_courier_after_what_it_carries_and_the_writer_stays_usab
     assert isinstance(writer.commit("c"), int)
     writer.close()
     assert stored(store) == ["a", "b", "c"]
+
+
+def test_the_courier_makes_each_item_off_the_loop_and_what_making_raises_is_that_callers_alone(
+    store: Store,
+) -> None:
+    writer = Items(store, most=100)
+    makers: list[str] = []
+
+    def made(item: str) -> Callable[[], str]:
+        def make() -> str:
+            makers.append(threading.current_thread().name)
+            if item == "bad":
+                raise ValueError("bad: not an item")
+            return item
+
+        return make
+
+    async def three() -> list[int | BaseException]:
+        return await asyncio.gather(*(writer.commit_made(made(i)) for i in ["a", "bad", "b"]))
+
+    first, refused, last = asyncio.run(three())
+    writer.close()
+    assert isinstance(first, int)
+    assert isinstance(refused, ValueError)
+    assert str(refused) == "bad: not an item"
+    assert isinstance(last, int)
+    assert stored(store) == ["a", "b"]
+    assert makers == ["test writer courier"] * 3

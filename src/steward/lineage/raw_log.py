@@ -16,6 +16,7 @@ Nothing is acknowledged before its commit; under load a commit carries many call
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -253,10 +254,12 @@ class Appender(GroupCommit[Call, IngestResult]):
             raise outcome
         return outcome
 
-    async def append_async(self, call: Call) -> IngestResult:
-        """`append` from a coroutine, on the event loop: through the courier thread, so
-        the caller makes no thread hop of its own."""
-        outcome = await self._commit_async(call)
+    async def append_async(self, make: Callable[[], Call]) -> IngestResult:
+        """`append` from a coroutine: the courier thread makes the call (`make()`, the
+        request's decoding and validation; what it raises is raised here) and appends it
+        with the others that arrived together, so the caller makes no thread hop of its
+        own and the event loop does none of the work."""
+        outcome = await self._commit_async(make)
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome

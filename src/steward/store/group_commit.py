@@ -9,10 +9,11 @@ load a transaction carries many items, and a lone caller pays one transaction as
 An item whose leader was interrupted before it knew the outcome is answered with an
 error, so no caller waits for ever.
 
-A coroutine hands its item to the courier, a thread of the group commit's own started on
-first use (`_commit_async`): it takes everything that arrived together, waits for it as one
-caller, and wakes the event loop once per group. So a request that appends makes no thread
-hop of its own (a hop costs ~0.2 ms of CPU, more than a small append).
+A coroutine hands the courier, a thread of the group commit's own started on first use
+(`_commit_async`), a function making its item: the courier makes everything that arrived
+together (the callers' CPU work, off the event loop), waits for it as one caller, and
+wakes the event loop once per group. So a request that appends makes no thread hop of
+its own (a hop costs ~0.2 ms of CPU, more than a small append).
 
 A subclass says how a group is written (`_write_group`), and may hand the interpreter
 over before a group is taken (`_before_group`); it reads the outcome its caller gets
@@ -84,7 +85,7 @@ class GroupCommit(ABC, Generic[ItemT, ResultT]):
         # How many items the last group taken held (more than one: callers are concurrent).
         self._last_group = 0
         # Coroutines' items and their futures, for the courier thread (`_commit_async`).
-        self._inbox: queue.SimpleQueue[tuple[ItemT, asyncio.Future[Any]] | None] = (
+        self._inbox: queue.SimpleQueue[tuple[Callable[[], ItemT], asyncio.Future[Any]] | None] = (
             queue.SimpleQueue()
         )
         self._courier: threading.Thread | None = None
@@ -166,10 +167,11 @@ class GroupCommit(ABC, Generic[ItemT, ResultT]):
             waiting.outcome = outcome
         self._after_group()
 
-    async def _commit_async(self, item: ItemT) -> ResultT | BaseException:
-        """`_commit` for a coroutine, without a thread of its own: the item goes to the
-        courier thread, which waits for everything that arrived together as one caller and
-        wakes the event loop once per group, not once per item."""
+    async def _commit_async(self, make: Callable[[], ItemT]) -> ResultT | BaseException:
+        """`_commit` for a coroutine, without a thread of its own: the courier thread makes
+        the item (`make()`: where a caller's CPU work goes, off the event loop; what it
+        raises is the outcome), waits for everything that arrived together as one caller,
+        and wakes the event loop once per group, not once per item."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[ResultT | BaseException] = loop.create_future()
         with self._turn:
@@ -178,11 +180,12 @@ class GroupCommit(ABC, Generic[ItemT, ResultT]):
                     target=self._carry, name=f"{self._name} courier", daemon=True
                 )
                 self._courier.start()
-        self._inbox.put((item, future))
+        self._inbox.put((make, future))
         return await future
 
     def _carry(self) -> None:
-        """The courier: take what waits in the inbox, commit it, settle its futures."""
+        """The courier: take what waits in the inbox, make and commit it, settle its
+        futures."""
         while True:
             first = self._inbox.get()
             if first is None:
@@ -197,11 +200,22 @@ class GroupCommit(ABC, Generic[ItemT, ResultT]):
                     self._inbox.put(None)  # stop once these are written
                     break
                 parcels.append(more)
-            mine: list[_Waiting[ItemT, ResultT]] = [_Waiting(item) for item, _ in parcels]
+            outcomes: list[ResultT | BaseException | None] = []
+            mine: list[_Waiting[ItemT, ResultT]] = []
+            for make, _ in parcels:
+                try:
+                    waiting: _Waiting[ItemT, ResultT] = _Waiting(make())
+                except Exception as exc:  # the caller's own error (a bad body): its answer
+                    outcomes.append(exc)
+                    continue
+                outcomes.append(None)
+                mine.append(waiting)
             self._wait_for(mine, leader_raises=False)
+            written = iter(mine)
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any]]] = {}
-            for (_, future), waiting in zip(parcels, mine, strict=True):
-                by_loop.setdefault(future.get_loop(), []).append((future, waiting.answer()))
+            for (_, future), outcome in zip(parcels, outcomes, strict=True):
+                answer = outcome if outcome is not None else next(written).answer()
+                by_loop.setdefault(future.get_loop(), []).append((future, answer))
             for loop, settled in by_loop.items():
                 with contextlib.suppress(RuntimeError):  # a loop already closed
                     loop.call_soon_threadsafe(_settle, settled)
