@@ -23,8 +23,6 @@ from steward.cli.context import out, steward_from_env
 app = typer.Typer(
     help="The data catalog: sources, descriptions, owners, tags, PII.", no_args_is_help=True
 )
-
-
 err = Console(stderr=True)
 
 Author = Annotated[

@@ -115,10 +115,10 @@ def serve_steward(
         settings = steward.settings.model_copy(update={"lineage_normaliser": "worker"})
         steward.close()
         steward = Steward(settings)
-    if workers > 1 and steward.store.engine.url.database in (None, "", ":memory:"):
+    if workers > 1 and steward.store.dialect == "sqlite" and steward.store.file is None:
         raise InvalidInput(
-            f"--workers: {workers} processes cannot share an in-memory store; use a file"
-            " (STEWARD_HOME) or PostgreSQL (STEWARD_DATABASE_URL)"
+            f"--workers: {workers} processes cannot share an in-memory store (or one named by"
+            " a URI); use a file (STEWARD_HOME) or PostgreSQL (STEWARD_DATABASE_URL)"
         )
     host = host or steward.settings.host
     port = port or steward.settings.port

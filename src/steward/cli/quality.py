@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from steward.cli.context import out
+
 app = typer.Typer(help="Quality checks that gate publishing.", no_args_is_help=True)
 err = Console(stderr=True)
 
@@ -80,7 +82,7 @@ def run_command(
     steward.upgrade()
     record_results(steward.store, results)
     for missed in alert(steward.store, results, steward.settings):
-        Console().print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
+        out().print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
     if junit is not None:
         junit.write_text(junit_xml(results), encoding="utf-8")
     if as_json:
@@ -98,7 +100,7 @@ def run_command(
                 escape(r.threshold),
                 escape(r.message),
             )
-        Console().print(table)
+        out().print(table)
     code = exit_code(results)
     if code:
         raise typer.Exit(code)
@@ -138,20 +140,20 @@ def publish_command(
     from steward.quality.history import alert
 
     for missed in alert(steward.store, list(outcome.results), steward.settings):
-        Console().print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
+        out().print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
     for result in outcome.results:
-        Console().print(
+        out().print(
             f"{result.status:<5} {escape(result.name)}  {escape(result.message)}"
             f"  [dim]({escape(result.how)})[/dim]"
         )
-    Console().print(f"checked: {escape(outcome.how)}")
+    out().print(f"checked: {escape(outcome.how)}")
     if outcome.moved:
-        Console().print(
+        out().print(
             f"published: main of {escape(dataset)} is now snapshot {outcome.main_after}"
             f" (was {outcome.main_before})"
         )
         return
-    Console().print(
+    out().print(
         f"[red]blocked[/red]: main of {escape(dataset)} stays at snapshot {outcome.main_before};"
         f" branch {escape(branch)} kept for inspection"
     )
@@ -184,9 +186,9 @@ def import_dbt(
     results = dbt_results(steward.store, imported)
     record_results(steward.store, results)
     for missed in alert(steward.store, results, steward.settings):
-        Console().print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
+        out().print(f"[yellow]alert not delivered, retried next run:[/yellow] {escape(missed)}")
     for r in results:
-        Console().print(f"{r.status:<5} {escape(r.dataset)}  {escape(r.name)}")
+        out().print(f"{r.status:<5} {escape(r.dataset)}  {escape(r.name)}")
     code = exit_code(results)
     if code:
         raise typer.Exit(code)
@@ -247,4 +249,4 @@ def attach_command(
             record(conn, actor=actor, action="quality.attach", resource=Resource(name, ()))
 
     names = attach(steward.store, text, name=str(file), author=actor.user, record=audited)
-    Console().print(f"the catalog now holds the checks of {escape(', '.join(names))}")
+    out().print(f"the catalog now holds the checks of {escape(', '.join(names))}")

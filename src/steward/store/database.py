@@ -33,11 +33,13 @@ class Store:
         # the database the same way: a waiting writer wakes as soon as the lock is free,
         # rather than in SQLite's busy-wait steps of up to 100 ms.
         database = engine.url.database if engine.dialect.name == "sqlite" else None
-        self._lock_path = (
-            f"{database}-writer.lock"
+        # The SQLite file, when the store is one a path names (not in memory, not a URI).
+        self.file = (
+            database
             if database and database != ":memory:" and not database.startswith("file:")
             else None
         )
+        self._lock_path = self.beside("writer.lock")
         self._lock_fd: tuple[int, int] | None = None  # (process id, descriptor)
         # Statements run through `store.fast` raise the driver's own errors, unwrapped.
         driver: Any = engine.dialect.dbapi
@@ -99,6 +101,11 @@ class Store:
             yield
         finally:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+    def beside(self, suffix: str) -> str | None:
+        """A path beside the SQLite file (`steward.db-SUFFIX`), for its lock files; None
+        when the store is no such file."""
+        return f"{self.file}-{suffix}" if self.file else None
 
     @contextmanager
     def writer_turn(self) -> Iterator[None]:

@@ -63,12 +63,11 @@ def exclusive(store: Store, name: str) -> Iterator[bool]:
 @contextmanager
 def _exclusive_file(store: Store, name: str) -> Iterator[bool]:
     """`exclusive` on SQLite: a non-blocking lock on a file beside the database, which the
-    system releases if the process dies. An in-memory database has one process: True."""
-    database = store.engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    system releases if the process dies. A store that is no file has one process: True."""
+    path = store.beside(f"{lock_key(name) & 0xFFFFFFFF:08x}.lock")
+    if path is None:
         yield True
         return
-    path = f"{database}-{lock_key(name) & 0xFFFFFFFF:08x}.lock"
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
